@@ -1,0 +1,21 @@
+// Limits and defaults shared by every part. One place, so the hook, the
+// workflow and the store agree on them.
+
+/** Reactions judged per skill invocation (seed: DEFAULT_JUDGE_WINDOW). */
+export const DEFAULT_JUDGE_WINDOW = 3;
+/** Edits applied per proposal: the textual learning-rate budget. */
+export const DEFAULT_EDIT_BUDGET = 3;
+/** Failure reasons given to one proposal. */
+export const MAX_FAILURES_PER_PROPOSAL = 8;
+/** Prior-edit summaries shown to the proposer. */
+export const MAX_PRIOR_EDIT_SUMMARIES = 12;
+/** A judge's reason is cut to this many characters. */
+export const MAX_VERDICT_REASON_CHARS = 240;
+/** Reaction text carried in a signal (bytes of UTF-8). */
+export const MAX_REACTION_BYTES = 8 * 1024;
+/** Characters of transcript shown to the judge. */
+export const MAX_WINDOW_CHARS = 4000;
+/** Largest SKILL.md body the store accepts (bytes of UTF-8). */
+export const MAX_SKILL_BODY_BYTES = 64 * 1024;
+/** Largest description (characters). */
+export const MAX_DESCRIPTION_CHARS = 1024;
