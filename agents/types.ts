@@ -7,6 +7,8 @@ export interface ModelRequest {
   role: ModelRole;
   system: string;
   user: string;
+  /** Aborts the call (e.g. an activity's cancellation signal): the child process is killed, the request dropped. */
+  signal?: AbortSignal;
 }
 
 export type ModelCall = (request: ModelRequest) => Promise<string>;
@@ -14,4 +16,9 @@ export type ModelCall = (request: ModelRequest) => Promise<string>;
 /** A model backend failed (spawn error, timeout, non-zero exit, empty output). Retryable. */
 export class ModelCallError extends Error {
   override name = 'ModelCallError';
+}
+
+/** The backend is misconfigured (unknown backend, missing base URL, bad timeout). Retrying cannot help. */
+export class ModelConfigError extends Error {
+  override name = 'ModelConfigError';
 }

@@ -19,3 +19,11 @@ export const MAX_WINDOW_CHARS = 4000;
 export const MAX_SKILL_BODY_BYTES = 64 * 1024;
 /** Largest description (characters). */
 export const MAX_DESCRIPTION_CHARS = 1024;
+/** Text turns of transcript shown before a skill invocation. */
+export const WINDOW_TURNS_BEFORE = 3;
+/** Text turns of transcript shown from a skill invocation on. */
+export const WINDOW_TURNS_AFTER = 6;
+/** Characters of a tool call's input shown to the judge. */
+export const MAX_TOOL_INPUT_CHARS = 200;
+/** Characters of each quoted part of an edit summary. */
+export const MAX_SUMMARY_QUOTE_CHARS = 80;

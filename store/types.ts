@@ -102,6 +102,15 @@ export class StoreUnavailableError extends Error {
   override name = 'StoreUnavailableError';
 }
 
+/**
+ * Thrown before anything is written when an input cannot be stored (invalid skill
+ * ref, body over MAX_SKILL_BODY_BYTES, malformed field); the message is one line.
+ * Retrying cannot help, so callers treat it as non-retryable.
+ */
+export class StoreValidationError extends Error {
+  override name = 'StoreValidationError';
+}
+
 export interface Store {
   readonly engine: 'sqlite' | 'postgres';
 

@@ -1,0 +1,186 @@
+// The activities: every side effect of the skill workflow. Built by a factory
+// that takes its clients, so tests and the worker pass real ones in.
+import { open } from 'node:fs/promises';
+import { ApplicationFailure } from '@temporalio/common';
+import type { ModelCall } from '../agents/types';
+import { priorEditLines, summarizeEdit, editStatusForVerdict } from '../core/edit-memory';
+import { applyEdits, parseProposedEdits } from '../core/edits';
+import { editFingerprint } from '../core/fingerprint';
+import { MAX_PRIOR_EDIT_SUMMARIES, MAX_SKILL_BODY_BYTES } from '../core/limits';
+import { judgePrompt, proposerPrompt } from '../core/prompts';
+import { redactSecrets } from '../core/redact';
+import type { SkillRef } from '../core/skill-ref';
+import { buildJudgeWindow } from '../core/transcript';
+import { UNPARSEABLE_REASON, conservativeVerdict, parseVerdict } from '../core/verdict';
+import { StoreValidationError, VersionConflictError, type Store } from '../store/types';
+import { FailureTypes, type JudgeInput, type JudgeResult, type SkillActivities } from './types';
+
+export interface ActivityDeps {
+  store: Store;
+  model: ModelCall;
+}
+
+/** How far before the invocation's recorded byte length the judge reads, for the turns before it. */
+const TRANSCRIPT_LOOKBACK_BYTES = 256 * 1024;
+/** The most transcript one judgment reads. */
+const MAX_TRANSCRIPT_READ_BYTES = 8 * 1024 * 1024;
+const SKILLOPT_CONTRIBUTOR = 'skillopt';
+
+function refLabel(ref: SkillRef): string {
+  return `${ref.name}--${ref.author}`;
+}
+
+/** Bad input is never retried; everything else (model, store) is, with backoff. */
+async function failFastOnBadInput<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof StoreValidationError) throw ApplicationFailure.nonRetryable(err.message, FailureTypes.InvalidInput);
+    throw err;
+  }
+}
+
+/**
+ * The transcript bytes the judge sees: they end at the length recorded with the
+ * reaction, so a retry an hour later judges exactly the same text. They start a
+ * little before the invocation (when it was recorded in the same file), which
+ * bounds the read for long sessions.
+ */
+export async function readTranscriptWindow(input: JudgeInput): Promise<string> {
+  const path = input.reaction.transcriptPath || input.invocation.transcriptPath;
+  let file;
+  try {
+    file = await open(path, 'r');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
+      throw ApplicationFailure.nonRetryable(`transcript not readable (${code}): ${path}`, FailureTypes.TranscriptMissing);
+    }
+    throw err;
+  }
+  try {
+    const size = (await file.stat()).size;
+    const end = Math.min(input.reaction.transcriptBytes, size);
+    const sameFile = input.invocation.transcriptPath === path;
+    let start = sameFile ? Math.max(0, input.invocation.transcriptBytes - TRANSCRIPT_LOOKBACK_BYTES) : 0;
+    start = Math.max(start, end - MAX_TRANSCRIPT_READ_BYTES);
+    if (start >= end) return '';
+    const buffer = Buffer.alloc(end - start);
+    await file.read(buffer, 0, buffer.length, start);
+    const text = buffer.toString('utf8');
+    // A read from the middle starts inside a line: drop that partial line.
+    return start > 0 ? text.slice(text.indexOf('\n') + 1) : text;
+  } finally {
+    await file.close();
+  }
+}
+
+export function createActivities({ store, model }: ActivityDeps): SkillActivities {
+  return {
+    async judgeInvocation(input): Promise<JudgeResult> {
+      const transcript = await readTranscriptWindow(input);
+      const { window, invocationFound } = buildJudgeWindow({
+        transcriptText: transcript,
+        toolUseId: input.invocation.toolUseId,
+        skillRef: refLabel(input.ref),
+        reaction: input.reaction.text,
+      });
+      if (window.trim() === '') return { ...conservativeVerdict('empty window'), judged: false, invocationFound };
+      // Secrets never reach the model or the workflow history.
+      const prompt = judgePrompt(redactSecrets(window));
+      const verdict = parseVerdict(await model({ role: 'judge', ...prompt }));
+      const judged = verdict.reason !== UNPARSEABLE_REASON;
+      return { ...verdict, reason: redactSecrets(verdict.reason), judged, invocationFound };
+    },
+
+    async describeSkill(ref) {
+      const [latest, edits] = await Promise.all([store.latestVersion(ref), store.recentEdits(ref, Number.MAX_SAFE_INTEGER)]);
+      return {
+        version: latest?.version,
+        improvementsPublished: edits.length,
+        awaitingOutcome: edits.filter((e) => e.status === 'proposed').map((e) => e.publishedVersion),
+      };
+    },
+
+    async readSkill(ref) {
+      const latest = await store.latestVersion(ref);
+      if (!latest) throw ApplicationFailure.nonRetryable(`skill ${refLabel(ref)} is not in the store`, FailureTypes.UnknownSkill);
+      const edits = await store.recentEdits(ref, MAX_PRIOR_EDIT_SUMMARIES);
+      return { version: latest.version, body: latest.body, description: latest.description, priorEdits: priorEditLines(edits) };
+    },
+
+    async proposeEdit(input) {
+      const prompt = proposerPrompt({ body: input.body, failures: input.failures, priorEdits: input.priorEdits, budget: input.budget });
+      const proposed = parseProposedEdits(await model({ role: 'proposer', ...prompt }));
+      const applied = applyEdits(input.body, proposed, { budget: input.budget });
+      const tooLarge = Buffer.byteLength(applied.editedBody, 'utf8') > MAX_SKILL_BODY_BYTES;
+      return {
+        changed: applied.changed && !tooLarge,
+        editedBody: applied.editedBody,
+        // Only the edits that took effect: two proposals that change the body alike are the same idea.
+        edits: applied.applied,
+        report: tooLarge ? [...applied.report, `SKIP all: edited body is over ${MAX_SKILL_BODY_BYTES} bytes`] : applied.report,
+        summaries: applied.applied.map(summarizeEdit),
+        fingerprint: editFingerprint(applied.applied),
+      };
+    },
+
+    async publishSkill(input) {
+      return failFastOnBadInput(async () => {
+        // Edit memory is in the shared store: no machine publishes an edit set tried before.
+        if (await store.hasEditFingerprint(input.ref, input.fingerprint)) return { status: 'duplicate' as const };
+        const base = await store.getVersion(input.ref, input.baseVersion);
+        if (!base) throw ApplicationFailure.nonRetryable(`skill ${refLabel(input.ref)} v${input.baseVersion} is not in the store`, FailureTypes.UnknownSkill);
+        try {
+          const { version } = await store.publishVersion({
+            name: input.ref.name,
+            author: input.ref.author,
+            body: input.body,
+            description: base.description,
+            scope: base.scope,
+            contributors: [...new Set([...base.contributors, SKILLOPT_CONTRIBUTOR])],
+            createdBy: SKILLOPT_CONTRIBUTOR,
+            idempotencyKey: input.idempotencyKey,
+            baseVersion: input.baseVersion,
+          });
+          return { status: 'published' as const, version: version.version };
+        } catch (err) {
+          if (!(err instanceof VersionConflictError)) throw err;
+          const latest = await store.latestVersion(input.ref);
+          return { status: 'conflict' as const, latestVersion: latest?.version ?? input.baseVersion + 1 };
+        }
+      });
+    },
+
+    async recordEdit({ ref, ...edit }) {
+      await failFastOnBadInput(async () => {
+        // Idempotent: a retried activity finds the edit it already recorded for that version.
+        const recent = await store.recentEdits(ref, MAX_PRIOR_EDIT_SUMMARIES);
+        if (recent.some((e) => e.publishedVersion === edit.publishedVersion)) return;
+        await store.recordEdit({ name: ref.name, author: ref.author, ...edit });
+      });
+    },
+
+    async recordVerdict({ ref, invocation, eventId, verdict }) {
+      await failFastOnBadInput(() =>
+        store.recordVerdict({
+          name: ref.name,
+          author: ref.author,
+          skillVersion: invocation.skillVersion ?? 0,
+          sessionId: invocation.sessionId,
+          toolUseId: invocation.toolUseId,
+          eventId,
+          success: verdict.success,
+          confidence: verdict.confidence,
+          reason: verdict.reason,
+          agent: invocation.agent,
+          user: invocation.user,
+        }),
+      );
+    },
+
+    async resolveEdit({ ref, publishedVersion, success }) {
+      await failFastOnBadInput(() => store.resolveEdit(ref, publishedVersion, editStatusForVerdict(success)));
+    },
+  };
+}

@@ -1,0 +1,35 @@
+// Choosing the model backend from the environment.
+//   SKILLOPT_MODEL_BACKEND = claude (default): the user's Claude Code CLI, see claude-cli.ts
+//                          = openai: an OpenAI-compatible HTTP endpoint, see openai-http.ts
+import { claudeCliModel } from './claude-cli';
+import { envValue } from './config';
+import { openAiModelFromEnv } from './openai-http';
+import { ModelConfigError, type ModelCall } from './types';
+
+export const MODEL_BACKENDS = ['claude', 'openai'] as const;
+export type ModelBackend = (typeof MODEL_BACKENDS)[number];
+
+/** The configured backend's name; ModelConfigError (one line, naming the valid values) for anything else. */
+export function modelBackendFromEnv(env: NodeJS.ProcessEnv = process.env): ModelBackend {
+  const raw = envValue(env, 'SKILLOPT_MODEL_BACKEND');
+  if (raw === undefined) return 'claude';
+  const name = raw.toLowerCase();
+  if ((MODEL_BACKENDS as readonly string[]).includes(name)) return name as ModelBackend;
+  throw new ModelConfigError(
+    `SKILLOPT_MODEL_BACKEND=${JSON.stringify(raw)} is not a model backend; valid values: ${MODEL_BACKENDS.join(', ')}`,
+  );
+}
+
+/** The model backend the environment asks for. Configuration errors throw here, before any call is made. */
+export function modelFromEnv(env: NodeJS.ProcessEnv = process.env): ModelCall {
+  switch (modelBackendFromEnv(env)) {
+    case 'claude':
+      return claudeCliModel({ env });
+    case 'openai':
+      return openAiModelFromEnv(env);
+  }
+}
+
+export { claudeCliArgs, claudeCliModel, resolveClaudeCliSettings, type ClaudeCliOptions } from './claude-cli';
+export { openAiCompatibleModel, openAiModelFromEnv, type OpenAiCompatibleOptions } from './openai-http';
+export { ModelCallError, ModelConfigError, type ModelCall, type ModelRequest, type ModelRole } from './types';

@@ -1,0 +1,223 @@
+// npm run bench:loop — the improvement loop under load, with real parts: the
+// Temporal dev server (its own process), the worker with the real activities,
+// a SQLite store, real transcript files; only the model is an instant script.
+//
+// S skills × M sessions: each session sends `invoked` then K reactions through
+// signal-with-start, as the hooks' flusher does, as fast as the client can.
+// Writes bench/results/loop.json. Knobs: BENCH_SKILLS, BENCH_SESSIONS,
+// BENCH_REACTIONS, BENCH_FAIL_EVERY, BENCH_CLIENT_CONCURRENCY.
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import type { ModelCall } from '../agents/types';
+import { workflowIdForSkill, type SkillRef } from '../core/skill-ref';
+import { openStore, type Store } from '../store';
+import { startDevServer } from '../worker/dev-server';
+import { createSkilloptWorker } from '../worker/worker';
+import { SKILL_WORKFLOW_TYPE, TASK_QUEUE, invokedSignal, reactionSignal, type InvokedSignal } from '../workflows/definitions';
+
+const SKILLS = Number(process.env.BENCH_SKILLS ?? 20);
+const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 50);
+const REACTIONS = Number(process.env.BENCH_REACTIONS ?? 3);
+const FAIL_EVERY = Number(process.env.BENCH_FAIL_EVERY ?? 50);
+const CLIENT_CONCURRENCY = Number(process.env.BENCH_CLIENT_CONCURRENCY ?? 64);
+const ROOT = join(import.meta.dirname, '..');
+const TRANSCRIPT = join(ROOT, 'test', 'fixtures', 'transcripts', 'skill-invocation-then-resumed-correction.jsonl');
+const TOOL_USE_ID = 'toolu_01lfyrw5N8vmy7avHD8Pgdla';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.once('error', reject);
+  });
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/** CPU seconds (user + system) a process has used, from /proc. */
+function processCpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const ticksPerSecond = 100;
+  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+}
+
+/** Instant scripted model: the judge fails one reaction in FAIL_EVERY; the proposer appends a unique line. */
+function instantModel(): ModelCall {
+  let proposals = 0;
+  return async ({ role, user }) => {
+    if (role === 'judge') {
+      const failed = /bench-fail/.test(user);
+      return JSON.stringify({ success: failed ? 0 : 1, confidence: 0.9, reason: failed ? 'skipped the tests' : 'fine' });
+    }
+    proposals++;
+    return JSON.stringify([{ op: 'append', content: `Check ${proposals}: run the tests before deploying.` }]);
+  };
+}
+
+/** Wraps the store to time each verdict's arrival: the end of a reaction's journey. */
+function timedStore(store: Store, recordedAt: Map<string, number>): Store {
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === 'recordVerdict') {
+        return async (input: Parameters<Store['recordVerdict']>[0]) => {
+          const inserted = await target.recordVerdict(input);
+          if (!recordedAt.has(input.eventId)) recordedAt.set(input.eventId, performance.now());
+          return inserted;
+        };
+      }
+      const value = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+async function runPool<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
+}
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const home = mkdtempSync(join(tmpdir(), 'skillopt-bench-'));
+  const [port, uiPort] = [await freePort(), await freePort()];
+  const server = await startDevServer({ home, port, uiPort });
+  const store = await openStore({ home });
+  const recordedAt = new Map<string, number>();
+  const nativeConnection = await NativeConnection.connect({ address: server.address });
+  const worker = await createSkilloptWorker({
+    connection: nativeConnection,
+    namespace: 'default',
+    store: timedStore(store, recordedAt),
+    model: instantModel(),
+    maxConcurrentActivityTaskExecutions: 200,
+  });
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection, namespace: 'default' });
+
+  const skills: SkillRef[] = Array.from({ length: SKILLS }, (_, i) => ({ name: `bench-skill-${i}`, author: 'bench' }));
+  for (const ref of skills) {
+    await store.publishVersion({ ...ref, body: '# Deploy\n\n1. Build.\n2. Ship.\n', description: 'bench', contributors: ['bench'], createdBy: 'bench', baseVersion: 0 });
+  }
+  const transcripts = join(home, 'transcripts');
+  mkdirSync(transcripts);
+  const transcriptBytes = readFileSync(TRANSCRIPT).length;
+
+  interface SessionPlan { ref: SkillRef; sessionId: string; path: string; fail: boolean }
+  const sessions: SessionPlan[] = [];
+  let n = 0;
+  for (let s = 0; s < SESSIONS; s++) {
+    for (const ref of skills) {
+      const sessionId = `bench-session-${s}-${ref.name}`;
+      const path = join(transcripts, `${sessionId}.jsonl`);
+      copyFileSync(TRANSCRIPT, path);
+      sessions.push({ ref, sessionId, path, fail: ++n % FAIL_EVERY === 0 });
+    }
+  }
+
+  const sentAt = new Map<string, number>();
+  const cpuBefore = { worker: process.cpuUsage(), server: processCpuSeconds(server.process.pid!) };
+  const running = worker.run();
+  const start = performance.now();
+  await runPool(sessions, CLIENT_CONCURRENCY, async (plan) => {
+    const invoked: InvokedSignal = {
+      eventId: `inv-${plan.sessionId}`,
+      sessionId: plan.sessionId,
+      toolUseId: TOOL_USE_ID,
+      user: 'bench',
+      agent: 'claude_code',
+      skillVersion: 1,
+      transcriptPath: plan.path,
+      transcriptBytes,
+    };
+    const options = { workflowId: workflowIdForSkill(plan.ref), taskQueue: TASK_QUEUE, args: [{ ref: plan.ref }] };
+    await client.workflow.signalWithStart(SKILL_WORKFLOW_TYPE, { ...options, signal: invokedSignal, signalArgs: [invoked] });
+    for (let r = 0; r < REACTIONS; r++) {
+      const eventId = `react-${plan.sessionId}-${r}`;
+      sentAt.set(eventId, performance.now());
+      const text = plan.fail && r === 0 ? 'bench-fail: you skipped the tests' : `reaction ${r}: looks fine`;
+      await client.workflow.signalWithStart(SKILL_WORKFLOW_TYPE, {
+        ...options,
+        signal: reactionSignal,
+        signalArgs: [{ eventId, sessionId: plan.sessionId, text, transcriptPath: plan.path, transcriptBytes }],
+      });
+    }
+  });
+  const sentDone = performance.now();
+  const total = sessions.length * REACTIONS;
+  const deadline = Date.now() + 300_000;
+  while (recordedAt.size < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const end = performance.now();
+  const workerCpu = process.cpuUsage(cpuBefore.worker);
+  const serverCpu = processCpuSeconds(server.process.pid!) - cpuBefore.server;
+
+  const latencies = [...sentAt].filter(([id]) => recordedAt.has(id)).map(([id, t]) => recordedAt.get(id)! - t).sort((a, b) => a - b);
+  let duplicateVersions = 0;
+  let versionsPublished = 0;
+  let largestHistory = 0;
+  for (const ref of skills) {
+    const history = await store.history(ref);
+    const edits = await store.recentEdits(ref, 10_000);
+    versionsPublished += history.length - 1;
+    // Every published version has exactly one edit, and no edit set was published twice.
+    duplicateVersions += Math.abs(history.length - 1 - edits.length) + (edits.length - new Set(edits.map((e) => e.fingerprint)).size);
+    const numbers = history.map((v) => v.version);
+    duplicateVersions += numbers.length - new Set(numbers).size;
+    const description = await client.workflow.getHandle(workflowIdForSkill(ref)).describe();
+    largestHistory = Math.max(largestHistory, description.historyLength);
+  }
+
+  const seconds = (end - start) / 1000;
+  const result = {
+    when: new Date().toISOString(),
+    machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+    setup: { skills: SKILLS, sessionsPerSkill: SESSIONS, reactionsPerSession: REACTIONS, failEvery: FAIL_EVERY, clientConcurrency: CLIENT_CONCURRENCY },
+    reactions: total,
+    reactionsPerSecond: Number((recordedAt.size / seconds).toFixed(1)),
+    sendSeconds: Number(((sentDone - start) / 1000).toFixed(2)),
+    totalSeconds: Number(seconds.toFixed(2)),
+    latencyMs: {
+      p50: Math.round(percentile(latencies, 50)),
+      p95: Math.round(percentile(latencies, 95)),
+      p99: Math.round(percentile(latencies, 99)),
+      max: Math.round(latencies[latencies.length - 1] ?? NaN),
+    },
+    cpuSecondsPer1000Reactions: {
+      workerAndClient: Number((((workerCpu.user + workerCpu.system) / 1e6 / total) * 1000).toFixed(2)),
+      server: Number(((serverCpu / total) * 1000).toFixed(2)),
+    },
+    eventsLost: total - recordedAt.size,
+    versionsPublished,
+    duplicateVersions,
+    largestHistoryLength: largestHistory,
+  };
+  console.log(JSON.stringify(result, null, 2));
+  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+  writeFileSync(join(ROOT, 'bench', 'results', 'loop.json'), JSON.stringify(result, null, 2) + '\n');
+
+  worker.shutdown();
+  await running;
+  await connection.close();
+  await nativeConnection.close();
+  await server.stop();
+  await store.close();
+  rmSync(home, { recursive: true, force: true });
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

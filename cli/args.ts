@@ -1,0 +1,21 @@
+// Argument parsers for commander: a bad value becomes commander's usage error,
+// which runCli turns into one line.
+import { InvalidArgumentError } from 'commander';
+
+function parsePositiveInt(value: string, max: number): number | undefined {
+  const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  return Number.isSafeInteger(n) && n >= 1 && n <= max ? n : undefined;
+}
+
+/** "3" or "v3". */
+export function parseVersionNumber(value: string): number {
+  const n = parsePositiveInt(value.replace(/^v/i, ''), Number.MAX_SAFE_INTEGER);
+  if (n === undefined) throw new InvalidArgumentError('a version is a whole number from 1 up (as in `skillopt skills history`)');
+  return n;
+}
+
+export function parsePort(value: string): number {
+  const n = parsePositiveInt(value, 65535);
+  if (n === undefined) throw new InvalidArgumentError('a port is a whole number from 1 to 65535');
+  return n;
+}

@@ -1,0 +1,65 @@
+// What every command gets: its I/O (injectable so tests run commands
+// in-process against temp homes), a lazily opened store, and the error types
+// that become the one-line `skillopt: …` message.
+import type { Command } from 'commander';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Store } from '../store/types';
+
+export interface CliWriter {
+  write(chunk: string): unknown;
+}
+
+export interface CliIo {
+  stdout?: CliWriter;
+  stderr?: CliWriter;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+export interface CliContext {
+  readonly stdout: CliWriter;
+  readonly stderr: CliWriter;
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  /** Writes one line (or block) to stdout, newline added. */
+  print(text: string): void;
+  printJson(value: unknown): void;
+  /** Opened on first use, once per run; runCli closes it when the command ends. */
+  openStore(): Promise<Store>;
+  /** The process exit code the command ends with (0 unless a command sets it). */
+  exitCode: number;
+}
+
+/** Adds top-level commands to the program. Every command module exports one. */
+export type RegisterCommands = (program: Command, ctx: CliContext) => void;
+
+/** A failure whose message is already the one line to show the user. */
+export class CliError extends Error {
+  override name = 'CliError';
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+/** Wrong arguments: exit code 2, like commander's own usage errors. */
+export class UsageError extends CliError {
+  override name = 'UsageError';
+  constructor(message: string) {
+    super(message, 2);
+  }
+}
+
+// The io env wins over the process's own HOME, so tests and hooks that pass
+// a temp HOME never touch the real one (os.homedir() ignores the io env).
+export function userHome(ctx: Pick<CliContext, 'env'>): string {
+  return ctx.env.HOME || ctx.env.USERPROFILE || homedir();
+}
+
+/** SKILLOPT_HOME (relative to the command's cwd), default <HOME>/.skillopt. */
+export function cliSkilloptHome(ctx: Pick<CliContext, 'env' | 'cwd'>): string {
+  return resolve(ctx.cwd, ctx.env.SKILLOPT_HOME || join(userHome(ctx), '.skillopt'));
+}

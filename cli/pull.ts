@@ -1,0 +1,256 @@
+// `skillopt pull`: install the latest version of every org skill as
+// <root>/<name>--<author>/SKILL.md and record it in the manifest. Called by the
+// CLI and by the SessionStart hook (pullSkills).
+//
+// Safety rules: a folder pull did not install (not in the manifest) is never
+// touched; files are replaced atomically with the previous one kept as
+// SKILL.md.bak; the manifest entry is written before a new folder is created,
+// so an interrupted pull can always finish the install next time.
+import { mkdir } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { findEntry, isSafeDirName, removeEntry, upsertEntry } from '../core/manifest';
+import type { InstallScope, Manifest } from '../core/manifest';
+import { documentVersion, renderSkillDocument } from '../core/skill-document';
+import { authorProblem, formatSkillRef, skillNameProblem } from '../core/skill-ref';
+import type { SkillVersion, Store } from '../store/types';
+import type { CliContext, RegisterCommands } from './context';
+import { CliError, UsageError, cliSkilloptHome, userHome } from './context';
+import { describeError } from './errors';
+import { lstatIfExists, readTextIfExists, replaceFileKeepingBackup } from './fs';
+import { manifestPath, readManifestFile, updateManifestFile } from './manifest-file';
+
+export interface PullOptions {
+  store: Store;
+  scope?: InstallScope;
+  /** The project folder for scope "project". */
+  cwd?: string;
+  /** The user's home for scope "user" (default: $HOME). */
+  home?: string;
+  /** Where manifest.json lives. */
+  skilloptHome: string;
+  /** Rewrite every skill, even when the installed version is current. */
+  force?: boolean;
+  /** Report what would happen; write nothing (not even the manifest). */
+  dryRun?: boolean;
+  /** Stops between skills (the SessionStart hook pulls within a time budget). */
+  signal?: AbortSignal;
+  now?: () => Date;
+}
+
+export type PullStatus = 'installed' | 'updated' | 'up-to-date' | 'skipped' | 'failed';
+
+export interface PullItem {
+  ref: string;
+  name: string;
+  author: string;
+  /** The store's latest version. */
+  version: number;
+  /** The version found in the local SKILL.md before this pull, if any. */
+  installedVersion?: number;
+  status: PullStatus;
+  /** Why it was skipped or failed. */
+  reason?: string;
+  /** The skill's folder. */
+  path: string;
+}
+
+export interface PullReport {
+  scope: InstallScope;
+  root: string;
+  manifestPath: string;
+  dryRun: boolean;
+  /** True when the signal stopped the pull before every skill was handled. */
+  aborted: boolean;
+  items: PullItem[];
+}
+
+export function skillsRoot(scope: InstallScope, where: { cwd: string; home: string }): string {
+  return resolve(scope === 'project' ? where.cwd : where.home, '.claude', 'skills');
+}
+
+/**
+ * The installed SKILL.md: `name` is the full ref so the Skill tool's name and
+ * the folder agree; `version` is what the next pull compares against.
+ */
+export function renderInstalledSkill(v: SkillVersion): string {
+  return renderSkillDocument(
+    {
+      name: formatSkillRef(v),
+      description: v.description,
+      author: v.author,
+      version: v.version,
+      contributors: v.contributors,
+      updated_at: v.createdAt,
+    },
+    v.body,
+  );
+}
+
+export async function pullSkills(options: PullOptions): Promise<PullReport> {
+  const scope = options.scope ?? 'user';
+  const root = skillsRoot(scope, { cwd: options.cwd ?? process.cwd(), home: options.home ?? homedir() });
+  const mPath = manifestPath(options.skilloptHome);
+  const dryRun = options.dryRun ?? false;
+  const now = options.now ?? (() => new Date());
+  const report: PullReport = { scope, root, manifestPath: mPath, dryRun, aborted: false, items: [] };
+
+  const versions = await options.store.listLatest();
+  let manifest: Manifest = await readManifestFile(mPath);
+
+  // Entries whose folder was deleted by the user: drop them, the skill is reinstalled below as new.
+  const orphans: string[] = [];
+  for (const e of manifest.entries) {
+    if (e.root === root && !(await lstatIfExists(join(root, e.dirName)))) orphans.push(e.dirName);
+  }
+  if (orphans.length > 0 && !dryRun) {
+    manifest = await updateManifestFile(mPath, (m) => orphans.reduce((acc, d) => removeEntry(acc, root, d), m));
+  }
+
+  for (const v of versions) {
+    if (options.signal?.aborted) {
+      report.aborted = true;
+      break;
+    }
+    const ref = formatSkillRef(v);
+    const dir = join(root, ref);
+    const item: PullItem = { ref, name: v.name, author: v.author, version: v.version, status: 'skipped', path: dir };
+    report.items.push(item);
+
+    // The store validates too, but a folder name from the database must never escape the root.
+    const invalid = skillNameProblem(v.name) ?? authorProblem(v.author) ?? (isSafeDirName(ref) ? undefined : 'unsafe folder name');
+    if (invalid) {
+      item.reason = `not a valid skill ref in the store: ${invalid}`;
+      continue;
+    }
+
+    try {
+      const entry = findEntry(manifest, root, ref);
+      const existing = await lstatIfExists(dir);
+      if (existing && !entry) {
+        item.reason = `${dir} exists but was not installed by skillopt pull; move it away to install this skill`;
+        continue;
+      }
+      if (existing?.isSymbolicLink()) {
+        item.reason = `${dir} is a symbolic link; pull only writes folders it created`;
+        continue;
+      }
+      if (existing && !existing.isDirectory()) {
+        item.reason = `${dir} is not a folder; remove it to install this skill`;
+        continue;
+      }
+
+      const installedText = existing ? await readTextIfExists(join(dir, 'SKILL.md')) : undefined;
+      const installedVersion = installedText === undefined ? undefined : documentVersion(installedText);
+      if (installedVersion !== undefined) item.installedVersion = installedVersion;
+
+      const newEntry = { dirName: ref, name: v.name, author: v.author, version: v.version, scope, root, pulledAt: now().toISOString() };
+      if (installedText !== undefined && installedVersion !== undefined && installedVersion >= v.version && !options.force) {
+        item.status = 'up-to-date';
+        // Repairs an entry left behind when a previous pull wrote the file but not the manifest.
+        if (entry && entry.version !== installedVersion && !dryRun) {
+          manifest = await updateManifestFile(mPath, (m) => upsertEntry(m, { ...entry, version: installedVersion }));
+        }
+        continue;
+      }
+      item.status = installedText === undefined ? 'installed' : 'updated';
+      if (dryRun) continue;
+
+      if (!existing) {
+        // Claim the folder first: a crash between mkdir and the manifest write
+        // would otherwise leave a folder pull no longer considers its own.
+        manifest = await updateManifestFile(mPath, (m) => upsertEntry(m, newEntry));
+        try {
+          await mkdir(dir, { recursive: true });
+        } catch (err) {
+          manifest = await updateManifestFile(mPath, (m) => removeEntry(m, root, ref)).catch(() => manifest);
+          throw err;
+        }
+      }
+      await replaceFileKeepingBackup(join(dir, 'SKILL.md'), renderInstalledSkill(v), installedText !== undefined ? join(dir, 'SKILL.md.bak') : undefined);
+      try {
+        manifest = await updateManifestFile(mPath, (m) => upsertEntry(m, newEntry));
+      } catch (err) {
+        // The folder is already claimed; its recorded version is repaired by the next pull.
+        item.reason = `installed, but the manifest was not updated: ${describeError(err)}`;
+      }
+    } catch (err) {
+      item.status = 'failed';
+      item.reason = describeError(err);
+    }
+  }
+  return report;
+}
+
+const STATUS_LABEL: Record<PullStatus, [done: string, planned: string]> = {
+  installed: ['installed', 'would install'],
+  updated: ['updated', 'would update'],
+  'up-to-date': ['up to date', 'up to date'],
+  skipped: ['skipped', 'would skip'],
+  failed: ['failed', 'failed'],
+};
+
+export function formatPullReport(report: PullReport): string[] {
+  const labels = report.items.map((i) => STATUS_LABEL[i.status][report.dryRun ? 1 : 0]);
+  const labelWidth = Math.max(0, ...labels.map((l) => l.length));
+  const refWidth = Math.max(0, ...report.items.map((i) => i.ref.length));
+  const lines = report.items.map((item, n) => {
+    const was = item.status === 'updated' && item.installedVersion !== undefined ? ` (was v${item.installedVersion})` : '';
+    const why = item.reason ? `: ${item.reason}` : '';
+    return `${labels[n]!.padEnd(labelWidth)}  ${item.ref.padEnd(refWidth)}  v${item.version}${was}${why}`;
+  });
+  if (report.items.length === 0) lines.push('no skills in the store yet; publish one with `skillopt push <skill-dir>`');
+  const counts = (['installed', 'updated', 'up-to-date', 'skipped', 'failed'] as const)
+    .map((s) => [s, report.items.filter((i) => i.status === s).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([s, n]) => `${n} ${STATUS_LABEL[s][report.dryRun ? 1 : 0]}`);
+  if (counts.length > 0) lines.push(`${report.dryRun ? 'dry run, nothing written: ' : ''}${report.root}: ${counts.join(', ')}`);
+  if (report.aborted) lines.push('stopped before every skill was pulled');
+  return lines;
+}
+
+interface PullFlags {
+  to: string;
+  force?: boolean;
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+async function runPull(ctx: CliContext, flags: PullFlags): Promise<void> {
+  if (flags.to !== 'user' && flags.to !== 'project') throw new UsageError(`--to must be "user" or "project", not "${flags.to}"`);
+  const store = await ctx.openStore();
+  const report = await pullSkills({
+    store,
+    scope: flags.to,
+    cwd: ctx.cwd,
+    home: userHome(ctx),
+    skilloptHome: cliSkilloptHome(ctx),
+    force: flags.force,
+    dryRun: flags.dryRun,
+  });
+  if (flags.json) ctx.printJson(report);
+  else for (const line of formatPullReport(report)) ctx.print(line);
+  const failed = report.items.filter((i) => i.status === 'failed');
+  if (failed.length > 0) {
+    const first = failed[0]!;
+    const more = failed.length > 1 ? ` (and ${failed.length - 1} more)` : '';
+    throw new CliError(`could not install ${first.ref}: ${first.reason}${more}; its folder was left as it was`);
+  }
+}
+
+export const registerPull: RegisterCommands = (program: Command, ctx: CliContext) => {
+  program
+    .command('pull')
+    .description('install the latest version of every shared skill as <root>/<name>--<author>/SKILL.md')
+    .option('--to <where>', '"user" (~/.claude/skills) or "project" (./.claude/skills)', 'user')
+    .option('--force', 'rewrite skills even when the installed version is current (folders pull did not install are still left alone)')
+    .option('--dry-run', 'report what would change; write nothing')
+    .option('--json', 'print the report as JSON')
+    .addHelpText(
+      'after',
+      '\nA replaced SKILL.md is kept as SKILL.md.bak. Installs are recorded in $SKILLOPT_HOME/manifest.json;\n' +
+        'a <name>--<author> folder that is not in it is never touched.',
+    )
+    .action((flags: PullFlags) => runPull(ctx, flags));
+};

@@ -1,0 +1,123 @@
+// `skillopt skills list|show|history|diff`: read-only views of the store.
+import type { Command } from 'commander';
+import { createTwoFilesPatch } from 'diff';
+import { formatSkillRef, parseSkillRef } from '../core/skill-ref';
+import type { SkillRef } from '../core/skill-ref';
+import type { SkillVersion, Store } from '../store/types';
+import { parseVersionNumber } from './args';
+import type { CliContext, RegisterCommands } from './context';
+import { CliError } from './context';
+import { renderInstalledSkill } from './pull';
+import { formatTable } from './table';
+
+function bodyBytes(v: SkillVersion): number {
+  return Buffer.byteLength(v.body, 'utf8');
+}
+
+/** The record as shown by --json: the stored fields plus the ref. */
+export function versionRecord(v: SkillVersion): Record<string, unknown> {
+  return { ref: formatSkillRef(v), ...v, bodyBytes: bodyBytes(v) };
+}
+
+async function latestOrFail(store: Store, ref: SkillRef): Promise<SkillVersion> {
+  const latest = await store.latestVersion(ref);
+  if (!latest) throw new CliError(`no skill ${formatSkillRef(ref)} in the store; see \`skillopt skills list\``);
+  return latest;
+}
+
+async function versionOrFail(store: Store, ref: SkillRef, version: number): Promise<SkillVersion> {
+  const found = await store.getVersion(ref, version);
+  if (found) return found;
+  const latest = await latestOrFail(store, ref);
+  throw new CliError(`${formatSkillRef(ref)} has no version ${version}; its versions are 1 to ${latest.version}`);
+}
+
+function oneLine(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+async function list(ctx: CliContext, flags: { json?: boolean }): Promise<void> {
+  const store = await ctx.openStore();
+  const skills = await store.listLatest();
+  if (flags.json) return ctx.printJson(skills.map(versionRecord));
+  if (skills.length === 0) return ctx.print('no skills in the store yet; publish one with `skillopt push <skill-dir>`');
+  ctx.print(
+    formatTable(
+      ['REF', 'VERSION', 'UPDATED', 'DESCRIPTION'],
+      skills.map((v) => [formatSkillRef(v), `v${v.version}`, v.createdAt, oneLine(v.description, 70)]),
+    ),
+  );
+}
+
+async function show(ctx: CliContext, refText: string, flags: { version?: number; json?: boolean }): Promise<void> {
+  const ref = parseSkillRef(refText);
+  const store = await ctx.openStore();
+  const v = flags.version === undefined ? await latestOrFail(store, ref) : await versionOrFail(store, ref, flags.version);
+  if (flags.json) return ctx.printJson(versionRecord(v));
+  ctx.stdout.write(renderInstalledSkill(v));
+}
+
+async function history(ctx: CliContext, refText: string, flags: { json?: boolean }): Promise<void> {
+  const ref = parseSkillRef(refText);
+  const store = await ctx.openStore();
+  const versions = await store.history(ref);
+  if (versions.length === 0) throw new CliError(`no skill ${formatSkillRef(ref)} in the store; see \`skillopt skills list\``);
+  if (flags.json) {
+    return ctx.printJson(
+      versions.map((v) => ({ version: v.version, createdBy: v.createdBy, createdAt: v.createdAt, bodyBytes: bodyBytes(v), contributors: v.contributors, scope: v.scope })),
+    );
+  }
+  ctx.print(
+    formatTable(
+      ['VERSION', 'CREATED_BY', 'CREATED_AT', 'BODY_BYTES'],
+      versions.map((v) => [`v${v.version}`, v.createdBy, v.createdAt, String(bodyBytes(v))]),
+      { alignRight: [3] },
+    ),
+  );
+}
+
+/** Unified diff of two versions' bodies. */
+export function diffBodies(ref: string, from: SkillVersion, to: SkillVersion): string {
+  return createTwoFilesPatch(`${ref}@v${from.version}`, `${ref}@v${to.version}`, from.body, to.body, from.createdAt, to.createdAt);
+}
+
+async function diff(ctx: CliContext, refText: string, v1: number, v2: number, flags: { json?: boolean }): Promise<void> {
+  const ref = parseSkillRef(refText);
+  const store = await ctx.openStore();
+  const from = await versionOrFail(store, ref, v1);
+  const to = await versionOrFail(store, ref, v2);
+  const patch = diffBodies(formatSkillRef(ref), from, to);
+  if (flags.json) return ctx.printJson({ ref: formatSkillRef(ref), from: v1, to: v2, changed: from.body !== to.body, patch });
+  ctx.stdout.write(patch);
+}
+
+export const registerSkills: RegisterCommands = (program: Command, ctx: CliContext) => {
+  const skills = program.command('skills').description('inspect the shared skills in the store');
+  skills
+    .command('list')
+    .description('every shared skill with its latest version')
+    .option('--json', 'print the records as JSON')
+    .action((flags: { json?: boolean }) => list(ctx, flags));
+  skills
+    .command('show')
+    .description('print a version of a skill as the SKILL.md pull would install')
+    .argument('<ref>', 'the skill, as <name>--<author>')
+    .option('--version <n>', 'which version (default: the latest)', parseVersionNumber)
+    .option('--json', 'print the stored record as JSON instead')
+    .action((ref: string, flags: { version?: number; json?: boolean }) => show(ctx, ref, flags));
+  skills
+    .command('history')
+    .description('every version of a skill, oldest first, with who published it and when')
+    .argument('<ref>', 'the skill, as <name>--<author>')
+    .option('--json', 'print the versions as JSON')
+    .action((ref: string, flags: { json?: boolean }) => history(ctx, ref, flags));
+  skills
+    .command('diff')
+    .description('unified diff of the bodies of two versions of a skill')
+    .argument('<ref>', 'the skill, as <name>--<author>')
+    .argument('<v1>', 'the older version', parseVersionNumber)
+    .argument('<v2>', 'the newer version', parseVersionNumber)
+    .option('--json', 'print {ref, from, to, changed, patch} as JSON')
+    .action((ref: string, v1: number, v2: number, flags: { json?: boolean }) => diff(ctx, ref, v1, v2, flags));
+};

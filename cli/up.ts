@@ -1,0 +1,27 @@
+// `skillopt up`: only the options here; worker/up runs the embedded stack.
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { parsePort } from './args';
+import type { CliContext, RegisterCommands } from './context';
+
+interface UpFlags {
+  temporalPort: number;
+  uiPort: number;
+  home?: string;
+}
+
+export const registerUp: RegisterCommands = (program: Command, ctx: CliContext) => {
+  program
+    .command('up')
+    .description('run skillopt on this machine: a Temporal dev server (with its Web UI), the worker and the SQLite store; Ctrl-C stops it')
+    .option('--temporal-port <n>', 'port of the Temporal dev server', parsePort, 7233)
+    .option('--ui-port <n>', 'port of the Temporal Web UI', parsePort, 8233)
+    .option('--home <dir>', 'where skillopt keeps its state (default: $SKILLOPT_HOME, else ~/.skillopt)')
+    .action(async (flags: UpFlags) => {
+      // Loaded on demand: the worker stack (Temporal's native bridge) is heavy and only `up` needs it.
+      const { runUp } = await import('../worker/up');
+      const dir = flags.home ?? (ctx.env.SKILLOPT_HOME || undefined);
+      const home = dir === undefined ? undefined : resolve(ctx.cwd, dir);
+      ctx.exitCode = await runUp({ temporalPort: flags.temporalPort, uiPort: flags.uiPort, home });
+    });
+};

@@ -1,0 +1,64 @@
+// Row types of the store's tables as Kysely sees them. JSON columns are text
+// (see migrations.ts); booleans are 0/1 integers, the same on both engines.
+import type { Generated } from 'kysely';
+
+export interface SkillVersionsTable {
+  name: string;
+  author: string;
+  version: number;
+  body: string;
+  description: string;
+  scope: string;
+  contributors: string; // JSON: string[]
+  created_at: string; // ISO-8601 UTC
+  created_by: string;
+  idempotency_key: string | null;
+}
+
+export interface SkillEditsTable {
+  id: Generated<number>;
+  name: string;
+  author: string;
+  fingerprint: string;
+  summaries: string; // JSON: string[]
+  edits: string; // JSON: unknown[]
+  base_version: number;
+  published_version: number;
+  status: 'proposed' | 'applied' | 'reverted';
+  created_at: string;
+  resolved_at: string | null;
+}
+
+export interface VerdictsTable {
+  id: Generated<number>;
+  name: string;
+  author: string;
+  skill_version: number;
+  session_id: string;
+  tool_use_id: string | null;
+  event_id: string;
+  success: number; // 0 | 1
+  confidence: number;
+  reason: string;
+  agent: string;
+  user_name: string;
+  created_at: string;
+}
+
+export interface AttributionsTable {
+  id: Generated<number>;
+  session_id: string;
+  user_name: string;
+  cwd: string;
+  agent: string;
+  ab_bucket: number;
+  skills: string; // JSON: { name, author, version }[]
+  created_at: string;
+}
+
+export interface StoreDatabase {
+  skill_versions: SkillVersionsTable;
+  skill_edits: SkillEditsTable;
+  verdicts: VerdictsTable;
+  attributions: AttributionsTable;
+}

@@ -1,0 +1,59 @@
+// The push → pull round trip on Postgres (SKILLOPT_TEST_DATABASE_URL, a fresh
+// schema dropped afterwards), through the same functions the CLI and the
+// SessionStart hook call.
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseSkillDocument } from '../../core/skill-document';
+import { pullSkills } from '../../cli/pull';
+import { pushSkill } from '../../cli/push';
+import { openStore } from '../../store/index';
+import type { Store } from '../../store/types';
+import type { Sandbox } from './helpers';
+import { makeSandbox, skillText, writeSkill } from './helpers';
+
+const url = process.env.SKILLOPT_TEST_DATABASE_URL?.trim() || undefined;
+
+describe.skipIf(!url)('push and pull on Postgres', () => {
+  const schema = `skillopt_cli_${randomBytes(6).toString('hex')}`;
+  let store: Store;
+  let sb: Sandbox;
+
+  beforeAll(async () => {
+    sb = await makeSandbox();
+    store = await openStore({ url, schema });
+  });
+
+  afterAll(async () => {
+    await store?.close();
+    const admin = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1 }) }) });
+    try {
+      await admin.schema.dropSchema(schema).ifExists().cascade().execute();
+    } finally {
+      await admin.destroy();
+    }
+    await sb?.cleanup();
+  });
+
+  it('pushes, pulls, pushes a change and pulls the update', async () => {
+    const name = 'a-long-postgres-skill-name-that-is-well-over-eighty-characters-long-and-stays-whole';
+    const src = await writeSkill(join(sb.dir, 'src'), skillText(`name: ${name}\ndescription: d`, 'Step one.\n'));
+    const pushed = await pushSkill({ store, skillDir: src, pusher: 'alice' });
+    expect(pushed).toMatchObject({ ref: `${name}--alice`, status: 'created', version: 1 });
+    expect(await pushSkill({ store, skillDir: src, pusher: 'alice' })).toMatchObject({ status: 'up-to-date', version: 1 });
+
+    const first = await pullSkills({ store, home: sb.home, skilloptHome: sb.skilloptHome });
+    expect(first.items.map((i) => [i.ref, i.status])).toEqual([[`${name}--alice`, 'installed']]);
+
+    await writeSkill(src, skillText(`name: ${name}\ndescription: d`, 'Step one.\nStep two.\n'));
+    expect(await pushSkill({ store, skillDir: src, pusher: 'bob', author: 'alice' })).toMatchObject({ version: 2, contributors: ['alice', 'bob'] });
+    const second = await pullSkills({ store, home: sb.home, skilloptHome: sb.skilloptHome });
+    expect(second.items.map((i) => [i.status, i.installedVersion])).toEqual([['updated', 1]]);
+    const installed = parseSkillDocument(await readFile(join(sb.userSkills, `${name}--alice`, 'SKILL.md'), 'utf8'));
+    expect(installed.frontmatter).toMatchObject({ name: `${name}--alice`, version: 2 });
+    expect(installed.body).toBe('Step one.\nStep two.\n');
+  });
+});

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import type { SkillEdit } from '../../core/edits';
+import { editFingerprint } from '../../core/fingerprint';
+
+const A: SkillEdit = { op: 'replace', target: 'run tests', content: 'run `npm test` and read the output' };
+const B: SkillEdit = { op: 'insert_after', target: '## Deploy', content: 'Check staging first.' };
+const C: SkillEdit = { op: 'append', content: 'Never deploy on Fridays.' };
+
+describe('editFingerprint', () => {
+  it('is a sha256 hex digest', () => {
+    expect(editFingerprint([A])).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('is "" for no edits, meaning nothing to record', () => {
+    expect(editFingerprint([])).toBe('');
+  });
+
+  it('ignores the order of the edits', () => {
+    expect(editFingerprint([A, B, C])).toBe(editFingerprint([C, A, B]));
+  });
+
+  it('ignores surrounding whitespace and runs of whitespace', () => {
+    const rewrapped: SkillEdit = { op: 'replace', target: '  run\ttests\n', content: 'run `npm test`\n  and read   the output ' };
+    expect(editFingerprint([rewrapped])).toBe(editFingerprint([A]));
+  });
+
+  it('changes with the op, the target or the content', () => {
+    const base = editFingerprint([A]);
+    expect(editFingerprint([{ ...A, op: 'insert_after' }])).not.toBe(base);
+    expect(editFingerprint([{ ...A, target: 'run the tests' }])).not.toBe(base);
+    expect(editFingerprint([{ ...A, content: 'run `npm test`' }])).not.toBe(base);
+  });
+
+  it('cannot be fooled by moving text between target and content', () => {
+    expect(editFingerprint([{ op: 'replace', target: 'a b', content: 'c' }])).not.toBe(editFingerprint([{ op: 'replace', target: 'a', content: 'b c' }]));
+  });
+
+  it('treats a missing part like an empty one (a replace without content removes its target)', () => {
+    expect(editFingerprint([{ op: 'replace', target: 'x' }])).toBe(editFingerprint([{ op: 'replace', target: 'x', content: '' }]));
+  });
+
+  it('counts a repeated edit', () => {
+    expect(editFingerprint([C, C])).not.toBe(editFingerprint([C]));
+  });
+});

@@ -1,0 +1,315 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { MAX_TOOL_INPUT_CHARS } from '../../core/limits';
+import { buildJudgeWindow, elide, parseTranscript } from '../../core/transcript';
+
+const REF = 'deploy-checklist--alice';
+const REACTION = 'that was wrong, you skipped the tests';
+
+function fixture(name: string): string {
+  return readFileSync(fileURLToPath(new URL(`../fixtures/transcripts/${name}.jsonl`, import.meta.url)), 'utf8');
+}
+
+/** The transcript as the hook saw it: every line before the first one matching `stop`. */
+function cutBefore(text: string, stop: (entry: Record<string, unknown>) => boolean): string {
+  const lines = text.split('\n');
+  const at = lines.findIndex((line) => line.trim() !== '' && stop(JSON.parse(line) as Record<string, unknown>));
+  return lines.slice(0, at).map((line) => `${line}\n`).join('');
+}
+
+const isPrompt = (text: string) => (e: Record<string, unknown>) => e.type === 'queue-operation' && e.content === text;
+
+// A small synthetic transcript: entries chained by parentUuid, as Claude Code writes them.
+type Line = Record<string, unknown>;
+class Session {
+  readonly lines: Line[] = [];
+  private n = 0;
+  private last: string | null = null;
+
+  private add(entry: Line, parent: string | null = this.last): string {
+    const uuid = `u${++this.n}`;
+    this.lines.push({ parentUuid: parent, isSidechain: false, uuid, sessionId: 'S1', ...entry });
+    this.last = uuid;
+    return uuid;
+  }
+
+  user(content: unknown, extra: Line = {}, parent?: string | null): string {
+    return this.add({ type: 'user', message: { role: 'user', content }, ...extra }, parent);
+  }
+  say(text: string, parent?: string | null): string {
+    return this.add({ type: 'assistant', message: { role: 'assistant', content: [{ type: 'text', text }] } }, parent);
+  }
+  tool(id: string, name: string, input: unknown, extra: Line = {}): string {
+    return this.add({ type: 'assistant', message: { role: 'assistant', content: [{ type: 'tool_use', id, name, input }] }, ...extra });
+  }
+  skill(id: string, skill = REF): string {
+    return this.tool(id, 'Skill', { skill });
+  }
+  result(id: string, content: unknown, isError = false): string {
+    return this.user([{ type: 'tool_result', tool_use_id: id, content, ...(isError ? { is_error: true } : {}) }]);
+  }
+  raw(entry: Line): void {
+    this.lines.push(entry);
+  }
+  text(): string {
+    return this.lines.map((l) => `${JSON.stringify(l)}\n`).join('');
+  }
+}
+
+/** hi / ack / Skill(id) / no that's wrong / fixing / later / more */
+function seedSession(id = 't1'): Session {
+  const s = new Session();
+  s.user('hi');
+  s.say('ack');
+  s.skill(id);
+  s.result(id, `Launching skill: ${REF}`);
+  s.user([{ type: 'text', text: 'Base directory for this skill: /x\n\n# Skill body' }], { isMeta: true });
+  s.user("no that's wrong");
+  s.say('fixing');
+  s.user('later');
+  s.say('more');
+  return s;
+}
+
+describe('buildJudgeWindow on real Claude Code transcripts', () => {
+  it('shows the turns around the pinned invocation, without the injected skill body, then the reaction', () => {
+    const transcript = cutBefore(fixture('skill-invocation-then-resumed-correction'), isPrompt(REACTION));
+    const result = buildJudgeWindow({ transcriptText: transcript, toolUseId: 'toolu_01lfyrw5N8vmy7avHD8Pgdla', skillRef: REF, reaction: `  ${REACTION}\n` });
+    expect(result).toEqual({
+      window: [
+        'USER: deploy the service',
+        "ASSISTANT: I'll use the deploy checklist skill.",
+        `ASSISTANT [tool Skill]: ${REF}`,
+        'ASSISTANT: Deployed after following the deploy checklist.',
+        `USER: ${REACTION}`,
+      ].join('\n\n'),
+      invocationFound: true,
+      turns: 4,
+    });
+  });
+
+  it('ignores a last line cut mid-write', () => {
+    const full = cutBefore(fixture('skill-invocation-then-resumed-correction'), isPrompt(REACTION));
+    const truncated = full.slice(0, full.indexOf('Deployed after following') + 10);
+    const result = buildJudgeWindow({ transcriptText: truncated, toolUseId: 'toolu_01lfyrw5N8vmy7avHD8Pgdla', skillRef: REF, reaction: REACTION });
+    expect(result.invocationFound).toBe(true);
+    expect(result.window).not.toContain('Deployed');
+    expect(result.window.endsWith(`ASSISTANT [tool Skill]: ${REF}\n\nUSER: ${REACTION}`)).toBe(true);
+  });
+
+  it('does not repeat the reaction when the transcript already ends with it', () => {
+    const text = fixture('skill-invocation-then-resumed-correction');
+    const withPrompt = cutBefore(text, (e) => e.type === 'assistant' && JSON.stringify(e).includes("You're right"));
+    const result = buildJudgeWindow({ transcriptText: withPrompt, toolUseId: 'toolu_01lfyrw5N8vmy7avHD8Pgdla', skillRef: REF, reaction: REACTION });
+    expect(result.window.split(REACTION)).toHaveLength(2);
+    expect(result.window.endsWith(`\n\nUSER: ${REACTION}`)).toBe(true);
+  });
+
+  it('shows a later reply on resume, as a second reaction would see it', () => {
+    const result = buildJudgeWindow({
+      transcriptText: fixture('skill-invocation-then-resumed-correction'),
+      toolUseId: 'toolu_01lfyrw5N8vmy7avHD8Pgdla',
+      skillRef: REF,
+      reaction: 'you still have not run them',
+    });
+    expect(result.window).toContain(`USER: ${REACTION}\n\nASSISTANT: You're right, I skipped the tests. I will run them next time.\n\nUSER: you still have not run them`);
+  });
+
+  it('skips Stop-hook feedback and hook attachments', () => {
+    const result = buildJudgeWindow({ transcriptText: fixture('skill-with-hook-context-posttooluse-exit2-stop-block'), toolUseId: 'toolu_013yD2C0ThYzI60O0Iyxq9Pl', skillRef: REF, reaction: REACTION });
+    expect(result.invocationFound).toBe(true);
+    expect(result.window).not.toContain('Stop hook feedback');
+    expect(result.window).not.toContain('Base directory for this skill');
+    expect(result.window).toContain('ASSISTANT: Deployed after following the deploy checklist.\n\nASSISTANT: Understood: the tests have not been run yet.');
+  });
+
+  it('shows a blocked call, so "Deployed" after it reads as the false claim it is', () => {
+    const result = buildJudgeWindow({ transcriptText: fixture('pretooluse-exit2-blocks-skill'), toolUseId: 'toolu_01JlcmfRIxU7pB1yAKgFYj8k', skillRef: REF, reaction: REACTION });
+    expect(result.window).toContain(
+      `ASSISTANT [tool Skill]: ${REF}\n\nTOOL ERROR [Skill]: PreToolUse:Skill hook error: [$HOME/.claude/hooks/log-hook.py PreToolUse]: Blocked: deploys are frozen until Monday.\n\nASSISTANT: Deployed`,
+    );
+  });
+});
+
+describe('buildJudgeWindow: locating the invocation', () => {
+  it('slices `before` text turns ahead and `after` from the invocation on (seed: before=1, after=2)', () => {
+    const result = buildJudgeWindow({ transcriptText: seedSession().text(), toolUseId: 't1', skillRef: REF, reaction: '' }, { before: 1, after: 2 });
+    expect(result).toEqual({ window: `ASSISTANT: ack\n\nASSISTANT [tool Skill]: ${REF}\n\nUSER: no that's wrong\n\nASSISTANT: fixing`, invocationFound: true, turns: 4 });
+  });
+
+  it('prefers the pinned tool_use id over a later invocation of the same skill (seed: t1)', () => {
+    const s = seedSession('t1');
+    s.skill('t2');
+    s.say('second run');
+    const pinned = buildJudgeWindow({ transcriptText: s.text(), toolUseId: 't1', skillRef: REF, reaction: '' }, { before: 1, after: 1 });
+    expect(pinned.window).toBe(`ASSISTANT: ack\n\nASSISTANT [tool Skill]: ${REF}\n\nUSER: no that's wrong`);
+  });
+
+  it.each([['an unknown id', 'nope'], ['no id', null]])('falls back to the latest invocation of the ref with %s (seed: t2)', (_label, id) => {
+    const s = seedSession('t1');
+    s.skill('t2');
+    s.say('second run');
+    const result = buildJudgeWindow({ transcriptText: s.text(), toolUseId: id, skillRef: REF, reaction: '' }, { before: 1, after: 1 });
+    expect(result).toEqual({ window: `ASSISTANT: more\n\nASSISTANT [tool Skill]: ${REF}\n\nASSISTANT: second run`, invocationFound: true, turns: 3 });
+  });
+
+  it('does not fall back to another skill', () => {
+    const result = buildJudgeWindow({ transcriptText: seedSession().text(), toolUseId: 'nope', skillRef: 'other--bob', reaction: 'hm' }, { before: 2 });
+    expect(result).toEqual({ window: 'USER: later\n\nASSISTANT: more\n\nUSER: hm', invocationFound: false, turns: 2 });
+  });
+
+  it('finds a Skill call whose input was recorded as a JSON string', () => {
+    const s = new Session();
+    s.user('go');
+    s.tool('t9', 'Skill', JSON.stringify({ skill: REF }));
+    s.say('done');
+    const result = buildJudgeWindow({ transcriptText: s.text(), skillRef: REF, reaction: '' });
+    expect(result.invocationFound).toBe(true);
+    expect(result.window).toBe(`USER: go\n\nASSISTANT [tool Skill]: ${REF}\n\nASSISTANT: done`);
+  });
+
+  it('lets tool calls ride along without using the turn count', () => {
+    const s = new Session();
+    s.user('deploy');
+    s.skill('t1');
+    s.tool('b1', 'Bash', { command: 'npm test' });
+    s.result('b1', 'ok');
+    s.tool('b2', 'Read', { file_path: '/repo/deploy.md' });
+    s.tool('b3', 'Grep', { pattern: 'TODO', path: '.' });
+    s.say('Deployed.');
+    s.tool('b4', 'Bash', { command: 'echo after the window' });
+    const result = buildJudgeWindow({ transcriptText: s.text(), toolUseId: 't1', skillRef: REF, reaction: '' }, { before: 1, after: 1 });
+    expect(result.window).toBe(
+      [
+        'USER: deploy',
+        `ASSISTANT [tool Skill]: ${REF}`,
+        'ASSISTANT [tool Bash]: npm test',
+        'ASSISTANT [tool Read]: /repo/deploy.md',
+        'ASSISTANT [tool Grep]: TODO',
+        'ASSISTANT: Deployed.',
+      ].join('\n\n'),
+    );
+    expect(result.turns).toBe(6);
+  });
+
+  it('shows a tool input on one line, shortened, and unknown tools as JSON', () => {
+    const s = new Session();
+    s.skill('t1');
+    s.tool('b1', 'Bash', { command: `cat <<'EOF'\n${'x'.repeat(400)}\nEOF` });
+    s.tool('m1', 'mcp__db__query', { sql: 'select 1' });
+    const lines = buildJudgeWindow({ transcriptText: s.text(), toolUseId: 't1', skillRef: REF, reaction: '' }).window.split('\n\n');
+    const bash = lines[1] ?? '';
+    expect(bash.startsWith("ASSISTANT [tool Bash]: cat <<'EOF'⏎xxx")).toBe(true);
+    expect(bash.length).toBe('ASSISTANT [tool Bash]: '.length + MAX_TOOL_INPUT_CHARS);
+    expect(bash.endsWith('…')).toBe(true);
+    expect(lines[2]).toBe('ASSISTANT [tool mcp__db__query]: {"sql":"select 1"}');
+  });
+
+  it('names a failed call and ignores successful results', () => {
+    const s = new Session();
+    s.skill('t1');
+    s.tool('b1', 'Bash', { command: 'npm test' });
+    s.result('b1', [{ type: 'text', text: 'FAIL src/a.test.ts\n  expected 1 to be 2' }], true);
+    s.tool('b2', 'Bash', { command: 'ls' });
+    s.result('b2', 'a.ts b.ts');
+    const result = buildJudgeWindow({ transcriptText: s.text(), toolUseId: 't1', skillRef: REF, reaction: '' });
+    expect(result.window).toBe(
+      [`ASSISTANT [tool Skill]: ${REF}`, 'ASSISTANT [tool Bash]: npm test', 'TOOL ERROR [Bash]: FAIL src/a.test.ts⏎expected 1 to be 2', 'ASSISTANT [tool Bash]: ls'].join('\n\n'),
+    );
+  });
+});
+
+describe('buildJudgeWindow: what is and is not a turn', () => {
+  it('reads user text blocks and skips isMeta, compaction summaries and sidechains', () => {
+    const s = new Session();
+    s.user([{ type: 'text', text: 'part one' }, { type: 'image', source: {} }, { type: 'text', text: 'part two' }]);
+    s.user('Stop hook feedback:\nrun the tests', { isMeta: true });
+    s.user('This session is being continued from a previous conversation…', { isCompactSummary: true });
+    s.say('   ');
+    s.raw({ type: 'assistant', isSidechain: true, uuid: 'side', parentUuid: 'u1', message: { content: [{ type: 'text', text: 'subagent chatter' }] } });
+    s.raw({ type: 'attachment', uuid: 'att', parentUuid: 'u4', attachment: { type: 'hook_success' } });
+    s.raw({ type: 'assistant', uuid: 'th', parentUuid: 'att', message: { content: [{ type: 'thinking', thinking: 'hmm' }, { type: 'text', text: 'visible' }] } });
+    const result = buildJudgeWindow({ transcriptText: s.text(), skillRef: REF, reaction: '' }, { before: 10 });
+    expect(result.window).toBe('USER: part one\npart two\n\nASSISTANT: visible');
+  });
+
+  it('reads only the active branch after a rewind', () => {
+    const s = new Session();
+    const first = s.user('deploy');
+    s.say('old attempt');
+    s.user('old follow-up');
+    s.say('new attempt', first);
+    s.skill('t1');
+    s.say('done');
+    const result = buildJudgeWindow({ transcriptText: s.text(), toolUseId: 't1', skillRef: REF, reaction: '' });
+    expect(result.window).toBe(`USER: deploy\n\nASSISTANT: new attempt\n\nASSISTANT [tool Skill]: ${REF}\n\nASSISTANT: done`);
+  });
+
+  it('follows logicalParentUuid across a compaction', () => {
+    const s = new Session();
+    s.user('before compaction');
+    s.raw({ type: 'system', subtype: 'compact_boundary', uuid: 'cb', parentUuid: null, logicalParentUuid: 'u1' });
+    s.user('after compaction', {}, 'cb');
+    expect(buildJudgeWindow({ transcriptText: s.text(), skillRef: REF, reaction: '' }, { before: 5 }).window).toBe('USER: before compaction\n\nUSER: after compaction');
+  });
+
+  it('keeps every entry before a break in the chain (a read that starts mid-file)', () => {
+    const s = new Session();
+    s.user('orphaned start', {}, 'not-in-file');
+    s.say('reply');
+    s.user('next');
+    expect(buildJudgeWindow({ transcriptText: s.text(), skillRef: REF, reaction: '' }, { before: 5 }).window).toBe('USER: orphaned start\n\nASSISTANT: reply\n\nUSER: next');
+  });
+
+  it('reads entries without uuids in file order', () => {
+    const text = ['{"type":"user","message":{"content":"a"}}', '{"type":"assistant","message":{"content":"b"}}', 'not json', '[1,2]'].join('\n');
+    expect(buildJudgeWindow({ transcriptText: text, skillRef: REF, reaction: 'c' }).window).toBe('USER: a\n\nASSISTANT: b\n\nUSER: c');
+  });
+
+  it('is empty for an empty transcript and a blank reaction', () => {
+    expect(buildJudgeWindow({ transcriptText: '', skillRef: REF, reaction: ' \n ' })).toEqual({ window: '', invocationFound: false, turns: 0 });
+    expect(buildJudgeWindow({ transcriptText: '', skillRef: REF, reaction: 'wrong' }).window).toBe('USER: wrong');
+  });
+
+  it('redacts secrets in turns, tool inputs and the reaction', () => {
+    const s = new Session();
+    s.user('my key is DB_PASSWORD=hunter22 ok');
+    s.skill('t1');
+    s.tool('b1', 'Bash', { command: `curl -H "Authorization: Bearer abcdef0123456789" ${'x'.repeat(300)}` });
+    const result = buildJudgeWindow({ transcriptText: s.text(), toolUseId: 't1', skillRef: REF, reaction: 'use postgres://u:pa55word@db/x' });
+    expect(result.window).not.toMatch(/hunter22|abcdef0123|pa55word/);
+    expect(result.window).toContain('DB_PASSWORD=[REDACTED:password]');
+    expect(result.window).toContain('Bearer [REDACTED:bearer-token]');
+    expect(result.window).toContain('USER: use postgres://u:[REDACTED:url-password]@db/x');
+  });
+});
+
+describe('buildJudgeWindow: eliding', () => {
+  it('keeps the head and tail of a long window and appends the reaction after the cut (seed: 150 chars)', () => {
+    const s = seedSession();
+    for (let i = 0; i < 5; i += 1) s.say(`reply ${i} ${'z'.repeat(80)}`);
+    const result = buildJudgeWindow({ transcriptText: s.text(), toolUseId: 't1', skillRef: REF, reaction: REACTION }, { maxChars: 150 });
+    expect(result.window).toContain('chars elided');
+    expect(result.window.length).toBeLessThan(300);
+    expect(result.window.startsWith('USER: hi\n\nASSISTANT: ack')).toBe(true);
+    expect(result.window.endsWith(`\n\nUSER: ${REACTION}`)).toBe(true);
+  });
+});
+
+describe('elide', () => {
+  it('keeps the first 55% and the last 45% and says how much was cut', () => {
+    const text = `${'a'.repeat(100)}${'b'.repeat(100)}`;
+    expect(elide(text, 100)).toBe(`${'a'.repeat(55)}\n\n…[100 chars elided]…\n\n${'b'.repeat(45)}`);
+  });
+
+  it('leaves text that fits', () => {
+    expect(elide('short', 5)).toBe('short');
+  });
+});
+
+describe('parseTranscript', () => {
+  it('keeps objects from lines that parse', () => {
+    expect(parseTranscript('{"a":1}\n\n{"b":\n"str"\n{"c":2}')).toEqual([{ a: 1 }, { c: 2 }]);
+  });
+});

@@ -1,0 +1,9 @@
+// Tests that run skillopt as real processes use the built bundles: build once per run.
+// A build error is reported here and again by every test that needs the bundle;
+// tests that don't need it still run (CI's `npm ci` has built or failed already).
+import { spawnSync } from 'node:child_process';
+
+export default function setup(): void {
+  const build = spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+  if (build.status !== 0) console.warn('global setup: `node scripts/build.mjs` failed; process-level tests will fail');
+}

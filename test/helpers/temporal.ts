@@ -1,0 +1,45 @@
+// One real Temporal dev server per test file (the pinned CLI, never a mock),
+// with skillopt's search attributes registered, and the workflow bundle built once.
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Runtime, DefaultLogger, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { join } from 'node:path';
+import { ALL_SEARCH_ATTRIBUTES } from '../../workflows/definitions';
+import { resolveTemporalExecutable } from '../../worker/temporal-bin';
+
+let runtimeInstalled = false;
+
+function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // Already installed in this process.
+  }
+}
+
+export async function startTestServer(extraArgs: string[] = []): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: resolveTemporalExecutable(),
+      searchAttributes: ALL_SEARCH_ATTRIBUTES,
+      extraArgs,
+    },
+  });
+}
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: join(import.meta.dirname, '..', '..', 'workflows', 'index.ts'),
+    logger: new DefaultLogger('WARN'),
+  });
+  return bundle;
+}
+
+/** A name unique to this test: task queues and workflow ids never collide between tests. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}

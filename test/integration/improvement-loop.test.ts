@@ -1,0 +1,216 @@
+// The whole improvement loop with real parts: a Temporal dev server, the real
+// activities, a SQLite store, a real Claude Code transcript, and `claude -p`
+// played by a scripted executable (a real process printing canned model output).
+import { mkdtempSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claudeCliModel } from '../../agents/claude-cli';
+import { workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
+import { pullSkills } from '../../cli/pull';
+import { openStore, type Store } from '../../store';
+import { createSkilloptWorker } from '../../worker/worker';
+import { TASK_QUEUE, invokedSignal, reactionSignal, stateQuery, type InvokedSignal } from '../../workflows/definitions';
+import { skillWorkflow } from '../../workflows/skill-workflow';
+import { startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
+
+const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
+const FAKE_CLAUDE = join(FIXTURES, 'bin', 'fake-claude');
+const TRANSCRIPT = join(FIXTURES, 'transcripts', 'skill-invocation-then-resumed-correction.jsonl');
+const TOOL_USE_ID = 'toolu_01lfyrw5N8vmy7avHD8Pgdla';
+const BODY = '# Deploy checklist\n\n1. Run the full test suite and make sure it passes.\n2. Build the release artifact.\n3. Deploy to staging, smoke-test, then deploy to production.\n';
+
+/** Byte offset just after the first line that contains `needle` (what the file held when that entry was written). */
+function bytesThrough(path: string, needle: string): number {
+  const text = readFileSync(path, 'utf8');
+  const at = text.indexOf(needle);
+  return Buffer.byteLength(text.slice(0, text.indexOf('\n', at) + 1), 'utf8');
+}
+
+let env: TestWorkflowEnvironment;
+let dir: string;
+let store: Store;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'skillopt-loop-'));
+  [env, store] = await Promise.all([startTestServer(), openStore({ home: dir })]);
+});
+
+afterAll(async () => {
+  await store?.close();
+  await env?.teardown();
+});
+
+interface Scenario {
+  judge: unknown[];
+  proposer: unknown[];
+}
+
+async function runWithWorker<T>(scenario: Scenario, fn: (taskQueue: string) => Promise<T>): Promise<T> {
+  const script = join(dir, `${uniqueName('script')}.json`);
+  writeFileSync(script, JSON.stringify(scenario));
+  const model = claudeCliModel({ bin: FAKE_CLAUDE, env: { ...process.env, FAKE_CLAUDE_SCRIPT: script } });
+  const taskQueue = uniqueName(TASK_QUEUE);
+  const worker = await createSkilloptWorker({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    store,
+    model,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+  });
+  return worker.runUntil(fn(taskQueue));
+}
+
+async function publishSkill(): Promise<SkillRef> {
+  const ref = { name: uniqueName('deploy-checklist'), author: 'alice' };
+  await store.publishVersion({ ...ref, body: BODY, description: 'Use when deploying services', contributors: ['alice'], createdBy: 'alice', baseVersion: 0 });
+  return ref;
+}
+
+function invocation(sessionId: string, transcriptPath = TRANSCRIPT): InvokedSignal {
+  return {
+    eventId: `inv-${sessionId}`,
+    sessionId,
+    toolUseId: TOOL_USE_ID,
+    user: 'bob',
+    agent: 'claude_code',
+    skillVersion: 1,
+    transcriptPath,
+    transcriptBytes: bytesThrough(transcriptPath, TOOL_USE_ID),
+  };
+}
+
+function reactionTo(sessionId: string, text: string, transcriptPath = TRANSCRIPT) {
+  // UserPromptSubmit fires before the prompt is written: the length ends at the previous reply.
+  return { eventId: `react-${sessionId}`, sessionId, text, transcriptPath, transcriptBytes: bytesThrough(transcriptPath, '"type":"last-prompt"') };
+}
+
+async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met; last value: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function signalInvocationAndReaction(taskQueue: string, ref: SkillRef, sessionId: string, text: string) {
+  const handle = await env.client.workflow.signalWithStart(skillWorkflow, {
+    workflowId: workflowIdForSkill(ref),
+    taskQueue,
+    args: [{ ref }],
+    signal: invokedSignal,
+    signalArgs: [invocation(sessionId)],
+  });
+  await handle.signal(reactionSignal, reactionTo(sessionId, text));
+  return handle;
+}
+
+// fake-claude answers { text } with the JSON text of the value.
+const FAILED = { text: { success: 0, confidence: 0.9, reason: 'The assistant deployed without running the test suite.' } };
+const PASSED = { text: { success: 1, confidence: 0.8, reason: 'The deploy followed every step.' } };
+const STRENGTHEN_TESTS = { text: [
+  {
+    op: 'replace',
+    target: '1. Run the full test suite and make sure it passes.',
+    content: '1. Run the full test suite (`npm test`) and paste its summary line; never deploy without a green run.',
+  },
+] };
+
+describe('improvement loop with real activities', () => {
+  it('publishes v2 from a confirmed failure, and the next pull installs it', async () => {
+    const ref = await publishSkill();
+    await runWithWorker({ judge: [FAILED], proposer: [STRENGTHEN_TESTS] }, async (tq) => {
+      const handle = await signalInvocationAndReaction(tq, ref, uniqueName('session'), 'that was wrong, you skipped the tests');
+      await until(() => handle.query(stateQuery), (s) => s.counters.improvementsPublished === 1 && !s.improving);
+    });
+    const latest = await store.latestVersion(ref);
+    expect(latest?.version).toBe(2);
+    expect(latest?.body).toContain('never deploy without a green run');
+    expect(latest?.body).not.toContain('make sure it passes');
+    expect(latest?.contributors).toEqual(['alice', 'skillopt']);
+    const [edit] = await store.recentEdits(ref, 5);
+    expect(edit).toMatchObject({ baseVersion: 1, publishedVersion: 2, status: 'proposed' });
+    const [verdict] = await store.verdicts(ref);
+    expect(verdict).toMatchObject({ success: false, skillVersion: 1, toolUseId: TOOL_USE_ID, user: 'bob' });
+
+    const home = mkdtempSync(join(tmpdir(), 'skillopt-home-'));
+    await pullSkills({ store, scope: 'user', cwd: home, home, skilloptHome: join(home, '.skillopt'), force: false, dryRun: false });
+    const installed = readFileSync(join(home, '.claude', 'skills', `${ref.name}--alice`, 'SKILL.md'), 'utf8');
+    expect(installed).toContain('version: 2');
+    expect(installed).toContain('never deploy without a green run');
+  });
+
+  it('publishes nothing when the judge says the task went well', async () => {
+    const ref = await publishSkill();
+    await runWithWorker({ judge: [PASSED], proposer: [STRENGTHEN_TESTS] }, async (tq) => {
+      const handle = await signalInvocationAndReaction(tq, ref, uniqueName('session'), 'great, thanks');
+      await until(() => handle.query(stateQuery), (s) => s.counters.judged === 1 && s.judging === 0);
+    });
+    expect((await store.latestVersion(ref))?.version).toBe(1);
+    expect(await store.recentEdits(ref, 5)).toEqual([]);
+    expect((await store.verdicts(ref)).map((v) => v.success)).toEqual([true]);
+  });
+
+  it('ends one judgment with a recorded reason when the transcript is missing', async () => {
+    const ref = await publishSkill();
+    await runWithWorker({ judge: [FAILED], proposer: [STRENGTHEN_TESTS] }, async (tq) => {
+      const sessionId = uniqueName('session');
+      const missing = join(dir, 'no-such-transcript.jsonl');
+      const handle = await env.client.workflow.signalWithStart(skillWorkflow, {
+        workflowId: workflowIdForSkill(ref),
+        taskQueue: tq,
+        args: [{ ref }],
+        signal: invokedSignal,
+        signalArgs: [{ ...invocation(sessionId), transcriptPath: missing }],
+      });
+      await handle.signal(reactionSignal, { ...reactionTo(sessionId, 'wrong'), transcriptPath: missing });
+      await until(() => handle.query(stateQuery), (s) => s.counters.judged === 1 && s.judging === 0);
+    });
+    const [verdict] = await store.verdicts(ref);
+    expect(verdict?.success).toBe(true);
+    expect(verdict?.confidence).toBe(0);
+    expect(verdict?.reason).toMatch(/transcript not readable/);
+    expect((await store.latestVersion(ref))?.version).toBe(1);
+  });
+
+  it('two sessions failing at the same moment make one version per improvement, never two with one number', async () => {
+    const ref = await publishSkill();
+    const sessions = Array.from({ length: 6 }, () => uniqueName('session'));
+    const transcripts = sessions.map((s) => {
+      const path = join(dir, `${s}.jsonl`);
+      copyFileSync(TRANSCRIPT, path);
+      return path;
+    });
+    await runWithWorker({ judge: [FAILED], proposer: [STRENGTHEN_TESTS, { text: [{ op: 'append', content: 'Always link the CI run.' }] }, { text: [] }] }, async (tq) => {
+      await Promise.all(
+        sessions.map((sessionId, i) =>
+          env.client.workflow
+            .signalWithStart(skillWorkflow, {
+              workflowId: workflowIdForSkill(ref),
+              taskQueue: tq,
+              args: [{ ref }],
+              signal: invokedSignal,
+              signalArgs: [invocation(sessionId, transcripts[i])],
+            })
+            .then((h) => h.signal(reactionSignal, reactionTo(sessionId, 'you skipped the tests', transcripts[i]))),
+        ),
+      );
+      const handle = env.client.workflow.getHandle(workflowIdForSkill(ref));
+      await until(
+        () => handle.query(stateQuery),
+        (s) => s.counters.judged === sessions.length && s.judging === 0 && s.batchedFailures === 0 && !s.improving,
+      );
+    });
+    const history = await store.history(ref);
+    const versions = history.map((v) => v.version);
+    expect(versions).toEqual(versions.map((_, i) => i + 1));
+    const edits = await store.recentEdits(ref, 10);
+    expect(history.length).toBeGreaterThanOrEqual(2);
+    expect(edits).toHaveLength(history.length - 1);
+    expect(new Set(edits.map((e) => e.fingerprint)).size).toBe(edits.length);
+  });
+});

@@ -1,0 +1,393 @@
+// One suite, run against every engine: what the Store promises must hold on
+// SQLite and Postgres alike.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_SKILL_BODY_BYTES } from '../../core/limits';
+import type { SkillRef } from '../../core/skill-ref';
+import {
+  StoreValidationError,
+  VersionConflictError,
+  openStore,
+  type NewSkillVersion,
+  type Store,
+  type VerdictRecord,
+} from '../../store';
+import { testEngines, uniqueAuthor, type TestDatabase } from './engines';
+
+function newVersion(ref: SkillRef, baseVersion: number, extra: Partial<NewSkillVersion> = {}): NewSkillVersion {
+  return {
+    ...ref,
+    body: `# ${ref.name}\n\nversion ${baseVersion + 1}\n`,
+    description: `does ${ref.name}`,
+    contributors: [ref.author],
+    createdBy: ref.author,
+    baseVersion,
+    ...extra,
+  };
+}
+
+function verdict(ref: SkillRef, eventId: string, extra: Partial<VerdictRecord> = {}): VerdictRecord {
+  return {
+    ...ref,
+    skillVersion: 1,
+    sessionId: 'session-1',
+    toolUseId: 'toolu_01',
+    eventId,
+    success: false,
+    confidence: 0.7,
+    reason: 'the user said the deploy went to the wrong cluster',
+    agent: 'claude-code',
+    user: 'alice',
+    ...extra,
+  };
+}
+
+async function expectOneLineRejection<E extends Error>(promise: Promise<unknown>, type: new (...args: never[]) => E): Promise<E> {
+  const err: unknown = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(type);
+  expect((err as Error).message).not.toContain('\n');
+  return err as E;
+}
+
+describe.each(testEngines.map((engine) => [engine.name, engine] as const))('store on %s', (_name, engine) => {
+  if (engine.skipReason) {
+    it.skip(engine.skipReason, () => undefined);
+    return;
+  }
+
+  let database: TestDatabase;
+  let store: Store;
+
+  beforeAll(async () => {
+    database = await engine.createDatabase();
+    store = await openStore(database.options);
+  });
+
+  afterAll(async () => {
+    await store?.close();
+    await database?.drop();
+  });
+
+  it('reports its engine', () => {
+    expect(store.engine).toBe(engine.name);
+  });
+
+  it('publishes versions and reads them back: latest, by number, history, listLatest', async () => {
+    const author = uniqueAuthor();
+    const deploy = { name: 'deploy', author };
+    const alpha = { name: 'alpha-tool', author };
+
+    const first = await store.publishVersion(newVersion(deploy, 0, { contributors: [author, 'bob'] }));
+    expect(first.created).toBe(true);
+    expect(first.version).toMatchObject({
+      ...deploy,
+      version: 1,
+      scope: 'org',
+      contributors: [author, 'bob'],
+      createdBy: author,
+      idempotencyKey: null,
+    });
+    expect(new Date(first.version.createdAt).toISOString()).toBe(first.version.createdAt);
+
+    const second = await store.publishVersion(newVersion(deploy, 1, { scope: 'team', body: 'second body' }));
+    expect(second.version.version).toBe(2);
+    await store.publishVersion(newVersion(alpha, 0));
+
+    expect(await store.latestVersion(deploy)).toEqual(second.version);
+    expect(await store.getVersion(deploy, 1)).toEqual(first.version);
+    expect(await store.getVersion(deploy, 3)).toBeUndefined();
+    expect(await store.latestVersion({ name: 'never-published', author })).toBeUndefined();
+    expect((await store.history(deploy)).map((v) => [v.version, v.body, v.scope])).toEqual([
+      [1, first.version.body, 'org'],
+      [2, 'second body', 'team'],
+    ]);
+
+    const mine = (await store.listLatest()).filter((v) => v.author === author);
+    expect(mine.map((v) => [v.name, v.version])).toEqual([
+      ['alpha-tool', 1],
+      ['deploy', 2],
+    ]);
+  });
+
+  it('orders listLatest by name, then author, bytewise on every engine', async () => {
+    const suffix = uniqueAuthor();
+    const authors = [`B-${suffix}`, `a-${suffix}`, `_-${suffix}`];
+    for (const author of authors) await store.publishVersion(newVersion({ name: 'zz-order-check', author }, 0));
+    const listed = (await store.listLatest()).filter((v) => v.name === 'zz-order-check' && v.author.endsWith(suffix));
+    expect(listed.map((v) => v.author)).toEqual([`B-${suffix}`, `_-${suffix}`, `a-${suffix}`]);
+  });
+
+  it('returns the same version for a repeated idempotency key', async () => {
+    const ref = { name: 'idempotent', author: uniqueAuthor() };
+    const input = newVersion(ref, 0, { idempotencyKey: `proposal-${ref.author}` });
+
+    const first = await store.publishVersion(input);
+    const retry = await store.publishVersion(input);
+    expect(first.created).toBe(true);
+    expect(retry).toEqual({ version: first.version, created: false });
+    expect(retry.version.idempotencyKey).toBe(input.idempotencyKey);
+
+    // A retry after another version was published still finds its own row instead of conflicting.
+    await store.publishVersion(newVersion(ref, 1));
+    expect(await store.publishVersion(input)).toEqual({ version: first.version, created: false });
+    expect((await store.history(ref)).map((v) => v.version)).toEqual([1, 2]);
+
+    // The same key for another skill is a caller bug, not a retry.
+    await expectOneLineRejection(
+      store.publishVersion(newVersion({ name: 'other-skill', author: ref.author }, 0, { idempotencyKey: input.idempotencyKey })),
+      StoreValidationError,
+    );
+    expect(await store.history({ name: 'other-skill', author: ref.author })).toEqual([]);
+  });
+
+  it('rejects a publish whose base is not the latest version', async () => {
+    const ref = { name: 'stale-base', author: uniqueAuthor() };
+    await store.publishVersion(newVersion(ref, 0));
+
+    const stale = await expectOneLineRejection(store.publishVersion(newVersion(ref, 0)), VersionConflictError);
+    expect(stale.version).toBe(1);
+    expect(stale.ref).toEqual(ref);
+    await expectOneLineRejection(store.publishVersion(newVersion(ref, 5)), VersionConflictError);
+    await expectOneLineRejection(store.publishVersion(newVersion({ name: 'brand-new', author: ref.author }, 1)), VersionConflictError);
+    expect((await store.history(ref)).map((v) => v.version)).toEqual([1]);
+  });
+
+  it('lets exactly one of two concurrent publishers with the same base win', async () => {
+    const ref = { name: 'race', author: uniqueAuthor() };
+    const results = await Promise.allSettled([
+      store.publishVersion(newVersion(ref, 0, { body: 'from A', idempotencyKey: `${ref.author}-a` })),
+      store.publishVersion(newVersion(ref, 0, { body: 'from B', idempotencyKey: `${ref.author}-b` })),
+    ]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const [rejected] = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(rejected?.reason).toBeInstanceOf(VersionConflictError);
+    expect((await store.history(ref)).map((v) => v.version)).toEqual([1]);
+  });
+
+  it('lets exactly one of two Store instances on the same database win, and a racing retry share the row', async () => {
+    const other = await openStore(database.options);
+    try {
+      for (let round = 0; round < 3; round++) {
+        const ref = { name: `two-stores-${round}`, author: uniqueAuthor() };
+        const results = await Promise.allSettled([
+          store.publishVersion(newVersion(ref, 0, { body: 'from this store' })),
+          other.publishVersion(newVersion(ref, 0, { body: 'from the other store' })),
+        ]);
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        const [rejected] = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+        expect(rejected?.reason).toBeInstanceOf(VersionConflictError);
+        expect(await store.history(ref)).toHaveLength(1);
+        expect(await other.latestVersion(ref)).toEqual(await store.latestVersion(ref));
+
+        // The same publish retried concurrently (same key): both get the one row.
+        const input = newVersion(ref, 1, { idempotencyKey: `${ref.author}-retry` });
+        const [a, b] = await Promise.all([store.publishVersion(input), other.publishVersion(input)]);
+        expect(a.version).toEqual(b.version);
+        expect(a.version.version).toBe(2);
+        expect([a.created, b.created].sort()).toEqual([false, true]);
+      }
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('rejects a body over MAX_SKILL_BODY_BYTES of UTF-8 and invalid refs, writing nothing', async () => {
+    const author = uniqueAuthor();
+    const ref = { name: 'big-body', author };
+    // Two bytes per character: under the limit in characters, over it in bytes.
+    const tooBig = 'é'.repeat(MAX_SKILL_BODY_BYTES / 2 + 1);
+    const err = await expectOneLineRejection(store.publishVersion(newVersion(ref, 0, { body: tooBig })), StoreValidationError);
+    expect(err.message).toContain(`${MAX_SKILL_BODY_BYTES}`);
+    expect(await store.history(ref)).toEqual([]);
+
+    const exactlyAtLimit = 'x'.repeat(MAX_SKILL_BODY_BYTES);
+    expect((await store.publishVersion(newVersion(ref, 0, { body: exactlyAtLimit }))).version.body).toBe(exactlyAtLimit);
+
+    for (const bad of [
+      { name: 'Bad_Name', author },
+      { name: 'two--dashes', author },
+      { name: '', author },
+      { name: 'fine', author: '../etc' },
+      { name: 'fine', author: 'has space' },
+      { name: 'fine', author: '' },
+    ]) {
+      await expectOneLineRejection(store.publishVersion(newVersion(bad, 0)), StoreValidationError);
+      expect(await store.history(bad)).toEqual([]);
+    }
+
+    await expectOneLineRejection(store.publishVersion(newVersion({ name: 'nul', author }, 0, { body: 'a\u0000b' })), StoreValidationError);
+    await expectOneLineRejection(store.publishVersion(newVersion({ name: 'neg', author }, -1)), StoreValidationError);
+    expect((await store.listLatest()).filter((v) => v.author === author).map((v) => v.name)).toEqual(['big-body']);
+  });
+
+  it('keeps Unicode, quotes and SQL metacharacters untouched', async () => {
+    const ref = { name: 'injection', author: uniqueAuthor() };
+    const body = [
+      "'); DROP TABLE skill_versions; --",
+      '"; DELETE FROM verdicts WHERE 1=1; --',
+      "O'Reilly \\' \\\\ \\x00 $1 $$ ? :name %s %%",
+      'emoji 🧪🚀 CJK 漢字 RTL עברית combining é e\u0301 ZWJ 👩‍💻',
+      'line\r\nendings\ttabs\u2028separator',
+      '`backticks` [brackets] {braces} /* comment */',
+    ].join('\n');
+    const description = "says \"hi\" and 'bye'; -- not a comment";
+    const published = await store.publishVersion(
+      newVersion(ref, 0, { body, description, contributors: ["o'brien", 'Robert"); DROP TABLE attributions;--'] }),
+    );
+    expect(published.version.body).toBe(body);
+    expect(await store.latestVersion(ref)).toMatchObject({
+      body,
+      description,
+      contributors: ["o'brien", 'Robert"); DROP TABLE attributions;--'],
+    });
+
+    await store.recordEdit({
+      ...ref,
+      fingerprint: "fp'; --",
+      summaries: ["replace 'x' with \"y\" 🚀"],
+      edits: [{ op: 'replace', old: "'); --", new: 'e\u0301' }],
+      baseVersion: 0,
+      publishedVersion: 1,
+    });
+    expect((await store.recentEdits(ref, 1))[0]).toMatchObject({
+      fingerprint: "fp'; --",
+      summaries: ["replace 'x' with \"y\" 🚀"],
+      edits: [{ op: 'replace', old: "'); --", new: 'e\u0301' }],
+    });
+    expect(await store.hasEditFingerprint(ref, "fp'; --")).toBe(true);
+    expect(await store.hasEditFingerprint(ref, "' OR '1'='1")).toBe(false);
+
+    await store.recordVerdict(verdict(ref, `evt-${ref.author}'; --`, { reason: body }));
+    expect((await store.verdicts(ref))[0]?.reason).toBe(body);
+    // The tables named in the payloads are still there.
+    expect((await store.listLatest()).length).toBeGreaterThan(0);
+  });
+
+  it('records edits, finds fingerprints of any status, and resolves only the proposed edit of a version', async () => {
+    const ref = { name: 'edited', author: uniqueAuthor() };
+    const edit = (publishedVersion: number, fingerprint: string) => ({
+      ...ref,
+      fingerprint,
+      summaries: [`summary ${fingerprint}`],
+      edits: [{ op: 'add', text: `rule ${fingerprint}`, nested: { n: publishedVersion, list: [1, null, true] } }],
+      baseVersion: publishedVersion - 1,
+      publishedVersion,
+    });
+
+    const e2 = await store.recordEdit(edit(2, 'fp-2'));
+    expect(e2).toMatchObject({ ...edit(2, 'fp-2'), status: 'proposed', resolvedAt: null });
+    expect(typeof e2.id).toBe('number');
+    const e3 = await store.recordEdit(edit(3, 'fp-3'));
+    // A retried recordEdit returns the row already written; a different edit for that version is refused.
+    expect(await store.recordEdit(edit(3, 'fp-3'))).toEqual(e3);
+    await expectOneLineRejection(store.recordEdit(edit(3, 'fp-other')), StoreValidationError);
+
+    expect(await store.hasEditFingerprint(ref, 'fp-2')).toBe(true);
+    expect(await store.hasEditFingerprint(ref, 'fp-9')).toBe(false);
+    expect(await store.hasEditFingerprint({ name: 'edited', author: uniqueAuthor() }, 'fp-2')).toBe(false);
+
+    expect(await store.resolveEdit(ref, 4, 'applied')).toBeUndefined();
+    const applied = await store.resolveEdit(ref, 2, 'applied');
+    expect(applied).toMatchObject({ id: e2.id, status: 'applied', publishedVersion: 2 });
+    expect(applied?.resolvedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(await store.resolveEdit(ref, 2, 'reverted')).toBeUndefined();
+    expect(await store.hasEditFingerprint(ref, 'fp-2')).toBe(true);
+
+    const recent = await store.recentEdits(ref, 10);
+    expect(recent.map((e) => [e.publishedVersion, e.status])).toEqual([
+      [3, 'proposed'],
+      [2, 'applied'],
+    ]);
+    expect(await store.recentEdits(ref, 1)).toEqual([e3]);
+    expect(await store.recentEdits(ref, 0)).toEqual([]);
+
+    const [first, second] = await Promise.all([store.resolveEdit(ref, 3, 'reverted'), store.resolveEdit(ref, 3, 'applied')]);
+    expect([first, second].filter((e) => e !== undefined)).toHaveLength(1);
+  });
+
+  it('records a verdict once per event id', async () => {
+    const ref = { name: 'judged', author: uniqueAuthor() };
+    const createdAt = '2025-01-02T03:04:05.678Z';
+    expect(await store.recordVerdict(verdict(ref, `${ref.author}-1`, { createdAt }))).toBe(true);
+    expect(await store.recordVerdict(verdict(ref, `${ref.author}-1`, { success: true }))).toBe(false);
+    expect(
+      await store.recordVerdict(verdict(ref, `${ref.author}-2`, { success: true, confidence: 1, toolUseId: null, skillVersion: 2 })),
+    ).toBe(true);
+
+    const concurrent = await Promise.all([
+      store.recordVerdict(verdict(ref, `${ref.author}-3`)),
+      store.recordVerdict(verdict(ref, `${ref.author}-3`)),
+    ]);
+    expect(concurrent.sort()).toEqual([false, true]);
+
+    const stored = await store.verdicts(ref);
+    expect(stored).toHaveLength(3);
+    expect(stored[0]).toEqual(verdict(ref, `${ref.author}-1`, { createdAt }));
+    expect(stored[1]).toMatchObject({ success: true, confidence: 1, toolUseId: null, skillVersion: 2 });
+    expect(stored[2]?.confidence).toBe(0.7);
+
+    await expectOneLineRejection(store.recordVerdict(verdict(ref, `${ref.author}-4`, { confidence: 1.5 })), StoreValidationError);
+    await expectOneLineRejection(store.recordVerdict(verdict(ref, `${ref.author}-5`, { createdAt: 'yesterday' })), StoreValidationError);
+    expect(await store.verdicts(ref)).toHaveLength(3);
+  });
+
+  it('records and reads attributions by session', async () => {
+    const author = uniqueAuthor();
+    const sessionId = `session-${author}`;
+    const record = {
+      sessionId,
+      user: 'alice',
+      cwd: '/home/alice/projects/thing with spaces',
+      agent: 'claude-code',
+      abBucket: 1,
+      skills: [
+        { name: 'deploy', author, version: 3 },
+        { name: 'review', author: 'kamo@activeloop.ai', version: 1 },
+      ],
+      createdAt: '2025-06-01T12:00:00.000Z',
+    };
+    await store.recordAttribution(record);
+    await store.recordAttribution({ ...record, abBucket: 0, skills: [], createdAt: undefined });
+
+    const rows = await store.attributions(sessionId);
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toEqual(record);
+    expect(rows[1]).toMatchObject({ abBucket: 0, skills: [] });
+    expect(rows[1]?.createdAt).toMatch(/Z$/);
+    expect(await store.attributions(`${sessionId}-none`)).toEqual([]);
+
+    await expectOneLineRejection(
+      store.recordAttribution({ ...record, skills: [{ name: 'Not Valid', author, version: 1 }] }),
+      StoreValidationError,
+    );
+    expect(await store.attributions(sessionId)).toHaveLength(2);
+  });
+
+  it('migrates idempotently: reopening, and opening a fresh database twice at once', async () => {
+    const ref = { name: 'survives-reopen', author: uniqueAuthor() };
+    await store.publishVersion(newVersion(ref, 0));
+    for (let i = 0; i < 2; i++) {
+      const again = await openStore(database.options);
+      expect((await again.latestVersion(ref))?.version).toBe(1);
+      await again.close();
+    }
+
+    const fresh = await engine.createDatabase();
+    try {
+      const stores = await Promise.all([openStore(fresh.options), openStore(fresh.options), openStore(fresh.options)]);
+      await stores[0]?.publishVersion(newVersion(ref, 0));
+      for (const s of stores) expect((await s.latestVersion(ref))?.version).toBe(1);
+      await Promise.all(stores.map((s) => s.close()));
+    } finally {
+      await fresh.drop();
+    }
+  });
+
+  it('closes idempotently', async () => {
+    const extra = await openStore(database.options);
+    await extra.close();
+    await extra.close();
+  });
+});

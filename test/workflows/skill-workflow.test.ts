@@ -1,0 +1,312 @@
+// The skill workflow's logic on a real Temporal dev server, with in-memory
+// activities: the point here is what the workflow decides, not the I/O.
+import { ApplicationFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type {
+  JudgeInput,
+  ProposeInput,
+  PublishInput,
+  RecordEditInput,
+  RecordVerdictInput,
+  SkillActivities,
+} from '../../activities/types';
+import { workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
+import {
+  SearchAttributes,
+  invokedSignal,
+  reactionSignal,
+  stateQuery,
+  type InvokedSignal,
+  type SkillWorkflowConfig,
+} from '../../workflows/definitions';
+import { skillWorkflow } from '../../workflows/skill-workflow';
+import { recordHistories } from '../helpers/histories';
+import { startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
+
+/** In-memory activities: reactions starting with "FAIL" are judged failures, "THROW" make the judge fail. */
+class FakeSkillWorld {
+  versions: { version: number; body: string }[] = [{ version: 1, body: '# Deploy\n\n1. Build.\n' }];
+  edits: (RecordEditInput & { status: string })[] = [];
+  verdicts: RecordVerdictInput[] = [];
+  judgeCalls: JudgeInput[] = [];
+  proposals: ProposeInput[] = [];
+  publishes: PublishInput[] = [];
+  judgeDelayMs = 0;
+  proposalCounter = 0;
+
+  activities(): SkillActivities {
+    return {
+      judgeInvocation: async (input) => {
+        this.judgeCalls.push(input);
+        if (this.judgeDelayMs) await new Promise((r) => setTimeout(r, this.judgeDelayMs));
+        if (input.reaction.text.startsWith('THROW')) {
+          throw ApplicationFailure.create({ message: 'model down', nextRetryDelay: '10ms' });
+        }
+        const failed = input.reaction.text.startsWith('FAIL');
+        return { success: !failed, confidence: 0.9, reason: failed ? `failed: ${input.reaction.text}` : 'ok', judged: true, invocationFound: true };
+      },
+      describeSkill: async () => ({
+        version: this.latest().version,
+        improvementsPublished: this.edits.length,
+        awaitingOutcome: this.edits.filter((e) => e.status === 'proposed').map((e) => e.publishedVersion),
+      }),
+      readSkill: async () => ({ ...this.latest(), description: 'Use when deploying', priorEdits: [] }),
+      proposeEdit: async (input) => {
+        this.proposals.push(input);
+        const n = ++this.proposalCounter;
+        const line = `${n + 1}. Run the tests (fix ${n}).`;
+        return {
+          changed: true,
+          editedBody: `${input.body.trimEnd()}\n${line}\n`,
+          edits: [{ op: 'append', content: line }],
+          report: ['OK append'],
+          summaries: [`append "${line}"`],
+          fingerprint: `fp-${n}`,
+        };
+      },
+      publishSkill: async (input) => {
+        this.publishes.push(input);
+        if (input.baseVersion !== this.latest().version) return { status: 'conflict', latestVersion: this.latest().version };
+        const version = input.baseVersion + 1;
+        this.versions.push({ version, body: input.body });
+        return { status: 'published', version };
+      },
+      recordEdit: async (input) => {
+        this.edits.push({ ...input, status: 'proposed' });
+      },
+      recordVerdict: async (input) => {
+        this.verdicts.push(input);
+      },
+      resolveEdit: async ({ publishedVersion, success }) => {
+        const edit = this.edits.find((e) => e.publishedVersion === publishedVersion && e.status === 'proposed');
+        if (edit) edit.status = success ? 'applied' : 'reverted';
+      },
+    };
+  }
+
+  latest() {
+    return this.versions[this.versions.length - 1]!;
+  }
+}
+
+let env: TestWorkflowEnvironment;
+
+beforeAll(async () => {
+  env = await startTestServer();
+});
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+let counter = 0;
+function invoked(sessionId: string, overrides: Partial<InvokedSignal> = {}): InvokedSignal {
+  return {
+    eventId: `inv-${++counter}`,
+    sessionId,
+    toolUseId: `toolu_${counter}`,
+    user: 'alice',
+    agent: 'claude_code',
+    skillVersion: 1,
+    transcriptPath: `/tmp/${sessionId}.jsonl`,
+    transcriptBytes: 100,
+    ...overrides,
+  };
+}
+
+function reaction(sessionId: string, text: string, eventId = `react-${++counter}`) {
+  return { eventId, sessionId, text, transcriptPath: `/tmp/${sessionId}.jsonl`, transcriptBytes: 200 };
+}
+
+/** Runs a scenario with a worker; its workflow's histories are recorded for the replay tests when asked. */
+async function withWorker(world: FakeSkillWorld, scenario: string, fn: (taskQueue: string) => Promise<string>): Promise<void> {
+  const taskQueue = uniqueName('tq');
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: world.activities(),
+  });
+  const workflowId = await worker.runUntil(fn(taskQueue));
+  await recordHistories(env.client, workflowId, scenario);
+}
+
+async function startSkill(taskQueue: string, config: Partial<SkillWorkflowConfig> = {}, ref?: SkillRef) {
+  const skill = ref ?? { name: uniqueName('deploy'), author: 'alice' };
+  return env.client.workflow.start(skillWorkflow, {
+    workflowId: workflowIdForSkill(skill),
+    taskQueue,
+    args: [{ ref: skill, config: { idleTimeoutMs: 60_000, ...config } }],
+  });
+}
+
+async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met; last value: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('skill workflow', () => {
+  it('publishes v2 from a confirmed failure, and a pass publishes nothing', async () => {
+    const world = new FakeSkillWorld();
+    await withWorker(world, 'improve-and-pass', async (tq) => {
+      const handle = await startSkill(tq);
+      await handle.signal(invokedSignal, invoked('s-pass'));
+      await handle.signal(reactionSignal, reaction('s-pass', 'thanks, works'));
+      await until(() => handle.query(stateQuery), (s) => s.counters.judged === 1 && s.judging === 0);
+      expect(world.versions).toHaveLength(1);
+
+      await handle.signal(invokedSignal, invoked('s-fail'));
+      await handle.signal(reactionSignal, reaction('s-fail', 'FAIL you skipped the tests'));
+      const state = await until(() => handle.query(stateQuery), (s) => s.counters.improvementsPublished === 1 && !s.improving);
+      expect(world.versions.map((v) => v.version)).toEqual([1, 2]);
+      expect(world.proposals[0]!.failures).toEqual(['failed: FAIL you skipped the tests']);
+      expect(world.edits[0]).toMatchObject({ baseVersion: 1, publishedVersion: 2, fingerprint: 'fp-1' });
+      expect(state.currentVersion).toBe(2);
+      expect(state.awaitingOutcome).toEqual([2]);
+      expect(world.verdicts.map((v) => v.verdict.success)).toEqual([true, false]);
+
+      const description = await handle.describe();
+      expect(description.typedSearchAttributes.get(SearchAttributes.skillVersion)).toBe(2);
+      expect(description.typedSearchAttributes.get(SearchAttributes.improvementsPublished)).toBe(1);
+      expect(description.typedSearchAttributes.get(SearchAttributes.lastVerdict)).toBe('failed');
+      return handle.workflowId;
+    });
+  });
+
+  it('spends the window budget: only K reactions per invocation are judged', async () => {
+    const world = new FakeSkillWorld();
+    await withWorker(world, 'window-budget', async (tq) => {
+      const handle = await startSkill(tq, { judgeWindow: 2 });
+      await handle.signal(invokedSignal, invoked('s1'));
+      for (const text of ['ok 1', 'ok 2', 'ok 3', 'ok 4']) await handle.signal(reactionSignal, reaction('s1', text));
+      const state = await until(() => handle.query(stateQuery), (s) => s.counters.judged === 2 && s.judging === 0);
+      expect(state.counters.ignoredReactions).toBe(2);
+      expect(state.openWindows).toEqual([]);
+      expect(world.judgeCalls.map((c) => c.reaction.text).sort()).toEqual(['ok 1', 'ok 2']);
+      return handle.workflowId;
+    });
+  });
+
+  it('ignores a replayed event id, a blank reaction and a reaction with no window', async () => {
+    const world = new FakeSkillWorld();
+    await withWorker(world, 'dedup-and-ignored', async (tq) => {
+      const handle = await startSkill(tq);
+      await handle.signal(reactionSignal, reaction('nobody', 'FAIL no window here'));
+      const inv = invoked('s1');
+      await handle.signal(invokedSignal, inv);
+      await handle.signal(invokedSignal, inv);
+      await handle.signal(reactionSignal, reaction('s1', '   \n'));
+      await handle.signal(reactionSignal, reaction('s1', 'looks right', 'same-id'));
+      await handle.signal(reactionSignal, reaction('s1', 'looks right', 'same-id'));
+      const state = await until(() => handle.query(stateQuery), (s) => s.counters.judged === 1 && s.judging === 0);
+      expect(state.counters.duplicateEvents).toBe(2);
+      expect(state.counters.invocations).toBe(1);
+      expect(state.counters.ignoredReactions).toBe(2);
+      expect(state.openWindows).toEqual([expect.objectContaining({ sessionId: 's1', remaining: 2 })]);
+      expect(world.judgeCalls).toHaveLength(1);
+      return handle.workflowId;
+    });
+  });
+
+  it('publishes at most one improvement per invocation and does not judge it again', async () => {
+    const world = new FakeSkillWorld();
+    await withWorker(world, 'one-improvement-per-invocation', async (tq) => {
+      const handle = await startSkill(tq, { judgeWindow: 3 });
+      await handle.signal(invokedSignal, invoked('s1'));
+      await handle.signal(reactionSignal, reaction('s1', 'FAIL first'));
+      await until(() => handle.query(stateQuery), (s) => s.counters.improvementsPublished === 1 && !s.improving);
+      await handle.signal(reactionSignal, reaction('s1', 'FAIL still wrong'));
+      await handle.signal(reactionSignal, reaction('s1', 'FAIL again'));
+      const state = await until(() => handle.query(stateQuery), (s) => s.counters.reactions === 3 && s.queued === 0 && s.judging === 0);
+      expect(state.counters.improvementsPublished).toBe(1);
+      expect(world.versions).toHaveLength(2);
+      expect(world.judgeCalls).toHaveLength(1);
+      return handle.workflowId;
+    });
+  });
+
+  it('batches failures that queue while a proposal is in flight, one per invocation', async () => {
+    const world = new FakeSkillWorld();
+    world.judgeDelayMs = 50;
+    await withWorker(world, 'batched-failures', async (tq) => {
+      const handle = await startSkill(tq, { maxConcurrentJudgments: 4 });
+      for (const s of ['a', 'b', 'c']) await handle.signal(invokedSignal, invoked(s));
+      // Two failing reactions from session a are one invocation: at most one reason in the proposals.
+      for (const s of ['a', 'a', 'b', 'c']) await handle.signal(reactionSignal, reaction(s, `FAIL from ${s}`));
+      const state = await until(() => handle.query(stateQuery), (s) => s.counters.judged >= 3 && s.batchedFailures === 0 && !s.improving && s.queued === 0 && s.judging === 0);
+      const reasons = world.proposals.flatMap((p) => p.failures);
+      expect(reasons.filter((r) => r.includes('from a'))).toHaveLength(1);
+      expect(reasons).toHaveLength(3);
+      expect(state.counters.improvementsPublished).toBe(world.proposals.length);
+      // Versions are consecutive: never two with the same number.
+      expect(world.versions.map((v) => v.version)).toEqual(world.versions.map((_, i) => i + 1));
+      return handle.workflowId;
+    });
+  });
+
+  it('credits an edit by the version the judged session had in context', async () => {
+    const world = new FakeSkillWorld();
+    await withWorker(world, 'edit-outcome-by-version', async (tq) => {
+      const handle = await startSkill(tq);
+      await handle.signal(invokedSignal, invoked('s1', { skillVersion: 1 }));
+      await handle.signal(reactionSignal, reaction('s1', 'FAIL v1 was wrong'));
+      await until(() => handle.query(stateQuery), (s) => s.counters.improvementsPublished === 1 && !s.improving);
+      // A session still on v1 passes: that says nothing about v2's edit.
+      await handle.signal(invokedSignal, invoked('s2', { skillVersion: 1 }));
+      await handle.signal(reactionSignal, reaction('s2', 'great'));
+      await until(() => handle.query(stateQuery), (s) => s.counters.judged === 2 && s.judging === 0);
+      expect(world.edits[0]!.status).toBe('proposed');
+      // A session that had v2 passes: v2's edit is applied.
+      await handle.signal(invokedSignal, invoked('s3', { skillVersion: 2 }));
+      await handle.signal(reactionSignal, reaction('s3', 'great'));
+      const state = await until(() => handle.query(stateQuery), (s) => s.counters.judged === 3 && s.judging === 0);
+      expect(world.edits[0]!.status).toBe('applied');
+      expect(state.awaitingOutcome).toEqual([]);
+      return handle.workflowId;
+    });
+  });
+
+  it('gives the conservative verdict when the judge keeps failing, and publishes nothing', async () => {
+    const world = new FakeSkillWorld();
+    await withWorker(world, 'judge-keeps-failing', async (tq) => {
+      const handle = await startSkill(tq);
+      await handle.signal(invokedSignal, invoked('s1'));
+      await handle.signal(reactionSignal, reaction('s1', 'THROW model is down'));
+      const state = await until(() => handle.query(stateQuery), (s) => s.counters.judged === 1 && s.judging === 0);
+      expect(state.counters.judgeErrors).toBe(1);
+      expect(state.counters.passed).toBe(1);
+      expect(world.judgeCalls).toHaveLength(4); // maximumAttempts
+      expect(world.verdicts[0]!.verdict).toMatchObject({ success: true, confidence: 0, judged: false });
+      expect(world.versions).toHaveLength(1);
+      return handle.workflowId;
+    });
+  });
+
+  it('continues as new with its open windows, and an idle run completes', async () => {
+    const world = new FakeSkillWorld();
+    await withWorker(world, 'continue-as-new-and-idle', async (tq) => {
+      const handle = await startSkill(tq, { continueAsNewAfterEvents: 20, idleTimeoutMs: 3_000 });
+      await handle.signal(invokedSignal, invoked('s1'));
+      for (let i = 0; i < 12; i++) await handle.signal(invokedSignal, invoked(`other-${i}`));
+      const carried = await until(() => handle.query(stateQuery), (s) => s.runs >= 2);
+      expect(carried.openWindows.map((w) => w.sessionId)).toContain('s1');
+      await handle.signal(reactionSignal, reaction('s1', 'FAIL after continue-as-new'));
+      await until(() => handle.query(stateQuery), (s) => s.counters.improvementsPublished === 1 && !s.improving);
+
+      // With no activity for the idle timeout, windows expire and the run completes.
+      const latest = env.client.workflow.getHandle(handle.workflowId);
+      const result = await latest.result();
+      expect(result.improvementsPublished).toBe(1);
+      const description = await latest.describe();
+      expect(description.status.name).toBe('COMPLETED');
+      return handle.workflowId;
+    });
+  });
+});

@@ -1,0 +1,110 @@
+// `skillopt up` (= npm start): the embedded default on one machine — a Temporal
+// dev server with the Web UI, the worker, and the SQLite store under SKILLOPT_HOME.
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { NativeConnection } from '@temporalio/worker';
+import { modelFromEnv } from '../agents';
+import { openStore } from '../store';
+import { startDevServer, portAcceptsConnections, type DevServer } from './dev-server';
+import { skilloptHome } from './paths';
+import { createSkilloptWorker } from './worker';
+
+export interface UpOptions {
+  temporalPort: number;
+  uiPort: number;
+  home?: string;
+  /** Where to write progress (default: stdout). */
+  out?: (line: string) => void;
+  /** Resolves when the stack should stop (default: SIGINT or SIGTERM). */
+  stopSignal?: Promise<unknown>;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Takes <home>/up.pid, or returns the pid of the live `skillopt up` that holds it. */
+function takeRunLock(path: string): number | undefined {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return undefined;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = Number(readFileSync(path, 'utf8').trim());
+      if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) return holder;
+      rmSync(path, { force: true }); // stale: its process is gone
+    }
+  }
+  throw new Error(`cannot take ${path}; remove it if no skillopt is running`);
+}
+
+function stopRequested(): Promise<string> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+}
+
+/** Runs until stopped; resolves to the process exit code. Problems are one line on stderr. */
+export async function runUp(options: UpOptions): Promise<number> {
+  const out = options.out ?? ((line: string) => process.stdout.write(line + '\n'));
+  const home = options.home ?? skilloptHome();
+  mkdirSync(home, { recursive: true });
+  const lockPath = join(home, 'up.pid');
+  const holder = takeRunLock(lockPath);
+  if (holder !== undefined) {
+    process.stderr.write(`skillopt: already running (pid ${holder}) for ${home}; stop that one first (Ctrl-C in its terminal, or kill ${holder})\n`);
+    return 1;
+  }
+  let server: DevServer | undefined;
+  let connection: NativeConnection | undefined;
+  let store: Awaited<ReturnType<typeof openStore>> | undefined;
+  try {
+    for (const [port, flag] of [
+      [options.temporalPort, '--temporal-port'],
+      [options.uiPort, '--ui-port'],
+    ] as const) {
+      if (await portAcceptsConnections('127.0.0.1', port)) {
+        process.stderr.write(`skillopt: port ${port} is already in use by another program; stop it or pass ${flag} <port>\n`);
+        return 1;
+      }
+    }
+    const stop = options.stopSignal ?? stopRequested();
+    const model = modelFromEnv();
+    store = await openStore({ home });
+    server = await startDevServer({ home, port: options.temporalPort, uiPort: options.uiPort });
+    connection = await NativeConnection.connect({ address: server.address });
+    const worker = await createSkilloptWorker({ connection, namespace: 'default', store, model });
+    const running = worker.run();
+    out(`skillopt is up.`);
+    out(`  Temporal Web UI  ${server.uiUrl}/namespaces/default/workflows?query=SkillRef%20is%20not%20null`);
+    out(`  Temporal         ${server.address} (namespace default)`);
+    out(`  Store            ${store.engine === 'sqlite' ? join(home, 'skillopt.db') : 'Postgres (SKILLOPT_DATABASE_URL)'}`);
+    out(`Next:`);
+    out(`  npx skillopt push <skill-dir>    publish a skill to the team`);
+    out(`  npx skillopt hooks install       let Claude Code report how skills went`);
+    out(`  npx skillopt pull                install the team's skills`);
+    out(`Ctrl-C stops everything.`);
+    await Promise.race([stop, running]);
+    out('skillopt: stopping…');
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running;
+    return 0;
+  } catch (err) {
+    process.stderr.write(`skillopt: ${(err as Error).message.split('\n')[0]}\n`);
+    return 1;
+  } finally {
+    await connection?.close().catch(() => undefined);
+    await server?.stop().catch(() => undefined);
+    await store?.close().catch(() => undefined);
+    rmSync(lockPath, { force: true });
+  }
+}

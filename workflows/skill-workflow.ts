@@ -1,0 +1,415 @@
+// One long-lived workflow per shared skill (id "skill:<name>--<author>").
+// Signals open judgment windows and queue reactions; judgments run in parallel
+// (bounded); confirmed failures are batched into one improvement at a time:
+// read → propose → publish → record. The workflow id is the mutual exclusion.
+//
+// Deterministic code only: all I/O is in activities.
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { JudgeResult, SkillActivities } from '../activities/types';
+import { DEFAULT_EDIT_BUDGET, DEFAULT_JUDGE_WINDOW, MAX_FAILURES_PER_PROPOSAL } from '../core/limits';
+import { formatSkillRef } from '../core/skill-ref';
+import {
+  type BatchedFailure,
+  type CarriedState,
+  type InvokedSignal,
+  type QueuedJudgment,
+  type ReactionSignal,
+  SearchAttributes,
+  type SkillCounters,
+  type SkillWorkflowConfig,
+  type SkillWorkflowInput,
+  type SkillWorkflowState,
+  invokedSignal,
+  reactionSignal,
+  stateQuery,
+} from './definitions';
+
+const DEFAULT_CONFIG: SkillWorkflowConfig = {
+  judgeWindow: DEFAULT_JUDGE_WINDOW,
+  maxConcurrentJudgments: 4,
+  editBudget: DEFAULT_EDIT_BUDGET,
+  idleTimeoutMs: 60 * 60 * 1000,
+};
+
+/** Event ids remembered for dedup; the outbox redelivers within minutes, not thousands of events later. */
+const SEEN_EVENT_IDS_KEPT = 4096;
+const IMPROVED_INVOCATIONS_KEPT = 1024;
+/** A proposal that lost a publish race is retried against the new version this many times. */
+const MAX_PUBLISH_CONFLICT_RETRIES = 1;
+
+// Store reads and writes run on the workflow's own task queue: quick, retried
+// with backoff until the store is back.
+const store = proxyActivities<SkillActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+/** Model activities may run on the reacting user's own queue (their CLI, their transcript). */
+function modelActivities(taskQueue: string | undefined) {
+  return proxyActivities<SkillActivities>({
+    ...(taskQueue ? { taskQueue } : {}),
+    // A model call may take minutes; the agent CLI has its own timeout inside.
+    startToCloseTimeout: '5 minutes',
+    // A judge that keeps failing must end in the conservative verdict, not retry forever.
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 4 },
+  });
+}
+
+function emptyCounters(): SkillCounters {
+  return {
+    invocations: 0,
+    reactions: 0,
+    ignoredReactions: 0,
+    duplicateEvents: 0,
+    judged: 0,
+    passed: 0,
+    failed: 0,
+    judgeErrors: 0,
+    improvementsPublished: 0,
+    proposalsWithoutChange: 0,
+    duplicateProposals: 0,
+    publishConflicts: 0,
+  };
+}
+
+function invocationKey(invocation: { sessionId: string; toolUseId: string }): string {
+  return `${invocation.sessionId}/${invocation.toolUseId}`;
+}
+
+function failureMessage(err: unknown): string {
+  if (err instanceof ActivityFailure && err.cause) return err.cause.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+export async function skillWorkflow(input: SkillWorkflowInput): Promise<SkillCounters> {
+  const { ref } = input;
+  const config: SkillWorkflowConfig = { ...DEFAULT_CONFIG, ...input.config };
+  const carried = input.carried;
+
+  // ---- state (everything here is carried across continue-as-new) ----
+  const windows = new Map(Object.entries(carried?.windows ?? {}));
+  const queue: QueuedJudgment[] = [...(carried?.queue ?? [])];
+  let batch: BatchedFailure[] = [...(carried?.batch ?? [])];
+  const seenEventIds: string[] = [...(carried?.seenEventIds ?? [])];
+  const seen = new Set(seenEventIds);
+  const improvedInvocations: string[] = [...(carried?.improvedInvocations ?? [])];
+  const improved = new Set(improvedInvocations);
+  let awaitingOutcome: number[] = [...(carried?.awaitingOutcome ?? [])];
+  const counters: SkillCounters = { ...emptyCounters(), ...carried?.counters };
+  let currentVersion = carried?.currentVersion;
+  const runs = (carried?.runs ?? 0) + 1;
+  let judging = 0;
+  let improving = false;
+  let publishConflictRetries = 0;
+
+  function remember(eventId: string): boolean {
+    if (seen.has(eventId)) {
+      counters.duplicateEvents++;
+      return false;
+    }
+    seen.add(eventId);
+    seenEventIds.push(eventId);
+    if (seenEventIds.length > SEEN_EVENT_IDS_KEPT) seen.delete(seenEventIds.shift()!);
+    return true;
+  }
+
+  function markImproved(key: string): void {
+    if (improved.has(key)) return;
+    improved.add(key);
+    improvedInvocations.push(key);
+    if (improvedInvocations.length > IMPROVED_INVOCATIONS_KEPT) improved.delete(improvedInvocations.shift()!);
+  }
+
+  // ---- signals and query: handlers only change state; the main loop does the work ----
+  setHandler(invokedSignal, (signal: InvokedSignal) => {
+    if (!remember(signal.eventId)) return;
+    counters.invocations++;
+    // A newer invocation in the same session replaces the open one.
+    windows.set(signal.sessionId, { invocation: signal, remaining: config.judgeWindow, lastActivityAt: Date.now() });
+  });
+
+  setHandler(reactionSignal, (signal: ReactionSignal) => {
+    if (!remember(signal.eventId)) return;
+    const window = windows.get(signal.sessionId);
+    if (!window || signal.text.trim() === '') {
+      counters.ignoredReactions++;
+      return;
+    }
+    counters.reactions++;
+    window.remaining--;
+    window.lastActivityAt = Date.now();
+    if (window.remaining <= 0) windows.delete(signal.sessionId);
+    queue.push({ eventId: signal.eventId, invocation: window.invocation, reaction: signal });
+  });
+
+  setHandler(stateQuery, (): SkillWorkflowState => ({
+    ref,
+    currentVersion,
+    openWindows: [...windows.entries()].map(([sessionId, w]) => ({
+      sessionId,
+      toolUseId: w.invocation.toolUseId,
+      remaining: w.remaining,
+      skillVersion: w.invocation.skillVersion,
+    })),
+    queued: queue.length,
+    judging,
+    batchedFailures: batch.length,
+    improving,
+    awaitingOutcome,
+    counters,
+    runs,
+    config,
+  }));
+
+  function publishAttributes(): void {
+    upsertSearchAttributes([
+      { key: SearchAttributes.skillRef, value: formatSkillRef(ref) },
+      { key: SearchAttributes.skillName, value: ref.name },
+      { key: SearchAttributes.skillAuthor, value: ref.author },
+      { key: SearchAttributes.skillVersion, value: currentVersion ?? 0 },
+      { key: SearchAttributes.improvementsPublished, value: counters.improvementsPublished },
+    ]);
+  }
+
+  // ---- work ----
+  /** Store activities retry until the store answers; what still fails is bad input, logged and skipped. */
+  async function logActivityFailure<T>(what: string, call: Promise<T>): Promise<T | undefined> {
+    try {
+      return await call;
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      log.warn(`${what} failed`, { ref: formatSkillRef(ref), error: failureMessage(err) });
+      return undefined;
+    }
+  }
+
+  async function judge(task: QueuedJudgment): Promise<void> {
+    const key = invocationKey(task.invocation);
+    const models = modelActivities(task.invocation.activityQueue);
+    let verdict: JudgeResult;
+    try {
+      verdict = await models.judgeInvocation({
+        ref,
+        invocation: task.invocation,
+        reaction: {
+          eventId: task.eventId,
+          text: task.reaction.text,
+          transcriptPath: task.reaction.transcriptPath,
+          transcriptBytes: task.reaction.transcriptBytes,
+        },
+      });
+    } catch (err) {
+      // Bad input or a judge that kept failing: the conservative verdict. A flaky
+      // judge must never manufacture a failure.
+      counters.judgeErrors++;
+      verdict = { success: true, confidence: 0, reason: `not judged: ${failureMessage(err)}`, judged: false, invocationFound: false };
+    }
+    counters.judged++;
+    if (verdict.success) counters.passed++;
+    else counters.failed++;
+    upsertSearchAttributes([{ key: SearchAttributes.lastVerdict, value: verdict.success ? 'passed' : 'failed' }]);
+    await logActivityFailure('recordVerdict', store.recordVerdict({ ref, invocation: task.invocation, eventId: task.eventId, verdict }));
+
+    // Credit an edit by the version this session actually had in context.
+    const version = task.invocation.skillVersion;
+    if (verdict.judged && version !== undefined && awaitingOutcome.includes(version)) {
+      awaitingOutcome = awaitingOutcome.filter((v) => v !== version);
+      await logActivityFailure('resolveEdit', store.resolveEdit({ ref, publishedVersion: version, success: verdict.success }));
+    }
+
+    // One improvement per invocation: a second failure of the same invocation adds nothing.
+    if (!verdict.success && verdict.judged && !improved.has(key) && !batch.some((f) => f.invocationKey === key)) {
+      batch.push({
+        invocationKey: key,
+        eventId: task.eventId,
+        reason: verdict.reason,
+        skillVersion: version,
+        activityQueue: task.invocation.activityQueue,
+      });
+    }
+  }
+
+  async function improve(): Promise<void> {
+    const failures = batch.slice(0, MAX_FAILURES_PER_PROPOSAL);
+    let snapshot;
+    try {
+      snapshot = await store.readSkill(ref);
+    } catch (err) {
+      log.warn('skill not readable; dropping its failures', { ref: formatSkillRef(ref), error: failureMessage(err) });
+      batch = batch.slice(failures.length);
+      return;
+    }
+    currentVersion = snapshot.version;
+    const models = modelActivities(failures[0]?.activityQueue);
+    let proposal;
+    try {
+      proposal = await models.proposeEdit({
+        ref,
+        body: snapshot.body,
+        failures: failures.map((f) => f.reason),
+        priorEdits: snapshot.priorEdits,
+        budget: config.editBudget,
+      });
+    } catch (err) {
+      log.warn('proposer failed; dropping this batch', { ref: formatSkillRef(ref), error: failureMessage(err) });
+      batch = batch.slice(failures.length);
+      return;
+    }
+    if (!proposal.changed || proposal.fingerprint === '') {
+      counters.proposalsWithoutChange++;
+      batch = batch.slice(failures.length);
+      return;
+    }
+    const published = await logActivityFailure(
+      'publishSkill',
+      store.publishSkill({
+        ref,
+        baseVersion: snapshot.version,
+        body: proposal.editedBody,
+        fingerprint: proposal.fingerprint,
+        idempotencyKey: `${workflowInfo().workflowId}@${snapshot.version}:${proposal.fingerprint}`,
+      }),
+    );
+    if (!published) {
+      batch = batch.slice(failures.length);
+      return;
+    }
+    if (published.status === 'conflict') {
+      // Someone published first: propose again against their version, once.
+      counters.publishConflicts++;
+      currentVersion = published.latestVersion;
+      if (publishConflictRetries++ < MAX_PUBLISH_CONFLICT_RETRIES) return;
+      publishConflictRetries = 0;
+      batch = batch.slice(failures.length);
+      return;
+    }
+    publishConflictRetries = 0;
+    batch = batch.slice(failures.length);
+    if (published.status === 'duplicate') {
+      counters.duplicateProposals++;
+      return;
+    }
+    await logActivityFailure(
+      'recordEdit',
+      store.recordEdit({
+        ref,
+        fingerprint: proposal.fingerprint,
+        summaries: proposal.summaries,
+        edits: proposal.edits,
+        baseVersion: snapshot.version,
+        publishedVersion: published.version,
+      }),
+    );
+    currentVersion = published.version;
+    awaitingOutcome.push(published.version);
+    counters.improvementsPublished++;
+    for (const failure of failures) markImproved(failure.invocationKey);
+    publishAttributes();
+    upsertMemo({ lastImprovement: { version: published.version, reasons: failures.map((f) => f.reason) } });
+  }
+
+  // Work runs detached so judgments overlap; an unexpected error is raised in the
+  // main loop, which fails the workflow task (retried after a fix) instead of vanishing.
+  let fatal: unknown;
+  function launch(work: Promise<void>, done: () => void): void {
+    work.catch((err: unknown) => (fatal ??= err)).finally(done);
+  }
+
+  function nextJudgment(): QueuedJudgment | undefined {
+    // An invocation whose failure already led to a published improvement is not judged again.
+    while (queue.length > 0) {
+      const task = queue.shift()!;
+      if (!improved.has(invocationKey(task.invocation))) return task;
+    }
+    return undefined;
+  }
+
+  function continueAsNewDue(): boolean {
+    const info = workflowInfo();
+    return (
+      info.continueAsNewSuggested ||
+      (config.continueAsNewAfterEvents !== undefined && info.historyLength >= config.continueAsNewAfterEvents)
+    );
+  }
+
+  function canJudge(): boolean {
+    return queue.length > 0 && judging < config.maxConcurrentJudgments;
+  }
+
+  function canImprove(): boolean {
+    return batch.length > 0 && !improving;
+  }
+
+  function expireIdleWindows(): void {
+    const now = Date.now();
+    for (const [sessionId, w] of windows) {
+      if (now - w.lastActivityAt >= config.idleTimeoutMs) windows.delete(sessionId);
+    }
+  }
+
+  // A fresh run (not a continuation) learns what must outlive runs from the store.
+  if (!carried) {
+    const stats = await store.describeSkill(ref);
+    currentVersion = stats.version;
+    awaitingOutcome = stats.awaitingOutcome;
+    counters.improvementsPublished = stats.improvementsPublished;
+    publishAttributes();
+  }
+
+  for (;;) {
+    const hasWork = () => fatal !== undefined || canJudge() || canImprove() || continueAsNewDue();
+    if (judging === 0 && !improving && queue.length === 0 && batch.length === 0) {
+      // Idle: wait for a signal, at most the idle timeout.
+      if (!(await condition(hasWork, config.idleTimeoutMs))) {
+        expireIdleWindows();
+        if (windows.size === 0) {
+          await condition(allHandlersFinished);
+          return counters;
+        }
+        continue;
+      }
+    } else {
+      // Busy: in-flight work wakes us when it finishes; no timer needed.
+      await condition(() => hasWork() || (judging === 0 && !improving));
+    }
+    if (fatal !== undefined) throw fatal;
+    if (continueAsNewDue()) {
+      // Finish what is in flight, then hand everything queued to the next run.
+      await condition(() => judging === 0 && !improving && allHandlersFinished());
+      if (fatal !== undefined) throw fatal;
+      const next: CarriedState = {
+        windows: Object.fromEntries(windows),
+        queue,
+        batch,
+        seenEventIds,
+        improvedInvocations,
+        awaitingOutcome,
+        counters,
+        currentVersion,
+        runs,
+      };
+      await continueAsNew<typeof skillWorkflow>({ ref, config: input.config, carried: next });
+    }
+    while (canJudge()) {
+      const task = nextJudgment();
+      if (!task) break;
+      judging++;
+      launch(judge(task), () => judging--);
+    }
+    if (canImprove()) {
+      improving = true;
+      launch(improve(), () => (improving = false));
+    }
+  }
+}
