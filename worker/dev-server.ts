@@ -1,9 +1,9 @@
 // Runs the Temporal dev server (from the pinned CLI) as a child process, with
 // its state persisted in a SQLite file and skillopt's search attributes registered.
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
-import { execa, type ResultPromise } from 'execa';
+import { execa, type Result, type ResultPromise } from 'execa';
 import { ALL_SEARCH_ATTRIBUTES } from '../workflows/definitions';
 import { requireTemporalBinary } from './temporal-bin';
 
@@ -57,7 +57,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const ip = options.ip ?? '127.0.0.1';
   const bin = requireTemporalBinary();
   mkdirSync(options.home, { recursive: true });
-  const log = createWriteStream(join(options.home, 'temporal.log'), { flags: 'a' });
+  const logFile = join(options.home, 'temporal.log');
   const child = execa(
     bin,
     [
@@ -75,21 +75,25 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       join(options.home, 'temporal.db'),
       '--log-level',
       'warn',
+      // Activities on the workflow's own queue start without a round trip through matching.
+      '--dynamic-config-value',
+      'system.enableActivityEagerExecution=true',
       ...searchAttributeFlags(),
     ],
-    { stdout: log, stderr: log, reject: false, forceKillAfterDelay: 5000, cleanup: true },
+    { stdout: { file: logFile, append: true }, stderr: { file: logFile, append: true }, reject: false, forceKillAfterDelay: 5000, cleanup: true },
   );
-  const exited = child.then((r) => r);
+  const exited: Promise<Result> = child.then((r) => r);
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (await portAcceptsConnections(ip, options.port)) break;
-    const done = await Promise.race([exited, new Promise((r) => setTimeout(r, 200, undefined))]);
+    const done = await Promise.race([exited, new Promise<undefined>((r) => setTimeout(r, 200, undefined))]);
     if (done) {
-      throw new Error(`the Temporal dev server exited during start (code ${child.exitCode}); see ${join(options.home, 'temporal.log')}`);
+      const why = done.failed && done.exitCode === undefined ? done.shortMessage : `exit code ${done.exitCode}`;
+      throw new Error(`the Temporal dev server exited during start (${why}); see ${logFile}`);
     }
     if (Date.now() > deadline) {
       child.kill('SIGTERM');
-      throw new Error(`the Temporal dev server did not listen on ${ip}:${options.port} within 30 s; see ${join(options.home, 'temporal.log')}`);
+      throw new Error(`the Temporal dev server did not listen on ${ip}:${options.port} within 30 s; see ${logFile}`);
     }
   }
   return {
@@ -99,7 +103,6 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     async stop() {
       child.kill('SIGTERM');
       await exited;
-      log.end();
     },
   };
 }
