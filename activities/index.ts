@@ -90,7 +90,8 @@ export function createActivities({ store, model }: ActivityDeps): SkillActivitie
       const prompt = judgePrompt(redactSecrets(window));
       const verdict = parseVerdict(await model({ role: 'judge', ...prompt }));
       const judged = verdict.reason !== UNPARSEABLE_REASON;
-      return { ...verdict, reason: redactSecrets(verdict.reason), judged, invocationFound };
+      // NUL cannot be stored (Postgres text); model output may hold anything.
+      return { ...verdict, reason: redactSecrets(verdict.reason).replace(/\0/g, ''), judged, invocationFound };
     },
 
     async describeSkill(ref) {

@@ -17,7 +17,7 @@ export type { OpenStoreOptions, StoreTarget } from './location';
 
 export async function openStore(options: OpenStoreOptions = {}): Promise<Store> {
   const target = resolveStoreTarget(options);
-  const engine = target.engine === 'sqlite' ? openSqliteEngine(target.path) : createPostgresEngine(target.url, target.schema);
+  const engine = target.engine === 'sqlite' ? await openSqliteEngine(target.path) : createPostgresEngine(target.url, target.schema);
   const db = new Kysely<StoreDatabase>({ dialect: engine.dialect });
   try {
     await reach(db, engine);

@@ -37,7 +37,7 @@ const STATEMENT_BUSY_TIMEOUT_MS = 20;
 /** How long a statement keeps retrying while another connection holds the write lock. */
 export const BUSY_RETRY_BUDGET_MS = 15_000;
 
-export function openSqliteEngine(path: string): StoreEngine {
+export async function openSqliteEngine(path: string): Promise<StoreEngine> {
   const location = `SQLite store at ${path}`;
   let database: Database.Database;
   try {
@@ -47,7 +47,12 @@ export function openSqliteEngine(path: string): StoreEngine {
     throw sqliteUnavailable(err, path) ?? unopenable(err, path);
   }
   try {
-    database.pragma('journal_mode = WAL');
+    // Switching to WAL needs an exclusive lock, and SQLite answers SQLITE_BUSY at
+    // once (no busy handler) when another process is opening the same new file.
+    // WAL is persistent, so only the first opener ever switches; the rest see it.
+    await retryWhileBusy(() => {
+      if (database.pragma('journal_mode', { simple: true }) !== 'wal') database.pragma('journal_mode = WAL');
+    });
     // NORMAL is durable across application crashes in WAL mode; only an OS crash can lose the last commit.
     database.pragma('synchronous = NORMAL');
     database.pragma('foreign_keys = ON');
@@ -157,22 +162,27 @@ class ImmediateSqliteDriver extends SqliteDriver {
 class BusyRetryingConnection implements DatabaseConnection {
   constructor(private readonly inner: DatabaseConnection) {}
 
-  async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    const deadline = Date.now() + BUSY_RETRY_BUDGET_MS;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.inner.executeQuery<R>(query);
-      } catch (err) {
-        if (!isRetryableBusy(err) || Date.now() >= deadline) throw err;
-        // Jittered exponential backoff, 2 ms up to 50 ms, like SQLite's own busy handler.
-        const delay = Math.min(50, 2 * 2 ** attempt) * (0.5 + Math.random() / 2);
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
-    }
+  executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    return retryWhileBusy(() => this.inner.executeQuery<R>(query));
   }
 
   streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
     return this.inner.streamQuery<R>(query, chunkSize);
+  }
+}
+
+/** Runs `operation` until it is not busy or BUSY_RETRY_BUDGET_MS has passed, waiting asynchronously. */
+async function retryWhileBusy<T>(operation: () => T | Promise<T>): Promise<T> {
+  const deadline = Date.now() + BUSY_RETRY_BUDGET_MS;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await operation();
+    } catch (err) {
+      if (!isRetryableBusy(err) || Date.now() >= deadline) throw err;
+      // Jittered exponential backoff, 2 ms up to 50 ms, like SQLite's own busy handler.
+      const delay = Math.min(50, 2 * 2 ** attempt) * (0.5 + Math.random() / 2);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
   }
 }
 

@@ -33,7 +33,8 @@ try {
     await store.close();
   }
 } catch (err) {
-  report({ error: err.name, message: err.message });
+  const where = (err.cause ?? err).stack?.split('\\n').slice(0, 6).join(' | ');
+  report({ error: err.name, message: err.message, where });
 }
 `;
 
@@ -43,6 +44,7 @@ interface ChildResult {
   body?: string;
   error?: string;
   message?: string;
+  where?: string;
 }
 
 async function race(database: TestDatabase, ref: { name: string; author: string }, keys: string[]): Promise<ChildResult[]> {
