@@ -1,0 +1,82 @@
+// `skillopt up` as a user runs it: a real process that starts the dev server
+// with its Web UI, the worker and the SQLite store, refuses a second copy, and
+// stops cleanly on SIGTERM.
+import { execa } from 'execa';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { expect, it } from 'vitest';
+import { SearchAttributes } from '../../workflows/definitions';
+
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'skillopt.js');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.once('error', reject);
+  });
+}
+
+it('starts the stack, serves the Web UI, refuses a second copy, and stops on SIGTERM', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'skillopt-up-'));
+  const [temporalPort, uiPort] = [await freePort(), await freePort()];
+  const args = ['up', '--temporal-port', String(temporalPort), '--ui-port', String(uiPort), '--home', home];
+  const env = { ...process.env, SKILLOPT_HOME: home, SKILLOPT_DATABASE_URL: '' };
+  const up = execa(process.execPath, [BIN, ...args], { env, reject: false, all: true });
+  let output = '';
+  up.all!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  try {
+    const deadline = Date.now() + 90_000;
+    while (!output.includes('skillopt is up.')) {
+      if (up.exitCode !== null || Date.now() > deadline) throw new Error(`up did not come up:\n${output}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(output).toContain(`http://localhost:${uiPort}`);
+
+    const ui = await fetch(`http://127.0.0.1:${uiPort}/`);
+    expect(ui.status).toBe(200);
+
+    // The custom search attributes are registered, so the UI can filter skills.
+    const connection = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });
+    try {
+      const client = new Client({ connection });
+      const registered = await client.connection.operatorService.listSearchAttributes({ namespace: 'default' });
+      for (const key of Object.values(SearchAttributes)) expect(Object.keys(registered.customAttributes)).toContain(key.name);
+    } finally {
+      await connection.close();
+    }
+
+    const second = await execa(process.execPath, [BIN, ...args], { env, reject: false });
+    expect(second.exitCode).not.toBe(0);
+    expect(second.stderr.trim().split('\n')).toHaveLength(1);
+    expect(second.stderr).toMatch(/already running \(pid \d+\)/);
+  } finally {
+    up.kill('SIGTERM');
+  }
+  const result = await up;
+  expect(result.exitCode).toBe(0);
+  expect(output).toContain('stopping');
+}, 150_000);
+
+it('says which port is taken, in one line, instead of crashing', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'skillopt-up-'));
+  const blocker = createServer();
+  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+  const taken = (blocker.address() as { port: number }).port;
+  try {
+    const result = await execa(process.execPath, [BIN, 'up', '--temporal-port', String(taken), '--ui-port', String(await freePort()), '--home', home], {
+      env: { ...process.env, SKILLOPT_HOME: home },
+      reject: false,
+    });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stderr.trim()).toBe(`skillopt: port ${taken} is already in use by another program; stop it or pass --temporal-port <port>`);
+  } finally {
+    blocker.close();
+  }
+});
