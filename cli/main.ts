@@ -16,6 +16,7 @@ import { registerPull } from './pull';
 import { registerPush } from './push';
 import { registerSkills } from './skills';
 import { openCliStore } from './store';
+import { registerStatus } from './status';
 import { registerUp } from './up';
 
 export type { CliContext, CliIo, RegisterCommands } from './context';
@@ -26,7 +27,7 @@ export { CliError, UsageError } from './context';
  * and exports a RegisterCommands; add it here (still to come: `hooks
  * install|uninstall`, `hook <event>`, `status`).
  */
-export const COMMANDS: RegisterCommands[] = [registerPush, registerPull, registerSkills, registerUp];
+export const COMMANDS: RegisterCommands[] = [registerPush, registerPull, registerSkills, registerStatus, registerUp];
 
 function forEachCommand(cmd: Command, fn: (cmd: Command, path: string) => void, path = cmd.name()): void {
   fn(cmd, path);
