@@ -1,7 +1,6 @@
-// Where skillopt keeps things on disk.
+// Where the checkout is: the Temporal CLI build, the workflow code and bundles live under it.
 import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The checkout's root: the nearest folder above this file that has package.json (works from source and dist). */
@@ -13,9 +12,4 @@ export function projectRoot(): string {
     dir = parent;
   }
   return dir;
-}
-
-/** SKILLOPT_HOME, default ~/.skillopt: the embedded store, dev server state, outbox. */
-export function skilloptHome(env: NodeJS.ProcessEnv = process.env): string {
-  return resolve(env.SKILLOPT_HOME ?? join(homedir(), '.skillopt'));
 }

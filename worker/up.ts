@@ -4,9 +4,8 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 
 import { join } from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import { modelFromEnv } from '../agents';
-import { openStore } from '../store';
+import { openStore, skillOptHome } from '../store';
 import { startDevServer, portAcceptsConnections, type DevServer } from './dev-server';
-import { skilloptHome } from './paths';
 import { createSkilloptWorker } from './worker';
 
 export interface UpOptions {
@@ -56,7 +55,7 @@ function stopRequested(): Promise<string> {
 /** Runs until stopped; resolves to the process exit code. Problems are one line on stderr. */
 export async function runUp(options: UpOptions): Promise<number> {
   const out = options.out ?? ((line: string) => process.stdout.write(line + '\n'));
-  const home = options.home ?? skilloptHome();
+  const home = skillOptHome({ home: options.home });
   mkdirSync(home, { recursive: true });
   const lockPath = join(home, 'up.pid');
   const holder = takeRunLock(lockPath);
