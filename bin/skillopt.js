@@ -1,12 +1,22 @@
 #!/usr/bin/env node
 // The `skillopt` command: runs the bundle that `npm ci` (prepare) or `npm run build` wrote.
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-
-const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.mjs');
-if (!existsSync(cli)) {
-  console.error('skillopt: dist/cli.mjs is missing; run `npm run build` (npm ci does it for you)');
-  process.exit(1);
+//
+// `skillopt hook <Event>` (what Claude Code runs) takes a fast path: it loads
+// only dist/hook.mjs, never the CLI bundle, and never fails the agent.
+if (process.argv[2] === 'hook') {
+  try {
+    await import(new URL('../dist/hook.mjs', import.meta.url).href);
+  } catch {
+    // No build yet: a hook must still exit 0 and print nothing.
+    process.exit(0);
+  }
+} else {
+  const { existsSync } = await import('node:fs');
+  const { fileURLToPath } = await import('node:url');
+  const cli = new URL('../dist/cli.mjs', import.meta.url);
+  if (!existsSync(fileURLToPath(cli))) {
+    console.error('skillopt: dist/cli.mjs is missing; run `npm run build` (npm ci does it for you)');
+    process.exit(1);
+  }
+  await import(cli.href);
 }
-await import(pathToFileURL(cli).href);

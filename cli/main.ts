@@ -16,6 +16,7 @@ import { registerPull } from './pull';
 import { registerPush } from './push';
 import { registerSkills } from './skills';
 import { openCliStore } from './store';
+import { registerHookCommands } from '../hooks/commands';
 import { registerStatus } from './status';
 import { registerUp } from './up';
 
@@ -27,7 +28,7 @@ export { CliError, UsageError } from './context';
  * and exports a RegisterCommands; add it here (still to come: `hooks
  * install|uninstall`, `hook <event>`, `status`).
  */
-export const COMMANDS: RegisterCommands[] = [registerPush, registerPull, registerSkills, registerStatus, registerUp];
+export const COMMANDS: RegisterCommands[] = [registerPush, registerPull, registerSkills, registerStatus, registerHookCommands, registerUp];
 
 function forEachCommand(cmd: Command, fn: (cmd: Command, path: string) => void, path = cmd.name()): void {
   fn(cmd, path);

@@ -2,7 +2,9 @@
 // dev server with the Web UI, the worker, and the SQLite store under SKILLOPT_HOME.
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import { drainOutbox } from '../hooks/flusher';
 import { modelFromEnv } from '../agents';
 import { openStore, skillOptHome } from '../store';
 import { startDevServer, portAcceptsConnections, type DevServer } from './dev-server';
@@ -83,6 +85,14 @@ export async function runUp(options: UpOptions): Promise<number> {
     connection = await NativeConnection.connect({ address: server.address });
     const worker = await createSkilloptWorker({ connection, namespace: 'default', store, model });
     const running = worker.run();
+    // Hook events spooled while nothing was running are delivered now.
+    const clientConnection = await Connection.connect({ address: server.address });
+    try {
+      const drained = await drainOutbox(new Client({ connection: clientConnection }), home);
+      if (drained.delivered > 0) out(`delivered ${drained.delivered} hook event(s) spooled while skillopt was down`);
+    } finally {
+      await clientConnection.close();
+    }
     out(`skillopt is up.`);
     out(`  Temporal Web UI  ${server.uiUrl}/namespaces/default/workflows?query=SkillRef%20is%20not%20null`);
     out(`  Temporal         ${server.address} (namespace default)`);

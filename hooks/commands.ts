@@ -1,0 +1,62 @@
+// `skillopt hooks install|uninstall [--scope user|project]`. cli/main.ts adds
+// registerHookCommands to its command list. (`skillopt hook <Event>`, what
+// Claude Code runs, never reaches the CLI: bin/skillopt.js loads dist/hook.mjs.)
+import { homedir } from 'node:os';
+import type { Command } from 'commander';
+import { HOOK_EVENTS, installHooks, uninstallHooks, type HookScope } from './install';
+
+/** What the commands need from the CLI (cli/context's CliContext has all of it). */
+export interface HookCommandContext {
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  print(text: string): void;
+}
+
+const processContext: HookCommandContext = {
+  env: process.env,
+  cwd: process.cwd(),
+  print: (text) => void process.stdout.write(`${text}\n`),
+};
+
+/** Wrong usage: exit code 2, like the CLI's UsageError (matched by name and exitCode). */
+class HookUsageError extends Error {
+  override name = 'UsageError';
+  readonly exitCode = 2;
+}
+
+function parseScope(value: string): HookScope {
+  if (value !== 'user' && value !== 'project') throw new HookUsageError(`--scope must be "user" or "project", not "${value}"`);
+  return value;
+}
+
+function where(ctx: HookCommandContext, scope: HookScope) {
+  return { scope, home: ctx.env.HOME || ctx.env.USERPROFILE || homedir(), cwd: ctx.cwd };
+}
+
+export function registerHookCommands(program: Command, ctx: HookCommandContext = processContext): void {
+  const hooks = program.command('hooks').description("add or remove skillopt's Claude Code hooks");
+  hooks
+    .command('install')
+    .description(`add skillopt's hooks (${HOOK_EVENTS.join(', ')}) to Claude Code's settings.json, keeping everything else`)
+    .option('--scope <scope>', '"user" ($HOME/.claude/settings.json) or "project" (./.claude/settings.json)', 'user')
+    .action(async (flags: { scope: string }) => {
+      const result = await installHooks(where(ctx, parseScope(flags.scope)));
+      ctx.print(
+        result.written
+          ? `installed skillopt hooks (${result.changed.join(', ')}) in ${result.settingsPath}`
+          : `skillopt hooks already installed in ${result.settingsPath}`,
+      );
+    });
+  hooks
+    .command('uninstall')
+    .description("remove skillopt's hooks from Claude Code's settings.json, and nothing else")
+    .option('--scope <scope>', '"user" or "project"', 'user')
+    .action(async (flags: { scope: string }) => {
+      const result = await uninstallHooks(where(ctx, parseScope(flags.scope)));
+      ctx.print(
+        result.written
+          ? `removed skillopt hooks (${result.changed.join(', ')}) from ${result.settingsPath}`
+          : `no skillopt hooks in ${result.settingsPath}`,
+      );
+    });
+}

@@ -1,0 +1,283 @@
+// The outbox flusher: a detached process (dist/hook-flusher.mjs) that a hook
+// starts after spooling an event. It delivers every spooled event with
+// signalWithStart, oldest first, deleting each file only after the server
+// acknowledged it; it keeps going while new files appear, backs off and retries
+// while Temporal is unreachable (for a bounded time, then exits: the next hook
+// starts a new one), and exits when the outbox has stayed empty for a short
+// linger. The workflow ignores event ids it has seen, so delivering a file
+// twice (a crash between the ack and the delete, two flushers) is harmless.
+//
+// Connection settings come from the standard Temporal client config
+// (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS, temporal.toml).
+import { watch, type FSWatcher } from 'node:fs';
+import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import {
+  SKILL_WORKFLOW_TYPE,
+  SearchAttributes,
+  TASK_QUEUE,
+  invokedSignal,
+  reactionSignal,
+  type SkillWorkflowInput,
+} from '../workflows/definitions';
+import { openHookLog, type HookLog } from './log';
+import {
+  FLUSHER_HEARTBEAT_MS,
+  deadLetterOutboxEvent,
+  listOutbox,
+  outboxDir,
+  readOutboxEvent,
+  releaseFlusherLock,
+  removeOutboxEvent,
+  takeFlusherLock,
+  touchFlusherLock,
+  type OutboxEvent,
+} from './outbox';
+import { hookSkilloptHome } from './settings';
+
+/** Keep retrying an unreachable Temporal this long, then exit (the next hook run starts a new flusher). */
+export const DEFAULT_RETRY_FOR_MS = 10 * 60 * 1000;
+/** Exit after the outbox has been empty this long. */
+export const DEFAULT_LINGER_MS = 5_000;
+/** One signalWithStart may take this long (the client retries unavailable servers inside it). */
+export const DEFAULT_RPC_TIMEOUT_MS = 5_000;
+const FIRST_BACKOFF_MS = 250;
+const MAX_BACKOFF_MS = 5_000;
+/** Fallback poll when file-system notifications are unavailable. */
+const POLL_MS = 250;
+
+// gRPC status INVALID_ARGUMENT: the server refuses this event as such; retrying cannot help.
+const GRPC_INVALID_ARGUMENT = 3;
+
+/** The gRPC status code anywhere in an error's cause chain. */
+function grpcCode(err: unknown): number | undefined {
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'number') return code;
+  }
+  return undefined;
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message.split('\n')[0]! : String(err);
+}
+
+export interface DrainOptions {
+  /** Task queue a started workflow runs on: SKILLOPT_TASK_QUEUE, else "skillopt". */
+  taskQueue?: string;
+  rpcTimeoutMs?: number;
+  log?: Pick<HookLog, 'error' | 'debug'>;
+}
+
+export interface DrainResult {
+  delivered: number;
+  /** Malformed files and events the server refused as invalid, moved to outbox/failed/. */
+  deadLettered: number;
+  /** Files still spooled because a delivery failed (see `error`). */
+  remaining: number;
+  /** The delivery failure that stopped the drain (Temporal unreachable, …). */
+  error?: unknown;
+}
+
+export async function deliverOutboxEvent(client: Client, event: OutboxEvent, taskQueue: string, rpcTimeoutMs = DEFAULT_RPC_TIMEOUT_MS): Promise<void> {
+  const input: SkillWorkflowInput = { ref: event.ref, config: event.config };
+  const { name, author } = event.ref;
+  const common = {
+    workflowId: event.workflowId,
+    taskQueue,
+    args: [input] as [SkillWorkflowInput],
+    typedSearchAttributes: [
+      { key: SearchAttributes.skillRef, value: `${name}--${author}` },
+      { key: SearchAttributes.skillName, value: name },
+      { key: SearchAttributes.skillAuthor, value: author },
+    ],
+  };
+  await client.connection.withDeadline(Date.now() + rpcTimeoutMs, () =>
+    event.signal === 'invoked'
+      ? client.workflow.signalWithStart(SKILL_WORKFLOW_TYPE, { ...common, signal: invokedSignal, signalArgs: [event.payload] })
+      : client.workflow.signalWithStart(SKILL_WORKFLOW_TYPE, { ...common, signal: reactionSignal, signalArgs: [event.payload] }),
+  );
+}
+
+/**
+ * Delivers every event in <home>/outbox, oldest first, including files that
+ * appear meanwhile; stops at the first delivery that fails for a reason other
+ * than the event itself. `skillopt up` calls this at start.
+ */
+export async function drainOutbox(client: Client, home: string, options: DrainOptions = {}): Promise<DrainResult> {
+  const taskQueue = options.taskQueue ?? (process.env.SKILLOPT_TASK_QUEUE || TASK_QUEUE);
+  const result: DrainResult = { delivered: 0, deadLettered: 0, remaining: 0 };
+  for (;;) {
+    const names = listOutbox(home);
+    if (names.length === 0) return result;
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      const read = readOutboxEvent(home, name);
+      if (!read.ok) {
+        if (read.gone) continue;
+        options.log?.error(`outbox/${name} cannot be delivered (${read.reason}); moved to outbox/failed/`);
+        deadLetterOutboxEvent(home, name);
+        result.deadLettered++;
+        continue;
+      }
+      try {
+        await deliverOutboxEvent(client, read.event, taskQueue, options.rpcTimeoutMs);
+      } catch (err) {
+        if (grpcCode(err) === GRPC_INVALID_ARGUMENT) {
+          options.log?.error(`Temporal refused outbox/${name} (${message(err)}); moved to outbox/failed/`);
+          deadLetterOutboxEvent(home, name);
+          result.deadLettered++;
+          continue;
+        }
+        result.remaining = names.length - i;
+        result.error = err;
+        return result;
+      }
+      removeOutboxEvent(home, name);
+      result.delivered++;
+      options.log?.debug(`delivered ${read.event.signal} ${read.event.payload.eventId} to ${read.event.workflowId}`);
+    }
+  }
+}
+
+export interface FlusherOptions {
+  home: string;
+  env?: NodeJS.ProcessEnv;
+  retryForMs?: number;
+  lingerMs?: number;
+  log: HookLog;
+}
+
+function positiveMs(value: string | undefined, fallback: number): number {
+  const n = Number(value);
+  return value !== undefined && value.trim() !== '' && Number.isFinite(n) && n >= 0 ? n : fallback;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Wakes early when something is written into the outbox. */
+class OutboxWatch {
+  #watcher: FSWatcher | undefined;
+  #wake: (() => void) | undefined;
+
+  constructor(home: string, log: HookLog) {
+    try {
+      this.#watcher = watch(outboxDir(home), () => this.#wake?.());
+      this.#watcher.on('error', () => this.close());
+    } catch (err) {
+      log.debug(`no file-system notifications for the outbox (${message(err)}); polling`);
+    }
+  }
+
+  wait(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#wake = done;
+    });
+  }
+
+  close(): void {
+    this.#watcher?.close();
+    this.#watcher = undefined;
+  }
+}
+
+async function connect(env: NodeJS.ProcessEnv): Promise<Client> {
+  const overrideEnvVars = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+  const config = loadClientConnectConfig(env === process.env ? {} : { overrideEnvVars });
+  // Lazy: the first signal connects, no extra round trip before it. Few retries
+  // inside a call: while the server is down, the flusher's own backoff decides
+  // (the client's default would spend the whole call deadline retrying).
+  const connection = Connection.lazy({
+    ...config.connectionOptions,
+    interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 2 }))],
+  });
+  return new Client({ connection, namespace: config.namespace ?? 'default' });
+}
+
+/** The flusher process: returns when it is done (nothing left, or Temporal unreachable too long). */
+export async function runFlusher(options: FlusherOptions): Promise<void> {
+  const { home, log } = options;
+  const env = options.env ?? process.env;
+  const retryForMs = options.retryForMs ?? positiveMs(env.SKILLOPT_FLUSHER_RETRY_MS, DEFAULT_RETRY_FOR_MS);
+  const lingerMs = options.lingerMs ?? positiveMs(env.SKILLOPT_FLUSHER_LINGER_MS, DEFAULT_LINGER_MS);
+  if (!takeFlusherLock(home)) return;
+  const heartbeat = setInterval(() => touchFlusherLock(home), FLUSHER_HEARTBEAT_MS);
+  const outboxWatch = new OutboxWatch(home, log);
+  let client: Client | undefined;
+  const dropClient = async (): Promise<void> => {
+    // A fresh connection next time: grpc-js would otherwise wait out its own reconnect backoff (up to 2 min).
+    const old = client;
+    client = undefined;
+    await old?.connection.close().catch(() => undefined);
+  };
+  let failingSince: number | undefined;
+  let backoff = FIRST_BACKOFF_MS;
+  try {
+    for (;;) {
+      let result: DrainResult;
+      const attemptStartedAt = Date.now();
+      try {
+        client ??= await connect(env);
+        result = await drainOutbox(client, home, { log });
+      } catch (err) {
+        // Bad client configuration (envconfig) or an unexpected error: same as unreachable.
+        result = { delivered: 0, deadLettered: 0, remaining: listOutbox(home).length, error: err };
+      }
+      // Progress means the server is reachable: the retry window starts over.
+      if (result.delivered > 0) failingSince = undefined;
+      if (result.error !== undefined) {
+        const now = Date.now();
+        failingSince ??= attemptStartedAt;
+        if (now - failingSince >= retryForMs) {
+          log.error(`Temporal unreachable for ${Math.round((now - failingSince) / 1000)} s; ${result.remaining} event(s) stay in the outbox for the next run`, result.error);
+          return;
+        }
+        if (backoff === FIRST_BACKOFF_MS) log.debug(`delivery failed, retrying: ${message(result.error)}`);
+        await dropClient();
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+        continue;
+      }
+      failingSince = undefined;
+      backoff = FIRST_BACKOFF_MS;
+
+      // Empty: linger for new events.
+      const lingerUntil = Date.now() + lingerMs;
+      while (listOutbox(home).length === 0 && Date.now() < lingerUntil) {
+        await outboxWatch.wait(Math.min(POLL_MS, lingerUntil - Date.now()));
+      }
+      if (listOutbox(home).length > 0) continue;
+      // Unlock, then look once more: a hook that spooled just before the
+      // unlock saw the lock and started no flusher, so this one must take it.
+      releaseFlusherLock(home);
+      if (listOutbox(home).length === 0 || !takeFlusherLock(home)) return;
+    }
+  } finally {
+    clearInterval(heartbeat);
+    outboxWatch.close();
+    releaseFlusherLock(home);
+    await dropClient();
+  }
+}
+
+// The bundle's entry (dist/hook-flusher.mjs); imported elsewhere (`skillopt up`), nothing runs.
+if (/[\\/]hook-flusher\.mjs$/.test(new URL(import.meta.url).pathname)) {
+  const env = process.env;
+  const home = hookSkilloptHome(env);
+  const log = openHookLog(home, 'flusher', env.SKILLOPT_DEBUG === '1');
+  process.on('SIGTERM', () => {
+    releaseFlusherLock(home);
+    process.exit(0);
+  });
+  runFlusher({ home, env, log })
+    .catch((err: unknown) => log.error('flusher failed', err))
+    .finally(() => process.exit(0));
+}

@@ -1,0 +1,193 @@
+// PreToolUse (arm), UserPromptSubmit (react) and SessionEnd: the hooks on the
+// agent's hot path. Each does a few file operations and no network: signals
+// are spooled to the outbox and delivered by the flusher process.
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { MANIFEST_FILE, parseManifest } from '../core/manifest';
+import type { Manifest } from '../core/manifest';
+import { MAX_REACTION_BYTES } from '../core/limits';
+import { redactSecrets } from '../core/redact';
+import { formatSkillRef, tryParseSkillRef, workflowIdForSkill } from '../core/skill-ref';
+import type { InvokedSignal, ReactionSignal } from '../workflows/definitions';
+import type { HookContext } from './context';
+import { closeHint, deleteHint, readHint, writeHint } from './hint';
+import { ensureFlusher, writeOutboxEvent } from './outbox';
+import type { OutboxWorkflowConfig } from './outbox';
+import type { HookPayload } from './payload';
+import { AGENT, hookUser } from './settings';
+import { installsOf, skillRoots } from './skills-in-context';
+
+
+/** The transcript's size in bytes now, 0 when it does not exist (yet). */
+export function fileSize(path: string | undefined): number {
+  if (!path) return 0;
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** The first `maxBytes` bytes of `text` as UTF-8, never ending inside a character. */
+export function cutUtf8(text: string, maxBytes: number): string {
+  // A string of n UTF-16 units is at most 3n bytes: short texts need no encoding.
+  if (text.length * 3 <= maxBytes) return text;
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= maxBytes) return text;
+  let end = maxBytes;
+  // Back up over continuation bytes (10xxxxxx) to the start of the cut character.
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
+  return bytes.toString('utf8', 0, end);
+}
+
+/**
+ * The reaction as it may enter the workflow history: secrets redacted, then
+ * capped. Redaction runs on a generous prefix first, so a 5 MB paste costs
+ * little, and before the final cut, so the cut cannot expose part of a secret.
+ */
+export function reactionText(prompt: string): string {
+  return cutUtf8(redactSecrets(prompt.slice(0, MAX_REACTION_BYTES * 4)), MAX_REACTION_BYTES);
+}
+
+/**
+ * A random (v4) UUID from /dev/urandom. Both node:crypto and the Web Crypto
+ * global load the crypto stack on first use: ~2-3 ms on every arm and react.
+ */
+async function newEventId(): Promise<string> {
+  const bytes = Buffer.alloc(16);
+  try {
+    const fd = openSync('/dev/urandom', 'r');
+    try {
+      if (readSync(fd, bytes, 0, 16, null) !== 16) throw new Error('short read from /dev/urandom');
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    const { randomUUID } = await import('node:crypto'); // No /dev/urandom (Windows).
+    return randomUUID();
+  }
+  bytes[6] = (bytes[6]! & 0x0f) | 0x40; // version 4
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80; // RFC 4122 variant
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+function readManifest(home: string): Manifest | undefined {
+  try {
+    return parseManifest(readFileSync(join(home, MANIFEST_FILE), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function workflowConfig(ctx: HookContext): OutboxWorkflowConfig {
+  const { judgeWindow, idleTimeoutOverrideMs } = ctx.settings;
+  return { judgeWindow, ...(idleTimeoutOverrideMs === undefined ? {} : { idleTimeoutMs: idleTimeoutOverrideMs }) };
+}
+
+async function startFlusher(ctx: HookContext): Promise<void> {
+  if (!ctx.settings.spawnFlusher) return;
+  await ensureFlusher(ctx.settings.home, ctx.flusherPath(), (err) => ctx.log.error('could not start the outbox flusher', err));
+}
+
+export type ArmResult = 'armed' | 'not-skill-tool' | 'not-org-skill' | 'no-session' | 'off';
+
+/** PreToolUse on the Skill tool: an org skill's invocation opens a judgment window. */
+export async function onPreToolUse(payload: HookPayload, ctx: HookContext): Promise<ArmResult> {
+  const { settings } = ctx;
+  if (settings.internal) return 'off';
+  if (payload.tool_name !== 'Skill') return 'not-skill-tool';
+  const skill = payload.tool_input?.skill;
+  const sessionId = payload.session_id;
+  if (typeof skill !== 'string') return 'not-skill-tool';
+  if (!sessionId) return 'no-session';
+  const ref = tryParseSkillRef(skill);
+  if (!ref) return 'not-org-skill';
+  // Org = installed by pull (in the manifest): a local "x--alice" folder is not the shared skill.
+  const manifest = readManifest(settings.home);
+  const dirName = formatSkillRef(ref);
+  const installs = manifest ? installsOf(manifest, dirName, skillRoots(settings.userHome, payload.cwd || process.cwd())) : [];
+  if (installs.length === 0) return 'not-org-skill';
+
+  const now = ctx.now();
+  const toolUseId = payload.tool_use_id ?? '';
+  const invoked: InvokedSignal = {
+    eventId: await newEventId(),
+    sessionId,
+    toolUseId,
+    user: hookUser(ctx.env),
+    agent: AGENT,
+    skillVersion: installs[0]!.version,
+    transcriptPath: payload.transcript_path ?? '',
+    transcriptBytes: fileSize(payload.transcript_path),
+    ...(settings.activityQueue ? { activityQueue: settings.activityQueue } : {}),
+  };
+  writeOutboxEvent(settings.home, {
+    v: 1,
+    createdAt: new Date(now).toISOString(),
+    ref,
+    workflowId: workflowIdForSkill(ref),
+    config: workflowConfig(ctx),
+    signal: 'invoked',
+    payload: invoked,
+  });
+  // Replaces any earlier window of this session, whichever skill it was for (the workflow does the same).
+  writeHint(settings.home, { v: 1, sessionId, ref: dirName, toolUseId, remaining: settings.judgeWindow, armedAt: now, lastActivityAt: now });
+  await startFlusher(ctx);
+  return 'armed';
+}
+
+export type ReactResult = 'sent' | 'no-window' | 'session-ended' | 'expired' | 'blank' | 'off';
+
+/** UserPromptSubmit: while a window is open, the prompt is a reaction to the skill's work. */
+export async function onUserPromptSubmit(payload: HookPayload, ctx: HookContext): Promise<ReactResult> {
+  const { settings } = ctx;
+  if (settings.internal) return 'off';
+  const sessionId = payload.session_id;
+  if (!sessionId) return 'no-window';
+  const hint = readHint(settings.home, sessionId);
+  if (!hint) return 'no-window';
+  // The session ended and was not resumed: nothing is judged after a session ends.
+  if (hint.endedAt !== undefined) return 'session-ended';
+  const now = ctx.now();
+  if (now - hint.lastActivityAt >= settings.idleTimeoutMs) {
+    // The workflow has closed this window by now: a reaction would be ignored.
+    deleteHint(settings.home, sessionId);
+    return 'expired';
+  }
+  const prompt = payload.prompt ?? '';
+  if (prompt.trim() === '') return 'blank';
+  const ref = tryParseSkillRef(hint.ref);
+  if (!ref) {
+    deleteHint(settings.home, sessionId);
+    return 'no-window';
+  }
+
+  const reaction: ReactionSignal = {
+    eventId: await newEventId(),
+    sessionId,
+    text: reactionText(prompt),
+    transcriptPath: payload.transcript_path ?? '',
+    // The hook runs before Claude Code appends this prompt: the window ends before the reaction.
+    transcriptBytes: fileSize(payload.transcript_path),
+  };
+  writeOutboxEvent(settings.home, {
+    v: 1,
+    createdAt: new Date(now).toISOString(),
+    ref,
+    workflowId: workflowIdForSkill(ref),
+    config: workflowConfig(ctx),
+    signal: 'reaction',
+    payload: reaction,
+  });
+  // Spent after spooling: a crash in between sends one reaction too many, never one too few.
+  if (hint.remaining - 1 <= 0) deleteHint(settings.home, sessionId);
+  else writeHint(settings.home, { ...hint, remaining: hint.remaining - 1, lastActivityAt: now });
+  await startFlusher(ctx);
+  return 'sent';
+}
+
+/** SessionEnd: the session's window closes with it (until a resume, see closeHint). */
+export function onSessionEnd(payload: HookPayload, ctx: HookContext): void {
+  if (payload.session_id) closeHint(ctx.settings.home, payload.session_id, payload.reason, ctx.now());
+}

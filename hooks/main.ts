@@ -1,0 +1,107 @@
+// `skillopt hook <Event>`: the Claude Code hook entry, bundled alone into
+// dist/hook.mjs, which bin/skillopt.js loads without the CLI. Every run exits 0,
+// prints nothing and ends in bounded time, whatever the payload, the store or
+// Temporal do: problems go to <SKILLOPT_HOME>/hooks.log.
+//
+// PreToolUse, UserPromptSubmit and SessionEnd load only this file (Node
+// built-ins, no npm package). SessionStart loads its own bundle
+// (dist/hook-session-start.mjs: the store and pull) on demand.
+import { fileURLToPath } from 'node:url';
+import type { HookContext } from './context';
+import type * as SessionStartModule from './session-start';
+import { onPreToolUse, onSessionEnd, onUserPromptSubmit } from './handlers';
+import { pruneStaleHints, reopenHint } from './hint';
+import { openHookLog } from './log';
+import { ensureFlusher, listOutbox } from './outbox';
+import { payloadFrom } from './payload';
+import { readHookSettings } from './settings';
+import { readStdin, readStillPending } from './stdin';
+
+/**
+ * SessionStart's hard stop: the pull budget plus the attribution's own cap and
+ * some slack, inside the 30 s timeout `hooks install` writes. The other hooks
+ * need none: after stdin (which has its own deadline) they only do local file
+ * operations, and a timer would cost their start-up a fifth of a millisecond.
+ */
+const SESSION_START_EXTRA_MS = 4_000;
+
+/**
+ * Exit 0 now. A read of stdin still blocked on the thread pool would make
+ * process.exit wait for it forever; only a sender that neither ends its line
+ * nor closes the pipe causes that, and then the process is killed instead.
+ */
+function exit(): void {
+  if (readStillPending()) process.kill(process.pid, 'SIGKILL');
+  process.exit(0);
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const event = (args[0] === 'hook' ? args[1] : args[0]) ?? '';
+  const settings = readHookSettings(process.env);
+  const log = openHookLog(settings.home, event || 'hook', settings.debug);
+  process.on('uncaughtException', (err) => {
+    log.error('uncaught', err);
+    exit();
+  });
+  process.on('unhandledRejection', (err) => {
+    log.error('unhandled rejection', err);
+    exit();
+  });
+
+  // Read even when disabled: Claude Code is writing the payload into our stdin.
+  const input = await readStdin();
+  if (settings.disabled) return;
+  const payload = payloadFrom(input.json);
+  if (!payload) {
+    log.error(`${event}: no JSON object on stdin (${input.text.length} chars${input.complete ? '' : ', cut short'})`);
+    return;
+  }
+  const ctx: HookContext = {
+    settings,
+    log,
+    env: process.env,
+    now: Date.now,
+    flusherPath: () => fileURLToPath(new URL('./hook-flusher.mjs', import.meta.url)),
+  };
+  switch (event) {
+    case 'PreToolUse':
+      log.debug(`PreToolUse: ${await onPreToolUse(payload, ctx)}`);
+      return;
+    case 'UserPromptSubmit':
+      log.debug(`UserPromptSubmit: ${await onUserPromptSubmit(payload, ctx)}`);
+      return;
+    case 'SessionEnd':
+      onSessionEnd(payload, ctx);
+      return;
+    case 'SessionStart': {
+      const watchdogMs = settings.autopullTimeoutMs + SESSION_START_EXTRA_MS;
+      setTimeout(() => {
+        log.error(`SessionStart hook stopped after ${watchdogMs} ms`);
+        exit();
+      }, watchdogMs).unref();
+      pruneStaleHints(settings.home, settings.idleTimeoutMs);
+      if (payload.source === 'resume' && payload.session_id) reopenHint(settings.home, payload.session_id);
+      // Events left by a flusher that gave up while Temporal was down get a new one.
+      if (settings.spawnFlusher && listOutbox(settings.home).length > 0) {
+        await ensureFlusher(settings.home, ctx.flusherPath(), (err) => log.error('could not start the outbox flusher', err));
+      }
+      const url = new URL('./hook-session-start.mjs', import.meta.url).href;
+      const { runSessionStart } = (await import(url)) as typeof SessionStartModule;
+      await runSessionStart(payload, ctx);
+      return;
+    }
+    default:
+      log.error(`unknown hook event "${event}"`);
+  }
+}
+
+main()
+  .catch((err: unknown) => {
+    try {
+      openHookLog(readHookSettings(process.env).home, 'hook', false).error('hook failed', err);
+    } catch {
+      // Never let a logging problem change the exit status.
+    }
+  })
+  .finally(exit);

@@ -1,0 +1,47 @@
+// The JSON Claude Code sends a hook on stdin (see the hooks reference, §3).
+// Every field is optional here: a payload is untrusted input, and a missing or
+// mistyped field makes the hook do nothing rather than fail.
+
+export interface HookPayload {
+  session_id?: string;
+  transcript_path?: string;
+  cwd?: string;
+  hook_event_name?: string;
+  /** SessionStart: startup | resume | clear | compact. */
+  source?: string;
+  /** SessionEnd: other | clear | prompt_input_exit | … */
+  reason?: string;
+  /** UserPromptSubmit. */
+  prompt?: string;
+  /** PreToolUse. */
+  tool_name?: string;
+  tool_input?: Record<string, unknown>;
+  tool_use_id?: string;
+}
+
+const STRING_FIELDS = ['session_id', 'transcript_path', 'cwd', 'hook_event_name', 'source', 'reason', 'prompt', 'tool_name', 'tool_use_id'] as const;
+
+/** The payload's known fields with the right types; undefined when the text is not a JSON object. */
+export function parsePayload(text: string): HookPayload | undefined {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return payloadFrom(data);
+}
+
+/** The same, from JSON already parsed. */
+export function payloadFrom(data: unknown): HookPayload | undefined {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return undefined;
+  const raw = data as Record<string, unknown>;
+  const payload: HookPayload = {};
+  for (const key of STRING_FIELDS) {
+    const value = raw[key];
+    if (typeof value === 'string') payload[key] = value;
+  }
+  const input = raw.tool_input;
+  if (typeof input === 'object' && input !== null && !Array.isArray(input)) payload.tool_input = input as Record<string, unknown>;
+  return payload;
+}

@@ -1,0 +1,106 @@
+// SessionStart, bundled separately (dist/hook-session-start.mjs) because it
+// needs the store: auto-pull the org skills within a time budget, then record
+// which org skills (and versions) the session has in context, with its A/B
+// bucket. Nothing is printed: SessionStart's stdout would reach the model.
+import { existsSync } from 'node:fs';
+import { abBucket } from '../core/bucket';
+import { pullSkills } from '../cli/pull';
+import { manifestPath, readManifestFile } from '../cli/manifest-file';
+import { openCliStore } from '../cli/store';
+import type { Store } from '../store/types';
+import type { HookContext } from './context';
+import type { HookPayload } from './payload';
+import { AGENT, hookUser } from './settings';
+import { orgSkillsInContext, skillRoots } from './skills-in-context';
+
+/** Recording the attribution row gets this long after the pull (its own budget: the row matters more). */
+export const ATTRIBUTION_TIMEOUT_MS = 2_000;
+
+class TimeoutError extends Error {
+  override name = 'TimeoutError';
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Libraries must not print either: console output would go to stdout, i.e. to the model. */
+function silenceStdout(ctx: HookContext): void {
+  const toLog = (...args: unknown[]): void => ctx.log.debug(`console: ${args.map(String).join(' ')}`);
+  console.log = toLog;
+  console.info = toLog;
+  console.debug = toLog;
+  console.warn = toLog;
+  console.error = toLog;
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+}
+
+export async function runSessionStart(payload: HookPayload, ctx: HookContext): Promise<void> {
+  const { settings, log } = ctx;
+  silenceStdout(ctx);
+  // A compaction continues the same session with the same skills: nothing new to pull or record.
+  if (payload.source === 'compact') return;
+  if (!settings.autopull && !settings.attribution) return;
+  const cwd = payload.cwd || process.cwd();
+
+  let opened: Promise<Store> | undefined;
+  let storeReady = false;
+  const store = (): Promise<Store> =>
+    (opened ??= openCliStore({ env: ctx.env, cwd }).then((s) => {
+      storeReady = true;
+      return s;
+    }));
+
+  if (settings.autopull) {
+    const controller = new AbortController();
+    const pull = store().then((s) =>
+      pullSkills({ store: s, scope: 'user', home: settings.userHome, skilloptHome: settings.home, signal: controller.signal }),
+    );
+    try {
+      const report = await withTimeout(pull, settings.autopullTimeoutMs, 'auto-pull');
+      for (const item of report.items) {
+        if (item.status === 'failed') log.error(`auto-pull: ${item.ref}: ${item.reason ?? 'failed'}`);
+      }
+    } catch (err) {
+      // Stops between skills; a skill being written finishes atomically or not at all.
+      controller.abort();
+      pull.catch(() => undefined);
+      log.error('auto-pull', err);
+    }
+  }
+
+  // A store that did not even open within the pull's budget would only stall the session further.
+  if (settings.attribution && payload.session_id && (storeReady || !settings.autopull)) {
+    const sessionId = payload.session_id;
+    const record = (async () => {
+      const manifest = await readManifestFile(manifestPath(settings.home));
+      const skills = orgSkillsInContext(manifest, skillRoots(settings.userHome, cwd), existsSync);
+      await (await store()).recordAttribution({
+        sessionId,
+        user: hookUser(ctx.env),
+        cwd,
+        agent: AGENT,
+        abBucket: abBucket(sessionId),
+        skills,
+      });
+    })();
+    try {
+      await withTimeout(record, ATTRIBUTION_TIMEOUT_MS, 'recording the attribution');
+    } catch (err) {
+      record.catch(() => undefined);
+      log.error('attribution', err);
+    }
+  }
+
+  if (opened) {
+    await withTimeout(
+      opened.then((s) => s.close()),
+      500,
+      'closing the store',
+    ).catch(() => undefined);
+  }
+}

@@ -1,0 +1,80 @@
+// What a hook run needs from its environment, read once. Only Node built-ins:
+// this module is on every hook's path.
+import { homedir, userInfo } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DEFAULT_JUDGE_WINDOW } from '../core/limits';
+
+/** The `agent` recorded with invocations and attributions. */
+export const AGENT = 'claude_code';
+/** The workflow's idle window expiry (SkillWorkflowConfig.idleTimeoutMs default). */
+export const DEFAULT_IDLE_TIMEOUT_MS = 60 * 60 * 1000;
+/** SessionStart's auto-pull budget (the seed's 5 s). */
+export const DEFAULT_AUTOPULL_TIMEOUT_MS = 5_000;
+
+export interface HookSettings {
+  /** SKILLOPT_HOME, default <HOME>/.skillopt. */
+  home: string;
+  /** The user's home: ~/.claude lives here. */
+  userHome: string;
+  disabled: boolean;
+  /** Set by skillopt's own judge/proposer `claude -p` runs: never arm or react there. */
+  internal: boolean;
+  debug: boolean;
+  judgeWindow: number;
+  /** Set only when SKILLOPT_IDLE_TIMEOUT_MS is given; then the workflow is started with it too. */
+  idleTimeoutOverrideMs?: number;
+  idleTimeoutMs: number;
+  activityQueue?: string;
+  attribution: boolean;
+  autopull: boolean;
+  autopullTimeoutMs: number;
+  /** SKILLOPT_FLUSHER=0: only spool; something else (`skillopt up`) drains the outbox. */
+  spawnFlusher: boolean;
+}
+
+function positiveNumber(value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const n = Number(value);
+  return Number.isFinite(n) && n > 0 ? n : undefined;
+}
+
+export function userHomeDir(env: NodeJS.ProcessEnv): string {
+  return env.HOME || env.USERPROFILE || homedir();
+}
+
+/** Same rule as the CLI: SKILLOPT_HOME (relative to the cwd), default <HOME>/.skillopt. */
+export function hookSkilloptHome(env: NodeJS.ProcessEnv): string {
+  return resolve(env.SKILLOPT_HOME || join(userHomeDir(env), '.skillopt'));
+}
+
+export function readHookSettings(env: NodeJS.ProcessEnv = process.env): HookSettings {
+  const window = positiveNumber(env.SKILLOPT_JUDGE_WINDOW);
+  const idleOverride = positiveNumber(env.SKILLOPT_IDLE_TIMEOUT_MS);
+  return {
+    home: hookSkilloptHome(env),
+    userHome: userHomeDir(env),
+    disabled: env.SKILLOPT_DISABLED === '1',
+    internal: env.SKILLOPT_INTERNAL === '1',
+    debug: env.SKILLOPT_DEBUG === '1',
+    judgeWindow: window === undefined ? DEFAULT_JUDGE_WINDOW : Math.max(1, Math.floor(window)),
+    ...(idleOverride === undefined ? {} : { idleTimeoutOverrideMs: Math.floor(idleOverride) }),
+    idleTimeoutMs: idleOverride === undefined ? DEFAULT_IDLE_TIMEOUT_MS : Math.floor(idleOverride),
+    ...(env.SKILLOPT_ACTIVITY_QUEUE?.trim() ? { activityQueue: env.SKILLOPT_ACTIVITY_QUEUE.trim() } : {}),
+    attribution: env.SKILLOPT_ATTRIBUTION !== '0',
+    autopull: env.SKILLOPT_AUTOPULL !== '0',
+    autopullTimeoutMs: positiveNumber(env.SKILLOPT_AUTOPULL_TIMEOUT_MS) ?? DEFAULT_AUTOPULL_TIMEOUT_MS,
+    spawnFlusher: env.SKILLOPT_FLUSHER !== '0',
+  };
+}
+
+/** SKILLOPT_USER, else the OS user name. */
+export function hookUser(env: NodeJS.ProcessEnv = process.env): string {
+  const chosen = env.SKILLOPT_USER?.trim();
+  if (chosen) return chosen;
+  try {
+    return userInfo().username;
+  } catch {
+    // No passwd entry (some containers).
+    return env.USER || env.LOGNAME || 'unknown';
+  }
+}

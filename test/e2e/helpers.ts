@@ -1,0 +1,102 @@
+// Shared by the end-to-end tests: the real Claude Code CLI from
+// node_modules, run in a throwaway HOME against the scripted Anthropic server.
+import { execa } from 'execa';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const REPO = join(import.meta.dirname, '..', '..');
+export const CLAUDE_BIN = join(REPO, 'node_modules', '.bin', 'claude');
+export const SKILLOPT_BIN = join(REPO, 'bin', 'skillopt.js');
+
+export interface Sandbox {
+  root: string;
+  /** The throwaway HOME: ~/.claude lives here. */
+  home: string;
+  /** Where `claude` runs (the project folder). */
+  cwd: string;
+}
+
+export function makeSandbox(prefix = 'skillopt-e2e-'): Sandbox {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  const home = join(root, 'home');
+  const cwd = join(root, 'project');
+  mkdirSync(home, { recursive: true });
+  mkdirSync(cwd, { recursive: true });
+  return { root, home, cwd };
+}
+
+/** A minimal environment: nothing of the developer's own (HOME, tokens, settings) leaks in. */
+export function baseEnv(extra: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8' };
+  if (process.env.TMPDIR) env.TMPDIR = process.env.TMPDIR;
+  return { ...env, ...extra };
+}
+
+/** Writes <dir>/SKILL.md with frontmatter name and description. */
+export function writeSkillDir(dir: string, name: string, description: string, body: string): string {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, 'SKILL.md');
+  writeFileSync(path, `---\nname: ${name}\ndescription: ${description}\n---\n${body}`);
+  return path;
+}
+
+export interface ClaudeRun {
+  exitCode: number | undefined;
+  stdout: string;
+  stderr: string;
+  /** Wall time of the whole process, ms. */
+  ms: number;
+  /** The `--output-format json` envelope. */
+  json: { result?: string; session_id?: string; is_error?: boolean; [key: string]: unknown } | undefined;
+}
+
+/** `claude -p [...args] <prompt> --output-format json`, bounded in time. */
+export async function runClaude(
+  prompt: string,
+  options: { env: Record<string, string>; cwd: string; args?: string[]; timeoutMs?: number },
+): Promise<ClaudeRun> {
+  const started = performance.now();
+  const result = await execa(CLAUDE_BIN, ['-p', ...(options.args ?? []), '--output-format', 'json', prompt], {
+    env: options.env,
+    extendEnv: false,
+    cwd: options.cwd,
+    timeout: options.timeoutMs ?? 30_000,
+    reject: false,
+    stdin: 'ignore',
+  });
+  const ms = performance.now() - started;
+  let json: ClaudeRun['json'];
+  try {
+    json = JSON.parse(result.stdout) as ClaudeRun['json'];
+  } catch {
+    json = undefined;
+  }
+  return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr, ms, json };
+}
+
+/** Explains a failed run in an assertion message. */
+export function describeRun(run: ClaudeRun): string {
+  return `exit ${run.exitCode}; stdout: ${run.stdout.slice(0, 1000)}; stderr: ${run.stderr.slice(0, 1000)}`;
+}
+
+/** Polls `fn` until `ok` holds, or throws with the last value after `timeoutMs`. */
+export async function until<T>(what: string, fn: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 30_000, everyMs = 150): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      last = await fn();
+      lastError = undefined;
+      if (ok(last)) return last;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      const detail = lastError !== undefined ? `error: ${String(lastError)}` : `last value: ${JSON.stringify(last)?.slice(0, 2000)}`;
+      throw new Error(`timed out waiting for ${what}; ${detail}`);
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

@@ -1,0 +1,423 @@
+// The whole loop with the real Claude Code CLI (node_modules/.bin/claude,
+// 2.1.197) against the scripted Anthropic server, in a throwaway HOME:
+// `skillopt push` and `skillopt hooks install` as processes, Claude Code
+// running skillopt's real hooks (dist/hook.mjs, the outbox and its detached
+// flusher), a real Temporal dev server, the worker with the real activities and
+// a SQLite store, and the judge and proposer as real `claude -p` runs against
+// the same server.
+//
+// What Claude Code 2.1.197 does here (checked below): it reads
+// ~/.claude/skills when it starts, BEFORE the SessionStart hook runs, and keeps
+// what it read for the whole session (even when the first API call comes
+// seconds later). So a skill that SessionStart auto-pulls is offered from the
+// NEXT session on, and the session whose SessionStart pulls version N+1 still
+// injects version N when the model calls the skill.
+import { execa } from 'execa';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claudeCliModel } from '../../agents/claude-cli';
+import { workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
+import { liveFlusherPid, listOutbox, outboxDir } from '../../hooks/outbox';
+import { openStore, type Store } from '../../store';
+import { createSkilloptWorker } from '../../worker/worker';
+import { stateQuery, type SkillWorkflowState } from '../../workflows/definitions';
+import { anthropicEnv, match, startAnthropicServer, type AnthropicServer, type RecordedRequest, type Rule } from '../fixtures/anthropic-server';
+import { startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
+import { REPO, SKILLOPT_BIN, baseEnv, describeRun, makeSandbox, runClaude, until, writeSkillDir, type ClaudeRun, type Sandbox } from './helpers';
+
+const REF: SkillRef = { name: 'deploy-checklist', author: 'alice' };
+const SKILL = 'deploy-checklist--alice';
+const LOCAL_SKILL = 'local-thing--bob';
+const TESTS_LINE = '1. Run the full test suite and make sure it passes.';
+const BETTER_TESTS_LINE = '1. Run the full test suite (`npm test`) and paste its summary line; never deploy without a green run.';
+const BODY = `# Deploy checklist\n\n${TESTS_LINE}\n2. Build the release artifact.\n3. Deploy to staging, smoke-test, then deploy to production.\n`;
+const FAILURE_REASON = 'The assistant deployed without running the test suite; the user had to point it out.';
+const WRONG = 'that was wrong, you skipped the tests';
+const PLEASED = 'great, thanks';
+const WALLTIME_RUNS = 4;
+
+// ---------------------------------------------------------------- the scripted model
+
+const RULES: Rule[] = [
+  {
+    // skillopt's judge (agents/claude-cli.ts, core/prompts.ts).
+    name: 'judge',
+    match: match.systemIncludes('strict engineering reviewer'),
+    reply: (req) => ({
+      text: req.lastUserText.includes('you skipped the tests')
+        ? JSON.stringify({ success: 0, confidence: 0.9, reason: FAILURE_REASON })
+        : JSON.stringify({ success: 1, confidence: 0.8, reason: 'The deploy followed the checklist and the user confirmed it.' }),
+    }),
+  },
+  {
+    // skillopt's proposer.
+    name: 'proposer',
+    match: match.systemIncludes('JSON array'),
+    reply: {
+      text: [
+        'The checklist never makes the test run verifiable, so it was skipped.',
+        '```json',
+        JSON.stringify([{ op: 'replace', target: TESTS_LINE, content: BETTER_TESTS_LINE }]),
+        '```',
+      ].join('\n'),
+    },
+  },
+  {
+    name: 'call-skill',
+    match: match.all(match.prompt('deploy the service'), match.noToolResult),
+    reply: { text: "I'll follow the deploy checklist.", toolUse: { name: 'Skill', input: { skill: SKILL } } },
+  },
+  {
+    name: 'call-local-skill',
+    match: match.all(match.prompt('tidy up the repo'), match.noToolResult),
+    reply: { toolUse: { name: 'Skill', input: { skill: LOCAL_SKILL } } },
+  },
+  { name: 'after-skill', match: match.toolResult, reply: { text: 'Deployed.' } },
+  { name: 'apologize', match: match.prompt(WRONG), reply: { text: 'Sorry: running the tests now.' } },
+  { name: 'welcome', match: match.prompt(PLEASED), reply: { text: "You're welcome." } },
+  { name: 'hello', match: match.prompt('hello'), reply: { text: 'Hi.' } },
+];
+
+// ---------------------------------------------------------------- the set-up
+
+let server: AnthropicServer;
+let box: Sandbox;
+let skilloptHome: string;
+let temporal: TestWorkflowEnvironment;
+let store: Store;
+let worker: Worker;
+let workerRun: Promise<void>;
+/** What Claude Code (and so every hook and the flusher) runs with. */
+let agentEnv: Record<string, string>;
+
+function skilloptCli(args: string[], env: Record<string, string>) {
+  return execa(process.execPath, [SKILLOPT_BIN, ...args], { env, extendEnv: false, cwd: box.cwd, reject: false, timeout: 30_000 });
+}
+
+function installedSkill(home = box.home, dir = SKILL): string {
+  return readFileSync(join(home, '.claude', 'skills', dir, 'SKILL.md'), 'utf8');
+}
+
+function hooksLog(): string {
+  const path = join(skilloptHome, 'hooks.log');
+  return existsSync(path) ? readFileSync(path, 'utf8') : '(no hooks.log)';
+}
+
+/** until(), with the hooks' log in the error: what a failed wait most needs. */
+async function waitFor<T>(what: string, fn: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  try {
+    return await until(what, fn, ok, timeoutMs);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n--- hooks.log (tail) ---\n${hooksLog().slice(-4000)}`);
+  }
+}
+
+async function agent(prompt: string, options: { resume?: string; env?: Record<string, string> } = {}): Promise<ClaudeRun & { sessionId: string }> {
+  const run = await runClaude(prompt, { env: options.env ?? agentEnv, cwd: box.cwd, args: options.resume ? ['--resume', options.resume] : [] });
+  expect(run.exitCode, describeRun(run)).toBe(0);
+  expect(run.json?.is_error, describeRun(run)).toBe(false);
+  const sessionId = run.json?.session_id;
+  expect(sessionId, describeRun(run)).toBeTypeOf('string');
+  return { ...run, sessionId: sessionId! };
+}
+
+function skillHandle(ref: SkillRef = REF) {
+  return temporal.client.workflow.getHandle(workflowIdForSkill(ref));
+}
+
+function state(): Promise<SkillWorkflowState> {
+  return skillHandle().query(stateQuery);
+}
+
+/** The one tool_use id the scripted model gave a session's Skill call. */
+function skillToolUseId(sessionId: string): string {
+  const ids = server
+    .sessionRequests(sessionId)
+    .map((r) => r.reply?.toolUse?.id)
+    .filter((id): id is string => id !== undefined);
+  expect(ids).toHaveLength(1);
+  return ids[0]!;
+}
+
+/** The request that followed a session's Skill call: its last user message holds the tool_result and the injected body. */
+function afterSkillRequest(sessionId: string): RecordedRequest {
+  const request = server.sessionRequests(sessionId).find((r) => r.messages?.lastHasToolResult);
+  expect(request, `no request with a tool_result in session ${sessionId}`).toBeDefined();
+  return request!;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+beforeAll(async () => {
+  server = await startAnthropicServer({ rules: RULES });
+  box = makeSandbox('skillopt-loop-');
+  skilloptHome = join(box.root, 'skillopt');
+  const judgeHome = join(box.root, 'worker-home');
+  mkdirSync(judgeHome);
+  const taskQueue = uniqueName('skillopt-e2e');
+
+  // A SQLite store whatever the environment says (SKILLOPT_DATABASE_URL is not read).
+  [temporal, store] = await Promise.all([startTestServer(), openStore({ home: skilloptHome, env: {} })]);
+  worker = await createSkilloptWorker({
+    connection: temporal.nativeConnection,
+    namespace: temporal.namespace ?? 'default',
+    store,
+    // The judge and the proposer: real `claude -p` runs against the same scripted server (the worker's own HOME).
+    model: claudeCliModel({ bin: join(REPO, 'node_modules', '.bin', 'claude'), env: baseEnv({ HOME: judgeHome, ...anthropicEnv(server.url) }) }),
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+  });
+  workerRun = worker.run();
+
+  agentEnv = baseEnv({
+    HOME: box.home,
+    SKILLOPT_HOME: skilloptHome,
+    SKILLOPT_USER: 'bob',
+    SKILLOPT_DEBUG: '1',
+    TEMPORAL_ADDRESS: temporal.address,
+    TEMPORAL_NAMESPACE: temporal.namespace ?? 'default',
+    SKILLOPT_TASK_QUEUE: taskQueue,
+    SKILLOPT_FLUSHER_LINGER_MS: '1000',
+    ...anthropicEnv(server.url),
+  });
+
+  // alice publishes the skill; bob installs the hooks.
+  const source = join(box.root, 'src', 'deploy-checklist');
+  writeSkillDir(source, 'deploy-checklist', 'Use when deploying services to production', BODY);
+  const push = await skilloptCli(['push', source, '--author', 'alice'], baseEnv({ HOME: join(box.root, 'alice'), SKILLOPT_HOME: skilloptHome, SKILLOPT_USER: 'alice' }));
+  expect(push.exitCode, `${push.stdout}\n${push.stderr}`).toBe(0);
+  const install = await skilloptCli(['hooks', 'install'], agentEnv);
+  expect(install.exitCode, `${install.stdout}\n${install.stderr}`).toBe(0);
+}, 120_000);
+
+afterAll(async () => {
+  // Flushers are detached: let them finish (they linger 1 s) before Temporal goes.
+  if (skilloptHome) await until('flushers to exit', () => liveFlusherPid(skilloptHome), (pid) => pid === undefined, 10_000).catch(() => undefined);
+  if (worker) {
+    worker.shutdown();
+    await workerRun;
+  }
+  await store?.close();
+  await temporal?.teardown();
+  await server?.close();
+  if (box) rmSync(box.root, { recursive: true, force: true });
+}, 60_000);
+
+// ---------------------------------------------------------------- the loop
+
+describe('the loop with the real Claude Code CLI', () => {
+  it('installs the four hooks into $HOME/.claude/settings.json', () => {
+    const settings = JSON.parse(readFileSync(join(box.home, '.claude', 'settings.json'), 'utf8')) as {
+      hooks: Record<string, Array<{ matcher?: string; hooks: Array<{ command: string }> }>>;
+    };
+    for (const event of ['SessionStart', 'PreToolUse', 'UserPromptSubmit', 'SessionEnd']) {
+      expect(settings.hooks[event]?.[0]?.hooks[0]?.command).toBe(`node "${SKILLOPT_BIN}" hook ${event}`);
+    }
+    expect(settings.hooks.PreToolUse?.[0]?.matcher).toBe('Skill');
+  });
+
+  let failedSession = '';
+
+  it('a failed task publishes version 2, and the next SessionStart pulls it', async () => {
+    // Session 0: SessionStart auto-pulls v1. Claude Code listed its skills before the hook ran:
+    // the new skill is not offered in this session yet.
+    const first = await agent('hello');
+    expect(first.json?.result).toBe('Hi.');
+    expect(installedSkill()).toMatch(/^version: 1$/m);
+    expect(server.sessionRequests(first.sessionId)[0]?.messages?.allText).not.toContain(`- ${SKILL}:`);
+
+    // Session 1: the model calls the Skill tool; Claude Code injects v1; PreToolUse arms a window.
+    const session = await agent('deploy the service');
+    failedSession = session.sessionId;
+    expect(session.json?.result).toBe('Deployed.');
+    const injected = afterSkillRequest(session.sessionId).messages!;
+    expect(JSON.stringify(injected.toolResults)).toContain(`Launching skill: ${SKILL}`);
+    expect(injected.lastUserText).toContain(BODY);
+    const toolUseId = skillToolUseId(session.sessionId);
+    await waitFor('the invocation to open a window', state, (s) => s.openWindows.some((w) => w.sessionId === session.sessionId && w.toolUseId === toolUseId));
+
+    // The user pushes back in the same session: UserPromptSubmit sends the reaction.
+    const reaction = await agent(WRONG, { resume: session.sessionId });
+    expect(reaction.sessionId).toBe(session.sessionId);
+    expect(reaction.json?.result).toBe('Sorry: running the tests now.');
+
+    // Judge (failure) → proposer (one replace) → version 2 in the store.
+    await waitFor('version 2 in the store', () => store.latestVersion(REF), (v) => v?.version === 2, 60_000);
+    const after = await waitFor('the improvement to finish', state, (s) => s.counters.improvementsPublished === 1 && !s.improving);
+    expect(after.counters).toMatchObject({ invocations: 1, reactions: 1, judged: 1, failed: 1, duplicateEvents: 0 });
+    const v2 = await store.latestVersion(REF);
+    expect(v2?.body).toContain(BETTER_TESTS_LINE);
+    expect(v2?.body).not.toContain(TESTS_LINE);
+    expect(v2?.contributors).toEqual(['alice', 'skillopt']);
+    expect(await store.verdicts(REF)).toEqual([
+      expect.objectContaining({ success: false, skillVersion: 1, sessionId: session.sessionId, toolUseId, user: 'bob', agent: 'claude_code', reason: FAILURE_REASON }),
+    ]);
+
+    // The judge and the proposer ran as `claude -p` with no tools, on what the session really said.
+    const judge = server.messageRequests().filter((r) => r.rule === 'judge');
+    expect(judge).toHaveLength(1);
+    expect(judge[0]!.messages!.tools).toEqual([]);
+    expect(judge[0]!.messages!.lastUserText).toContain(WRONG);
+    expect(judge[0]!.messages!.lastUserText).toContain('Deployed.');
+    const proposer = server.messageRequests().filter((r) => r.rule === 'proposer');
+    expect(proposer).toHaveLength(1);
+    expect(proposer[0]!.messages!.tools).toEqual([]);
+    expect(proposer[0]!.messages!.lastUserText).toContain(TESTS_LINE);
+    expect(proposer[0]!.messages!.lastUserText).toContain(FAILURE_REASON);
+
+    // Session 2: SessionStart pulls v2 into the skill's folder…
+    const next = await agent('deploy the service');
+    const installed = installedSkill();
+    expect(installed).toMatch(/^version: 2$/m);
+    expect(installed).toContain(BETTER_TESTS_LINE);
+    expect(installed).not.toContain(TESTS_LINE);
+    // …but Claude Code had read the folder before the hook ran: this session still injects v1.
+    const stale = afterSkillRequest(next.sessionId).messages!.lastUserText;
+    expect(stale).toContain(TESTS_LINE);
+    expect(stale).not.toContain(BETTER_TESTS_LINE);
+    expect(server.unmatched()).toEqual([]);
+  }, 110_000);
+
+  it('a pleased reaction publishes nothing; the session that had v2 in context marks its edit applied', async () => {
+    expect(failedSession, 'needs the previous test').not.toBe('');
+    const before = await state();
+    const session = await agent('deploy the service');
+    // v2 was on disk before this session started: Claude Code injects v2.
+    expect(afterSkillRequest(session.sessionId).messages!.lastUserText).toContain(BETTER_TESTS_LINE);
+    await waitFor('the invocation to open a window', state, (s) => s.openWindows.some((w) => w.sessionId === session.sessionId));
+    await agent(PLEASED, { resume: session.sessionId });
+
+    await waitFor('the verdict', () => store.verdicts(REF), (vs) => vs.some((v) => v.sessionId === session.sessionId));
+    const after = await waitFor('the judgment to settle', state, (s) => s.counters.judged === before.counters.judged + 1 && s.judging === 0 && !s.improving);
+    expect(after.counters.passed).toBe(before.counters.passed + 1);
+    expect(after.counters.improvementsPublished).toBe(1);
+    expect((await store.latestVersion(REF))?.version).toBe(2);
+    expect((await store.verdicts(REF)).filter((v) => v.sessionId === session.sessionId)).toEqual([
+      expect.objectContaining({ success: true, skillVersion: 2 }),
+    ]);
+    await waitFor('the edit outcome', () => store.recentEdits(REF, 5), (edits) => edits[0]?.status === 'applied');
+    expect(server.messageRequests().filter((r) => r.rule === 'proposer')).toHaveLength(1);
+  }, 60_000);
+
+  it('a local skill the user made (not pulled) is never armed: no outbox event, no workflow', async () => {
+    const localDir = join(box.home, '.claude', 'skills', LOCAL_SKILL);
+    const localFile = writeSkillDir(localDir, LOCAL_SKILL, 'Use when tidying up a repository', '# Tidy\n\nDelete build outputs.\n');
+    const localText = readFileSync(localFile, 'utf8');
+    // With the flusher off, every event a hook writes stays in the outbox, where the test can see it.
+    const spoolOnly = { ...agentEnv, SKILLOPT_FLUSHER: '0' };
+    await waitFor('an empty outbox', () => listOutbox(skilloptHome), (names) => names.length === 0);
+
+    const session = await agent('tidy up the repo', { env: spoolOnly });
+    // Claude Code did run the skill…
+    const injected = afterSkillRequest(session.sessionId).messages!;
+    expect(JSON.stringify(injected.toolResults)).toContain(`Launching skill: ${LOCAL_SKILL}`);
+    expect(injected.lastUserText).toContain('Delete build outputs.');
+    await agent(WRONG, { resume: session.sessionId, env: spoolOnly });
+
+    // …but skillopt neither armed it nor sent the reaction.
+    expect(listOutbox(skilloptHome)).toEqual([]);
+    await expect(skillHandle({ name: 'local-thing', author: 'bob' }).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    expect(hooksLog()).toMatch(/PreToolUse: not-org-skill/);
+    // Pull left the user's folder alone.
+    expect(readFileSync(localFile, 'utf8')).toBe(localText);
+  }, 60_000);
+
+  it('an event spooled while Temporal is unreachable is delivered once by a later hook run', async () => {
+    // A flusher still lingering from earlier sessions (connected to the real server) would deliver this session's events.
+    await waitFor('earlier flushers to exit', () => liveFlusherPid(skilloptHome), (pid) => pid === undefined, 20_000);
+    const before = await state();
+    const verdictsBefore = (await store.verdicts(REF)).length;
+    // Temporal "stopped" for this session: the hooks and their flusher point at a closed port, and the flusher gives up fast.
+    const down = { ...agentEnv, TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`, SKILLOPT_FLUSHER_RETRY_MS: '1000' };
+
+    const session = await agent('deploy the service', { env: down });
+    expect(session.json?.result).toBe('Deployed.');
+    const reaction = await agent(PLEASED, { resume: session.sessionId, env: down });
+    expect(reaction.json?.result).toBe("You're welcome.");
+
+    // The flusher gave up; both events (invoked, reaction) wait in the outbox; the workflow has seen neither.
+    await waitFor('the failing flusher to give up', () => liveFlusherPid(skilloptHome), (pid) => pid === undefined, 20_000);
+    const spooled = listOutbox(skilloptHome).map((name) => JSON.parse(readFileSync(join(outboxDir(skilloptHome), name), 'utf8')) as { signal: string; payload: { eventId: string; sessionId: string } });
+    expect(spooled.map((e) => [e.signal, e.payload.sessionId])).toEqual([
+      ['invoked', session.sessionId],
+      ['reaction', session.sessionId],
+    ]);
+    expect((await state()).counters.invocations).toBe(before.counters.invocations);
+
+    // Temporal is back: the next session's SessionStart starts a flusher for what is spooled.
+    await agent('hello');
+    await waitFor('the outbox to drain', () => listOutbox(skilloptHome), (names) => names.length === 0, 30_000);
+    const after = await waitFor('the judgment of the late events', state, (s) => s.counters.judged === before.counters.judged + 1 && s.judging === 0);
+    expect(after.counters.invocations).toBe(before.counters.invocations + 1);
+    expect(after.counters.reactions).toBe(before.counters.reactions + 1);
+    expect(after.counters.duplicateEvents).toBe(before.counters.duplicateEvents);
+    const verdicts = await waitFor('its verdict', () => store.verdicts(REF), (vs) => vs.length === verdictsBefore + 1);
+    const late = verdicts.filter((v) => v.sessionId === session.sessionId);
+    expect(late).toHaveLength(1);
+    expect(spooled.map((e) => e.payload.eventId)).toContain(late[0]!.eventId);
+    expect((await store.latestVersion(REF))?.version).toBe(2);
+  }, 60_000);
+
+  it('measures the agent wall time with the hooks installed and without', async () => {
+    // The same skill session in a HOME without hooks (the same SKILL.md installed by hand).
+    const bareHome = join(box.root, 'bare-home');
+    mkdirSync(join(bareHome, '.claude', 'skills', SKILL), { recursive: true });
+    copyFileSync(join(box.home, '.claude', 'skills', SKILL, 'SKILL.md'), join(bareHome, '.claude', 'skills', SKILL, 'SKILL.md'));
+    const bare = { ...agentEnv, HOME: bareHome };
+    // Settle first: no detached flusher or judgment competing for the CPU.
+    await waitFor('flushers to exit', () => liveFlusherPid(skilloptHome), (pid) => pid === undefined, 20_000);
+
+    const withHooks: number[] = [];
+    const withoutHooks: number[] = [];
+    for (let i = 0; i < WALLTIME_RUNS; i++) {
+      // Interleaved, so drift in machine load hits both sides alike.
+      const hooked = await agent('deploy the service');
+      expect(hooked.json?.result).toBe('Deployed.');
+      withHooks.push(hooked.ms);
+      const plain = await agent('deploy the service', { env: bare });
+      expect(plain.json?.result).toBe('Deployed.');
+      withoutHooks.push(plain.ms);
+    }
+    const median = (xs: number[]): number => {
+      const s = [...xs].sort((a, b) => a - b);
+      const mid = Math.floor(s.length / 2);
+      return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+    };
+    const round = (x: number): number => Math.round(x);
+    const result = {
+      what: 'wall time of `claude -p "deploy the service"` (real Claude Code, scripted API; the model calls the Skill tool): skillopt hooks installed vs none',
+      claudeCode: (await execa(join(REPO, 'node_modules', '.bin', 'claude'), ['--version'], { reject: false })).stdout.trim(),
+      node: process.version,
+      runs: WALLTIME_RUNS,
+      withHooksMs: withHooks.map(round),
+      withoutHooksMs: withoutHooks.map(round),
+      medianWithHooksMs: round(median(withHooks)),
+      medianWithoutHooksMs: round(median(withoutHooks)),
+      overheadMs: round(median(withHooks) - median(withoutHooks)),
+      measuredAt: new Date().toISOString(),
+    };
+    const summary =
+      `e2e wall time (claude -p with a Skill call, n=${WALLTIME_RUNS}): with hooks median ${result.medianWithHooksMs} ms, ` +
+      `without ${result.medianWithoutHooksMs} ms, overhead ${result.overheadMs} ms`;
+    console.log(summary);
+    mkdirSync(join(REPO, 'bench', 'results'), { recursive: true });
+    writeFileSync(join(REPO, 'bench', 'results', 'e2e-walltime.json'), `${JSON.stringify({ ...result, summary }, null, 2)}\n`);
+    // Only a sanity bound: a hook that stalls until a watchdog (4 s and more) would show here.
+    expect(result.overheadMs).toBeLessThan(4_000);
+  }, 90_000);
+});

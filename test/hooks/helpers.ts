@@ -1,0 +1,184 @@
+// Runs the built hook the way Claude Code does: `node bin/skillopt.js hook
+// <Event>` with one compact JSON line on stdin, cwd = the session's folder, in
+// a sandbox (temp HOME, SKILLOPT_HOME and project). Payloads are shaped exactly
+// like the ones captured from Claude Code 2.1.197 (reference §3).
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+export const BIN = join(ROOT, 'bin', 'skillopt.js');
+
+export interface HookSandbox {
+  dir: string;
+  home: string;
+  skilloptHome: string;
+  project: string;
+  userSkills: string;
+  /** The environment every hook run gets (never the test runner's own). */
+  env: NodeJS.ProcessEnv;
+  cleanup(): Promise<void>;
+}
+
+export async function makeHookSandbox(extraEnv: NodeJS.ProcessEnv = {}): Promise<HookSandbox> {
+  const dir = await mkdtemp(join(tmpdir(), 'skillopt-hooks-'));
+  const home = join(dir, 'home');
+  const skilloptHome = join(dir, 'skillopt-home');
+  const project = join(dir, 'project');
+  await mkdir(home, { recursive: true });
+  await mkdir(project, { recursive: true });
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: home,
+    SKILLOPT_HOME: skilloptHome,
+    SKILLOPT_USER: 'alice',
+    // Spool only, unless a test delivers: no stray flusher talks to a Temporal it did not start.
+    SKILLOPT_FLUSHER: '0',
+    ...extraEnv,
+  };
+  return {
+    dir,
+    home,
+    skilloptHome,
+    project,
+    userSkills: join(home, '.claude', 'skills'),
+    env,
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+export interface HookRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** Runs one hook; `input` is sent as is (a string) or as one compact JSON line. */
+export function runHook(sb: HookSandbox, event: string, input: unknown, env: NodeJS.ProcessEnv = {}, cwd = sb.project): Promise<HookRun> {
+  const text = typeof input === 'string' ? input : `${JSON.stringify(input)}\n`;
+  return new Promise((resolvePromise, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [BIN, 'hook', event], { cwd, env: { ...sb.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr, ms: performance.now() - started }));
+    // The hook may exit before reading everything (it never should, but EPIPE must not fail the test).
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(text);
+  });
+}
+
+export function projectKey(cwd: string): string {
+  return cwd.replace(/[^A-Za-z0-9]/g, '-');
+}
+
+export class Session {
+  readonly id = randomUUID();
+  promptId = randomUUID();
+  constructor(readonly sb: HookSandbox) {}
+
+  get transcriptPath(): string {
+    return join(this.sb.home, '.claude', 'projects', projectKey(this.sb.project), `${this.id}.jsonl`);
+  }
+
+  sessionStart(source = 'startup') {
+    return { session_id: this.id, transcript_path: this.transcriptPath, cwd: this.sb.project, hook_event_name: 'SessionStart', source };
+  }
+
+  userPromptSubmit(prompt: string) {
+    this.promptId = randomUUID();
+    return {
+      session_id: this.id,
+      transcript_path: this.transcriptPath,
+      cwd: this.sb.project,
+      prompt_id: this.promptId,
+      permission_mode: 'default',
+      hook_event_name: 'UserPromptSubmit',
+      prompt,
+    };
+  }
+
+  preToolUseSkill(skill: string, toolUseId = `toolu_01${randomUUID().replace(/-/g, '').slice(0, 22)}`, toolName = 'Skill') {
+    return {
+      session_id: this.id,
+      transcript_path: this.transcriptPath,
+      cwd: this.sb.project,
+      prompt_id: this.promptId,
+      permission_mode: 'default',
+      effort: { level: 'high' },
+      hook_event_name: 'PreToolUse',
+      tool_name: toolName,
+      tool_input: { skill },
+      tool_use_id: toolUseId,
+    };
+  }
+
+  sessionEnd(reason = 'other') {
+    return { session_id: this.id, transcript_path: this.transcriptPath, cwd: this.sb.project, prompt_id: this.promptId, hook_event_name: 'SessionEnd', reason };
+  }
+
+  async writeTranscript(text: string): Promise<void> {
+    await mkdir(join(this.sb.home, '.claude', 'projects', projectKey(this.sb.project)), { recursive: true });
+    await writeFile(this.transcriptPath, text);
+  }
+}
+
+export interface ManifestSkill {
+  name: string;
+  author: string;
+  version: number;
+  root?: string;
+  scope?: 'user' | 'project';
+}
+
+/** Installs skills as pull would: the folder with a SKILL.md, and the manifest entry. */
+export async function installOrgSkills(sb: HookSandbox, skills: ManifestSkill[]): Promise<void> {
+  const entries = [];
+  for (const s of skills) {
+    const root = s.root ?? sb.userSkills;
+    const dirName = `${s.name}--${s.author}`;
+    await mkdir(join(root, dirName), { recursive: true });
+    await writeFile(join(root, dirName, 'SKILL.md'), `---\nname: ${dirName}\ndescription: test\nversion: ${s.version}\n---\n\n# ${s.name}\n`);
+    entries.push({ dirName, name: s.name, author: s.author, version: s.version, scope: s.scope ?? 'user', root, pulledAt: new Date().toISOString() });
+  }
+  await mkdir(sb.skilloptHome, { recursive: true });
+  await writeFile(join(sb.skilloptHome, 'manifest.json'), JSON.stringify({ version: 1, entries }, null, 2));
+}
+
+export async function outboxFiles(sb: HookSandbox): Promise<string[]> {
+  try {
+    return (await readdir(join(sb.skilloptHome, 'outbox'))).filter((n) => /^\d{16}-.*\.json$/.test(n)).sort();
+  } catch {
+    return [];
+  }
+}
+
+export async function outboxEvents(sb: HookSandbox): Promise<{ signal: string; ref: { name: string; author: string }; payload: Record<string, unknown>; config: Record<string, unknown> }[]> {
+  const files = await outboxFiles(sb);
+  return Promise.all(files.map(async (f) => JSON.parse(await readFile(join(sb.skilloptHome, 'outbox', f), 'utf8'))));
+}
+
+export async function readHintFile(sb: HookSandbox, sessionId: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    return JSON.parse(await readFile(join(sb.skilloptHome, 'sessions', `${sessionId.replace(/[^A-Za-z0-9_-]/g, '_')}.json`), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+export async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 20_000, stepMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}

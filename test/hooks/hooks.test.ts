@@ -1,0 +1,355 @@
+// The hooks as Claude Code runs them: real processes of the built bundle, real
+// payload shapes, a sandboxed HOME and SKILLOPT_HOME. No Temporal here: events
+// stay in the outbox (SKILLOPT_FLUSHER=0); delivery is tested in flusher.test.ts.
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, readdir, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MAX_REACTION_BYTES } from '../../core/limits';
+import { invokedSignal, reactionSignal } from '../../workflows/definitions';
+import type { OutboxSignalName } from '../../hooks/outbox';
+import {
+  ROOT,
+  Session,
+  installOrgSkills,
+  makeHookSandbox,
+  outboxEvents,
+  outboxFiles,
+  readHintFile,
+  runHook,
+  type HookRun,
+  type HookSandbox,
+} from './helpers';
+
+/** Every hook run, whatever happened: exit 0, nothing on stdout, done quickly. */
+function expectQuiet(run: HookRun, maxMs = 3_000): void {
+  expect(run.code).toBe(0);
+  expect(run.stdout).toBe('');
+  expect(run.ms).toBeLessThan(maxMs);
+}
+
+let sb: HookSandbox;
+beforeEach(async () => {
+  sb = await makeHookSandbox();
+  await installOrgSkills(sb, [{ name: 'deploy-checklist', author: 'alice', version: 4 }]);
+});
+afterEach(async () => {
+  await sb.cleanup();
+});
+
+it('the built hook exists and the outbox signal names are the workflow’s', () => {
+  expect(existsSync(join(ROOT, 'dist', 'hook.mjs'))).toBe(true);
+  const names: Record<OutboxSignalName, string> = { invoked: invokedSignal.name, reaction: reactionSignal.name };
+  expect(names).toEqual({ invoked: 'invoked', reaction: 'reaction' });
+});
+
+it('dist/hook.mjs loads Node built-ins only (no npm package on the hot path)', async () => {
+  const code = await readFile(join(ROOT, 'dist', 'hook.mjs'), 'utf8');
+  const specifiers = [
+    ...code.matchAll(/(?:^|\n)\s*import\s[^;]*?from\s*["']([^"']+)["']/g),
+    ...code.matchAll(/\bimport\(\s*["']([^"']+)["']\s*\)/g),
+    ...code.matchAll(/\b(?:__require|require)\(\s*["']([^"']+)["']\s*\)/g),
+  ].map((m) => m[1]!);
+  expect(specifiers).toContain('node:fs');
+  expect(specifiers.filter((s) => !s.startsWith('node:'))).toEqual([]);
+  // SessionStart's store and pull live in their own bundle, loaded on demand.
+  expect(code).toContain('hook-session-start.mjs');
+  expect(code).not.toMatch(/kysely|better-sqlite3|@temporalio/);
+});
+
+describe('PreToolUse (arming)', () => {
+  it('an org skill arms: an invoked event in the outbox and the session hint', async () => {
+    const s = new Session(sb);
+    const transcript = '{"type":"user"}\n{"type":"assistant"}\n';
+    await s.writeTranscript(transcript);
+    const payload = s.preToolUseSkill('deploy-checklist--alice', 'toolu_01lfyrw5N8vmy7avHD8Pgdla');
+    const run = await runHook(sb, 'PreToolUse', payload, { SKILLOPT_ACTIVITY_QUEUE: 'alice-laptop' });
+    expectQuiet(run);
+    const [event, ...rest] = await outboxEvents(sb);
+    expect(rest).toEqual([]);
+    expect(event).toMatchObject({
+      signal: 'invoked',
+      ref: { name: 'deploy-checklist', author: 'alice' },
+      workflowId: 'skill:deploy-checklist--alice',
+      config: { judgeWindow: 3 },
+      payload: {
+        sessionId: s.id,
+        toolUseId: 'toolu_01lfyrw5N8vmy7avHD8Pgdla',
+        user: 'alice',
+        agent: 'claude_code',
+        skillVersion: 4,
+        transcriptPath: s.transcriptPath,
+        transcriptBytes: Buffer.byteLength(transcript),
+        activityQueue: 'alice-laptop',
+      },
+    });
+    expect(event!.payload.eventId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await readHintFile(sb, s.id)).toMatchObject({ sessionId: s.id, ref: 'deploy-checklist--alice', toolUseId: 'toolu_01lfyrw5N8vmy7avHD8Pgdla', remaining: 3 });
+  });
+
+  it('a local skill, even one with "--" in its name, never arms; nor does another tool', async () => {
+    const s = new Session(sb);
+    await mkdir(join(sb.userSkills, 'deploy--blue-green'), { recursive: true });
+    for (const skill of ['deploy--blue-green', 'my-local-skill', 'plugin:thing', 'deploy-checklist--bob', '../x--y']) {
+      expectQuiet(await runHook(sb, 'PreToolUse', s.preToolUseSkill(skill)));
+    }
+    expectQuiet(await runHook(sb, 'PreToolUse', s.preToolUseSkill('deploy-checklist--alice', 'toolu_x', 'Bash')));
+    expect(await outboxFiles(sb)).toEqual([]);
+    expect(await readHintFile(sb, s.id)).toBeUndefined();
+  });
+
+  it('takes the installed version of the copy in context (user root before the project root)', async () => {
+    await installOrgSkills(sb, [
+      { name: 'deploy-checklist', author: 'alice', version: 2, root: join(sb.project, '.claude', 'skills'), scope: 'project' },
+      { name: 'deploy-checklist', author: 'alice', version: 5 },
+    ]);
+    const s = new Session(sb);
+    expectQuiet(await runHook(sb, 'PreToolUse', s.preToolUseSkill('deploy-checklist--alice')));
+    expect((await outboxEvents(sb))[0]!.payload.skillVersion).toBe(5);
+  });
+
+  it('a second invocation replaces the window and resets its budget', async () => {
+    await installOrgSkills(sb, [
+      { name: 'deploy-checklist', author: 'alice', version: 4 },
+      { name: 'release-notes', author: 'bob', version: 1 },
+    ]);
+    const s = new Session(sb);
+    await runHook(sb, 'PreToolUse', s.preToolUseSkill('deploy-checklist--alice', 'toolu_a'));
+    await runHook(sb, 'UserPromptSubmit', s.userPromptSubmit('ok'));
+    expect(await readHintFile(sb, s.id)).toMatchObject({ remaining: 2 });
+    await runHook(sb, 'PreToolUse', s.preToolUseSkill('release-notes--bob', 'toolu_b'));
+    expect(await readHintFile(sb, s.id)).toMatchObject({ ref: 'release-notes--bob', toolUseId: 'toolu_b', remaining: 3 });
+  });
+
+  it('SKILLOPT_JUDGE_WINDOW and SKILLOPT_IDLE_TIMEOUT_MS reach the hint and the workflow config', async () => {
+    const s = new Session(sb);
+    await runHook(sb, 'PreToolUse', s.preToolUseSkill('deploy-checklist--alice'), { SKILLOPT_JUDGE_WINDOW: '2.7', SKILLOPT_IDLE_TIMEOUT_MS: '600000' });
+    expect((await outboxEvents(sb))[0]!.config).toEqual({ judgeWindow: 2, idleTimeoutMs: 600_000 });
+    expect(await readHintFile(sb, s.id)).toMatchObject({ remaining: 2 });
+  });
+});
+
+describe('UserPromptSubmit (reactions)', () => {
+  it('with no window open: nothing written, nothing else happens', async () => {
+    const s = new Session(sb);
+    expectQuiet(await runHook(sb, 'UserPromptSubmit', s.userPromptSubmit('deploy the service')));
+    expect(await outboxFiles(sb)).toEqual([]);
+    expect(existsSync(join(sb.skilloptHome, 'sessions'))).toBe(false);
+  });
+
+  it('spends the budget: K reactions are sent, then the window is closed', async () => {
+    const s = new Session(sb);
+    await runHook(sb, 'PreToolUse', s.preToolUseSkill('deploy-checklist--alice', 'toolu_1'));
+    await s.writeTranscript('x'.repeat(100));
+    for (const [i, text] of ['that was wrong, you skipped the tests', 'still wrong', 'ok now', 'unrelated'].entries()) {
+      expectQuiet(await runHook(sb, 'UserPromptSubmit', s.userPromptSubmit(text)));
+      const hint = await readHintFile(sb, s.id);
+      if (i < 2) expect(hint).toMatchObject({ remaining: 2 - i });
+      else expect(hint).toBeUndefined();
+    }
+    const events = await outboxEvents(sb);
+    expect(events.map((e) => e.signal)).toEqual(['invoked', 'reaction', 'reaction', 'reaction']);
+    expect(events.slice(1).map((e) => e.payload.text)).toEqual(['that was wrong, you skipped the tests', 'still wrong', 'ok now']);
+    expect(events[1]).toMatchObject({
+      ref: { name: 'deploy-checklist', author: 'alice' },
+      payload: { sessionId: s.id, transcriptPath: s.transcriptPath, transcriptBytes: 100 },
+    });
+    // Event ids are unique and the file names keep creation order.
+    expect(new Set(events.map((e) => e.payload.eventId)).size).toBe(4);
+  });
+
+  it('a blank prompt sends nothing and spends nothing', async () => {
+    const s = new Session(sb);
+    await runHook(sb, 'PreToolUse', s.preToolUseSkill('deploy-checklist--alice'));
+    for (const blank of ['', '   ', '\n\t ']) expectQuiet(await runHook(sb, 'UserPromptSubmit', s.userPromptSubmit(blank)));
+    expect((await outboxEvents(sb)).map((e) => e.signal)).toEqual(['invoked']);
+    expect(await readHintFile(sb, s.id)).toMatchObject({ remaining: 3 });
+  });
+
+  it('a missing transcript counts as 0 bytes (UserPromptSubmit on a new session comes before the file)', async () => {
+    const s = new Session(sb);
+    await runHook(sb, 'PreToolUse', s.preToolUseSkill('deploy-checklist--alice'));
+    expectQuiet(await runHook(sb, 'UserPromptSubmit', s.userPromptSubmit('wrong')));
+    expect((await outboxEvents(sb)).map((e) => e.payload.transcriptBytes)).toEqual([0, 0]);
+  });
+
+  it('a 5 MB prompt: exit 0, quickly, the reaction cut to MAX_REACTION_BYTES without splitting a character', async () => {
+    const s = new Session(sb);
+    await runHook(sb, 'PreToolUse', s.preToolUseSkill('deploy-checklist--alice'));
+    const prompt = `a${'é€😀'.repeat(Math.ceil((5 * 1024 * 1024) / 9))}`;
+    const run = await runHook(sb, 'UserPromptSubmit', s.userPromptSubmit(prompt));
+    expectQuiet(run);
+    const text = (await outboxEvents(sb))[1]!.payload.text as string;
+    const bytes = Buffer.byteLength(text, 'utf8');
+    expect(bytes).toBeLessThanOrEqual(MAX_REACTION_BYTES);
+    expect(bytes).toBeGreaterThan(MAX_REACTION_BYTES - 4);
+    expect(prompt.startsWith(text)).toBe(true);
+    expect(text).not.toContain('\uFFFD');
+  });
+
+  it('redacts secrets in the reaction before it is spooled', async () => {
+    const s = new Session(sb);
+    await runHook(sb, 'PreToolUse', s.preToolUseSkill('deploy-checklist--alice'));
+    await runHook(sb, 'UserPromptSubmit', s.userPromptSubmit('wrong key, use sk-ant-api03-AAAAAAAAAAAAAAAAAAAAAAAAAAAA instead'));
+    const text = (await outboxEvents(sb))[1]!.payload.text as string;
+    expect(text).not.toContain('AAAAAAAAAAAA');
+    expect(text).toContain('[REDACTED:anthropic-key]');
+  });
+
+  it('a window idle longer than SKILLOPT_IDLE_TIMEOUT_MS is ignored and its hint removed', async () => {
+    const s = new Session(sb);
+    await runHook(sb, 'PreToolUse', s.preToolUseSkill('deploy-checklist--alice'));
+    const hintFile = join(sb.skilloptHome, 'sessions', `${s.id}.json`);
+    const hint = JSON.parse(await readFile(hintFile, 'utf8'));
+    await writeFile(hintFile, JSON.stringify({ ...hint, armedAt: Date.now() - 2 * 3600_000, lastActivityAt: Date.now() - 2 * 3600_000 }));
+    expectQuiet(await runHook(sb, 'UserPromptSubmit', s.userPromptSubmit('that was wrong')));
+    expect((await outboxEvents(sb)).map((e) => e.signal)).toEqual(['invoked']);
+    expect(existsSync(hintFile)).toBe(false);
+  });
+
+  it("another session's prompts are not reactions", async () => {
+    const s = new Session(sb);
+    await runHook(sb, 'PreToolUse', s.preToolUseSkill('deploy-checklist--alice'));
+    const other = new Session(sb);
+    await runHook(sb, 'UserPromptSubmit', other.userPromptSubmit('that was wrong'));
+    expect((await outboxEvents(sb)).map((e) => e.signal)).toEqual(['invoked']);
+  });
+});
+
+describe('opt-outs', () => {
+  it('SKILLOPT_DISABLED=1 makes every hook a no-op', async () => {
+    const s = new Session(sb);
+    const env = { SKILLOPT_DISABLED: '1' };
+    for (const [event, payload] of [
+      ['SessionStart', s.sessionStart()],
+      ['PreToolUse', s.preToolUseSkill('deploy-checklist--alice')],
+      ['UserPromptSubmit', s.userPromptSubmit('that was wrong')],
+      ['SessionEnd', s.sessionEnd()],
+    ] as const) {
+      expectQuiet(await runHook(sb, event, payload, env));
+    }
+    expect(await outboxFiles(sb)).toEqual([]);
+    expect(await readdir(sb.skilloptHome)).toEqual(['manifest.json']);
+  });
+
+  it('SKILLOPT_INTERNAL=1 (skillopt’s own claude -p) neither arms nor reacts', async () => {
+    const s = new Session(sb);
+    expectQuiet(await runHook(sb, 'PreToolUse', s.preToolUseSkill('deploy-checklist--alice'), { SKILLOPT_INTERNAL: '1' }));
+    expect(await outboxFiles(sb)).toEqual([]);
+    await runHook(sb, 'PreToolUse', s.preToolUseSkill('deploy-checklist--alice'));
+    expectQuiet(await runHook(sb, 'UserPromptSubmit', s.userPromptSubmit('grade this'), { SKILLOPT_INTERNAL: '1' }));
+    expect((await outboxEvents(sb)).map((e) => e.signal)).toEqual(['invoked']);
+    expect(await readHintFile(sb, s.id)).toMatchObject({ remaining: 3 });
+  });
+});
+
+describe('SessionStart housekeeping', () => {
+  it('removes hints idle longer than the window expiry (crashed sessions), keeps live ones', async () => {
+    const stale = new Session(sb);
+    const live = new Session(sb);
+    await runHook(sb, 'PreToolUse', stale.preToolUseSkill('deploy-checklist--alice'));
+    await runHook(sb, 'PreToolUse', live.preToolUseSkill('deploy-checklist--alice'));
+    const old = new Date(Date.now() - 2 * 3600_000);
+    await utimes(join(sb.skilloptHome, 'sessions', `${stale.id}.json`), old, old);
+    const run = await runHook(sb, 'SessionStart', new Session(sb).sessionStart(), { SKILLOPT_AUTOPULL: '0', SKILLOPT_ATTRIBUTION: '0' });
+    expectQuiet(run);
+    expect(await readHintFile(sb, stale.id)).toBeUndefined();
+    expect(await readHintFile(sb, live.id)).toBeDefined();
+  });
+});
+
+describe('SessionEnd', () => {
+  it('closes the window, well within Claude Code\'s 1.5 s budget: a later prompt of that session is not a reaction', async () => {
+    const s = new Session(sb);
+    await runHook(sb, 'PreToolUse', s.preToolUseSkill('deploy-checklist--alice'));
+    expect(await readHintFile(sb, s.id)).toBeDefined();
+    const run = await runHook(sb, 'SessionEnd', s.sessionEnd('prompt_input_exit'));
+    expectQuiet(run, 1_500);
+    expect(await readHintFile(sb, s.id)).toMatchObject({ endedAt: expect.any(Number) });
+    await runHook(sb, 'UserPromptSubmit', s.userPromptSubmit('that was wrong'));
+    // Only the arming's event: the prompt after the end sent nothing.
+    expect(await outboxFiles(sb)).toHaveLength(1);
+  });
+
+  it('a resumed session (claude --resume: SessionStart "resume", same id) reopens its window', async () => {
+    const s = new Session(sb);
+    await runHook(sb, 'PreToolUse', s.preToolUseSkill('deploy-checklist--alice'));
+    await runHook(sb, 'SessionEnd', s.sessionEnd('other')); // `claude -p` ends the session after each prompt
+    await runHook(sb, 'SessionStart', s.sessionStart('resume'), { SKILLOPT_AUTOPULL: '0', SKILLOPT_ATTRIBUTION: '0' });
+    expect((await readHintFile(sb, s.id))?.endedAt).toBeUndefined();
+    await runHook(sb, 'UserPromptSubmit', s.userPromptSubmit('that was wrong, you skipped the tests'));
+    expect(await outboxFiles(sb)).toHaveLength(2);
+  });
+
+  it('/clear ends the session for good: its hint is removed', async () => {
+    const s = new Session(sb);
+    await runHook(sb, 'PreToolUse', s.preToolUseSkill('deploy-checklist--alice'));
+    expectQuiet(await runHook(sb, 'SessionEnd', s.sessionEnd('clear')), 1_500);
+    expect(await readHintFile(sb, s.id)).toBeUndefined();
+    // The spooled event is not affected.
+    expect(await outboxFiles(sb)).toHaveLength(1);
+  });
+});
+
+describe('never breaks the agent', () => {
+  const s = () => new Session(sb);
+  it.each([
+    ['malformed JSON', '{"session_id": "abc", "prompt": '],
+    ['truncated JSON', '{"session_id":"abc","transcript_path":"/x","cwd":"/","hook_event_name":"UserPromptSubmit","prom'],
+    ['empty stdin', ''],
+    ['not an object', '[1,2,3]\n'],
+    ['wrong field types', '{"session_id":42,"prompt":{"a":1},"tool_input":"Skill"}\n'],
+    ['binary garbage', '\u0000\u0001\u00ff\ufffe'],
+  ])('%s: every event exits 0 silently', async (_name, input) => {
+    for (const event of ['SessionStart', 'PreToolUse', 'UserPromptSubmit', 'SessionEnd', 'NoSuchEvent']) {
+      expectQuiet(await runHook(sb, event, input, { SKILLOPT_AUTOPULL: '0', SKILLOPT_ATTRIBUTION: '0' }));
+    }
+    expect(await outboxFiles(sb)).toEqual([]);
+  });
+
+  it('a transcript path that does not exist and an unwritable SKILLOPT_HOME: exit 0, error logged nowhere fatal', async () => {
+    const session = s();
+    const blocked = join(sb.dir, 'file-not-dir');
+    await writeFile(blocked, 'x');
+    await installOrgSkills(sb, [{ name: 'deploy-checklist', author: 'alice', version: 1 }]);
+    const payload = { ...session.preToolUseSkill('deploy-checklist--alice'), transcript_path: '/no/such/dir/t.jsonl' };
+    expectQuiet(await runHook(sb, 'PreToolUse', payload));
+    expect((await outboxEvents(sb))[0]!.payload.transcriptBytes).toBe(0);
+    // SKILLOPT_HOME under a file: nothing can be written, the hook still succeeds.
+    expectQuiet(await runHook(sb, 'PreToolUse', payload, { SKILLOPT_HOME: join(blocked, 'home') }));
+    expectQuiet(await runHook(sb, 'UserPromptSubmit', session.userPromptSubmit('wrong'), { SKILLOPT_HOME: join(blocked, 'home') }));
+  });
+
+  it('stdin that never closes, from a pipe (FIFO): exit 0 in bounded time', async () => {
+    const fifo = join(sb.dir, 'stdin.fifo');
+    // The writer keeps the pipe open for 6 s after half a payload; the hook must not wait for it.
+    const script = `mkfifo "${fifo}" && { (printf '{"session_id":"abc",'; exec sleep 6) > "${fifo}" 2>/dev/null & } && "${process.execPath}" "${join(ROOT, 'bin', 'skillopt.js')}" hook UserPromptSubmit < "${fifo}"; echo "rc=$?"; kill $! 2>/dev/null`;
+    const { execFile } = await import('node:child_process');
+    const started = performance.now();
+    const stdout = await new Promise<string>((r) => execFile('/bin/sh', ['-c', script], { cwd: sb.project, env: sb.env }, (_err, out) => r(out)));
+    expect(performance.now() - started).toBeLessThan(4_000);
+    expect(stdout).toBe('rc=0\n');
+  });
+
+  it('stdin that never closes, from a socket (Node-style stdio): bounded time, nothing printed', async () => {
+    const { spawn } = await import('node:child_process');
+    const started = performance.now();
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'skillopt.js'), 'hook', 'UserPromptSubmit'], { cwd: sb.project, env: sb.env });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stdin.write('{"session_id":"abc",');
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((r) => child.on('close', (c, s) => r([c, s])));
+    child.stdin.destroy();
+    // A read blocked on the thread pool would keep exit() waiting forever: the hook kills itself instead.
+    expect(code === 0 || signal === 'SIGKILL').toBe(true);
+    expect(stdout).toBe('');
+    expect(performance.now() - started).toBeLessThan(4_000);
+  });
+
+  it('errors go to <SKILLOPT_HOME>/hooks.log, not to stdout or stderr', async () => {
+    const run = await runHook(sb, 'UserPromptSubmit', 'not json');
+    expectQuiet(run);
+    expect(run.stderr).toBe('');
+    expect(await readFile(join(sb.skilloptHome, 'hooks.log'), 'utf8')).toMatch(/UserPromptSubmit.*no JSON object on stdin/);
+  });
+});

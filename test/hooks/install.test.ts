@@ -1,0 +1,189 @@
+// `skillopt hooks install|uninstall`: Claude Code's settings.json keeps
+// everything that is not skillopt's, installing is idempotent, uninstall takes
+// out exactly what install put in, and a broken settings file is never touched.
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../../cli/main';
+import { HOOK_EVENTS, installHooks, isSkilloptHookCommand, shellQuote, uninstallHooks } from '../../hooks/install';
+import { BIN, makeHookSandbox, type HookSandbox } from './helpers';
+
+let sb: HookSandbox;
+beforeEach(async () => {
+  sb = await makeHookSandbox();
+});
+afterEach(async () => {
+  await sb.cleanup();
+});
+
+const userSettings = () => join(sb.home, '.claude', 'settings.json');
+
+/** What a user already has: other settings, other hooks (some on the same events), a Skill matcher of their own. */
+const FOREIGN = {
+  model: 'opus',
+  permissions: { allow: ['Bash(npm test)'] },
+  hooks: {
+    SessionStart: [{ hooks: [{ type: 'command', command: '$HOME/.claude/hooks/log-hook.py SessionStart' }] }],
+    PreToolUse: [
+      { matcher: 'Skill', hooks: [{ type: 'command', command: 'echo skill-used' }] },
+      { matcher: 'Bash', hooks: [{ type: 'command', command: 'check-bash.sh', timeout: 30 }] },
+    ],
+    Stop: [{ hooks: [{ type: 'command', command: 'notify.sh' }] }],
+  },
+  statusLine: { type: 'command', command: 'status.sh' },
+};
+
+async function writeJson(path: string, value: unknown): Promise<void> {
+  await mkdir(join(path, '..'), { recursive: true });
+  await writeFile(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+async function readJson(path: string): Promise<Record<string, unknown>> {
+  return JSON.parse(await readFile(path, 'utf8'));
+}
+
+function hookCommands(settings: Record<string, unknown>, event: string): string[] {
+  const groups = ((settings.hooks as Record<string, unknown> | undefined)?.[event] ?? []) as { hooks: { command: string }[] }[];
+  return groups.flatMap((g) => g.hooks.map((h) => h.command));
+}
+
+describe('installHooks / uninstallHooks', () => {
+  it('adds the four hooks with the node command, keeping every foreign setting and hook', async () => {
+    await writeJson(userSettings(), FOREIGN);
+    const command = `node ${shellQuote(BIN)}`;
+    const result = await installHooks({ scope: 'user', home: sb.home, cwd: sb.project, command });
+    expect(result).toMatchObject({ settingsPath: userSettings(), changed: [...HOOK_EVENTS], written: true });
+    const settings = await readJson(userSettings());
+    expect(settings.model).toBe('opus');
+    expect(settings.permissions).toEqual(FOREIGN.permissions);
+    expect(settings.statusLine).toEqual(FOREIGN.statusLine);
+    const hooks = settings.hooks as Record<string, unknown[]>;
+    expect(hooks.Stop).toEqual(FOREIGN.hooks.Stop);
+    expect(hooks.SessionStart).toEqual([
+      ...FOREIGN.hooks.SessionStart,
+      { hooks: [{ type: 'command', command: `node "${BIN}" hook SessionStart`, timeout: 30 }] },
+    ]);
+    expect(hooks.PreToolUse).toEqual([
+      ...FOREIGN.hooks.PreToolUse,
+      { matcher: 'Skill', hooks: [{ type: 'command', command: `node "${BIN}" hook PreToolUse`, timeout: 10 }] },
+    ]);
+    expect(hooks.UserPromptSubmit).toEqual([{ hooks: [{ type: 'command', command: `node "${BIN}" hook UserPromptSubmit`, timeout: 10 }] }]);
+    // No timeout on SessionEnd: it would stretch Claude Code's 1.5 s budget for every SessionEnd hook.
+    expect(hooks.SessionEnd).toEqual([{ hooks: [{ type: 'command', command: `node "${BIN}" hook SessionEnd` }] }]);
+  });
+
+  it('is idempotent: a second install adds nothing and does not rewrite the file', async () => {
+    await writeJson(userSettings(), FOREIGN);
+    await installHooks({ scope: 'user', home: sb.home, cwd: sb.project });
+    const once = await readFile(userSettings(), 'utf8');
+    const again = await installHooks({ scope: 'user', home: sb.home, cwd: sb.project });
+    expect(again).toMatchObject({ changed: [], written: false });
+    expect(await readFile(userSettings(), 'utf8')).toBe(once);
+    for (const event of HOOK_EVENTS) expect(hookCommands(await readJson(userSettings()), event).filter(isSkilloptHookCommand)).toHaveLength(1);
+  });
+
+  it('an install from another checkout path replaces the old hook instead of adding a second', async () => {
+    await installHooks({ scope: 'user', home: sb.home, cwd: sb.project, command: 'node "/old/place/bin/skillopt.js"' });
+    await installHooks({ scope: 'user', home: sb.home, cwd: sb.project, command: 'node "/new/place/bin/skillopt.js"' });
+    expect(hookCommands(await readJson(userSettings()), 'PreToolUse')).toEqual(['node "/new/place/bin/skillopt.js" hook PreToolUse']);
+  });
+
+  it('uninstall removes exactly what install added', async () => {
+    await writeJson(userSettings(), FOREIGN);
+    const before = await readJson(userSettings());
+    await installHooks({ scope: 'user', home: sb.home, cwd: sb.project });
+    const result = await uninstallHooks({ scope: 'user', home: sb.home, cwd: sb.project });
+    expect(result).toMatchObject({ changed: [...HOOK_EVENTS], written: true });
+    expect(await readJson(userSettings())).toEqual(before);
+    expect(await uninstallHooks({ scope: 'user', home: sb.home, cwd: sb.project })).toMatchObject({ changed: [], written: false });
+  });
+
+  it('install then uninstall on a fresh machine leaves an empty settings object', async () => {
+    await installHooks({ scope: 'user', home: sb.home, cwd: sb.project });
+    await uninstallHooks({ scope: 'user', home: sb.home, cwd: sb.project });
+    expect(await readJson(userSettings())).toEqual({});
+  });
+
+  it('uninstall keeps a foreign hook that shares a group with skillopt’s', async () => {
+    await writeJson(userSettings(), {
+      hooks: { UserPromptSubmit: [{ hooks: [{ type: 'command', command: 'mine.sh' }, { type: 'command', command: 'node "/x/bin/skillopt.js" hook UserPromptSubmit' }] }] },
+    });
+    await uninstallHooks({ scope: 'user', home: sb.home, cwd: sb.project });
+    expect(await readJson(userSettings())).toEqual({ hooks: { UserPromptSubmit: [{ hooks: [{ type: 'command', command: 'mine.sh' }] }] } });
+  });
+
+  it('refuses a settings file that is not valid JSON, and never overwrites it', async () => {
+    const broken = '{ "model": "opus", // a comment\n}';
+    await mkdir(join(sb.home, '.claude'), { recursive: true });
+    await writeFile(userSettings(), broken);
+    await expect(installHooks({ scope: 'user', home: sb.home, cwd: sb.project })).rejects.toThrow(/is not valid JSON.*will not overwrite it/);
+    await expect(uninstallHooks({ scope: 'user', home: sb.home, cwd: sb.project })).rejects.toThrow(/is not valid JSON/);
+    expect(await readFile(userSettings(), 'utf8')).toBe(broken);
+    for (const odd of ['[]', '"text"', '{"hooks": []}', '{"hooks": {"PreToolUse": {"matcher": "Skill"}}}']) {
+      await writeFile(userSettings(), odd);
+      await expect(installHooks({ scope: 'user', home: sb.home, cwd: sb.project })).rejects.toThrow(/fix it first/);
+      expect(await readFile(userSettings(), 'utf8')).toBe(odd);
+    }
+  });
+
+  it('project scope writes <cwd>/.claude/settings.json and leaves the user settings alone', async () => {
+    const result = await installHooks({ scope: 'project', home: sb.home, cwd: sb.project });
+    expect(result.settingsPath).toBe(join(sb.project, '.claude', 'settings.json'));
+    expect(hookCommands(await readJson(result.settingsPath), 'SessionEnd')).toHaveLength(1);
+    await expect(readFile(userSettings(), 'utf8')).rejects.toThrow();
+  });
+
+  it('writes through a symlinked settings.json (dotfile managers) instead of replacing the link', async () => {
+    const real = join(sb.dir, 'dotfiles', 'claude-settings.json');
+    await writeJson(real, { model: 'opus' });
+    await mkdir(join(sb.home, '.claude'), { recursive: true });
+    await symlink(real, userSettings());
+    await installHooks({ scope: 'user', home: sb.home, cwd: sb.project });
+    expect(hookCommands(await readJson(real), 'PreToolUse')).toHaveLength(1);
+    expect((await readJson(real)).model).toBe('opus');
+  });
+
+  it('quotes the path for /bin/sh and recognises only its own commands', () => {
+    expect(shellQuote('/a b/$x/"q"/`c`\\')).toBe('"/a b/\\$x/\\"q\\"/\\`c\\`\\\\"');
+    expect(isSkilloptHookCommand('node "/opt/my tools/skillopt/bin/skillopt.js" hook PreToolUse')).toBe(true);
+    expect(isSkilloptHookCommand('skillopt hook SessionEnd')).toBe(true);
+    expect(isSkilloptHookCommand('notskillopt hook SessionEnd')).toBe(false);
+    expect(isSkilloptHookCommand('node skillopt.js hook Stop')).toBe(false);
+    expect(isSkilloptHookCommand('echo skillopt')).toBe(false);
+  });
+});
+
+describe('the commander commands', () => {
+  async function cli(args: string[]) {
+    let stdout = '';
+    let stderr = '';
+    const code = await runCli(args, {
+      stdout: { write: (s: string) => (stdout += s) },
+      stderr: { write: (s: string) => (stderr += s) },
+      env: sb.env,
+      cwd: sb.project,
+    });
+    return { code, stdout, stderr };
+  }
+
+  it('hooks install / uninstall [--scope]', async () => {
+    expect(await cli(['hooks', 'install'])).toMatchObject({ code: 0, stdout: `installed skillopt hooks (${HOOK_EVENTS.join(', ')}) in ${userSettings()}\n` });
+    const settings = await readJson(userSettings());
+    expect(hookCommands(settings, 'PreToolUse')).toEqual([`node "${BIN}" hook PreToolUse`]);
+    expect(await cli(['hooks', 'install'])).toMatchObject({ code: 0, stdout: `skillopt hooks already installed in ${userSettings()}\n` });
+    expect((await cli(['hooks', 'install', '--scope', 'project'])).code).toBe(0);
+    expect(await cli(['hooks', 'uninstall', '--scope', 'project'])).toMatchObject({ code: 0, stdout: expect.stringMatching(/^removed skillopt hooks/) });
+    expect(await cli(['hooks', 'uninstall'])).toMatchObject({ code: 0 });
+    expect(await cli(['hooks', 'uninstall'])).toMatchObject({ code: 0, stdout: `no skillopt hooks in ${userSettings()}\n` });
+  });
+
+  it('a bad --scope is a usage error; a broken settings file is one line on stderr', async () => {
+    expect(await cli(['hooks', 'install', '--scope', 'global'])).toMatchObject({ code: 2, stderr: 'skillopt: --scope must be "user" or "project", not "global"\n' });
+    await mkdir(join(sb.home, '.claude'), { recursive: true });
+    await writeFile(userSettings(), '{oops');
+    const run = await cli(['hooks', 'install']);
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(/^skillopt: .*settings\.json is not valid JSON/);
+  });
+});

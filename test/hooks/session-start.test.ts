@@ -1,0 +1,142 @@
+// SessionStart as Claude Code runs it, against a real SQLite store: auto-pull
+// within its budget, then one attribution row; nothing on stdout; bounded time
+// when the database hangs.
+import { createServer, type Server, type Socket } from 'node:net';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { abBucket } from '../../core/bucket';
+import { openStore, type Store } from '../../store/index';
+import { Session, installOrgSkills, makeHookSandbox, runHook, type HookSandbox } from './helpers';
+
+let sb: HookSandbox;
+const dbUrl = () => `sqlite:${join(sb.skilloptHome, 'skillopt.db')}`;
+
+async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore({ url: dbUrl(), home: sb.skilloptHome });
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+async function publish(store: Store, name: string, author: string, bodies: string[]): Promise<void> {
+  for (const [i, body] of bodies.entries()) {
+    await store.publishVersion({ name, author, body, description: `Use for ${name}`, contributors: [author], createdBy: author, baseVersion: i });
+  }
+}
+
+beforeEach(async () => {
+  sb = await makeHookSandbox();
+  await mkdir(sb.skilloptHome, { recursive: true });
+});
+afterEach(async () => {
+  await sb.cleanup();
+});
+
+describe('SessionStart', () => {
+  it('pulls the org skills, then records the org skills in context with their versions and the A/B bucket', async () => {
+    await withStore((s) => publish(s, 'deploy-checklist', 'alice', ['# v1\n', '# v2\n']));
+    // Already installed: a project-scope org skill, and a local folder that only looks like one.
+    await installOrgSkills(sb, [{ name: 'release-notes', author: 'bob', version: 3, root: join(sb.project, '.claude', 'skills'), scope: 'project' }]);
+    await mkdir(join(sb.userSkills, 'deploy--blue-green'), { recursive: true });
+
+    const session = new Session(sb);
+    const run = await runHook(sb, 'SessionStart', session.sessionStart());
+    expect(run).toMatchObject({ code: 0, stdout: '' });
+    expect(run.ms).toBeLessThan(6_000);
+
+    expect(await readFile(join(sb.userSkills, 'deploy-checklist--alice', 'SKILL.md'), 'utf8')).toContain('# v2');
+    const rows = await withStore((s) => s.attributions(session.id));
+    expect(rows).toEqual([
+      {
+        sessionId: session.id,
+        user: 'alice',
+        cwd: sb.project,
+        agent: 'claude_code',
+        abBucket: abBucket(session.id),
+        skills: [
+          { name: 'deploy-checklist', author: 'alice', version: 2 },
+          { name: 'release-notes', author: 'bob', version: 3 },
+        ],
+        createdAt: expect.any(String),
+      },
+    ]);
+  });
+
+  it('a skill installed in both roots counts once, with the user copy’s version', async () => {
+    await installOrgSkills(sb, [
+      { name: 'deploy-checklist', author: 'alice', version: 1, root: join(sb.project, '.claude', 'skills'), scope: 'project' },
+      { name: 'deploy-checklist', author: 'alice', version: 4 },
+      { name: 'a-first', author: 'zed', version: 1 },
+      { name: 'a-first', author: 'amy', version: 2 },
+    ]);
+    const session = new Session(sb);
+    expect(await runHook(sb, 'SessionStart', session.sessionStart(), { SKILLOPT_AUTOPULL: '0' })).toMatchObject({ code: 0, stdout: '' });
+    const [row] = await withStore((s) => s.attributions(session.id));
+    expect(row!.skills).toEqual([
+      { name: 'a-first', author: 'amy', version: 2 },
+      { name: 'a-first', author: 'zed', version: 1 },
+      { name: 'deploy-checklist', author: 'alice', version: 4 },
+    ]);
+  });
+
+  it('SKILLOPT_AUTOPULL=0 skips the pull; SKILLOPT_ATTRIBUTION=0 skips the row', async () => {
+    await withStore((s) => publish(s, 'deploy-checklist', 'alice', ['# v1\n']));
+    const a = new Session(sb);
+    expect(await runHook(sb, 'SessionStart', a.sessionStart(), { SKILLOPT_AUTOPULL: '0' })).toMatchObject({ code: 0, stdout: '' });
+    expect(existsSync(join(sb.userSkills, 'deploy-checklist--alice'))).toBe(false);
+    expect(await withStore((s) => s.attributions(a.id))).toEqual([expect.objectContaining({ skills: [] })]);
+
+    const b = new Session(sb);
+    expect(await runHook(sb, 'SessionStart', b.sessionStart(), { SKILLOPT_ATTRIBUTION: '0' })).toMatchObject({ code: 0, stdout: '' });
+    expect(existsSync(join(sb.userSkills, 'deploy-checklist--alice', 'SKILL.md'))).toBe(true);
+    expect(await withStore((s) => s.attributions(b.id))).toEqual([]);
+  });
+
+  it('a compaction (same session, same skills) records nothing new', async () => {
+    const session = new Session(sb);
+    await runHook(sb, 'SessionStart', session.sessionStart('startup'));
+    await runHook(sb, 'SessionStart', session.sessionStart('compact'));
+    expect(await withStore((s) => s.attributions(session.id))).toHaveLength(1);
+  });
+
+  describe('with a database that accepts connections and never answers', () => {
+    let server: Server;
+    const sockets: Socket[] = [];
+    beforeEach(async () => {
+      server = createServer((socket) => sockets.push(socket));
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    });
+    afterEach(async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(r));
+    });
+
+    it('gives up within the budget: exit 0, nothing printed, the problem in hooks.log', async () => {
+      const port = (server.address() as { port: number }).port;
+      const session = new Session(sb);
+      const run = await runHook(sb, 'SessionStart', session.sessionStart(), {
+        SKILLOPT_DATABASE_URL: `postgres://skillopt@127.0.0.1:${port}/skillopt`,
+        SKILLOPT_AUTOPULL_TIMEOUT_MS: '1000',
+      });
+      expect(run).toMatchObject({ code: 0, stdout: '' });
+      // The 1 s pull budget and process start-up; the attribution is skipped (the store never opened).
+      expect(run.ms).toBeLessThan(2_500);
+      expect(await readFile(join(sb.skilloptHome, 'hooks.log'), 'utf8')).toMatch(/auto-pull.*did not finish within 1000 ms/);
+    });
+
+    it('with auto-pull off, the attribution has its own 2 s cap', async () => {
+      const port = (server.address() as { port: number }).port;
+      const run = await runHook(sb, 'SessionStart', new Session(sb).sessionStart(), {
+        SKILLOPT_DATABASE_URL: `postgres://skillopt@127.0.0.1:${port}/skillopt`,
+        SKILLOPT_AUTOPULL: '0',
+      });
+      expect(run).toMatchObject({ code: 0, stdout: '' });
+      expect(run.ms).toBeLessThan(3_500);
+      expect(await readFile(join(sb.skilloptHome, 'hooks.log'), 'utf8')).toMatch(/attribution.*did not finish within 2000 ms/);
+    });
+  });
+});
