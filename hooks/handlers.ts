@@ -15,6 +15,7 @@ import { ensureFlusher, writeOutboxEvent } from './outbox';
 import type { OutboxWorkflowConfig } from './outbox';
 import type { HookPayload } from './payload';
 import { AGENT, hookUser } from './settings';
+import { versionInSession } from './session-skills';
 import { installsOf, skillRoots } from './skills-in-context';
 
 
@@ -72,7 +73,7 @@ async function newEventId(): Promise<string> {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-function readManifest(home: string): Manifest | undefined {
+export function readManifest(home: string): Manifest | undefined {
   try {
     return parseManifest(readFileSync(join(home, MANIFEST_FILE), 'utf8'));
   } catch {
@@ -117,7 +118,8 @@ export async function onPreToolUse(payload: HookPayload, ctx: HookContext): Prom
     toolUseId,
     user: hookUser(ctx.env),
     agent: AGENT,
-    skillVersion: installs[0]!.version,
+    // The version loaded when the session started (its pull only takes effect next session).
+    skillVersion: versionInSession(settings.home, sessionId, ref.name, ref.author) ?? installs[0]!.version,
     transcriptPath: payload.transcript_path ?? '',
     transcriptBytes: fileSize(payload.transcript_path),
     ...(settings.activityQueue ? { activityQueue: settings.activityQueue } : {}),

@@ -101,9 +101,13 @@ export function deleteHint(home: string, sessionId: string): void {
   }
 }
 
+/** Session files other than hints (skills snapshots) live this long: sessions can be resumed days later. */
+const SESSION_FILE_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+
 /**
  * Removes hints idle longer than the workflow keeps a window open (sessions
- * that crashed or were never resumed). Bounded: looks at `max` files at most.
+ * that crashed or were never resumed), and week-old skills snapshots.
+ * Bounded: looks at `max` files at most.
  */
 export function pruneStaleHints(home: string, idleTimeoutMs: number, now = Date.now(), max = 1000): number {
   const dir = join(home, SESSIONS_DIR);
@@ -117,7 +121,8 @@ export function pruneStaleHints(home: string, idleTimeoutMs: number, now = Date.
   for (const name of names) {
     const path = join(dir, name);
     try {
-      if (now - statSync(path).mtimeMs > idleTimeoutMs) {
+      const ttl = name.endsWith('.skills.json') ? SESSION_FILE_TTL_MS : idleTimeoutMs;
+      if (now - statSync(path).mtimeMs > ttl) {
         unlinkSync(path);
         removed++;
       }

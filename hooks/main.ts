@@ -9,7 +9,9 @@
 import { fileURLToPath } from 'node:url';
 import type { HookContext } from './context';
 import type * as SessionStartModule from './session-start';
-import { onPreToolUse, onSessionEnd, onUserPromptSubmit } from './handlers';
+import { emptyManifest } from '../core/manifest';
+import { onPreToolUse, onSessionEnd, onUserPromptSubmit, readManifest } from './handlers';
+import { snapshotSessionSkills } from './session-skills';
 import { pruneStaleHints, reopenHint } from './hint';
 import { openHookLog } from './log';
 import { ensureFlusher, listOutbox } from './outbox';
@@ -86,9 +88,14 @@ async function main(): Promise<void> {
       if (settings.spawnFlusher && listOutbox(settings.home).length > 0) {
         await ensureFlusher(settings.home, ctx.flusherPath(), (err) => log.error('could not start the outbox flusher', err));
       }
+      // What this session runs is what is installed now, before its own pull (see session-skills.ts).
+      const inContext =
+        payload.session_id && payload.source !== 'compact'
+          ? snapshotSessionSkills(settings.home, payload.session_id, readManifest(settings.home) ?? emptyManifest(), settings.userHome, payload.cwd || process.cwd())
+          : [];
       const url = new URL('./hook-session-start.mjs', import.meta.url).href;
       const { runSessionStart } = (await import(url)) as typeof SessionStartModule;
-      await runSessionStart(payload, ctx);
+      await runSessionStart(payload, ctx, inContext);
       return;
     }
     default:

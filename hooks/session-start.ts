@@ -1,17 +1,15 @@
 // SessionStart, bundled separately (dist/hook-session-start.mjs) because it
-// needs the store: auto-pull the org skills within a time budget, then record
-// which org skills (and versions) the session has in context, with its A/B
-// bucket. Nothing is printed: SessionStart's stdout would reach the model.
-import { existsSync } from 'node:fs';
+// needs the store: auto-pull the org skills within a time budget (for the next
+// session: Claude Code has read its skills already), then record which org
+// skills (and versions) this session has in context, with its A/B bucket. Nothing is printed: SessionStart's stdout would reach the model.
 import { abBucket } from '../core/bucket';
 import { pullSkills } from '../cli/pull';
-import { manifestPath, readManifestFile } from '../cli/manifest-file';
 import { openCliStore } from '../cli/store';
 import type { Store } from '../store/types';
 import type { HookContext } from './context';
 import type { HookPayload } from './payload';
 import { AGENT, hookUser } from './settings';
-import { orgSkillsInContext, skillRoots } from './skills-in-context';
+import type { SkillInContext } from './session-skills';
 
 /** Recording the attribution row gets this long after the pull (its own budget: the row matters more). */
 export const ATTRIBUTION_TIMEOUT_MS = 2_000;
@@ -39,7 +37,8 @@ function silenceStdout(ctx: HookContext): void {
   process.stdout.write = (() => true) as typeof process.stdout.write;
 }
 
-export async function runSessionStart(payload: HookPayload, ctx: HookContext): Promise<void> {
+/** `inContext`: the org skills the session loaded, snapshotted before this pull. */
+export async function runSessionStart(payload: HookPayload, ctx: HookContext, inContext: SkillInContext[]): Promise<void> {
   const { settings, log } = ctx;
   silenceStdout(ctx);
   // A compaction continues the same session with the same skills: nothing new to pull or record.
@@ -77,15 +76,13 @@ export async function runSessionStart(payload: HookPayload, ctx: HookContext): P
   if (settings.attribution && payload.session_id && (storeReady || !settings.autopull)) {
     const sessionId = payload.session_id;
     const record = (async () => {
-      const manifest = await readManifestFile(manifestPath(settings.home));
-      const skills = orgSkillsInContext(manifest, skillRoots(settings.userHome, cwd), existsSync);
       await (await store()).recordAttribution({
         sessionId,
         user: hookUser(ctx.env),
         cwd,
         agent: AGENT,
         abBucket: abBucket(sessionId),
-        skills,
+        skills: inContext,
       });
     })();
     try {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { abBucket } from '../../core/bucket';
 import { openStore, type Store } from '../../store/index';
-import { Session, installOrgSkills, makeHookSandbox, runHook, type HookSandbox } from './helpers';
+import { Session, installOrgSkills, makeHookSandbox, outboxEvents, runHook, type HookSandbox } from './helpers';
 
 let sb: HookSandbox;
 const dbUrl = () => `sqlite:${join(sb.skilloptHome, 'skillopt.db')}`;
@@ -37,7 +37,7 @@ afterEach(async () => {
 });
 
 describe('SessionStart', () => {
-  it('pulls the org skills, then records the org skills in context with their versions and the A/B bucket', async () => {
+  it('pulls the org skills for the next session, and records the ones this session loaded, with versions and the A/B bucket', async () => {
     await withStore((s) => publish(s, 'deploy-checklist', 'alice', ['# v1\n', '# v2\n']));
     // Already installed: a project-scope org skill, and a local folder that only looks like one.
     await installOrgSkills(sb, [{ name: 'release-notes', author: 'bob', version: 3, root: join(sb.project, '.claude', 'skills'), scope: 'project' }]);
@@ -49,6 +49,7 @@ describe('SessionStart', () => {
     expect(run.ms).toBeLessThan(6_000);
 
     expect(await readFile(join(sb.userSkills, 'deploy-checklist--alice', 'SKILL.md'), 'utf8')).toContain('# v2');
+    // Claude Code read its skills before this hook ran: the pulled skill is not in this session's context.
     const rows = await withStore((s) => s.attributions(session.id));
     expect(rows).toEqual([
       {
@@ -57,13 +58,33 @@ describe('SessionStart', () => {
         cwd: sb.project,
         agent: 'claude_code',
         abBucket: abBucket(session.id),
-        skills: [
-          { name: 'deploy-checklist', author: 'alice', version: 2 },
-          { name: 'release-notes', author: 'bob', version: 3 },
-        ],
+        skills: [{ name: 'release-notes', author: 'bob', version: 3 }],
         createdAt: expect.any(String),
       },
     ]);
+
+    // The next session has it.
+    const next = new Session(sb);
+    await runHook(sb, 'SessionStart', next.sessionStart());
+    const [row] = await withStore((s) => s.attributions(next.id));
+    expect(row!.skills).toEqual([
+      { name: 'deploy-checklist', author: 'alice', version: 2 },
+      { name: 'release-notes', author: 'bob', version: 3 },
+    ]);
+  });
+
+  it('credits an invocation to the version the session loaded, not one pulled since', async () => {
+    await withStore((s) => publish(s, 'deploy-checklist', 'alice', ['# v1\n']));
+    const older = new Session(sb);
+    await runHook(sb, 'SessionStart', older.sessionStart()); // installs v1
+    const session = new Session(sb);
+    await runHook(sb, 'SessionStart', session.sessionStart()); // loads v1
+    await withStore((s) => s.publishVersion({ name: 'deploy-checklist', author: 'alice', body: '# v2\n', description: '', contributors: ['alice'], createdBy: 'alice', baseVersion: 1 }));
+    await runHook(sb, 'SessionStart', new Session(sb).sessionStart()); // another session pulls v2 meanwhile
+
+    await runHook(sb, 'PreToolUse', session.preToolUseSkill('deploy-checklist--alice'), { SKILLOPT_FLUSHER: '0' });
+    const [event] = (await outboxEvents(sb)).filter((e) => e.signal === 'invoked');
+    expect(event!.payload.skillVersion).toBe(1);
   });
 
   it('a skill installed in both roots counts once, with the user copy’s version', async () => {
