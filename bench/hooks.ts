@@ -1,8 +1,8 @@
 // npm run bench:hooks — what skillopt's hooks cost the agent, and how fast
 // their events reach the workflow. Writes bench/results/hooks.json.
 //
-// 1. Each hook as a whole process (`node bin/skillopt.js hook <Event>`, JSON on
-//    stdin, as Claude Code runs it) against a bare `node -e 0`, interleaved in
+// 1. Each hook as a whole process (`node dist/hook.cjs hook <Event>`, the command
+//    `hooks install` writes, JSON on stdin, as Claude Code runs it) against a bare `node -e 0`, interleaved in
 //    the same loop so machine load hits every series alike. Series:
 //    UserPromptSubmit with no window open (every prompt of every session pays
 //    this), PreToolUse arming an org skill, UserPromptSubmit sending a reaction.
@@ -31,7 +31,7 @@ const HOOK_RUNS = Number(process.env.BENCH_HOOK_RUNS ?? 150);
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 40);
 const DELIVERY_RUNS = Number(process.env.BENCH_DELIVERY_RUNS ?? 100);
 const ROOT = join(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin', 'skillopt.js');
+const HOOK_ENTRY = join(ROOT, 'dist', 'hook.cjs');
 const TARGETS = { noWindowRatio: 1.15, armingRatio: 1.3, reactionRatio: 1.3, deliveryP99Ms: 1000 };
 
 interface Stats {
@@ -114,13 +114,10 @@ function preToolUse(sessionId: string) {
   };
 }
 
-// The floor any `node bin/skillopt.js hook …` pays before skillopt's code runs:
-// an ES-module entry (package.json says "type": "module") importing one module.
-const floorDir = join(dir, 'esm-floor');
+// The floor any hook entry pays before skillopt's code runs: node loading an empty CommonJS file.
+const floorDir = join(dir, 'entry-floor');
 mkdirSync(floorDir);
-writeFileSync(join(floorDir, 'package.json'), '{"type":"module"}\n');
-writeFileSync(join(floorDir, 'empty.mjs'), '');
-writeFileSync(join(floorDir, 'bin.js'), "if (process.argv[2] === 'hook') await import(new URL('./empty.mjs', import.meta.url).href);\n");
+writeFileSync(join(floorDir, 'empty.cjs'), '');
 
 // ---- timing one process ----
 
@@ -152,7 +149,7 @@ function timeProcess(args: string[], input: string, env: NodeJS.ProcessEnv, kind
   return ms;
 }
 
-const hookArgs = (event: string) => [BIN, 'hook', event];
+const hookArgs = (event: string) => [HOOK_ENTRY, 'hook', event];
 const line = (payload: unknown) => `${JSON.stringify(payload)}\n`;
 
 // ---- Temporal: a dev server and a worker running the real workflow ----
@@ -202,10 +199,10 @@ async function main(): Promise<void> {
     while ((await invocations()) < 5) await sleep(50);
 
     // ---- 1. hooks as processes, interleaved with the bare baseline ----
-    type Series = 'bare' | 'esmEntryFloor' | 'noWindow' | 'arming' | 'reaction';
+    type Series = 'bare' | 'entryFloor' | 'noWindow' | 'arming' | 'reaction';
     const series: Record<StdinKind, Record<Series, number[]>> = {
-      socket: { bare: [], esmEntryFloor: [], noWindow: [], arming: [], reaction: [] },
-      fifo: { bare: [], esmEntryFloor: [], noWindow: [], arming: [], reaction: [] },
+      socket: { bare: [], entryFloor: [], noWindow: [], arming: [], reaction: [] },
+      fifo: { bare: [], entryFloor: [], noWindow: [], arming: [], reaction: [] },
     };
     const spoolOnly = { arming: [] as number[], reaction: [] as number[] };
     const spoolOnlyEnv = { ...baseEnv, SKILLOPT_HOME: spoolOnlyHome, SKILLOPT_FLUSHER: '0' };
@@ -216,7 +213,7 @@ async function main(): Promise<void> {
         const s = series[kind];
         const session = randomUUID();
         s.bare.push(timeProcess(['-e', '0'], line(userPromptSubmit(idleSession, prompt)), baseEnv, kind));
-        s.esmEntryFloor.push(timeProcess([join(floorDir, 'bin.js'), 'hook'], line(userPromptSubmit(idleSession, prompt)), baseEnv, kind));
+        s.entryFloor.push(timeProcess([join(floorDir, 'empty.cjs'), 'hook'], line(userPromptSubmit(idleSession, prompt)), baseEnv, kind));
         s.noWindow.push(timeProcess(hookArgs('UserPromptSubmit'), line(userPromptSubmit(idleSession, prompt)), baseEnv, kind));
         s.arming.push(timeProcess(hookArgs('PreToolUse'), line(preToolUse(session)), baseEnv, kind));
         s.reaction.push(timeProcess(hookArgs('UserPromptSubmit'), line(userPromptSubmit(session, prompt)), baseEnv, kind));
@@ -261,19 +258,19 @@ async function main(): Promise<void> {
     }
 
     const summarize = (s: Record<Series, number[]>) => {
-      const out = { bare: stats(s.bare), esmEntryFloor: stats(s.esmEntryFloor), noWindow: stats(s.noWindow), arming: stats(s.arming), reaction: stats(s.reaction) };
+      const out = { bare: stats(s.bare), entryFloor: stats(s.entryFloor), noWindow: stats(s.noWindow), arming: stats(s.arming), reaction: stats(s.reaction) };
       const ratio = (k: Exclude<Series, 'bare'>) => ({
         median: Math.round((out[k].median / out.bare.median) * 1000) / 1000,
         p95: Math.round((out[k].p95 / out.bare.p95) * 1000) / 1000,
       });
       return {
         ms: out,
-        ratioToBare: { esmEntryFloor: ratio('esmEntryFloor'), noWindow: ratio('noWindow'), arming: ratio('arming'), reaction: ratio('reaction') },
+        ratioToBare: { entryFloor: ratio('entryFloor'), noWindow: ratio('noWindow'), arming: ratio('arming'), reaction: ratio('reaction') },
         /** What skillopt's own code adds above the floor (median ms). */
         overFloorMs: {
-          noWindow: Math.round((out.noWindow.median - out.esmEntryFloor.median) * 100) / 100,
-          arming: Math.round((out.arming.median - out.esmEntryFloor.median) * 100) / 100,
-          reaction: Math.round((out.reaction.median - out.esmEntryFloor.median) * 100) / 100,
+          noWindow: Math.round((out.noWindow.median - out.entryFloor.median) * 100) / 100,
+          arming: Math.round((out.arming.median - out.entryFloor.median) * 100) / 100,
+          reaction: Math.round((out.reaction.median - out.entryFloor.median) * 100) / 100,
         },
       };
     };
@@ -289,7 +286,7 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       machine: { node: process.version, platform: `${process.platform} ${process.arch}`, cpus: cpus().length, loadavgBefore: loadBefore, loadavgAfter: loadavg() },
       method:
-        'wall-clock ms from spawn to exit of `node bin/skillopt.js hook <Event>` vs `node -e 0`, interleaved; ratios are of medians (p95 ratios alongside). esmEntryFloor: an ES-module bin.js (type: module) importing an empty module, i.e. the cost of the mandated entry before any skillopt code. Delivery: event file write time (ms, from its name) until the state query shows the invocation.',
+        'wall-clock ms from spawn to exit of `node dist/hook.cjs hook <Event>` vs `node -e 0`, interleaved; ratios are of medians (p95 ratios alongside). entryFloor: node loading an empty CommonJS file, i.e. the cost of any entry before any skillopt code. Delivery: event file write time (ms, from its name) until the state query shows the invocation.',
       runs: { hook: HOOK_RUNS, cold: COLD_RUNS, delivery: DELIVERY_RUNS },
       process: {
         socketStdin: socket,
@@ -316,7 +313,7 @@ async function main(): Promise<void> {
       `${name.padEnd(34)} median ${s.median.toFixed(1).padStart(7)}  p95 ${s.p95.toFixed(1).padStart(7)}  p99 ${s.p99.toFixed(1).padStart(7)}${ratio === undefined ? '' : `  ×${ratio.toFixed(3)}`}`;
     for (const [kind, r] of [['socket', socket], ['fifo', fifo]] as const) {
       console.log(row(`bare node -e 0 (${kind} stdin)`, r.ms.bare));
-      console.log(row(`ESM entry floor (${kind})`, r.ms.esmEntryFloor, r.ratioToBare.esmEntryFloor.median));
+      console.log(row(`entry floor (${kind})`, r.ms.entryFloor, r.ratioToBare.entryFloor.median));
       console.log(row(`UserPromptSubmit, no window (${kind})`, r.ms.noWindow, r.ratioToBare.noWindow.median));
       console.log(row(`PreToolUse arming (${kind})`, r.ms.arming, r.ratioToBare.arming.median));
       console.log(row(`UserPromptSubmit reaction (${kind})`, r.ms.reaction, r.ratioToBare.reaction.median));

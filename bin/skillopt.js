@@ -2,10 +2,11 @@
 // The `skillopt` command: runs the bundle that `npm ci` (prepare) or `npm run build` wrote.
 //
 // `skillopt hook <Event>` (what Claude Code runs) takes a fast path: it loads
-// only dist/hook.mjs, never the CLI bundle, and never fails the agent.
+// only dist/hook.cjs (what `hooks install` writes), never the CLI bundle, and never
+// fails the agent.
 if (process.argv[2] === 'hook') {
   try {
-    await import(new URL('../dist/hook.mjs', import.meta.url).href);
+    await import(new URL('../dist/hook.cjs', import.meta.url).href);
   } catch {
     // No build yet: a hook must still exit 0 and print nothing.
     process.exit(0);

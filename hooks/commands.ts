@@ -1,6 +1,6 @@
 // `skillopt hooks install|uninstall [--scope user|project]`. cli/main.ts adds
 // registerHookCommands to its command list. (`skillopt hook <Event>`, what
-// Claude Code runs, never reaches the CLI: bin/skillopt.js loads dist/hook.mjs.)
+// Claude Code runs, never reaches the CLI: it runs dist/hook.cjs.)
 import { homedir } from 'node:os';
 import type { Command } from 'commander';
 import { HOOK_EVENTS, installHooks, uninstallHooks, type HookScope } from './install';

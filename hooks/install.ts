@@ -54,16 +54,17 @@ export function shellQuote(text: string): string {
   return `"${text.replace(/[\\"$`]/g, (c) => `\\${c}`)}"`;
 }
 
+/** `node "<checkout>/dist/hook.cjs"`: the bundled hook entry itself (`skillopt hook` loads the same file). */
 export function defaultHookCommand(): string {
-  return `node ${shellQuote(join(projectRoot(), 'bin', 'skillopt.js'))}`;
+  return `node ${shellQuote(join(projectRoot(), 'dist', 'hook.cjs'))}`;
 }
 
 export function settingsPathFor(options: Pick<HookInstallOptions, 'scope' | 'home' | 'cwd'>): string {
   return resolve(options.scope === 'project' ? options.cwd : options.home, '.claude', 'settings.json');
 }
 
-/** A command skillopt wrote: `<anything>skillopt[.js]["] hook <Event>`. */
-const SKILLOPT_COMMAND = new RegExp(`(?:^|[\\s"'/\\\\])skillopt(?:\\.js)?["']?\\s+hook\\s+(?:${HOOK_EVENTS.join('|')})\\s*$`);
+/** A command skillopt wrote: `<anything>skillopt[.js]["] hook <Event>` or `<anything>/dist/hook.cjs["] hook <Event>`. */
+const SKILLOPT_COMMAND = new RegExp(`(?:(?:^|[\\s"'/\\\\])skillopt(?:\\.js)?|[/\\\\]dist[/\\\\]hook\\.cjs)["']?\\s+hook\\s+(?:${HOOK_EVENTS.join('|')})\\s*$`);
 
 export function isSkilloptHookCommand(command: unknown): boolean {
   return typeof command === 'string' && SKILLOPT_COMMAND.test(command);

@@ -1,5 +1,6 @@
 // `skillopt hook <Event>`: the Claude Code hook entry, bundled alone into
-// dist/hook.mjs, which bin/skillopt.js loads without the CLI. Every run exits 0,
+// dist/hook.cjs (the command `hooks install` writes; bin/skillopt.js loads it
+// for `skillopt hook`, without the CLI). Every run exits 0,
 // prints nothing and ends in bounded time, whatever the payload, the store or
 // Temporal do: problems go to <SKILLOPT_HOME>/hooks.log.
 //

@@ -226,7 +226,7 @@ describe('the loop with the real Claude Code CLI', () => {
       hooks: Record<string, Array<{ matcher?: string; hooks: Array<{ command: string }> }>>;
     };
     for (const event of ['SessionStart', 'PreToolUse', 'UserPromptSubmit', 'SessionEnd']) {
-      expect(settings.hooks[event]?.[0]?.hooks[0]?.command).toBe(`node "${SKILLOPT_BIN}" hook ${event}`);
+      expect(settings.hooks[event]?.[0]?.hooks[0]?.command).toBe(`node "${join(REPO, 'dist', 'hook.cjs')}" hook ${event}`);
     }
     expect(settings.hooks.PreToolUse?.[0]?.matcher).toBe('Skill');
   });

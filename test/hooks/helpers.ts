@@ -1,5 +1,5 @@
-// Runs the built hook the way Claude Code does: `node bin/skillopt.js hook
-// <Event>` with one compact JSON line on stdin, cwd = the session's folder, in
+// Runs the built hook the way Claude Code does: `node dist/hook.cjs hook
+// <Event>` (the command `hooks install` writes) with one compact JSON line on stdin, cwd = the session's folder, in
 // a sandbox (temp HOME, SKILLOPT_HOME and project). Payloads are shaped exactly
 // like the ones captured from Claude Code 2.1.197 (reference §3).
 import { spawn } from 'node:child_process';
@@ -10,6 +10,8 @@ import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const BIN = join(ROOT, 'bin', 'skillopt.js');
+/** What `hooks install` writes into settings.json: the bundled hook entry. */
+export const HOOK_ENTRY = join(ROOT, 'dist', 'hook.cjs');
 
 export interface HookSandbox {
   dir: string;
@@ -45,7 +47,8 @@ export async function makeHookSandbox(extraEnv: NodeJS.ProcessEnv = {}): Promise
     project,
     userSkills: join(home, '.claude', 'skills'),
     env,
-    cleanup: () => rm(dir, { recursive: true, force: true }),
+    // A detached flusher may still be writing in the sandbox: retry the removal.
+    cleanup: () => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }),
   };
 }
 
@@ -62,7 +65,7 @@ export function runHook(sb: HookSandbox, event: string, input: unknown, env: Nod
   const text = typeof input === 'string' ? input : `${JSON.stringify(input)}\n`;
   return new Promise((resolvePromise, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [BIN, 'hook', event], { cwd, env: { ...sb.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [HOOK_ENTRY, 'hook', event], { cwd, env: { ...sb.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

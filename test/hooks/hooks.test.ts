@@ -1,6 +1,7 @@
 // The hooks as Claude Code runs them: real processes of the built bundle, real
 // payload shapes, a sandboxed HOME and SKILLOPT_HOME. No Temporal here: events
 // stay in the outbox (SKILLOPT_FLUSHER=0); delivery is tested in flusher.test.ts.
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { MAX_REACTION_BYTES } from '../../core/limits';
 import { invokedSignal, reactionSignal } from '../../workflows/definitions';
 import type { OutboxSignalName } from '../../hooks/outbox';
 import {
+  BIN,
   ROOT,
   Session,
   installOrgSkills,
@@ -38,13 +40,13 @@ afterEach(async () => {
 });
 
 it('the built hook exists and the outbox signal names are the workflow’s', () => {
-  expect(existsSync(join(ROOT, 'dist', 'hook.mjs'))).toBe(true);
+  expect(existsSync(join(ROOT, 'dist', 'hook.cjs'))).toBe(true);
   const names: Record<OutboxSignalName, string> = { invoked: invokedSignal.name, reaction: reactionSignal.name };
   expect(names).toEqual({ invoked: 'invoked', reaction: 'reaction' });
 });
 
-it('dist/hook.mjs loads Node built-ins only (no npm package on the hot path)', async () => {
-  const code = await readFile(join(ROOT, 'dist', 'hook.mjs'), 'utf8');
+it('dist/hook.cjs loads Node built-ins only (no npm package on the hot path)', async () => {
+  const code = await readFile(join(ROOT, 'dist', 'hook.cjs'), 'utf8');
   const specifiers = [
     ...code.matchAll(/(?:^|\n)\s*import\s[^;]*?from\s*["']([^"']+)["']/g),
     ...code.matchAll(/\bimport\(\s*["']([^"']+)["']\s*\)/g),
@@ -352,4 +354,17 @@ describe('never breaks the agent', () => {
     expect(run.stderr).toBe('');
     expect(await readFile(join(sb.skilloptHome, 'hooks.log'), 'utf8')).toMatch(/UserPromptSubmit.*no JSON object on stdin/);
   });
+});
+
+it('`skillopt hook <Event>` runs the same hook entry', async () => {
+  const s = new Session(sb);
+  const run = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+    const child = spawn(process.execPath, [BIN, 'hook', 'PreToolUse'], { cwd: sb.project, env: sb.env });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.on('close', (code) => resolve({ code, stdout }));
+    child.stdin.end(JSON.stringify(s.preToolUseSkill('deploy-checklist--alice')) + '\n');
+  });
+  expect(run).toEqual({ code: 0, stdout: '' });
+  expect(await outboxFiles(sb)).toHaveLength(1);
 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/main';
 import { HOOK_EVENTS, installHooks, isSkilloptHookCommand, shellQuote, uninstallHooks } from '../../hooks/install';
-import { BIN, makeHookSandbox, type HookSandbox } from './helpers';
+import { HOOK_ENTRY, makeHookSandbox, type HookSandbox } from './helpers';
 
 let sb: HookSandbox;
 beforeEach(async () => {
@@ -50,7 +50,7 @@ function hookCommands(settings: Record<string, unknown>, event: string): string[
 describe('installHooks / uninstallHooks', () => {
   it('adds the four hooks with the node command, keeping every foreign setting and hook', async () => {
     await writeJson(userSettings(), FOREIGN);
-    const command = `node ${shellQuote(BIN)}`;
+    const command = `node ${shellQuote(HOOK_ENTRY)}`;
     const result = await installHooks({ scope: 'user', home: sb.home, cwd: sb.project, command });
     expect(result).toMatchObject({ settingsPath: userSettings(), changed: [...HOOK_EVENTS], written: true });
     const settings = await readJson(userSettings());
@@ -61,15 +61,15 @@ describe('installHooks / uninstallHooks', () => {
     expect(hooks.Stop).toEqual(FOREIGN.hooks.Stop);
     expect(hooks.SessionStart).toEqual([
       ...FOREIGN.hooks.SessionStart,
-      { hooks: [{ type: 'command', command: `node "${BIN}" hook SessionStart`, timeout: 30 }] },
+      { hooks: [{ type: 'command', command: `node "${HOOK_ENTRY}" hook SessionStart`, timeout: 30 }] },
     ]);
     expect(hooks.PreToolUse).toEqual([
       ...FOREIGN.hooks.PreToolUse,
-      { matcher: 'Skill', hooks: [{ type: 'command', command: `node "${BIN}" hook PreToolUse`, timeout: 10 }] },
+      { matcher: 'Skill', hooks: [{ type: 'command', command: `node "${HOOK_ENTRY}" hook PreToolUse`, timeout: 10 }] },
     ]);
-    expect(hooks.UserPromptSubmit).toEqual([{ hooks: [{ type: 'command', command: `node "${BIN}" hook UserPromptSubmit`, timeout: 10 }] }]);
+    expect(hooks.UserPromptSubmit).toEqual([{ hooks: [{ type: 'command', command: `node "${HOOK_ENTRY}" hook UserPromptSubmit`, timeout: 10 }] }]);
     // No timeout on SessionEnd: it would stretch Claude Code's 1.5 s budget for every SessionEnd hook.
-    expect(hooks.SessionEnd).toEqual([{ hooks: [{ type: 'command', command: `node "${BIN}" hook SessionEnd` }] }]);
+    expect(hooks.SessionEnd).toEqual([{ hooks: [{ type: 'command', command: `node "${HOOK_ENTRY}" hook SessionEnd` }] }]);
   });
 
   it('is idempotent: a second install adds nothing and does not rewrite the file', async () => {
@@ -147,6 +147,8 @@ describe('installHooks / uninstallHooks', () => {
     expect(shellQuote('/a b/$x/"q"/`c`\\')).toBe('"/a b/\\$x/\\"q\\"/\\`c\\`\\\\"');
     expect(isSkilloptHookCommand('node "/opt/my tools/skillopt/bin/skillopt.js" hook PreToolUse')).toBe(true);
     expect(isSkilloptHookCommand('skillopt hook SessionEnd')).toBe(true);
+    expect(isSkilloptHookCommand('node "/opt/my tools/skillopt/dist/hook.cjs" hook UserPromptSubmit')).toBe(true);
+    expect(isSkilloptHookCommand('node /x/dist/hook.cjs hook Stop')).toBe(false);
     expect(isSkilloptHookCommand('notskillopt hook SessionEnd')).toBe(false);
     expect(isSkilloptHookCommand('node skillopt.js hook Stop')).toBe(false);
     expect(isSkilloptHookCommand('echo skillopt')).toBe(false);
@@ -169,7 +171,7 @@ describe('the commander commands', () => {
   it('hooks install / uninstall [--scope]', async () => {
     expect(await cli(['hooks', 'install'])).toMatchObject({ code: 0, stdout: `installed skillopt hooks (${HOOK_EVENTS.join(', ')}) in ${userSettings()}\n` });
     const settings = await readJson(userSettings());
-    expect(hookCommands(settings, 'PreToolUse')).toEqual([`node "${BIN}" hook PreToolUse`]);
+    expect(hookCommands(settings, 'PreToolUse')).toEqual([`node "${HOOK_ENTRY}" hook PreToolUse`]);
     expect(await cli(['hooks', 'install'])).toMatchObject({ code: 0, stdout: `skillopt hooks already installed in ${userSettings()}\n` });
     expect((await cli(['hooks', 'install', '--scope', 'project'])).code).toBe(0);
     expect(await cli(['hooks', 'uninstall', '--scope', 'project'])).toMatchObject({ code: 0, stdout: expect.stringMatching(/^removed skillopt hooks/) });
