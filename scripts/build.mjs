@@ -27,7 +27,6 @@ const common = {
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
 };
 const entries = [
-  { in: 'cli/main.ts', out: 'dist/cli.mjs', packages: 'external' },
   { in: 'worker/main.ts', out: 'dist/worker.mjs', packages: 'external' },
   // CommonJS: an ES-module entry alone costs a hook ~15% over a bare `node -e 0`, and
   // Node built-ins load without building their ES-module facades.
@@ -44,8 +43,20 @@ const entries = [
   // and skipping module resolution across node_modules halves its load time.
   { in: 'hooks/flusher.ts', out: 'dist/hook-flusher.mjs', packages: undefined },
 ];
-await Promise.all(
-  entries
+// The CLI is split into chunks, so a command loads only what it uses: `skills list`
+// never loads Temporal's native worker, which only `up` needs.
+const cli = build({
+  ...common,
+  entryPoints: { cli: join(root, 'cli/main.ts') },
+  outdir: join(root, 'dist'),
+  outExtension: { '.js': '.mjs' },
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  packages: 'external',
+});
+await Promise.all([
+  cli,
+  ...entries
     .filter((e) => existsSync(join(root, e.in)))
     .map((e) =>
       build({
@@ -56,4 +67,4 @@ await Promise.all(
         ...(e.format ? { format: e.format, define: e.define, banner: e.banner } : {}),
       }),
     ),
-);
+]);
