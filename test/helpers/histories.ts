@@ -13,22 +13,19 @@ export function recordingHistories(): boolean {
   return process.env.SKILLOPT_RECORD_HISTORIES === '1';
 }
 
-/** Saves the histories of every run of a workflow id (continue-as-new gives several), oldest first. */
+/** Saves the histories of every run of a workflow id (continue-as-new and idle restarts give several), oldest first. */
 export async function recordHistories(client: Client, workflowId: string, scenario: string): Promise<void> {
   if (!recordingHistories()) return;
-  const runs: string[] = [];
-  // Each run ends in a new run (continue-as-new) or a completion: follow the chain from the first run.
-  let runId: string | undefined = (await client.workflow.getHandle(workflowId).describe()).raw.workflowExecutionInfo?.firstRunId ?? undefined;
-  while (runId) {
-    const handle = client.workflow.getHandle(workflowId, runId);
-    const history = await handle.fetchHistory();
-    runs.push(historyToJSON(history));
-    const last = history.events?.[history.events.length - 1];
-    runId = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
-  }
+  // Visibility lags the runs by moments.
+  await new Promise((r) => setTimeout(r, 1_500));
+  const runs: { start: number; runId: string }[] = [];
+  for await (const wf of client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) runs.push({ start: wf.startTime.getTime(), runId: wf.runId });
+  runs.sort((a, b) => a.start - b.start);
+  const histories: string[] = [];
+  for (const { runId } of runs) histories.push(historyToJSON(await client.workflow.getHandle(workflowId, runId).fetchHistory()));
   mkdirSync(HISTORIES_DIR, { recursive: true });
-  runs.forEach((json, i) => {
-    const name = runs.length === 1 ? `${scenario}.json` : `${scenario}.run${i + 1}.json`;
+  histories.forEach((json, i) => {
+    const name = histories.length === 1 ? `${scenario}.json` : `${scenario}.run${i + 1}.json`;
     writeFileSync(join(HISTORIES_DIR, name), JSON.stringify({ workflowId, history: JSON.parse(json) }, null, 1) + '\n');
   });
 }

@@ -306,6 +306,27 @@ describe('skill workflow', () => {
       expect(result.improvementsPublished).toBe(1);
       const description = await latest.describe();
       expect(description.status.name).toBe('COMPLETED');
+
+      // The next event starts a fresh run that continues the version history from the store.
+      const fresh = await env.client.workflow.signalWithStart(skillWorkflow, {
+        workflowId: handle.workflowId,
+        taskQueue: tq,
+        args: [{ ref: carried.ref, config: { idleTimeoutMs: 3_000 } }],
+        signal: invokedSignal,
+        signalArgs: [invoked('s-later', { skillVersion: 2 })],
+      });
+      expect(fresh.signaledRunId).not.toBe(description.runId);
+      const state = await until(() => fresh.query(stateQuery), (s) => s.currentVersion === 2);
+      expect(state.counters.improvementsPublished).toBe(1);
+      expect(state.awaitingOutcome).toEqual([2]);
+      expect(state.openWindows.map((w) => w.sessionId)).toEqual(['s-later']);
+      await fresh.signal(reactionSignal, reaction('s-later', 'FAIL v2 still skips a step'));
+      await until(() => fresh.query(stateQuery), (s) => s.counters.improvementsPublished === 2 && !s.improving);
+      expect(world.versions.map((v) => v.version)).toEqual([1, 2, 3]);
+      expect(world.edits.map((e) => [e.publishedVersion, e.status])).toEqual([
+        [2, 'reverted'],
+        [3, 'proposed'],
+      ]);
       return handle.workflowId;
     });
   });
