@@ -10,7 +10,6 @@
 // BENCH_REACTIONS, BENCH_FAIL_EVERY, BENCH_CLIENT_CONCURRENCY, BENCH_PACED_RATE,
 // BENCH_PACED_SECONDS.
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -21,6 +20,7 @@ import { openStore, type Store } from '../store';
 import { startDevServer } from '../worker/dev-server';
 import { createSkilloptWorker, workflowCode } from '../worker/worker';
 import { SKILL_WORKFLOW_TYPE, TASK_QUEUE, invokedSignal, reactionSignal, type InvokedSignal } from '../workflows/definitions';
+import { freePort } from '../test/helpers/wait';
 
 const SKILLS = Number(process.env.BENCH_SKILLS ?? 20);
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 50);
@@ -33,16 +33,6 @@ const ROOT = join(import.meta.dirname, '..');
 const TRANSCRIPT = join(ROOT, 'test', 'fixtures', 'transcripts', 'skill-invocation-then-resumed-correction.jsonl');
 const TOOL_USE_ID = 'toolu_01lfyrw5N8vmy7avHD8Pgdla';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.once('error', reject);
-  });
-}
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;

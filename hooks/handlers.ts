@@ -7,7 +7,7 @@ import { MANIFEST_FILE, parseManifest } from '../core/manifest';
 import type { Manifest } from '../core/manifest';
 import { MAX_REACTION_BYTES } from '../core/limits';
 import { redactSecrets } from '../core/redact';
-import { formatSkillRef, tryParseSkillRef, workflowIdForSkill } from '../core/skill-ref';
+import { formatSkillRef, tryParseSkillRef, workflowIdForSkill, type SkillRef } from '../core/skill-ref';
 import type { InvokedSignal, ReactionSignal } from '../workflows/definitions';
 import type { HookContext } from './context';
 import { closeHint, deleteHint, readHint, writeHint } from './hint';
@@ -86,6 +86,11 @@ function workflowConfig(ctx: HookContext): OutboxWorkflowConfig {
   return { judgeWindow, ...(idleTimeoutOverrideMs === undefined ? {} : { idleTimeoutMs: idleTimeoutOverrideMs }) };
 }
 
+/** Writes one event for the skill's workflow to the outbox. */
+function spool(ctx: HookContext, ref: SkillRef, now: number, event: { signal: 'invoked'; payload: InvokedSignal } | { signal: 'reaction'; payload: ReactionSignal }): void {
+  writeOutboxEvent(ctx.settings.home, { v: 1, createdAt: new Date(now).toISOString(), ref, workflowId: workflowIdForSkill(ref), config: workflowConfig(ctx), ...event });
+}
+
 async function startFlusher(ctx: HookContext): Promise<void> {
   if (!ctx.settings.spawnFlusher) return;
   await ensureFlusher(ctx.settings.home, ctx.flusherPath(), (err) => ctx.log.error('could not start the outbox flusher', err));
@@ -124,15 +129,7 @@ export async function onPreToolUse(payload: HookPayload, ctx: HookContext): Prom
     transcriptBytes: fileSize(payload.transcript_path),
     ...(settings.activityQueue ? { activityQueue: settings.activityQueue } : {}),
   };
-  writeOutboxEvent(settings.home, {
-    v: 1,
-    createdAt: new Date(now).toISOString(),
-    ref,
-    workflowId: workflowIdForSkill(ref),
-    config: workflowConfig(ctx),
-    signal: 'invoked',
-    payload: invoked,
-  });
+  spool(ctx, ref, now, { signal: 'invoked', payload: invoked });
   // Replaces any earlier window of this session, whichever skill it was for (the workflow does the same).
   writeHint(settings.home, { v: 1, sessionId, ref: dirName, toolUseId, remaining: settings.judgeWindow, armedAt: now, lastActivityAt: now });
   await startFlusher(ctx);
@@ -173,15 +170,7 @@ export async function onUserPromptSubmit(payload: HookPayload, ctx: HookContext)
     // The hook runs before Claude Code appends this prompt: the window ends before the reaction.
     transcriptBytes: fileSize(payload.transcript_path),
   };
-  writeOutboxEvent(settings.home, {
-    v: 1,
-    createdAt: new Date(now).toISOString(),
-    ref,
-    workflowId: workflowIdForSkill(ref),
-    config: workflowConfig(ctx),
-    signal: 'reaction',
-    payload: reaction,
-  });
+  spool(ctx, ref, now, { signal: 'reaction', payload: reaction });
   // Spent after spooling: a crash in between sends one reaction too many, never one too few.
   if (hint.remaining - 1 <= 0) deleteHint(settings.home, sessionId);
   else writeHint(settings.home, { ...hint, remaining: hint.remaining - 1, lastActivityAt: now });

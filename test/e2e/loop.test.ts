@@ -14,7 +14,6 @@
 // injects version N when the model calls the skill.
 import { execa } from 'execa';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -29,6 +28,7 @@ import { stateQuery, type SkillWorkflowState } from '../../workflows/definitions
 import { anthropicEnv, match, startAnthropicServer, type AnthropicServer, type RecordedRequest, type Rule } from '../fixtures/anthropic-server';
 import { startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
 import { REPO, SKILLOPT_BIN, baseEnv, describeRun, makeSandbox, runClaude, until, writeSkillDir, type ClaudeRun, type Sandbox } from './helpers';
+import { freePort } from '../helpers/wait';
 
 const REF: SkillRef = { name: 'deploy-checklist', author: 'alice' };
 const SKILL = 'deploy-checklist--alice';
@@ -151,17 +151,6 @@ function afterSkillRequest(sessionId: string): RecordedRequest {
   return request!;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   server = await startAnthropicServer({ rules: RULES });

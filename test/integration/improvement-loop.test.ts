@@ -14,6 +14,7 @@ import { createSkilloptWorker } from '../../worker/worker';
 import { TASK_QUEUE, invokedSignal, reactionSignal, stateQuery, type InvokedSignal } from '../../workflows/definitions';
 import { skillWorkflow } from '../../workflows/skill-workflow';
 import { startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
+import { until } from '../helpers/wait';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
 const FAKE_CLAUDE = join(FIXTURES, 'bin', 'fake-claude');
@@ -87,15 +88,6 @@ function reactionTo(sessionId: string, text: string, transcriptPath = TRANSCRIPT
   return { eventId: `react-${sessionId}`, sessionId, text, transcriptPath, transcriptBytes: bytesThrough(transcriptPath, '"type":"last-prompt"') };
 }
 
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met; last value: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function signalInvocationAndReaction(taskQueue: string, ref: SkillRef, sessionId: string, text: string) {
   const handle = await env.client.workflow.signalWithStart(skillWorkflow, {

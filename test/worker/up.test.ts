@@ -9,19 +9,10 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { expect, it } from 'vitest';
 import { SearchAttributes } from '../../workflows/definitions';
+import { freePort } from '../helpers/wait';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'skillopt.js');
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.once('error', reject);
-  });
-}
 
 it('starts the stack, serves the Web UI, refuses a second copy, and stops on SIGTERM', async () => {
   const home = mkdtempSync(join(tmpdir(), 'skillopt-up-'));

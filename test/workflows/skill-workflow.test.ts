@@ -24,6 +24,7 @@ import {
 import { skillWorkflow } from '../../workflows/skill-workflow';
 import { recordHistories } from '../helpers/histories';
 import { startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
+import { until } from '../helpers/wait';
 
 /** In-memory activities: reactions starting with "FAIL" are judged failures, "THROW" make the judge fail. */
 class FakeSkillWorld {
@@ -142,15 +143,6 @@ async function startSkill(taskQueue: string, config: Partial<SkillWorkflowConfig
   });
 }
 
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met; last value: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('skill workflow', () => {
   it('publishes v2 from a confirmed failure, and a pass publishes nothing', async () => {
