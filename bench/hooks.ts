@@ -21,11 +21,10 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Worker } from '@temporalio/worker';
-import type { SkillActivities } from '../activities/types';
 import { workflowIdForSkill, type SkillRef } from '../core/skill-ref';
 import { liveFlusherPid, listOutbox } from '../hooks/outbox';
 import { stateQuery } from '../workflows/definitions';
-import { startTestServer, uniqueName, workflowBundle } from '../test/helpers/temporal';
+import { passingActivities, startTestServer, uniqueName, workflowBundle } from '../test/helpers/temporal';
 
 const HOOK_RUNS = Number(process.env.BENCH_HOOK_RUNS ?? 150);
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 40);
@@ -154,27 +153,12 @@ const line = (payload: unknown) => `${JSON.stringify(payload)}\n`;
 
 // ---- Temporal: a dev server and a worker running the real workflow ----
 
-function activities(): SkillActivities {
-  const unused = async (): Promise<never> => {
-    throw new Error('not used by the benchmark');
-  };
-  return {
-    describeSkill: async () => ({ version: 1, improvementsPublished: 0, awaitingOutcome: [] }),
-    judgeInvocation: async () => ({ success: true, confidence: 1, reason: 'ok', judged: true, invocationFound: true }),
-    recordVerdict: async () => undefined,
-    readSkill: unused,
-    proposeEdit: unused,
-    publishSkill: unused,
-    recordEdit: unused,
-    resolveEdit: unused,
-  };
-}
 
 async function main(): Promise<void> {
   const loadBefore = loadavg();
   const server = await startTestServer();
   const taskQueue = uniqueName('bench-hooks');
-  const worker = await Worker.create({ connection: server.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: activities() });
+  const worker = await Worker.create({ connection: server.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: passingActivities() });
   const workerRun = worker.run();
   const baseEnv: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,

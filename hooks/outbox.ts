@@ -172,7 +172,8 @@ export function flusherLockPath(home: string): string {
   return join(outboxDir(home), FLUSHER_LOCK_FILE);
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this pid exists (EPERM: it does, but is not ours). */
+export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -187,7 +188,7 @@ export function liveFlusherPid(home: string, now = Date.now()): number | undefin
   try {
     if (now - statSync(path).mtimeMs > FLUSHER_STALE_MS) return undefined;
     const pid = Number(readFileSync(path, 'utf8').trim());
-    return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined;
+    return Number.isInteger(pid) && pid > 0 && isProcessAlive(pid) ? pid : undefined;
   } catch {
     return undefined;
   }

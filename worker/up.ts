@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { drainOutbox } from '../hooks/flusher';
+import { isProcessAlive } from '../hooks/outbox';
 import { modelFromEnv } from '../agents';
 import { openStore, skillOptHome } from '../store';
 import { startDevServer, portAcceptsConnections, type DevServer } from './dev-server';
@@ -20,14 +21,6 @@ export interface UpOptions {
   stopSignal?: Promise<unknown>;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Takes <home>/up.pid, or returns the pid of the live `skillopt up` that holds it. */
 function takeRunLock(path: string): number | undefined {
@@ -40,7 +33,7 @@ function takeRunLock(path: string): number | undefined {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = Number(readFileSync(path, 'utf8').trim());
-      if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) return holder;
+      if (Number.isInteger(holder) && holder > 0 && isProcessAlive(holder)) return holder;
       rmSync(path, { force: true }); // stale: its process is gone
     }
   }

@@ -3,6 +3,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, DefaultLogger, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { join } from 'node:path';
+import type { SkillActivities } from '../../activities/types';
 import { ALL_SEARCH_ATTRIBUTES } from '../../workflows/definitions';
 import { resolveTemporalExecutable } from '../../worker/temporal-bin';
 
@@ -42,4 +43,21 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 /** A name unique to this test: task queues and workflow ids never collide between tests. */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Activities for tests about delivery, not judging: every judgment passes, nothing is ever improved. */
+export function passingActivities(): SkillActivities {
+  const unused = async (): Promise<never> => {
+    throw new Error('not used: every judgment passes');
+  };
+  return {
+    describeSkill: async () => ({ version: 1, improvementsPublished: 0, awaitingOutcome: [] }),
+    judgeInvocation: async () => ({ success: true, confidence: 1, reason: 'ok', judged: true, invocationFound: true }),
+    recordVerdict: async () => undefined,
+    readSkill: unused,
+    proposeEdit: unused,
+    publishSkill: unused,
+    recordEdit: unused,
+    resolveEdit: unused,
+  };
 }

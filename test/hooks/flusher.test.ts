@@ -7,30 +7,14 @@ import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { SkillActivities } from '../../activities/types';
 import { workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
 import { drainOutbox } from '../../hooks/flusher';
 import { liveFlusherPid } from '../../hooks/outbox';
 import { resolveTemporalExecutable } from '../../worker/temporal-bin';
 import { ALL_SEARCH_ATTRIBUTES, SearchAttributes, stateQuery, type SkillWorkflowState } from '../../workflows/definitions';
-import { startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
+import { passingActivities, startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
 import { Session, installOrgSkills, makeHookSandbox, outboxFiles, runHook, until, type HookSandbox } from './helpers';
 
-function activities(): SkillActivities {
-  const unused = async (): Promise<never> => {
-    throw new Error('not used in these tests');
-  };
-  return {
-    describeSkill: async () => ({ version: 1, improvementsPublished: 0, awaitingOutcome: [] }),
-    judgeInvocation: async () => ({ success: true, confidence: 1, reason: 'ok', judged: true, invocationFound: true }),
-    recordVerdict: async () => undefined,
-    readSkill: unused,
-    proposeEdit: unused,
-    publishSkill: unused,
-    recordEdit: unused,
-    resolveEdit: unused,
-  };
-}
 
 let env: TestWorkflowEnvironment;
 let worker: Worker;
@@ -39,7 +23,7 @@ const taskQueue = uniqueName('hooks');
 
 beforeAll(async () => {
   env = await startTestServer();
-  worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: activities() });
+  worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: passingActivities() });
   workerRun = worker.run();
 });
 
@@ -143,7 +127,7 @@ describe('the flusher a hook starts', () => {
     const later = await TestWorkflowEnvironment.createLocal({
       server: { executable: resolveTemporalExecutable(), searchAttributes: ALL_SEARCH_ATTRIBUTES, port },
     });
-    const laterWorker = await Worker.create({ connection: later.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: activities() });
+    const laterWorker = await Worker.create({ connection: later.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: passingActivities() });
     try {
       await laterWorker.runUntil(async () => {
         const state = await until(() => skillState(later.client), (st) => counted(st, 1, 1), 30_000);
