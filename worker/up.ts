@@ -3,7 +3,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { drainOutbox } from '../hooks/flusher';
 import { isProcessAlive } from '../hooks/outbox';
 import { modelFromEnv } from '../agents';
@@ -40,11 +40,18 @@ function takeRunLock(path: string): number | undefined {
   throw new Error(`cannot take ${path}; remove it if no skillopt is running`);
 }
 
-function stopRequested(): Promise<string> {
-  return new Promise((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-  });
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+/**
+ * Resolves on Ctrl-C or SIGTERM. The listeners stay until the stack has stopped:
+ * execa's exit handler re-raises a signal once no other listener is left, which
+ * would kill this process mid-shutdown.
+ */
+function stopRequested(): { stop: Promise<unknown>; dispose(): void } {
+  let onSignal: () => void = () => undefined;
+  const stop = new Promise((resolve) => (onSignal = () => resolve(undefined)));
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  return { stop, dispose: () => STOP_SIGNALS.forEach((signal) => process.off(signal, onSignal)) };
 }
 
 /** Runs until stopped; resolves to the process exit code. Problems are one line on stderr. */
@@ -58,6 +65,7 @@ export async function runUp(options: UpOptions): Promise<number> {
     process.stderr.write(`skillopt: already running (pid ${holder}) for ${home}; stop that one first (Ctrl-C in its terminal, or kill ${holder})\n`);
     return 1;
   }
+  const signals = stopRequested();
   let server: DevServer | undefined;
   let connection: NativeConnection | undefined;
   let store: Awaited<ReturnType<typeof openStore>> | undefined;
@@ -71,7 +79,9 @@ export async function runUp(options: UpOptions): Promise<number> {
         return 1;
       }
     }
-    const stop = options.stopSignal ?? stopRequested();
+    const stop = options.stopSignal ?? signals.stop;
+    // The SDK's INFO lines (bundler output, worker state) would bury the few lines a person needs here.
+    Runtime.install({ logger: new DefaultLogger('WARN') });
     const model = modelFromEnv();
     store = await openStore({ home });
     server = await startDevServer({ home, port: options.temporalPort, uiPort: options.uiPort });
@@ -108,5 +118,6 @@ export async function runUp(options: UpOptions): Promise<number> {
     await server?.stop().catch(() => undefined);
     await store?.close().catch(() => undefined);
     rmSync(lockPath, { force: true });
+    signals.dispose();
   }
 }
