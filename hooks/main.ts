@@ -4,12 +4,15 @@
 // prints nothing and ends in bounded time, whatever the payload, the store or
 // Temporal do: problems go to <SKILLOPT_HOME>/hooks.log.
 //
-// PreToolUse, UserPromptSubmit and SessionEnd load only this file (Node
-// built-ins, no npm package). SessionStart loads its own bundle
-// (dist/hook-session-start.mjs: the store and pull) on demand.
+// Every event loads only this file (Node built-ins, no npm package).
+// SessionStart snapshots the session's skills and hands the pull and the
+// attribution to its own bundle (dist/hook-session-start.mjs: the store and
+// pull), run as a detached process.
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { HookContext } from './context';
-import type * as SessionStartModule from './session-start';
+import type * as SessionStartModule from './session-start-process';
+import type { SessionStartJob } from './session-start-process';
 import { emptyManifest } from '../core/manifest';
 import { onPreToolUse, onSessionEnd, onUserPromptSubmit, readManifest } from './handlers';
 import { snapshotSessionSkills } from './session-skills';
@@ -94,9 +97,18 @@ async function main(): Promise<void> {
         payload.session_id && payload.source !== 'compact'
           ? snapshotSessionSkills(settings.home, payload.session_id, readManifest(settings.home) ?? emptyManifest(), settings.userHome, payload.cwd || process.cwd())
           : [];
-      const url = new URL('./hook-session-start.mjs', import.meta.url).href;
-      const { runSessionStart } = (await import(url)) as typeof SessionStartModule;
-      await runSessionStart(payload, ctx, inContext);
+      if (!settings.autopull && !settings.attribution) return;
+      const job: SessionStartJob = { payload: { session_id: payload.session_id, cwd: payload.cwd || process.cwd(), source: payload.source }, inContext };
+      if (settings.sessionStartWait) {
+        // Opt-in: do the pull and the attribution inside the hook (the session waits).
+        const { runSessionStart } = (await import(new URL('./hook-session-start.mjs', import.meta.url).href)) as typeof SessionStartModule;
+        await runSessionStart(job.payload, ctx, job.inContext);
+        return;
+      }
+      spawn(process.execPath, [fileURLToPath(new URL('./hook-session-start.mjs', import.meta.url)), JSON.stringify(job)], {
+        detached: true,
+        stdio: 'ignore',
+      }).unref();
       return;
     }
     default:

@@ -28,6 +28,8 @@ export interface HookSettings {
   attribution: boolean;
   autopull: boolean;
   autopullTimeoutMs: number;
+  /** SKILLOPT_SESSION_START_WAIT=1: pull and record inside the hook instead of in a detached process. */
+  sessionStartWait: boolean;
   /** SKILLOPT_FLUSHER=0: only spool; something else (`skillopt up`) drains the outbox. */
   spawnFlusher: boolean;
 }
@@ -63,6 +65,7 @@ export function readHookSettings(env: NodeJS.ProcessEnv = process.env): HookSett
     attribution: env.SKILLOPT_ATTRIBUTION !== '0',
     autopull: env.SKILLOPT_AUTOPULL !== '0',
     autopullTimeoutMs: positiveNumber(env.SKILLOPT_AUTOPULL_TIMEOUT_MS) ?? DEFAULT_AUTOPULL_TIMEOUT_MS,
+    sessionStartWait: env.SKILLOPT_SESSION_START_WAIT === '1',
     spawnFlusher: env.SKILLOPT_FLUSHER !== '0',
   };
 }

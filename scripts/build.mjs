@@ -6,8 +6,9 @@
 //  - dist/hook.cjs   the Claude Code hook entry (what `hooks install` writes into
 //                    settings.json): our code inlined, Node built-ins only, no npm
 //                    package, so a hook starts by reading one small file.
-//                    SessionStart's store and pull code is a separate bundle,
-//                    dist/hook-session-start.mjs, loaded on demand; dist/hook-flusher.mjs
+//                    SessionStart's store and pull code is a separate bundle, run as a
+//                    detached process,
+//                    dist/hook-session-start.mjs; dist/hook-flusher.mjs
 //                    is the detached process that delivers the hooks' outbox to Temporal
 //                    (the Temporal client inlined: it loads in ~100 ms instead of ~180).
 import { build } from 'esbuild';
@@ -38,7 +39,7 @@ const entries = [
     define: { 'import.meta.url': '__hookFileUrl' },
     banner: { js: "var __hookFileUrl = require('node:url').pathToFileURL(__filename).href;" },
   },
-  { in: 'hooks/session-start.ts', out: 'dist/hook-session-start.mjs', packages: 'external' },
+  { in: 'hooks/session-start-process.ts', out: 'dist/hook-session-start.mjs', packages: 'external' },
   // The Temporal client inlined: a flusher starts once per burst of hook events,
   // and skipping module resolution across node_modules halves its load time.
   { in: 'hooks/flusher.ts', out: 'dist/hook-flusher.mjs', packages: undefined },

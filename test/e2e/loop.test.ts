@@ -99,6 +99,11 @@ function skilloptCli(args: string[], env: Record<string, string>) {
   return execa(process.execPath, [SKILLOPT_BIN, ...args], { env, extendEnv: false, cwd: box.cwd, reject: false, timeout: 30_000 });
 }
 
+/** The installed SKILL.md, or "" while the detached pull has not written it yet. */
+function installedSkillIfAny(): string {
+  return existsSync(join(box.home, '.claude', 'skills', SKILL, 'SKILL.md')) ? installedSkill() : '';
+}
+
 function installedSkill(home = box.home, dir = SKILL): string {
   return readFileSync(join(home, '.claude', 'skills', dir, 'SKILL.md'), 'utf8');
 }
@@ -227,7 +232,8 @@ describe('the loop with the real Claude Code CLI', () => {
     // the new skill is not offered in this session yet.
     const first = await agent('hello');
     expect(first.json?.result).toBe('Hi.');
-    expect(installedSkill()).toMatch(/^version: 1$/m);
+    // The pull runs detached from the hook: v1 lands within moments, before the next session.
+    await waitFor('v1 to be pulled', () => installedSkillIfAny(), (t) => /^version: 1$/m.test(t));
     expect(server.sessionRequests(first.sessionId)[0]?.messages?.allText).not.toContain(`- ${SKILL}:`);
 
     // Session 1: the model calls the Skill tool; Claude Code injects v1; PreToolUse arms a window.
@@ -271,8 +277,7 @@ describe('the loop with the real Claude Code CLI', () => {
 
     // Session 2: SessionStart pulls v2 into the skill's folder…
     const next = await agent('deploy the service');
-    const installed = installedSkill();
-    expect(installed).toMatch(/^version: 2$/m);
+    const installed = await waitFor('v2 to be pulled', () => installedSkillIfAny(), (t) => /^version: 2$/m.test(t));
     expect(installed).toContain(BETTER_TESTS_LINE);
     expect(installed).not.toContain(TESTS_LINE);
     // …but Claude Code had read the folder before the hook ran: this session still injects v1.

@@ -8,19 +8,19 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { abBucket } from '../../core/bucket';
 import { openStore, type Store } from '../../store/index';
-import { Session, installOrgSkills, makeHookSandbox, outboxEvents, runHook, type HookSandbox } from './helpers';
+import { Session, installOrgSkills, makeHookSandbox, outboxEvents, runHook, until, type HookSandbox } from './helpers';
 
 let sb: HookSandbox;
-const dbUrl = () => `sqlite:${join(sb.skilloptHome, 'skillopt.db')}`;
-
-async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore({ url: dbUrl(), home: sb.skilloptHome });
+async function withStoreAt<T>(box: HookSandbox, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore({ url: `sqlite:${join(box.skilloptHome, 'skillopt.db')}`, home: box.skilloptHome });
   try {
     return await fn(store);
   } finally {
     await store.close();
   }
 }
+
+const withStore = <T>(fn: (store: Store) => Promise<T>): Promise<T> => withStoreAt(sb, fn);
 
 async function publish(store: Store, name: string, author: string, bodies: string[]): Promise<void> {
   for (const [i, body] of bodies.entries()) {
@@ -29,7 +29,9 @@ async function publish(store: Store, name: string, author: string, bodies: strin
 }
 
 beforeEach(async () => {
-  sb = await makeHookSandbox();
+  // These tests check what the pull and the attribution do, so the hook does them inline
+  // (SKILLOPT_SESSION_START_WAIT=1); the default, detached, is tested at the end.
+  sb = await makeHookSandbox({ SKILLOPT_SESSION_START_WAIT: '1' });
   await mkdir(sb.skilloptHome, { recursive: true });
 });
 afterEach(async () => {
@@ -159,5 +161,23 @@ describe('SessionStart', () => {
       expect(run.ms).toBeLessThan(3_500);
       expect(await readFile(join(sb.skilloptHome, 'hooks.log'), 'utf8')).toMatch(/attribution.*did not finish within 2000 ms/);
     });
+  });
+});
+
+describe('SessionStart by default', () => {
+  it('returns at once and leaves the pull and the attribution to a detached process', async () => {
+    const detached = await makeHookSandbox();
+    try {
+      await withStoreAt(detached, (s) => publish(s, 'deploy-checklist', 'alice', ['# v1\n']));
+      const session = new Session(detached);
+      const run = await runHook(detached, 'SessionStart', session.sessionStart());
+      expect(run).toMatchObject({ code: 0, stdout: '' });
+      const pulled = join(detached.userSkills, 'deploy-checklist--alice', 'SKILL.md');
+      await until(async () => existsSync(pulled), (ok) => ok, 15_000);
+      const rows = await until(() => withStoreAt(detached, (s) => s.attributions(session.id)), (r) => r.length === 1, 15_000);
+      expect(rows[0]!.skills).toEqual([]); // nothing was installed when the session started
+    } finally {
+      await detached.cleanup();
+    }
   });
 });
