@@ -95,12 +95,8 @@ export function createActivities({ store, model }: ActivityDeps): SkillActivitie
     },
 
     async describeSkill(ref) {
-      const [latest, edits] = await Promise.all([store.latestVersion(ref), store.recentEdits(ref, Number.MAX_SAFE_INTEGER)]);
-      return {
-        version: latest?.version,
-        improvementsPublished: edits.length,
-        awaitingOutcome: edits.filter((e) => e.status === 'proposed').map((e) => e.publishedVersion),
-      };
+      const [latest, edits] = await Promise.all([store.latestVersion(ref), store.editStats(ref)]);
+      return { version: latest?.version, improvementsPublished: edits.published, awaitingOutcome: edits.awaitingOutcome };
     },
 
     async readSkill(ref) {
@@ -154,12 +150,8 @@ export function createActivities({ store, model }: ActivityDeps): SkillActivitie
     },
 
     async recordEdit({ ref, ...edit }) {
-      await failFastOnBadInput(async () => {
-        // Idempotent: a retried activity finds the edit it already recorded for that version.
-        const recent = await store.recentEdits(ref, MAX_PRIOR_EDIT_SUMMARIES);
-        if (recent.some((e) => e.publishedVersion === edit.publishedVersion)) return;
-        await store.recordEdit({ name: ref.name, author: ref.author, ...edit });
-      });
+      // The store's recordEdit is idempotent per published version: a retry returns the row already written.
+      await failFastOnBadInput(() => store.recordEdit({ name: ref.name, author: ref.author, ...edit }));
     },
 
     async recordVerdict({ ref, invocation, eventId, verdict }) {

@@ -253,6 +253,28 @@ export class SqlStore implements Store {
     });
   }
 
+  editStats(ref: SkillRef): Promise<{ published: number; awaitingOutcome: number[] }> {
+    return this.guard(async () => {
+      const [count, proposed] = await Promise.all([
+        this.db
+          .selectFrom('skill_edits')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('name', '=', ref.name)
+          .where('author', '=', ref.author)
+          .executeTakeFirstOrThrow(),
+        this.db
+          .selectFrom('skill_edits')
+          .select('published_version')
+          .where('name', '=', ref.name)
+          .where('author', '=', ref.author)
+          .where('status', '=', 'proposed')
+          .orderBy('published_version')
+          .execute(),
+      ]);
+      return { published: Number(count.n), awaitingOutcome: proposed.map((r) => r.published_version) };
+    });
+  }
+
   async recordVerdict(input: VerdictRecord): Promise<boolean> {
     const ref = checkRef(input);
     if (typeof input.success !== 'boolean') throw new StoreValidationError('success must be true or false');

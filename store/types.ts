@@ -129,6 +129,8 @@ export interface Store {
   resolveEdit(ref: SkillRef, publishedVersion: number, status: 'applied' | 'reverted'): Promise<EditRecord | undefined>;
   /** Most recent edits of a skill, newest first. */
   recentEdits(ref: SkillRef, limit: number): Promise<EditRecord[]>;
+  /** How many edits a skill has published, and the versions whose edit still awaits a verdict. */
+  editStats(ref: SkillRef): Promise<{ published: number; awaitingOutcome: number[] }>;
 
   /** Idempotent by eventId: returns false when that event was already recorded. */
   recordVerdict(input: VerdictRecord): Promise<boolean>;

@@ -4,8 +4,9 @@ import { realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { claudeCliArgs, claudeCliModel, resolveClaudeCliSettings } from '../../agents/claude-cli';
-import { ModelCallError, ModelConfigError, type ModelRequest } from '../../agents/types';
+import { ModelConfigError, type ModelRequest } from '../../agents/types';
 import { createFakeClaude, FAKE_CLAUDE_BIN, type FakeClaude } from '../fixtures/fake-claude';
+import { failure } from './helpers';
 
 const JUDGE: ModelRequest = { role: 'judge', system: 'You are a strict grader. Reply with JSON only.', user: 'Did it work?' };
 const PROPOSER: ModelRequest = {
@@ -13,20 +14,6 @@ const PROPOSER: ModelRequest = {
   system: 'Propose bounded edits. Output only a JSON array of {op,target,content}.',
   user: 'CURRENT SKILL:\n# Deploy\n',
 };
-
-/** The rejection of a call, checked to be a one-line ModelCallError. */
-async function failure(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(
-    () => {
-      throw new Error('expected the model call to fail');
-    },
-    (err: unknown) => err,
-  );
-  expect(error).toBeInstanceOf(ModelCallError);
-  const message = (error as Error).message;
-  expect(message).not.toMatch(/\n/);
-  return message;
-}
 
 function isAlive(pid: number): boolean {
   try {

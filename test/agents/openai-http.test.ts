@@ -3,7 +3,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openAiCompatibleModel, openAiModelFromEnv } from '../../agents/openai-http';
-import { ModelCallError, ModelConfigError, type ModelRequest } from '../../agents/types';
+import { ModelConfigError, type ModelRequest } from '../../agents/types';
+import { failure } from './helpers';
 
 const JUDGE: ModelRequest = { role: 'judge', system: 'Reply with JSON only.', user: 'Did it work?' };
 const PROPOSER: ModelRequest = { role: 'proposer', system: 'Output only a JSON array.', user: 'CURRENT SKILL:' };
@@ -50,18 +51,6 @@ afterEach(async () => {
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
-
-async function failure(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(
-    () => {
-      throw new Error('expected the model call to fail');
-    },
-    (err: unknown) => err,
-  );
-  expect(error).toBeInstanceOf(ModelCallError);
-  expect((error as Error).message).not.toMatch(/\n/);
-  return (error as Error).message;
-}
 
 describe('openAiCompatibleModel', () => {
   it('posts a tool-less, temperature-0 chat completion per role and returns the message content', async () => {

@@ -302,6 +302,9 @@ describe.each(testEngines.map((engine) => [engine.name, engine] as const))('stor
     ]);
     expect(await store.recentEdits(ref, 1)).toEqual([e3]);
     expect(await store.recentEdits(ref, 0)).toEqual([]);
+    // What a fresh workflow run reads at start: how many edits, and which still await a verdict.
+    expect(await store.editStats(ref)).toEqual({ published: 2, awaitingOutcome: [3] });
+    expect(await store.editStats({ name: 'edited', author: uniqueAuthor() })).toEqual({ published: 0, awaitingOutcome: [] });
 
     const [first, second] = await Promise.all([store.resolveEdit(ref, 3, 'reverted'), store.resolveEdit(ref, 3, 'applied')]);
     expect([first, second].filter((e) => e !== undefined)).toHaveLength(1);
