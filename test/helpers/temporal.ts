@@ -33,6 +33,7 @@ export async function startTestServer(extraArgs: string[] = []): Promise<TestWor
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  quietRuntime(); // Replay workers log every state change at INFO otherwise.
   bundle ??= bundleWorkflowCode({
     workflowsPath: join(import.meta.dirname, '..', '..', 'workflows', 'index.ts'),
     logger: new DefaultLogger('WARN'),
