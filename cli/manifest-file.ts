@@ -3,6 +3,8 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { MANIFEST_FILE, emptyManifest, parseManifest, serializeManifest } from '../core/manifest';
 import type { Manifest } from '../core/manifest';
+import type { FileLockOptions } from './file-lock';
+import { withFileLock } from './file-lock';
 import { atomicWriteFile, readTextIfExists } from './fs';
 
 export function manifestPath(skilloptHome: string): string {
@@ -22,12 +24,10 @@ export async function writeManifestFile(path: string, manifest: Manifest): Promi
 }
 
 /**
- * Read, change, write. Re-reading right before each write keeps a concurrent
- * pull's entries (another session starting at the same time) from being lost
- * in all but a tiny window.
+ * Runs `work` holding <manifest>.lock, the lock every writer of the manifest
+ * takes (several sessions start pulls at once): read, change and write inside
+ * it, and no other process's entries are lost.
  */
-export async function updateManifestFile(path: string, change: (m: Manifest) => Manifest): Promise<Manifest> {
-  const next = change(await readManifestFile(path));
-  await writeManifestFile(path, next);
-  return next;
+export function withManifestLock<T>(path: string, work: () => Promise<T>, options?: FileLockOptions): Promise<T> {
+  return withFileLock(`${path}.lock`, work, options);
 }

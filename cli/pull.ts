@@ -19,7 +19,7 @@ import type { CliContext, RegisterCommands } from './context';
 import { CliError, UsageError, cliSkilloptHome, userHome } from './context';
 import { describeError } from './errors';
 import { lstatIfExists, readTextIfExists, replaceFileKeepingBackup } from './fs';
-import { manifestPath, readManifestFile, updateManifestFile } from './manifest-file';
+import { manifestPath, readManifestFile, withManifestLock, writeManifestFile } from './manifest-file';
 
 export interface PullOptions {
   store: Store;
@@ -93,20 +93,43 @@ export async function pullSkills(options: PullOptions): Promise<PullReport> {
   const root = skillsRoot(scope, { cwd: options.cwd ?? process.cwd(), home: options.home ?? homedir() });
   const mPath = manifestPath(options.skilloptHome);
   const dryRun = options.dryRun ?? false;
-  const now = options.now ?? (() => new Date());
   const report: PullReport = { scope, root, manifestPath: mPath, dryRun, aborted: false, items: [] };
 
+  // The store is read before taking the lock: the lock is held for file writes only.
   const versions = await options.store.listLatest();
+  if (dryRun) {
+    await pullInto(report, versions, options, false);
+    return report;
+  }
+  try {
+    // One lock around the whole read-modify-write: sessions starting together each run a pull.
+    await withManifestLock(mPath, () => pullInto(report, versions, options, true), { signal: options.signal });
+  } catch (err) {
+    if (options.signal?.aborted && report.items.length === 0) {
+      report.aborted = true;
+      return report;
+    }
+    throw err;
+  }
+  return report;
+}
+
+/** The pull itself; with `write`, the caller holds the manifest lock. */
+async function pullInto(report: PullReport, versions: SkillVersion[], options: PullOptions, write: boolean): Promise<void> {
+  const { root, scope, manifestPath: mPath } = report;
+  const now = options.now ?? (() => new Date());
   let manifest: Manifest = await readManifestFile(mPath);
+  const save = async (next: Manifest): Promise<void> => {
+    if (write) await writeManifestFile(mPath, next);
+    manifest = next;
+  };
 
   // Entries whose folder was deleted by the user: drop them, the skill is reinstalled below as new.
   const orphans: string[] = [];
   for (const e of manifest.entries) {
     if (e.root === root && !(await lstatIfExists(join(root, e.dirName)))) orphans.push(e.dirName);
   }
-  if (orphans.length > 0 && !dryRun) {
-    manifest = await updateManifestFile(mPath, (m) => orphans.reduce((acc, d) => removeEntry(acc, root, d), m));
-  }
+  if (orphans.length > 0 && write) await save(orphans.reduce((acc, d) => removeEntry(acc, root, d), manifest));
 
   for (const v of versions) {
     if (options.signal?.aborted) {
@@ -126,12 +149,8 @@ export async function pullSkills(options: PullOptions): Promise<PullReport> {
     }
 
     try {
-      const entry = findEntry(manifest, root, ref);
+      let entry = findEntry(manifest, root, ref);
       const existing = await lstatIfExists(dir);
-      if (existing && !entry) {
-        item.reason = `${dir} exists but was not installed by skillopt pull; move it away to install this skill`;
-        continue;
-      }
       if (existing?.isSymbolicLink()) {
         item.reason = `${dir} is a symbolic link; pull only writes folders it created`;
         continue;
@@ -145,32 +164,42 @@ export async function pullSkills(options: PullOptions): Promise<PullReport> {
       const installedVersion = installedText === undefined ? undefined : documentVersion(installedText);
       if (installedVersion !== undefined) item.installedVersion = installedVersion;
 
+      if (existing && !entry) {
+        // A folder holding exactly what pull writes was installed by a pull whose
+        // manifest entry was lost (older builds raced): adopt it instead of skipping it forever.
+        const pulled = installedVersion === undefined ? undefined : await pulledVersionMatching(options.store, v, installedVersion, installedText);
+        if (!pulled) {
+          item.reason = `${dir} exists but was not installed by skillopt pull; move it away to install this skill`;
+          continue;
+        }
+        entry = { dirName: ref, name: v.name, author: v.author, version: pulled, scope, root, pulledAt: now().toISOString() };
+        await save(upsertEntry(manifest, entry));
+      }
+
       const newEntry = { dirName: ref, name: v.name, author: v.author, version: v.version, scope, root, pulledAt: now().toISOString() };
       if (installedText !== undefined && installedVersion !== undefined && installedVersion >= v.version && !options.force) {
         item.status = 'up-to-date';
         // Repairs an entry left behind when a previous pull wrote the file but not the manifest.
-        if (entry && entry.version !== installedVersion && !dryRun) {
-          manifest = await updateManifestFile(mPath, (m) => upsertEntry(m, { ...entry, version: installedVersion }));
-        }
+        if (entry && entry.version !== installedVersion && write) await save(upsertEntry(manifest, { ...entry, version: installedVersion }));
         continue;
       }
       item.status = installedText === undefined ? 'installed' : 'updated';
-      if (dryRun) continue;
+      if (!write) continue;
 
       if (!existing) {
         // Claim the folder first: a crash between mkdir and the manifest write
         // would otherwise leave a folder pull no longer considers its own.
-        manifest = await updateManifestFile(mPath, (m) => upsertEntry(m, newEntry));
+        await save(upsertEntry(manifest, newEntry));
         try {
           await mkdir(dir, { recursive: true });
         } catch (err) {
-          manifest = await updateManifestFile(mPath, (m) => removeEntry(m, root, ref)).catch(() => manifest);
+          await save(removeEntry(manifest, root, ref)).catch(() => undefined);
           throw err;
         }
       }
       await replaceFileKeepingBackup(join(dir, 'SKILL.md'), renderInstalledSkill(v), installedText !== undefined ? join(dir, 'SKILL.md.bak') : undefined);
       try {
-        manifest = await updateManifestFile(mPath, (m) => upsertEntry(m, newEntry));
+        await save(upsertEntry(manifest, newEntry));
       } catch (err) {
         // The folder is already claimed; its recorded version is repaired by the next pull.
         item.reason = `installed, but the manifest was not updated: ${describeError(err)}`;
@@ -180,7 +209,13 @@ export async function pullSkills(options: PullOptions): Promise<PullReport> {
       item.reason = describeError(err);
     }
   }
-  return report;
+}
+
+/** `version` when `text` is byte for byte what pull installs for that version of the skill, else undefined. */
+async function pulledVersionMatching(store: Store, latest: SkillVersion, version: number, text: string | undefined): Promise<number | undefined> {
+  if (text === undefined || version > latest.version) return undefined;
+  const at = version === latest.version ? latest : await store.getVersion(latest, version);
+  return at && renderInstalledSkill(at) === text ? version : undefined;
 }
 
 const STATUS_LABEL: Record<PullStatus, [done: string, planned: string]> = {

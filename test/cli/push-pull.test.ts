@@ -261,7 +261,7 @@ describe('pull', () => {
     expect((await readManifestJson()).entries).toEqual([]);
   });
 
-  it('reinstalls a managed skill whose folder was deleted, and reads a corrupt manifest as empty', async () => {
+  it('reinstalls a managed skill whose folder was deleted, and reads a corrupt manifest as empty (adopting only untouched installs)', async () => {
     await run(sb, ['push', await writeSkill(join(sb.dir, 'deploy'), DEPLOY)]);
     await run(sb, ['pull']);
     await rm(join(sb.userSkills, 'deploy--alice'), { recursive: true });
@@ -269,7 +269,13 @@ describe('pull', () => {
     expect((await readManifestJson()).entries).toHaveLength(1);
 
     await writeFile(join(sb.skilloptHome, 'manifest.json'), '{not json');
-    // Corrupt manifest: the folder is no longer known to be ours, so it is left alone.
+    // Corrupt manifest: a folder holding exactly what pull wrote is adopted again…
+    expect((await run(sb, ['pull'])).stdout).toMatch(/^up to date\s+deploy--alice/m);
+    expect((await readManifestJson()).entries).toHaveLength(1);
+    // …but an edited one is no longer known to be ours, so it is left alone.
+    const installed = join(sb.userSkills, 'deploy--alice', 'SKILL.md');
+    await writeFile(installed, (await readFile(installed, 'utf8')).replace('Run the tests.', 'local edit'));
+    await writeFile(join(sb.skilloptHome, 'manifest.json'), '{not json');
     expect((await run(sb, ['pull'])).stdout).toMatch(/^skipped\s+deploy--alice/m);
   });
 
