@@ -7,8 +7,8 @@
 // Every event loads only this file (Node built-ins, no npm package).
 // SessionStart snapshots the session's skills and hands the pull and the
 // attribution to its own bundle (dist/hook-session-start.mjs: the store and
-// pull), run as a detached process.
-import { spawn } from 'node:child_process';
+// pull), run as a detached process. Nothing at the top loads node:child_process
+// (hooks/spawn.ts): it costs every prompt a few ms; a test keeps it out.
 import { fileURLToPath } from 'node:url';
 import type { HookContext } from './context';
 import type * as SessionStartModule from './session-start-process';
@@ -21,6 +21,7 @@ import { openHookLog } from './log';
 import { ensureFlusher, listOutbox } from './outbox';
 import { payloadFrom } from './payload';
 import { readHookSettings } from './settings';
+import { spawnDetachedNode } from './spawn';
 import { readStdin, readStillPending } from './stdin';
 
 /**
@@ -105,10 +106,9 @@ async function main(): Promise<void> {
         await runSessionStart(job.payload, ctx, job.inContext);
         return;
       }
-      spawn(process.execPath, [fileURLToPath(new URL('./hook-session-start.mjs', import.meta.url)), JSON.stringify(job)], {
-        detached: true,
-        stdio: 'ignore',
-      }).unref();
+      await spawnDetachedNode([fileURLToPath(new URL('./hook-session-start.mjs', import.meta.url)), JSON.stringify(job)], undefined, (err) =>
+        log.error('could not start the SessionStart job', err),
+      );
       return;
     }
     default:

@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import type { SkillRef } from '../core/skill-ref';
 import { tryParseSkillRef, workflowIdForSkill } from '../core/skill-ref';
 import type { InvokedSignal, ReactionSignal } from '../workflows/definitions';
+import { spawnDetachedNode } from './spawn';
 
 export const OUTBOX_DIR = 'outbox';
 /** Events the server refused as invalid are moved here, never retried. */
@@ -246,15 +247,5 @@ export function releaseFlusherLock(home: string): void {
  */
 export async function ensureFlusher(home: string, flusherPath: string, onError: (err: unknown) => void): Promise<boolean> {
   if (liveFlusherPid(home) !== undefined) return false;
-  // Loaded only here: child_process is not needed when a flusher is already running.
-  const { spawn } = await import('node:child_process');
-  try {
-    const child = spawn(process.execPath, [flusherPath], { detached: true, stdio: 'ignore', cwd: home });
-    child.on('error', onError);
-    child.unref();
-    return true;
-  } catch (err) {
-    onError(err);
-    return false;
-  }
+  return spawnDetachedNode([flusherPath], home, onError);
 }

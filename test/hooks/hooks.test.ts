@@ -59,6 +59,28 @@ it('dist/hook.cjs loads Node built-ins only (no npm package on the hot path)', a
   expect(code).not.toMatch(/kysely|better-sqlite3|@temporalio/);
 });
 
+it('node:child_process (net, stream, dgram: ms per run) loads only in a run that starts a process', async () => {
+  // Preloaded into the hook process: the built-in modules it loaded, written at exit.
+  const preload = join(sb.dir, 'record-builtins.cjs');
+  await writeFile(
+    preload,
+    `if (/hook\\.cjs$/.test(process.argv[1] || '')) process.on('exit', () => require('fs').writeFileSync(process.env.BUILTINS_OUT, process.moduleLoadList.join('\\n')));`,
+  );
+  const builtinsOf = async (event: string, payload: unknown, env: NodeJS.ProcessEnv = {}): Promise<string[]> => {
+    const out = join(sb.dir, `builtins-${event}.txt`);
+    expectQuiet(await runHook(sb, event, payload, { NODE_OPTIONS: `--require ${JSON.stringify(preload)}`, BUILTINS_OUT: out, ...env }));
+    return (await readFile(out, 'utf8')).split('\n');
+  };
+  const s = new Session(sb);
+  // Every prompt of every session: no window open.
+  expect(await builtinsOf('UserPromptSubmit', s.userPromptSubmit('deploy the service'))).not.toContain('NativeModule child_process');
+  // Arming and reacting with the flusher off (the sandbox default): nothing to start.
+  expect(await builtinsOf('PreToolUse', s.preToolUseSkill('deploy-checklist--alice'))).not.toContain('NativeModule child_process');
+  expect(await builtinsOf('UserPromptSubmit', s.userPromptSubmit('that was wrong'))).not.toContain('NativeModule child_process');
+  // The recorder works: SessionStart starts its detached job.
+  expect(await builtinsOf('SessionStart', s.sessionStart(), { SKILLOPT_AUTOPULL: '0' })).toContain('NativeModule child_process');
+});
+
 describe('PreToolUse (arming)', () => {
   it('an org skill arms: an invoked event in the outbox and the session hint', async () => {
     const s = new Session(sb);
