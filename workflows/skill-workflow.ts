@@ -10,6 +10,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -48,6 +49,11 @@ const SEEN_EVENT_IDS_KEPT = 4096;
 const IMPROVED_INVOCATIONS_KEPT = 1024;
 /** A proposal that lost a publish race is retried against the new version this many times. */
 const MAX_PUBLISH_CONFLICT_RETRIES = 1;
+
+// patched() ids: each guards a change in the commands a workflow issues, so runs
+// recorded before it (test/histories/) replay as they ran.
+/** Invocations count as improved the moment their version is published, not after recordEdit. */
+const PATCH_MARK_IMPROVED_ON_PUBLISH = 'mark-improved-on-publish';
 
 // Store reads and writes run on the workflow's own task queue: quick, retried
 // with backoff until the store is back.
@@ -320,6 +326,10 @@ export async function skillWorkflow(input: SkillWorkflowInput): Promise<SkillCou
       counters.duplicateProposals++;
       return;
     }
+    // Marked now, with the batch slice: a failure of the same invocation judged while
+    // recordEdit runs would otherwise start a second improvement from one invocation.
+    const markedOnPublish = patched(PATCH_MARK_IMPROVED_ON_PUBLISH);
+    if (markedOnPublish) for (const failure of failures) markImproved(failure.invocationKey);
     await logActivityFailure(
       'recordEdit',
       store.recordEdit({
@@ -334,7 +344,7 @@ export async function skillWorkflow(input: SkillWorkflowInput): Promise<SkillCou
     currentVersion = published.version;
     awaitingOutcome.push(published.version);
     counters.improvementsPublished++;
-    for (const failure of failures) markImproved(failure.invocationKey);
+    if (!markedOnPublish) for (const failure of failures) markImproved(failure.invocationKey);
     publishAttributes();
     upsertMemo({ lastImprovement: { version: published.version, reasons: failures.map((f) => f.reason) } });
   }

@@ -36,12 +36,17 @@ class FakeSkillWorld {
   publishes: PublishInput[] = [];
   judgeDelayMs = 0;
   proposalCounter = 0;
+  /** Called inside judgeInvocation (after judgeDelayMs): a test can hold one judgment until something else happened. */
+  beforeVerdict: (input: JudgeInput) => Promise<void> = async () => undefined;
+  /** Called inside recordEdit before it records: a test can hold the workflow between publish and record. */
+  beforeRecordEdit: (input: RecordEditInput) => Promise<void> = async () => undefined;
 
   activities(): SkillActivities {
     return {
       judgeInvocation: async (input) => {
         this.judgeCalls.push(input);
         if (this.judgeDelayMs) await new Promise((r) => setTimeout(r, this.judgeDelayMs));
+        await this.beforeVerdict(input);
         if (input.reaction.text.startsWith('THROW')) {
           throw ApplicationFailure.create({ message: 'model down', nextRetryDelay: '10ms' });
         }
@@ -75,6 +80,7 @@ class FakeSkillWorld {
         return { status: 'published', version };
       },
       recordEdit: async (input) => {
+        await this.beforeRecordEdit(input);
         this.edits.push({ ...input, status: 'proposed' });
       },
       recordVerdict: async (input) => {
@@ -90,6 +96,12 @@ class FakeSkillWorld {
   latest() {
     return this.versions[this.versions.length - 1]!;
   }
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
 }
 
 let env: TestWorkflowEnvironment;
@@ -220,6 +232,35 @@ describe('skill workflow', () => {
       expect(state.counters.improvementsPublished).toBe(1);
       expect(world.versions).toHaveLength(2);
       expect(world.judgeCalls).toHaveLength(1);
+      return handle.workflowId;
+    });
+  });
+
+  it('publishes one improvement when a second failure of the invocation is judged while recordEdit runs', async () => {
+    const world = new FakeSkillWorld();
+    const recordEditStarted = deferred();
+    const secondJudged = deferred();
+    // The second verdict arrives after publishSkill returned and before recordEdit completes.
+    world.beforeVerdict = async (input) => {
+      if (!input.reaction.text.includes('second')) return;
+      await recordEditStarted.promise;
+      secondJudged.resolve();
+    };
+    world.beforeRecordEdit = async () => {
+      recordEditStarted.resolve();
+      await secondJudged.promise;
+      await new Promise((r) => setTimeout(r, 1_000)); // the workflow handles the verdict meanwhile
+    };
+    await withWorker(world, 'second-failure-during-record-edit', async (tq) => {
+      const handle = await startSkill(tq, { judgeWindow: 3, maxConcurrentJudgments: 4 });
+      await handle.signal(invokedSignal, invoked('s1'));
+      await handle.signal(reactionSignal, reaction('s1', 'FAIL first'));
+      await handle.signal(reactionSignal, reaction('s1', 'FAIL second'));
+      const state = await until(() => handle.query(stateQuery), (s) => s.counters.judged === 2 && s.judging === 0 && s.batchedFailures === 0 && !s.improving);
+      expect(state.counters.failed).toBe(2);
+      expect(state.counters.improvementsPublished).toBe(1);
+      expect(world.proposals).toHaveLength(1);
+      expect(world.versions.map((v) => v.version)).toEqual([1, 2]);
       return handle.workflowId;
     });
   });
