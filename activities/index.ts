@@ -85,6 +85,12 @@ export function createActivities({ store, model }: ActivityDeps): SkillActivitie
         skillRef: refLabel(input.ref),
         reaction: input.reaction.text,
       });
+      // Without the invocation the window is only the session's last turns: a reaction
+      // alone must never drive an edit, so the model is not asked.
+      if (!invocationFound) {
+        const reason = `invocation ${input.invocation.toolUseId} not found in transcript`;
+        return { ...conservativeVerdict(reason), judged: false, invocationFound };
+      }
       if (window.trim() === '') return { ...conservativeVerdict('empty window'), judged: false, invocationFound };
       // Secrets never reach the model or the workflow history.
       const prompt = judgePrompt(redactSecrets(window));

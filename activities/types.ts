@@ -24,7 +24,7 @@ export interface JudgeResult {
   success: boolean;
   confidence: number;
   reason: string;
-  /** False when no model verdict was reached (blank window): the verdict is the conservative "passed". */
+  /** False when no model verdict was reached (invocation not in the transcript, blank window): the verdict is the conservative "passed". */
   judged: boolean;
   invocationFound: boolean;
 }
