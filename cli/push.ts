@@ -138,6 +138,23 @@ async function skillFilePath(path: string): Promise<string> {
   }
 }
 
+/** The `createdBy` of versions the optimizer publishes (activities' publishSkill). */
+const OPTIMIZER = 'skillopt';
+
+/**
+ * For a file without `version:` (a source folder, not a pulled copy), which
+ * lineage it continues is unknown; assume the pusher's own last push. A version
+ * after it that this file cannot contain, and that a push would silently undo:
+ * the optimizer's (never in anyone's source), or another user's after the
+ * pusher's own last push. A teammate's first push over others' versions is
+ * allowed: their copy of a shared source is as good a base as any.
+ */
+function unseenVersion(history: SkillVersion[], pusher: string): SkillVersion | undefined {
+  const own = history.filter((v) => v.createdBy === pusher).at(-1)?.version;
+  const later = history.filter((v) => v.version > (own ?? 0) && v.createdBy !== pusher);
+  return later.find((v) => v.createdBy === OPTIMIZER) ?? (own !== undefined ? later[0] : undefined);
+}
+
 function mergeContributors(previous: SkillVersion | undefined, author: string, pusher: string): string[] {
   // A new skill credits its author first; later versions keep the list and add whoever pushed.
   const list = previous ? [...previous.contributors] : [author];
@@ -184,6 +201,16 @@ export async function pushSkill(options: PushOptions): Promise<PushResult> {
         `${refText} is at v${latest.version} in the store but ${file} is based on v${skill.basedOn}; ` +
           `run \`skillopt pull\` (your file is kept as SKILL.md.bak), merge your change and push again, or push with --force`,
       );
+    }
+    if (skill.basedOn === undefined && !options.force) {
+      const unseen = unseenVersion(await options.store.history(skill.ref), pusher);
+      if (unseen) {
+        const by = unseen.createdBy === OPTIMIZER ? 'the optimizer (skillopt)' : unseen.createdBy;
+        throw new CliError(
+          `${refText} v${unseen.version} was published by ${by} after your last push, and ${file} has no \`version:\` saying it includes that change; ` +
+            `run \`skillopt pull\` and edit and push the pulled ~/.claude/skills/${refText}/SKILL.md, or push with --force to overwrite v${latest.version}`,
+        );
+      }
     }
   }
 
@@ -238,7 +265,7 @@ export const registerPush: RegisterCommands = (program: Command, ctx: CliContext
     .argument('<skill-dir>', 'folder holding SKILL.md (frontmatter `name:` is a kebab name or a full <name>--<author> ref)')
     .option('--author <author>', 'the skill\'s author (default: the ref\'s author, frontmatter `author`, $SKILLOPT_USER, then your OS user name)')
     .option('--scope <scope>', 'scope label stored with the version (default: the previous version\'s, else "org")')
-    .option('--force', 'publish even if the SKILL.md was pulled at an older version than the store\'s latest (overwrites the newer changes)')
+    .option('--force', 'publish even if the store has versions this SKILL.md does not include (a newer pulled version, or the optimizer\'s); overwrites them')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nThe frontmatter is metadata: only the body and the description are versioned. Unchanged content publishes nothing.')
     .action((skillDir: string, flags: PushFlags) => runPush(ctx, skillDir, flags));

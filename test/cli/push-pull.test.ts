@@ -129,6 +129,65 @@ describe('push', () => {
   });
 });
 
+describe('push over versions the source does not include', () => {
+  async function publishAsOptimizer(body: string): Promise<void> {
+    const store = await openStore({ url: `sqlite:${join(sb.skilloptHome, 'skillopt.db')}` });
+    try {
+      const latest = await store.latestVersion({ name: 'deploy', author: 'alice' });
+      await store.publishVersion({
+        name: 'deploy',
+        author: 'alice',
+        body,
+        description: latest!.description,
+        contributors: [...latest!.contributors, 'skillopt'],
+        createdBy: 'skillopt',
+        idempotencyKey: `opt-${latest!.version}`,
+        baseVersion: latest!.version,
+      });
+    } finally {
+      await store.close();
+    }
+  }
+
+  it('refuses to undo an optimizer version from a source without `version:`, until --force', async () => {
+    const src = await writeSkill(join(sb.dir, 'src', 'deploy'), DEPLOY);
+    await run(sb, ['push', src]);
+    await publishAsOptimizer('# Deploy\n\n1. Run the tests.\n2. Check the migration first.\n');
+    await writeSkill(src, DEPLOY.replace('Run the tests.', 'Run the unit tests.'));
+
+    const refused = await run(sb, ['push', src]);
+    expectOneLineError(refused, /deploy--alice v2 was published by the optimizer \(skillopt\) after your last push.*run `skillopt pull`.*--force/);
+    expect(refused.stdout).toBe('');
+    expect((await listJson())[0]?.version).toBe(2);
+
+    // Pushing from the pulled copy (which says it is v2) keeps working.
+    await run(sb, ['pull']);
+    const installed = join(sb.userSkills, 'deploy--alice', 'SKILL.md');
+    await writeFile(installed, (await readFile(installed, 'utf8')).replace('Run the tests.', 'Run the unit tests.'));
+    expect((await run(sb, ['push', join(sb.userSkills, 'deploy--alice')])).stdout).toMatch(/pushed deploy--alice v3 \(was v2\)/);
+    const v3 = await run(sb, ['skills', 'show', 'deploy--alice']);
+    expect(v3.stdout).toMatch(/Check the migration first/);
+
+    // --force overwrites on purpose; the next push from the source is then based on the user's own v4.
+    await publishAsOptimizer('# Deploy\n\n1. Run the unit tests.\n2. Check the migration first.\n3. Tag.\n');
+    expectOneLineError(await run(sb, ['push', src]), /v4 was published by the optimizer/);
+    expect((await run(sb, ['push', src, '--force'])).stdout).toMatch(/pushed deploy--alice v5 \(was v4\)/);
+    await writeSkill(src, DEPLOY.replace('Run the tests.', 'Run every test.'));
+    expect((await run(sb, ['push', src])).stdout).toMatch(/pushed deploy--alice v6/);
+  });
+
+  it('refuses when another user published after your last push; a first push by a teammate is allowed', async () => {
+    const src = await writeSkill(join(sb.dir, 'src', 'deploy'), DEPLOY);
+    await run(sb, ['push', src]);
+    // Bob's own copy of the source: his first push is allowed (nothing says what it is based on).
+    const bobs = await writeSkill(join(sb.dir, 'bob', 'deploy'), DEPLOY.replace('Run the tests.', 'Run the tests (bob).'));
+    expect((await run(sb, ['push', bobs, '--author', 'alice'], { SKILLOPT_USER: 'bob' })).stdout).toMatch(/pushed deploy--alice v2/);
+    await writeSkill(src, DEPLOY.replace('Run the tests.', 'Run the tests (alice again).'));
+    expectOneLineError(await run(sb, ['push', src]), /deploy--alice v2 was published by bob after your last push/);
+    expect((await listJson())[0]?.version).toBe(2);
+  });
+});
+
 describe('pull', () => {
   it('round-trips push → pull → show, and re-pushing the pulled file changes nothing', async () => {
     await run(sb, ['push', await writeSkill(join(sb.dir, 'deploy'), DEPLOY)]);
