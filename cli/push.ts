@@ -203,7 +203,9 @@ export async function pushSkill(options: PushOptions): Promise<PushResult> {
       );
     }
     if (skill.basedOn === undefined && !options.force) {
-      const unseen = unseenVersion(await options.store.history(skill.ref), pusher);
+      // Up to the latest read above: anything newer is a concurrent publish, caught as a version conflict.
+      const history = (await options.store.history(skill.ref)).filter((v) => v.version <= latest.version);
+      const unseen = unseenVersion(history, pusher);
       if (unseen) {
         const by = unseen.createdBy === OPTIMIZER ? 'the optimizer (skillopt)' : unseen.createdBy;
         throw new CliError(
