@@ -39,6 +39,8 @@ export interface SkillWorkflowConfig {
   idleTimeoutMs: number;
   /** Continue-as-new at this history length even if the server has not suggested it (tests). */
   continueAsNewAfterEvents?: number;
+  /** How long a model activity routed to a user's own queue waits for a worker; default 10 minutes (tests shorten it). */
+  routedModelScheduleToStartMs?: number;
 }
 
 export interface OpenWindow {

@@ -64,10 +64,19 @@ const store = proxyActivities<SkillActivities>({ startToCloseTimeout: '30 second
 // a third fewer history events per reaction.
 const storeLocal = proxyLocalActivities<SkillActivities>({ startToCloseTimeout: '30 seconds', retry: STORE_RETRY });
 
+/**
+ * How long a model activity routed to a user's own queue waits for that user's worker
+ * to pick it up. A laptop that is closed or offline must not stall the skill's
+ * workflow (proposals are serialized behind it); past this the judge gives the
+ * conservative verdict and a proposal drops its batch. Not retried: a schedule-to-start
+ * timeout ends the activity.
+ */
+const ROUTED_MODEL_SCHEDULE_TO_START_MS = 10 * 60 * 1000;
+
 /** Model activities may run on the reacting user's own queue (their CLI, their transcript). */
-function modelActivities(taskQueue: string | undefined) {
+function modelActivities(taskQueue: string | undefined, scheduleToStartMs: number) {
   return proxyActivities<SkillActivities>({
-    ...(taskQueue ? { taskQueue } : {}),
+    ...(taskQueue ? { taskQueue, scheduleToStartTimeout: scheduleToStartMs } : {}),
     // A model call may take minutes; the agent CLI has its own timeout inside.
     startToCloseTimeout: '5 minutes',
     // A judge that keeps failing must end in the conservative verdict, not retry forever.
@@ -105,6 +114,7 @@ export async function skillWorkflow(input: SkillWorkflowInput): Promise<SkillCou
   const { ref } = input;
   const config: SkillWorkflowConfig = { ...DEFAULT_CONFIG, ...input.config };
   const carried = input.carried;
+  const routedScheduleToStartMs = config.routedModelScheduleToStartMs ?? ROUTED_MODEL_SCHEDULE_TO_START_MS;
 
   // ---- state (everything here is carried across continue-as-new) ----
   const windows = new Map(Object.entries(carried?.windows ?? {}));
@@ -222,7 +232,7 @@ export async function skillWorkflow(input: SkillWorkflowInput): Promise<SkillCou
 
   async function judge(task: QueuedJudgment): Promise<void> {
     const key = invocationKey(task.invocation);
-    const models = modelActivities(task.invocation.activityQueue);
+    const models = modelActivities(task.invocation.activityQueue, routedScheduleToStartMs);
     let verdict: JudgeResult;
     try {
       verdict = await models.judgeInvocation({
@@ -277,7 +287,7 @@ export async function skillWorkflow(input: SkillWorkflowInput): Promise<SkillCou
       return;
     }
     currentVersion = snapshot.version;
-    const models = modelActivities(failures[0]?.activityQueue);
+    const models = modelActivities(failures[0]?.activityQueue, routedScheduleToStartMs);
     let proposal;
     try {
       proposal = await models.proposeEdit({

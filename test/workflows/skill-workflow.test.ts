@@ -322,6 +322,23 @@ describe('skill workflow', () => {
     });
   });
 
+  it("gives the conservative verdict when the user's own worker never picks up the judgment", async () => {
+    const world = new FakeSkillWorld();
+    await withWorker(world, 'routed-judge-offline', async (tq) => {
+      const handle = await startSkill(tq, { routedModelScheduleToStartMs: 1_000 });
+      // Routed to a queue no worker polls: that user's laptop is offline.
+      await handle.signal(invokedSignal, invoked('s1', { activityQueue: uniqueName('offline') }));
+      await handle.signal(reactionSignal, reaction('s1', 'FAIL judged on a laptop that is closed'));
+      const state = await until(() => handle.query(stateQuery), (s) => s.counters.judged === 1 && s.judging === 0);
+      expect(state.counters).toMatchObject({ judgeErrors: 1, passed: 1, failed: 0 });
+      expect(world.judgeCalls).toEqual([]);
+      expect(world.verdicts[0]!.verdict).toMatchObject({ success: true, confidence: 0, judged: false });
+      expect(world.verdicts[0]!.verdict.reason).toMatch(/not judged/);
+      expect(world.versions).toHaveLength(1);
+      return handle.workflowId;
+    });
+  });
+
   it('continues as new with its open windows, and an idle run completes', async () => {
     const world = new FakeSkillWorld();
     await withWorker(world, 'continue-as-new-and-idle', async (tq) => {
