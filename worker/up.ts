@@ -1,14 +1,14 @@
 // `skillopt up` (= npm start): the embedded default on one machine — a Temporal
 // dev server with the Web UI, the worker, and the SQLite store under SKILLOPT_HOME.
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { drainOutbox } from '../hooks/flusher';
-import { isProcessAlive } from '../hooks/outbox';
 import { modelFromEnv } from '../agents';
 import { openStore, skillOptHome } from '../store';
 import { startDevServer, portAcceptsConnections, type DevServer } from './dev-server';
+import { releaseRunLock, takeRunLock } from './run-lock';
 import { createSkilloptWorker } from './worker';
 
 export interface UpOptions {
@@ -19,25 +19,6 @@ export interface UpOptions {
   out?: (line: string) => void;
   /** Resolves when the stack should stop (default: SIGINT or SIGTERM). */
   stopSignal?: Promise<unknown>;
-}
-
-
-/** Takes <home>/up.pid, or returns the pid of the live `skillopt up` that holds it. */
-function takeRunLock(path: string): number | undefined {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(path, 'wx');
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return undefined;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const holder = Number(readFileSync(path, 'utf8').trim());
-      if (Number.isInteger(holder) && holder > 0 && isProcessAlive(holder)) return holder;
-      rmSync(path, { force: true }); // stale: its process is gone
-    }
-  }
-  throw new Error(`cannot take ${path}; remove it if no skillopt is running`);
 }
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
@@ -117,7 +98,7 @@ export async function runUp(options: UpOptions): Promise<number> {
     await connection?.close().catch(() => undefined);
     await server?.stop().catch(() => undefined);
     await store?.close().catch(() => undefined);
-    rmSync(lockPath, { force: true });
+    releaseRunLock(lockPath);
     signals.dispose();
   }
 }

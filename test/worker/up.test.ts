@@ -2,7 +2,8 @@
 // with its Web UI, the worker and the SQLite store, refuses a second copy, and
 // stops cleanly on SIGTERM.
 import { execa } from 'execa';
-import { mkdtempSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,11 +15,14 @@ import { freePort } from '../helpers/wait';
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'skillopt.js');
 
 
-it('starts the stack, serves the Web UI, refuses a second copy, and stops on SIGTERM', async () => {
+it('starts the stack over a stale up.pid, serves the Web UI, refuses a second copy, and stops on SIGTERM', async () => {
   const home = mkdtempSync(join(tmpdir(), 'skillopt-up-'));
   const [temporalPort, uiPort] = [await freePort(), await freePort()];
   const args = ['up', '--temporal-port', String(temporalPort), '--ui-port', String(uiPort), '--home', home];
   const env = { ...process.env, SKILLOPT_HOME: home, SKILLOPT_DATABASE_URL: '' };
+  // A leftover up.pid whose pid now belongs to an unrelated live process (pid reuse) must not block up.
+  const unrelated = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 120_000)'], { stdio: 'ignore' });
+  writeFileSync(join(home, 'up.pid'), String(unrelated.pid));
   const up = execa(process.execPath, [BIN, ...args], { env, reject: false, all: true });
   let output = '';
   up.all!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -49,10 +53,12 @@ it('starts the stack, serves the Web UI, refuses a second copy, and stops on SIG
     expect(second.stderr).toMatch(/already running \(pid \d+\)/);
   } finally {
     up.kill('SIGTERM');
+    unrelated.kill('SIGKILL');
   }
   const result = await up;
   expect(result.exitCode).toBe(0);
   expect(output).toContain('stopping');
+  expect(existsSync(join(home, 'up.pid'))).toBe(false);
 }, 150_000);
 
 it('says which port is taken, in one line, instead of crashing', async () => {
