@@ -19,9 +19,19 @@ describe('editFingerprint', () => {
     expect(editFingerprint([A, B, C])).toBe(editFingerprint([C, A, B]));
   });
 
-  it('ignores surrounding whitespace and runs of whitespace', () => {
-    const rewrapped: SkillEdit = { op: 'replace', target: '  run\ttests\n', content: 'run `npm test`\n  and read   the output ' };
-    expect(editFingerprint([rewrapped])).toBe(editFingerprint([A]));
+  it('ignores line endings, trailing whitespace and blank lines around the text', () => {
+    const crlf: SkillEdit = { op: 'replace', target: 'run tests  \r\n', content: '\n\nrun `npm test` and read the output\t\r\n\n' };
+    expect(editFingerprint([crlf])).toBe(editFingerprint([A]));
+    const lines = (eol: string): SkillEdit => ({ op: 'append', content: ['```yaml', 'deploy:', '  steps:', '    - test   ', '```'].join(eol) });
+    expect(editFingerprint([lines('\r\n')])).toBe(editFingerprint([lines('\n')]));
+  });
+
+  it('keeps indentation and line breaks: an edit that only fixes YAML indentation is a new idea', () => {
+    const wrong: SkillEdit = { op: 'append', content: '```yaml\ndeploy:\nsteps:\n  - test\n```' };
+    const fixed: SkillEdit = { op: 'append', content: '```yaml\ndeploy:\n  steps:\n    - test\n```' };
+    expect(editFingerprint([fixed])).not.toBe(editFingerprint([wrong]));
+    expect(editFingerprint([{ ...A, content: '  run `npm test` and read the output' }])).not.toBe(editFingerprint([A]));
+    expect(editFingerprint([{ ...A, content: 'run `npm test`\nand read the output' }])).not.toBe(editFingerprint([A]));
   });
 
   it('changes with the op, the target or the content', () => {
