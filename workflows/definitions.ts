@@ -76,6 +76,8 @@ export interface SkillCounters {
   proposalsWithoutChange: number;
   duplicateProposals: number;
   publishConflicts: number;
+  /** Signals ignored because their payload was malformed (no event or session id, text not a string). */
+  ignoredMalformed: number;
 }
 
 /** What a run hands to the next one on continue-as-new (JSON only: no Map or Set). */

@@ -54,6 +54,10 @@ const MAX_PUBLISH_CONFLICT_RETRIES = 1;
 // recorded before it (test/histories/) replay as they ran.
 /** Invocations count as improved the moment their version is published, not after recordEdit. */
 const PATCH_MARK_IMPROVED_ON_PUBLISH = 'mark-improved-on-publish';
+/** The next run gets the merged config, so a later DEFAULT_CONFIG can't change a running workflow. */
+const PATCH_CARRY_MERGED_CONFIG = 'carry-merged-config';
+/** An improvement that ends without retrying a conflict resets the conflict retries on every path. */
+const PATCH_RESET_CONFLICT_RETRIES = 'reset-conflict-retries';
 
 // Store reads and writes run on the workflow's own task queue: quick, retried
 // with backoff until the store is back.
@@ -98,11 +102,27 @@ function emptyCounters(): SkillCounters {
     proposalsWithoutChange: 0,
     duplicateProposals: 0,
     publishConflicts: 0,
+    ignoredMalformed: 0,
   };
 }
 
 function invocationKey(invocation: { sessionId: string; toolUseId: string }): string {
   return `${invocation.sessionId}/${invocation.toolUseId}`;
+}
+
+function isId(value: unknown): value is string {
+  return typeof value === 'string' && value !== '';
+}
+
+/** Signals come from hooks on many machines and versions: a bad payload is ignored, never thrown in a handler (that would fail every workflow task). */
+function wellFormedInvocation(signal: unknown): signal is InvokedSignal {
+  const s = signal as Partial<InvokedSignal> | null;
+  return typeof s === 'object' && s !== null && isId(s.eventId) && isId(s.sessionId) && typeof s.toolUseId === 'string';
+}
+
+function wellFormedReaction(signal: unknown): signal is ReactionSignal {
+  const s = signal as Partial<ReactionSignal> | null;
+  return typeof s === 'object' && s !== null && isId(s.eventId) && isId(s.sessionId) && typeof s.text === 'string';
 }
 
 function failureMessage(err: unknown): string {
@@ -155,6 +175,10 @@ export async function skillWorkflow(input: SkillWorkflowInput): Promise<SkillCou
 
   // ---- signals and query: handlers only change state; the main loop does the work ----
   setHandler(invokedSignal, (signal: InvokedSignal) => {
+    if (!wellFormedInvocation(signal)) {
+      counters.ignoredMalformed++;
+      return;
+    }
     if (!remember(signal.eventId)) return;
     counters.invocations++;
     // A newer invocation in the same session replaces the open one.
@@ -162,6 +186,10 @@ export async function skillWorkflow(input: SkillWorkflowInput): Promise<SkillCou
   });
 
   setHandler(reactionSignal, (signal: ReactionSignal) => {
+    if (!wellFormedReaction(signal)) {
+      counters.ignoredMalformed++;
+      return;
+    }
     if (!remember(signal.eventId)) return;
     const window = windows.get(signal.sessionId);
     if (!window || signal.text.trim() === '') {
@@ -277,6 +305,18 @@ export async function skillWorkflow(input: SkillWorkflowInput): Promise<SkillCou
   }
 
   async function improve(): Promise<void> {
+    let retryingConflict = false;
+    try {
+      retryingConflict = await improveOnce();
+    } finally {
+      // Otherwise a conflict retry that ended early (unreadable skill, proposer down, no change)
+      // would leave the count spent, and a later batch's conflict would not be retried.
+      if (!retryingConflict && publishConflictRetries > 0 && patched(PATCH_RESET_CONFLICT_RETRIES)) publishConflictRetries = 0;
+    }
+  }
+
+  /** One read → propose → publish → record; true when it lost a publish race and the batch is to be proposed again. */
+  async function improveOnce(): Promise<boolean> {
     const failures = batch.slice(0, MAX_FAILURES_PER_PROPOSAL);
     let snapshot;
     try {
@@ -284,7 +324,7 @@ export async function skillWorkflow(input: SkillWorkflowInput): Promise<SkillCou
     } catch (err) {
       log.warn('skill not readable; dropping its failures', { ref: formatSkillRef(ref), error: failureMessage(err) });
       batch = batch.slice(failures.length);
-      return;
+      return false;
     }
     currentVersion = snapshot.version;
     const models = modelActivities(failures[0]?.activityQueue, routedScheduleToStartMs);
@@ -300,12 +340,12 @@ export async function skillWorkflow(input: SkillWorkflowInput): Promise<SkillCou
     } catch (err) {
       log.warn('proposer failed; dropping this batch', { ref: formatSkillRef(ref), error: failureMessage(err) });
       batch = batch.slice(failures.length);
-      return;
+      return false;
     }
     if (!proposal.changed || proposal.fingerprint === '') {
       counters.proposalsWithoutChange++;
       batch = batch.slice(failures.length);
-      return;
+      return false;
     }
     const published = await logActivityFailure(
       'publishSkill',
@@ -319,22 +359,22 @@ export async function skillWorkflow(input: SkillWorkflowInput): Promise<SkillCou
     );
     if (!published) {
       batch = batch.slice(failures.length);
-      return;
+      return false;
     }
     if (published.status === 'conflict') {
       // Someone published first: propose again against their version, once.
       counters.publishConflicts++;
       currentVersion = published.latestVersion;
-      if (publishConflictRetries++ < MAX_PUBLISH_CONFLICT_RETRIES) return;
+      if (publishConflictRetries++ < MAX_PUBLISH_CONFLICT_RETRIES) return true;
       publishConflictRetries = 0;
       batch = batch.slice(failures.length);
-      return;
+      return false;
     }
     publishConflictRetries = 0;
     batch = batch.slice(failures.length);
     if (published.status === 'duplicate') {
       counters.duplicateProposals++;
-      return;
+      return false;
     }
     // Marked now, with the batch slice: a failure of the same invocation judged while
     // recordEdit runs would otherwise start a second improvement from one invocation.
@@ -357,6 +397,7 @@ export async function skillWorkflow(input: SkillWorkflowInput): Promise<SkillCou
     if (!markedOnPublish) for (const failure of failures) markImproved(failure.invocationKey);
     publishAttributes();
     upsertMemo({ lastImprovement: { version: published.version, reasons: failures.map((f) => f.reason) } });
+    return false;
   }
 
   function launch(work: Promise<void>, done: () => void): void {
@@ -437,7 +478,7 @@ export async function skillWorkflow(input: SkillWorkflowInput): Promise<SkillCou
         currentVersion,
         runs,
       };
-      await continueAsNew<typeof skillWorkflow>({ ref, config: input.config, carried: next });
+      await continueAsNew<typeof skillWorkflow>({ ref, config: patched(PATCH_CARRY_MERGED_CONFIG) ? config : input.config, carried: next });
     }
     while (canJudge()) {
       const task = nextJudgment();

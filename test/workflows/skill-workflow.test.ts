@@ -1,6 +1,6 @@
 // The skill workflow's logic on a real Temporal dev server, with in-memory
 // activities: the point here is what the workflow decides, not the I/O.
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +20,7 @@ import {
   stateQuery,
   type InvokedSignal,
   type SkillWorkflowConfig,
+  type SkillWorkflowInput,
 } from '../../workflows/definitions';
 import { skillWorkflow } from '../../workflows/skill-workflow';
 import { recordHistories } from '../helpers/histories';
@@ -38,6 +39,10 @@ class FakeSkillWorld {
   proposalCounter = 0;
   /** Called inside judgeInvocation (after judgeDelayMs): a test can hold one judgment until something else happened. */
   beforeVerdict: (input: JudgeInput) => Promise<void> = async () => undefined;
+  /** Proposals (1-based) that change nothing. */
+  unchangedProposals = new Set<number>();
+  /** Publishes (1-based) that someone else's push beats: their version lands first, as with an outside `skillopt push`. */
+  outsidePushBeforePublish = new Set<number>();
   /** Called inside recordEdit before it records: a test can hold the workflow between publish and record. */
   beforeRecordEdit: (input: RecordEditInput) => Promise<void> = async () => undefined;
 
@@ -62,6 +67,7 @@ class FakeSkillWorld {
       proposeEdit: async (input) => {
         this.proposals.push(input);
         const n = ++this.proposalCounter;
+        if (this.unchangedProposals.has(n)) return { changed: false, editedBody: input.body, edits: [], report: [], summaries: [], fingerprint: '' };
         const line = `${n + 1}. Run the tests (fix ${n}).`;
         return {
           changed: true,
@@ -74,6 +80,7 @@ class FakeSkillWorld {
       },
       publishSkill: async (input) => {
         this.publishes.push(input);
+        if (this.outsidePushBeforePublish.has(this.publishes.length)) this.pushOutside();
         if (input.baseVersion !== this.latest().version) return { status: 'conflict', latestVersion: this.latest().version };
         const version = input.baseVersion + 1;
         this.versions.push({ version, body: input.body });
@@ -95,6 +102,12 @@ class FakeSkillWorld {
 
   latest() {
     return this.versions[this.versions.length - 1]!;
+  }
+
+  /** A version published by someone else (not through the workflow). */
+  pushOutside(): void {
+    const version = this.latest().version + 1;
+    this.versions.push({ version, body: `${this.latest().body}${version}. Outside edit.\n` });
   }
 }
 
@@ -322,6 +335,47 @@ describe('skill workflow', () => {
     });
   });
 
+  it('ignores malformed signals instead of failing its workflow task, and keeps working', async () => {
+    const world = new FakeSkillWorld();
+    await withWorker(world, 'malformed-signals', async (tq) => {
+      const handle = await startSkill(tq);
+      const good = invoked('s1');
+      // From an old or broken sender: no event id, no session, text not a string, no payload.
+      await handle.signal(invokedSignal, { ...good, eventId: undefined } as unknown as InvokedSignal);
+      await handle.signal(invokedSignal, null as unknown as InvokedSignal);
+      await handle.signal(invokedSignal, good);
+      await handle.signal(reactionSignal, { ...reaction('s1', 'x'), text: 42 } as unknown as ReturnType<typeof reaction>);
+      await handle.signal(reactionSignal, { ...reaction('s1', 'x'), sessionId: undefined } as unknown as ReturnType<typeof reaction>);
+      await handle.signal(reactionSignal, reaction('s1', 'FAIL a well-formed reaction'));
+      const state = await until(() => handle.query(stateQuery), (s) => s.counters.improvementsPublished === 1 && !s.improving);
+      expect(state.counters).toMatchObject({ ignoredMalformed: 4, invocations: 1, reactions: 1, judged: 1 });
+      expect(world.judgeCalls.map((c) => c.reaction.text)).toEqual(['FAIL a well-formed reaction']);
+      return handle.workflowId;
+    });
+  });
+
+  it('retries a lost publish race for a later batch even after an earlier retry ended without a change', async () => {
+    const world = new FakeSkillWorld();
+    world.outsidePushBeforePublish = new Set([1, 2]);
+    world.unchangedProposals = new Set([2]);
+    await withWorker(world, 'conflict-retry-reset', async (tq) => {
+      const handle = await startSkill(tq);
+      // Batch 1: loses the race to v2, its retry against v2 changes nothing.
+      await handle.signal(invokedSignal, invoked('s1'));
+      await handle.signal(reactionSignal, reaction('s1', 'FAIL first batch'));
+      await until(() => handle.query(stateQuery), (s) => s.counters.proposalsWithoutChange === 1 && s.batchedFailures === 0 && !s.improving);
+      // Batch 2: loses the race to v3 and is proposed again against v3: published as v4.
+      await handle.signal(invokedSignal, invoked('s2', { skillVersion: 2 }));
+      await handle.signal(reactionSignal, reaction('s2', 'FAIL second batch'));
+      const state = await until(() => handle.query(stateQuery), (s) => s.counters.judged === 2 && s.batchedFailures === 0 && !s.improving && s.judging === 0);
+      expect(state.counters).toMatchObject({ publishConflicts: 2, improvementsPublished: 1 });
+      expect(world.proposals.map((p) => p.failures)).toEqual([['failed: FAIL first batch'], ['failed: FAIL first batch'], ['failed: FAIL second batch'], ['failed: FAIL second batch']]);
+      expect(world.versions.map((v) => v.version)).toEqual([1, 2, 3, 4]);
+      expect(state.currentVersion).toBe(4);
+      return handle.workflowId;
+    });
+  });
+
   it("gives the conservative verdict when the user's own worker never picks up the judgment", async () => {
     const world = new FakeSkillWorld();
     await withWorker(world, 'routed-judge-offline', async (tq) => {
@@ -347,6 +401,11 @@ describe('skill workflow', () => {
       for (let i = 0; i < 12; i++) await handle.signal(invokedSignal, invoked(`other-${i}`));
       const carried = await until(() => handle.query(stateQuery), (s) => s.runs >= 2);
       expect(carried.openWindows.map((w) => w.sessionId)).toContain('s1');
+      // The next run starts with the whole config the first run used, not the partial input.
+      const [started] = (await env.client.workflow.getHandle(handle.workflowId).fetchHistory()).events ?? [];
+      const [nextInput] = started!.workflowExecutionStartedEventAttributes!.input!.payloads!.map((p) => defaultPayloadConverter.fromPayload<SkillWorkflowInput>(p));
+      expect(nextInput!.config).toEqual(carried.config);
+      expect(Object.keys(carried.config)).toEqual(expect.arrayContaining(['judgeWindow', 'maxConcurrentJudgments', 'editBudget', 'idleTimeoutMs']));
       await handle.signal(reactionSignal, reaction('s1', 'FAIL after continue-as-new'));
       await until(() => handle.query(stateQuery), (s) => s.counters.improvementsPublished === 1 && !s.improving);
 
