@@ -58,6 +58,8 @@ const PATCH_MARK_IMPROVED_ON_PUBLISH = 'mark-improved-on-publish';
 const PATCH_CARRY_MERGED_CONFIG = 'carry-merged-config';
 /** An improvement that ends without retrying a conflict resets the conflict retries on every path. */
 const PATCH_RESET_CONFLICT_RETRIES = 'reset-conflict-retries';
+/** The SkillVersion search attribute follows every version the workflow learns of, not only its own publishes. */
+const PATCH_VERSION_ATTRIBUTE_FOLLOWS = 'version-attribute-follows';
 
 // Store reads and writes run on the workflow's own task queue: quick, retried
 // with backoff until the store is back.
@@ -232,6 +234,13 @@ export async function skillWorkflow(input: SkillWorkflowInput): Promise<SkillCou
     ]);
   }
 
+  /** A version learned from the store (an outside push, a lost race): the UI's SkillVersion filter must show it too. */
+  function learnVersion(version: number): void {
+    if (version === currentVersion) return;
+    currentVersion = version;
+    if (patched(PATCH_VERSION_ATTRIBUTE_FOLLOWS)) upsertSearchAttributes([{ key: SearchAttributes.skillVersion, value: version }]);
+  }
+
   // ---- work ----
   /**
    * Bookkeeping writes (local activities) never change what the workflow decides:
@@ -326,7 +335,7 @@ export async function skillWorkflow(input: SkillWorkflowInput): Promise<SkillCou
       batch = batch.slice(failures.length);
       return false;
     }
-    currentVersion = snapshot.version;
+    learnVersion(snapshot.version);
     const models = modelActivities(failures[0]?.activityQueue, routedScheduleToStartMs);
     let proposal;
     try {
@@ -364,7 +373,7 @@ export async function skillWorkflow(input: SkillWorkflowInput): Promise<SkillCou
     if (published.status === 'conflict') {
       // Someone published first: propose again against their version, once.
       counters.publishConflicts++;
-      currentVersion = published.latestVersion;
+      learnVersion(published.latestVersion);
       if (publishConflictRetries++ < MAX_PUBLISH_CONFLICT_RETRIES) return true;
       publishConflictRetries = 0;
       batch = batch.slice(failures.length);

@@ -376,6 +376,43 @@ describe('skill workflow', () => {
     });
   });
 
+  it('keeps the SkillVersion search attribute on the latest version after outside pushes', async () => {
+    const world = new FakeSkillWorld();
+    world.unchangedProposals = new Set([1, 3]);
+    world.outsidePushBeforePublish = new Set([1]);
+    await withWorker(world, 'version-attribute-follows', async (tq) => {
+      const handle = await startSkill(tq);
+      const skillVersion = async () => (await handle.describe()).typedSearchAttributes.get(SearchAttributes.skillVersion);
+      const settled = (n: number) => (s: { counters: { judged: number }; judging: number; batchedFailures: number; improving: boolean }) =>
+        s.counters.judged === n && s.judging === 0 && s.batchedFailures === 0 && !s.improving;
+      await until(() => handle.query(stateQuery), (s) => s.currentVersion === 1);
+      expect(await skillVersion()).toBe(1);
+
+      // Someone pushes v2; the workflow reads it for a proposal that changes nothing.
+      world.pushOutside();
+      await handle.signal(invokedSignal, invoked('s1', { skillVersion: 2 }));
+      await handle.signal(reactionSignal, reaction('s1', 'FAIL on v2'));
+      await until(() => handle.query(stateQuery), settled(1));
+      expect(await skillVersion()).toBe(2);
+
+      // A push lands first (v3): the lost race's retry against v3 changes nothing.
+      await handle.signal(invokedSignal, invoked('s2', { skillVersion: 2 }));
+      await handle.signal(reactionSignal, reaction('s2', 'FAIL still on v2'));
+      await until(() => handle.query(stateQuery), settled(2));
+      expect(await skillVersion()).toBe(3);
+
+      // Another push (v4), then an improvement: v5.
+      world.pushOutside();
+      await handle.signal(invokedSignal, invoked('s3', { skillVersion: 4 }));
+      await handle.signal(reactionSignal, reaction('s3', 'FAIL on v4'));
+      const state = await until(() => handle.query(stateQuery), (s) => settled(3)(s) && s.counters.improvementsPublished === 1);
+      expect(world.latest().version).toBe(5);
+      expect(state.currentVersion).toBe(5);
+      expect(await skillVersion()).toBe(5);
+      return handle.workflowId;
+    });
+  });
+
   it("gives the conservative verdict when the user's own worker never picks up the judgment", async () => {
     const world = new FakeSkillWorld();
     await withWorker(world, 'routed-judge-offline', async (tq) => {
