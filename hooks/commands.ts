@@ -9,12 +9,14 @@ import { HOOK_EVENTS, installHooks, uninstallHooks, type HookScope } from './ins
 export interface HookCommandContext {
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
+  readonly stderr: { write(chunk: string): unknown };
   print(text: string): void;
 }
 
 const processContext: HookCommandContext = {
   env: process.env,
   cwd: process.cwd(),
+  stderr: process.stderr,
   print: (text) => void process.stdout.write(`${text}\n`),
 };
 
@@ -46,6 +48,13 @@ export function registerHookCommands(program: Command, ctx: HookCommandContext =
           ? `installed skillopt hooks (${result.changed.join(', ')}) in ${result.settingsPath}`
           : `skillopt hooks already installed in ${result.settingsPath}`,
       );
+      if (result.alsoInstalledIn) {
+        // Claude Code runs both sets when their commands differ; the hooks count each event once, but every hook runs twice.
+        const other = flags.scope === 'user' ? 'project' : 'user';
+        ctx.stderr.write(
+          `skillopt: warning: ${result.alsoInstalledIn} has skillopt hooks too, so Claude Code may run each hook twice; remove one set with \`skillopt hooks uninstall --scope ${other}\`\n`,
+        );
+      }
     });
   hooks
     .command('uninstall')

@@ -1,7 +1,7 @@
 // PreToolUse (arm), UserPromptSubmit (react) and SessionEnd: the hooks on the
 // agent's hot path. Each does a few file operations and no network: signals
 // are spooled to the outbox and delivered by the flusher process.
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { MANIFEST_FILE, parseManifest } from '../core/manifest';
 import type { Manifest } from '../core/manifest';
@@ -10,6 +10,7 @@ import { redactSecrets } from '../core/redact';
 import { formatSkillRef, tryParseSkillRef, workflowIdForSkill, type SkillRef } from '../core/skill-ref';
 import type { InvokedSignal, ReactionSignal } from '../workflows/definitions';
 import type { HookContext } from './context';
+import { eventIdFor } from './event-id';
 import { closeHint, deleteHint, readHint, writeHint } from './hint';
 import { ensureFlusher, writeOutboxEvent } from './outbox';
 import type { OutboxWorkflowConfig } from './outbox';
@@ -50,29 +51,6 @@ export function reactionText(prompt: string): string {
   return cutUtf8(redactSecrets(prompt.slice(0, MAX_REACTION_BYTES * 4)), MAX_REACTION_BYTES);
 }
 
-/**
- * A random (v4) UUID from /dev/urandom. Both node:crypto and the Web Crypto
- * global load the crypto stack on first use: ~2-3 ms on every arm and react.
- */
-async function newEventId(): Promise<string> {
-  const bytes = Buffer.alloc(16);
-  try {
-    const fd = openSync('/dev/urandom', 'r');
-    try {
-      if (readSync(fd, bytes, 0, 16, null) !== 16) throw new Error('short read from /dev/urandom');
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    const { randomUUID } = await import('node:crypto'); // No /dev/urandom (Windows).
-    return randomUUID();
-  }
-  bytes[6] = (bytes[6]! & 0x0f) | 0x40; // version 4
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80; // RFC 4122 variant
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
 export function readManifest(home: string): Manifest | undefined {
   try {
     return parseManifest(readFileSync(join(home, MANIFEST_FILE), 'utf8'));
@@ -96,7 +74,7 @@ async function startFlusher(ctx: HookContext): Promise<void> {
   await ensureFlusher(ctx.settings.home, ctx.flusherPath(), (err) => ctx.log.error('could not start the outbox flusher', err));
 }
 
-export type ArmResult = 'armed' | 'not-skill-tool' | 'not-org-skill' | 'no-session' | 'off';
+export type ArmResult = 'armed' | 'duplicate' | 'not-skill-tool' | 'not-org-skill' | 'no-session' | 'off';
 
 /** PreToolUse on the Skill tool: an org skill's invocation opens a judgment window. */
 export async function onPreToolUse(payload: HookPayload, ctx: HookContext): Promise<ArmResult> {
@@ -117,8 +95,10 @@ export async function onPreToolUse(payload: HookPayload, ctx: HookContext): Prom
 
   const now = ctx.now();
   const toolUseId = payload.tool_use_id ?? '';
+  // skillopt installed in two settings files runs twice per event: the second run is the same event.
+  if (toolUseId !== '' && readHint(settings.home, sessionId)?.toolUseId === toolUseId) return 'duplicate';
   const invoked: InvokedSignal = {
-    eventId: await newEventId(),
+    eventId: await eventIdFor('invoked', sessionId, payload.tool_use_id),
     sessionId,
     toolUseId,
     user: hookUser(ctx.env),
@@ -136,7 +116,7 @@ export async function onPreToolUse(payload: HookPayload, ctx: HookContext): Prom
   return 'armed';
 }
 
-export type ReactResult = 'sent' | 'no-window' | 'session-ended' | 'expired' | 'blank' | 'off';
+export type ReactResult = 'sent' | 'duplicate' | 'no-window' | 'session-ended' | 'expired' | 'blank' | 'off';
 
 /** UserPromptSubmit: while a window is open, the prompt is a reaction to the skill's work. */
 export async function onUserPromptSubmit(payload: HookPayload, ctx: HookContext): Promise<ReactResult> {
@@ -154,6 +134,8 @@ export async function onUserPromptSubmit(payload: HookPayload, ctx: HookContext)
     deleteHint(settings.home, sessionId);
     return 'expired';
   }
+  // This prompt's reaction is spooled already (the hook ran twice): spend the budget once.
+  if (payload.prompt_id && hint.lastPromptId === payload.prompt_id) return 'duplicate';
   const prompt = payload.prompt ?? '';
   if (prompt.trim() === '') return 'blank';
   const ref = tryParseSkillRef(hint.ref);
@@ -163,7 +145,7 @@ export async function onUserPromptSubmit(payload: HookPayload, ctx: HookContext)
   }
 
   const reaction: ReactionSignal = {
-    eventId: await newEventId(),
+    eventId: await eventIdFor('reaction', sessionId, payload.prompt_id),
     sessionId,
     text: reactionText(prompt),
     transcriptPath: payload.transcript_path ?? '',
@@ -173,7 +155,7 @@ export async function onUserPromptSubmit(payload: HookPayload, ctx: HookContext)
   spool(ctx, ref, now, { signal: 'reaction', payload: reaction });
   // Spent after spooling: a crash in between sends one reaction too many, never one too few.
   if (hint.remaining - 1 <= 0) deleteHint(settings.home, sessionId);
-  else writeHint(settings.home, { ...hint, remaining: hint.remaining - 1, lastActivityAt: now });
+  else writeHint(settings.home, { ...hint, remaining: hint.remaining - 1, lastActivityAt: now, ...(payload.prompt_id ? { lastPromptId: payload.prompt_id } : {}) });
   await startFlusher(ctx);
   return 'sent';
 }

@@ -23,6 +23,8 @@ export interface SessionHint {
   lastActivityAt: number;
   /** Epoch ms of the session's end; a resume of the same session clears it. */
   endedAt?: number;
+  /** The prompt_id of the last reaction sent: a second run of the hook for it sends nothing. */
+  lastPromptId?: string;
 }
 
 /** Characters outside [A-Za-z0-9_-] become "_", at most 200 (as the seed did). */
@@ -61,6 +63,7 @@ export function readHint(home: string, sessionId: string): SessionHint | undefin
   if (!isCount(h.remaining) || !isCount(h.armedAt) || !isCount(h.lastActivityAt)) return undefined;
   const hint: SessionHint = { v: 1, sessionId, ref: h.ref, toolUseId: h.toolUseId, remaining: h.remaining, armedAt: h.armedAt, lastActivityAt: h.lastActivityAt };
   if (isCount(h.endedAt)) hint.endedAt = h.endedAt;
+  if (typeof h.lastPromptId === 'string') hint.lastPromptId = h.lastPromptId;
   return hint;
 }
 

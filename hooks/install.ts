@@ -46,6 +46,11 @@ export interface HookInstallResult {
   written: boolean;
 }
 
+export interface HookInstallReport extends HookInstallResult {
+  /** The other scope's settings file when it holds skillopt hooks too (Claude Code then runs both sets). */
+  alsoInstalledIn?: string;
+}
+
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 
@@ -154,7 +159,28 @@ function sameJson(a: Json | undefined, b: Json | undefined): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-export async function installHooks(options: HookInstallOptions): Promise<HookInstallResult> {
+/** Whether the settings file has a skillopt hook; a missing or unreadable file has none. */
+async function hasSkilloptHooks(path: string): Promise<boolean> {
+  try {
+    const { settings } = await readSettings(path);
+    const hooks = (settings.hooks ?? {}) as JsonObject;
+    return HOOK_EVENTS.some((event) =>
+      ((hooks[event] ?? []) as Json[]).some((g) => isObject(g) && Array.isArray(g.hooks) && g.hooks.some(isSkilloptHook)),
+    );
+  } catch {
+    return false;
+  }
+}
+
+export async function installHooks(options: HookInstallOptions): Promise<HookInstallReport> {
+  const result = await installInto(options);
+  const other = settingsPathFor({ ...options, scope: options.scope === 'user' ? 'project' : 'user' });
+  // In the home folder both scopes are the same file.
+  if (other !== result.settingsPath && (await hasSkilloptHooks(other))) return { ...result, alsoInstalledIn: other };
+  return result;
+}
+
+async function installInto(options: HookInstallOptions): Promise<HookInstallResult> {
   const settingsPath = settingsPathFor(options);
   const command = options.command ?? defaultHookCommand();
   if (/[\r\n]/.test(command)) throw new HookSettingsError('the hook command must be one line');

@@ -13,13 +13,15 @@ export interface HookPayload {
   reason?: string;
   /** UserPromptSubmit. */
   prompt?: string;
+  /** UserPromptSubmit onward: one id per user prompt (the transcript's promptId). */
+  prompt_id?: string;
   /** PreToolUse. */
   tool_name?: string;
   tool_input?: Record<string, unknown>;
   tool_use_id?: string;
 }
 
-const STRING_FIELDS = ['session_id', 'transcript_path', 'cwd', 'hook_event_name', 'source', 'reason', 'prompt', 'tool_name', 'tool_use_id'] as const;
+const STRING_FIELDS = ['session_id', 'transcript_path', 'cwd', 'hook_event_name', 'source', 'reason', 'prompt', 'prompt_id', 'tool_name', 'tool_use_id'] as const;
 
 /** The payload's known fields with the right types; undefined when the text is not a JSON object. */
 export function parsePayload(text: string): HookPayload | undefined {

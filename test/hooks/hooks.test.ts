@@ -153,6 +153,38 @@ describe('PreToolUse (arming)', () => {
   });
 });
 
+describe('installed in both user and project settings (Claude Code runs each hook twice)', () => {
+  it('two runs for one payload, at once or one after the other, are one event and spend the budget once', async () => {
+    const s = new Session(sb);
+    const arm = s.preToolUseSkill('deploy-checklist--alice', 'toolu_twice');
+    for (const run of await Promise.all([runHook(sb, 'PreToolUse', arm), runHook(sb, 'PreToolUse', arm)])) expectQuiet(run);
+    expectQuiet(await runHook(sb, 'PreToolUse', arm));
+    const first = s.userPromptSubmit('that was wrong');
+    for (const run of await Promise.all([runHook(sb, 'UserPromptSubmit', first), runHook(sb, 'UserPromptSubmit', first)])) expectQuiet(run);
+    expectQuiet(await runHook(sb, 'UserPromptSubmit', first));
+    const second = s.userPromptSubmit('still wrong');
+    expectQuiet(await runHook(sb, 'UserPromptSubmit', second));
+    expectQuiet(await runHook(sb, 'UserPromptSubmit', second));
+
+    const events = await outboxEvents(sb);
+    const ids = (signal: string) => new Set(events.filter((e) => e.signal === signal).map((e) => e.payload.eventId));
+    expect(ids('invoked').size).toBe(1);
+    // One id per prompt: the workflow ignores an id it has seen, so each prompt is judged once.
+    expect(ids('reaction').size).toBe(2);
+    expect(await readHintFile(sb, s.id)).toMatchObject({ toolUseId: 'toolu_twice', remaining: 1 });
+  });
+
+  it('a payload without prompt_id (older Claude Code) still sends each prompt, with a random id', async () => {
+    const s = new Session(sb);
+    await runHook(sb, 'PreToolUse', s.preToolUseSkill('deploy-checklist--alice'));
+    const { prompt_id: _none, ...noPromptId } = s.userPromptSubmit('that was wrong');
+    await runHook(sb, 'UserPromptSubmit', noPromptId);
+    await runHook(sb, 'UserPromptSubmit', { ...noPromptId, prompt: 'still wrong' });
+    const reactions = (await outboxEvents(sb)).filter((e) => e.signal === 'reaction');
+    expect(new Set(reactions.map((e) => e.payload.eventId)).size).toBe(2);
+  });
+});
+
 describe('UserPromptSubmit (reactions)', () => {
   it('with no window open: nothing written, nothing else happens', async () => {
     const s = new Session(sb);

@@ -179,6 +179,21 @@ describe('the commander commands', () => {
     expect(await cli(['hooks', 'uninstall'])).toMatchObject({ code: 0, stdout: `no skillopt hooks in ${userSettings()}\n` });
   });
 
+  it('warns, in one line on stderr, when the other scope has skillopt hooks too (Claude Code would run both)', async () => {
+    const projectSettings = join(sb.project, '.claude', 'settings.json');
+    expect(await cli(['hooks', 'install'])).toMatchObject({ code: 0, stderr: '' });
+    // Another checkout's command: Claude Code de-duplicates identical commands only.
+    await writeJson(projectSettings, { hooks: { PreToolUse: [{ matcher: 'Skill', hooks: [{ type: 'command', command: 'node "/other/checkout/dist/hook.cjs" hook PreToolUse' }] }] } });
+    const run = await cli(['hooks', 'install']);
+    expect(run).toMatchObject({ code: 0, stdout: `skillopt hooks already installed in ${userSettings()}\n` });
+    expect(run.stderr).toMatch(new RegExp(`^skillopt: warning: ${projectSettings.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} has skillopt hooks too.*--scope project\`\n$`));
+    const fromProject = await cli(['hooks', 'install', '--scope', 'project']);
+    expect(fromProject.code).toBe(0);
+    expect(fromProject.stderr.split('\n')).toEqual([expect.stringContaining(`${userSettings()} has skillopt hooks too`), '']);
+    await cli(['hooks', 'uninstall', '--scope', 'project']);
+    expect(await cli(['hooks', 'install'])).toMatchObject({ code: 0, stderr: '' });
+  });
+
   it('a bad --scope is a usage error; a broken settings file is one line on stderr', async () => {
     expect(await cli(['hooks', 'install', '--scope', 'global'])).toMatchObject({ code: 2, stderr: 'skillopt: --scope must be "user" or "project", not "global"\n' });
     await mkdir(join(sb.home, '.claude'), { recursive: true });

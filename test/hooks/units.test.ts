@@ -1,6 +1,7 @@
 // The hooks' pure pieces, in-process.
 import { describe, expect, it } from 'vitest';
 import { emptyManifest, upsertEntry } from '../../core/manifest';
+import { derivedEventId, eventIdFor, fnv1a128 } from '../../hooks/event-id';
 import { cutUtf8, reactionText } from '../../hooks/handlers';
 import { sessionFileStem } from '../../hooks/hint';
 import { validateOutboxEvent } from '../../hooks/outbox';
@@ -24,6 +25,45 @@ describe('cutUtf8', () => {
   it('reactionText redacts, then caps at 8 KiB', () => {
     expect(reactionText('use password=hunter2-secret please')).toBe('use password=[REDACTED:password] please');
     expect(Buffer.byteLength(reactionText('€'.repeat(10_000)))).toBe(8190);
+  });
+});
+
+describe('event ids', () => {
+  // The 128-bit FNV-1a spelled out with BigInt: the limb arithmetic must agree with it.
+  const reference = (text: string): bigint => {
+    let h = 0x6c62272e07bb014262b821756295c58dn;
+    for (const b of Buffer.from(text, 'utf8')) h = BigInt.asUintN(128, (h ^ BigInt(b)) * 0x1000000000000000000013bn);
+    return h;
+  };
+  const asBigInt = (limbs: number[]): bigint => limbs.reduceRight((acc, limb) => (acc << 16n) | BigInt(limb), 0n);
+
+  it('fnv1a128 is FNV-1a 128 (published vectors, and the BigInt definition on varied input)', () => {
+    expect(asBigInt(fnv1a128(''))).toBe(0x6c62272e07bb014262b821756295c58dn);
+    expect(asBigInt(fnv1a128('a'))).toBe(0xd228cb696f1a8caf78912b704e4a8964n);
+    const samples = ['toolu_01lfyrw5N8vmy7avHD8Pgdla', '55d26314-4e03-46a7-825a-e10622277050', 'é€😀\0x', '\u00ff'.repeat(300)];
+    for (let i = 0; i < 200; i++) samples.push(Array.from({ length: i }, (_, j) => String.fromCharCode(((i * 7919 + j * 104729) % 0xd7ff) + 1)).join(''));
+    for (const text of samples) expect(asBigInt(fnv1a128(text))).toBe(reference(text));
+  });
+
+  it('derived ids are UUIDs (version 8), the same for the same parts, different otherwise', () => {
+    const id = derivedEventId('reaction', 'session-1', 'prompt-1');
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(derivedEventId('reaction', 'session-1', 'prompt-1')).toBe(id);
+    const others = [
+      derivedEventId('invoked', 'session-1', 'prompt-1'),
+      derivedEventId('reaction', 'session-1', 'prompt-2'),
+      derivedEventId('reaction', 'session-2', 'prompt-1'),
+      derivedEventId('reaction', 'session-1p', 'rompt-1'),
+    ];
+    expect(new Set([id, ...others]).size).toBe(5);
+  });
+
+  it('without the identifying fields an id is random (v4)', async () => {
+    const a = await eventIdFor('reaction', 'session-1', undefined);
+    const b = await eventIdFor('reaction', 'session-1', '');
+    expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(a).not.toBe(b);
+    expect(await eventIdFor('reaction', 'session-1', 'prompt-1')).toBe(derivedEventId('reaction', 'session-1', 'prompt-1'));
   });
 });
 
