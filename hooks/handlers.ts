@@ -1,7 +1,7 @@
 // PreToolUse (arm), UserPromptSubmit (react) and SessionEnd: the hooks on the
 // agent's hot path. Each does a few file operations and no network: signals
 // are spooled to the outbox and delivered by the flusher process.
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { MANIFEST_FILE, parseManifest } from '../core/manifest';
 import type { Manifest } from '../core/manifest';
@@ -17,7 +17,7 @@ import type { OutboxWorkflowConfig } from './outbox';
 import type { HookPayload } from './payload';
 import { AGENT, hookUser } from './settings';
 import { versionInSession } from './session-skills';
-import { installsOf, skillRoots } from './skills-in-context';
+import { installInContext, skillRoots } from './skills-in-context';
 
 
 /** The transcript's size in bytes now, 0 when it does not exist (yet). */
@@ -87,11 +87,11 @@ export async function onPreToolUse(payload: HookPayload, ctx: HookContext): Prom
   if (!sessionId) return 'no-session';
   const ref = tryParseSkillRef(skill);
   if (!ref) return 'not-org-skill';
-  // Org = installed by pull (in the manifest): a local "x--alice" folder is not the shared skill.
+  // Org = the folder Claude Code loaded is one pull installed: a local "x--alice" folder is not the shared skill.
   const manifest = readManifest(settings.home);
   const dirName = formatSkillRef(ref);
-  const installs = manifest ? installsOf(manifest, dirName, skillRoots(settings.userHome, payload.cwd || process.cwd())) : [];
-  if (installs.length === 0) return 'not-org-skill';
+  const install = manifest && installInContext(manifest, dirName, skillRoots(settings.userHome, payload.cwd || process.cwd()), existsSync);
+  if (!install) return 'not-org-skill';
 
   const now = ctx.now();
   const toolUseId = payload.tool_use_id ?? '';
@@ -104,7 +104,7 @@ export async function onPreToolUse(payload: HookPayload, ctx: HookContext): Prom
     user: hookUser(ctx.env),
     agent: AGENT,
     // The version loaded when the session started (its pull only takes effect next session).
-    skillVersion: versionInSession(settings.home, sessionId, ref.name, ref.author) ?? installs[0]!.version,
+    skillVersion: versionInSession(settings.home, sessionId, ref.name, ref.author) ?? install.version,
     transcriptPath: payload.transcript_path ?? '',
     transcriptBytes: fileSize(payload.transcript_path),
     ...(settings.activityQueue ? { activityQueue: settings.activityQueue } : {}),

@@ -3,7 +3,7 @@
 // stay in the outbox (SKILLOPT_FLUSHER=0); delivery is tested in flusher.test.ts.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_REACTION_BYTES } from '../../core/limits';
@@ -130,6 +130,36 @@ describe('PreToolUse (arming)', () => {
     const s = new Session(sb);
     expectQuiet(await runHook(sb, 'PreToolUse', s.preToolUseSkill('deploy-checklist--alice')));
     expect((await outboxEvents(sb))[0]!.payload.skillVersion).toBe(5);
+  });
+
+  it("a never-pulled folder in this project is not the org skill pull installed in another project's root", async () => {
+    const otherProject = join(sb.dir, 'other-project');
+    await installOrgSkills(sb, [{ name: 'release-notes', author: 'bob', version: 7, root: join(otherProject, '.claude', 'skills'), scope: 'project' }]);
+    // This project's own release-notes--bob, made by hand.
+    await mkdir(join(sb.project, '.claude', 'skills', 'release-notes--bob'), { recursive: true });
+    const s = new Session(sb);
+    expectQuiet(await runHook(sb, 'PreToolUse', s.preToolUseSkill('release-notes--bob')));
+    expect(await outboxFiles(sb)).toEqual([]);
+    // In the project pull installed it into, the same name is the org skill.
+    const there = new Session(sb);
+    expectQuiet(await runHook(sb, 'PreToolUse', { ...there.preToolUseSkill('release-notes--bob'), cwd: otherProject }, {}, otherProject));
+    expect(await outboxEvents(sb)).toEqual([expect.objectContaining({ signal: 'invoked', payload: expect.objectContaining({ sessionId: there.id, skillVersion: 7 }) })]);
+  });
+
+  it('arms only when the folder Claude Code loads is the pulled one: not when it was deleted, nor when a local user skill shadows it', async () => {
+    const projectSkills = join(sb.project, '.claude', 'skills');
+    await installOrgSkills(sb, [{ name: 'release-notes', author: 'bob', version: 2, root: projectSkills, scope: 'project' }]);
+    const s = new Session(sb);
+    expectQuiet(await runHook(sb, 'PreToolUse', s.preToolUseSkill('release-notes--bob')));
+    expect((await outboxEvents(sb)).map((e) => e.payload.skillVersion)).toEqual([2]);
+    // A personal skill of the same name wins over the project's: that is what the model ran.
+    await mkdir(join(sb.userSkills, 'release-notes--bob'), { recursive: true });
+    expectQuiet(await runHook(sb, 'PreToolUse', new Session(sb).preToolUseSkill('release-notes--bob')));
+    // Removed by hand after the pull: the manifest still lists it, Claude Code has nothing to load.
+    await rm(join(sb.userSkills, 'release-notes--bob'), { recursive: true });
+    await rm(join(projectSkills, 'release-notes--bob'), { recursive: true });
+    expectQuiet(await runHook(sb, 'PreToolUse', new Session(sb).preToolUseSkill('release-notes--bob')));
+    expect(await outboxFiles(sb)).toHaveLength(1);
   });
 
   it('a second invocation replaces the window and resets its budget', async () => {

@@ -1,4 +1,5 @@
 // The hooks' pure pieces, in-process.
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { emptyManifest, upsertEntry } from '../../core/manifest';
 import { derivedEventId, eventIdFor, fnv1a128 } from '../../hooks/event-id';
@@ -100,7 +101,7 @@ describe('validateOutboxEvent', () => {
   });
 });
 
-it('org skills in context: user and project roots only, deduplicated (user first), sorted by name then author', () => {
+it('org skills in context: what Claude Code loads (user root, else project root) when pull installed it, sorted by name then author', () => {
   const roots = skillRoots('/home/a', '/work/p');
   let m = emptyManifest();
   const add = (name: string, author: string, version: number, root: string) =>
@@ -111,7 +112,13 @@ it('org skills in context: user and project roots only, deduplicated (user first
   add('alpha', 'amy', 5, roots.user);
   add('other', 'x', 1, '/elsewhere/.claude/skills');
   add('gone', 'x', 1, roots.user);
-  expect(orgSkillsInContext(m, roots, (dir) => !dir.endsWith('gone--x'))).toEqual([
+  add('shadowed', 'x', 1, roots.project);
+  // On disk: every pulled folder but gone--x, and a local shadowed--x in the user root, which Claude Code loads instead.
+  const onDisk = new Set([
+    ...m.entries.filter((e) => e.dirName !== 'gone--x').map((e) => join(e.root, e.dirName)),
+    join(roots.user, 'shadowed--x'),
+  ]);
+  expect(orgSkillsInContext(m, roots, (dir) => onDisk.has(dir))).toEqual([
     { name: 'alpha', author: 'amy', version: 5 },
     { name: 'alpha', author: 'zed', version: 2 },
     { name: 'zeta', author: 'bob', version: 1 },
