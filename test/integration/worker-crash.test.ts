@@ -1,11 +1,14 @@
-// The worker is a real process, killed with SIGKILL while it is inside
-// publishSkill; after a restart exactly one new version exists.
+// The worker is a real process, killed with SIGKILL inside publishSkill after
+// the new version row is committed and before the activity completes; after a
+// restart the retried activity finds that row by its idempotency key: exactly
+// one new version, and the retry returns it.
 import { execa, type ResultPromise } from 'execa';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { PublishResult } from '../../activities/types';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { workflowIdForSkill } from '../../core/skill-ref';
 import { openStore, type Store } from '../../store';
@@ -28,8 +31,7 @@ beforeAll(async () => {
   [env, store] = await Promise.all([startTestServer(), openStore({ home })]);
   fake = createFakeClaude({
     judge: [{ text: { success: 0, confidence: 0.9, reason: 'deployed without running the tests' } }],
-    // The proposer answers slowly, so the test holds the lock before publishSkill starts.
-    proposer: [{ text: [{ op: 'append', content: 'Never deploy without a green `npm test`.' }], sleepMs: 500 }],
+    proposer: [{ text: [{ op: 'append', content: 'Never deploy without a green `npm test`.' }] }],
   });
 });
 
@@ -39,11 +41,15 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-function startWorkerProcess(taskQueue: string): ResultPromise {
-  return execa(process.execPath, [join(ROOT, 'dist', 'worker.mjs')], {
+/** The first worker pauses after publishVersion commits (test/integration/crash-worker.ts); the restart is the production bundle. */
+function startWorkerProcess(taskQueue: string, pauseFile?: string): ResultPromise {
+  const args = pauseFile ? ['--import', 'tsx', join(ROOT, 'test', 'integration', 'crash-worker.ts')] : [join(ROOT, 'dist', 'worker.mjs')];
+  return execa(process.execPath, args, {
+    cwd: ROOT,
     env: {
       ...process.env,
       ...fake.env,
+      SKILLOPT_TEST_PAUSE_AFTER_PUBLISH: pauseFile ?? '',
       TEMPORAL_ADDRESS: env.address,
       TEMPORAL_NAMESPACE: 'default',
       SKILLOPT_HOME: home,
@@ -63,11 +69,12 @@ async function until(ok: () => boolean | Promise<boolean>, what: string, timeout
   }
 }
 
-it('SIGKILL during publishSkill: after a restart exactly one new version exists', async () => {
+it('SIGKILL after publishSkill committed its version: the retry returns that version, and no second one exists', async () => {
   const ref = { name: uniqueName('deploy'), author: 'alice' };
   await store.publishVersion({ ...ref, body: '# Deploy\n\n1. Build.\n', description: 'deploys', contributors: ['alice'], createdBy: 'alice', baseVersion: 0 });
   const taskQueue = uniqueName('crash');
-  const first = startWorkerProcess(taskQueue);
+  const committed = join(home, `${taskQueue}.committed`);
+  const first = startWorkerProcess(taskQueue, committed);
 
   const text = readFileSync(TRANSCRIPT, 'utf8');
   const bytes = Buffer.byteLength(text);
@@ -79,17 +86,13 @@ it('SIGKILL during publishSkill: after a restart exactly one new version exists'
     signalArgs: [{ eventId: 'inv-1', sessionId: 's1', toolUseId: TOOL_USE_ID, user: 'bob', agent: 'claude_code', skillVersion: 1, transcriptPath: TRANSCRIPT, transcriptBytes: bytes }],
   });
 
-  // Hold SQLite's write lock from the moment the proposer answers: the next write is publishSkill's.
   await handle.signal(reactionSignal, { eventId: 'react-1', sessionId: 's1', text: 'you skipped the tests', transcriptPath: TRANSCRIPT, transcriptBytes: bytes });
-  await until(() => existsSync(fake.logPath) && fake.calls().some((c) => c.role === 'proposer'), 'the proposer call');
-  const blocker = new Database(join(home, 'skillopt.db'));
-  blocker.exec('BEGIN EXCLUSIVE');
-  await new Promise((r) => setTimeout(r, 1500)); // publishSkill is now waiting on the lock
+  await until(() => existsSync(committed), 'the first publishVersion to commit', 90_000);
   first.kill('SIGKILL');
   await first;
-  blocker.exec('ROLLBACK');
-  blocker.close();
-  expect((await store.history(ref)).map((v) => v.version)).toEqual([1]);
+  expect(JSON.parse(readFileSync(committed, 'utf8'))).toEqual({ version: 2, created: true });
+  // The row is in; the activity never completed (its retry is attempt 2, below).
+  expect((await store.history(ref)).map((v) => v.version)).toEqual([1, 2]);
 
   const second = startWorkerProcess(taskQueue);
   try {
@@ -101,6 +104,18 @@ it('SIGKILL during publishSkill: after a restart exactly one new version exists'
     expect(history.map((v) => v.version)).toEqual([1, 2]);
     expect(history[1]!.body).toContain('Never deploy without a green `npm test`.');
     expect(await store.recentEdits(ref, 10)).toHaveLength(1);
+
+    // publishSkill completed once, on its second attempt, with the version the first attempt wrote.
+    const events = (await handle.fetchHistory()).events ?? [];
+    const scheduled = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'publishSkill');
+    expect(scheduled).toHaveLength(1);
+    const scheduledId = scheduled[0]!.eventId!.toString();
+    const started = events.find((e) => e.activityTaskStartedEventAttributes?.scheduledEventId?.toString() === scheduledId);
+    expect(started!.activityTaskStartedEventAttributes!.attempt).toBe(2);
+    const completed = events.find((e) => e.activityTaskCompletedEventAttributes?.scheduledEventId?.toString() === scheduledId);
+    const result = defaultPayloadConverter.fromPayload<PublishResult>(completed!.activityTaskCompletedEventAttributes!.result!.payloads![0]!);
+    expect(result).toEqual({ status: 'published', version: 2 });
+    expect(history[1]!.idempotencyKey).toMatch(/@1:/);
   } finally {
     second.kill('SIGTERM');
     await second;
