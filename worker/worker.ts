@@ -1,5 +1,4 @@
 // Creates the skillopt worker: the skill workflow plus every activity, on one task queue.
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
@@ -7,6 +6,7 @@ import type { ModelCall } from '../agents/types';
 import type { Store } from '../store/types';
 import { TASK_QUEUE } from '../workflows/definitions';
 import { projectRoot } from './paths';
+import { freshWorkflowBundle } from './workflow-bundle';
 
 export interface SkilloptWorkerOptions {
   connection: NativeConnection;
@@ -14,16 +14,18 @@ export interface SkilloptWorkerOptions {
   store: Store;
   model: ModelCall;
   taskQueue?: string;
-  /** Pre-built workflow code (tests bundle once per file); default: dist/workflow-bundle.js, else the source. */
+  /** Pre-built workflow code (tests bundle once per file); default: workflowCode(). */
   workflowBundle?: WorkerOptions['workflowBundle'];
   maxConcurrentActivityTaskExecutions?: number;
 }
 
-/** The workflow code: a pre-built bundle when `npm run build:workflows` made one, else the source (bundled at start). */
-export function workflowCode(): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
-  const root = projectRoot();
-  const prebuilt = join(root, 'dist', 'workflow-bundle.js');
-  if (existsSync(prebuilt)) return { workflowBundle: { codePath: prebuilt } };
+/**
+ * The workflow code: the bundle `npm run build` wrote, unless it is missing or
+ * older than its sources (then the source, bundled at start: seconds of webpack).
+ */
+export function workflowCode(root = projectRoot()): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  const prebuilt = freshWorkflowBundle(root);
+  if (prebuilt) return { workflowBundle: { codePath: prebuilt } };
   return { workflowsPath: join(root, 'workflows', 'index.ts') };
 }
 
