@@ -58,7 +58,8 @@ async function main(): Promise<void> {
 
   // Read even when disabled: Claude Code is writing the payload into our stdin.
   const input = await readStdin();
-  if (settings.disabled) return;
+  // SKILLOPT_INTERNAL: skillopt's own `claude -p` (judge, proposer) must not pull, record or arm.
+  if (settings.disabled || settings.internal) return;
   const payload = payloadFrom(input.json);
   if (!payload) {
     log.error(`${event}: no JSON object on stdin (${input.text.length} chars${input.complete ? '' : ', cut short'})`);

@@ -17,7 +17,7 @@ export interface HookSettings {
   /** The user's home: ~/.claude lives here. */
   userHome: string;
   disabled: boolean;
-  /** Set by skillopt's own judge/proposer `claude -p` runs: never arm or react there. */
+  /** Set by skillopt's own judge/proposer `claude -p` runs: every hook does nothing there. */
   internal: boolean;
   debug: boolean;
   judgeWindow: number;

@@ -318,14 +318,26 @@ describe('opt-outs', () => {
     expect(await readdir(sb.skilloptHome)).toEqual(['manifest.json']);
   });
 
-  it('SKILLOPT_INTERNAL=1 (skillopt’s own claude -p) neither arms nor reacts', async () => {
+  it('SKILLOPT_INTERNAL=1 (skillopt’s own claude -p) makes every hook a no-op: no pull, no attribution, no window', async () => {
     const s = new Session(sb);
-    expectQuiet(await runHook(sb, 'PreToolUse', s.preToolUseSkill('deploy-checklist--alice'), { SKILLOPT_INTERNAL: '1' }));
-    expect(await outboxFiles(sb)).toEqual([]);
     await runHook(sb, 'PreToolUse', s.preToolUseSkill('deploy-checklist--alice'));
-    expectQuiet(await runHook(sb, 'UserPromptSubmit', s.userPromptSubmit('grade this'), { SKILLOPT_INTERNAL: '1' }));
+    const before = await readdir(sb.skilloptHome, { recursive: true });
+    const internal = { SKILLOPT_INTERNAL: '1', SKILLOPT_SESSION_START_WAIT: '1' };
+    const judge = new Session(sb);
+    for (const [event, payload] of [
+      ['SessionStart', judge.sessionStart()],
+      ['PreToolUse', judge.preToolUseSkill('deploy-checklist--alice')],
+      ['SessionStart', s.sessionStart('resume')],
+      ['UserPromptSubmit', s.userPromptSubmit('grade this')],
+      ['SessionEnd', s.sessionEnd()],
+    ] as const) {
+      expectQuiet(await runHook(sb, event, payload, internal));
+    }
+    // Nothing written: no skills snapshot, no store (attribution, pull), no event; the open window untouched.
+    expect(await readdir(sb.skilloptHome, { recursive: true })).toEqual(before);
     expect((await outboxEvents(sb)).map((e) => e.signal)).toEqual(['invoked']);
     expect(await readHintFile(sb, s.id)).toMatchObject({ remaining: 3 });
+    expect((await readHintFile(sb, s.id))?.endedAt).toBeUndefined();
   });
 });
 
