@@ -23,7 +23,8 @@ export class TemporalBinaryMissingError extends Error {
   override name = 'TemporalBinaryMissingError';
 }
 
-export function resolveTemporalExecutable(env: NodeJS.ProcessEnv = process.env): TemporalExecutable {
+/** `root`: the checkout whose .tools/bin is searched (a parameter so tests can use an empty one). */
+export function resolveTemporalExecutable(env: NodeJS.ProcessEnv = process.env, root = projectRoot()): TemporalExecutable {
   const chosen = env.SKILLOPT_TEMPORAL_BIN;
   if (chosen) {
     if (!isExecutable(chosen)) {
@@ -33,7 +34,7 @@ export function resolveTemporalExecutable(env: NodeJS.ProcessEnv = process.env):
     }
     return { type: 'existing-path', path: chosen };
   }
-  const built = join(projectRoot(), '.tools', 'bin', 'temporal');
+  const built = join(root, '.tools', 'bin', 'temporal');
   if (isExecutable(built)) return { type: 'existing-path', path: built };
   for (const dir of (env.PATH ?? '').split(delimiter)) {
     if (!dir) continue;
@@ -44,8 +45,8 @@ export function resolveTemporalExecutable(env: NodeJS.ProcessEnv = process.env):
 }
 
 /** The binary's path, for running `temporal server start-dev` ourselves. */
-export function requireTemporalBinary(env: NodeJS.ProcessEnv = process.env): string {
-  const exe = resolveTemporalExecutable(env);
+export function requireTemporalBinary(env: NodeJS.ProcessEnv = process.env, root = projectRoot()): string {
+  const exe = resolveTemporalExecutable(env, root);
   if (exe.type === 'existing-path') return exe.path;
   throw new TemporalBinaryMissingError(
     'no Temporal CLI found: run `npm run setup:temporal` (needs Go), put `temporal` on PATH, or set SKILLOPT_TEMPORAL_BIN',

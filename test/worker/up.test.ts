@@ -1,6 +1,6 @@
 // `skillopt up` as a user runs it: a real process that starts the dev server
 // with its Web UI, the worker and the SQLite store, refuses a second copy, and
-// stops cleanly on SIGTERM.
+// stops cleanly on SIGTERM and on SIGINT (Ctrl-C).
 import { execa } from 'execa';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { expect, it } from 'vitest';
 import { SearchAttributes } from '../../workflows/definitions';
+import { portAcceptsConnections } from '../../worker/dev-server';
 import { freePort } from '../helpers/wait';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'skillopt.js');
@@ -59,6 +60,36 @@ it('starts the stack over a stale up.pid, serves the Web UI, refuses a second co
   expect(result.exitCode).toBe(0);
   expect(output).toContain('stopping');
   expect(existsSync(join(home, 'up.pid'))).toBe(false);
+}, 150_000);
+
+it('stops cleanly on SIGINT (Ctrl-C), releasing its up.pid', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'skillopt-up-'));
+  const [temporalPort, uiPort] = [await freePort(), await freePort()];
+  const env = { ...process.env, SKILLOPT_HOME: home, SKILLOPT_DATABASE_URL: '' };
+  const up = execa(process.execPath, [BIN, 'up', '--temporal-port', String(temporalPort), '--ui-port', String(uiPort), '--home', home], {
+    env,
+    reject: false,
+    all: true,
+  });
+  let output = '';
+  up.all!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  try {
+    const deadline = Date.now() + 90_000;
+    while (!output.includes('skillopt is up.')) {
+      if (up.exitCode !== null || Date.now() > deadline) throw new Error(`up did not come up:\n${output}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(existsSync(join(home, 'up.pid'))).toBe(true);
+  } finally {
+    up.kill('SIGINT');
+  }
+  const result = await up;
+  expect(result.exitCode).toBe(0);
+  expect(result.signal).toBeUndefined();
+  expect(output).toContain('stopping');
+  expect(existsSync(join(home, 'up.pid'))).toBe(false);
+  // The dev server went down with it: its port is free again.
+  expect(await portAcceptsConnections('127.0.0.1', temporalPort)).toBe(false);
 }, 150_000);
 
 it('says which port is taken, in one line, instead of crashing', async () => {
