@@ -13,6 +13,30 @@ export class SkillDocumentError extends Error {
 
 const FRONTMATTER = /^\uFEFF?---[ \t]*\r?\n([\s\S]*?)\r?\n---[ \t]*(?:\r?\n|$)/;
 
+// What to change, by the yaml library's error code; anything else gets the general advice.
+const YAML_HINTS: Record<string, string> = {
+  BLOCK_AS_IMPLICIT_KEY: 'put a value that contains ": " in double quotes, e.g. description: "Use when: deploying"',
+  MISSING_CHAR: 'close the quote or bracket that was opened',
+  DUPLICATE_KEY: 'keep only one line per key',
+  TAB_AS_INDENT: 'indent with spaces, not tabs',
+  MULTILINE_IMPLICIT_KEY: 'put a value that spans lines in double quotes, or indent its continuation lines',
+};
+const GENERAL_HINT = 'write one `key: value` per line and put values with ":", "#", "[" or "{" in double quotes';
+
+/** One line: where the YAML is wrong (as a line of the SKILL.md) and what to change. */
+function yamlProblem(err: unknown): string {
+  const e = err as { message?: unknown; code?: unknown; linePos?: Array<{ line: number; col: number }> };
+  const what = String(e.message ?? err)
+    .split('\n')[0]!
+    .replace(/ at line \d+, column \d+:?$/, '')
+    .replace(/:$/, '');
+  const pos = e.linePos?.[0];
+  // +1: the frontmatter starts on the line after the opening "---".
+  const where = pos ? ` at line ${pos.line + 1}, column ${pos.col}` : '';
+  const hint = (typeof e.code === 'string' && YAML_HINTS[e.code]) || GENERAL_HINT;
+  return `SKILL.md frontmatter is not valid YAML${where} (${what.charAt(0).toLowerCase()}${what.slice(1)}); ${hint}`;
+}
+
 /** Splits a SKILL.md; throws SkillDocumentError with a one-line reason when there is no usable frontmatter. */
 export function parseSkillDocument(text: string): SkillDocument {
   const match = FRONTMATTER.exec(text);
@@ -21,8 +45,7 @@ export function parseSkillDocument(text: string): SkillDocument {
   try {
     data = parse(match[1] ?? '');
   } catch (err) {
-    const first = String((err as Error).message).split('\n')[0];
-    throw new SkillDocumentError(`SKILL.md frontmatter is not valid YAML: ${first}`);
+    throw new SkillDocumentError(yamlProblem(err));
   }
   if (data === null || data === undefined) data = {};
   if (typeof data !== 'object' || Array.isArray(data)) {

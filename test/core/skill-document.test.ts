@@ -24,6 +24,24 @@ describe('SKILL.md documents', () => {
     expect(() => parseSkillDocument(text)).toThrow(pattern);
   });
 
+  it.each([
+    ['an unquoted ": " in a value', '---\nname: deploy\ndescription: Use when: deploying\n---\nbody', /at line 3, column \d+ \(.*\); put a value that contains ": " in double quotes/],
+    ['an unclosed quote', '---\nname: deploy\ndescription: "Use when\n---\nbody', /at line 3, column \d+ .*; close the quote or bracket that was opened$/],
+    ['a repeated key', '---\nname: deploy\nname: ship\n---\nbody', /at line 3, column 1 \(map keys must be unique\); keep only one line per key$/],
+    ['a tab as indentation', '---\nname: deploy\nmetadata:\n\tteam: web\n---\nbody', /at line 4, column 1 .*; indent with spaces, not tabs$/],
+    ['anything else', '---\nname: [unclosed\n---\nbody', /at line 2, column \d+ .*; write one `key: value` per line and put values with ":", "#", "\[" or "\{" in double quotes$/],
+  ])('says where the YAML is wrong and what to fix, in one line: %s', (_label, text, pattern) => {
+    let message = '';
+    try {
+      parseSkillDocument(text);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/^SKILL\.md frontmatter is not valid YAML /);
+    expect(message).toMatch(pattern);
+    expect(message).not.toContain('\n');
+  });
+
   it('has no version when the frontmatter has none or is broken', () => {
     expect(documentVersion('---\nname: x\n---\nbody')).toBeUndefined();
     expect(documentVersion('no frontmatter')).toBeUndefined();
