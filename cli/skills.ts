@@ -1,6 +1,7 @@
 // `skillopt skills list|show|history|diff`: read-only views of the store.
 import type { Command } from 'commander';
 import { createTwoFilesPatch } from 'diff';
+import { renderSkillDocument } from '../core/skill-document';
 import { formatSkillRef, parseSkillRef } from '../core/skill-ref';
 import type { SkillRef } from '../core/skill-ref';
 import type { SkillVersion, Store } from '../store/types';
@@ -77,9 +78,17 @@ async function history(ctx: CliContext, refText: string, flags: { json?: boolean
   );
 }
 
-/** Unified diff of two versions' bodies. */
-export function diffBodies(ref: string, from: SkillVersion, to: SkillVersion): string {
-  return createTwoFilesPatch(`${ref}@v${from.version}`, `${ref}@v${to.version}`, from.body, to.body, from.createdAt, to.createdAt);
+/**
+ * What `diff` compares: the versioned parts of a SKILL.md, i.e. the description
+ * (as frontmatter) and the body. Version, dates and contributors always differ, so they are left out.
+ */
+function versionedText(v: SkillVersion): string {
+  return renderSkillDocument({ description: v.description }, v.body);
+}
+
+/** Unified diff of two versions' descriptions and bodies. */
+export function diffVersions(ref: string, from: SkillVersion, to: SkillVersion): string {
+  return createTwoFilesPatch(`${ref}@v${from.version}`, `${ref}@v${to.version}`, versionedText(from), versionedText(to), from.createdAt, to.createdAt);
 }
 
 async function diff(ctx: CliContext, refText: string, v1: number, v2: number, flags: { json?: boolean }): Promise<void> {
@@ -87,8 +96,12 @@ async function diff(ctx: CliContext, refText: string, v1: number, v2: number, fl
   const store = await ctx.openStore();
   const from = await versionOrFail(store, ref, v1);
   const to = await versionOrFail(store, ref, v2);
-  const patch = diffBodies(formatSkillRef(ref), from, to);
-  if (flags.json) return ctx.printJson({ ref: formatSkillRef(ref), from: v1, to: v2, changed: from.body !== to.body, patch });
+  const patch = diffVersions(formatSkillRef(ref), from, to);
+  const bodyChanged = from.body !== to.body;
+  const descriptionChanged = from.description !== to.description;
+  if (flags.json) {
+    return ctx.printJson({ ref: formatSkillRef(ref), from: v1, to: v2, changed: bodyChanged || descriptionChanged, bodyChanged, descriptionChanged, patch });
+  }
   ctx.stdout.write(patch);
 }
 
@@ -114,10 +127,10 @@ export const registerSkills: RegisterCommands = (program: Command, ctx: CliConte
     .action((ref: string, flags: { json?: boolean }) => history(ctx, ref, flags));
   skills
     .command('diff')
-    .description('unified diff of the bodies of two versions of a skill')
+    .description('unified diff of two versions of a skill: its description and its body')
     .argument('<ref>', 'the skill, as <name>--<author>')
     .argument('<v1>', 'the older version', parseVersionNumber)
     .argument('<v2>', 'the newer version', parseVersionNumber)
-    .option('--json', 'print {ref, from, to, changed, patch} as JSON')
+    .option('--json', 'print {ref, from, to, changed, bodyChanged, descriptionChanged, patch} as JSON')
     .action((ref: string, v1: number, v2: number, flags: { json?: boolean }) => diff(ctx, ref, v1, v2, flags));
 };

@@ -98,8 +98,21 @@ describe('skills diff', () => {
     expect(r.stdout).toMatch(/^\+2\. Tag\.$/m);
     expect(r.stdout).toMatch(/^\+3\. Ship\.$/m);
     const json = JSON.parse((await run(sb, ['skills', 'diff', 'deploy--alice', '1', '2', '--json'])).stdout) as Record<string, unknown>;
-    expect(json).toMatchObject({ ref: 'deploy--alice', from: 1, to: 2, changed: true });
+    expect(json).toMatchObject({ ref: 'deploy--alice', from: 1, to: 2, changed: true, bodyChanged: true, descriptionChanged: false });
     expect(json.patch).toBe(r.stdout);
+  });
+
+  it('shows a change of the description, which push versions too', async () => {
+    const dir = await writeSkill(join(sb.dir, 'deploy'), skillText('name: deploy\ndescription: Use when deploying', '# Deploy\n'));
+    await run(sb, ['push', dir]);
+    await writeSkill(dir, skillText('name: deploy\ndescription: "Use when shipping: tags, releases"', '# Deploy\n'));
+    await run(sb, ['push', dir]);
+    const r = await run(sb, ['skills', 'diff', 'deploy--alice', '1', '2']);
+    expect(r.stdout).toMatch(/^-description: Use when deploying$/m);
+    expect(r.stdout).toMatch(/^\+description: "Use when shipping: tags, releases"$/m);
+    expect(r.stdout).not.toMatch(/^[-+]# Deploy/m);
+    const json = JSON.parse((await run(sb, ['skills', 'diff', 'deploy--alice', '1', '2', '--json'])).stdout) as Record<string, unknown>;
+    expect(json).toMatchObject({ changed: true, bodyChanged: false, descriptionChanged: true });
   });
 
   it('fails in one line for an unknown version or a version that is not a number', async () => {
