@@ -137,6 +137,9 @@ export async function skillWorkflow(input: SkillWorkflowInput): Promise<SkillCou
   const config: SkillWorkflowConfig = { ...DEFAULT_CONFIG, ...input.config };
   const carried = input.carried;
   const routedScheduleToStartMs = config.routedModelScheduleToStartMs ?? ROUTED_MODEL_SCHEDULE_TO_START_MS;
+  // Asked here, not at continue-as-new: that point waits for local activities, whose results
+  // replay may deliver in a different workflow task, so a marker there would not replay.
+  const carryMergedConfig = patched(PATCH_CARRY_MERGED_CONFIG);
 
   // ---- state (everything here is carried across continue-as-new) ----
   const windows = new Map(Object.entries(carried?.windows ?? {}));
@@ -487,7 +490,7 @@ export async function skillWorkflow(input: SkillWorkflowInput): Promise<SkillCou
         currentVersion,
         runs,
       };
-      await continueAsNew<typeof skillWorkflow>({ ref, config: patched(PATCH_CARRY_MERGED_CONFIG) ? config : input.config, carried: next });
+      await continueAsNew<typeof skillWorkflow>({ ref, config: carryMergedConfig ? config : input.config, carried: next });
     }
     while (canJudge()) {
       const task = nextJudgment();

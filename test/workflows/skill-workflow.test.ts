@@ -1,5 +1,6 @@
 // The skill workflow's logic on a real Temporal dev server, with in-memory
 // activities: the point here is what the workflow decides, not the I/O.
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -426,6 +427,46 @@ describe('skill workflow', () => {
       expect(world.verdicts[0]!.verdict).toMatchObject({ success: true, confidence: 0, judged: false });
       expect(world.verdicts[0]!.verdict.reason).toMatch(/not judged/);
       expect(world.versions).toHaveLength(1);
+      return handle.workflowId;
+    });
+  });
+
+  it('carries a queued judgment across continue-as-new, judges it once, and ignores its event id redelivered after', async () => {
+    const world = new FakeSkillWorld();
+    const firstHeld = deferred();
+    const duplicateSent = deferred();
+    const judgedIn = new Map<string, string>();
+    world.beforeVerdict = async (input) => {
+      judgedIn.set(input.reaction.eventId, Context.current().info.workflowExecution?.runId ?? '');
+      // The first judgment holds the run until continue-as-new is due; the second waits for the redelivery.
+      await (input.reaction.eventId === 'r-first' ? firstHeld.promise : duplicateSent.promise);
+    };
+    await withWorker(world, 'continue-as-new-queued-judgment', async (tq) => {
+      const handle = await startSkill(tq, { continueAsNewAfterEvents: 30, maxConcurrentJudgments: 1 });
+      await handle.signal(invokedSignal, invoked('s1'));
+      await handle.signal(reactionSignal, reaction('s1', 'first', 'r-first'));
+      const queued = reaction('s1', 'second', 'r-second');
+      await handle.signal(reactionSignal, queued);
+      await until(() => handle.query(stateQuery), (s) => s.judging === 1 && s.queued === 1);
+      const firstRunId = (await handle.describe()).runId;
+      // Enough events for continue-as-new while the first judgment runs: the second stays queued.
+      for (let i = 0; i < 12; i++) await handle.signal(invokedSignal, invoked(`other-${i}`));
+      firstHeld.resolve();
+      const latest = env.client.workflow.getHandle(handle.workflowId);
+      await until(() => latest.query(stateQuery), (s) => s.runs === 2);
+      const secondRunId = (await latest.describe()).runId;
+      expect(secondRunId).not.toBe(firstRunId);
+
+      await latest.signal(reactionSignal, queued); // the outbox redelivers it
+      await until(() => latest.query(stateQuery), (s) => s.counters.duplicateEvents === 1);
+      duplicateSent.resolve();
+      const state = await until(() => latest.query(stateQuery), (s) => s.counters.judged === 2 && s.judging === 0 && s.queued === 0);
+      expect(state.counters).toMatchObject({ reactions: 2, judged: 2, duplicateEvents: 1 });
+      expect(state.openWindows.find((w) => w.sessionId === 's1')?.remaining).toBe(1);
+      expect(world.judgeCalls.map((c) => c.reaction.eventId)).toEqual(['r-first', 'r-second']);
+      expect(judgedIn.get('r-first')).toBe(firstRunId);
+      expect(judgedIn.get('r-second')).toBe(secondRunId);
+      expect(world.verdicts.map((v) => v.eventId)).toEqual(['r-first', 'r-second']);
       return handle.workflowId;
     });
   });
