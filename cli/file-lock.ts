@@ -83,13 +83,15 @@ async function takeOver(path: string, seen: string): Promise<void> {
 export async function withFileLock<T>(path: string, work: () => Promise<T>, options: FileLockOptions = {}): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const staleMs = options.staleMs ?? 60_000;
-  const owner: LockOwner = { pid: process.pid, createdAt: Date.now(), nonce: randomBytes(8).toString('hex') };
-  const mine = JSON.stringify(owner);
+  const nonce = randomBytes(8).toString('hex');
+  let mine = '';
   const deadline = Date.now() + timeoutMs;
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
 
   for (;;) {
     options.signal?.throwIfAborted();
+    // Stamped at each attempt: the age others judge staleness by starts when the lock is taken.
+    mine = JSON.stringify({ pid: process.pid, createdAt: Date.now(), nonce } satisfies LockOwner);
     try {
       await writeFile(path, mine, { flag: 'wx', mode: 0o600 });
       break;

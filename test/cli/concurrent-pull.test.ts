@@ -4,7 +4,7 @@
 // was lost, and the manifest lock survives a dead owner.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseManifest, removeEntry } from '../../core/manifest';
@@ -107,6 +107,18 @@ describe('the manifest lock', () => {
     const report = await pullSkills({ store, home: sb.home, skilloptHome: sb.skilloptHome });
     expect(report.items.filter((i) => i.status === 'installed')).toHaveLength(SKILLS);
     expect(existsSync(`${manifestFile()}.lock`)).toBe(false);
+  });
+
+  it('takes over a lock older than its age limit (a reused pid) and an empty one left by a crash', async () => {
+    const lock = `${manifestFile()}.lock`;
+    // pid 1 is alive, but not the pull that wrote this two minutes ago.
+    await writeFile(lock, JSON.stringify({ pid: 1, createdAt: Date.now() - 120_000, nonce: 'x' }));
+    expect(await withFileLock(lock, () => Promise.resolve('ran'), { timeoutMs: 500 })).toBe('ran');
+    await writeFile(lock, '');
+    const old = new Date(Date.now() - 60_000);
+    await utimes(lock, old, old);
+    expect(await withFileLock(lock, () => Promise.resolve('ran'), { timeoutMs: 500 })).toBe('ran');
+    expect(existsSync(lock)).toBe(false);
   });
 
   it('gives up waiting for a live owner with one line naming the lock', async () => {
