@@ -6,7 +6,7 @@ import type { ModelCall } from '../agents/types';
 import { priorEditLines, summarizeEdit, editStatusForVerdict } from '../core/edit-memory';
 import { applyEdits, parseProposedEdits } from '../core/edits';
 import { editFingerprint } from '../core/fingerprint';
-import { MAX_PRIOR_EDIT_SUMMARIES, MAX_SKILL_BODY_BYTES } from '../core/limits';
+import { MAX_PRIOR_EDIT_SUMMARIES, MAX_SKILL_BODY_BYTES, OPTIMIZER_NAME } from '../core/limits';
 import { judgePrompt, proposerPrompt } from '../core/prompts';
 import { redactSecrets } from '../core/redact';
 import type { SkillRef } from '../core/skill-ref';
@@ -24,7 +24,6 @@ export interface ActivityDeps {
 const TRANSCRIPT_LOOKBACK_BYTES = 256 * 1024;
 /** The most transcript one judgment reads. */
 const MAX_TRANSCRIPT_READ_BYTES = 8 * 1024 * 1024;
-const SKILLOPT_CONTRIBUTOR = 'skillopt';
 
 function refLabel(ref: SkillRef): string {
   return `${ref.name}--${ref.author}`;
@@ -141,8 +140,8 @@ export function createActivities({ store, model }: ActivityDeps): SkillActivitie
             body: input.body,
             description: base.description,
             scope: base.scope,
-            contributors: [...new Set([...base.contributors, SKILLOPT_CONTRIBUTOR])],
-            createdBy: SKILLOPT_CONTRIBUTOR,
+            contributors: [...new Set([...base.contributors, OPTIMIZER_NAME])],
+            createdBy: OPTIMIZER_NAME,
             idempotencyKey: input.idempotencyKey,
             baseVersion: input.baseVersion,
           });

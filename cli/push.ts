@@ -5,7 +5,7 @@ import { stat } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { MAX_DESCRIPTION_CHARS, MAX_SKILL_BODY_BYTES } from '../core/limits';
+import { MAX_DESCRIPTION_CHARS, MAX_SKILL_BODY_BYTES, OPTIMIZER_NAME } from '../core/limits';
 import { SkillDocumentError, parseSkillDocument } from '../core/skill-document';
 import { authorProblem, formatSkillRef, parseSkillRef, skillNameProblem } from '../core/skill-ref';
 import type { SkillRef } from '../core/skill-ref';
@@ -138,9 +138,6 @@ async function skillFilePath(path: string): Promise<string> {
   }
 }
 
-/** The `createdBy` of versions the optimizer publishes (activities' publishSkill). */
-const OPTIMIZER = 'skillopt';
-
 /**
  * For a file without `version:` (a source folder, not a pulled copy), which
  * lineage it continues is unknown; assume the pusher's own last push. A version
@@ -152,7 +149,7 @@ const OPTIMIZER = 'skillopt';
 function unseenVersion(history: SkillVersion[], pusher: string): SkillVersion | undefined {
   const own = history.filter((v) => v.createdBy === pusher).at(-1)?.version;
   const later = history.filter((v) => v.version > (own ?? 0) && v.createdBy !== pusher);
-  return later.find((v) => v.createdBy === OPTIMIZER) ?? (own !== undefined ? later[0] : undefined);
+  return later.find((v) => v.createdBy === OPTIMIZER_NAME) ?? (own !== undefined ? later[0] : undefined);
 }
 
 function mergeContributors(previous: SkillVersion | undefined, author: string, pusher: string): string[] {
@@ -207,7 +204,7 @@ export async function pushSkill(options: PushOptions): Promise<PushResult> {
       const history = (await options.store.history(skill.ref)).filter((v) => v.version <= latest.version);
       const unseen = unseenVersion(history, pusher);
       if (unseen) {
-        const by = unseen.createdBy === OPTIMIZER ? 'the optimizer (skillopt)' : unseen.createdBy;
+        const by = unseen.createdBy === OPTIMIZER_NAME ? 'the optimizer (skillopt)' : unseen.createdBy;
         throw new CliError(
           `${refText} v${unseen.version} was published by ${by} after your last push, and ${file} has no \`version:\` saying it includes that change; ` +
             `run \`skillopt pull\` and edit and push the pulled ~/.claude/skills/${refText}/SKILL.md, or push with --force to overwrite v${latest.version}`,

@@ -27,3 +27,5 @@ export const WINDOW_TURNS_AFTER = 6;
 export const MAX_TOOL_INPUT_CHARS = 200;
 /** Characters of each quoted part of an edit summary. */
 export const MAX_SUMMARY_QUOTE_CHARS = 80;
+/** Who the optimizer publishes as (created_by, contributors): push tells its versions apart by it. */
+export const OPTIMIZER_NAME = 'skillopt';
