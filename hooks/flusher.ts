@@ -2,9 +2,9 @@
 // starts after spooling an event. It delivers every spooled event with
 // signalWithStart, oldest first, deleting each file only after the server
 // acknowledged it; it keeps going while new files appear, backs off and retries
-// while Temporal is unreachable (for a bounded time, then exits: the next hook
-// starts a new one), and exits when the outbox has stayed empty for a short
-// linger. The workflow ignores event ids it has seen, so delivering a file
+// while Temporal is unreachable (for a bounded time, then exits and marks the
+// outbox stalled: the next hook, even a prompt with no window open, starts a
+// new one), and exits when the outbox has stayed empty for a short linger. The workflow ignores event ids it has seen, so delivering a file
 // twice (a crash between the ack and the delete, two flushers) is harmless.
 //
 // Connection settings come from the standard Temporal client config
@@ -23,8 +23,10 @@ import {
 import { openHookLog, type HookLog } from './log';
 import {
   FLUSHER_HEARTBEAT_MS,
+  clearOutboxStalled,
   deadLetterOutboxEvent,
   listOutbox,
+  markOutboxStalled,
   outboxDir,
   readOutboxEvent,
   releaseFlusherLock,
@@ -209,6 +211,8 @@ export async function runFlusher(options: FlusherOptions): Promise<void> {
   const retryForMs = options.retryForMs ?? positiveMs(env.SKILLOPT_FLUSHER_RETRY_MS, DEFAULT_RETRY_FOR_MS);
   const lingerMs = options.lingerMs ?? positiveMs(env.SKILLOPT_FLUSHER_LINGER_MS, DEFAULT_LINGER_MS);
   if (!takeFlusherLock(home)) return;
+  // Delivery is this flusher's job now.
+  clearOutboxStalled(home);
   const heartbeat = setInterval(() => touchFlusherLock(home), FLUSHER_HEARTBEAT_MS);
   const outboxWatch = new OutboxWatch(home, log);
   let client: Client | undefined;
@@ -238,6 +242,7 @@ export async function runFlusher(options: FlusherOptions): Promise<void> {
         failingSince ??= attemptStartedAt;
         if (now - failingSince >= retryForMs) {
           log.error(`Temporal unreachable for ${Math.round((now - failingSince) / 1000)} s; ${result.remaining} event(s) stay in the outbox for the next run`, result.error);
+          if (result.remaining > 0) markOutboxStalled(home);
           return;
         }
         if (backoff === FIRST_BACKOFF_MS) log.debug(`delivery failed, retrying: ${message(result.error)}`);

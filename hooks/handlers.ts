@@ -12,7 +12,7 @@ import type { InvokedSignal, ReactionSignal } from '../workflows/definitions';
 import type { HookContext } from './context';
 import { eventIdFor } from './event-id';
 import { closeHint, deleteHint, readHint, writeHint } from './hint';
-import { ensureFlusher, writeOutboxEvent } from './outbox';
+import { ensureFlusher, outboxStalled, writeOutboxEvent } from './outbox';
 import type { OutboxWorkflowConfig } from './outbox';
 import type { HookPayload } from './payload';
 import { AGENT, hookUser } from './settings';
@@ -125,7 +125,11 @@ export async function onUserPromptSubmit(payload: HookPayload, ctx: HookContext)
   const sessionId = payload.session_id;
   if (!sessionId) return 'no-window';
   const hint = readHint(settings.home, sessionId);
-  if (!hint) return 'no-window';
+  if (!hint) {
+    // Events left by a flusher that gave up (Temporal was down) get a new one at the next prompt of any session.
+    if (settings.spawnFlusher && outboxStalled(settings.home)) await startFlusher(ctx);
+    return 'no-window';
+  }
   // The session ended and was not resumed: nothing is judged after a session ends.
   if (hint.endedAt !== undefined) return 'session-ended';
   const now = ctx.now();

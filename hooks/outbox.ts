@@ -8,6 +8,7 @@
 // random suffix. Only Node built-ins here: this module is on the hooks' path.
 import {
   closeSync,
+  existsSync,
   mkdirSync,
   openSync,
   readFileSync,
@@ -100,6 +101,34 @@ export function listOutbox(home: string): string[] {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Left by a flusher that gave up with events still spooled (Temporal down too
+ * long); removed by the next flusher. It lets every prompt check, with one
+ * existsSync (a readdir would cost the no-window path ~0.1 ms), whether a
+ * flusher should be started again.
+ */
+const STALLED_MARKER = 'stalled';
+
+export function markOutboxStalled(home: string): void {
+  try {
+    writeFileSync(join(outboxDir(home), STALLED_MARKER), '', { mode: 0o600 });
+  } catch {
+    // Then SessionStart or the next arming restarts delivery.
+  }
+}
+
+export function clearOutboxStalled(home: string): void {
+  try {
+    unlinkSync(join(outboxDir(home), STALLED_MARKER));
+  } catch {
+    // Not there.
+  }
+}
+
+export function outboxStalled(home: string): boolean {
+  return existsSync(join(outboxDir(home), STALLED_MARKER));
 }
 
 /** Checks a spooled event's shape; a reason string when it cannot be delivered. */

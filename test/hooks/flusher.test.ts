@@ -155,6 +155,21 @@ describe('the flusher a hook starts', () => {
     await until(() => outboxFiles(sb), (f) => f.length === 0);
   });
 
+  it('after a flusher gave up, the next prompt of any session (no window open) starts a new one', async () => {
+    const closed = `127.0.0.1:${await freePort()}`;
+    const s = new Session(sb);
+    await runHook(sb, 'PreToolUse', s.preToolUseSkill(ref3()), deliveryEnv(closed, { SKILLOPT_FLUSHER_RETRY_MS: '500' }));
+    const log = () => readFile(join(sb.skilloptHome, 'hooks.log'), 'utf8').catch(() => '');
+    await until(log, (text) => /Temporal unreachable .* 1 event\(s\) stay in the outbox/.test(text), 15_000);
+    await until(flusherGone, (gone) => gone, 5_000);
+
+    // Temporal is back; the user goes on working without invoking a skill.
+    const other = new Session(sb);
+    await runHook(sb, 'UserPromptSubmit', other.userPromptSubmit('add a test for the parser'), deliveryEnv(env.address));
+    await until(() => skillState(), (st) => counted(st, 1, 0));
+    await until(() => outboxFiles(sb), (f) => f.length === 0);
+  });
+
   it('SessionStart starts a flusher for events left in the outbox', async () => {
     const s = new Session(sb);
     await runHook(sb, 'PreToolUse', s.preToolUseSkill(ref3()));
