@@ -8,7 +8,7 @@ const MAX_LOG_BYTES = 1024 * 1024;
 
 export interface HookLog {
   error(what: string, err?: unknown): void;
-  /** Written only with SKILLOPT_DEBUG=1. */
+  /** Written only with SKILLOPT_DEBUG=1 (to the file too: `tail -f hooks.log` to watch). */
   debug(what: string): void;
 }
 
@@ -20,8 +20,8 @@ function describe(err: unknown): string {
 export function openHookLog(home: string, source: string, debug: boolean): HookLog {
   const path = join(home, 'hooks.log');
   const write = (level: string, line: string): void => {
+    // Never mirrored to stderr, even with SKILLOPT_DEBUG: Claude Code puts a hook's stderr in the transcript.
     const text = `${new Date().toISOString()} ${level} [${source} ${process.pid}] ${line}\n`;
-    if (debug) process.stderr.write(text);
     try {
       try {
         if (statSync(path).size > MAX_LOG_BYTES) renameSync(path, `${path}.1`);

@@ -444,6 +444,19 @@ describe('never breaks the agent', () => {
     expect(performance.now() - started).toBeLessThan(4_000);
   });
 
+  it('SKILLOPT_DEBUG=1 adds lines to hooks.log, never to stderr (Claude Code would put them in the transcript)', async () => {
+    const s = new Session(sb);
+    for (const [event, payload] of [
+      ['PreToolUse', s.preToolUseSkill('deploy-checklist--alice')],
+      ['UserPromptSubmit', s.userPromptSubmit('that was wrong')],
+    ] as const) {
+      const run = await runHook(sb, event, payload, { SKILLOPT_DEBUG: '1' });
+      expectQuiet(run);
+      expect(run.stderr).toBe('');
+    }
+    expect(await readFile(join(sb.skilloptHome, 'hooks.log'), 'utf8')).toMatch(/DEBUG .*PreToolUse: armed[\s\S]*DEBUG .*UserPromptSubmit: sent/);
+  });
+
   it('errors go to <SKILLOPT_HOME>/hooks.log, not to stdout or stderr', async () => {
     const run = await runHook(sb, 'UserPromptSubmit', 'not json');
     expectQuiet(run);
