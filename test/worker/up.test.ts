@@ -29,7 +29,8 @@ it('starts the stack over a stale up.pid, serves the Web UI, refuses a second co
   up.all!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   try {
     const deadline = Date.now() + 90_000;
-    while (!output.includes('skillopt is up.')) {
+    // The banner's last line: its lines are separate writes and may arrive apart.
+    while (!output.includes('Ctrl-C stops everything.')) {
       if (up.exitCode !== null || Date.now() > deadline) throw new Error(`up did not come up:\n${output}`);
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -75,7 +76,7 @@ it('stops cleanly on SIGINT (Ctrl-C), releasing its up.pid', async () => {
   up.all!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   try {
     const deadline = Date.now() + 90_000;
-    while (!output.includes('skillopt is up.')) {
+    while (!output.includes('Ctrl-C stops everything.')) {
       if (up.exitCode !== null || Date.now() > deadline) throw new Error(`up did not come up:\n${output}`);
       await new Promise((r) => setTimeout(r, 100));
     }
