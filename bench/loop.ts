@@ -168,14 +168,14 @@ async function main(): Promise<void> {
 
   // Phase 1, saturation: every session at once, as fast as the client can send.
   const saturation = plans('burst', SESSIONS);
-  const cpuBefore = { worker: process.cpuUsage(), server: processCpuSeconds(server.process.pid!) };
+  const cpuBefore = { worker: process.cpuUsage(), server: processCpuSeconds(server.pid!) };
   const start = performance.now();
   await runPool(saturation, CLIENT_CONCURRENCY, sendSession);
   const sentDone = performance.now();
   await allRecorded(reactionIds(saturation));
   const end = performance.now();
   const workerCpu = process.cpuUsage(cpuBefore.worker);
-  const serverCpu = processCpuSeconds(server.process.pid!) - cpuBefore.server;
+  const serverCpu = processCpuSeconds(server.pid!) - cpuBefore.server;
   const total = saturation.length * REACTIONS;
   const recordedInBurst = reactionIds(saturation).filter((id) => recordedAt.has(id)).length;
 

@@ -28,7 +28,8 @@ const go = spawnSync('go', ['version'], { encoding: 'utf8' });
 if (go.status !== 0) {
   console.error(
     `skillopt: Go is not installed, so the Temporal CLI ${TEMPORAL_CLI_VERSION} cannot be built into .tools/bin; ` +
-      'install Go, put `temporal` on PATH, or set SKILLOPT_TEMPORAL_BIN (machines with internet fall back to the SDK download).',
+      'install Go, put `temporal` on PATH, or set SKILLOPT_TEMPORAL_BIN. Without one, `npm start` and the tests run the dev server ' +
+      "the Temporal SDK downloads into .tools/download (needs internet once; the SDK's default version, not the pinned one).",
   );
   process.exit(0);
 }

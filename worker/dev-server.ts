@@ -1,11 +1,13 @@
-// Runs the Temporal dev server (from the pinned CLI) as a child process, with
-// its state persisted in a SQLite file and skillopt's search attributes registered.
+// Runs the Temporal dev server with its state persisted in a SQLite file,
+// skillopt's search attributes registered and eager activities on: as a child
+// process of the Temporal CLI that worker/temporal-bin.ts finds, or, when there
+// is none, through the SDK, which downloads the dev server (needs internet).
 import { mkdirSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
-import { execa, type Result, type ResultPromise } from 'execa';
+import { execa, type Result } from 'execa';
 import { ALL_SEARCH_ATTRIBUTES } from '../workflows/definitions';
-import { requireTemporalBinary } from './temporal-bin';
+import { downloadFailedMessage, resolveTemporalExecutable, TemporalBinaryMissingError, type TemporalExecutable } from './temporal-bin';
 
 export interface DevServerOptions {
   home: string;
@@ -13,12 +15,15 @@ export interface DevServerOptions {
   uiPort: number;
   ip?: string;
   namespace?: string;
+  /** Where to tell a person what is happening (that the SDK's download is used); default: nowhere. */
+  note?: (line: string) => void;
 }
 
 export interface DevServer {
   address: string;
   uiUrl: string;
-  process: ResultPromise;
+  /** The server's process id (bench:loop measures its CPU); absent when the SDK started it, as the SDK does not tell. */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -31,6 +36,9 @@ const SEARCH_ATTRIBUTE_TYPE_NAMES: Record<string, string> = {
   DATETIME: 'Datetime',
   KEYWORD_LIST: 'KeywordList',
 };
+
+// Activities on the workflow's own queue start without a round trip through matching.
+const EAGER_ACTIVITIES = ['--dynamic-config-value', 'system.enableActivityEagerExecution=true'];
 
 export function searchAttributeFlags(): string[] {
   return ALL_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${SEARCH_ATTRIBUTE_TYPE_NAMES[key.type]}`]);
@@ -54,9 +62,14 @@ export function portAcceptsConnections(host: string, port: number): Promise<bool
 }
 
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
-  const ip = options.ip ?? '127.0.0.1';
-  const bin = requireTemporalBinary();
+  const exe = resolveTemporalExecutable();
   mkdirSync(options.home, { recursive: true });
+  return exe.type === 'existing-path' ? startFromBinary(exe.path, options) : startFromSdkDownload(exe, options);
+}
+
+/** The CLI as our child process: its log goes to temporal.log under home; stopped with SIGTERM. */
+async function startFromBinary(bin: string, options: DevServerOptions): Promise<DevServer> {
+  const ip = options.ip ?? '127.0.0.1';
   const logFile = join(options.home, 'temporal.log');
   const child = execa(
     bin,
@@ -75,9 +88,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       join(options.home, 'temporal.db'),
       '--log-level',
       'warn',
-      // Activities on the workflow's own queue start without a round trip through matching.
-      '--dynamic-config-value',
-      'system.enableActivityEagerExecution=true',
+      ...EAGER_ACTIVITIES,
       ...searchAttributeFlags(),
     ],
     { stdout: { file: logFile, append: true }, stderr: { file: logFile, append: true }, reject: false, forceKillAfterDelay: 5000, cleanup: true },
@@ -99,10 +110,50 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   return {
     address: `${ip}:${options.port}`,
     uiUrl: `http://localhost:${options.uiPort}`,
-    process: child,
+    pid: child.pid,
     async stop() {
       child.kill('SIGTERM');
       await exited;
+    },
+  };
+}
+
+/**
+ * The dev server the SDK downloads (once, into exe.downloadDir) and runs, with
+ * the same database file, search attributes and dynamic config as above. The SDK
+ * forwards the server's output (its start banner, then warnings and errors) to
+ * ours rather than to a file, and stops it by killing it (SQLite keeps what was
+ * committed). A failed download becomes one line saying how to get a Temporal CLI.
+ */
+async function startFromSdkDownload(exe: TemporalExecutable & { type: 'cached-download' }, options: DevServerOptions): Promise<DevServer> {
+  const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+  options.note?.(
+    `no Temporal CLI found; using the dev server the Temporal SDK downloads (the first time only) into ${exe.downloadDir ?? 'the temp directory'}`,
+  );
+  let env: Awaited<ReturnType<typeof TestWorkflowEnvironment.createLocal>>;
+  try {
+    env = await TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: exe,
+        ip: options.ip ?? '127.0.0.1',
+        port: options.port,
+        ui: true,
+        uiPort: options.uiPort,
+        namespace: options.namespace ?? 'default',
+        dbFilename: join(options.home, 'temporal.db'),
+        log: { format: 'pretty', level: 'warn' },
+        searchAttributes: ALL_SEARCH_ATTRIBUTES,
+        extraArgs: EAGER_ACTIVITIES,
+      },
+    });
+  } catch (err) {
+    throw new TemporalBinaryMissingError(downloadFailedMessage(err));
+  }
+  return {
+    address: env.address,
+    uiUrl: `http://localhost:${options.uiPort}`,
+    async stop() {
+      await env.teardown();
     },
   };
 }

@@ -65,7 +65,7 @@ export async function runUp(options: UpOptions): Promise<number> {
     Runtime.install({ logger: new DefaultLogger('WARN') });
     const model = modelFromEnv();
     store = await openStore({ home });
-    server = await startDevServer({ home, port: options.temporalPort, uiPort: options.uiPort });
+    server = await startDevServer({ home, port: options.temporalPort, uiPort: options.uiPort, note: out });
     connection = await NativeConnection.connect({ address: server.address });
     const worker = await createSkilloptWorker({ connection, namespace: 'default', store, model });
     const running = worker.run();
