@@ -1,7 +1,7 @@
 // The whole loop with the real Claude Code CLI (node_modules/.bin/claude,
 // 2.1.197) against the scripted Anthropic server, in a throwaway HOME:
 // `skillopt push` and `skillopt hooks install` as processes, Claude Code
-// running skillopt's real hooks (dist/hook.mjs, the outbox and its detached
+// running skillopt's real hooks (dist/hook.cjs, the outbox and its detached
 // flusher), a real Temporal dev server, the worker with the real activities and
 // a SQLite store, and the judge and proposer as real `claude -p` runs against
 // the same server.
@@ -13,7 +13,7 @@
 // NEXT session on, and the session whose SessionStart pulls version N+1 still
 // injects version N when the model calls the skill.
 import { execa } from 'execa';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -417,4 +417,38 @@ describe('the loop with the real Claude Code CLI', () => {
     // Only a sanity bound: a hook that stalls until a watchdog (4 s and more) would show here.
     expect(result.overheadMs).toBeLessThan(4_000);
   }, 90_000);
+
+  it('the hooks stay invisible to the agent: no hook entry in any transcript, no hook text sent to the model', () => {
+    // Every session above ran every hook. Claude Code records a hook that printed, failed or
+    // timed out as an attachment (hooks reference §4-5), and sends SessionStart/UserPromptSubmit output to the model.
+    const projects = join(box.home, '.claude', 'projects');
+    const transcripts = readdirSync(projects, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.jsonl'));
+    expect(transcripts.length).toBeGreaterThanOrEqual(8);
+    const attachmentTypes = new Set<string>();
+    const hookEntries: string[] = [];
+    for (const file of transcripts) {
+      for (const line of readFileSync(join(projects, file), 'utf8').split('\n').filter(Boolean)) {
+        const entry = JSON.parse(line) as { type?: string; attachment?: { type?: string }; content?: unknown };
+        const type = entry.attachment?.type;
+        if (type) attachmentTypes.add(type);
+        if (type?.startsWith('hook_') || line.includes('"hookName"') || line.includes('dist/hook.cjs')) hookEntries.push(line.slice(0, 300));
+      }
+    }
+    // The attachments were read (the skill listing is one): their absence is not a parsing accident.
+    expect(attachmentTypes).toContain('skill_listing');
+    expect(hookEntries).toEqual([]);
+
+    const agentRequests = server.messageRequests().filter((r) => r.rule !== 'judge' && r.rule !== 'proposer');
+    expect(agentRequests.length).toBeGreaterThanOrEqual(8);
+    // How Claude Code words hook output for the model (reference §4), our command, our log lines.
+    // (Plain "hook" is not enough: Claude Code's own skill listing mentions "hook troubleshooting".)
+    const hookText = /\b(?:SessionStart|UserPromptSubmit|PreToolUse|PostToolUse|SessionEnd|Stop)(?::\S+)? hook (?:additional context|success|feedback|error|blocking error)|blocked by hook|hook\.cjs|\[(?:SessionStart|PreToolUse|UserPromptSubmit|SessionEnd|flusher) \d+\]/i;
+    const found = server
+      .messageRequests()
+      .map((r) => r.messages?.allText ?? '')
+      .map((text) => hookText.exec(text))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => m.input.slice(Math.max(0, m.index - 150), m.index + 150));
+    expect(found).toEqual([]);
+  });
 });
