@@ -62,10 +62,12 @@ function formatUuid(bytes: Uint8Array, version: number): string {
 export function derivedEventId(kind: string, ...parts: string[]): string {
   const limbs = fnv1a128(['skillopt', kind, ...parts].join('\0'));
   // Big-endian, as the number reads: the low bits, which every input byte moves, land at the end.
-  limbs[4] = (limbs[4]! & 0x0fff) | 0x8000; // version 8
-  limbs[3] = (limbs[3]! & 0x3fff) | 0x8000; // RFC 9562 variant
-  const hex = limbs.map((l) => l.toString(16).padStart(4, '0')).reverse().join('');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  const bytes = new Uint8Array(16);
+  limbs.forEach((limb, i) => {
+    bytes[14 - 2 * i] = limb >>> 8;
+    bytes[15 - 2 * i] = limb & 0xff;
+  });
+  return formatUuid(bytes, 8);
 }
 
 /**
