@@ -7,10 +7,11 @@
 // few file writes, so pid liveness plus an age limit is enough to detect a dead
 // owner, and the SessionStart bundle stays free of three more packages.
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { CliError } from './context';
-import { isErrno } from './fs';
+import { isErrno, readTextIfExists } from './fs';
+import { isProcessAlive } from './process';
 
 export interface FileLockOptions {
   /** Give up waiting after this long (default 10 s). */
@@ -40,25 +41,6 @@ function parseOwner(text: string): LockOwner | undefined {
   return undefined;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to someone else.
-    return isErrno(err, 'EPERM');
-  }
-}
-
-async function readIfExists(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return undefined;
-    throw err;
-  }
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -74,7 +56,7 @@ async function takeOver(path: string, seen: string): Promise<void> {
     if (isErrno(err, 'ENOENT')) return;
     throw err;
   }
-  const moved = await readIfExists(aside);
+  const moved = await readTextIfExists(aside);
   if (moved !== seen) await link(aside, path).catch(() => undefined);
   await unlink(aside).catch(() => undefined);
 }
@@ -98,12 +80,12 @@ export async function withFileLock<T>(path: string, work: () => Promise<T>, opti
     } catch (err) {
       if (!isErrno(err, 'EEXIST')) throw err;
     }
-    const seen = await readIfExists(path);
+    const seen = await readTextIfExists(path);
     if (seen === undefined) continue; // released between our attempts
     const held = parseOwner(seen);
     // Unparseable content may be a lock being written this instant: judged by the file's age.
     const stale = held
-      ? !pidAlive(held.pid) || Date.now() - held.createdAt > staleMs
+      ? !isProcessAlive(held.pid) || Date.now() - held.createdAt > staleMs
       : Date.now() - ((await stat(path).catch(() => undefined))?.mtimeMs ?? Date.now()) > TORN_LOCK_MS;
     if (stale) {
       await takeOver(path, seen);
@@ -121,6 +103,6 @@ export async function withFileLock<T>(path: string, work: () => Promise<T>, opti
     return await work();
   } finally {
     // Only our own lock is removed: after a (wrong) takeover it may be someone else's.
-    if ((await readIfExists(path).catch(() => undefined)) === mine) await unlink(path).catch(() => undefined);
+    if ((await readTextIfExists(path).catch(() => undefined)) === mine) await unlink(path).catch(() => undefined);
   }
 }

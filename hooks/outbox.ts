@@ -25,6 +25,7 @@ import type { SkillRef } from '../core/skill-ref';
 import { tryParseSkillRef, workflowIdForSkill } from '../core/skill-ref';
 import type { InvokedSignal, ReactionSignal } from '../workflows/definitions';
 import { spawnDetachedNode } from './spawn';
+import { isProcessAlive } from '../cli/process';
 
 export const OUTBOX_DIR = 'outbox';
 /** Events the server refused as invalid are moved here, never retried. */
@@ -200,16 +201,6 @@ export function deadLetterOutboxEvent(home: string, name: string): void {
 
 export function flusherLockPath(home: string): string {
   return join(outboxDir(home), FLUSHER_LOCK_FILE);
-}
-
-/** Whether a process with this pid exists (EPERM: it does, but is not ours). */
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** The pid of a running flusher for this home, or undefined. */

@@ -4,20 +4,12 @@
 // reboot) is recognised as stale instead of blocking `up`.
 import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { isProcessAlive } from '../cli/process';
 
 interface RunLockRecord {
   pid: number;
   /** The process's start time (Linux: /proc starttime ticks; else `ps -o lstart`), when it could be read. */
   started?: string;
-}
-
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** When `pid` started, as a string that differs for any later process with the same pid; undefined when unknown. */
