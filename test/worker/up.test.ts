@@ -15,26 +15,44 @@ import { freePort } from '../helpers/wait';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'skillopt.js');
 
-
-it('starts the stack over a stale up.pid, serves the Web UI, refuses a second copy, and stops on SIGTERM', async () => {
+/** `skillopt up` in a fresh home on free ports, started as a process; `ready` resolves once its banner is out. */
+async function startUp(prepareHome: (home: string) => void = () => undefined) {
   const home = mkdtempSync(join(tmpdir(), 'skillopt-up-'));
+  prepareHome(home);
   const [temporalPort, uiPort] = [await freePort(), await freePort()];
   const args = ['up', '--temporal-port', String(temporalPort), '--ui-port', String(uiPort), '--home', home];
   const env = { ...process.env, SKILLOPT_HOME: home, SKILLOPT_DATABASE_URL: '' };
+  const up = execa(process.execPath, [BIN, ...args], { env, reject: false, all: true });
+  const run = {
+    home,
+    temporalPort,
+    uiPort,
+    args,
+    env,
+    up,
+    output: '',
+    async ready(): Promise<void> {
+      const deadline = Date.now() + 90_000;
+      // The banner's last line: its lines are separate writes and may arrive apart.
+      while (!run.output.includes('Ctrl-C stops everything.')) {
+        if (up.exitCode !== null || Date.now() > deadline) throw new Error(`up did not come up:\n${run.output}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+  };
+  up.all!.on('data', (chunk: Buffer) => (run.output += chunk.toString()));
+  return run;
+}
+
+
+it('starts the stack over a stale up.pid, serves the Web UI, refuses a second copy, and stops on SIGTERM', async () => {
   // A leftover up.pid whose pid now belongs to an unrelated live process (pid reuse) must not block up.
   const unrelated = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 120_000)'], { stdio: 'ignore' });
-  writeFileSync(join(home, 'up.pid'), String(unrelated.pid));
-  const up = execa(process.execPath, [BIN, ...args], { env, reject: false, all: true });
-  let output = '';
-  up.all!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const run = await startUp((home) => writeFileSync(join(home, 'up.pid'), String(unrelated.pid)));
+  const { home, temporalPort, uiPort, args, env, up } = run;
   try {
-    const deadline = Date.now() + 90_000;
-    // The banner's last line: its lines are separate writes and may arrive apart.
-    while (!output.includes('Ctrl-C stops everything.')) {
-      if (up.exitCode !== null || Date.now() > deadline) throw new Error(`up did not come up:\n${output}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(output).toContain(`http://localhost:${uiPort}`);
+    await run.ready();
+    expect(run.output).toContain(`http://localhost:${uiPort}`);
 
     const ui = await fetch(`http://127.0.0.1:${uiPort}/`);
     expect(ui.status).toBe(200);
@@ -59,27 +77,15 @@ it('starts the stack over a stale up.pid, serves the Web UI, refuses a second co
   }
   const result = await up;
   expect(result.exitCode).toBe(0);
-  expect(output).toContain('stopping');
+  expect(run.output).toContain('stopping');
   expect(existsSync(join(home, 'up.pid'))).toBe(false);
 }, 150_000);
 
 it('stops cleanly on SIGINT (Ctrl-C), releasing its up.pid', async () => {
-  const home = mkdtempSync(join(tmpdir(), 'skillopt-up-'));
-  const [temporalPort, uiPort] = [await freePort(), await freePort()];
-  const env = { ...process.env, SKILLOPT_HOME: home, SKILLOPT_DATABASE_URL: '' };
-  const up = execa(process.execPath, [BIN, 'up', '--temporal-port', String(temporalPort), '--ui-port', String(uiPort), '--home', home], {
-    env,
-    reject: false,
-    all: true,
-  });
-  let output = '';
-  up.all!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const run = await startUp();
+  const { home, temporalPort, up } = run;
   try {
-    const deadline = Date.now() + 90_000;
-    while (!output.includes('Ctrl-C stops everything.')) {
-      if (up.exitCode !== null || Date.now() > deadline) throw new Error(`up did not come up:\n${output}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await run.ready();
     expect(existsSync(join(home, 'up.pid'))).toBe(true);
   } finally {
     up.kill('SIGINT');
@@ -87,7 +93,7 @@ it('stops cleanly on SIGINT (Ctrl-C), releasing its up.pid', async () => {
   const result = await up;
   expect(result.exitCode).toBe(0);
   expect(result.signal).toBeUndefined();
-  expect(output).toContain('stopping');
+  expect(run.output).toContain('stopping');
   expect(existsSync(join(home, 'up.pid'))).toBe(false);
   // The dev server went down with it: its port is free again.
   expect(await portAcceptsConnections('127.0.0.1', temporalPort)).toBe(false);
