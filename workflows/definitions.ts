@@ -41,6 +41,8 @@ export interface SkillWorkflowConfig {
   continueAsNewAfterEvents?: number;
   /** How long a model activity routed to a user's own queue waits for a worker; default 10 minutes (tests shorten it). */
   routedModelScheduleToStartMs?: number;
+  /** Continue-as-new waits while the next run's input (UTF-8 JSON) is larger than this and queued work can shrink it; default 512 KiB (tests lower it). */
+  maxCarriedStateBytes?: number;
 }
 
 export interface OpenWindow {

@@ -47,6 +47,12 @@ const DEFAULT_CONFIG: SkillWorkflowConfig = {
 /** Event ids remembered for dedup; the outbox redelivers within minutes, not thousands of events later. */
 const SEEN_EVENT_IDS_KEPT = 4096;
 const IMPROVED_INVOCATIONS_KEPT = 1024;
+/**
+ * The server warns at a 512 KiB payload and rejects one over 2 MiB: a continue-as-new
+ * whose input is too large fails every workflow task. Above this size, continue-as-new
+ * waits for the queue to drain (see continueAsNewDeferred).
+ */
+const MAX_CARRIED_STATE_BYTES = 512 * 1024;
 /** A proposal that lost a publish race is retried against the new version this many times. */
 const MAX_PUBLISH_CONFLICT_RETRIES = 1;
 
@@ -60,6 +66,8 @@ const PATCH_CARRY_MERGED_CONFIG = 'carry-merged-config';
 const PATCH_RESET_CONFLICT_RETRIES = 'reset-conflict-retries';
 /** The SkillVersion search attribute follows every version the workflow learns of, not only its own publishes. */
 const PATCH_VERSION_ATTRIBUTE_FOLLOWS = 'version-attribute-follows';
+/** Continue-as-new waits, judging on, while the state it would carry is too large. */
+const PATCH_DEFER_LARGE_CONTINUE_AS_NEW = 'defer-large-continue-as-new';
 
 // Store reads and writes run on the workflow's own task queue: quick, retried
 // with backoff until the store is back.
@@ -127,6 +135,21 @@ function wellFormedReaction(signal: unknown): signal is ReactionSignal {
   return typeof s === 'object' && s !== null && isId(s.eventId) && isId(s.sessionId) && typeof s.text === 'string';
 }
 
+/** Bytes of a string in UTF-8 (what the JSON payload converter sends), without TextEncoder. */
+function utf8Bytes(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+      bytes += 4; // a surrogate pair: one 4-byte code point
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
 function failureMessage(err: unknown): string {
   if (err instanceof ActivityFailure && err.cause) return err.cause.message;
   return err instanceof Error ? err.message : String(err);
@@ -137,6 +160,7 @@ export async function skillWorkflow(input: SkillWorkflowInput): Promise<SkillCou
   const config: SkillWorkflowConfig = { ...DEFAULT_CONFIG, ...input.config };
   const carried = input.carried;
   const routedScheduleToStartMs = config.routedModelScheduleToStartMs ?? ROUTED_MODEL_SCHEDULE_TO_START_MS;
+  const maxCarriedStateBytes = config.maxCarriedStateBytes ?? MAX_CARRIED_STATE_BYTES;
   // Asked here, not at continue-as-new: that point waits for local activities, whose results
   // replay may deliver in a different workflow task, so a marker there would not replay.
   const carryMergedConfig = patched(PATCH_CARRY_MERGED_CONFIG);
@@ -433,6 +457,37 @@ export async function skillWorkflow(input: SkillWorkflowInput): Promise<SkillCou
     );
   }
 
+  /** The next run's input: everything carried across continue-as-new. */
+  function nextRunInput(): SkillWorkflowInput {
+    const next: CarriedState = {
+      windows: Object.fromEntries(windows),
+      queue,
+      batch,
+      seenEventIds,
+      improvedInvocations,
+      awaitingOutcome,
+      counters,
+      currentVersion,
+      runs,
+    };
+    return { ref, config: carryMergedConfig ? config : input.config, carried: next };
+  }
+
+  /**
+   * Whether a due continue-as-new waits: its input would be too large (a burst of long
+   * reactions queued behind the judgment slots) and judging the queue shrinks it. Safe
+   * to wait: the history's hard limit (51,200 events / 50 MB) is far past the server's
+   * suggestion (4,096 events), while an input over 2 MiB would fail every workflow task.
+   * With nothing queued, waiting could not help: the run continues at any size.
+   * Only called at points the main loop reaches on signals and activity results (never
+   * local activities), so the patch marker is met at the same point on replay.
+   */
+  function continueAsNewDeferred(): boolean {
+    if (queue.length === 0 && batch.length === 0) return false;
+    if (utf8Bytes(JSON.stringify(nextRunInput())) <= maxCarriedStateBytes) return false;
+    return patched(PATCH_DEFER_LARGE_CONTINUE_AS_NEW);
+  }
+
   function canJudge(): boolean {
     return queue.length > 0 && judging < config.maxConcurrentJudgments;
   }
@@ -457,9 +512,16 @@ export async function skillWorkflow(input: SkillWorkflowInput): Promise<SkillCou
     publishAttributes();
   }
 
+  /** Continue-as-new is due but waits for the queue to drain (continueAsNewDeferred); rechecked whenever the loop wakes. */
+  let deferringContinueAsNew = false;
   for (;;) {
-    const hasWork = () => fatal !== undefined || canJudge() || canImprove() || continueAsNewDue();
+    // While deferring, a due continue-as-new is no reason to wake: the loop wakes when a
+    // judgment slot frees up or work finishes, and checks the size again then.
+    const hasWork = () =>
+      fatal !== undefined || canJudge() || canImprove() || (continueAsNewDue() && !deferringContinueAsNew);
     if (judging === 0 && !improving && queue.length === 0 && batch.length === 0) {
+      // Nothing queued: deferring could not shrink the carried state.
+      deferringContinueAsNew = false;
       // Idle: wait for a signal, at most the idle timeout.
       if (!(await condition(hasWork, config.idleTimeoutMs))) {
         expireIdleWindows();
@@ -475,22 +537,19 @@ export async function skillWorkflow(input: SkillWorkflowInput): Promise<SkillCou
       await condition(() => hasWork() || (judging === 0 && !improving));
     }
     if (fatal !== undefined) throw fatal;
-    if (continueAsNewDue()) {
+    if (continueAsNewDue()) deferringContinueAsNew = continueAsNewDeferred();
+    if (continueAsNewDue() && !deferringContinueAsNew) {
       // Finish what is in flight, then hand everything queued to the next run.
-      await condition(() => judging === 0 && !improving && pendingWrites === 0 && allHandlersFinished());
+      await condition(() => judging === 0 && !improving);
       if (fatal !== undefined) throw fatal;
-      const next: CarriedState = {
-        windows: Object.fromEntries(windows),
-        queue,
-        batch,
-        seenEventIds,
-        improvedInvocations,
-        awaitingOutcome,
-        counters,
-        currentVersion,
-        runs,
-      };
-      await continueAsNew<typeof skillWorkflow>({ ref, config: carryMergedConfig ? config : input.config, carried: next });
+      // Reactions may have queued while the last judgments ran: checked again before the
+      // local writes are awaited (their results may replay in another workflow task).
+      deferringContinueAsNew = continueAsNewDeferred();
+      if (!deferringContinueAsNew) {
+        await condition(() => pendingWrites === 0 && allHandlersFinished());
+        if (fatal !== undefined) throw fatal;
+        await continueAsNew<typeof skillWorkflow>(nextRunInput());
+      }
     }
     while (canJudge()) {
       const task = nextJudgment();

@@ -517,4 +517,68 @@ describe('skill workflow', () => {
       return handle.workflowId;
     });
   });
+
+  it('defers continue-as-new while the state it would carry is too large, judging the queue down first', async () => {
+    const world = new FakeSkillWorld();
+    world.judgeDelayMs = 200;
+    const firstHeld = deferred();
+    const judgedIn: [eventId: string, runId: string][] = [];
+    world.beforeVerdict = async (input) => {
+      judgedIn.push([input.reaction.eventId, Context.current().info.workflowExecution?.runId ?? '']);
+      // The first judgment holds its slot while a burst of long reactions queues behind it.
+      if (input.reaction.eventId === 'long-0') await firstHeld.promise;
+    };
+    const continueAsNewAfterEvents = 30;
+    const maxCarriedStateBytes = 4 * 1024;
+    const sent = Array.from({ length: 10 }, (_, i) => reaction('s1', `long reaction ${i}: ${'x'.repeat(1_000)}`, `long-${i}`));
+    await withWorker(world, 'continue-as-new-deferred-large-state', async (tq) => {
+      const handle = await startSkill(tq, { continueAsNewAfterEvents, maxCarriedStateBytes, maxConcurrentJudgments: 1, judgeWindow: 20 });
+      const inv = invoked('s1');
+      let first;
+      try {
+        await handle.signal(invokedSignal, inv);
+        for (const r of sent) await handle.signal(reactionSignal, r);
+        await until(() => handle.query(stateQuery), (s) => s.judging === 1 && s.queued === 9);
+        // The outbox redelivers the invocation until continue-as-new is due (duplicates add events, not state).
+        first = await handle.describe();
+        for (let i = 0; first.historyLength < continueAsNewAfterEvents + 5; i++) {
+          expect(i).toBeLessThan(20);
+          await handle.signal(invokedSignal, inv);
+          first = await handle.describe();
+        }
+        // Continue-as-new is due, but nine queued ~1 KB reactions are far over the threshold: the run waits.
+        await new Promise((r) => setTimeout(r, 1_000));
+        expect(await handle.query(stateQuery)).toMatchObject({ runs: 1, judging: 1, queued: 9 });
+        expect((await handle.describe()).runId).toBe(first.runId);
+      } finally {
+        // Also on a failed expectation: a held judgment would block the worker's shutdown.
+        firstHeld.resolve();
+      }
+
+      const latest = env.client.workflow.getHandle(handle.workflowId);
+      const state = await until(() => latest.query(stateQuery), (s) => s.runs >= 2 && s.counters.judged === sent.length && s.judging === 0 && s.queued === 0);
+      expect(state.counters).toMatchObject({ invocations: 1, reactions: sent.length, judged: sent.length, passed: sent.length });
+
+      // Every reaction judged exactly once, its verdict recorded once: nothing lost across the runs.
+      const ids = sent.map((r) => r.eventId).sort();
+      expect(world.judgeCalls.map((c) => c.reaction.eventId).sort()).toEqual(ids);
+      expect(world.verdicts.map((v) => v.eventId).sort()).toEqual(ids);
+
+      // The first run kept judging after continue-as-new was due, and continued only once the state was under the threshold.
+      const events = (await env.client.workflow.getHandle(handle.workflowId, first.runId).fetchHistory()).events ?? [];
+      const judgmentsScheduledAt = events.flatMap((e, i) => (e.activityTaskScheduledEventAttributes?.activityType?.name === 'judgeInvocation' ? [i + 1] : []));
+      expect(judgmentsScheduledAt.filter((n) => n > continueAsNewAfterEvents).length).toBeGreaterThanOrEqual(2);
+      const continued = events[events.length - 1]!.workflowExecutionContinuedAsNewEventAttributes;
+      expect(continued).toBeDefined();
+      const payload = continued!.input!.payloads![0]!;
+      expect(payload.data!.length).toBeLessThanOrEqual(maxCarriedStateBytes);
+      const nextInput = defaultPayloadConverter.fromPayload<SkillWorkflowInput>(payload);
+      const carriedIds = nextInput.carried!.queue.map((q) => q.eventId);
+      expect(carriedIds.length).toBeLessThan(9);
+      const judgedInFirst = judgedIn.filter(([, runId]) => runId === first.runId).map(([eventId]) => eventId);
+      expect(judgedInFirst.length).toBeGreaterThanOrEqual(3);
+      expect([...judgedInFirst, ...carriedIds].sort()).toEqual(ids);
+      return handle.workflowId;
+    });
+  });
 });
