@@ -77,6 +77,14 @@ export async function readTranscriptWindow(input: JudgeInput): Promise<string> {
 export function createActivities({ store, model }: ActivityDeps): SkillActivities {
   return {
     async judgeInvocation(input): Promise<JudgeResult> {
+      // An event redelivered after its workflow run ended (the run's dedup memory went with it)
+      // was judged already: report that verdict, never judged (so nothing acts on it) twice.
+      // A store that cannot answer now must not cost the judgment: judge as usual.
+      const recorded = await store.verdictForEvent(input.reaction.eventId).catch(() => undefined);
+      if (recorded) {
+        const reason = `already judged: ${recorded.reason}`;
+        return { success: recorded.success, confidence: recorded.confidence, reason, judged: false, invocationFound: true };
+      }
       const transcript = await readTranscriptWindow(input);
       const { window, invocationFound } = buildJudgeWindow({
         transcriptText: transcript,

@@ -320,6 +320,14 @@ export class SqlStore implements Store {
     });
   }
 
+  verdictForEvent(eventId: string): Promise<VerdictRecord | undefined> {
+    const id = checkId('eventId', eventId);
+    return this.guard(async () => {
+      const row = await this.db.selectFrom('verdicts').selectAll().where('event_id', '=', id).executeTakeFirst();
+      return row ? toVerdictRecord(row) : undefined;
+    });
+  }
+
   async recordAttribution(input: AttributionRecord): Promise<void> {
     if (!Array.isArray(input.skills)) throw new StoreValidationError('skills must be a list');
     const skills = input.skills.map((skill, index) => ({

@@ -135,6 +135,8 @@ export interface Store {
   /** Idempotent by eventId: returns false when that event was already recorded. */
   recordVerdict(input: VerdictRecord): Promise<boolean>;
   verdicts(ref: SkillRef): Promise<VerdictRecord[]>;
+  /** The verdict recorded for an event, if any: a workflow run's dedup memory ends with the run, the store's does not. */
+  verdictForEvent(eventId: string): Promise<VerdictRecord | undefined>;
 
   recordAttribution(input: AttributionRecord): Promise<void>;
   attributions(sessionId: string): Promise<AttributionRecord[]>;

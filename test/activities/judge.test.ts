@@ -108,6 +108,27 @@ describe('judgeInvocation', () => {
     const later = await readTranscriptWindow(judgeInput(path, { reactionBytes: Buffer.byteLength(AT_REACTION + AFTER_REACTION) }));
     expect(later).toContain(REPLY_AFTER_REACTION);
   });
+
+  it('reports the recorded verdict of an event judged before (a redelivery after its run ended) without asking the model again', async () => {
+    const activities = judgeActivities();
+    const input = judgeInput(transcriptAtReaction());
+    await store.recordVerdict({
+      ...input.ref,
+      skillVersion: 1,
+      sessionId: 's1',
+      toolUseId: TOOL_USE_ID,
+      eventId: input.reaction.eventId,
+      success: false,
+      confidence: 0.8,
+      reason: 'skipped the tests',
+      agent: 'claude_code',
+      user: 'bob',
+    });
+    const verdict = await new MockActivityEnvironment().run(activities.judgeInvocation, input);
+    expect(calls).toEqual([]);
+    // Not judged now: the workflow neither batches it for a proposal nor resolves an edit with it.
+    expect(verdict).toEqual({ success: false, confidence: 0.8, reason: 'already judged: skipped the tests', judged: false, invocationFound: true });
+  });
 });
 
 describe('readTranscriptWindow', () => {

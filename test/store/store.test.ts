@@ -315,6 +315,9 @@ describe.each(testEngines.map((engine) => [engine.name, engine] as const))('stor
     const createdAt = '2025-01-02T03:04:05.678Z';
     expect(await store.recordVerdict(verdict(ref, `${ref.author}-1`, { createdAt }))).toBe(true);
     expect(await store.recordVerdict(verdict(ref, `${ref.author}-1`, { success: true }))).toBe(false);
+    // The first verdict of an event stands, and is found by its event id.
+    expect(await store.verdictForEvent(`${ref.author}-1`)).toMatchObject({ eventId: `${ref.author}-1`, success: false, name: ref.name, author: ref.author });
+    expect(await store.verdictForEvent(`${ref.author}-never`)).toBeUndefined();
     expect(
       await store.recordVerdict(verdict(ref, `${ref.author}-2`, { success: true, confidence: 1, toolUseId: null, skillVersion: 2 })),
     ).toBe(true);
