@@ -74,12 +74,11 @@ async function startFlusher(ctx: HookContext): Promise<void> {
   await ensureFlusher(ctx.settings.home, ctx.flusherPath(), (err) => ctx.log.error('could not start the outbox flusher', err));
 }
 
-export type ArmResult = 'armed' | 'duplicate' | 'not-skill-tool' | 'not-org-skill' | 'no-session' | 'off';
+export type ArmResult = 'armed' | 'duplicate' | 'not-skill-tool' | 'not-org-skill' | 'no-session';
 
 /** PreToolUse on the Skill tool: an org skill's invocation opens a judgment window. */
 export async function onPreToolUse(payload: HookPayload, ctx: HookContext): Promise<ArmResult> {
   const { settings } = ctx;
-  if (settings.internal) return 'off';
   if (payload.tool_name !== 'Skill') return 'not-skill-tool';
   const skill = payload.tool_input?.skill;
   const sessionId = payload.session_id;
@@ -116,12 +115,11 @@ export async function onPreToolUse(payload: HookPayload, ctx: HookContext): Prom
   return 'armed';
 }
 
-export type ReactResult = 'sent' | 'duplicate' | 'no-window' | 'session-ended' | 'expired' | 'blank' | 'off';
+export type ReactResult = 'sent' | 'duplicate' | 'no-window' | 'session-ended' | 'expired' | 'blank';
 
 /** UserPromptSubmit: while a window is open, the prompt is a reaction to the skill's work. */
 export async function onUserPromptSubmit(payload: HookPayload, ctx: HookContext): Promise<ReactResult> {
   const { settings } = ctx;
-  if (settings.internal) return 'off';
   const sessionId = payload.session_id;
   if (!sessionId) return 'no-window';
   const hint = readHint(settings.home, sessionId);
