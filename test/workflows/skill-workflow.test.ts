@@ -22,6 +22,7 @@ import {
   type InvokedSignal,
   type SkillWorkflowConfig,
   type SkillWorkflowInput,
+  type SkillWorkflowState,
 } from '../../workflows/definitions';
 import { skillWorkflow } from '../../workflows/skill-workflow';
 import { recordHistories } from '../helpers/histories';
@@ -110,6 +111,11 @@ class FakeSkillWorld {
     const version = this.latest().version + 1;
     this.versions.push({ version, body: `${this.latest().body}${version}. Outside edit.\n` });
   }
+}
+
+/** Nothing queued, judging, batched or being improved: the workflow has done all it will with what it was sent. */
+function settled(s: SkillWorkflowState): boolean {
+  return s.queued === 0 && s.judging === 0 && s.batchedFailures === 0 && !s.improving;
 }
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
@@ -270,7 +276,7 @@ describe('skill workflow', () => {
       await handle.signal(invokedSignal, invoked('s1'));
       await handle.signal(reactionSignal, reaction('s1', 'FAIL first'));
       await handle.signal(reactionSignal, reaction('s1', 'FAIL second'));
-      const state = await until(() => handle.query(stateQuery), (s) => s.counters.judged === 2 && s.judging === 0 && s.batchedFailures === 0 && !s.improving);
+      const state = await until(() => handle.query(stateQuery), (s) => s.counters.judged === 2 && settled(s));
       expect(state.counters.failed).toBe(2);
       expect(state.counters.improvementsPublished).toBe(1);
       expect(world.proposals).toHaveLength(1);
@@ -287,7 +293,7 @@ describe('skill workflow', () => {
       for (const s of ['a', 'b', 'c']) await handle.signal(invokedSignal, invoked(s));
       // Two failing reactions from session a are one invocation: at most one reason in the proposals.
       for (const s of ['a', 'a', 'b', 'c']) await handle.signal(reactionSignal, reaction(s, `FAIL from ${s}`));
-      const state = await until(() => handle.query(stateQuery), (s) => s.counters.judged >= 3 && s.batchedFailures === 0 && !s.improving && s.queued === 0 && s.judging === 0);
+      const state = await until(() => handle.query(stateQuery), (s) => s.counters.judged >= 3 && settled(s));
       const reasons = world.proposals.flatMap((p) => p.failures);
       expect(reasons.filter((r) => r.includes('from a'))).toHaveLength(1);
       expect(reasons).toHaveLength(3);
@@ -364,11 +370,11 @@ describe('skill workflow', () => {
       // Batch 1: loses the race to v2, its retry against v2 changes nothing.
       await handle.signal(invokedSignal, invoked('s1'));
       await handle.signal(reactionSignal, reaction('s1', 'FAIL first batch'));
-      await until(() => handle.query(stateQuery), (s) => s.counters.proposalsWithoutChange === 1 && s.batchedFailures === 0 && !s.improving);
+      await until(() => handle.query(stateQuery), (s) => s.counters.proposalsWithoutChange === 1 && settled(s));
       // Batch 2: loses the race to v3 and is proposed again against v3: published as v4.
       await handle.signal(invokedSignal, invoked('s2', { skillVersion: 2 }));
       await handle.signal(reactionSignal, reaction('s2', 'FAIL second batch'));
-      const state = await until(() => handle.query(stateQuery), (s) => s.counters.judged === 2 && s.batchedFailures === 0 && !s.improving && s.judging === 0);
+      const state = await until(() => handle.query(stateQuery), (s) => s.counters.judged === 2 && settled(s));
       expect(state.counters).toMatchObject({ publishConflicts: 2, improvementsPublished: 1 });
       expect(world.proposals.map((p) => p.failures)).toEqual([['failed: FAIL first batch'], ['failed: FAIL first batch'], ['failed: FAIL second batch'], ['failed: FAIL second batch']]);
       expect(world.versions.map((v) => v.version)).toEqual([1, 2, 3, 4]);
@@ -384,8 +390,7 @@ describe('skill workflow', () => {
     await withWorker(world, 'version-attribute-follows', async (tq) => {
       const handle = await startSkill(tq);
       const skillVersion = async () => (await handle.describe()).typedSearchAttributes.get(SearchAttributes.skillVersion);
-      const settled = (n: number) => (s: { counters: { judged: number }; judging: number; batchedFailures: number; improving: boolean }) =>
-        s.counters.judged === n && s.judging === 0 && s.batchedFailures === 0 && !s.improving;
+      const judgedAll = (n: number) => (s: SkillWorkflowState) => s.counters.judged === n && settled(s);
       await until(() => handle.query(stateQuery), (s) => s.currentVersion === 1);
       expect(await skillVersion()).toBe(1);
 
@@ -393,20 +398,20 @@ describe('skill workflow', () => {
       world.pushOutside();
       await handle.signal(invokedSignal, invoked('s1', { skillVersion: 2 }));
       await handle.signal(reactionSignal, reaction('s1', 'FAIL on v2'));
-      await until(() => handle.query(stateQuery), settled(1));
+      await until(() => handle.query(stateQuery), judgedAll(1));
       expect(await skillVersion()).toBe(2);
 
       // A push lands first (v3): the lost race's retry against v3 changes nothing.
       await handle.signal(invokedSignal, invoked('s2', { skillVersion: 2 }));
       await handle.signal(reactionSignal, reaction('s2', 'FAIL still on v2'));
-      await until(() => handle.query(stateQuery), settled(2));
+      await until(() => handle.query(stateQuery), judgedAll(2));
       expect(await skillVersion()).toBe(3);
 
       // Another push (v4), then an improvement: v5.
       world.pushOutside();
       await handle.signal(invokedSignal, invoked('s3', { skillVersion: 4 }));
       await handle.signal(reactionSignal, reaction('s3', 'FAIL on v4'));
-      const state = await until(() => handle.query(stateQuery), (s) => settled(3)(s) && s.counters.improvementsPublished === 1);
+      const state = await until(() => handle.query(stateQuery), (s) => judgedAll(3)(s) && s.counters.improvementsPublished === 1);
       expect(world.latest().version).toBe(5);
       expect(state.currentVersion).toBe(5);
       expect(await skillVersion()).toBe(5);
