@@ -1,23 +1,48 @@
-// The activities: every side effect of the skill workflow. Built by a factory
+// The activities: every side effect of the two workflows. Built by a factory
 // that takes its clients, so tests and the worker pass real ones in.
 import { open } from 'node:fs/promises';
+import { Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { ModelCall } from '../agents/types';
-import { priorEditLines, summarizeEdit, editStatusForVerdict } from '../core/edit-memory';
+import type { ModelCall, ModelRequest } from '../agents/types';
+import { priorEditLines, summarizeEdit } from '../core/edit-memory';
+import { SignalNames, WorkflowTypes } from '../core/messages';
 import { applyEdits, parseProposedEdits } from '../core/edits';
 import { editFingerprint } from '../core/fingerprint';
-import { MAX_PRIOR_EDIT_SUMMARIES, MAX_SKILL_BODY_BYTES, OPTIMIZER_NAME } from '../core/limits';
+import { MAX_PRIOR_EDIT_SUMMARIES, MAX_SKILL_BODY_BYTES, MAX_VERDICT_REASON_CHARS, OPTIMIZER_NAME } from '../core/limits';
+import { cutText } from '../core/text';
 import { judgePrompt, proposerPrompt } from '../core/prompts';
 import { redactSecrets } from '../core/redact';
-import type { SkillRef } from '../core/skill-ref';
+import { workflowIdForSkill, type SkillRef } from '../core/skill-ref';
 import { buildJudgeWindow } from '../core/transcript';
-import { UNPARSEABLE_REASON, conservativeVerdict, parseVerdict } from '../core/verdict';
+import { UNPARSEABLE_REASON, parseVerdict } from '../core/verdict';
 import { StoreValidationError, VersionConflictError, type Store } from '../store/types';
 import { FailureTypes, type JudgeInput, type JudgeResult, type SkillActivities } from './types';
 
 export interface ActivityDeps {
   store: Store;
   model: ModelCall;
+  /** Reports failures to skill lanes (signal-with-start). */
+  client: Client;
+}
+
+/** Model activities heartbeat this often while the agent CLI runs (the workflows' heartbeat timeout is 30 s). */
+const MODEL_HEARTBEAT_MS = 5_000;
+
+/**
+ * A model call inside an activity: heartbeats while it runs, so a dead worker is
+ * noticed at the heartbeat timeout, and passes the activity's cancellation to the
+ * backend, which kills the agent CLI process.
+ */
+async function callModel(model: ModelCall, request: Omit<ModelRequest, 'signal'>): Promise<string> {
+  const context = Context.current();
+  context.heartbeat();
+  const beat = setInterval(() => context.heartbeat(), MODEL_HEARTBEAT_MS);
+  try {
+    return await model({ ...request, signal: context.cancellationSignal });
+  } finally {
+    clearInterval(beat);
+  }
 }
 
 /** How far before the invocation's recorded byte length the judge reads, for the turns before it. */
@@ -74,17 +99,18 @@ export async function readTranscriptWindow(input: JudgeInput): Promise<string> {
   }
 }
 
-export function createActivities({ store, model }: ActivityDeps): SkillActivities {
+/** No model verdict could be reached: said, with its reason, never a pass. */
+function notJudged(reason: string): JudgeResult {
+  return { outcome: 'not-judged', confidence: 0, reason: cutText(reason, MAX_VERDICT_REASON_CHARS) };
+}
+
+export function createActivities({ store, model, client }: ActivityDeps): SkillActivities {
   return {
-    async judgeInvocation(input): Promise<JudgeResult> {
-      // An event redelivered after its workflow run ended (the run's dedup memory went with it)
-      // was judged already: report that verdict, never judged (so nothing acts on it) twice.
-      // A store that cannot answer now must not cost the judgment: judge as usual.
+    async judgeReaction(input): Promise<JudgeResult> {
+      // An event redelivered after its workflow run ended was judged already: never judged
+      // (so nothing acts on it) twice. A store that cannot answer now must not cost the judgment.
       const recorded = await store.verdictForEvent(input.reaction.eventId).catch(() => undefined);
-      if (recorded) {
-        const reason = `already judged: ${recorded.reason}`;
-        return { success: recorded.success, confidence: recorded.confidence, reason, judged: false, invocationFound: true };
-      }
+      if (recorded) return notJudged(`already judged: ${recorded.reason}`);
       const transcript = await readTranscriptWindow(input);
       const { window, invocationFound } = buildJudgeWindow({
         transcriptText: transcript,
@@ -94,22 +120,49 @@ export function createActivities({ store, model }: ActivityDeps): SkillActivitie
       });
       // Without the invocation the window is only the session's last turns: a reaction
       // alone must never drive an edit, so the model is not asked.
-      if (!invocationFound) {
-        const reason = `invocation ${input.invocation.toolUseId} not found in transcript`;
-        return { ...conservativeVerdict(reason), judged: false, invocationFound };
-      }
-      if (window.trim() === '') return { ...conservativeVerdict('empty window'), judged: false, invocationFound };
+      if (!invocationFound) return notJudged(`invocation ${input.invocation.toolUseId} not found in transcript`);
+      if (window.trim() === '') return notJudged('empty transcript window');
       // Secrets never reach the model or the workflow history.
       const prompt = judgePrompt(redactSecrets(window));
-      const verdict = parseVerdict(await model({ role: 'judge', ...prompt }));
-      const judged = verdict.reason !== UNPARSEABLE_REASON;
+      const verdict = parseVerdict(await callModel(model, { role: 'judge', ...prompt }));
+      if (verdict.reason === UNPARSEABLE_REASON) return notJudged(UNPARSEABLE_REASON);
       // NUL cannot be stored (Postgres text); model output may hold anything.
-      return { ...verdict, reason: redactSecrets(verdict.reason).replace(/\0/g, ''), judged, invocationFound };
+      const reason = redactSecrets(verdict.reason).replace(/\0/g, '');
+      return { outcome: verdict.success ? 'passed' : 'failed', confidence: verdict.confidence, reason };
+    },
+
+    async recordVerdict({ ref, invocation, eventId, verdict }) {
+      await failFastOnBadInput(() =>
+        store.recordVerdict({
+          name: ref.name,
+          author: ref.author,
+          skillVersion: invocation.skillVersion ?? 0,
+          sessionId: invocation.sessionId,
+          toolUseId: invocation.toolUseId,
+          eventId,
+          outcome: verdict.outcome,
+          confidence: verdict.confidence,
+          reason: verdict.reason,
+          agent: invocation.agent,
+          user: invocation.user,
+        }),
+      );
+    },
+
+    async reportFailure({ ref, report }) {
+      // The lane runs on the queue this activity runs on: the workflows' own.
+      await client.workflow.signalWithStart(WorkflowTypes.skill, {
+        workflowId: workflowIdForSkill(ref),
+        taskQueue: Context.current().info.taskQueue,
+        args: [{ ref }],
+        signal: SignalNames.failure,
+        signalArgs: [report],
+      });
     },
 
     async describeSkill(ref) {
       const [latest, edits] = await Promise.all([store.latestVersion(ref), store.editStats(ref)]);
-      return { version: latest?.version, improvementsPublished: edits.published, awaitingOutcome: edits.awaitingOutcome };
+      return { version: latest?.version, improvementsPublished: edits.published };
     },
 
     async readSkill(ref) {
@@ -121,7 +174,7 @@ export function createActivities({ store, model }: ActivityDeps): SkillActivitie
 
     async proposeEdit(input) {
       const prompt = proposerPrompt({ body: input.body, failures: input.failures, priorEdits: input.priorEdits, budget: input.budget });
-      const proposed = parseProposedEdits(await model({ role: 'proposer', ...prompt }));
+      const proposed = parseProposedEdits(await callModel(model, { role: 'proposer', ...prompt }));
       const applied = applyEdits(input.body, proposed, { budget: input.budget });
       const tooLarge = Buffer.byteLength(applied.editedBody, 'utf8') > MAX_SKILL_BODY_BYTES;
       return {
@@ -165,28 +218,6 @@ export function createActivities({ store, model }: ActivityDeps): SkillActivitie
     async recordEdit({ ref, ...edit }) {
       // The store's recordEdit is idempotent per published version: a retry returns the row already written.
       await failFastOnBadInput(() => store.recordEdit({ name: ref.name, author: ref.author, ...edit }));
-    },
-
-    async recordVerdict({ ref, invocation, eventId, verdict }) {
-      await failFastOnBadInput(() =>
-        store.recordVerdict({
-          name: ref.name,
-          author: ref.author,
-          skillVersion: invocation.skillVersion ?? 0,
-          sessionId: invocation.sessionId,
-          toolUseId: invocation.toolUseId,
-          eventId,
-          success: verdict.success,
-          confidence: verdict.confidence,
-          reason: verdict.reason,
-          agent: invocation.agent,
-          user: invocation.user,
-        }),
-      );
-    },
-
-    async resolveEdit({ ref, publishedVersion, success }) {
-      await failFastOnBadInput(() => store.resolveEdit(ref, publishedVersion, editStatusForVerdict(success)));
     },
   };
 }

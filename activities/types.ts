@@ -1,18 +1,10 @@
-// The activity interface the workflow schedules. Workflow code imports only
+// The activity interface the workflows schedule. Workflow code imports only
 // these types; the implementations live in activities/index.ts.
+import type { FailureReport, InvocationInfo } from '../core/messages';
 import type { SkillRef } from '../core/skill-ref';
+import type { VerdictOutcome } from '../core/verdict';
 
-export interface InvocationInfo {
-  sessionId: string;
-  toolUseId: string;
-  user: string;
-  agent: string;
-  /** The version installed in the session when the skill was invoked (undefined if unknown). */
-  skillVersion?: number;
-  transcriptPath: string;
-  /** Byte length of the transcript when the skill was invoked: the judged window is read from near here. */
-  transcriptBytes: number;
-}
+export type { FailureReport, InvocationInfo };
 
 export interface JudgeInput {
   ref: SkillRef;
@@ -21,12 +13,10 @@ export interface JudgeInput {
 }
 
 export interface JudgeResult {
-  success: boolean;
+  outcome: VerdictOutcome;
   confidence: number;
+  /** The judge's reason (redacted), or why no verdict could be reached. */
   reason: string;
-  /** False when no model verdict was reached (invocation not in the transcript, blank window): the verdict is the conservative "passed". */
-  judged: boolean;
-  invocationFound: boolean;
 }
 
 export interface SkillSnapshot {
@@ -41,8 +31,6 @@ export interface SkillStats {
   /** Latest published version, or undefined for a skill not in the store. */
   version?: number;
   improvementsPublished: number;
-  /** Versions published by an edit whose outcome is not known yet. */
-  awaitingOutcome: number[];
 }
 
 export interface ProposeInput {
@@ -94,15 +82,23 @@ export interface RecordVerdictInput {
   verdict: JudgeResult;
 }
 
+export interface ReportFailureInput {
+  ref: SkillRef;
+  report: FailureReport;
+}
+
 export interface SkillActivities {
-  judgeInvocation(input: JudgeInput): Promise<JudgeResult>;
+  /** One reaction of one invocation, judged by the model (on the invoking machine's queue when routed). */
+  judgeReaction(input: JudgeInput): Promise<JudgeResult>;
+  /** Stores the verdict; a judged verdict on a version an edit published also resolves that edit. */
+  recordVerdict(input: RecordVerdictInput): Promise<void>;
+  /** Signal-with-start of the skill's lane with a confirmed failure. */
+  reportFailure(input: ReportFailureInput): Promise<void>;
   describeSkill(ref: SkillRef): Promise<SkillStats>;
   readSkill(ref: SkillRef): Promise<SkillSnapshot>;
   proposeEdit(input: ProposeInput): Promise<Proposal>;
   publishSkill(input: PublishInput): Promise<PublishResult>;
   recordEdit(input: RecordEditInput): Promise<void>;
-  recordVerdict(input: RecordVerdictInput): Promise<void>;
-  resolveEdit(input: { ref: SkillRef; publishedVersion: number; success: boolean }): Promise<void>;
 }
 
 /** ApplicationFailure types the activities throw for bad input (never retried). */

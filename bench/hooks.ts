@@ -11,7 +11,7 @@
 //    with no flusher running, so the hook pays for starting one.
 // 2. Delivery latency against a real Temporal dev server running the real
 //    workflow: event file written (its name starts with the write time) →
-//    the signal visible through the workflow's `state` query. Warm (a flusher
+//    the invocation's workflow answering its `state` query. Warm (a flusher
 //    is lingering) and cold (the hook starts the flusher).
 //
 // Knobs: BENCH_HOOK_RUNS (default 150), BENCH_COLD_RUNS (40), BENCH_DELIVERY_RUNS (100).
@@ -21,9 +21,9 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Worker } from '@temporalio/worker';
-import { workflowIdForSkill, type SkillRef } from '../core/skill-ref';
+import { workflowIdForInvocation, type SkillRef } from '../core/skill-ref';
 import { liveFlusherPid, listOutbox } from '../hooks/outbox';
-import { stateQuery } from '../workflows/definitions';
+import { invocationStateQuery } from '../workflows/definitions';
 import { passingActivities, startTestServer, uniqueName, workflowBundle } from '../test/helpers/temporal';
 
 const HOOK_RUNS = Number(process.env.BENCH_HOOK_RUNS ?? 150);
@@ -98,7 +98,7 @@ function userPromptSubmit(sessionId: string, prompt: string) {
   return { session_id: sessionId, transcript_path: transcriptPath(sessionId), cwd: project, prompt_id: randomUUID(), permission_mode: 'default', hook_event_name: 'UserPromptSubmit', prompt };
 }
 
-function preToolUse(sessionId: string) {
+function preToolUse(sessionId: string, toolUseId = `toolu_01${randomUUID().replace(/-/g, '').slice(0, 22)}`) {
   return {
     session_id: sessionId,
     transcript_path: transcriptPath(sessionId),
@@ -109,7 +109,7 @@ function preToolUse(sessionId: string) {
     hook_event_name: 'PreToolUse',
     tool_name: 'Skill',
     tool_input: { skill: skillDir },
-    tool_use_id: `toolu_01${randomUUID().replace(/-/g, '').slice(0, 22)}`,
+    tool_use_id: toolUseId,
   };
 }
 
@@ -169,18 +169,27 @@ async function main(): Promise<void> {
     TEMPORAL_NAMESPACE: 'default',
     SKILLOPT_TASK_QUEUE: taskQueue,
   };
-  const handle = server.client.workflow.getHandle(workflowIdForSkill(skill));
-  const invocations = async (): Promise<number> => (await handle.query(stateQuery).catch(() => undefined))?.counters.invocations ?? 0;
+  /** Whether the invocation workflow of this Skill call has started and answers its query. */
+  const delivered = async (sessionId: string, toolUseId: string): Promise<boolean> =>
+    server.client.workflow
+      .getHandle(workflowIdForInvocation(skill, sessionId, toolUseId))
+      .query(invocationStateQuery)
+      .then(
+        () => true,
+        () => false,
+      );
 
   try {
     // Warm-up: the OS file cache, the workflow started, one flusher delivered.
+    const warmed: [string, string][] = [];
     for (let i = 0; i < 5; i++) {
       const session = randomUUID();
+      warmed.push([session, `toolu_warm${i}`]);
       timeProcess(['-e', '0'], '', baseEnv, 'socket');
-      timeProcess(hookArgs('PreToolUse'), line(preToolUse(session)), baseEnv, 'socket');
+      timeProcess(hookArgs('PreToolUse'), line(preToolUse(session, `toolu_warm${i}`)), baseEnv, 'socket');
       timeProcess(hookArgs('UserPromptSubmit'), line(userPromptSubmit(session, 'warm up')), baseEnv, 'socket');
     }
-    while ((await invocations()) < 5) await sleep(50);
+    for (const [session, toolUseId] of warmed) while (!(await delivered(session, toolUseId))) await sleep(50);
 
     // ---- 1. hooks as processes, interleaved with the bare baseline ----
     type Series = 'bare' | 'entryFloor' | 'noWindow' | 'arming' | 'reaction';
@@ -218,14 +227,14 @@ async function main(): Promise<void> {
 
     // ---- 2. delivery latency: event file written → signal visible in the workflow ----
     async function deliveryOnce(env: NodeJS.ProcessEnv): Promise<number> {
-      const before = await invocations();
+      const [session, toolUseId] = [randomUUID(), `toolu_${randomUUID().slice(0, 8)}`];
       const known = new Set(listOutbox(skilloptHome));
-      timeProcess(hookArgs('PreToolUse'), line(preToolUse(randomUUID())), env, 'socket');
+      timeProcess(hookArgs('PreToolUse'), line(preToolUse(session, toolUseId)), env, 'socket');
       const file = listOutbox(skilloptHome).find((f) => !known.has(f));
       // The file name starts with its write time (ms since the epoch × 1000), or it was already delivered: take "now".
       const writtenAt = file ? Number(file.slice(0, 16)) / 1000 : performance.timeOrigin + performance.now();
       for (;;) {
-        if ((await invocations()) > before) return performance.timeOrigin + performance.now() - writtenAt;
+        if (await delivered(session, toolUseId)) return performance.timeOrigin + performance.now() - writtenAt;
         await sleep(5);
       }
     }

@@ -3,6 +3,12 @@
 
 /** Reactions judged per skill invocation (seed: DEFAULT_JUDGE_WINDOW). */
 export const DEFAULT_JUDGE_WINDOW = 3;
+/** An invocation's window with no reaction for this long closes (the hooks' hint expires with it). */
+export const DEFAULT_IDLE_TIMEOUT_MS = 60 * 60 * 1000;
+/** After a SessionEnd a resume can undo, an invocation's window stays open this long for one. */
+export const DEFAULT_RESUME_GRACE_MS = 10 * 60 * 1000;
+/** How long a judgment or proposal routed to a machine's own queue waits for that machine's worker. */
+export const DEFAULT_ROUTED_SCHEDULE_TO_START_MS = 10 * 60 * 1000;
 /** Edits applied per proposal: the textual learning-rate budget. */
 export const DEFAULT_EDIT_BUDGET = 3;
 /** Failure reasons given to one proposal. */

@@ -76,3 +76,10 @@ export function skillRefFromWorkflowId(workflowId: string): SkillRef {
   }
   return parseSkillRef(workflowId.slice(WORKFLOW_ID_PREFIX.length));
 }
+
+const INVOCATION_ID_PREFIX = 'invocation:';
+
+/** "invocation:<name>--<author>:<session id>:<tool_use id>": one workflow per armed invocation. */
+export function workflowIdForInvocation(ref: SkillRef, sessionId: string, toolUseId: string): string {
+  return `${INVOCATION_ID_PREFIX}${formatSkillRef(ref)}:${sessionId}:${toolUseId}`;
+}

@@ -38,3 +38,14 @@ function confidenceOf(value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) return DEFAULT_CONFIDENCE;
   return Math.min(1, Math.max(0, value));
 }
+
+/**
+ * What one judgment of one reaction concluded. "not-judged": no model verdict
+ * could be reached (transcript unreadable, invocation not in it, judge failing
+ * after its retries, no worker on the machine's queue); it is said, with its
+ * reason, and never counts as a pass or a failure.
+ */
+export type VerdictOutcome = 'passed' | 'failed' | 'not-judged';
+
+/** An invocation's verdict so far: "pending" until a reaction was judged. */
+export type InvocationVerdict = VerdictOutcome | 'pending';

@@ -1,25 +1,28 @@
 // The outbox flusher: a detached process (dist/hook-flusher.mjs) that a hook
 // starts after spooling an event. It delivers every spooled event with
-// signalWithStart, oldest first, deleting each file only after the server
+// signalWithStart or signal, oldest first, deleting each file only after the server
 // acknowledged it; it keeps going while new files appear, backs off and retries
 // while Temporal is unreachable (for a bounded time, then exits and marks the
 // outbox stalled: the next hook, even a prompt with no window open, starts a
-// new one), and exits when the outbox has stayed empty for a short linger. The workflow ignores event ids it has seen, so delivering a file
-// twice (a crash between the ack and the delete, two flushers) is harmless.
+// new one), and exits when the outbox has stayed empty for a short linger. An
+// invocation workflow ignores event ids it has seen and is never started twice,
+// so delivering a file twice (a crash between the ack and the delete, two
+// flushers) is harmless.
 //
 // Connection settings come from the standard Temporal client config
 // (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS, temporal.toml).
 import { watch, type FSWatcher } from 'node:fs';
-import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
-import { loadClientConnectConfig } from '@temporalio/envconfig';
 import {
-  SKILL_WORKFLOW_TYPE,
-  SearchAttributes,
-  TASK_QUEUE,
-  invokedSignal,
-  reactionSignal,
-  type SkillWorkflowInput,
-} from '../workflows/definitions';
+  Client,
+  Connection,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  defaultGrpcRetryOptions,
+  makeGrpcRetryInterceptor,
+} from '@temporalio/client';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { formatSkillRef } from '../core/skill-ref';
+import { INVOCATION_WORKFLOW_TYPE, SearchAttributes, TASK_QUEUE, invokedSignal, type InvocationWorkflowInput } from '../workflows/definitions';
 import { openHookLog, type HookLog } from './log';
 import {
   FLUSHER_HEARTBEAT_MS,
@@ -28,13 +31,13 @@ import {
   listOutbox,
   markOutboxStalled,
   outboxDir,
-  readOutboxEvent,
   releaseFlusherLock,
   removeOutboxEvent,
   takeFlusherLock,
   touchFlusherLock,
   type OutboxEvent,
 } from './outbox';
+import { readOutboxEvent } from './outbox-event';
 import { hookSkilloptHome } from './settings';
 
 /** Keep retrying an unreachable Temporal this long, then exit (the next hook run starts a new flusher). */
@@ -81,24 +84,40 @@ export interface DrainResult {
   error?: unknown;
 }
 
-export async function deliverOutboxEvent(client: Client, event: OutboxEvent, taskQueue: string, rpcTimeoutMs = DEFAULT_RPC_TIMEOUT_MS): Promise<void> {
-  const input: SkillWorkflowInput = { ref: event.ref, config: event.config };
-  const { name, author } = event.ref;
-  const common = {
-    workflowId: event.workflowId,
-    taskQueue,
-    args: [input] as [SkillWorkflowInput],
-    typedSearchAttributes: [
-      { key: SearchAttributes.skillRef, value: `${name}--${author}` },
-      { key: SearchAttributes.skillName, value: name },
-      { key: SearchAttributes.skillAuthor, value: author },
-    ],
-  };
-  await client.connection.withDeadline(Date.now() + rpcTimeoutMs, () =>
-    event.signal === 'invoked'
-      ? client.workflow.signalWithStart(SKILL_WORKFLOW_TYPE, { ...common, signal: invokedSignal, signalArgs: [event.payload] })
-      : client.workflow.signalWithStart(SKILL_WORKFLOW_TYPE, { ...common, signal: reactionSignal, signalArgs: [event.payload] }),
-  );
+/**
+ * One event to its invocation workflow. `invoked` starts it (signal-with-start;
+ * a duplicate arming lands in the same run); once the invocation has closed, a
+ * redelivered `invoked` does not start it again, and a late reaction, supersession
+ * or session end has nothing left to change: both count as delivered. Returns
+ * false for such an event.
+ */
+export async function deliverOutboxEvent(client: Client, event: OutboxEvent, taskQueue: string, rpcTimeoutMs = DEFAULT_RPC_TIMEOUT_MS): Promise<boolean> {
+  const { workflowId, ref } = event;
+  try {
+    await client.connection.withDeadline(Date.now() + rpcTimeoutMs, async () => {
+      if (event.signal !== 'invoked') return client.workflow.getHandle(workflowId).signal(event.signal, event.payload);
+      const { eventId: _eventId, ...invocation } = event.payload;
+      const input: InvocationWorkflowInput = { ref, invocation, config: event.config };
+      return client.workflow.signalWithStart(INVOCATION_WORKFLOW_TYPE, {
+        workflowId,
+        taskQueue,
+        args: [input],
+        signal: invokedSignal,
+        signalArgs: [event.payload],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        // Set at start so the UI can filter an invocation before its first workflow task ran.
+        typedSearchAttributes: [
+          { key: SearchAttributes.skillRef, value: formatSkillRef(ref) },
+          { key: SearchAttributes.skillUser, value: invocation.user },
+          { key: SearchAttributes.verdict, value: 'pending' },
+        ],
+      });
+    });
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError || err instanceof WorkflowExecutionAlreadyStartedError) return false;
+    throw err;
+  }
 }
 
 /**
@@ -122,8 +141,9 @@ export async function drainOutbox(client: Client, home: string, options: DrainOp
         result.deadLettered++;
         continue;
       }
+      let signalled: boolean;
       try {
-        await deliverOutboxEvent(client, read.event, taskQueue, options.rpcTimeoutMs);
+        signalled = await deliverOutboxEvent(client, read.event, taskQueue, options.rpcTimeoutMs);
       } catch (err) {
         if (grpcCode(err) === GRPC_INVALID_ARGUMENT) {
           options.log?.error(`Temporal refused outbox/${name} (${message(err)}); moved to outbox/failed/`);
@@ -137,7 +157,8 @@ export async function drainOutbox(client: Client, home: string, options: DrainOp
       }
       removeOutboxEvent(home, name);
       result.delivered++;
-      options.log?.debug(`delivered ${read.event.signal} ${read.event.payload.eventId} to ${read.event.workflowId}`);
+      const what = `${read.event.signal} ${read.event.payload.eventId}`;
+      options.log?.debug(signalled ? `delivered ${what} to ${read.event.workflowId}` : `${what}: ${read.event.workflowId} has closed; nothing to deliver`);
     }
   }
 }

@@ -7,8 +7,8 @@ import { MANIFEST_FILE, parseManifest } from '../core/manifest';
 import type { Manifest } from '../core/manifest';
 import { MAX_REACTION_BYTES } from '../core/limits';
 import { redactSecrets } from '../core/redact';
-import { formatSkillRef, tryParseSkillRef, workflowIdForSkill, type SkillRef } from '../core/skill-ref';
-import type { InvokedSignal, ReactionSignal } from '../workflows/definitions';
+import type { InvokedSignal, ReactionSignal, SessionEndedSignal, SupersededSignal } from '../core/messages';
+import { formatSkillRef, tryParseSkillRef, workflowIdForInvocation, type SkillRef } from '../core/skill-ref';
 import type { HookContext } from './context';
 import { eventIdFor } from './event-id';
 import { closeHint, deleteHint, readHint, writeHint } from './hint';
@@ -64,9 +64,15 @@ function workflowConfig(ctx: HookContext): OutboxWorkflowConfig {
   return { judgeWindow, ...(idleTimeoutOverrideMs === undefined ? {} : { idleTimeoutMs: idleTimeoutOverrideMs }) };
 }
 
-/** Writes one event for the skill's workflow to the outbox. */
-function spool(ctx: HookContext, ref: SkillRef, now: number, event: { signal: 'invoked'; payload: InvokedSignal } | { signal: 'reaction'; payload: ReactionSignal }): void {
-  writeOutboxEvent(ctx.settings.home, { v: 1, createdAt: new Date(now).toISOString(), ref, workflowId: workflowIdForSkill(ref), config: workflowConfig(ctx), ...event });
+type SpooledSignal =
+  | { signal: 'invoked'; payload: InvokedSignal; config: OutboxWorkflowConfig }
+  | { signal: 'reaction'; payload: ReactionSignal }
+  | { signal: 'superseded'; payload: SupersededSignal }
+  | { signal: 'sessionEnded'; payload: SessionEndedSignal };
+
+/** Writes one event for an invocation workflow to the outbox. */
+function spool(ctx: HookContext, ref: SkillRef, workflowId: string, now: number, event: SpooledSignal): void {
+  writeOutboxEvent(ctx.settings.home, { v: 2, createdAt: new Date(now).toISOString(), ref, workflowId, ...event });
 }
 
 async function startFlusher(ctx: HookContext): Promise<void> {
@@ -95,9 +101,13 @@ export async function onPreToolUse(payload: HookPayload, ctx: HookContext): Prom
   const now = ctx.now();
   const toolUseId = payload.tool_use_id ?? '';
   // skillopt installed in two settings files runs twice per event: the second run is the same event.
-  if (toolUseId !== '' && readHint(settings.home, sessionId)?.toolUseId === toolUseId) return 'duplicate';
+  const previous = readHint(settings.home, sessionId);
+  if (toolUseId !== '' && previous?.toolUseId === toolUseId) return 'duplicate';
+  const eventId = await eventIdFor('invoked', sessionId, payload.tool_use_id);
+  // Without a tool_use_id the event id (random then) names the invocation.
+  const workflowId = workflowIdForInvocation(ref, sessionId, toolUseId || eventId);
   const invoked: InvokedSignal = {
-    eventId: await eventIdFor('invoked', sessionId, payload.tool_use_id),
+    eventId,
     sessionId,
     toolUseId,
     user: hookUser(ctx.env),
@@ -108,9 +118,13 @@ export async function onPreToolUse(payload: HookPayload, ctx: HookContext): Prom
     transcriptBytes: fileSize(payload.transcript_path),
     ...(settings.activityQueue ? { activityQueue: settings.activityQueue } : {}),
   };
-  spool(ctx, ref, now, { signal: 'invoked', payload: invoked });
-  // Replaces any earlier window of this session, whichever skill it was for (the workflow does the same).
-  writeHint(settings.home, { v: 1, sessionId, ref: dirName, toolUseId, remaining: settings.judgeWindow, armedAt: now, lastActivityAt: now });
+  // A newer invocation in the session takes over the window: the older one's workflow closes it.
+  const previousRef = previous && tryParseSkillRef(previous.ref);
+  if (previous && previousRef && previous.endedAt === undefined) {
+    spool(ctx, previousRef, previous.workflowId, now, { signal: 'superseded', payload: { eventId: `${eventId}:supersedes`, byToolUseId: toolUseId } });
+  }
+  spool(ctx, ref, workflowId, now, { signal: 'invoked', payload: invoked, config: workflowConfig(ctx) });
+  writeHint(settings.home, { v: 2, sessionId, ref: dirName, toolUseId, workflowId, remaining: settings.judgeWindow, armedAt: now, lastActivityAt: now });
   await startFlusher(ctx);
   return 'armed';
 }
@@ -154,7 +168,7 @@ export async function onUserPromptSubmit(payload: HookPayload, ctx: HookContext)
     // The hook runs before Claude Code appends this prompt: the window ends before the reaction.
     transcriptBytes: fileSize(payload.transcript_path),
   };
-  spool(ctx, ref, now, { signal: 'reaction', payload: reaction });
+  spool(ctx, ref, hint.workflowId, now, { signal: 'reaction', payload: reaction });
   // Spent after spooling: a crash in between sends one reaction too many, never one too few.
   if (hint.remaining - 1 <= 0) deleteHint(settings.home, sessionId);
   else writeHint(settings.home, { ...hint, remaining: hint.remaining - 1, lastActivityAt: now, ...(payload.prompt_id ? { lastPromptId: payload.prompt_id } : {}) });
@@ -162,7 +176,16 @@ export async function onUserPromptSubmit(payload: HookPayload, ctx: HookContext)
   return 'sent';
 }
 
-/** SessionEnd: the session's window closes with it (until a resume, see closeHint). */
-export function onSessionEnd(payload: HookPayload, ctx: HookContext): void {
-  if (payload.session_id) closeHint(ctx.settings.home, payload.session_id, payload.reason, ctx.now());
+/** SessionEnd: the session's window closes with it (until a resume within the grace, see closeHint); its workflow is told. */
+export async function onSessionEnd(payload: HookPayload, ctx: HookContext): Promise<void> {
+  const sessionId = payload.session_id;
+  if (!sessionId) return;
+  const hint = readHint(ctx.settings.home, sessionId);
+  const ref = hint && tryParseSkillRef(hint.ref);
+  const now = ctx.now();
+  closeHint(ctx.settings.home, sessionId, payload.reason, now);
+  if (!hint || !ref || hint.endedAt !== undefined) return;
+  const reason = payload.reason || 'other';
+  spool(ctx, ref, hint.workflowId, now, { signal: 'sessionEnded', payload: { eventId: `${sessionId}:${hint.toolUseId}:end:${now}`, reason } });
+  await startFlusher(ctx);
 }

@@ -1,7 +1,8 @@
-// The per-session hint: "this session has an open judgment window for skill X".
-// It lets UserPromptSubmit decide locally, with one failed open() in the
-// common case, whether a prompt is a reaction worth sending. The workflow keeps
-// the authoritative window; the hint only mirrors it.
+// The per-session hint: "this session has an open judgment window for skill X,
+// in invocation workflow W". It lets UserPromptSubmit decide locally, with one
+// failed open() in the common case, whether a prompt is a reaction worth
+// sending, and where to. The invocation workflow keeps the authoritative
+// window; the hint only mirrors it.
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -9,12 +10,14 @@ export const SESSIONS_DIR = 'sessions';
 const MAX_SESSION_FILE_CHARS = 200;
 
 export interface SessionHint {
-  v: 1;
+  v: 2;
   /** The raw session id: the file name is sanitized, so it is checked on read. */
   sessionId: string;
   /** `<name>--<author>` of the armed skill. */
   ref: string;
   toolUseId: string;
+  /** The invocation workflow's id: reactions, supersession and the session's end are signalled there. */
+  workflowId: string;
   /** Reactions still to send for this invocation. */
   remaining: number;
   /** Epoch ms of the arming. */
@@ -59,9 +62,9 @@ export function readHint(home: string, sessionId: string): SessionHint | undefin
   }
   if (typeof data !== 'object' || data === null) return undefined;
   const h = data as Record<string, unknown>;
-  if (h.v !== 1 || h.sessionId !== sessionId || typeof h.ref !== 'string' || typeof h.toolUseId !== 'string') return undefined;
+  if (h.v !== 2 || h.sessionId !== sessionId || typeof h.ref !== 'string' || typeof h.toolUseId !== 'string' || typeof h.workflowId !== 'string') return undefined;
   if (!isCount(h.remaining) || !isCount(h.armedAt) || !isCount(h.lastActivityAt)) return undefined;
-  const hint: SessionHint = { v: 1, sessionId, ref: h.ref, toolUseId: h.toolUseId, remaining: h.remaining, armedAt: h.armedAt, lastActivityAt: h.lastActivityAt };
+  const hint: SessionHint = { v: 2, sessionId, ref: h.ref, toolUseId: h.toolUseId, workflowId: h.workflowId, remaining: h.remaining, armedAt: h.armedAt, lastActivityAt: h.lastActivityAt };
   if (isCount(h.endedAt)) hint.endedAt = h.endedAt;
   if (typeof h.lastPromptId === 'string') hint.lastPromptId = h.lastPromptId;
   return hint;
@@ -88,12 +91,17 @@ export function closeHint(home: string, sessionId: string, reason: string | unde
   if (hint && hint.endedAt === undefined) writeHint(home, { ...hint, endedAt: now });
 }
 
-/** SessionStart with source "resume": the session's window is open again. */
-export function reopenHint(home: string, sessionId: string): void {
+/**
+ * SessionStart with source "resume": the session's window is open again, if the
+ * resume came within the grace the invocation workflow waits for one after a
+ * SessionEnd; later, that workflow has closed the window and the hint goes too.
+ */
+export function reopenHint(home: string, sessionId: string, now: number, resumeGraceMs: number): void {
   const hint = readHint(home, sessionId);
   if (hint?.endedAt === undefined) return;
+  if (now - hint.endedAt >= resumeGraceMs) return deleteHint(home, sessionId);
   const { endedAt: _ended, ...open } = hint;
-  writeHint(home, open);
+  writeHint(home, { ...open, lastActivityAt: now });
 }
 
 export function deleteHint(home: string, sessionId: string): void {

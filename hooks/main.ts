@@ -14,6 +14,7 @@ import type { HookContext } from './context';
 import type * as SessionStartModule from './session-start-process';
 import type { SessionStartJob } from './session-start-process';
 import { emptyManifest } from '../core/manifest';
+import { DEFAULT_RESUME_GRACE_MS } from '../core/limits';
 import { onPreToolUse, onSessionEnd, onUserPromptSubmit, readManifest } from './handlers';
 import { snapshotSessionSkills } from './session-skills';
 import { pruneStaleHints, reopenHint } from './hint';
@@ -80,7 +81,7 @@ async function main(): Promise<void> {
       log.debug(`UserPromptSubmit: ${await onUserPromptSubmit(payload, ctx)}`);
       return;
     case 'SessionEnd':
-      onSessionEnd(payload, ctx);
+      await onSessionEnd(payload, ctx);
       return;
     case 'SessionStart': {
       const watchdogMs = settings.autopullTimeoutMs + SESSION_START_EXTRA_MS;
@@ -89,7 +90,7 @@ async function main(): Promise<void> {
         exit();
       }, watchdogMs).unref();
       pruneStaleHints(settings.home, settings.idleTimeoutMs);
-      if (payload.source === 'resume' && payload.session_id) reopenHint(settings.home, payload.session_id);
+      if (payload.source === 'resume' && payload.session_id) reopenHint(settings.home, payload.session_id, Date.now(), DEFAULT_RESUME_GRACE_MS);
       // Events left by a flusher that gave up while Temporal was down get a new one.
       if (settings.spawnFlusher && listOutbox(settings.home).length > 0) {
         await ensureFlusher(settings.home, ctx.flusherPath(), (err) => log.error('could not start the outbox flusher', err));

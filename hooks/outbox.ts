@@ -1,4 +1,4 @@
-// The outbox: a durable spool of signals for the skill workflows,
+// The outbox: a durable spool of signals for the invocation workflows,
 // <SKILLOPT_HOME>/outbox/, one JSON file per event. A hook only writes files
 // here (temp + rename, so a file is whole or absent) and makes sure a flusher
 // process is running; the flusher (hooks/flusher.ts) delivers them with
@@ -21,9 +21,8 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import type { InvokedSignal, ReactionSignal, SessionEndedSignal, SupersededSignal } from '../core/messages';
 import type { SkillRef } from '../core/skill-ref';
-import { tryParseSkillRef, workflowIdForSkill } from '../core/skill-ref';
-import type { InvokedSignal, ReactionSignal } from '../workflows/definitions';
 import { spawnDetachedNode } from './spawn';
 import { isProcessAlive } from '../cli/process';
 
@@ -38,23 +37,28 @@ export const FLUSHER_STALE_MS = 15_000;
 
 const EVENT_FILE = /^\d{16}-\d+-[0-9a-z]+\.json$/;
 
-/** The workflow's signal names (definitions.ts `invokedSignal`/`reactionSignal`; a test keeps them equal). */
-export type OutboxSignalName = 'invoked' | 'reaction';
-
 export interface OutboxWorkflowConfig {
   judgeWindow: number;
   idleTimeoutMs?: number;
 }
 
+/**
+ * One spooled signal for an invocation workflow. `invoked` starts the workflow
+ * (signal-with-start, with `config`); the others only signal it, and are
+ * dropped once it has closed.
+ */
 export type OutboxEvent = {
-  v: 1;
+  v: 2;
   createdAt: string;
   ref: SkillRef;
-  /** For people reading the spool; the flusher derives the id from `ref`. */
+  /** The invocation workflow: "invocation:<ref>:<session id>:<tool_use id>". */
   workflowId: string;
-  /** Used when the signal starts the workflow. */
-  config: OutboxWorkflowConfig;
-} & ({ signal: 'invoked'; payload: InvokedSignal } | { signal: 'reaction'; payload: ReactionSignal });
+} & (
+  | { signal: 'invoked'; payload: InvokedSignal; config: OutboxWorkflowConfig }
+  | { signal: 'reaction'; payload: ReactionSignal }
+  | { signal: 'superseded'; payload: SupersededSignal }
+  | { signal: 'sessionEnded'; payload: SessionEndedSignal }
+);
 
 export function outboxDir(home: string): string {
   return join(home, OUTBOX_DIR);
@@ -100,9 +104,6 @@ export function listOutbox(home: string): string[] {
   return names.filter((n) => EVENT_FILE.test(n)).sort();
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /**
  * Left by a flusher that gave up with events still spooled (Temporal down too
@@ -132,51 +133,6 @@ export function outboxStalled(home: string): boolean {
   return existsSync(join(outboxDir(home), STALLED_MARKER));
 }
 
-/** Checks a spooled event's shape; a reason string when it cannot be delivered. */
-export function validateOutboxEvent(data: unknown): OutboxEvent | string {
-  if (!isRecord(data) || data.v !== 1) return 'not an outbox event (v1)';
-  const { ref, signal, payload, config } = data;
-  if (!isRecord(ref) || typeof ref.name !== 'string' || typeof ref.author !== 'string') return 'no skill ref';
-  const parsed = tryParseSkillRef(`${ref.name}--${ref.author}`);
-  if (!parsed || parsed.name !== ref.name || parsed.author !== ref.author) return `invalid skill ref ${ref.name}--${ref.author}`;
-  if (signal !== 'invoked' && signal !== 'reaction') return `unknown signal ${String(signal)}`;
-  if (!isRecord(payload) || typeof payload.eventId !== 'string' || payload.eventId === '' || typeof payload.sessionId !== 'string') {
-    return 'payload without eventId/sessionId';
-  }
-  if (!isRecord(config) || typeof config.judgeWindow !== 'number' || !(config.judgeWindow >= 1)) return 'invalid workflow config';
-  const idle = config.idleTimeoutMs;
-  if (idle !== undefined && (typeof idle !== 'number' || !(idle > 0))) return 'invalid idle timeout';
-  return {
-    v: 1,
-    createdAt: typeof data.createdAt === 'string' ? data.createdAt : '',
-    ref: parsed,
-    workflowId: workflowIdForSkill(parsed),
-    config: { judgeWindow: config.judgeWindow, ...(idle === undefined ? {} : { idleTimeoutMs: idle }) },
-    signal,
-    payload: payload as never,
-  };
-}
-
-export type ReadOutboxResult = { ok: true; event: OutboxEvent } | { ok: false; reason: string; gone?: boolean };
-
-export function readOutboxEvent(home: string, name: string): ReadOutboxResult {
-  let text: string;
-  try {
-    text = readFileSync(join(outboxDir(home), name), 'utf8');
-  } catch (err) {
-    // Delivered and deleted by another flusher in the meantime.
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ok: false, reason: 'gone', gone: true };
-    return { ok: false, reason: (err as Error).message };
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    return { ok: false, reason: 'not JSON' };
-  }
-  const checked = validateOutboxEvent(data);
-  return typeof checked === 'string' ? { ok: false, reason: checked } : { ok: true, event: checked };
-}
 
 export function removeOutboxEvent(home: string, name: string): void {
   try {

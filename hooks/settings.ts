@@ -2,12 +2,10 @@
 // this module is on every hook's path.
 import { homedir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DEFAULT_JUDGE_WINDOW } from '../core/limits';
+import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_JUDGE_WINDOW } from '../core/limits';
 
 /** The `agent` recorded with invocations and attributions. */
 export const AGENT = 'claude_code';
-/** The workflow's idle window expiry (SkillWorkflowConfig.idleTimeoutMs default). */
-export const DEFAULT_IDLE_TIMEOUT_MS = 60 * 60 * 1000;
 /** SessionStart's auto-pull budget (the seed's 5 s). */
 export const DEFAULT_AUTOPULL_TIMEOUT_MS = 5_000;
 

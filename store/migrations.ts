@@ -14,9 +14,17 @@ import { sql, type ColumnDefinitionBuilder, type Kysely, type Migration, type Mi
 
 export type EngineKind = 'sqlite' | 'postgres';
 
+/** Every migration, by name; Kysely runs them in name order. */
+export function migrations(engine: EngineKind): Record<string, Migration> {
+  return {
+    '0001_initial': initial(engine),
+    '0002_verdict_outcome': verdictOutcome,
+  };
+}
+
 export function migrationProvider(engine: EngineKind): MigrationProvider {
   return {
-    getMigrations: () => Promise.resolve({ '0001_initial': initial(engine) }),
+    getMigrations: () => Promise.resolve(migrations(engine)),
   };
 }
 
@@ -110,3 +118,24 @@ function initial(engine: EngineKind): Migration {
     },
   };
 }
+
+// A verdict's outcome becomes three-valued: "not-judged" (no model verdict could be
+// reached) is neither a pass nor a failure. `outcome` is the source of truth from
+// here on; `success` stays (not null, in (0, 1)) and is still written, 0 only for
+// "failed", so nothing reading it sees a not-judged verdict as a failure. A column
+// constraint in ADD COLUMN is allowed by both engines (SQLite checks existing rows
+// since 3.37), so the same DDL runs on both.
+const verdictOutcome: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .alterTable('verdicts')
+      .addColumn('outcome', 'text', (col) =>
+        col
+          .notNull()
+          .defaultTo('passed')
+          .check(sql`outcome in ('passed', 'failed', 'not-judged')`),
+      )
+      .execute();
+    await sql`update verdicts set outcome = 'failed' where success = 0`.execute(db);
+  },
+};

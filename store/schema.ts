@@ -1,6 +1,7 @@
 // Row types of the store's tables as Kysely sees them. JSON columns are text
 // (see migrations.ts); booleans are 0/1 integers, the same on both engines.
 import type { Generated } from 'kysely';
+import type { VerdictOutcome } from '../core/verdict';
 
 export interface SkillVersionsTable {
   name: string;
@@ -37,7 +38,10 @@ export interface VerdictsTable {
   session_id: string;
   tool_use_id: string | null;
   event_id: string;
-  success: number; // 0 | 1
+  /** Source of truth for the verdict (migration 0002). */
+  outcome: VerdictOutcome;
+  /** Legacy 0 | 1 from migration 0001, kept written: 0 only for "failed". */
+  success: number;
   confidence: number;
   reason: string;
   agent: string;

@@ -3,6 +3,7 @@
 // are async so that a StoreValidationError arrives as a rejection, like every other.
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { SkillRef } from '../core/skill-ref';
+import type { VerdictOutcome } from '../core/verdict';
 import { MAX_DESCRIPTION_CHARS, MAX_SKILL_BODY_BYTES } from '../core/limits';
 import type { StoreEngine } from './engine';
 import type { AttributionsTable, SkillEditsTable, SkillVersionsTable, StoreDatabase, VerdictsTable } from './schema';
@@ -30,6 +31,9 @@ import {
   checkTimestamp,
   refLabel,
 } from './validate';
+
+/** Every outcome, checked complete by the compiler. */
+const VERDICT_OUTCOMES: Record<VerdictOutcome, true> = { passed: true, failed: true, 'not-judged': true };
 
 const DEFAULT_SCOPE = 'org';
 const MAX_SCOPE_CHARS = 64;
@@ -221,20 +225,7 @@ export class SqlStore implements Store {
     if (status !== 'applied' && status !== 'reverted') {
       throw new StoreValidationError(`an edit resolves to "applied" or "reverted", not ${JSON.stringify(status)}`);
     }
-    return this.guard(async () => {
-      // The status condition makes this a compare-and-set: of two concurrent
-      // resolvers, the second finds nothing still proposed.
-      const row = await this.db
-        .updateTable('skill_edits')
-        .set({ status, resolved_at: new Date().toISOString() })
-        .where('name', '=', ref.name)
-        .where('author', '=', ref.author)
-        .where('published_version', '=', publishedVersion)
-        .where('status', '=', 'proposed')
-        .returningAll()
-        .executeTakeFirst();
-      return row && toEditRecord(row);
-    });
+    return this.guard(() => this.resolveProposed(this.db, ref, publishedVersion, status));
   }
 
   async recentEdits(ref: SkillRef, limit: number): Promise<EditRecord[]> {
@@ -277,7 +268,10 @@ export class SqlStore implements Store {
 
   async recordVerdict(input: VerdictRecord): Promise<boolean> {
     const ref = checkRef(input);
-    if (typeof input.success !== 'boolean') throw new StoreValidationError('success must be true or false');
+    const outcome = input.outcome;
+    if (typeof outcome !== 'string' || !Object.hasOwn(VERDICT_OUTCOMES, outcome)) {
+      throw new StoreValidationError(`outcome must be "passed", "failed" or "not-judged", got ${String(JSON.stringify(outcome))}`);
+    }
     const confidence = input.confidence;
     if (typeof confidence !== 'number' || !(confidence >= 0 && confidence <= 1)) {
       throw new StoreValidationError(`confidence must be a number from 0 to 1, got ${String(confidence)}`);
@@ -289,22 +283,39 @@ export class SqlStore implements Store {
       session_id: checkId('sessionId', input.sessionId),
       tool_use_id: checkOptionalId('toolUseId', input.toolUseId),
       event_id: checkId('eventId', input.eventId),
-      success: input.success ? 1 : 0,
+      outcome,
+      // Legacy column; `outcome` is the source of truth. Not-judged is no failure.
+      success: outcome === 'failed' ? 0 : 1,
       confidence,
       reason: checkText('reason', input.reason),
       agent: checkText('agent', input.agent),
       user_name: checkText('user', input.user),
       created_at: checkTimestamp('createdAt', input.createdAt),
     };
-    return this.guard(async () => {
-      const inserted = await this.db
-        .insertInto('verdicts')
-        .values(row)
-        .onConflict((oc) => oc.column('event_id').doNothing())
-        .returning('id')
-        .executeTakeFirst();
-      return inserted !== undefined;
-    });
+    return this.guard(() =>
+      this.db.transaction().execute(async (trx) => {
+        const inserted = await trx
+          .insertInto('verdicts')
+          .values(row)
+          .onConflict((oc) => oc.column('event_id').doNothing())
+          .returning(['name', 'author', 'skill_version', 'outcome'])
+          .executeTakeFirst();
+        // On a retry the first verdict of the event stands, and it is what resolves
+        // the edit: a retry after a crash between insert and resolve still resolves.
+        const stored =
+          inserted ??
+          (await trx
+            .selectFrom('verdicts')
+            .select(['name', 'author', 'skill_version', 'outcome'])
+            .where('event_id', '=', row.event_id)
+            .executeTakeFirstOrThrow());
+        if (stored.outcome !== 'not-judged') {
+          const status = stored.outcome === 'passed' ? 'applied' : 'reverted';
+          await this.resolveProposed(trx, stored, stored.skill_version, status);
+        }
+        return inserted !== undefined;
+      }),
+    );
   }
 
   verdicts(ref: SkillRef): Promise<VerdictRecord[]> {
@@ -315,6 +326,22 @@ export class SqlStore implements Store {
         .where('name', '=', ref.name)
         .where('author', '=', ref.author)
         .orderBy('id', 'asc')
+        .execute();
+      return rows.map(toVerdictRecord);
+    });
+  }
+
+  async recentVerdicts(ref: SkillRef, limit: number): Promise<VerdictRecord[]> {
+    const count = checkInteger('limit', limit, 0);
+    return this.guard(async () => {
+      if (count === 0) return [];
+      const rows = await this.db
+        .selectFrom('verdicts')
+        .selectAll()
+        .where('name', '=', ref.name)
+        .where('author', '=', ref.author)
+        .orderBy('id', 'desc')
+        .limit(count)
         .execute();
       return rows.map(toVerdictRecord);
     });
@@ -363,6 +390,28 @@ export class SqlStore implements Store {
   close(): Promise<void> {
     this.#closed ??= this.db.destroy();
     return this.#closed;
+  }
+
+  /**
+   * The status condition makes this a compare-and-set: of two concurrent resolvers,
+   * the second finds nothing still proposed, and a resolved edit never flips.
+   */
+  private async resolveProposed(
+    db: Executor,
+    ref: SkillRef,
+    publishedVersion: number,
+    status: 'applied' | 'reverted',
+  ): Promise<EditRecord | undefined> {
+    const row = await db
+      .updateTable('skill_edits')
+      .set({ status, resolved_at: new Date().toISOString() })
+      .where('name', '=', ref.name)
+      .where('author', '=', ref.author)
+      .where('published_version', '=', publishedVersion)
+      .where('status', '=', 'proposed')
+      .returningAll()
+      .executeTakeFirst();
+    return row && toEditRecord(row);
   }
 
   private async byIdempotencyKey(db: Executor, key: string | null, ref: SkillRef): Promise<SkillVersion | undefined> {
@@ -433,7 +482,7 @@ function toVerdictRecord(row: Selectable<VerdictsTable>): VerdictRecord {
     sessionId: row.session_id,
     toolUseId: row.tool_use_id,
     eventId: row.event_id,
-    success: row.success === 1,
+    outcome: row.outcome,
     confidence: row.confidence,
     reason: row.reason,
     agent: row.agent,

@@ -1,6 +1,7 @@
 // The store's contract: every part (activities, CLI, hooks) talks to the store
 // through this interface, whichever engine is behind it (SQLite or Postgres).
 import type { SkillRef } from '../core/skill-ref';
+import type { VerdictOutcome } from '../core/verdict';
 
 export type EditStatus = 'proposed' | 'applied' | 'reverted';
 
@@ -68,7 +69,8 @@ export interface VerdictRecord {
   sessionId: string;
   toolUseId: string | null;
   eventId: string;
-  success: boolean;
+  /** "not-judged" (no model verdict could be reached) never counts as a pass or a failure. */
+  outcome: VerdictOutcome;
   confidence: number;
   reason: string;
   agent: string;
@@ -132,9 +134,17 @@ export interface Store {
   /** How many edits a skill has published, and the versions whose edit still awaits a verdict. */
   editStats(ref: SkillRef): Promise<{ published: number; awaitingOutcome: number[] }>;
 
-  /** Idempotent by eventId: returns false when that event was already recorded. */
+  /**
+   * Idempotent by eventId: returns false when that event was already recorded (the
+   * first verdict of an event stands). A "passed" or "failed" verdict then resolves
+   * the still-proposed edit that published its skillVersion ("applied" or
+   * "reverted"), on a retry too; "not-judged" resolves nothing.
+   */
   recordVerdict(input: VerdictRecord): Promise<boolean>;
+  /** Every verdict of one skill, oldest (first recorded) first. */
   verdicts(ref: SkillRef): Promise<VerdictRecord[]>;
+  /** The `limit` most recently recorded verdicts of one skill, newest first. */
+  recentVerdicts(ref: SkillRef, limit: number): Promise<VerdictRecord[]>;
   /** The verdict recorded for an event, if any: a workflow run's dedup memory ends with the run, the store's does not. */
   verdictForEvent(eventId: string): Promise<VerdictRecord | undefined>;
 

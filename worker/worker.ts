@@ -1,5 +1,6 @@
-// Creates the skillopt worker: the skill workflow plus every activity, on one task queue.
+// Creates the skillopt worker: both workflows plus every activity, on one task queue.
 import { join } from 'node:path';
+import { Client } from '@temporalio/client';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { ModelCall } from '../agents/types';
@@ -35,7 +36,12 @@ export async function createSkilloptWorker(options: SkilloptWorkerOptions): Prom
     namespace: options.namespace,
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : workflowCode()),
-    activities: createActivities({ store: options.store, model: options.model }),
+    activities: createActivities({
+      store: options.store,
+      model: options.model,
+      // The activities report failures to skill lanes over the worker's own connection.
+      client: new Client({ connection: options.connection, namespace: options.namespace }),
+    }),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 50,
   });
 }

@@ -1,128 +1,161 @@
-// Everything a client needs to talk to a skill workflow: signals, the state
-// query, search attributes, the task queue. Shared by the workflow, the hooks'
-// flusher, the CLI and the worker.
+// Everything a client needs to talk to skillopt's two workflows: their types
+// and ids, signals and queries (payload schemas in core/messages.ts), search
+// attributes, the task queue. Shared by the workflows, the hooks' flusher, the
+// activities, the CLI and the worker.
 import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { QueryNames, SignalNames, WorkflowTypes } from '../core/messages';
+import type {
+  FailureReport,
+  InvocationInfo,
+  InvokedSignal,
+  ReactionSignal,
+  SessionEndedSignal,
+  SupersededSignal,
+} from '../core/messages';
 import type { SkillRef } from '../core/skill-ref';
-import type { InvocationInfo } from '../activities/types';
+import type { InvocationVerdict, VerdictOutcome } from '../core/verdict';
+
+export type { FailureReport, InvocationInfo, InvokedSignal, ReactionSignal, SessionEndedSignal, SupersededSignal };
 
 export const TASK_QUEUE = 'skillopt';
-export const SKILL_WORKFLOW_TYPE = 'skillWorkflow';
+export const INVOCATION_WORKFLOW_TYPE = WorkflowTypes.invocation;
+export const SKILL_WORKFLOW_TYPE = WorkflowTypes.skill;
 
-export interface InvokedSignal extends InvocationInfo {
-  eventId: string;
-  /** Task queue of the invoking user's own worker for judge/propose; default: the shared queue. */
-  activityQueue?: string;
-}
+// ---- invocation workflow: "invocation:<name>--<author>:<session id>:<tool_use id>" ----
 
-export interface ReactionSignal {
-  eventId: string;
-  sessionId: string;
-  /** The user's prompt, capped at MAX_REACTION_BYTES by the sender. */
-  text: string;
-  transcriptPath: string;
-  /** Byte length of the transcript when the user reacted: the judged window ends there. */
-  transcriptBytes: number;
-}
+export const invokedSignal = defineSignal<[InvokedSignal]>(SignalNames.invoked);
+export const reactionSignal = defineSignal<[ReactionSignal]>(SignalNames.reaction);
+export const supersededSignal = defineSignal<[SupersededSignal]>(SignalNames.superseded);
+export const sessionEndedSignal = defineSignal<[SessionEndedSignal]>(SignalNames.sessionEnded);
 
-export const invokedSignal = defineSignal<[InvokedSignal]>('invoked');
-export const reactionSignal = defineSignal<[ReactionSignal]>('reaction');
-
-export interface SkillWorkflowConfig {
+export interface InvocationConfig {
   /** Reactions judged per invocation (SKILLOPT_JUDGE_WINDOW). */
   judgeWindow: number;
-  /** Judgments run at once. */
-  maxConcurrentJudgments: number;
+  /** An open window with no reaction for this long closes. */
+  idleTimeoutMs: number;
+  /** After a SessionEnd that a resume can undo, the window stays open this long for one. */
+  resumeGraceMs: number;
+  /** How long a judgment routed to a machine's own queue waits for that machine's worker. */
+  routedScheduleToStartMs: number;
+}
+
+export interface InvocationWorkflowInput {
+  ref: SkillRef;
+  invocation: InvocationInfo;
+  config?: Partial<InvocationConfig>;
+}
+
+export interface JudgedReaction {
+  eventId: string;
+  outcome: VerdictOutcome;
+  reason: string;
+}
+
+export type WindowPhase = 'open' | 'ended' | 'closed';
+
+export interface InvocationCounters {
+  reactions: number;
+  duplicateEvents: number;
+  /** Reactions that came after the window closed, or were blank. */
+  ignoredReactions: number;
+  /** Signals ignored because their payload did not match its schema. */
+  ignoredMalformed: number;
+}
+
+/** The `state` query of an invocation workflow, and (with phase "closed") its result. */
+export interface InvocationSummary {
+  ref: SkillRef;
+  sessionId: string;
+  toolUseId: string;
+  user: string;
+  skillVersion?: number;
+  verdict: InvocationVerdict;
+  phase: WindowPhase;
+  /** Why the window closed: "budget spent", "failure reported", "superseded", "session ended (clear)", "idle", … */
+  closedReason?: string;
+  /** Reactions still allowed. */
+  remaining: number;
+  /** Reactions waiting to be judged. */
+  queued: number;
+  verdicts: JudgedReaction[];
+  failureReported: boolean;
+  counters: InvocationCounters;
+}
+
+export const invocationStateQuery = defineQuery<InvocationSummary>(QueryNames.state);
+
+// ---- skill workflow, the improvement lane: "skill:<name>--<author>" ----
+
+export const failureSignal = defineSignal<[FailureReport]>(SignalNames.failure);
+
+export interface LaneConfig {
   /** Edits per proposal. */
   editBudget: number;
-  /** A run with nothing to do for this long completes; an open window with no activity for this long expires. */
+  /** A lane with nothing queued for this long completes; the next failure report starts a new run. */
   idleTimeoutMs: number;
+  /** How long a proposal routed to a machine's own queue waits for that machine's worker. */
+  routedScheduleToStartMs: number;
   /** Continue-as-new at this history length even if the server has not suggested it (tests). */
   continueAsNewAfterEvents?: number;
-  /** How long a model activity routed to a user's own queue waits for a worker; default 10 minutes (tests shorten it). */
-  routedModelScheduleToStartMs?: number;
-  /** Continue-as-new waits while the next run's input (UTF-8 JSON) is larger than this and queued work can shrink it; default 512 KiB (tests lower it). */
-  maxCarriedStateBytes?: number;
 }
 
-export interface OpenWindow {
-  invocation: InvokedSignal;
-  remaining: number;
-  lastActivityAt: number;
-}
-
-export interface QueuedJudgment {
-  eventId: string;
-  invocation: InvokedSignal;
-  reaction: ReactionSignal;
-}
-
-export interface BatchedFailure {
-  invocationKey: string;
-  eventId: string;
-  reason: string;
-  skillVersion?: number;
-  activityQueue?: string;
-}
-
-export interface SkillCounters {
-  invocations: number;
-  reactions: number;
-  ignoredReactions: number;
-  duplicateEvents: number;
-  judged: number;
-  passed: number;
-  failed: number;
-  judgeErrors: number;
+export interface LaneCounters {
+  failureReports: number;
+  duplicateReports: number;
+  ignoredMalformed: number;
+  proposals: number;
   improvementsPublished: number;
   proposalsWithoutChange: number;
   duplicateProposals: number;
   publishConflicts: number;
-  /** Signals ignored because their payload was malformed (no event or session id, text not a string). */
-  ignoredMalformed: number;
+  /** Batches dropped because the skill was unreadable or no machine could propose. */
+  droppedBatches: number;
+  /** Reports dropped because the queue was full (MAX_QUEUED_REPORTS). */
+  overflowReports: number;
 }
 
-/** What a run hands to the next one on continue-as-new (JSON only: no Map or Set). */
-export interface CarriedState {
-  windows: Record<string, OpenWindow>;
-  queue: QueuedJudgment[];
-  batch: BatchedFailure[];
-  seenEventIds: string[];
-  improvedInvocations: string[];
-  awaitingOutcome: number[];
-  counters: SkillCounters;
-  currentVersion?: number;
+/** What a lane run hands to the next on continue-as-new (JSON only). */
+export interface CarriedLane {
+  queue: FailureReport[];
+  handledInvocations: string[];
+  counters: LaneCounters;
+  version?: number;
   runs: number;
 }
 
 export interface SkillWorkflowInput {
   ref: SkillRef;
-  config?: Partial<SkillWorkflowConfig>;
-  carried?: CarriedState;
+  config?: Partial<LaneConfig>;
+  carried?: CarriedLane;
 }
 
-export interface SkillWorkflowState {
+export interface LaneState {
   ref: SkillRef;
-  currentVersion?: number;
-  openWindows: { sessionId: string; toolUseId: string; remaining: number; skillVersion?: number }[];
+  version?: number;
+  /** Failure reports waiting for the next proposal. */
   queued: number;
-  judging: number;
-  batchedFailures: number;
+  /** Whether a proposal (read → propose → publish → record) is running. */
   improving: boolean;
-  awaitingOutcome: number[];
-  counters: SkillCounters;
+  counters: LaneCounters;
   runs: number;
-  config: SkillWorkflowConfig;
+  config: LaneConfig;
 }
 
-export const stateQuery = defineQuery<SkillWorkflowState>('state');
+export const laneStateQuery = defineQuery<LaneState>(QueryNames.state);
+
+// ---- search attributes (registered by `skillopt up`, the compose admin job and the tests) ----
 
 export const SearchAttributes = {
   skillRef: defineSearchAttributeKey('SkillRef', SearchAttributeType.KEYWORD),
   skillName: defineSearchAttributeKey('SkillName', SearchAttributeType.KEYWORD),
   skillAuthor: defineSearchAttributeKey('SkillAuthor', SearchAttributeType.KEYWORD),
   skillVersion: defineSearchAttributeKey('SkillVersion', SearchAttributeType.INT),
-  lastVerdict: defineSearchAttributeKey('LastVerdict', SearchAttributeType.KEYWORD),
+  /** Invocation workflows: who invoked the skill. */
+  skillUser: defineSearchAttributeKey('SkillUser', SearchAttributeType.KEYWORD),
+  /** Invocation workflows: pending | passed | failed | not-judged. */
+  verdict: defineSearchAttributeKey('Verdict', SearchAttributeType.KEYWORD),
+  /** Skill workflows: versions the lane published. */
   improvementsPublished: defineSearchAttributeKey('ImprovementsPublished', SearchAttributeType.INT),
 } as const;
 

@@ -1,2 +1,3 @@
 // The workflow bundle's entry (Temporal's workflowsPath): every workflow type.
+export { invocationWorkflow } from './invocation-workflow';
 export { skillWorkflow } from './skill-workflow';

@@ -1,4 +1,5 @@
 // The real built command (`node bin/skillopt.js`, the bundle vitest's globalSetup
+import { readFileSync } from 'node:fs';
 // builds): exit codes and the one-line errors a user sees.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -23,7 +24,8 @@ function skillopt(args: string[], env: NodeJS.ProcessEnv = {}): RunResult {
 
 describe('the skillopt command', () => {
   it('prints its version and help', () => {
-    expect(skillopt(['--version'])).toMatchObject({ code: 0, stdout: '0.1.0\n', stderr: '' });
+    const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+    expect(skillopt(['--version'])).toMatchObject({ code: 0, stdout: `${version}\n`, stderr: '' });
     const help = skillopt(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/Commands:[\s\S]*push[\s\S]*pull[\s\S]*skills[\s\S]*up/);

@@ -33,7 +33,8 @@ const SEARCH_ATTRIBUTES = {
   SkillName: 'Keyword',
   SkillAuthor: 'Keyword',
   SkillVersion: 'Int',
-  LastVerdict: 'Keyword',
+  SkillUser: 'Keyword',
+  Verdict: 'Keyword',
   ImprovementsPublished: 'Int',
 };
 

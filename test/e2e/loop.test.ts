@@ -20,11 +20,11 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claudeCliModel } from '../../agents/claude-cli';
-import { workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
+import { formatSkillRef, workflowIdForInvocation, workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
 import { liveFlusherPid, listOutbox, outboxDir } from '../../hooks/outbox';
 import { openStore, type Store } from '../../store';
 import { createSkilloptWorker } from '../../worker/worker';
-import { stateQuery, type SkillWorkflowState } from '../../workflows/definitions';
+import { invocationStateQuery, laneStateQuery, type InvocationSummary, type LaneState } from '../../workflows/definitions';
 import { anthropicEnv, match, startAnthropicServer, type AnthropicServer, type RecordedRequest, type Rule } from '../fixtures/anthropic-server';
 import { startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
 import { REPO, SKILLOPT_BIN, baseEnv, describeRun, makeSandbox, runClaude, until, writeSkillDir, type ClaudeRun, type Sandbox } from './helpers';
@@ -131,12 +131,34 @@ async function agent(prompt: string, options: { resume?: string; env?: Record<st
   return { ...run, sessionId: sessionId! };
 }
 
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
 function skillHandle(ref: SkillRef = REF) {
   return temporal.client.workflow.getHandle(workflowIdForSkill(ref));
 }
 
-function state(): Promise<SkillWorkflowState> {
-  return skillHandle().query(stateQuery);
+/** The skill's lane, once a failure has started it. */
+function lane(): Promise<LaneState | undefined> {
+  return skillHandle().query(laneStateQuery).catch(() => undefined);
+}
+
+function invocationHandle(sessionId: string) {
+  return temporal.client.workflow.getHandle(workflowIdForInvocation(REF, sessionId, skillToolUseId(sessionId)));
+}
+
+/** The invocation workflow of a session's Skill call, once the flusher started it. */
+function invocation(sessionId: string): Promise<InvocationSummary | undefined> {
+  return invocationHandle(sessionId).query(invocationStateQuery).catch(() => undefined);
+}
+
+/** What the Temporal UI lists for `WorkflowType="invocationWorkflow" AND SkillRef=… AND Verdict=…`. */
+async function invocationsWithVerdict(verdict: string): Promise<string[]> {
+  const ids: string[] = [];
+  const query = `WorkflowType = "invocationWorkflow" AND SkillRef = "${formatSkillRef(REF)}" AND Verdict = "${verdict}"`;
+  for await (const wf of temporal.client.workflow.list({ query })) ids.push(wf.workflowId);
+  return ids.sort();
 }
 
 /** The one tool_use id the scripted model gave a session's Skill call. */
@@ -244,7 +266,9 @@ describe('the loop with the real Claude Code CLI', () => {
     expect(JSON.stringify(injected.toolResults)).toContain(`Launching skill: ${SKILL}`);
     expect(injected.lastUserText).toContain(BODY);
     const toolUseId = skillToolUseId(session.sessionId);
-    await waitFor('the invocation to open a window', state, (s) => s.openWindows.some((w) => w.sessionId === session.sessionId && w.toolUseId === toolUseId));
+    // Its own workflow; `claude -p` ended the session, and the window waits for a resume.
+    const armed = await waitFor('the invocation workflow to open its window', () => invocation(session.sessionId), (s) => s !== undefined && s.phase !== 'closed');
+    expect(armed).toMatchObject({ toolUseId, user: 'bob', skillVersion: 1, verdict: 'pending', remaining: 3 });
 
     // The user pushes back in the same session: UserPromptSubmit sends the reaction.
     const reaction = await agent(WRONG, { resume: session.sessionId });
@@ -253,14 +277,20 @@ describe('the loop with the real Claude Code CLI', () => {
 
     // Judge (failure) → proposer (one replace) → version 2 in the store.
     await waitFor('version 2 in the store', () => store.latestVersion(REF), (v) => v?.version === 2, 60_000);
-    const after = await waitFor('the improvement to finish', state, (s) => s.counters.improvementsPublished === 1 && !s.improving);
-    expect(after.counters).toMatchObject({ invocations: 1, reactions: 1, judged: 1, failed: 1, duplicateEvents: 0 });
+    const after = await waitFor('the improvement to finish', lane, (s) => s?.counters.improvementsPublished === 1 && !s.improving);
+    expect(after!.counters).toMatchObject({ failureReports: 1, duplicateReports: 0, proposals: 1 });
+    const judged = (await invocationHandle(session.sessionId).result()) as InvocationSummary;
+    expect(judged).toMatchObject({ verdict: 'failed', failureReported: true, phase: 'closed', closedReason: 'failure reported' });
+    expect(judged.counters).toMatchObject({ reactions: 1, duplicateEvents: 0 });
+    // In the Temporal UI: this skill's failed invocations are exactly this one.
+    const failedIds = await waitFor('visibility to list the failed invocation', () => invocationsWithVerdict('failed'), (ids) => ids.length > 0);
+    expect(failedIds).toEqual([invocationHandle(session.sessionId).workflowId]);
     const v2 = await store.latestVersion(REF);
     expect(v2?.body).toContain(BETTER_TESTS_LINE);
     expect(v2?.body).not.toContain(TESTS_LINE);
     expect(v2?.contributors).toEqual(['alice', 'skillopt']);
     expect(await store.verdicts(REF)).toEqual([
-      expect.objectContaining({ success: false, skillVersion: 1, sessionId: session.sessionId, toolUseId, user: 'bob', agent: 'claude_code', reason: FAILURE_REASON }),
+      expect.objectContaining({ outcome: 'failed', skillVersion: 1, sessionId: session.sessionId, toolUseId, user: 'bob', agent: 'claude_code', reason: FAILURE_REASON }),
     ]);
 
     // The judge and the proposer ran as `claude -p` with no tools, on what the session really said.
@@ -289,20 +319,19 @@ describe('the loop with the real Claude Code CLI', () => {
 
   it('a pleased reaction publishes nothing; the session that had v2 in context marks its edit applied', async () => {
     expect(failedSession, 'needs the previous test').not.toBe('');
-    const before = await state();
     const session = await agent('deploy the service');
     // v2 was on disk before this session started: Claude Code injects v2.
     expect(afterSkillRequest(session.sessionId).messages!.lastUserText).toContain(BETTER_TESTS_LINE);
-    await waitFor('the invocation to open a window', state, (s) => s.openWindows.some((w) => w.sessionId === session.sessionId));
+    await waitFor('the invocation workflow to open its window', () => invocation(session.sessionId), (s) => s !== undefined && s.phase !== 'closed');
     await agent(PLEASED, { resume: session.sessionId });
 
     await waitFor('the verdict', () => store.verdicts(REF), (vs) => vs.some((v) => v.sessionId === session.sessionId));
-    const after = await waitFor('the judgment to settle', state, (s) => s.counters.judged === before.counters.judged + 1 && s.judging === 0 && !s.improving);
-    expect(after.counters.passed).toBe(before.counters.passed + 1);
-    expect(after.counters.improvementsPublished).toBe(1);
+    const judged = await waitFor('the judgment to settle', () => invocation(session.sessionId), (s) => s?.verdicts.length === 1 && s.queued === 0);
+    expect(judged).toMatchObject({ verdict: 'passed', skillVersion: 2, failureReported: false });
+    expect((await lane())?.counters.improvementsPublished).toBe(1);
     expect((await store.latestVersion(REF))?.version).toBe(2);
     expect((await store.verdicts(REF)).filter((v) => v.sessionId === session.sessionId)).toEqual([
-      expect.objectContaining({ success: true, skillVersion: 2 }),
+      expect.objectContaining({ outcome: 'passed', skillVersion: 2 }),
     ]);
     await waitFor('the edit outcome', () => store.recentEdits(REF, 5), (edits) => edits[0]?.status === 'applied');
     expect(server.messageRequests().filter((r) => r.rule === 'proposer')).toHaveLength(1);
@@ -326,6 +355,8 @@ describe('the loop with the real Claude Code CLI', () => {
     // …but skillopt neither armed it nor sent the reaction.
     expect(listOutbox(skilloptHome)).toEqual([]);
     await expect(skillHandle({ name: 'local-thing', author: 'bob' }).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    const localInvocations = await temporal.client.workflow.count(`WorkflowType = "invocationWorkflow" AND SkillRef = "${LOCAL_SKILL}"`);
+    expect(localInvocations.count).toBe(0);
     expect(hooksLog()).toMatch(/PreToolUse: not-org-skill/);
     // Pull left the user's folder alone.
     expect(readFileSync(localFile, 'utf8')).toBe(localText);
@@ -334,7 +365,6 @@ describe('the loop with the real Claude Code CLI', () => {
   it('an event spooled while Temporal is unreachable is delivered once by a later hook run', async () => {
     // A flusher still lingering from earlier sessions (connected to the real server) would deliver this session's events.
     await waitFor('earlier flushers to exit', () => liveFlusherPid(skilloptHome), (pid) => pid === undefined, 20_000);
-    const before = await state();
     const verdictsBefore = (await store.verdicts(REF)).length;
     // Temporal "stopped" for this session: the hooks and their flusher point at a closed port, and the flusher gives up fast.
     const down = { ...agentEnv, TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`, SKILLOPT_FLUSHER_RETRY_MS: '1000' };
@@ -345,21 +375,26 @@ describe('the loop with the real Claude Code CLI', () => {
     expect(reaction.json?.result).toBe("You're welcome.");
 
     // The flusher gave up; both events (invoked, reaction) wait in the outbox; the workflow has seen neither.
-    await waitFor('the failing flusher to give up', () => liveFlusherPid(skilloptHome), (pid) => pid === undefined, 20_000);
+    // Every flusher those hooks started (the last one by SessionEnd, moments before claude exited) has given up:
+    // no flusher for 2 s in a row, so none pointed at the closed port can hold the lock when Temporal is back.
+    const noFlusherFor2s = async () => liveFlusherPid(skilloptHome) === undefined && (await sleep(2_000), liveFlusherPid(skilloptHome) === undefined);
+    await waitFor('the failing flushers to give up', noFlusherFor2s, (gone) => gone, 30_000);
     const spooled = listOutbox(skilloptHome).map((name) => JSON.parse(readFileSync(join(outboxDir(skilloptHome), name), 'utf8')) as { signal: string; payload: { eventId: string; sessionId: string } });
+    // `claude -p` ends the session after each prompt: each SessionEnd tells the invocation too.
     expect(spooled.map((e) => [e.signal, e.payload.sessionId])).toEqual([
       ['invoked', session.sessionId],
+      ['sessionEnded', undefined],
       ['reaction', session.sessionId],
+      ['sessionEnded', undefined],
     ]);
-    expect((await state()).counters.invocations).toBe(before.counters.invocations);
+    expect(await invocation(session.sessionId)).toBeUndefined();
 
     // Temporal is back: the next session's SessionStart starts a flusher for what is spooled.
     await agent('hello');
     await waitFor('the outbox to drain', () => listOutbox(skilloptHome), (names) => names.length === 0, 30_000);
-    const after = await waitFor('the judgment of the late events', state, (s) => s.counters.judged === before.counters.judged + 1 && s.judging === 0);
-    expect(after.counters.invocations).toBe(before.counters.invocations + 1);
-    expect(after.counters.reactions).toBe(before.counters.reactions + 1);
-    expect(after.counters.duplicateEvents).toBe(before.counters.duplicateEvents);
+    const after = await waitFor('the judgment of the late events', () => invocation(session.sessionId), (s) => s?.verdicts.length === 1 && s.queued === 0);
+    expect(after!.counters).toMatchObject({ reactions: 1, duplicateEvents: 0 });
+    expect(after!.verdict).toBe('passed');
     const verdicts = await waitFor('its verdict', () => store.verdicts(REF), (vs) => vs.length === verdictsBefore + 1);
     const late = verdicts.filter((v) => v.sessionId === session.sessionId);
     expect(late).toHaveLength(1);

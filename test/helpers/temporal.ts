@@ -52,13 +52,13 @@ export function passingActivities(): SkillActivities {
     throw new Error('not used: every judgment passes');
   };
   return {
-    describeSkill: async () => ({ version: 1, improvementsPublished: 0, awaitingOutcome: [] }),
-    judgeInvocation: async () => ({ success: true, confidence: 1, reason: 'ok', judged: true, invocationFound: true }),
+    judgeReaction: async () => ({ outcome: 'passed', confidence: 1, reason: 'ok' }),
     recordVerdict: async () => undefined,
+    reportFailure: unused,
+    describeSkill: async () => ({ version: 1, improvementsPublished: 0 }),
     readSkill: unused,
     proposeEdit: unused,
     publishSkill: unused,
     recordEdit: unused,
-    resolveEdit: unused,
   };
 }

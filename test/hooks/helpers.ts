@@ -163,7 +163,15 @@ export async function outboxFiles(sb: HookSandbox): Promise<string[]> {
   }
 }
 
-export async function outboxEvents(sb: HookSandbox): Promise<{ signal: string; ref: { name: string; author: string }; payload: Record<string, unknown>; config: Record<string, unknown> }[]> {
+export interface SpooledEvent {
+  signal: string;
+  ref: { name: string; author: string };
+  workflowId: string;
+  payload: Record<string, unknown>;
+  config?: Record<string, unknown>;
+}
+
+export async function outboxEvents(sb: HookSandbox): Promise<SpooledEvent[]> {
   const files = await outboxFiles(sb);
   return Promise.all(files.map(async (f) => JSON.parse(await readFile(join(sb.skilloptHome, 'outbox', f), 'utf8'))));
 }

@@ -7,8 +7,6 @@ import { mkdir, readFile, readdir, rm, utimes, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_REACTION_BYTES } from '../../core/limits';
-import { invokedSignal, reactionSignal } from '../../workflows/definitions';
-import type { OutboxSignalName } from '../../hooks/outbox';
 import {
   BIN,
   ROOT,
@@ -39,10 +37,8 @@ afterEach(async () => {
   await sb.cleanup();
 });
 
-it('the built hook exists and the outbox signal names are the workflow’s', () => {
+it('the built hook exists', () => {
   expect(existsSync(join(ROOT, 'dist', 'hook.cjs'))).toBe(true);
-  const names: Record<OutboxSignalName, string> = { invoked: invokedSignal.name, reaction: reactionSignal.name };
-  expect(names).toEqual({ invoked: 'invoked', reaction: 'reaction' });
 });
 
 it('dist/hook.cjs loads Node built-ins only (no npm package on the hot path)', async () => {
@@ -94,7 +90,7 @@ describe('PreToolUse (arming)', () => {
     expect(event).toMatchObject({
       signal: 'invoked',
       ref: { name: 'deploy-checklist', author: 'alice' },
-      workflowId: 'skill:deploy-checklist--alice',
+      workflowId: `invocation:deploy-checklist--alice:${s.id}:toolu_01lfyrw5N8vmy7avHD8Pgdla`,
       config: { judgeWindow: 3 },
       payload: {
         sessionId: s.id,
@@ -108,7 +104,13 @@ describe('PreToolUse (arming)', () => {
       },
     });
     expect(event!.payload.eventId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(await readHintFile(sb, s.id)).toMatchObject({ sessionId: s.id, ref: 'deploy-checklist--alice', toolUseId: 'toolu_01lfyrw5N8vmy7avHD8Pgdla', remaining: 3 });
+    expect(await readHintFile(sb, s.id)).toMatchObject({
+      sessionId: s.id,
+      ref: 'deploy-checklist--alice',
+      toolUseId: 'toolu_01lfyrw5N8vmy7avHD8Pgdla',
+      workflowId: event!.workflowId,
+      remaining: 3,
+    });
   });
 
   it('a local skill, even one with "--" in its name, never arms; nor does another tool', async () => {
@@ -162,7 +164,7 @@ describe('PreToolUse (arming)', () => {
     expect(await outboxFiles(sb)).toHaveLength(1);
   });
 
-  it('a second invocation replaces the window and resets its budget', async () => {
+  it('a second invocation replaces the window, resets its budget, and tells the first one it was superseded', async () => {
     await installOrgSkills(sb, [
       { name: 'deploy-checklist', author: 'alice', version: 4 },
       { name: 'release-notes', author: 'bob', version: 1 },
@@ -173,6 +175,14 @@ describe('PreToolUse (arming)', () => {
     expect(await readHintFile(sb, s.id)).toMatchObject({ remaining: 2 });
     await runHook(sb, 'PreToolUse', s.preToolUseSkill('release-notes--bob', 'toolu_b'));
     expect(await readHintFile(sb, s.id)).toMatchObject({ ref: 'release-notes--bob', toolUseId: 'toolu_b', remaining: 3 });
+    const events = await outboxEvents(sb);
+    expect(events.map((e) => [e.signal, e.workflowId])).toEqual([
+      ['invoked', `invocation:deploy-checklist--alice:${s.id}:toolu_a`],
+      ['reaction', `invocation:deploy-checklist--alice:${s.id}:toolu_a`],
+      ['superseded', `invocation:deploy-checklist--alice:${s.id}:toolu_a`],
+      ['invoked', `invocation:release-notes--bob:${s.id}:toolu_b`],
+    ]);
+    expect(events[2]!.payload).toMatchObject({ byToolUseId: 'toolu_b' });
   });
 
   it('SKILLOPT_JUDGE_WINDOW and SKILLOPT_IDLE_TIMEOUT_MS reach the hint and the workflow config', async () => {
@@ -365,8 +375,23 @@ describe('SessionEnd', () => {
     expectQuiet(run, 1_500);
     expect(await readHintFile(sb, s.id)).toMatchObject({ endedAt: expect.any(Number) });
     await runHook(sb, 'UserPromptSubmit', s.userPromptSubmit('that was wrong'));
-    // Only the arming's event: the prompt after the end sent nothing.
-    expect(await outboxFiles(sb)).toHaveLength(1);
+    // The arming and the end, for the invocation's workflow; the prompt after the end sent nothing.
+    const events = await outboxEvents(sb);
+    expect(events.map((e) => e.signal)).toEqual(['invoked', 'sessionEnded']);
+    expect(events[1]).toMatchObject({ workflowId: events[0]!.workflowId, payload: { reason: 'prompt_input_exit' } });
+  });
+
+  it('a resume after the grace the workflow waits for one does not reopen the window', async () => {
+    const s = new Session(sb);
+    await runHook(sb, 'PreToolUse', s.preToolUseSkill('deploy-checklist--alice'));
+    await runHook(sb, 'SessionEnd', s.sessionEnd('other'));
+    const hintFile = join(sb.skilloptHome, 'sessions', `${s.id}.json`);
+    const hint = JSON.parse(await readFile(hintFile, 'utf8'));
+    await writeFile(hintFile, JSON.stringify({ ...hint, endedAt: Date.now() - 11 * 60_000 }));
+    await runHook(sb, 'SessionStart', s.sessionStart('resume'), { SKILLOPT_AUTOPULL: '0', SKILLOPT_ATTRIBUTION: '0' });
+    expect(await readHintFile(sb, s.id)).toBeUndefined();
+    await runHook(sb, 'UserPromptSubmit', s.userPromptSubmit('that was wrong'));
+    expect((await outboxEvents(sb)).map((e) => e.signal)).toEqual(['invoked', 'sessionEnded']);
   });
 
   it('a resumed session (claude --resume: SessionStart "resume", same id) reopens its window', async () => {
@@ -376,7 +401,7 @@ describe('SessionEnd', () => {
     await runHook(sb, 'SessionStart', s.sessionStart('resume'), { SKILLOPT_AUTOPULL: '0', SKILLOPT_ATTRIBUTION: '0' });
     expect((await readHintFile(sb, s.id))?.endedAt).toBeUndefined();
     await runHook(sb, 'UserPromptSubmit', s.userPromptSubmit('that was wrong, you skipped the tests'));
-    expect(await outboxFiles(sb)).toHaveLength(2);
+    expect((await outboxEvents(sb)).map((e) => e.signal)).toEqual(['invoked', 'sessionEnded', 'reaction']);
   });
 
   it('/clear ends the session for good: its hint is removed', async () => {
@@ -384,8 +409,11 @@ describe('SessionEnd', () => {
     await runHook(sb, 'PreToolUse', s.preToolUseSkill('deploy-checklist--alice'));
     expectQuiet(await runHook(sb, 'SessionEnd', s.sessionEnd('clear')), 1_500);
     expect(await readHintFile(sb, s.id)).toBeUndefined();
-    // The spooled event is not affected.
-    expect(await outboxFiles(sb)).toHaveLength(1);
+    // The workflow is told, so it closes the window now rather than at its idle timer.
+    expect((await outboxEvents(sb)).map((e) => [e.signal, e.payload])).toEqual([
+      ['invoked', expect.anything()],
+      ['sessionEnded', expect.objectContaining({ reason: 'clear' })],
+    ]);
   });
 });
 

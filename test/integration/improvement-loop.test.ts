@@ -7,12 +7,20 @@ import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claudeCliModel } from '../../agents/claude-cli';
-import { workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
+import { workflowIdForInvocation, workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
 import { pullSkills } from '../../cli/pull';
 import { openStore, type Store } from '../../store';
 import { createSkilloptWorker } from '../../worker/worker';
-import { TASK_QUEUE, invokedSignal, reactionSignal, stateQuery, type InvokedSignal } from '../../workflows/definitions';
-import { skillWorkflow } from '../../workflows/skill-workflow';
+import {
+  SearchAttributes,
+  TASK_QUEUE,
+  invocationStateQuery,
+  invokedSignal,
+  laneStateQuery,
+  reactionSignal,
+  type InvokedSignal,
+} from '../../workflows/definitions';
+import { invocationWorkflow } from '../../workflows/invocation-workflow';
 import { startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
 import { until } from '../helpers/wait';
 
@@ -89,16 +97,31 @@ function reactionTo(sessionId: string, text: string, transcriptPath = TRANSCRIPT
 }
 
 
-async function signalInvocationAndReaction(taskQueue: string, ref: SkillRef, sessionId: string, text: string) {
-  const handle = await env.client.workflow.signalWithStart(skillWorkflow, {
-    workflowId: workflowIdForSkill(ref),
+/** As the flusher does: signal-with-start of the invocation's workflow, then the reaction. */
+async function arm(taskQueue: string, ref: SkillRef, invoked: InvokedSignal) {
+  const { eventId: _eventId, ...info } = invoked;
+  return env.client.workflow.signalWithStart(invocationWorkflow, {
+    workflowId: workflowIdForInvocation(ref, invoked.sessionId, invoked.toolUseId),
     taskQueue,
-    args: [{ ref }],
+    args: [{ ref, invocation: info }],
     signal: invokedSignal,
-    signalArgs: [invocation(sessionId)],
+    signalArgs: [invoked],
   });
+}
+
+async function signalInvocationAndReaction(taskQueue: string, ref: SkillRef, sessionId: string, text: string) {
+  const handle = await arm(taskQueue, ref, invocation(sessionId));
   await handle.signal(reactionSignal, reactionTo(sessionId, text));
   return handle;
+}
+
+/** The skill's lane once it has nothing queued or running. */
+function laneSettled(ref: SkillRef, published: number) {
+  const lane = env.client.workflow.getHandle(workflowIdForSkill(ref));
+  return until(
+    () => lane.query(laneStateQuery).catch(() => undefined),
+    (s) => s !== undefined && s.counters.improvementsPublished === published && s.queued === 0 && !s.improving,
+  );
 }
 
 // fake-claude answers { text } with the JSON text of the value.
@@ -117,7 +140,19 @@ describe('improvement loop with real activities', () => {
     const ref = await publishSkill();
     await runWithWorker({ judge: [FAILED], proposer: [STRENGTHEN_TESTS] }, async (tq) => {
       const handle = await signalInvocationAndReaction(tq, ref, uniqueName('session'), 'that was wrong, you skipped the tests');
-      await until(() => handle.query(stateQuery), (s) => s.counters.improvementsPublished === 1 && !s.improving);
+      const summary = await handle.result();
+      expect(summary).toMatchObject({ verdict: 'failed', failureReported: true, phase: 'closed' });
+      await laneSettled(ref, 1);
+      // The Temporal UI's filter for this skill's failed invocations lists it, and only it.
+      const failed = await until(
+        async () => {
+          const ids: string[] = [];
+          for await (const wf of env.client.workflow.list({ query: `WorkflowType = "invocationWorkflow" AND SkillRef = "${ref.name}--${ref.author}" AND Verdict = "failed"` })) ids.push(wf.workflowId);
+          return ids;
+        },
+        (ids) => ids.length > 0,
+      );
+      expect(failed).toEqual([handle.workflowId]);
     });
     const latest = await store.latestVersion(ref);
     expect(latest?.version).toBe(2);
@@ -127,7 +162,7 @@ describe('improvement loop with real activities', () => {
     const [edit] = await store.recentEdits(ref, 5);
     expect(edit).toMatchObject({ baseVersion: 1, publishedVersion: 2, status: 'proposed' });
     const [verdict] = await store.verdicts(ref);
-    expect(verdict).toMatchObject({ success: false, skillVersion: 1, toolUseId: TOOL_USE_ID, user: 'bob' });
+    expect(verdict).toMatchObject({ outcome: 'failed', skillVersion: 1, toolUseId: TOOL_USE_ID, user: 'bob' });
 
     const home = mkdtempSync(join(tmpdir(), 'skillopt-home-'));
     await pullSkills({ store, scope: 'user', cwd: home, home, skilloptHome: join(home, '.skillopt'), force: false, dryRun: false });
@@ -140,30 +175,26 @@ describe('improvement loop with real activities', () => {
     const ref = await publishSkill();
     await runWithWorker({ judge: [PASSED], proposer: [STRENGTHEN_TESTS] }, async (tq) => {
       const handle = await signalInvocationAndReaction(tq, ref, uniqueName('session'), 'great, thanks');
-      await until(() => handle.query(stateQuery), (s) => s.counters.judged === 1 && s.judging === 0);
+      await until(() => handle.query(invocationStateQuery), (s) => s.verdicts.length === 1 && s.queued === 0);
+      expect((await handle.query(invocationStateQuery)).verdict).toBe('passed');
     });
     expect((await store.latestVersion(ref))?.version).toBe(1);
     expect(await store.recentEdits(ref, 5)).toEqual([]);
-    expect((await store.verdicts(ref)).map((v) => v.success)).toEqual([true]);
+    expect((await store.verdicts(ref)).map((v) => v.outcome)).toEqual(['passed']);
   });
 
-  it('ends one judgment with a recorded reason when the transcript is missing', async () => {
+  it('a missing transcript ends that judgment as not judged, with its reason, in the store and the Verdict attribute', async () => {
     const ref = await publishSkill();
     await runWithWorker({ judge: [FAILED], proposer: [STRENGTHEN_TESTS] }, async (tq) => {
       const sessionId = uniqueName('session');
       const missing = join(dir, 'no-such-transcript.jsonl');
-      const handle = await env.client.workflow.signalWithStart(skillWorkflow, {
-        workflowId: workflowIdForSkill(ref),
-        taskQueue: tq,
-        args: [{ ref }],
-        signal: invokedSignal,
-        signalArgs: [{ ...invocation(sessionId), transcriptPath: missing }],
-      });
+      const handle = await arm(tq, ref, { ...invocation(sessionId), transcriptPath: missing });
       await handle.signal(reactionSignal, { ...reactionTo(sessionId, 'wrong'), transcriptPath: missing });
-      await until(() => handle.query(stateQuery), (s) => s.counters.judged === 1 && s.judging === 0);
+      await until(() => handle.query(invocationStateQuery), (s) => s.verdicts.length === 1 && s.queued === 0);
+      expect((await handle.describe()).typedSearchAttributes.get(SearchAttributes.verdict)).toBe('not-judged');
     });
     const [verdict] = await store.verdicts(ref);
-    expect(verdict?.success).toBe(true);
+    expect(verdict?.outcome).toBe('not-judged');
     expect(verdict?.confidence).toBe(0);
     expect(verdict?.reason).toMatch(/transcript not readable/);
     expect((await store.latestVersion(ref))?.version).toBe(1);
@@ -178,23 +209,19 @@ describe('improvement loop with real activities', () => {
       return path;
     });
     await runWithWorker({ judge: [FAILED], proposer: [STRENGTHEN_TESTS, { text: [{ op: 'append', content: 'Always link the CI run.' }] }, { text: [] }] }, async (tq) => {
-      await Promise.all(
+      const handles = await Promise.all(
         sessions.map((sessionId, i) =>
-          env.client.workflow
-            .signalWithStart(skillWorkflow, {
-              workflowId: workflowIdForSkill(ref),
-              taskQueue: tq,
-              args: [{ ref }],
-              signal: invokedSignal,
-              signalArgs: [invocation(sessionId, transcripts[i])],
-            })
-            .then((h) => h.signal(reactionSignal, reactionTo(sessionId, 'you skipped the tests', transcripts[i]))),
+          arm(tq, ref, invocation(sessionId, transcripts[i])).then(async (h) => {
+            await h.signal(reactionSignal, reactionTo(sessionId, 'you skipped the tests', transcripts[i]));
+            return h;
+          }),
         ),
       );
-      const handle = env.client.workflow.getHandle(workflowIdForSkill(ref));
+      for (const h of handles) expect((await h.result()).verdict).toBe('failed');
+      const lane = env.client.workflow.getHandle(workflowIdForSkill(ref));
       await until(
-        () => handle.query(stateQuery),
-        (s) => s.counters.judged === sessions.length && s.judging === 0 && s.batchedFailures === 0 && !s.improving,
+        () => lane.query(laneStateQuery),
+        (s) => s.counters.failureReports === sessions.length && s.queued === 0 && !s.improving,
       );
     });
     const history = await store.history(ref);

@@ -1,7 +1,9 @@
-// The worker is a real process, killed with SIGKILL inside publishSkill after
-// the new version row is committed and before the activity completes; after a
+// The worker is a real process, killed with SIGKILL: inside publishSkill after
+// the new version row is committed and before the activity completes (after a
 // restart the retried activity finds that row by its idempotency key: exactly
-// one new version, and the retry returns it.
+// one new version, and the retry returns it); and in the middle of a judgment
+// (the model activity's heartbeats stop, so its retry starts on the restarted
+// worker within a minute, not at the 5-minute start-to-close timeout).
 import { execa, type ResultPromise } from 'execa';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,11 +12,11 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { PublishResult } from '../../activities/types';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { workflowIdForSkill } from '../../core/skill-ref';
+import { workflowIdForInvocation, workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
 import { openStore, type Store } from '../../store';
-import { invokedSignal, reactionSignal, stateQuery } from '../../workflows/definitions';
-import { skillWorkflow } from '../../workflows/skill-workflow';
-import { createFakeClaude, type FakeClaude } from '../fixtures/fake-claude';
+import { invokedSignal, laneStateQuery, reactionSignal, type InvokedSignal } from '../../workflows/definitions';
+import { invocationWorkflow } from '../../workflows/invocation-workflow';
+import { createFakeClaude, type FakeClaude, type FakeClaudeScript } from '../fixtures/fake-claude';
 import { startTestServer, uniqueName } from '../helpers/temporal';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -29,10 +31,6 @@ let fake: FakeClaude;
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'skillopt-crash-'));
   [env, store] = await Promise.all([startTestServer(), openStore({ home })]);
-  fake = createFakeClaude({
-    judge: [{ text: { success: 0, confidence: 0.9, reason: 'deployed without running the tests' } }],
-    proposer: [{ text: [{ op: 'append', content: 'Never deploy without a green `npm test`.' }] }],
-  });
 });
 
 afterAll(async () => {
@@ -40,6 +38,14 @@ afterAll(async () => {
   await store?.close();
   await env?.teardown();
 });
+
+const FAILED = { text: { success: 0, confidence: 0.9, reason: 'deployed without running the tests' } };
+const NEVER_DEPLOY = { text: [{ op: 'append', content: 'Never deploy without a green `npm test`.' }] };
+
+function useFakeClaude(script: FakeClaudeScript): void {
+  fake?.cleanup();
+  fake = createFakeClaude(script);
+}
 
 /** The first worker pauses after publishVersion commits (test/integration/crash-worker.ts); the restart is the production bundle. */
 function startWorkerProcess(taskQueue: string, pauseFile?: string): ResultPromise {
@@ -69,24 +75,34 @@ async function until(ok: () => boolean | Promise<boolean>, what: string, timeout
   }
 }
 
-it('SIGKILL after publishSkill committed its version: the retry returns that version, and no second one exists', async () => {
+/** A skill in the store, and its invocation armed and reacted to as the flusher would send them. */
+async function pushbackOnNewSkill(taskQueue: string): Promise<{ ref: SkillRef; invocationId: string; reactionId: string }> {
   const ref = { name: uniqueName('deploy'), author: 'alice' };
   await store.publishVersion({ ...ref, body: '# Deploy\n\n1. Build.\n', description: 'deploys', contributors: ['alice'], createdBy: 'alice', baseVersion: 0 });
+  const bytes = Buffer.byteLength(readFileSync(TRANSCRIPT, 'utf8'));
+  // Event ids are unique across tests: the store remembers every judged one.
+  const reactionId = uniqueName('react');
+  const invoked: InvokedSignal = { eventId: uniqueName('inv'), sessionId: 's1', toolUseId: TOOL_USE_ID, user: 'bob', agent: 'claude_code', skillVersion: 1, transcriptPath: TRANSCRIPT, transcriptBytes: bytes };
+  const { eventId: _eventId, ...invocation } = invoked;
+  const invocationId = workflowIdForInvocation(ref, 's1', TOOL_USE_ID);
+  const handle = await env.client.workflow.signalWithStart(invocationWorkflow, {
+    workflowId: invocationId,
+    taskQueue,
+    args: [{ ref, invocation }],
+    signal: invokedSignal,
+    signalArgs: [invoked],
+  });
+  await handle.signal(reactionSignal, { eventId: reactionId, sessionId: 's1', text: 'you skipped the tests', transcriptPath: TRANSCRIPT, transcriptBytes: bytes });
+  return { ref, invocationId, reactionId };
+}
+
+it('SIGKILL after publishSkill committed its version: the retry returns that version, and no second one exists', async () => {
+  useFakeClaude({ judge: [FAILED], proposer: [NEVER_DEPLOY] });
   const taskQueue = uniqueName('crash');
   const committed = join(home, `${taskQueue}.committed`);
   const first = startWorkerProcess(taskQueue, committed);
-
-  const text = readFileSync(TRANSCRIPT, 'utf8');
-  const bytes = Buffer.byteLength(text);
-  const handle = await env.client.workflow.signalWithStart(skillWorkflow, {
-    workflowId: workflowIdForSkill(ref),
-    taskQueue,
-    args: [{ ref }],
-    signal: invokedSignal,
-    signalArgs: [{ eventId: 'inv-1', sessionId: 's1', toolUseId: TOOL_USE_ID, user: 'bob', agent: 'claude_code', skillVersion: 1, transcriptPath: TRANSCRIPT, transcriptBytes: bytes }],
-  });
-
-  await handle.signal(reactionSignal, { eventId: 'react-1', sessionId: 's1', text: 'you skipped the tests', transcriptPath: TRANSCRIPT, transcriptBytes: bytes });
+  const { ref } = await pushbackOnNewSkill(taskQueue);
+  const handle = env.client.workflow.getHandle(workflowIdForSkill(ref));
   await until(() => existsSync(committed), 'the first publishVersion to commit', 90_000);
   first.kill('SIGKILL');
   await first;
@@ -97,8 +113,8 @@ it('SIGKILL after publishSkill committed its version: the retry returns that ver
   const second = startWorkerProcess(taskQueue);
   try {
     // The lost activity is retried after its start-to-close timeout, on the new worker.
-    await until(async () => (await handle.query(stateQuery)).counters.improvementsPublished === 1, 'the improvement after restart', 90_000);
-    const state = await handle.query(stateQuery);
+    await until(async () => (await handle.query(laneStateQuery)).counters.improvementsPublished === 1, 'the improvement after restart', 90_000);
+    const state = await handle.query(laneStateQuery);
     expect(state.improving).toBe(false);
     const history = await store.history(ref);
     expect(history.map((v) => v.version)).toEqual([1, 2]);
@@ -121,3 +137,31 @@ it('SIGKILL after publishSkill committed its version: the retry returns that ver
     await second;
   }
 }, 150_000);
+
+it('SIGKILL during a judgment: the judge runs again on the restarted worker within a minute', async () => {
+  // The first judge call hangs (the model is slow); the retry answers.
+  useFakeClaude({ judge: [{ text: FAILED.text, sleepMs: 600_000 }, FAILED], proposer: [NEVER_DEPLOY] });
+  const taskQueue = uniqueName('crash-judge');
+  const first = startWorkerProcess(taskQueue);
+  const { ref, invocationId, reactionId } = await pushbackOnNewSkill(taskQueue);
+  const judgeCalls = () => fake.calls().filter((c) => c.role === 'judge');
+  await until(() => judgeCalls().length === 1, 'the first judgment to start', 90_000);
+  first.kill('SIGKILL');
+  await first;
+  // The orphaned CLI of the dead worker would sleep on; it is not what this test is about.
+  process.kill(judgeCalls()[0]!.pid, 'SIGKILL');
+  const restartedAt = Date.now();
+  const second = startWorkerProcess(taskQueue);
+  try {
+    await until(() => judgeCalls().length === 2, 'the retried judgment', 90_000);
+    const waited = Date.now() - restartedAt;
+    expect(waited).toBeLessThan(60_000);
+    const invocation = env.client.workflow.getHandle(invocationId);
+    expect(await invocation.result()).toMatchObject({ verdict: 'failed', failureReported: true });
+    const [verdict] = await store.verdicts(ref);
+    expect(verdict).toMatchObject({ outcome: 'failed', eventId: reactionId });
+  } finally {
+    second.kill('SIGTERM');
+    await second;
+  }
+}, 180_000);

@@ -4,9 +4,12 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import type { OpenStoreOptions } from '../../store';
+import { resolveStoreTarget, type OpenStoreOptions } from '../../store';
+import { migrations, type EngineKind } from '../../store/migrations';
+import { createPostgresEngine } from '../../store/postgres';
+import { openSqliteEngine } from '../../store/sqlite';
 
 export interface TestDatabase {
   /** Options for openStore that reach this database (and nothing from the environment). */
@@ -59,4 +62,31 @@ export const testEngines: TestEngine[] = [
 /** An author no other test uses, so tests sharing a database never see each other's skills. */
 export function uniqueAuthor(): string {
   return `tester-${randomUUID().slice(0, 8)}`;
+}
+
+/**
+ * The database behind `options`, opened the way openStore opens it (same engine,
+ * same migration table) but left unmigrated, for reading and writing raw rows.
+ */
+export async function openRawDatabase(options: OpenStoreOptions): Promise<{ db: Kysely<unknown>; kind: EngineKind; migrationSchema?: string }> {
+  const target = resolveStoreTarget(options, {});
+  const engine = target.engine === 'sqlite' ? await openSqliteEngine(target.path) : createPostgresEngine(target.url, target.schema);
+  return { db: new Kysely<unknown>({ dialect: engine.dialect }), kind: engine.kind, migrationSchema: engine.migrationSchema };
+}
+
+/** Migrates the database behind `options` only through the migrations named, as an older skillopt would have. */
+export async function openMigratedOnly(options: OpenStoreOptions, names: string[]): Promise<Kysely<unknown>> {
+  const { db, kind, migrationSchema } = await openRawDatabase(options);
+  const all = migrations(kind);
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: () => Promise.resolve(Object.fromEntries(names.map((name) => [name, all[name]!]))) },
+    migrationTableSchema: migrationSchema,
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error !== undefined || results?.map((r) => r.migrationName).join() !== names.join()) {
+    await db.destroy();
+    throw error ?? new Error(`expected to run ${names.join()}, ran ${JSON.stringify(results)}`);
+  }
+  return db;
 }

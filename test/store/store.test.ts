@@ -1,5 +1,6 @@
 // One suite, run against every engine: what the Store promises must hold on
 // SQLite and Postgres alike.
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_SKILL_BODY_BYTES } from '../../core/limits';
 import type { SkillRef } from '../../core/skill-ref';
@@ -11,7 +12,7 @@ import {
   type Store,
   type VerdictRecord,
 } from '../../store';
-import { testEngines, uniqueAuthor, type TestDatabase } from './engines';
+import { openMigratedOnly, openRawDatabase, testEngines, uniqueAuthor, type TestDatabase } from './engines';
 
 function newVersion(ref: SkillRef, baseVersion: number, extra: Partial<NewSkillVersion> = {}): NewSkillVersion {
   return {
@@ -32,7 +33,7 @@ function verdict(ref: SkillRef, eventId: string, extra: Partial<VerdictRecord> =
     sessionId: 'session-1',
     toolUseId: 'toolu_01',
     eventId,
-    success: false,
+    outcome: 'failed',
     confidence: 0.7,
     reason: 'the user said the deploy went to the wrong cluster',
     agent: 'claude-code',
@@ -314,12 +315,12 @@ describe.each(testEngines.map((engine) => [engine.name, engine] as const))('stor
     const ref = { name: 'judged', author: uniqueAuthor() };
     const createdAt = '2025-01-02T03:04:05.678Z';
     expect(await store.recordVerdict(verdict(ref, `${ref.author}-1`, { createdAt }))).toBe(true);
-    expect(await store.recordVerdict(verdict(ref, `${ref.author}-1`, { success: true }))).toBe(false);
+    expect(await store.recordVerdict(verdict(ref, `${ref.author}-1`, { outcome: 'passed' }))).toBe(false);
     // The first verdict of an event stands, and is found by its event id.
-    expect(await store.verdictForEvent(`${ref.author}-1`)).toMatchObject({ eventId: `${ref.author}-1`, success: false, name: ref.name, author: ref.author });
+    expect(await store.verdictForEvent(`${ref.author}-1`)).toMatchObject({ eventId: `${ref.author}-1`, outcome: 'failed', name: ref.name, author: ref.author });
     expect(await store.verdictForEvent(`${ref.author}-never`)).toBeUndefined();
     expect(
-      await store.recordVerdict(verdict(ref, `${ref.author}-2`, { success: true, confidence: 1, toolUseId: null, skillVersion: 2 })),
+      await store.recordVerdict(verdict(ref, `${ref.author}-2`, { outcome: 'passed', confidence: 1, toolUseId: null, skillVersion: 2 })),
     ).toBe(true);
 
     const concurrent = await Promise.all([
@@ -331,12 +332,186 @@ describe.each(testEngines.map((engine) => [engine.name, engine] as const))('stor
     const stored = await store.verdicts(ref);
     expect(stored).toHaveLength(3);
     expect(stored[0]).toEqual(verdict(ref, `${ref.author}-1`, { createdAt }));
-    expect(stored[1]).toMatchObject({ success: true, confidence: 1, toolUseId: null, skillVersion: 2 });
+    expect(stored[1]).toMatchObject({ outcome: 'passed', confidence: 1, toolUseId: null, skillVersion: 2 });
     expect(stored[2]?.confidence).toBe(0.7);
 
     await expectOneLineRejection(store.recordVerdict(verdict(ref, `${ref.author}-4`, { confidence: 1.5 })), StoreValidationError);
     await expectOneLineRejection(store.recordVerdict(verdict(ref, `${ref.author}-5`, { createdAt: 'yesterday' })), StoreValidationError);
     expect(await store.verdicts(ref)).toHaveLength(3);
+  });
+
+  /** A published version N whose edit is still proposed. */
+  async function proposedEdit(ref: SkillRef, publishedVersion: number): Promise<void> {
+    await store.recordEdit({
+      ...ref,
+      fingerprint: `fp-${publishedVersion}`,
+      summaries: [`edit for v${publishedVersion}`],
+      edits: [],
+      baseVersion: publishedVersion - 1,
+      publishedVersion,
+    });
+  }
+
+  async function editStatus(ref: SkillRef, publishedVersion: number): Promise<string | undefined> {
+    return (await store.recentEdits(ref, 100)).find((e) => e.publishedVersion === publishedVersion)?.status;
+  }
+
+  it('round-trips a not-judged verdict as not-judged, and resolves no edit with it', async () => {
+    const ref = { name: 'not-judged', author: uniqueAuthor() };
+    await proposedEdit(ref, 2);
+    const input = verdict(ref, `${ref.author}-nj`, { outcome: 'not-judged', skillVersion: 2, confidence: 0, reason: 'transcript unreadable' });
+    expect(await store.recordVerdict(input)).toBe(true);
+
+    expect(await store.verdictForEvent(input.eventId)).toMatchObject({ outcome: 'not-judged', skillVersion: 2, reason: 'transcript unreadable' });
+    expect((await store.verdicts(ref)).map((v) => v.outcome)).toEqual(['not-judged']);
+    expect(await editStatus(ref, 2)).toBe('proposed');
+    expect(await store.editStats(ref)).toEqual({ published: 1, awaitingOutcome: [2] });
+    // A retry of it resolves nothing either.
+    expect(await store.recordVerdict(input)).toBe(false);
+    expect(await editStatus(ref, 2)).toBe('proposed');
+  });
+
+  it('resolves the proposed edit of a verdict\'s version: passed to applied, failed to reverted, once', async () => {
+    const ref = { name: 'resolving', author: uniqueAuthor() };
+    await proposedEdit(ref, 2);
+    await proposedEdit(ref, 3);
+
+    // A verdict on a version no edit published (the original v1) touches no edit.
+    await store.recordVerdict(verdict(ref, `${ref.author}-v1`, { outcome: 'failed', skillVersion: 1 }));
+    expect(await store.editStats(ref)).toEqual({ published: 2, awaitingOutcome: [2, 3] });
+
+    await store.recordVerdict(verdict(ref, `${ref.author}-v2`, { outcome: 'passed', skillVersion: 2 }));
+    expect(await editStatus(ref, 2)).toBe('applied');
+    expect(await editStatus(ref, 3)).toBe('proposed');
+    await store.recordVerdict(verdict(ref, `${ref.author}-v3`, { outcome: 'failed', skillVersion: 3 }));
+    expect(await editStatus(ref, 3)).toBe('reverted');
+    expect(await store.editStats(ref)).toEqual({ published: 2, awaitingOutcome: [] });
+    const resolved = await store.recentEdits(ref, 2);
+    expect(resolved.every((e) => e.resolvedAt !== null)).toBe(true);
+
+    // Later verdicts on those versions do not flip them.
+    await store.recordVerdict(verdict(ref, `${ref.author}-v2-again`, { outcome: 'failed', skillVersion: 2 }));
+    await store.recordVerdict(verdict(ref, `${ref.author}-v3-again`, { outcome: 'passed', skillVersion: 3 }));
+    expect(await store.recentEdits(ref, 2)).toEqual(resolved);
+    // Another skill's edit of the same version number is not touched.
+    const other = { name: 'resolving-other', author: ref.author };
+    await proposedEdit(other, 2);
+    await store.recordVerdict(verdict(ref, `${ref.author}-v2-third`, { outcome: 'passed', skillVersion: 2 }));
+    expect(await editStatus(other, 2)).toBe('proposed');
+  });
+
+  it('resolves a still-proposed edit on a retried verdict, by the verdict first recorded', async () => {
+    const ref = { name: 'retried', author: uniqueAuthor() };
+    // The verdict lands while its edit is not recorded yet (as after a crash before the
+    // resolve): nothing to resolve then; the retry, same event id, resolves it.
+    const first = verdict(ref, `${ref.author}-retry`, { outcome: 'failed', skillVersion: 2 });
+    expect(await store.recordVerdict(first)).toBe(true);
+    await proposedEdit(ref, 2);
+    expect(await editStatus(ref, 2)).toBe('proposed');
+
+    // The retry says "passed", but the event's first verdict stands, and it is what resolves.
+    expect(await store.recordVerdict({ ...first, outcome: 'passed' })).toBe(false);
+    expect(await editStatus(ref, 2)).toBe('reverted');
+    expect((await store.verdicts(ref)).map((v) => v.outcome)).toEqual(['failed']);
+
+    // Concurrent retries of a passed verdict resolve the edit exactly once.
+    const again = verdict(ref, `${ref.author}-retry-3`, { outcome: 'passed', skillVersion: 3 });
+    expect(await store.recordVerdict(again)).toBe(true);
+    await proposedEdit(ref, 3);
+    expect((await Promise.all([store.recordVerdict(again), store.recordVerdict(again)])).sort()).toEqual([false, false]);
+    expect(await editStatus(ref, 3)).toBe('applied');
+  });
+
+  it('reads the most recent verdicts of a skill, newest first, up to a limit', async () => {
+    const ref = { name: 'recent-verdicts', author: uniqueAuthor() };
+    const outcomes = ['passed', 'failed', 'not-judged', 'passed'] as const;
+    for (const [i, outcome] of outcomes.entries()) {
+      await store.recordVerdict(verdict(ref, `${ref.author}-${i}`, { outcome }));
+    }
+    await store.recordVerdict(verdict({ name: 'recent-other', author: ref.author }, `${ref.author}-other`));
+
+    const ids = (vs: VerdictRecord[]) => vs.map((v) => v.eventId);
+    expect(ids(await store.recentVerdicts(ref, 2))).toEqual([`${ref.author}-3`, `${ref.author}-2`]);
+    expect((await store.recentVerdicts(ref, 2)).map((v) => v.outcome)).toEqual(['passed', 'not-judged']);
+    expect(await store.recentVerdicts(ref, 10)).toEqual((await store.verdicts(ref)).reverse());
+    expect(await store.recentVerdicts(ref, 0)).toEqual([]);
+    expect(await store.recentVerdicts({ name: 'recent-none', author: ref.author }, 5)).toEqual([]);
+    await expectOneLineRejection(store.recentVerdicts(ref, -1), StoreValidationError);
+    await expectOneLineRejection(store.recentVerdicts(ref, 1.5), StoreValidationError);
+  });
+
+  it('rejects an outcome that is not passed, failed or not-judged, writing nothing', async () => {
+    const ref = { name: 'bad-outcome', author: uniqueAuthor() };
+    await proposedEdit(ref, 2);
+    for (const [i, bad] of ['success', 'Passed', 'failed\nDROP TABLE verdicts', '', undefined, true, 1].entries()) {
+      const eventId = `${ref.author}-bad-${i}`;
+      const err = await expectOneLineRejection(
+        store.recordVerdict(verdict(ref, eventId, { outcome: bad as never, skillVersion: 2 })),
+        StoreValidationError,
+      );
+      expect(err.message).toMatch(/^outcome must be "passed", "failed" or "not-judged", got /);
+      expect(await store.verdictForEvent(eventId)).toBeUndefined();
+    }
+    expect(await store.verdicts(ref)).toEqual([]);
+    expect(await editStatus(ref, 2)).toBe('proposed');
+  });
+
+  it('upgrades a database migrated only to 0001: success 0 reads back as failed, 1 as passed', async () => {
+    const old = await engine.createDatabase();
+    try {
+      const ref = { name: 'from-0001', author: uniqueAuthor() };
+      const raw = await openMigratedOnly(old.options, ['0001_initial']);
+      try {
+        for (const [eventId, success] of [
+          ['old-failed', 0],
+          ['old-passed', 1],
+        ] as const) {
+          await sql`insert into verdicts (name, author, skill_version, session_id, tool_use_id, event_id, success,
+                      confidence, reason, agent, user_name, created_at)
+                    values (${ref.name}, ${ref.author}, 1, 's-old', null, ${eventId}, ${success},
+                      0.5, 'written by 0001', 'claude-code', 'alice', '2025-01-01T00:00:00.000Z')`.execute(raw);
+        }
+        await sql`insert into skill_edits (name, author, fingerprint, summaries, edits, base_version, published_version,
+                    status, created_at, resolved_at)
+                  values (${ref.name}, ${ref.author}, 'fp-old', '[]', '[]', 1, 2, 'proposed', '2025-01-01T00:00:00.000Z', null)`.execute(raw);
+      } finally {
+        await raw.destroy();
+      }
+
+      const upgraded = await openStore(old.options);
+      try {
+        expect((await upgraded.verdicts(ref)).map((v) => [v.eventId, v.outcome])).toEqual([
+          ['old-failed', 'failed'],
+          ['old-passed', 'passed'],
+        ]);
+        expect(await upgraded.verdictForEvent('old-failed')).toMatchObject({ reason: 'written by 0001', skillVersion: 1 });
+        // The upgraded store works as a new one: a not-judged verdict resolves nothing, a passed one resolves.
+        await upgraded.recordVerdict(verdict(ref, 'new-not-judged', { outcome: 'not-judged', skillVersion: 2 }));
+        expect((await upgraded.editStats(ref)).awaitingOutcome).toEqual([2]);
+        await upgraded.recordVerdict(verdict(ref, 'new-passed', { outcome: 'passed', skillVersion: 2 }));
+        expect((await upgraded.recentEdits(ref, 1))[0]?.status).toBe('applied');
+      } finally {
+        await upgraded.close();
+      }
+
+      // The legacy column is still written, 0 only for "failed"; the outcome column refuses other values.
+      const { db: after } = await openRawDatabase(old.options);
+      try {
+        const { rows } = await sql<{ event_id: string; outcome: string; success: number }>`
+          select event_id, outcome, success from verdicts order by id`.execute(after);
+        expect(rows.map((r) => [r.event_id, r.outcome, Number(r.success)])).toEqual([
+          ['old-failed', 'failed', 0],
+          ['old-passed', 'passed', 1],
+          ['new-not-judged', 'not-judged', 1],
+          ['new-passed', 'passed', 1],
+        ]);
+        await expect(sql`update verdicts set outcome = 'maybe' where event_id = 'old-passed'`.execute(after)).rejects.toThrow();
+      } finally {
+        await after.destroy();
+      }
+    } finally {
+      await old.drop();
+    }
   });
 
   it('records and reads attributions by session', async () => {

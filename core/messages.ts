@@ -1,0 +1,97 @@
+// The message contract: the payload of every signal the hooks, the CLI and the
+// activities send to skillopt's workflows, as one schema each. Senders build
+// these types; the flusher validates a spooled event with the same schema the
+// workflow's handler checks it with, so the two can never disagree.
+//
+// valibot: typed schemas whose TypeScript types are inferred from the one
+// definition, pure JS with no Node built-ins (it runs inside the workflow
+// sandbox) and tree-shaken to the few functions used.
+import * as v from 'valibot';
+import { MAX_REACTION_BYTES, MAX_VERDICT_REASON_CHARS } from './limits';
+
+/** Workflow types and the names of their signals and queries: the workflows define them from these, senders use them. */
+export const WorkflowTypes = { invocation: 'invocationWorkflow', skill: 'skillWorkflow' } as const;
+export const SignalNames = {
+  invoked: 'invoked',
+  reaction: 'reaction',
+  superseded: 'superseded',
+  sessionEnded: 'sessionEnded',
+  failure: 'failure',
+} as const;
+export const QueryNames = { state: 'state' } as const;
+
+const id = v.pipe(v.string(), v.minLength(1), v.maxLength(512));
+const count = v.pipe(v.number(), v.integer(), v.minValue(0));
+const text = (max: number) => v.pipe(v.string(), v.maxLength(max));
+
+/** One armed invocation of a shared skill in one agent session. */
+export const InvocationInfoSchema = v.object({
+  sessionId: id,
+  /** The Skill tool call's id; with the session id it names the invocation. */
+  toolUseId: v.string(),
+  user: text(256),
+  agent: text(64),
+  /** The version installed in the session when the skill was invoked (undefined if unknown). */
+  skillVersion: v.optional(count),
+  transcriptPath: text(4096),
+  /** Byte length of the transcript when the skill was invoked: the judged window is read from near here. */
+  transcriptBytes: count,
+  /** Task queue of the invoking machine's own worker for judge/propose; default: the shared queue. */
+  activityQueue: v.optional(id),
+});
+export type InvocationInfo = v.InferOutput<typeof InvocationInfoSchema>;
+
+/** `invoked`: the hook saw the Skill tool call. A duplicate (hooks in two settings files) has the same event id. */
+export const InvokedSignalSchema = v.object({ ...InvocationInfoSchema.entries, eventId: id });
+export type InvokedSignal = v.InferOutput<typeof InvokedSignalSchema>;
+
+/** `reaction`: the user's next prompt while the invocation's window is open. */
+export const ReactionSignalSchema = v.object({
+  eventId: id,
+  sessionId: id,
+  /** The user's prompt, secrets redacted, capped at MAX_REACTION_BYTES by the sender (UTF-16 units here: a looser bound). */
+  text: text(MAX_REACTION_BYTES),
+  transcriptPath: text(4096),
+  /** Byte length of the transcript when the user reacted: the judged window ends there. */
+  transcriptBytes: count,
+});
+export type ReactionSignal = v.InferOutput<typeof ReactionSignalSchema>;
+
+/** `superseded`: a newer invocation in the same session took over the window. */
+export const SupersededSignalSchema = v.object({ eventId: id, byToolUseId: v.string() });
+export type SupersededSignal = v.InferOutput<typeof SupersededSignalSchema>;
+
+/** `sessionEnded`: the agent's SessionEnd hook, with the agent's reason ("clear", "logout", "prompt_input_exit", …). */
+export const SessionEndedSignalSchema = v.object({ eventId: id, reason: text(64) });
+export type SessionEndedSignal = v.InferOutput<typeof SessionEndedSignalSchema>;
+
+/** `failure`: an invocation's confirmed failure, reported to its skill's lane. */
+export const FailureReportSchema = v.object({
+  /** The reporting invocation's workflow id: one report per invocation is used. */
+  invocationId: id,
+  /** The reaction whose verdict was the failure. */
+  eventId: id,
+  reason: text(MAX_VERDICT_REASON_CHARS * 2),
+  user: text(256),
+  skillVersion: v.optional(count),
+  /** Where the failing session's transcript is: its machine's queue proposes. */
+  activityQueue: v.optional(id),
+});
+export type FailureReport = v.InferOutput<typeof FailureReportSchema>;
+
+export type Schema<T> = v.GenericSchema<unknown, T>;
+
+/** The payload if it matches the schema, else undefined: handlers ignore (and count) a malformed signal, never throw. */
+export function parseMessage<T>(schema: Schema<T>, payload: unknown): T | undefined {
+  const result = v.safeParse(schema, payload);
+  return result.success ? result.output : undefined;
+}
+
+/** Why a payload does not match, in one line, or undefined when it does (for the flusher's dead-letter log). */
+export function messageProblem(schema: Schema<unknown>, payload: unknown): string | undefined {
+  const result = v.safeParse(schema, payload);
+  if (result.success) return undefined;
+  const issue = result.issues[0];
+  const path = issue.path?.map((p) => String(p.key)).join('.') ?? '';
+  return `${path ? `${path}: ` : ''}${issue.message}`;
+}

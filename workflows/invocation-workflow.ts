@@ -1,0 +1,122 @@
+// One workflow per armed skill invocation (id "invocation:<ref>:<session>:<tool_use>"):
+// the window of K reactions, each judged on the invoking machine's queue, each
+// verdict recorded; the first confirmed failure is reported to the skill's
+// lane and ends the judging. State and transitions: invocation-state.ts.
+import {
+  ActivityFailure,
+  TimeoutFailure,
+  allHandlersFinished, condition, proxyActivities, proxyLocalActivities, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { TimeoutType } from '@temporalio/common';
+import type { JudgeResult, SkillActivities } from '../activities/types';
+import {
+  InvokedSignalSchema,
+  ReactionSignalSchema,
+  SessionEndedSignalSchema,
+  SupersededSignalSchema,
+  parseMessage,
+  type ReactionSignal,
+  type Schema,
+} from '../core/messages';
+import { formatSkillRef } from '../core/skill-ref';
+import {
+  SearchAttributes,
+  type InvocationSummary,
+  type InvocationWorkflowInput,
+  invocationStateQuery,
+  invokedSignal,
+  reactionSignal,
+  sessionEndedSignal,
+  supersededSignal,
+} from './definitions';
+import * as machine from './invocation-state';
+import { failureMessage, modelActivities, STORE_RETRY } from './activity-options';
+
+const storeLocal = proxyLocalActivities<SkillActivities>({ startToCloseTimeout: '30 seconds', retry: STORE_RETRY });
+const store = proxyActivities<SkillActivities>({ startToCloseTimeout: '30 seconds', retry: STORE_RETRY });
+
+export async function invocationWorkflow(input: InvocationWorkflowInput): Promise<InvocationSummary> {
+  let state = machine.initialInvocationState(input, Date.now());
+  const { ref, invocation } = input;
+  const judgeActivities = modelActivities(invocation.activityQueue, state.config.routedScheduleToStartMs);
+
+  // ---- messages: a handler parses its payload and applies one transition ----
+  function handle<T>(schema: Schema<T>, apply: (payload: T) => machine.InvocationState) {
+    return (payload: unknown): void => {
+      const parsed = parseMessage(schema, payload);
+      state = parsed === undefined ? machine.onMalformed(state) : apply(parsed);
+    };
+  }
+  setHandler(invokedSignal, handle(InvokedSignalSchema, (s) => machine.onInvoked(state, s)));
+  setHandler(reactionSignal, handle(ReactionSignalSchema, (s) => machine.onReaction(state, s, Date.now())));
+  setHandler(supersededSignal, handle(SupersededSignalSchema, (s) => machine.onSuperseded(state, s)));
+  setHandler(sessionEndedSignal, handle(SessionEndedSignalSchema, (s) => machine.onSessionEnded(state, s, Date.now())));
+  setHandler(invocationStateQuery, () => machine.summarize(state));
+
+  upsertSearchAttributes([
+    { key: SearchAttributes.skillRef, value: formatSkillRef(ref) },
+    { key: SearchAttributes.skillName, value: ref.name },
+    { key: SearchAttributes.skillAuthor, value: ref.author },
+    { key: SearchAttributes.skillUser, value: invocation.user },
+    ...(invocation.skillVersion === undefined ? [] : [{ key: SearchAttributes.skillVersion, value: invocation.skillVersion }]),
+    { key: SearchAttributes.verdict, value: 'pending' },
+  ]);
+
+  // ---- phases: wait for a reaction or the window's end; judge; record; report ----
+  async function judge(reaction: ReactionSignal): Promise<JudgeResult> {
+    try {
+      return await judgeActivities.judgeReaction({
+        ref,
+        invocation,
+        reaction: { eventId: reaction.eventId, text: reaction.text, transcriptPath: reaction.transcriptPath, transcriptBytes: reaction.transcriptBytes },
+      });
+    } catch (err) {
+      // Bad input, a judge that kept failing, no worker on the machine's queue: said, never a pass.
+      if (!(err instanceof ActivityFailure)) throw err;
+      const unserved = err.cause instanceof TimeoutFailure && err.cause.timeoutType === TimeoutType.SCHEDULE_TO_START;
+      const reason = unserved
+        ? `no worker on ${invocation.activityQueue ?? 'its queue'} picked the judgment up within ${durationText(state.config.routedScheduleToStartMs)} (machine offline?)`
+        : failureMessage(err);
+      return { outcome: 'not-judged', confidence: 0, reason: `not judged: ${reason}` };
+    }
+  }
+
+  async function recordAndReport(reaction: ReactionSignal, verdict: JudgeResult): Promise<void> {
+    const applied = machine.onVerdict(state, reaction.eventId, verdict);
+    state = applied.state;
+    upsertSearchAttributes([{ key: SearchAttributes.verdict, value: machine.invocationVerdict(state.verdicts) }]);
+    // The reason, redacted, for lists (skillopt status, the dashboard) that read visibility, not histories.
+    upsertMemo({ verdictReason: machine.verdictReason(state.verdicts) ?? null });
+    await storeLocal.recordVerdict({ ref, invocation, eventId: reaction.eventId, verdict });
+    if (applied.reportFailure) {
+      await store.reportFailure({
+        ref,
+        report: {
+          invocationId: workflowInfo().workflowId,
+          eventId: reaction.eventId,
+          reason: verdict.reason,
+          user: invocation.user,
+          ...(invocation.skillVersion === undefined ? {} : { skillVersion: invocation.skillVersion }),
+          ...(invocation.activityQueue === undefined ? {} : { activityQueue: invocation.activityQueue }),
+        },
+      });
+    }
+  }
+
+  while (!machine.finished(state)) {
+    const timeout = machine.windowTimeoutMs(state, Date.now());
+    // A session end moves the deadline (idle → resume grace): wake and wait again with the new one.
+    const { phase } = state;
+    const ready = () => state.queue.length > 0 || machine.finished(state) || state.phase !== phase;
+    if (timeout === undefined) await condition(ready);
+    else if (!(await condition(ready, timeout))) state = machine.onWindowTimeout(state);
+    const next = machine.nextJudgment(state);
+    state = next.state;
+    if (next.reaction) await recordAndReport(next.reaction, await judge(next.reaction));
+  }
+  await condition(allHandlersFinished);
+  return machine.summarize(state);
+}
+
+function durationText(ms: number): string {
+  return ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`;
+}

@@ -1,0 +1,157 @@
+// The skill lane's state machine: confirmed failures queue (one per
+// invocation), and one proposal at a time takes up to 8 of them. Plain data
+// and pure transitions, unit-tested without a server.
+import type { FailureReport } from '../core/messages';
+import { DEFAULT_EDIT_BUDGET, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_ROUTED_SCHEDULE_TO_START_MS, MAX_FAILURES_PER_PROPOSAL } from '../core/limits';
+import type { PublishResult } from '../activities/types';
+import type { CarriedLane, LaneConfig, LaneCounters, LaneState, SkillWorkflowInput } from './definitions';
+
+export const DEFAULT_LANE_CONFIG: LaneConfig = {
+  editBudget: DEFAULT_EDIT_BUDGET,
+  idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
+  routedScheduleToStartMs: DEFAULT_ROUTED_SCHEDULE_TO_START_MS,
+};
+
+/** Invocations remembered as handled: a report redelivered later is dropped. Far more than one lane sees between redeliveries. */
+const HANDLED_INVOCATIONS_KEPT = 1024;
+/**
+ * Reports queued at most: 32 proposals' worth, ~0.5 MiB carried at continue-as-new,
+ * far below the 2 MiB payload limit. Past it a report is counted and dropped: the
+ * queue already holds more evidence than the next proposals can use.
+ */
+export const MAX_QUEUED_REPORTS = 256;
+/** A proposal that lost a publish race is proposed again against the new version this many times. */
+export const MAX_PUBLISH_CONFLICT_RETRIES = 1;
+
+export interface Lane {
+  ref: SkillWorkflowInput['ref'];
+  config: LaneConfig;
+  queue: FailureReport[];
+  /** Invocations whose report was taken into a proposal (newest last, bounded). */
+  handledInvocations: string[];
+  /** The proposal being worked on, while one runs. */
+  proposal?: FailureReport[];
+  conflictRetries: number;
+  version?: number;
+  counters: LaneCounters;
+  runs: number;
+}
+
+function emptyCounters(): LaneCounters {
+  return {
+    failureReports: 0,
+    duplicateReports: 0,
+    ignoredMalformed: 0,
+    proposals: 0,
+    improvementsPublished: 0,
+    proposalsWithoutChange: 0,
+    duplicateProposals: 0,
+    publishConflicts: 0,
+    droppedBatches: 0,
+    overflowReports: 0,
+  };
+}
+
+export function initialLane(input: SkillWorkflowInput): Lane {
+  const carried = input.carried;
+  return {
+    ref: input.ref,
+    config: { ...DEFAULT_LANE_CONFIG, ...input.config },
+    queue: [...(carried?.queue ?? [])],
+    handledInvocations: [...(carried?.handledInvocations ?? [])],
+    conflictRetries: 0,
+    ...(carried?.version === undefined ? {} : { version: carried.version }),
+    counters: { ...emptyCounters(), ...carried?.counters },
+    runs: (carried?.runs ?? 0) + 1,
+  };
+}
+
+function count(lane: Lane, key: keyof LaneCounters, by = 1): Lane {
+  return { ...lane, counters: { ...lane.counters, [key]: lane.counters[key] + by } };
+}
+
+export function onMalformed(lane: Lane): Lane {
+  return count(lane, 'ignoredMalformed');
+}
+
+/** A confirmed failure: queued unless its invocation is queued, in the running proposal, or handled already. */
+export function onFailureReport(lane: Lane, report: FailureReport): Lane {
+  const id = report.invocationId;
+  const known =
+    lane.queue.some((r) => r.invocationId === id) ||
+    (lane.proposal ?? []).some((r) => r.invocationId === id) ||
+    lane.handledInvocations.includes(id);
+  if (known) return count(lane, 'duplicateReports');
+  if (lane.queue.length >= MAX_QUEUED_REPORTS) return count(lane, 'overflowReports');
+  return { ...count(lane, 'failureReports'), queue: [...lane.queue, report] };
+}
+
+/** Learned from the store (start of a run, a read, a lost race, a publish): the SkillVersion attribute follows it. */
+export function onVersion(lane: Lane, version: number | undefined): Lane {
+  return version === undefined || version === lane.version ? lane : { ...lane, version };
+}
+
+/** Takes the next batch (up to 8 reports, oldest first) when no proposal runs. */
+export function nextProposal(lane: Lane): { lane: Lane; batch?: FailureReport[] } {
+  if (lane.proposal || lane.queue.length === 0) return { lane };
+  const batch = lane.queue.slice(0, MAX_FAILURES_PER_PROPOSAL);
+  return { lane: { ...count(lane, 'proposals'), queue: lane.queue.slice(batch.length), proposal: batch }, batch };
+}
+
+/** The batch is done with: its invocations are remembered as handled, whatever came of it. */
+function finishProposal(lane: Lane): Lane {
+  const handled = [...lane.handledInvocations, ...(lane.proposal ?? []).map((r) => r.invocationId)];
+  const { proposal: _done, ...rest } = lane;
+  return { ...rest, handledInvocations: handled.slice(-HANDLED_INVOCATIONS_KEPT), conflictRetries: 0 };
+}
+
+export type ProposalEnd = 'unreadable' | 'no-proposer' | 'no-change';
+
+/** The batch ended before publishing (skill unreadable, no machine could propose, nothing to change). */
+export function onProposalEnded(lane: Lane, end: ProposalEnd): Lane {
+  const counted = end === 'no-change' ? count(lane, 'proposalsWithoutChange') : count(lane, 'droppedBatches');
+  return finishProposal(counted);
+}
+
+/** What the publish came to; `retry` when the batch is to be proposed again against the version that won a race. */
+export function onPublishResult(lane: Lane, result: PublishResult): { lane: Lane; retry: boolean } {
+  switch (result.status) {
+    case 'published':
+      return { lane: finishProposal(onVersion(count(lane, 'improvementsPublished'), result.version)), retry: false };
+    case 'duplicate':
+      return { lane: finishProposal(count(lane, 'duplicateProposals')), retry: false };
+    case 'conflict': {
+      const raced = onVersion(count(lane, 'publishConflicts'), result.latestVersion);
+      if (lane.conflictRetries < MAX_PUBLISH_CONFLICT_RETRIES) return { lane: { ...raced, conflictRetries: lane.conflictRetries + 1 }, retry: true };
+      return { lane: finishProposal(raced), retry: false };
+    }
+  }
+}
+
+/** Whether a run with nothing queued and no proposal running may complete. */
+export function idle(lane: Lane): boolean {
+  return lane.queue.length === 0 && lane.proposal === undefined;
+}
+
+export function carried(lane: Lane): CarriedLane {
+  // A proposal never runs at continue-as-new: the lane waits for it to finish first.
+  return {
+    queue: lane.queue,
+    handledInvocations: lane.handledInvocations,
+    counters: lane.counters,
+    ...(lane.version === undefined ? {} : { version: lane.version }),
+    runs: lane.runs,
+  };
+}
+
+export function laneState(lane: Lane): LaneState {
+  return {
+    ref: lane.ref,
+    ...(lane.version === undefined ? {} : { version: lane.version }),
+    queued: lane.queue.length,
+    improving: lane.proposal !== undefined,
+    counters: lane.counters,
+    runs: lane.runs,
+    config: lane.config,
+  };
+}
