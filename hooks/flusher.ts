@@ -35,7 +35,7 @@ import {
   touchFlusherLock,
   type OutboxEvent,
 } from './outbox';
-import { hookSkilloptHome } from './settings';
+import { skilloptHome } from '../local/home';
 
 /** Keep retrying an unreachable Temporal this long, then exit (the next hook run starts a new flusher). */
 export const DEFAULT_RETRY_FOR_MS = 10 * 60 * 1000;
@@ -276,7 +276,7 @@ export async function runFlusher(options: FlusherOptions): Promise<void> {
 // The bundle's entry (dist/hook-flusher.mjs); imported elsewhere (`skillopt up`), nothing runs.
 if (/[\\/]hook-flusher\.mjs$/.test(new URL(import.meta.url).pathname)) {
   const env = process.env;
-  const home = hookSkilloptHome(env);
+  const home = skilloptHome(env);
   const log = openHookLog(home, 'flusher', env.SKILLOPT_DEBUG === '1');
   process.on('SIGTERM', () => {
     releaseFlusherLock(home);

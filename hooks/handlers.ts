@@ -8,6 +8,7 @@ import type { Manifest } from '../core/manifest';
 import { MAX_REACTION_BYTES } from '../core/limits';
 import { redactSecrets } from '../core/redact';
 import { formatSkillRef, tryParseSkillRef, workflowIdForSkill, type SkillRef } from '../core/skill-ref';
+import { currentUser } from '../local/home';
 import type { InvokedSignal, ReactionSignal } from '../workflows/definitions';
 import type { HookContext } from './context';
 import { eventIdFor } from './event-id';
@@ -15,7 +16,7 @@ import { closeHint, deleteHint, readHint, writeHint } from './hint';
 import { ensureFlusher, outboxStalled, writeOutboxEvent } from './outbox';
 import type { OutboxWorkflowConfig } from './outbox';
 import type { HookPayload } from './payload';
-import { AGENT, hookUser } from './settings';
+import { AGENT } from './settings';
 import { versionInSession } from './session-skills';
 import { installInContext, skillRoots } from './skills-in-context';
 
@@ -100,7 +101,7 @@ export async function onPreToolUse(payload: HookPayload, ctx: HookContext): Prom
     eventId: await eventIdFor('invoked', sessionId, payload.tool_use_id),
     sessionId,
     toolUseId,
-    user: hookUser(ctx.env),
+    user: currentUser(ctx.env),
     agent: AGENT,
     // The version loaded when the session started (its pull only takes effect next session).
     skillVersion: versionInSession(settings.home, sessionId, ref.name, ref.author) ?? install.version,

@@ -25,7 +25,7 @@ import type { SkillRef } from '../core/skill-ref';
 import { tryParseSkillRef, workflowIdForSkill } from '../core/skill-ref';
 import type { InvokedSignal, ReactionSignal } from '../workflows/definitions';
 import { spawnDetachedNode } from './spawn';
-import { isProcessAlive } from '../cli/process';
+import { isProcessAlive } from '../local/process';
 
 export const OUTBOX_DIR = 'outbox';
 /** Events the server refused as invalid are moved here, never retried. */
