@@ -10,8 +10,7 @@
 // Connection settings come from the standard Temporal client config
 // (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS, temporal.toml).
 import { watch, type FSWatcher } from 'node:fs';
-import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
-import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type Client } from '@temporalio/client';
 import {
   SKILL_WORKFLOW_TYPE,
   SearchAttributes,
@@ -36,6 +35,7 @@ import {
   type OutboxEvent,
 } from './outbox';
 import { skilloptHome } from '../local/home';
+import { temporalClient } from '../local/temporal';
 
 /** Keep retrying an unreachable Temporal this long, then exit (the next hook run starts a new flusher). */
 export const DEFAULT_RETRY_FOR_MS = 10 * 60 * 1000;
@@ -191,17 +191,11 @@ class OutboxWatch {
   }
 }
 
-async function connect(env: NodeJS.ProcessEnv): Promise<Client> {
-  const overrideEnvVars = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
-  const config = loadClientConnectConfig(env === process.env ? {} : { overrideEnvVars });
+function connect(env: NodeJS.ProcessEnv): Promise<Client> {
   // Lazy: the first signal connects, no extra round trip before it. Few retries
   // inside a call: while the server is down, the flusher's own backoff decides
   // (the client's default would spend the whole call deadline retrying).
-  const connection = Connection.lazy({
-    ...config.connectionOptions,
-    interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 2 }))],
-  });
-  return new Client({ connection, namespace: config.namespace ?? 'default' });
+  return temporalClient(env, { lazy: true, interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 2 }))] });
 }
 
 /** The flusher process: returns when it is done (nothing left, or Temporal unreachable too long). */
