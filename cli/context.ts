@@ -2,8 +2,6 @@
 // in-process against temp homes), a lazily opened store, and the error types
 // that become the one-line `skillopt: …` message.
 import type { Command } from 'commander';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
 import type { Store } from '../store/types';
 
 export interface CliWriter {
@@ -51,15 +49,4 @@ export class UsageError extends CliError {
   constructor(message: string) {
     super(message, 2);
   }
-}
-
-// The io env wins over the process's own HOME, so tests and hooks that pass
-// a temp HOME never touch the real one (os.homedir() ignores the io env).
-export function userHome(ctx: Pick<CliContext, 'env'>): string {
-  return ctx.env.HOME || ctx.env.USERPROFILE || homedir();
-}
-
-/** SKILLOPT_HOME (relative to the command's cwd), default <HOME>/.skillopt. */
-export function cliSkilloptHome(ctx: Pick<CliContext, 'env' | 'cwd'>): string {
-  return resolve(ctx.cwd, ctx.env.SKILLOPT_HOME || join(userHome(ctx), '.skillopt'));
 }

@@ -9,14 +9,15 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import packageJson from '../package.json';
+import { describeError } from '../core/describe-error';
+import { openStore } from '../store/index';
 import type { Store } from '../store/types';
 import type { CliContext, CliIo, RegisterCommands } from './context';
-import { describeError, exitCodeFor } from './errors';
+import { exitCodeFor } from './errors';
 import { registerPull } from './pull';
 import { registerPush } from './push';
 import { registerSkills } from './skills';
-import { openCliStore } from './store';
-import { registerHookCommands } from '../hooks/commands';
+import { registerHookCommands } from './hooks';
 import { registerStatus } from './status';
 import { registerUp } from './up';
 
@@ -83,7 +84,7 @@ export async function runCli(argv: string[], io: CliIo = {}, commands: RegisterC
     cwd: io.cwd ?? process.cwd(),
     print: (text) => void ctx.stdout.write(`${text}\n`),
     printJson: (value) => void ctx.stdout.write(`${JSON.stringify(value, null, 2)}\n`),
-    openStore: () => (store ??= openCliStore(ctx)),
+    openStore: () => (store ??= openStore({ env: ctx.env, cwd: ctx.cwd })),
     exitCode: 0,
   };
   const fail = (line: string, code: number): number => {

@@ -8,7 +8,7 @@ import type { SkillVersion, Store } from '../store/types';
 import { parseVersionNumber } from './args';
 import type { CliContext, RegisterCommands } from './context';
 import { CliError } from './context';
-import { renderInstalledSkill } from './pull';
+import { renderInstalledSkill } from '../sync/pull';
 import { formatTable } from './table';
 
 function bodyBytes(v: SkillVersion): number {

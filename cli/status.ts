@@ -85,13 +85,11 @@ export interface SkillDetail {
 /** Connects with the standard Temporal settings (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, … or a temporal.toml profile). */
 async function connect(ctx: CliContext) {
   // Loaded on demand: only `status` needs the Temporal client.
-  const [{ Client, Connection }, { loadClientConnectConfig }] = await Promise.all([import('@temporalio/client'), import('@temporalio/envconfig')]);
-  const env = Object.fromEntries(Object.entries(ctx.env).filter((e): e is [string, string] => e[1] !== undefined));
-  const config = loadClientConnectConfig({ overrideEnvVars: env });
-  const address = config.connectionOptions.address ?? 'localhost:7233';
+  const { temporalClient, temporalSettings } = await import('../local/temporal');
+  const { address } = temporalSettings(ctx.env);
   try {
-    const connection = await Connection.connect({ ...config.connectionOptions, connectTimeout: CONNECT_TIMEOUT_MS });
-    return { client: new Client({ connection, namespace: config.namespace ?? 'default' }), connection, address };
+    const client = await temporalClient(ctx.env, { connectTimeout: CONNECT_TIMEOUT_MS });
+    return { client, connection: client.connection, address };
   } catch (err) {
     throw new CliError(`cannot reach Temporal at ${address} (${(err as Error).message.split('\n')[0]}): start it with \`npm start\` or set TEMPORAL_ADDRESS`);
   }

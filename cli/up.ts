@@ -1,6 +1,7 @@
 // `skillopt up`: only the options here; worker/up runs the embedded stack.
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { skilloptHome } from '../local/home';
 import { parsePort } from './args';
 import type { CliContext, RegisterCommands } from './context';
 
@@ -20,8 +21,7 @@ export const registerUp: RegisterCommands = (program: Command, ctx: CliContext) 
     .action(async (flags: UpFlags) => {
       // Loaded on demand: the worker stack (Temporal's native bridge) is heavy and only `up` needs it.
       const { runUp } = await import('../worker/up');
-      const dir = flags.home ?? (ctx.env.SKILLOPT_HOME || undefined);
-      const home = dir === undefined ? undefined : resolve(ctx.cwd, dir);
+      const home = flags.home === undefined ? skilloptHome(ctx.env, ctx.cwd) : resolve(ctx.cwd, flags.home);
       ctx.exitCode = await runUp({ temporalPort: flags.temporalPort, uiPort: flags.uiPort, home });
     });
 };

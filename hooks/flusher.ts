@@ -12,15 +12,7 @@
 // Connection settings come from the standard Temporal client config
 // (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS, temporal.toml).
 import { watch, type FSWatcher } from 'node:fs';
-import {
-  Client,
-  Connection,
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowNotFoundError,
-  defaultGrpcRetryOptions,
-  makeGrpcRetryInterceptor,
-} from '@temporalio/client';
-import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type Client } from '@temporalio/client';
 import { formatSkillRef } from '../core/skill-ref';
 import { INVOCATION_WORKFLOW_TYPE, SearchAttributes, TASK_QUEUE, invokedSignal, type InvocationWorkflowInput } from '../workflows/definitions';
 import { openHookLog, type HookLog } from './log';
@@ -38,7 +30,8 @@ import {
   type OutboxEvent,
 } from './outbox';
 import { readOutboxEvent } from './outbox-event';
-import { hookSkilloptHome } from './settings';
+import { skilloptHome } from '../local/home';
+import { temporalClient } from '../local/temporal';
 
 /** Keep retrying an unreachable Temporal this long, then exit (the next hook run starts a new flusher). */
 export const DEFAULT_RETRY_FOR_MS = 10 * 60 * 1000;
@@ -212,17 +205,11 @@ class OutboxWatch {
   }
 }
 
-async function connect(env: NodeJS.ProcessEnv): Promise<Client> {
-  const overrideEnvVars = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
-  const config = loadClientConnectConfig(env === process.env ? {} : { overrideEnvVars });
+function connect(env: NodeJS.ProcessEnv): Promise<Client> {
   // Lazy: the first signal connects, no extra round trip before it. Few retries
   // inside a call: while the server is down, the flusher's own backoff decides
   // (the client's default would spend the whole call deadline retrying).
-  const connection = Connection.lazy({
-    ...config.connectionOptions,
-    interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 2 }))],
-  });
-  return new Client({ connection, namespace: config.namespace ?? 'default' });
+  return temporalClient(env, { lazy: true, interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 2 }))] });
 }
 
 /** The flusher process: returns when it is done (nothing left, or Temporal unreachable too long). */
@@ -297,7 +284,7 @@ export async function runFlusher(options: FlusherOptions): Promise<void> {
 // The bundle's entry (dist/hook-flusher.mjs); imported elsewhere (`skillopt up`), nothing runs.
 if (/[\\/]hook-flusher\.mjs$/.test(new URL(import.meta.url).pathname)) {
   const env = process.env;
-  const home = hookSkilloptHome(env);
+  const home = skilloptHome(env);
   const log = openHookLog(home, 'flusher', env.SKILLOPT_DEBUG === '1');
   process.on('SIGTERM', () => {
     releaseFlusherLock(home);

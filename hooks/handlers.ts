@@ -9,13 +9,14 @@ import { MAX_REACTION_BYTES } from '../core/limits';
 import { redactSecrets } from '../core/redact';
 import type { InvokedSignal, ReactionSignal, SessionEndedSignal, SupersededSignal } from '../core/messages';
 import { formatSkillRef, tryParseSkillRef, workflowIdForInvocation, type SkillRef } from '../core/skill-ref';
+import { currentUser } from '../local/home';
 import type { HookContext } from './context';
 import { eventIdFor } from './event-id';
 import { closeHint, deleteHint, readHint, writeHint } from './hint';
 import { ensureFlusher, outboxStalled, writeOutboxEvent } from './outbox';
 import type { OutboxWorkflowConfig } from './outbox';
 import type { HookPayload } from './payload';
-import { AGENT, hookUser } from './settings';
+import { AGENT } from './settings';
 import { versionInSession } from './session-skills';
 import { installInContext, skillRoots } from './skills-in-context';
 
@@ -110,7 +111,7 @@ export async function onPreToolUse(payload: HookPayload, ctx: HookContext): Prom
     eventId,
     sessionId,
     toolUseId,
-    user: hookUser(ctx.env),
+    user: currentUser(ctx.env),
     agent: AGENT,
     // The version loaded when the session started (its pull only takes effect next session).
     skillVersion: versionInSession(settings.home, sessionId, ref.name, ref.author) ?? install.version,

@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import type { InvokedSignal, ReactionSignal, SessionEndedSignal, SupersededSignal } from '../core/messages';
 import type { SkillRef } from '../core/skill-ref';
 import { spawnDetachedNode } from './spawn';
-import { isProcessAlive } from '../cli/process';
+import { isProcessAlive } from '../local/process';
 
 export const OUTBOX_DIR = 'outbox';
 /** Events the server refused as invalid are moved here, never retried. */

@@ -3,12 +3,13 @@
 // session: Claude Code has read its skills already), then record which org
 // skills (and versions) this session has in context, with its A/B bucket. Nothing is printed: SessionStart's stdout would reach the model.
 import { abBucket } from '../core/bucket';
-import { pullSkills } from '../cli/pull';
-import { openCliStore } from '../cli/store';
+import { currentUser } from '../local/home';
+import { openStore } from '../store/index';
 import type { Store } from '../store/types';
+import { pullSkills } from '../sync/pull';
 import type { HookContext } from './context';
 import type { HookPayload } from './payload';
-import { AGENT, hookUser } from './settings';
+import { AGENT } from './settings';
 import type { SkillInContext } from './session-skills';
 
 /** Recording the attribution row gets this long after the pull (its own budget: the row matters more). */
@@ -49,7 +50,7 @@ export async function runSessionStart(payload: HookPayload, ctx: HookContext, in
   let opened: Promise<Store> | undefined;
   let storeReady = false;
   const store = (): Promise<Store> =>
-    (opened ??= openCliStore({ env: ctx.env, cwd }).then((s) => {
+    (opened ??= openStore({ env: ctx.env, cwd }).then((s) => {
       storeReady = true;
       return s;
     }));
@@ -78,7 +79,7 @@ export async function runSessionStart(payload: HookPayload, ctx: HookContext, in
     const record = (async () => {
       await (await store()).recordAttribution({
         sessionId,
-        user: hookUser(ctx.env),
+        user: currentUser(ctx.env),
         cwd,
         agent: AGENT,
         abBucket: abBucket(sessionId),

@@ -1,8 +1,7 @@
 // What a hook run needs from its environment, read once. Only Node built-ins:
 // this module is on every hook's path.
-import { homedir, userInfo } from 'node:os';
-import { join, resolve } from 'node:path';
 import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_JUDGE_WINDOW } from '../core/limits';
+import { skilloptHome, userHome } from '../local/home';
 
 /** The `agent` recorded with invocations and attributions. */
 export const AGENT = 'claude_code';
@@ -38,21 +37,12 @@ function positiveNumber(value: string | undefined): number | undefined {
   return Number.isFinite(n) && n > 0 ? n : undefined;
 }
 
-export function userHomeDir(env: NodeJS.ProcessEnv): string {
-  return env.HOME || env.USERPROFILE || homedir();
-}
-
-/** Same rule as the CLI: SKILLOPT_HOME (relative to the cwd), default <HOME>/.skillopt. */
-export function hookSkilloptHome(env: NodeJS.ProcessEnv): string {
-  return resolve(env.SKILLOPT_HOME || join(userHomeDir(env), '.skillopt'));
-}
-
 export function readHookSettings(env: NodeJS.ProcessEnv = process.env): HookSettings {
   const window = positiveNumber(env.SKILLOPT_JUDGE_WINDOW);
   const idleOverride = positiveNumber(env.SKILLOPT_IDLE_TIMEOUT_MS);
   return {
-    home: hookSkilloptHome(env),
-    userHome: userHomeDir(env),
+    home: skilloptHome(env),
+    userHome: userHome(env),
     disabled: env.SKILLOPT_DISABLED === '1',
     internal: env.SKILLOPT_INTERNAL === '1',
     debug: env.SKILLOPT_DEBUG === '1',
@@ -66,16 +56,4 @@ export function readHookSettings(env: NodeJS.ProcessEnv = process.env): HookSett
     sessionStartWait: env.SKILLOPT_SESSION_START_WAIT === '1',
     spawnFlusher: env.SKILLOPT_FLUSHER !== '0',
   };
-}
-
-/** SKILLOPT_USER, else the OS user name. */
-export function hookUser(env: NodeJS.ProcessEnv = process.env): string {
-  const chosen = env.SKILLOPT_USER?.trim();
-  if (chosen) return chosen;
-  try {
-    return userInfo().username;
-  } catch {
-    // No passwd entry (some containers).
-    return env.USER || env.LOGNAME || 'unknown';
-  }
 }

@@ -12,7 +12,7 @@ import { openSqliteEngine } from './sqlite';
 import { StoreUnavailableError, type Store } from './types';
 
 export * from './types';
-export { describeStoreTarget, redactDatabaseUrl, resolveStoreTarget, skillOptHome } from './location';
+export { describeStoreTarget, redactDatabaseUrl, resolveStoreTarget } from './location';
 export type { OpenStoreOptions, StoreTarget } from './location';
 
 export async function openStore(options: OpenStoreOptions = {}): Promise<Store> {

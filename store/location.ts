@@ -1,7 +1,7 @@
 // Where the store lives: a Postgres URL, or a SQLite file (by default under
 // SKILLOPT_HOME). Pure functions, so the CLI can show the location without opening it.
-import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { expandHome, skilloptHome } from '../local/home';
 import { StoreUnavailableError, StoreValidationError } from './types';
 
 export interface OpenStoreOptions {
@@ -9,6 +9,8 @@ export interface OpenStoreOptions {
   url?: string;
   /** Directory of the default SQLite store; default SKILLOPT_HOME, then ~/.skillopt. */
   home?: string;
+  /** What a relative home or SQLite path is relative to; default the process's cwd. */
+  cwd?: string;
   /** Postgres only: the schema to use (created if missing), e.g. for test isolation. */
   schema?: string;
   /** Where SKILLOPT_DATABASE_URL and SKILLOPT_HOME are read; default process.env. */
@@ -24,14 +26,15 @@ export const SQLITE_FILE_NAME = 'skillopt.db';
 // search_path, so nothing but a plain identifier may reach it.
 const SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
 
-export function skillOptHome(options: { home?: string } = {}, env: NodeJS.ProcessEnv = process.env): string {
-  const home = options.home ?? nonEmpty(env.SKILLOPT_HOME) ?? join(homedir(), '.skillopt');
-  return resolve(expandTilde(home));
+/** The folder of the default SQLite store: `home`, else local/home's SKILLOPT_HOME rule. */
+function storeHome(options: OpenStoreOptions, env: NodeJS.ProcessEnv): string {
+  const cwd = options.cwd ?? process.cwd();
+  return options.home === undefined ? skilloptHome(env, cwd) : resolve(cwd, expandHome(options.home, env));
 }
 
 export function resolveStoreTarget(options: OpenStoreOptions = {}, env: NodeJS.ProcessEnv = options.env ?? process.env): StoreTarget {
   const url = nonEmpty(options.url) ?? nonEmpty(env.SKILLOPT_DATABASE_URL);
-  if (url === undefined) return { engine: 'sqlite', path: join(skillOptHome(options, env), SQLITE_FILE_NAME) };
+  if (url === undefined) return { engine: 'sqlite', path: join(storeHome(options, env), SQLITE_FILE_NAME) };
 
   if (/^postgres(ql)?:\/\//i.test(url)) {
     if (options.schema !== undefined && !SCHEMA_PATTERN.test(options.schema)) {
@@ -43,9 +46,9 @@ export function resolveStoreTarget(options: OpenStoreOptions = {}, env: NodeJS.P
   if (/^sqlite:/i.test(url)) {
     let path = url.slice('sqlite:'.length);
     if (path.startsWith('//')) path = path.slice(2); // sqlite:///abs/file.db
-    if (path === '') return { engine: 'sqlite', path: join(skillOptHome(options, env), SQLITE_FILE_NAME) };
+    if (path === '') return { engine: 'sqlite', path: join(storeHome(options, env), SQLITE_FILE_NAME) };
     if (path === ':memory:') return { engine: 'sqlite', path };
-    return { engine: 'sqlite', path: resolve(expandTilde(path)) };
+    return { engine: 'sqlite', path: resolve(options.cwd ?? process.cwd(), expandHome(path, env)) };
   }
 
   throw new StoreUnavailableError(
@@ -78,8 +81,4 @@ export function describeStoreTarget(target: StoreTarget): string {
 function nonEmpty(value: string | undefined): string | undefined {
   const trimmed = value?.trim();
   return trimmed ? trimmed : undefined;
-}
-
-function expandTilde(path: string): string {
-  return path === '~' || path.startsWith('~/') ? join(homedir(), path.slice(1)) : path;
 }

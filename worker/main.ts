@@ -1,22 +1,22 @@
 // The production worker: connects with the standard Temporal client settings
 // (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS, or a temporal.toml
 // profile) and the store from SKILLOPT_DATABASE_URL. Run as many as you like.
-import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
 import { modelFromEnv } from '../agents';
+import { temporalSettings } from '../local/temporal';
 import { openStore } from '../store';
 import { TASK_QUEUE } from '../workflows/definitions';
 import { createSkilloptWorker } from './worker';
 
 async function main(): Promise<void> {
-  const config = loadClientConnectConfig();
+  const config = temporalSettings();
   const model = modelFromEnv();
   const store = await openStore();
   const connection = await NativeConnection.connect(config.connectionOptions);
   try {
     const worker = await createSkilloptWorker({
       connection,
-      namespace: config.namespace ?? 'default',
+      namespace: config.namespace,
       store,
       model,
       taskQueue: process.env.SKILLOPT_TASK_QUEUE ?? TASK_QUEUE,

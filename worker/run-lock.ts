@@ -4,7 +4,7 @@
 // reboot) is recognised as stale instead of blocking `up`.
 import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { isProcessAlive } from '../cli/process';
+import { isProcessAlive } from '../local/process';
 
 interface RunLockRecord {
   pid: number;

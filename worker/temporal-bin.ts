@@ -5,7 +5,7 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { Duration } from '@temporalio/common';
-import { projectRoot } from './paths';
+import { projectRoot } from '../local/project-root';
 
 export type TemporalExecutable =
   | { type: 'existing-path'; path: string }

@@ -1,12 +1,13 @@
 // `skillopt up` (= npm start): the embedded default on one machine — a Temporal
 // dev server with the Web UI, the worker, and the SQLite store under SKILLOPT_HOME.
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { drainOutbox } from '../hooks/flusher';
 import { modelFromEnv } from '../agents';
-import { openStore, skillOptHome } from '../store';
+import { skilloptHome } from '../local/home';
+import { openStore } from '../store';
 import { startDevServer, portAcceptsConnections, type DevServer } from './dev-server';
 import { releaseRunLock, takeRunLock } from './run-lock';
 import { createSkilloptWorker } from './worker';
@@ -38,7 +39,7 @@ function stopRequested(): { stop: Promise<unknown>; dispose(): void } {
 /** Runs until stopped; resolves to the process exit code. Problems are one line on stderr. */
 export async function runUp(options: UpOptions): Promise<number> {
   const out = options.out ?? ((line: string) => process.stdout.write(line + '\n'));
-  const home = skillOptHome({ home: options.home });
+  const home = options.home === undefined ? skilloptHome() : resolve(options.home);
   mkdirSync(home, { recursive: true });
   const lockPath = join(home, 'up.pid');
   const holder = takeRunLock(lockPath);

@@ -6,7 +6,7 @@ import { createActivities } from '../activities';
 import type { ModelCall } from '../agents/types';
 import type { Store } from '../store/types';
 import { TASK_QUEUE } from '../workflows/definitions';
-import { projectRoot } from './paths';
+import { projectRoot } from '../local/project-root';
 import { freshWorkflowBundle } from './workflow-bundle';
 
 export interface SkilloptWorkerOptions {

@@ -1,9 +1,10 @@
 // One-line error messages, including a push that loses a race to a concurrent publisher.
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { describeError, exitCodeFor } from '../../cli/errors';
+import { exitCodeFor } from '../../cli/errors';
+import { describeError } from '../../core/describe-error';
 import { CliError, UsageError } from '../../cli/context';
-import { pushSkill } from '../../cli/push';
+import { pushSkill } from '../../sync/push';
 import { InvalidSkillRefError } from '../../core/skill-ref';
 import { openStore } from '../../store/index';
 import { StoreUnavailableError, StoreValidationError, VersionConflictError } from '../../store/types';

@@ -7,7 +7,7 @@ import { parseManifest } from '../../core/manifest';
 import { parseSkillDocument } from '../../core/skill-document';
 import { MAX_SKILL_BODY_BYTES } from '../../core/limits';
 import { parseSkillRef, skillRefFromWorkflowId, workflowIdForSkill } from '../../core/skill-ref';
-import { pullSkills } from '../../cli/pull';
+import { pullSkills } from '../../sync/pull';
 import { openStore } from '../../store/index';
 import type { Sandbox } from './helpers';
 import { expectOneLineError, makeSandbox, run, skillText, writeSkill } from './helpers';

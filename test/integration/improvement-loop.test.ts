@@ -8,7 +8,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claudeCliModel } from '../../agents/claude-cli';
 import { workflowIdForInvocation, workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
-import { pullSkills } from '../../cli/pull';
+import { pullSkills } from '../../sync/pull';
 import { openStore, type Store } from '../../store';
 import { createSkilloptWorker } from '../../worker/worker';
 import {

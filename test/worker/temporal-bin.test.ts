@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { portAcceptsConnections } from '../../worker/dev-server';
-import { projectRoot } from '../../worker/paths';
+import { projectRoot } from '../../local/project-root';
 import { downloadFailedMessage, resolveTemporalExecutable, TEMPORAL_DOWNLOAD_TTL } from '../../worker/temporal-bin';
 import { SearchAttributes } from '../../workflows/definitions';
 import { freePort } from '../helpers/wait';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { freshWorkflowBundle } from '../../worker/workflow-bundle';
 import { workflowCode } from '../../worker/worker';
-import { projectRoot } from '../../worker/paths';
+import { projectRoot } from '../../local/project-root';
 
 let root: string;
 const at = (path: string, seconds: number): void => utimesSync(join(root, path), seconds, seconds);

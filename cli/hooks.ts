@@ -1,41 +1,22 @@
-// `skillopt hooks install|uninstall [--scope user|project]`. cli/main.ts adds
-// registerHookCommands to its command list. (`skillopt hook <Event>`, what
-// Claude Code runs, never reaches the CLI: it runs dist/hook.cjs.)
-import { homedir } from 'node:os';
+// `skillopt hooks install|uninstall [--scope user|project]`; cli/hooks-install.ts
+// edits the settings. (`skillopt hook <Event>`, what Claude Code runs, never
+// reaches the CLI: it runs dist/hook.cjs.)
 import type { Command } from 'commander';
-import { HOOK_EVENTS, installHooks, uninstallHooks, type HookScope } from './install';
-
-/** What the commands need from the CLI (cli/context's CliContext has all of it). */
-export interface HookCommandContext {
-  readonly env: NodeJS.ProcessEnv;
-  readonly cwd: string;
-  readonly stderr: { write(chunk: string): unknown };
-  print(text: string): void;
-}
-
-const processContext: HookCommandContext = {
-  env: process.env,
-  cwd: process.cwd(),
-  stderr: process.stderr,
-  print: (text) => void process.stdout.write(`${text}\n`),
-};
-
-/** Wrong usage: exit code 2, like the CLI's UsageError (matched by name and exitCode). */
-class HookUsageError extends Error {
-  override name = 'UsageError';
-  readonly exitCode = 2;
-}
+import { userHome } from '../local/home';
+import type { CliContext, RegisterCommands } from './context';
+import { UsageError } from './context';
+import { HOOK_EVENTS, installHooks, uninstallHooks, type HookScope } from './hooks-install';
 
 function parseScope(value: string): HookScope {
-  if (value !== 'user' && value !== 'project') throw new HookUsageError(`--scope must be "user" or "project", not "${value}"`);
+  if (value !== 'user' && value !== 'project') throw new UsageError(`--scope must be "user" or "project", not "${value}"`);
   return value;
 }
 
-function where(ctx: HookCommandContext, scope: HookScope) {
-  return { scope, home: ctx.env.HOME || ctx.env.USERPROFILE || homedir(), cwd: ctx.cwd };
+function where(ctx: Pick<CliContext, 'env' | 'cwd'>, scope: HookScope) {
+  return { scope, home: userHome(ctx.env), cwd: ctx.cwd };
 }
 
-export function registerHookCommands(program: Command, ctx: HookCommandContext = processContext): void {
+export const registerHookCommands: RegisterCommands = (program: Command, ctx: CliContext) => {
   const hooks = program.command('hooks').description("add or remove skillopt's Claude Code hooks");
   hooks
     .command('install')
@@ -68,4 +49,4 @@ export function registerHookCommands(program: Command, ctx: HookCommandContext =
           : `no skillopt hooks in ${result.settingsPath}`,
       );
     });
-}
+};

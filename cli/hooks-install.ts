@@ -8,7 +8,7 @@
 import { mkdir, readFile, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
-import { projectRoot } from '../worker/paths';
+import { projectRoot } from '../local/project-root';
 
 export type HookScope = 'user' | 'project';
 

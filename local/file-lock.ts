@@ -9,7 +9,6 @@
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { CliError } from './context';
 import { isErrno, readTextIfExists } from './fs';
 import { isProcessAlive } from './process';
 
@@ -30,6 +29,11 @@ interface LockOwner {
 
 /** An unreadable lock (its owner died between creating and writing it) is stale after this long. */
 const TORN_LOCK_MS = 5_000;
+
+/** The lock stayed held by a live owner until the timeout; the message is one line naming the lock. */
+export class FileLockError extends Error {
+  override name = 'FileLockError';
+}
 
 function parseOwner(text: string): LockOwner | undefined {
   try {
@@ -93,7 +97,7 @@ export async function withFileLock<T>(path: string, work: () => Promise<T>, opti
     }
     if (Date.now() >= deadline) {
       const who = held ? `process ${held.pid} (since ${new Date(held.createdAt).toISOString()})` : 'another process';
-      throw new CliError(`${path} is held by ${who}; try again, or delete that file if no skillopt pull is running`);
+      throw new FileLockError(`${path} is held by ${who}; try again, or delete that file if no skillopt pull is running`);
     }
     // Jitter keeps waiting processes from retrying in lockstep.
     await sleep(15 + Math.random() * 35);

@@ -1,0 +1,216 @@
+// Pull: install the latest version of every org skill as
+// <root>/<name>--<author>/SKILL.md and record it in the manifest. Used by
+// `skillopt pull` (cli/pull.ts) and by the SessionStart hook.
+//
+// Safety rules: a folder pull did not install (not in the manifest) is never
+// touched; files are replaced atomically with the previous one kept as
+// SKILL.md.bak; the manifest entry is written before a new folder is created,
+// so an interrupted pull can always finish the install next time.
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { findEntry, isSafeDirName, removeEntry, upsertEntry } from '../core/manifest';
+import type { InstallScope, Manifest } from '../core/manifest';
+import { documentVersion, renderSkillDocument } from '../core/skill-document';
+import { authorProblem, formatSkillRef, skillNameProblem } from '../core/skill-ref';
+import { describeError } from '../core/describe-error';
+import { lstatIfExists, readTextIfExists, replaceFileKeepingBackup } from '../local/fs';
+import { userHome } from '../local/home';
+import { manifestPath, readManifestFile, withManifestLock, writeManifestFile } from '../local/manifest-file';
+import type { SkillVersion, Store } from '../store/types';
+
+export interface PullOptions {
+  store: Store;
+  scope?: InstallScope;
+  /** The project folder for scope "project". */
+  cwd?: string;
+  /** The user's home for scope "user" (default: $HOME). */
+  home?: string;
+  /** Where manifest.json lives. */
+  skilloptHome: string;
+  /** Rewrite every skill, even when the installed version is current. */
+  force?: boolean;
+  /** Report what would happen; write nothing (not even the manifest). */
+  dryRun?: boolean;
+  /** Stops between skills (the SessionStart hook pulls within a time budget). */
+  signal?: AbortSignal;
+  now?: () => Date;
+}
+
+export type PullStatus = 'installed' | 'updated' | 'up-to-date' | 'skipped' | 'failed';
+
+export interface PullItem {
+  ref: string;
+  name: string;
+  author: string;
+  /** The store's latest version. */
+  version: number;
+  /** The version found in the local SKILL.md before this pull, if any. */
+  installedVersion?: number;
+  status: PullStatus;
+  /** Why it was skipped or failed. */
+  reason?: string;
+  /** The skill's folder. */
+  path: string;
+}
+
+export interface PullReport {
+  scope: InstallScope;
+  root: string;
+  manifestPath: string;
+  dryRun: boolean;
+  /** True when the signal stopped the pull before every skill was handled. */
+  aborted: boolean;
+  items: PullItem[];
+}
+
+export function skillsRoot(scope: InstallScope, where: { cwd: string; home: string }): string {
+  return resolve(scope === 'project' ? where.cwd : where.home, '.claude', 'skills');
+}
+
+/**
+ * The installed SKILL.md: `name` is the full ref so the Skill tool's name and
+ * the folder agree; `version` is what the next pull compares against.
+ */
+export function renderInstalledSkill(v: SkillVersion): string {
+  return renderSkillDocument(
+    {
+      name: formatSkillRef(v),
+      description: v.description,
+      author: v.author,
+      version: v.version,
+      contributors: v.contributors,
+      updated_at: v.createdAt,
+    },
+    v.body,
+  );
+}
+
+export async function pullSkills(options: PullOptions): Promise<PullReport> {
+  const scope = options.scope ?? 'user';
+  const root = skillsRoot(scope, { cwd: options.cwd ?? process.cwd(), home: options.home ?? userHome() });
+  const mPath = manifestPath(options.skilloptHome);
+  const dryRun = options.dryRun ?? false;
+  const report: PullReport = { scope, root, manifestPath: mPath, dryRun, aborted: false, items: [] };
+
+  // The store is read before taking the lock: the lock is held for file writes only.
+  const versions = await options.store.listLatest();
+  if (dryRun) {
+    await pullInto(report, versions, options, false);
+    return report;
+  }
+  try {
+    // One lock around the whole read-modify-write: sessions starting together each run a pull.
+    await withManifestLock(mPath, () => pullInto(report, versions, options, true), { signal: options.signal });
+  } catch (err) {
+    if (options.signal?.aborted && report.items.length === 0) {
+      report.aborted = true;
+      return report;
+    }
+    throw err;
+  }
+  return report;
+}
+
+/** The pull itself; with `write`, the caller holds the manifest lock. */
+async function pullInto(report: PullReport, versions: SkillVersion[], options: PullOptions, write: boolean): Promise<void> {
+  const { root, scope, manifestPath: mPath } = report;
+  const now = options.now ?? (() => new Date());
+  let manifest: Manifest = await readManifestFile(mPath);
+  const save = async (next: Manifest): Promise<void> => {
+    if (write) await writeManifestFile(mPath, next);
+    manifest = next;
+  };
+
+  // Entries whose folder was deleted by the user: drop them, the skill is reinstalled below as new.
+  const orphans: string[] = [];
+  for (const e of manifest.entries) {
+    if (e.root === root && !(await lstatIfExists(join(root, e.dirName)))) orphans.push(e.dirName);
+  }
+  if (orphans.length > 0 && write) await save(orphans.reduce((acc, d) => removeEntry(acc, root, d), manifest));
+
+  for (const v of versions) {
+    if (options.signal?.aborted) {
+      report.aborted = true;
+      break;
+    }
+    const ref = formatSkillRef(v);
+    const dir = join(root, ref);
+    const item: PullItem = { ref, name: v.name, author: v.author, version: v.version, status: 'skipped', path: dir };
+    report.items.push(item);
+
+    // The store validates too, but a folder name from the database must never escape the root.
+    const invalid = skillNameProblem(v.name) ?? authorProblem(v.author) ?? (isSafeDirName(ref) ? undefined : 'unsafe folder name');
+    if (invalid) {
+      item.reason = `not a valid skill ref in the store: ${invalid}`;
+      continue;
+    }
+
+    try {
+      let entry = findEntry(manifest, root, ref);
+      const existing = await lstatIfExists(dir);
+      if (existing?.isSymbolicLink()) {
+        item.reason = `${dir} is a symbolic link; pull only writes folders it created`;
+        continue;
+      }
+      if (existing && !existing.isDirectory()) {
+        item.reason = `${dir} is not a folder; remove it to install this skill`;
+        continue;
+      }
+
+      const installedText = existing ? await readTextIfExists(join(dir, 'SKILL.md')) : undefined;
+      const installedVersion = installedText === undefined ? undefined : documentVersion(installedText);
+      if (installedVersion !== undefined) item.installedVersion = installedVersion;
+
+      if (existing && !entry) {
+        // A folder holding exactly what pull writes was installed by a pull whose
+        // manifest entry was lost (older builds raced): adopt it instead of skipping it forever.
+        const pulled = installedVersion === undefined ? undefined : await pulledVersionMatching(options.store, v, installedVersion, installedText);
+        if (!pulled) {
+          item.reason = `${dir} exists but was not installed by skillopt pull; move it away to install this skill`;
+          continue;
+        }
+        entry = { dirName: ref, name: v.name, author: v.author, version: pulled, scope, root, pulledAt: now().toISOString() };
+        await save(upsertEntry(manifest, entry));
+      }
+
+      const newEntry = { dirName: ref, name: v.name, author: v.author, version: v.version, scope, root, pulledAt: now().toISOString() };
+      if (installedText !== undefined && installedVersion !== undefined && installedVersion >= v.version && !options.force) {
+        item.status = 'up-to-date';
+        // Repairs an entry left behind when a previous pull wrote the file but not the manifest.
+        if (entry && entry.version !== installedVersion && write) await save(upsertEntry(manifest, { ...entry, version: installedVersion }));
+        continue;
+      }
+      item.status = installedText === undefined ? 'installed' : 'updated';
+      if (!write) continue;
+
+      if (!existing) {
+        // Claim the folder first: a crash between mkdir and the manifest write
+        // would otherwise leave a folder pull no longer considers its own.
+        await save(upsertEntry(manifest, newEntry));
+        try {
+          await mkdir(dir, { recursive: true });
+        } catch (err) {
+          await save(removeEntry(manifest, root, ref)).catch(() => undefined);
+          throw err;
+        }
+      }
+      await replaceFileKeepingBackup(join(dir, 'SKILL.md'), renderInstalledSkill(v), installedText !== undefined ? join(dir, 'SKILL.md.bak') : undefined);
+      try {
+        await save(upsertEntry(manifest, newEntry));
+      } catch (err) {
+        // The folder is already claimed; its recorded version is repaired by the next pull.
+        item.reason = `installed, but the manifest was not updated: ${describeError(err)}`;
+      }
+    } catch (err) {
+      item.status = 'failed';
+      item.reason = describeError(err);
+    }
+  }
+}
+
+/** `version` when `text` is byte for byte what pull installs for that version of the skill, else undefined. */
+async function pulledVersionMatching(store: Store, latest: SkillVersion, version: number, text: string | undefined): Promise<number | undefined> {
+  if (text === undefined || version > latest.version) return undefined;
+  const at = version === latest.version ? latest : await store.getVersion(latest, version);
+  return at && renderInstalledSkill(at) === text ? version : undefined;
+}

@@ -1,0 +1,82 @@
+// The dependency direction in eslint.config.js (DESIGN.md "Components and
+// layout") bites: probes that break it are errors, probes that keep it are not.
+// And what the lint rule cannot see: dynamic import()s, checked by the same rule.
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ESLint } from 'eslint';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+// Only the import rule, and no type information: probes are not files on disk.
+const eslint = new ESLint({
+  cwd: root,
+  ruleFilter: ({ ruleId }) => ruleId === 'no-restricted-imports',
+  overrideConfig: { languageOptions: { parserOptions: { projectService: false } } },
+});
+
+async function problems(filePath: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath: join(root, filePath) });
+  return (result?.messages ?? []).map((m) => `${m.ruleId ?? 'fatal'}: ${m.message}`);
+}
+
+describe('dependency direction', () => {
+  it.each([
+    ['core/probe.ts', "import { openStore } from '../store/index';"],
+    ['core/probe.ts', "import { parse } from 'yaml';"],
+    ['core/probe.ts', "import { readFileSync } from 'node:fs';"],
+    ['local/probe.ts', "import { Command } from 'commander';"],
+    ['local/probe.ts', "import { openStore } from '../store/index';"],
+    ['store/probe.ts', "import { withFileLock } from '../local/file-lock';"],
+    ['agents/probe.ts', "import type { Store } from '../store/types';"],
+    ['sync/probe.ts', "import { runCli } from '../cli/main';"],
+    ['activities/probe.ts', "import { TASK_QUEUE } from '../workflows/definitions';"],
+    ['workflows/probe.ts', "import { createActivities } from '../activities/index';"],
+    ['workflows/probe.ts', "import { readFileSync } from 'node:fs';"],
+    ['workflows/probe.ts', "import { Client } from '@temporalio/client';"],
+    ['hooks/probe.ts', "import { CliError } from '../cli/context';"],
+    ['hooks/probe.ts', "import { runUp } from '../worker/up';"],
+    ['worker/probe.ts', "import { runCli } from '../cli/main';"],
+    ['worker/probe.ts', "import { readHookSettings } from '../hooks/settings';"],
+    ['cli/probe.ts', "import { outboxDir } from '../hooks/outbox';"],
+    ['cli/probe.ts', "export { createSkilloptWorker } from '../worker/worker';"],
+  ])('%s: %s is an error', async (file, code) => {
+    expect(await problems(file, code)).toEqual([expect.stringMatching(/^no-restricted-imports: /)]);
+  });
+
+  it.each([
+    ['core/probe.ts', "import { limits } from './limits';"],
+    ['core/skill-document.ts', "import { parse } from 'yaml';"],
+    ['core/fingerprint.ts', "import { createHash } from 'node:crypto';"],
+    ['local/probe.ts', "import { homedir } from 'node:os';\nimport type { Manifest } from '../core/manifest';"],
+    ['local/temporal.ts', "import { Client } from '@temporalio/client';"],
+    ['store/probe.ts', "import { skilloptHome } from '../local/home';\nimport type { SkillRef } from '../core/skill-ref';"],
+    ['workflows/probe.ts', "import type { SkillActivities } from '../activities/types';\nimport { formatSkillRef } from '../core/skill-ref';"],
+    ['hooks/probe.ts', "import { pullSkills } from '../sync/pull';\nimport type { InvokedSignal } from '../workflows/definitions';"],
+    ['worker/probe.ts', "import { drainOutbox } from '../hooks/flusher';"],
+    ['cli/probe.ts', "import { runUp } from '../worker/up';\nimport packageJson from '../package.json';"],
+  ])('%s: %s is allowed', async (file, code) => {
+    expect(await problems(file, code)).toEqual([]);
+  });
+});
+
+// no-restricted-imports sees import and export declarations only.
+describe('dynamic imports keep the same direction', () => {
+  const FOLDERS = ['core', 'local', 'store', 'agents', 'sync', 'activities', 'workflows', 'hooks', 'worker', 'cli'];
+  const files = FOLDERS.flatMap((folder) =>
+    readdirSync(join(root, folder), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => join(folder, f)),
+  );
+  const dynamic = files.flatMap((file) =>
+    [...readFileSync(join(root, file), 'utf8').matchAll(/\bimport\(\s*'([^']+)'\s*\)/g)].map((m) => [file, m[1]!] as const),
+  );
+
+  it('finds some to check', () => {
+    expect(dynamic.map(([, spec]) => spec)).toEqual(expect.arrayContaining(['../worker/up', '../local/temporal']));
+  });
+
+  it.each(dynamic)('%s: import(%s)', async (file, spec) => {
+    expect(await problems(file, `import '${spec}';`)).toEqual([]);
+  });
+});
