@@ -331,22 +331,6 @@ export class SqlStore implements Store {
     });
   }
 
-  async recentVerdicts(ref: SkillRef, limit: number): Promise<VerdictRecord[]> {
-    const count = checkInteger('limit', limit, 0);
-    return this.guard(async () => {
-      if (count === 0) return [];
-      const rows = await this.db
-        .selectFrom('verdicts')
-        .selectAll()
-        .where('name', '=', ref.name)
-        .where('author', '=', ref.author)
-        .orderBy('id', 'desc')
-        .limit(count)
-        .execute();
-      return rows.map(toVerdictRecord);
-    });
-  }
-
   verdictForEvent(eventId: string): Promise<VerdictRecord | undefined> {
     const id = checkId('eventId', eventId);
     return this.guard(async () => {

@@ -143,8 +143,6 @@ export interface Store {
   recordVerdict(input: VerdictRecord): Promise<boolean>;
   /** Every verdict of one skill, oldest (first recorded) first. */
   verdicts(ref: SkillRef): Promise<VerdictRecord[]>;
-  /** The `limit` most recently recorded verdicts of one skill, newest first. */
-  recentVerdicts(ref: SkillRef, limit: number): Promise<VerdictRecord[]>;
   /** The verdict recorded for an event, if any: a workflow run's dedup memory ends with the run, the store's does not. */
   verdictForEvent(eventId: string): Promise<VerdictRecord | undefined>;
 

@@ -1,10 +1,15 @@
 // Activity options both workflows use: how store and model activities retry,
 // time out and route to a machine's own queue.
-import { ActivityFailure, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { SkillActivities } from '../activities/types';
 
 /** Store reads and writes retry with backoff until the store answers; bad input fails at once (non-retryable). */
-export const STORE_RETRY = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
+const STORE_RETRY = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
+
+/** Store activities, on the workflow's own (shared) queue. */
+export const storeActivities = proxyActivities<SkillActivities>({ startToCloseTimeout: '30 seconds', retry: STORE_RETRY });
+/** The same as local activities: bookkeeping in the workflow's own worker, no round trip through the server, fewer history events. */
+export const storeLocalActivities = proxyLocalActivities<SkillActivities>({ startToCloseTimeout: '30 seconds', retry: STORE_RETRY });
 
 /**
  * Model activities (judge, propose) run on the reacting machine's own queue when

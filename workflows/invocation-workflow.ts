@@ -2,12 +2,18 @@
 // the window of K reactions, each judged on the invoking machine's queue, each
 // verdict recorded; the first confirmed failure is reported to the skill's
 // lane and ends the judging. State and transitions: invocation-state.ts.
+import { TimeoutType } from '@temporalio/common';
 import {
   ActivityFailure,
   TimeoutFailure,
-  allHandlersFinished, condition, proxyActivities, proxyLocalActivities, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { TimeoutType } from '@temporalio/common';
-import type { JudgeResult, SkillActivities } from '../activities/types';
+  allHandlersFinished,
+  condition,
+  setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { JudgeResult } from '../activities/types';
 import {
   InvokedSignalSchema,
   ReactionSignalSchema,
@@ -29,10 +35,8 @@ import {
   supersededSignal,
 } from './definitions';
 import * as machine from './invocation-state';
-import { failureMessage, modelActivities, STORE_RETRY } from './activity-options';
+import { failureMessage, modelActivities, storeActivities as store, storeLocalActivities as storeLocal } from './activity-options';
 
-const storeLocal = proxyLocalActivities<SkillActivities>({ startToCloseTimeout: '30 seconds', retry: STORE_RETRY });
-const store = proxyActivities<SkillActivities>({ startToCloseTimeout: '30 seconds', retry: STORE_RETRY });
 
 export async function invocationWorkflow(input: InvocationWorkflowInput): Promise<InvocationSummary> {
   let state = machine.initialInvocationState(input, Date.now());

@@ -9,22 +9,18 @@ import {
   condition,
   continueAsNew,
   log,
-  proxyActivities,
-  proxyLocalActivities,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { FailureReport, Proposal, SkillActivities, SkillSnapshot } from '../activities/types';
+import type { FailureReport, Proposal, SkillSnapshot } from '../activities/types';
 import { FailureReportSchema, parseMessage } from '../core/messages';
 import { formatSkillRef } from '../core/skill-ref';
-import { failureMessage, modelActivities, STORE_RETRY } from './activity-options';
+import { failureMessage, modelActivities, storeActivities as store, storeLocalActivities as storeLocal } from './activity-options';
 import { SearchAttributes, failureSignal, laneStateQuery, type LaneState, type SkillWorkflowInput } from './definitions';
 import * as machine from './lane-state';
 
-const store = proxyActivities<SkillActivities>({ startToCloseTimeout: '30 seconds', retry: STORE_RETRY });
-const storeLocal = proxyLocalActivities<SkillActivities>({ startToCloseTimeout: '30 seconds', retry: STORE_RETRY });
 
 export async function skillWorkflow(input: SkillWorkflowInput): Promise<LaneState> {
   let lane = machine.initialLane(input);

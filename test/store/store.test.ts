@@ -422,24 +422,6 @@ describe.each(testEngines.map((engine) => [engine.name, engine] as const))('stor
     expect(await editStatus(ref, 3)).toBe('applied');
   });
 
-  it('reads the most recent verdicts of a skill, newest first, up to a limit', async () => {
-    const ref = { name: 'recent-verdicts', author: uniqueAuthor() };
-    const outcomes = ['passed', 'failed', 'not-judged', 'passed'] as const;
-    for (const [i, outcome] of outcomes.entries()) {
-      await store.recordVerdict(verdict(ref, `${ref.author}-${i}`, { outcome }));
-    }
-    await store.recordVerdict(verdict({ name: 'recent-other', author: ref.author }, `${ref.author}-other`));
-
-    const ids = (vs: VerdictRecord[]) => vs.map((v) => v.eventId);
-    expect(ids(await store.recentVerdicts(ref, 2))).toEqual([`${ref.author}-3`, `${ref.author}-2`]);
-    expect((await store.recentVerdicts(ref, 2)).map((v) => v.outcome)).toEqual(['passed', 'not-judged']);
-    expect(await store.recentVerdicts(ref, 10)).toEqual((await store.verdicts(ref)).reverse());
-    expect(await store.recentVerdicts(ref, 0)).toEqual([]);
-    expect(await store.recentVerdicts({ name: 'recent-none', author: ref.author }, 5)).toEqual([]);
-    await expectOneLineRejection(store.recentVerdicts(ref, -1), StoreValidationError);
-    await expectOneLineRejection(store.recentVerdicts(ref, 1.5), StoreValidationError);
-  });
-
   it('rejects an outcome that is not passed, failed or not-judged, writing nothing', async () => {
     const ref = { name: 'bad-outcome', author: uniqueAuthor() };
     await proposedEdit(ref, 2);
