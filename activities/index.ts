@@ -9,14 +9,17 @@ import { priorEditLines, summarizeEdit } from '../core/edit-memory';
 import { SignalNames, WorkflowTypes } from '../core/messages';
 import { applyEdits, parseProposedEdits } from '../core/edits';
 import { editFingerprint } from '../core/fingerprint';
-import { MAX_PRIOR_EDIT_SUMMARIES, MAX_SKILL_BODY_BYTES, MAX_VERDICT_REASON_CHARS, OPTIMIZER_NAME } from '../core/limits';
+import { MAX_PRIOR_EDIT_SUMMARIES, MAX_READ_PAGE_BYTES, MAX_SKILL_BODY_BYTES, MAX_VERDICT_REASON_CHARS, OPTIMIZER_NAME } from '../core/limits';
+import { describeError } from '../core/describe-error';
+import type { SkillRecord, SkillStub, StoreReply, StoreRequest } from '../core/messages';
 import { cutText } from '../core/text';
 import { judgePrompt, proposerPrompt } from '../core/prompts';
 import { redactSecrets } from '../core/redact';
-import { workflowIdForSkill, type SkillRef } from '../core/skill-ref';
+import { formatSkillRef, workflowIdForSkill, type SkillRef } from '../core/skill-ref';
 import { buildJudgeWindow } from '../core/transcript';
 import { UNPARSEABLE_REASON, parseVerdict } from '../core/verdict';
-import { StoreValidationError, VersionConflictError, type Store } from '../store/types';
+import { pushToStore } from '../store/push';
+import { StoreValidationError, VersionConflictError, type SkillVersion, type Store } from '../store/types';
 import { FailureTypes, type JudgeInput, type JudgeResult, type SkillActivities } from './types';
 
 export interface ActivityDeps {
@@ -61,6 +64,49 @@ async function failFastOnBadInput<T>(work: () => Promise<T>): Promise<T> {
   } catch (err) {
     if (err instanceof StoreValidationError) throw ApplicationFailure.nonRetryable(err.message, FailureTypes.InvalidInput);
     throw err;
+  }
+}
+
+/** Takes items while their JSON fits in MAX_READ_PAGE_BYTES (at least one); `more` when some were left. */
+function page<T>(items: T[]): { taken: T[]; more: boolean } {
+  const taken: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = Buffer.byteLength(JSON.stringify(item), 'utf8') + 1;
+    if (taken.length > 0 && bytes + size > MAX_READ_PAGE_BYTES) return { taken, more: true };
+    taken.push(item);
+    bytes += size;
+  }
+  return { taken, more: false };
+}
+
+/** One page of a teammate's read, or their attribution row (storeRequestWorkflow). */
+async function serveStoreRequest(store: Store, request: StoreRequest): Promise<StoreReply> {
+  switch (request.op) {
+    case 'latest':
+      return { op: 'latest', record: (await store.latestVersion(request.ref)) ?? null };
+    case 'version':
+      return { op: 'version', record: (await store.getVersion(request.ref, request.version)) ?? null };
+    case 'history': {
+      const after = request.after ?? 0;
+      const { taken, more } = page((await store.history(request.ref)).filter((v) => v.version > after));
+      return { op: 'history', versions: taken, ...(more ? { next: taken.at(-1)!.version } : {}) };
+    }
+    case 'list': {
+      const all = await store.listLatest();
+      // The cursor is the last ref of the previous page; refs are never deleted, so it is always found.
+      const from = request.after === undefined ? 0 : all.findIndex((v) => formatSkillRef(v) === request.after) + 1;
+      const known = request.known ?? {};
+      const listed = all.slice(from).map((v): SkillVersion | SkillStub => {
+        const have = known[formatSkillRef(v)];
+        return have !== undefined && have >= v.version ? { name: v.name, author: v.author, version: v.version, unchanged: true } : v;
+      });
+      const { taken, more } = page(listed);
+      return { op: 'list', items: taken as (SkillRecord | SkillStub)[], ...(more ? { next: formatSkillRef(taken.at(-1)!) } : {}) };
+    }
+    case 'recordAttribution':
+      await store.recordAttribution(request.attribution);
+      return { op: 'recordAttribution' };
   }
 }
 
@@ -213,6 +259,22 @@ export function createActivities({ store, model, client }: ActivityDeps): SkillA
           return { status: 'conflict' as const, latestVersion: latest?.version ?? input.baseVersion + 1 };
         }
       });
+    },
+
+    async pushVersion(input) {
+      try {
+        return await pushToStore(store, input);
+      } catch (err) {
+        // The lane serializes pushes; only a publisher outside it (a central-mode push, the store itself) races one.
+        if (err instanceof VersionConflictError) throw ApplicationFailure.nonRetryable(describeError(err), FailureTypes.VersionConflict);
+        // Worded as the local push words it.
+        if (err instanceof StoreValidationError) throw ApplicationFailure.nonRetryable(describeError(err), FailureTypes.InvalidInput);
+        throw err;
+      }
+    },
+
+    async storeRequest(input) {
+      return failFastOnBadInput(() => serveStoreRequest(store, input));
     },
 
     async recordEdit({ ref, ...edit }) {

@@ -1,10 +1,11 @@
 // The activity interface the workflows schedule. Workflow code imports only
 // these types; the implementations live in activities/index.ts.
-import type { FailureReport, InvocationInfo } from '../core/messages';
+import type { FailureReport, InvocationInfo, StoreReply, StoreRequest } from '../core/messages';
+import type { PushOutcome, PushRequest } from '../core/push-rules';
 import type { SkillRef } from '../core/skill-ref';
 import type { VerdictOutcome } from '../core/verdict';
 
-export type { FailureReport, InvocationInfo };
+export type { FailureReport, InvocationInfo, PushOutcome, PushRequest, StoreReply, StoreRequest };
 
 export interface JudgeInput {
   ref: SkillRef;
@@ -99,6 +100,10 @@ export interface SkillActivities {
   proposeEdit(input: ProposeInput): Promise<Proposal>;
   publishSkill(input: PublishInput): Promise<PublishResult>;
   recordEdit(input: RecordEditInput): Promise<void>;
+  /** A teammate's push (the lane's `push` update): core/push-rules.ts against the store, then the publish. */
+  pushVersion(input: PushRequest): Promise<PushOutcome>;
+  /** A teammate's read (one page) or attribution row, for storeRequestWorkflow. */
+  storeRequest(input: StoreRequest): Promise<StoreReply>;
 }
 
 /** ApplicationFailure types the activities throw for bad input (never retried). */
@@ -106,4 +111,6 @@ export const FailureTypes = {
   TranscriptMissing: 'TranscriptMissing',
   UnknownSkill: 'UnknownSkill',
   InvalidInput: 'InvalidInput',
+  /** A concurrent publisher took the next version first. */
+  VersionConflict: 'VersionConflict',
 } as const;

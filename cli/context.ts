@@ -3,6 +3,8 @@
 // that become the one-line `skillopt: …` message.
 import type { Command } from 'commander';
 import type { Store } from '../store/types';
+import type { PushPublisher } from '../sync/push';
+import type { SkillSource } from '../sync/source';
 
 export interface CliWriter {
   write(chunk: string): unknown;
@@ -25,6 +27,13 @@ export interface CliContext {
   printJson(value: unknown): void;
   /** Opened on first use, once per run; runCli closes it when the command ends. */
   openStore(): Promise<Store>;
+  /**
+   * Where the shared skills are read: the store (embedded, central), or the
+   * central worker through Temporal on a teammate machine (local/mode.ts).
+   */
+  openSource(): Promise<SkillSource>;
+  /** Where a push is published: the store, or the skill's lane through Temporal on a teammate machine. */
+  openPublisher(): Promise<PushPublisher>;
   /** The process exit code the command ends with (0 unless a command sets it). */
   exitCode: number;
 }

@@ -10,8 +10,12 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import packageJson from '../package.json';
 import { describeError } from '../core/describe-error';
+import { machineMode } from '../local/mode';
 import { openStore } from '../store/index';
 import type { Store } from '../store/types';
+import { storePublisher } from '../sync/push';
+import type { TeamConnection } from '../sync/remote';
+import { storeSource } from '../sync/source';
 import type { CliContext, CliIo, RegisterCommands } from './context';
 import { exitCodeFor } from './errors';
 import { registerPull } from './pull';
@@ -77,6 +81,11 @@ function usageLine(message: string, path: string): string {
 /** Runs one command line (arguments after the program name); resolves to the exit code. */
 export async function runCli(argv: string[], io: CliIo = {}, commands: RegisterCommands[] = COMMANDS): Promise<number> {
   let store: Promise<Store> | undefined;
+  let team: Promise<TeamConnection> | undefined;
+  // Loaded on demand: only a teammate machine needs the Temporal client for push, pull and `skills`.
+  const remote = () => import('../sync/remote');
+  const openTeam = (): Promise<TeamConnection> => (team ??= remote().then((m) => m.connectTeam(ctx.env)));
+  const teammate = (): boolean => machineMode(ctx.env).mode === 'teammate';
   const ctx: CliContext = {
     stdout: io.stdout ?? process.stdout,
     stderr: io.stderr ?? process.stderr,
@@ -85,6 +94,8 @@ export async function runCli(argv: string[], io: CliIo = {}, commands: RegisterC
     print: (text) => void ctx.stdout.write(`${text}\n`),
     printJson: (value) => void ctx.stdout.write(`${JSON.stringify(value, null, 2)}\n`),
     openStore: () => (store ??= openStore({ env: ctx.env, cwd: ctx.cwd })),
+    openSource: async () => (teammate() ? (await remote()).remoteSource(await openTeam()) : storeSource(await ctx.openStore())),
+    openPublisher: async () => (teammate() ? (await remote()).remotePublisher(await openTeam()) : storePublisher(await ctx.openStore())),
     exitCode: 0,
   };
   const fail = (line: string, code: number): number => {
@@ -114,6 +125,7 @@ export async function runCli(argv: string[], io: CliIo = {}, commands: RegisterC
     return fail(describeError(err), exitCodeFor(err));
   } finally {
     if (store) await store.then((s) => s.close()).catch(() => undefined);
+    if (team) await team.then((t) => t.close()).catch(() => undefined);
   }
 }
 

@@ -42,9 +42,9 @@ interface PullFlags {
 
 async function runPull(ctx: CliContext, flags: PullFlags): Promise<void> {
   if (flags.to !== 'user' && flags.to !== 'project') throw new UsageError(`--to must be "user" or "project", not "${flags.to}"`);
-  const store = await ctx.openStore();
+  const source = await ctx.openSource();
   const report = await pullSkills({
-    store,
+    source,
     scope: flags.to,
     cwd: ctx.cwd,
     home: userHome(ctx.env),

@@ -11,8 +11,8 @@ interface PushFlags {
 }
 
 async function runPush(ctx: CliContext, skillDir: string, flags: PushFlags): Promise<void> {
-  const store = await ctx.openStore();
-  const result = await pushSkill({ store, skillDir, cwd: ctx.cwd, env: ctx.env, author: flags.author, scope: flags.scope, force: flags.force });
+  const publisher = await ctx.openPublisher();
+  const result = await pushSkill({ publisher, skillDir, cwd: ctx.cwd, env: ctx.env, author: flags.author, scope: flags.scope, force: flags.force });
   if (flags.json) return ctx.printJson(result);
   if (result.status === 'up-to-date') ctx.print(`${result.ref} is up to date at v${result.version}; nothing pushed`);
   else if (result.status === 'created') ctx.print(`pushed ${result.ref} v${result.version} (new skill)`);

@@ -4,7 +4,9 @@ import { createTwoFilesPatch } from 'diff';
 import { renderSkillDocument } from '../core/skill-document';
 import { formatSkillRef, parseSkillRef } from '../core/skill-ref';
 import type { SkillRef } from '../core/skill-ref';
-import type { SkillVersion, Store } from '../store/types';
+import type { SkillVersion } from '../store/types';
+import type { SkillSource } from '../sync/source';
+import { isStub } from '../sync/source';
 import { parseVersionNumber } from './args';
 import type { CliContext, RegisterCommands } from './context';
 import { CliError } from './context';
@@ -20,13 +22,13 @@ export function versionRecord(v: SkillVersion): Record<string, unknown> {
   return { ref: formatSkillRef(v), ...v, bodyBytes: bodyBytes(v) };
 }
 
-async function latestOrFail(store: Store, ref: SkillRef): Promise<SkillVersion> {
-  const latest = await store.latestVersion(ref);
+async function latestOrFail(store: SkillSource, ref: SkillRef): Promise<SkillVersion> {
+  const latest = await store.latest(ref);
   if (!latest) throw new CliError(`no skill ${formatSkillRef(ref)} in the store; see \`skillopt skills list\``);
   return latest;
 }
 
-async function versionOrFail(store: Store, ref: SkillRef, version: number): Promise<SkillVersion> {
+async function versionOrFail(store: SkillSource, ref: SkillRef, version: number): Promise<SkillVersion> {
   const found = await store.getVersion(ref, version);
   if (found) return found;
   const latest = await latestOrFail(store, ref);
@@ -39,8 +41,9 @@ function oneLine(text: string, max: number): string {
 }
 
 async function list(ctx: CliContext, flags: { json?: boolean }): Promise<void> {
-  const store = await ctx.openStore();
-  const skills = await store.listLatest();
+  const store = await ctx.openSource();
+  // Asked with nothing known, every skill comes whole.
+  const skills = (await store.list()).filter((v): v is SkillVersion => !isStub(v));
   if (flags.json) return ctx.printJson(skills.map(versionRecord));
   if (skills.length === 0) return ctx.print('no skills in the store yet; publish one with `skillopt push <skill-dir>`');
   ctx.print(
@@ -53,7 +56,7 @@ async function list(ctx: CliContext, flags: { json?: boolean }): Promise<void> {
 
 async function show(ctx: CliContext, refText: string, flags: { version?: number; json?: boolean }): Promise<void> {
   const ref = parseSkillRef(refText);
-  const store = await ctx.openStore();
+  const store = await ctx.openSource();
   const v = flags.version === undefined ? await latestOrFail(store, ref) : await versionOrFail(store, ref, flags.version);
   if (flags.json) return ctx.printJson(versionRecord(v));
   ctx.stdout.write(renderInstalledSkill(v));
@@ -61,7 +64,7 @@ async function show(ctx: CliContext, refText: string, flags: { version?: number;
 
 async function history(ctx: CliContext, refText: string, flags: { json?: boolean }): Promise<void> {
   const ref = parseSkillRef(refText);
-  const store = await ctx.openStore();
+  const store = await ctx.openSource();
   const versions = await store.history(ref);
   if (versions.length === 0) throw new CliError(`no skill ${formatSkillRef(ref)} in the store; see \`skillopt skills list\``);
   if (flags.json) {
@@ -93,7 +96,7 @@ export function diffVersions(ref: string, from: SkillVersion, to: SkillVersion):
 
 async function diff(ctx: CliContext, refText: string, v1: number, v2: number, flags: { json?: boolean }): Promise<void> {
   const ref = parseSkillRef(refText);
-  const store = await ctx.openStore();
+  const store = await ctx.openSource();
   const from = await versionOrFail(store, ref, v1);
   const to = await versionOrFail(store, ref, v2);
   const patch = diffVersions(formatSkillRef(ref), from, to);

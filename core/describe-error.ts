@@ -64,6 +64,7 @@ export function describeError(err: unknown): string {
     case 'UsageError':
     case 'PushError':
     case 'FileLockError':
+    case 'RemoteError':
       return message;
     case 'VersionConflictError':
       return `${message}; see it with \`skillopt skills history\`, then push again`;

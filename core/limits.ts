@@ -35,3 +35,9 @@ export const MAX_TOOL_INPUT_CHARS = 200;
 export const MAX_SUMMARY_QUOTE_CHARS = 80;
 /** Who the optimizer publishes as (created_by, contributors): push tells its versions apart by it. */
 export const OPTIMIZER_NAME = 'skillopt';
+/**
+ * A page of a store read sent through Temporal (skills with their bodies) is
+ * at most this much JSON: the server warns at 512 KiB and refuses at 2 MiB, and
+ * a read workflow's history holds each page twice (activity result, workflow result).
+ */
+export const MAX_READ_PAGE_BYTES = 384 * 1024;

@@ -10,7 +10,9 @@ import * as v from 'valibot';
 import { MAX_REACTION_BYTES, MAX_VERDICT_REASON_CHARS } from './limits';
 
 /** Workflow types and the names of their signals and queries: the workflows define them from these, senders use them. */
-export const WorkflowTypes = { invocation: 'invocationWorkflow', skill: 'skillWorkflow' } as const;
+export const WorkflowTypes = { invocation: 'invocationWorkflow', skill: 'skillWorkflow', storeRequest: 'storeRequestWorkflow' } as const;
+/** The shared task queue: workflows and store activities, served by the central (or embedded) worker. */
+export const SHARED_TASK_QUEUE = 'skillopt';
 export const SignalNames = {
   invoked: 'invoked',
   reaction: 'reaction',
@@ -19,6 +21,7 @@ export const SignalNames = {
   failure: 'failure',
 } as const;
 export const QueryNames = { state: 'state' } as const;
+export const UpdateNames = { push: 'push' } as const;
 
 const id = v.pipe(v.string(), v.minLength(1), v.maxLength(512));
 const count = v.pipe(v.number(), v.integer(), v.minValue(0));
@@ -79,6 +82,57 @@ export const FailureReportSchema = v.object({
 });
 export type FailureReport = v.InferOutput<typeof FailureReportSchema>;
 
+const RefSchema = v.object({ name: v.string(), author: v.string() });
+
+/**
+ * `push` (an update on the skill's lane): a prepared SKILL.md (core/push-rules.ts
+ * PushRequest). Field rules are checked by the validator (pushRequestProblem);
+ * `basedOn` is any value here so a wrong one gets that one-line reason.
+ */
+export const PushRequestSchema = v.object({
+  requestId: v.optional(id),
+  ref: RefSchema,
+  body: v.string(),
+  description: v.string(),
+  scope: v.optional(v.string()),
+  basedOn: v.optional(v.unknown()),
+  pusher: v.string(),
+  force: v.boolean(),
+});
+
+/** A SessionStart attribution row (store/types AttributionRecord), sent by a teammate machine. */
+export const AttributionSchema = v.object({
+  sessionId: id,
+  user: text(256),
+  cwd: text(4096),
+  agent: text(64),
+  abBucket: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(99)),
+  skills: v.pipe(v.array(v.object({ name: v.string(), author: v.string(), version: count })), v.maxLength(1000)),
+});
+
+/** Refs known to a puller at most (`list.known`): ~170 bytes each, so this stays far below the payload limits. */
+export const MAX_KNOWN_REFS = 2000;
+
+/**
+ * A store request served by the central worker (storeRequestWorkflow): the
+ * reads behind pull and `skills`, and the attribution write. Replies are paged
+ * (activities/types StoreReply), each page far below the 2 MiB payload limit.
+ */
+export const StoreRequestSchema = v.variant('op', [
+  v.object({ op: v.literal('latest'), ref: RefSchema }),
+  v.object({ op: v.literal('version'), ref: RefSchema, version: count }),
+  /** Versions after `after`, oldest first. */
+  v.object({ op: v.literal('history'), ref: RefSchema, after: v.optional(count) }),
+  /** Latest of every skill after the ref `after`; those at or below `known[ref]` come back without their body. */
+  v.object({
+    op: v.literal('list'),
+    after: v.optional(v.pipe(v.string(), v.maxLength(256))),
+    known: v.optional(v.pipe(v.record(v.pipe(v.string(), v.maxLength(256)), count), v.check((r) => Object.keys(r).length <= MAX_KNOWN_REFS, `at most ${MAX_KNOWN_REFS} known refs`))),
+  }),
+  v.object({ op: v.literal('recordAttribution'), attribution: AttributionSchema }),
+]);
+export type StoreRequest = v.InferOutput<typeof StoreRequestSchema>;
+
 export type Schema<T> = v.GenericSchema<unknown, T>;
 
 /** The payload if it matches the schema, else undefined: handlers ignore (and count) a malformed signal, never throw. */
@@ -95,3 +149,33 @@ export function messageProblem(schema: Schema<unknown>, payload: unknown): strin
   const path = issue.path?.map((p) => String(p.key)).join('.') ?? '';
   return `${path ? `${path}: ` : ''}${issue.message}`;
 }
+
+/** A stored version as it crosses the wire (store/types SkillVersion has this shape). */
+export interface SkillRecord {
+  name: string;
+  author: string;
+  version: number;
+  body: string;
+  description: string;
+  scope: string;
+  contributors: string[];
+  createdAt: string;
+  createdBy: string;
+  idempotencyKey: string | null;
+}
+
+/** A skill listed without its body: the puller already has this version. */
+export interface SkillStub {
+  name: string;
+  author: string;
+  version: number;
+  unchanged: true;
+}
+
+/** The reply to each StoreRequest op. `next`: there is another page, ask again with `after: next`. */
+export type StoreReply =
+  | { op: 'latest'; record: SkillRecord | null }
+  | { op: 'version'; record: SkillRecord | null }
+  | { op: 'history'; versions: SkillRecord[]; next?: number }
+  | { op: 'list'; items: (SkillRecord | SkillStub)[]; next?: string }
+  | { op: 'recordAttribution' };

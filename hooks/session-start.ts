@@ -4,9 +4,12 @@
 // skills (and versions) this session has in context, with its A/B bucket. Nothing is printed: SessionStart's stdout would reach the model.
 import { abBucket } from '../core/bucket';
 import { currentUser } from '../local/home';
+import { machineMode } from '../local/mode';
 import { openStore } from '../store/index';
-import type { Store } from '../store/types';
+import type { AttributionRecord, Store } from '../store/types';
 import { pullSkills } from '../sync/pull';
+import type { TeamConnection } from '../sync/remote';
+import { storeSource, type SkillSource } from '../sync/source';
 import type { HookContext } from './context';
 import type { HookPayload } from './payload';
 import { AGENT } from './settings';
@@ -47,18 +50,31 @@ export async function runSessionStart(payload: HookPayload, ctx: HookContext, in
   if (!settings.autopull && !settings.attribution) return;
   const cwd = payload.cwd || process.cwd();
 
+  // A teammate machine has no database: it reads and records through Temporal (the central worker).
+  const teammate = machineMode(ctx.env).mode === 'teammate';
   let opened: Promise<Store> | undefined;
+  let team: Promise<TeamConnection> | undefined;
   let storeReady = false;
   const store = (): Promise<Store> =>
     (opened ??= openStore({ env: ctx.env, cwd }).then((s) => {
       storeReady = true;
       return s;
     }));
+  const openTeam = (): Promise<TeamConnection> =>
+    (team ??= import('../sync/remote').then((m) => m.connectTeam(ctx.env)).then((t) => {
+      storeReady = true;
+      return t;
+    }));
+  const source = async (): Promise<SkillSource> => (teammate ? (await import('../sync/remote')).remoteSource(await openTeam()) : storeSource(await store()));
+  const record = async (row: AttributionRecord): Promise<void> => {
+    if (teammate) await (await import('../sync/remote')).sendAttribution(await openTeam(), row);
+    else await (await store()).recordAttribution(row);
+  };
 
   if (settings.autopull) {
     const controller = new AbortController();
-    const pull = store().then((s) =>
-      pullSkills({ store: s, scope: 'user', home: settings.userHome, skilloptHome: settings.home, signal: controller.signal }),
+    const pull = source().then((s) =>
+      pullSkills({ source: s, scope: 'user', home: settings.userHome, skilloptHome: settings.home, signal: controller.signal }),
     );
     try {
       const report = await withTimeout(pull, settings.autopullTimeoutMs, 'auto-pull');
@@ -76,22 +92,28 @@ export async function runSessionStart(payload: HookPayload, ctx: HookContext, in
   // A store that did not even open within the pull's budget would only stall the session further.
   if (settings.attribution && payload.session_id && (storeReady || !settings.autopull)) {
     const sessionId = payload.session_id;
-    const record = (async () => {
-      await (await store()).recordAttribution({
-        sessionId,
-        user: currentUser(ctx.env),
-        cwd,
-        agent: AGENT,
-        abBucket: abBucket(sessionId),
-        skills: inContext,
-      });
-    })();
+    const recorded = record({
+      sessionId,
+      user: currentUser(ctx.env),
+      cwd,
+      agent: AGENT,
+      abBucket: abBucket(sessionId),
+      skills: inContext,
+    });
     try {
-      await withTimeout(record, ATTRIBUTION_TIMEOUT_MS, 'recording the attribution');
+      await withTimeout(recorded, ATTRIBUTION_TIMEOUT_MS, 'recording the attribution');
     } catch (err) {
-      record.catch(() => undefined);
+      recorded.catch(() => undefined);
       log.error('attribution', err);
     }
+  }
+
+  if (team) {
+    await withTimeout(
+      team.then((t) => t.close()),
+      500,
+      'closing the Temporal connection',
+    ).catch(() => undefined);
   }
 
   if (opened) {

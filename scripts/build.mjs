@@ -42,7 +42,6 @@ const entries = [
     define: { 'import.meta.url': '__hookFileUrl' },
     banner: { js: "var __hookFileUrl = require('node:url').pathToFileURL(__filename).href;" },
   },
-  { in: 'hooks/session-start-process.ts', out: 'dist/hook-session-start.mjs', packages: 'external' },
   // The Temporal client inlined: a flusher starts once per burst of hook events,
   // and skipping module resolution across node_modules halves its load time.
   { in: 'hooks/flusher.ts', out: 'dist/hook-flusher.mjs', packages: undefined },
@@ -56,6 +55,18 @@ const cli = build({
   outExtension: { '.js': '.mjs' },
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
+  packages: 'external',
+});
+
+// SessionStart split the same way: the Temporal client (a teammate machine's
+// pull and attribution) loads only in teammate mode, never before a local store's pull.
+const sessionStart = build({
+  ...common,
+  entryPoints: { 'hook-session-start': join(root, 'hooks/session-start-process.ts') },
+  outdir: join(root, 'dist'),
+  outExtension: { '.js': '.mjs' },
+  splitting: true,
+  chunkNames: 'chunks/session-start-[name]-[hash]',
   packages: 'external',
 });
 
@@ -90,6 +101,7 @@ async function workflowBundle() {
 await Promise.all([
   workflowBundle(),
   cli,
+  sessionStart,
   ...entries
     .filter((e) => existsSync(join(root, e.in)))
     .map((e) =>

@@ -17,9 +17,12 @@ import { lstatIfExists, readTextIfExists, replaceFileKeepingBackup } from '../lo
 import { userHome } from '../local/home';
 import { manifestPath, readManifestFile, withManifestLock, writeManifestFile } from '../local/manifest-file';
 import type { SkillVersion, Store } from '../store/types';
+import { isStub, storeSource, type ListedSkill, type SkillSource } from './source';
 
 export interface PullOptions {
-  store: Store;
+  /** Where the skills come from: a store, or any source (the central worker through Temporal). */
+  store?: Store;
+  source?: SkillSource;
   scope?: InstallScope;
   /** The project folder for scope "project". */
   cwd?: string;
@@ -92,15 +95,20 @@ export async function pullSkills(options: PullOptions): Promise<PullReport> {
   const dryRun = options.dryRun ?? false;
   const report: PullReport = { scope, root, manifestPath: mPath, dryRun, aborted: false, items: [] };
 
+  const source = options.source ?? (options.store ? storeSource(options.store) : undefined);
+  if (!source) throw new Error('pullSkills needs a store or a source');
+
   // The store is read before taking the lock: the lock is held for file writes only.
-  const versions = await options.store.listLatest();
+  // What the manifest says is installed here is sent along, so a remote source sends only what changed.
+  const known = options.force ? undefined : installedVersions(await readManifestFile(mPath).catch(() => undefined), root);
+  const versions = await source.list(known);
   if (dryRun) {
-    await pullInto(report, versions, options, false);
+    await pullInto(report, versions, source, options, false);
     return report;
   }
   try {
     // One lock around the whole read-modify-write: sessions starting together each run a pull.
-    await withManifestLock(mPath, () => pullInto(report, versions, options, true), { signal: options.signal });
+    await withManifestLock(mPath, () => pullInto(report, versions, source, options, true), { signal: options.signal });
   } catch (err) {
     if (options.signal?.aborted && report.items.length === 0) {
       report.aborted = true;
@@ -111,8 +119,13 @@ export async function pullSkills(options: PullOptions): Promise<PullReport> {
   return report;
 }
 
+/** Ref → version of the skills the manifest records under `root`. */
+function installedVersions(manifest: Manifest | undefined, root: string): Map<string, number> {
+  return new Map((manifest?.entries ?? []).filter((e) => e.root === root).map((e) => [e.dirName, e.version]));
+}
+
 /** The pull itself; with `write`, the caller holds the manifest lock. */
-async function pullInto(report: PullReport, versions: SkillVersion[], options: PullOptions, write: boolean): Promise<void> {
+async function pullInto(report: PullReport, versions: ListedSkill[], source: SkillSource, options: PullOptions, write: boolean): Promise<void> {
   const { root, scope, manifestPath: mPath } = report;
   const now = options.now ?? (() => new Date());
   let manifest: Manifest = await readManifestFile(mPath);
@@ -128,7 +141,8 @@ async function pullInto(report: PullReport, versions: SkillVersion[], options: P
   }
   if (orphans.length > 0 && write) await save(orphans.reduce((acc, d) => removeEntry(acc, root, d), manifest));
 
-  for (const v of versions) {
+  for (const listed of versions) {
+    let v: ListedSkill = listed;
     if (options.signal?.aborted) {
       report.aborted = true;
       break;
@@ -161,10 +175,24 @@ async function pullInto(report: PullReport, versions: SkillVersion[], options: P
       const installedVersion = installedText === undefined ? undefined : documentVersion(installedText);
       if (installedVersion !== undefined) item.installedVersion = installedVersion;
 
+      if (isStub(v)) {
+        // Listed without its body (the manifest says this version is installed): fetched only when the file says otherwise.
+        if (installedText !== undefined && installedVersion !== undefined && installedVersion >= v.version && entry && !options.force) {
+          item.status = 'up-to-date';
+          if (entry.version !== installedVersion && write) await save(upsertEntry(manifest, { ...entry, version: installedVersion }));
+          continue;
+        }
+        const whole = await source.latest(v);
+        if (!whole) throw new Error(`${ref} is no longer in the store`);
+        v = whole;
+        item.version = whole.version;
+      }
+      const full: SkillVersion = v;
+
       if (existing && !entry) {
         // A folder holding exactly what pull writes was installed by a pull whose
         // manifest entry was lost (older builds raced): adopt it instead of skipping it forever.
-        const pulled = installedVersion === undefined ? undefined : await pulledVersionMatching(options.store, v, installedVersion, installedText);
+        const pulled = installedVersion === undefined ? undefined : await pulledVersionMatching(source, full, installedVersion, installedText);
         if (!pulled) {
           item.reason = `${dir} exists but was not installed by skillopt pull; move it away to install this skill`;
           continue;
@@ -194,7 +222,7 @@ async function pullInto(report: PullReport, versions: SkillVersion[], options: P
           throw err;
         }
       }
-      await replaceFileKeepingBackup(join(dir, 'SKILL.md'), renderInstalledSkill(v), installedText !== undefined ? join(dir, 'SKILL.md.bak') : undefined);
+      await replaceFileKeepingBackup(join(dir, 'SKILL.md'), renderInstalledSkill(full), installedText !== undefined ? join(dir, 'SKILL.md.bak') : undefined);
       try {
         await save(upsertEntry(manifest, newEntry));
       } catch (err) {
@@ -209,8 +237,8 @@ async function pullInto(report: PullReport, versions: SkillVersion[], options: P
 }
 
 /** `version` when `text` is byte for byte what pull installs for that version of the skill, else undefined. */
-async function pulledVersionMatching(store: Store, latest: SkillVersion, version: number, text: string | undefined): Promise<number | undefined> {
+async function pulledVersionMatching(source: SkillSource, latest: SkillVersion, version: number, text: string | undefined): Promise<number | undefined> {
   if (text === undefined || version > latest.version) return undefined;
-  const at = version === latest.version ? latest : await store.getVersion(latest, version);
+  const at = version === latest.version ? latest : await source.getVersion(latest, version);
   return at && renderInstalledSkill(at) === text ? version : undefined;
 }

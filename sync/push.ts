@@ -3,16 +3,38 @@
 // metadata; only the body (and the description) are versioned.
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { MAX_DESCRIPTION_CHARS, MAX_SKILL_BODY_BYTES, OPTIMIZER_NAME } from '../core/limits';
+import {
+  DEFAULT_SCOPE,
+  EMPTY_BODY_PROBLEM,
+  authorFieldProblem,
+  bodySizeProblem,
+  descriptionProblem,
+  normalizeBody,
+  pushRefusalMessage,
+  scopeProblem,
+  type PushOutcome,
+  type PushRequest,
+} from '../core/push-rules';
 import { SkillDocumentError, parseSkillDocument } from '../core/skill-document';
-import { authorProblem, formatSkillRef, parseSkillRef, skillNameProblem } from '../core/skill-ref';
+import { formatSkillRef, parseSkillRef, skillNameProblem } from '../core/skill-ref';
 import type { SkillRef } from '../core/skill-ref';
 import { atomicWriteFile, isErrno, readTextIfExists } from '../local/fs';
 import { currentUser } from '../local/home';
-import type { SkillVersion, Store } from '../store/types';
+import { pushToStore } from '../store/push';
+import type { Store } from '../store/types';
 
-export const DEFAULT_SCOPE = 'org';
-const SCOPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$/;
+export { DEFAULT_SCOPE, normalizeBody };
+
+/**
+ * Where a push is published: straight into a store (embedded, central), or
+ * through the skill's lane on Temporal (a teammate: sync/remote.ts). Both apply
+ * core/push-rules.ts, so both refuse and answer alike.
+ */
+export type PushPublisher = (request: PushRequest) => Promise<PushOutcome>;
+
+export function storePublisher(store: Store): PushPublisher {
+  return (request) => pushToStore(store, request);
+}
 
 /** What push publishes, read and validated from one SKILL.md. */
 export interface PreparedSkill {
@@ -24,7 +46,9 @@ export interface PreparedSkill {
 }
 
 export interface PushOptions {
-  store: Store;
+  /** The store to publish into; or `publisher`. */
+  store?: Store;
+  publisher?: PushPublisher;
   /** A folder holding SKILL.md, or the SKILL.md itself; relative to cwd. */
   skillDir: string;
   cwd?: string;
@@ -66,11 +90,6 @@ function frontmatterString(value: unknown, field: string): string | undefined {
   throw new SkillDocumentError(`SKILL.md frontmatter \`${field}\` must be text`);
 }
 
-/** Same text after trimming and with LF line ends: what "unchanged" compares. */
-export function normalizeBody(body: string): string {
-  return body.replace(/\r\n?/g, '\n').trim();
-}
-
 /**
  * Validates a SKILL.md for push. Throws SkillDocumentError, InvalidSkillRefError
  * or PushError with a one-line reason.
@@ -94,21 +113,18 @@ export function prepareSkill(text: string, options: { author?: string; pusher: s
 
   const flagAuthor = options.author?.trim();
   const author = flagAuthor || refAuthor || frontmatterString(frontmatter.author, 'author') || options.pusher;
-  const authorIssue = authorProblem(author);
-  if (authorIssue) throw new PushError(`${authorIssue}; pass a valid --author`);
+  const authorIssue = authorFieldProblem(author);
+  if (authorIssue) throw new PushError(authorIssue);
 
   const description = frontmatterString(frontmatter.description, 'description') ?? '';
-  if (description.length > MAX_DESCRIPTION_CHARS) {
-    throw new PushError(`the description is ${description.length} characters; the limit is ${MAX_DESCRIPTION_CHARS}`);
-  }
+  const descriptionIssue = descriptionProblem(description);
+  if (descriptionIssue) throw new PushError(descriptionIssue);
 
   const normalized = normalizeBody(rawBody);
-  if (!normalized) throw new SkillDocumentError('SKILL.md has no body below its frontmatter; write the skill\'s instructions there');
+  if (!normalized) throw new SkillDocumentError(EMPTY_BODY_PROBLEM);
   const body = `${normalized}\n`;
-  const bytes = Buffer.byteLength(body, 'utf8');
-  if (bytes > MAX_SKILL_BODY_BYTES) {
-    throw new PushError(`the SKILL.md body is ${bytes} bytes; the limit is ${MAX_SKILL_BODY_BYTES} bytes, so shorten it`);
-  }
+  const sizeIssue = bodySizeProblem(body);
+  if (sizeIssue) throw new PushError(sizeIssue);
 
   // The file's `version:` describes the skill named in it; pushed under another author it is a new lineage.
   const v = frontmatter.version;
@@ -127,27 +143,6 @@ async function skillFilePath(path: string): Promise<string> {
   }
 }
 
-/**
- * For a file without `version:` (a source folder, not a pulled copy), which
- * lineage it continues is unknown; assume the pusher's own last push. A version
- * after it that this file cannot contain, and that a push would silently undo:
- * the optimizer's (never in anyone's source), or another user's after the
- * pusher's own last push. A teammate's first push over others' versions is
- * allowed: their copy of a shared source is as good a base as any.
- */
-function unseenVersion(history: SkillVersion[], pusher: string): SkillVersion | undefined {
-  const own = history.filter((v) => v.createdBy === pusher).at(-1)?.version;
-  const later = history.filter((v) => v.version > (own ?? 0) && v.createdBy !== pusher);
-  return later.find((v) => v.createdBy === OPTIMIZER_NAME) ?? (own !== undefined ? later[0] : undefined);
-}
-
-function mergeContributors(previous: SkillVersion | undefined, author: string, pusher: string): string[] {
-  // A new skill credits its author first; later versions keep the list and add whoever pushed.
-  const list = previous ? [...previous.contributors] : [author];
-  if (!list.includes(pusher)) list.push(pusher);
-  return [...new Set(list)];
-}
-
 // Rewrites only the `version:` line of the frontmatter, so the file records the
 // version it now matches and the next push is not mistaken for a stale one.
 function withFrontmatterVersion(text: string, version: number): string | undefined {
@@ -162,70 +157,42 @@ export async function pushSkill(options: PushOptions): Promise<PushResult> {
   const cwd = options.cwd ?? process.cwd();
   const pusher = options.pusher?.trim() || currentUser(options.env);
   const scope = options.scope?.trim();
-  if (scope !== undefined && !SCOPE_PATTERN.test(scope)) {
-    throw new PushError(`scope "${scope}" must be 1-64 characters of A-Z, a-z, 0-9, "_", ".", ":", "@" and "-"`);
-  }
+  const scopeIssue = scope === undefined ? undefined : scopeProblem(scope);
+  if (scopeIssue) throw new PushError(scopeIssue);
+  const publish = options.publisher ?? (options.store ? storePublisher(options.store) : undefined);
+  if (!publish) throw new Error('pushSkill needs a store or a publisher');
 
   const file = await skillFilePath(resolve(cwd, options.skillDir));
   const text = await readTextIfExists(file);
   if (text === undefined) throw new PushError(`${file} does not exist; a skill folder must hold a SKILL.md`);
   const skill = prepareSkill(text, { author: options.author, pusher });
-  const refText = formatSkillRef(skill.ref);
 
-  const latest = await options.store.latestVersion(skill.ref);
-  const base = { ref: refText, name: skill.ref.name, author: skill.ref.author, file };
-  if (latest) {
-    const unchanged =
-      normalizeBody(latest.body) === normalizeBody(skill.body) && latest.description.trim() === skill.description && (scope === undefined || scope === latest.scope);
-    if (unchanged) {
-      return { ...base, status: 'up-to-date', version: latest.version, previousVersion: latest.version, contributors: latest.contributors, createdBy: latest.createdBy };
-    }
-    // A file pulled at vN and edited while others (or the optimizer) published
-    // later versions would silently undo their changes.
-    if (skill.basedOn !== undefined && skill.basedOn < latest.version && !options.force) {
-      throw new PushError(
-        `${refText} is at v${latest.version} in the store but ${file} is based on v${skill.basedOn}; ` +
-          `run \`skillopt pull\` (your file is kept as SKILL.md.bak), merge your change and push again, or push with --force`,
-      );
-    }
-    if (skill.basedOn === undefined && !options.force) {
-      // Up to the latest read above: anything newer is a concurrent publish, caught as a version conflict.
-      const history = (await options.store.history(skill.ref)).filter((v) => v.version <= latest.version);
-      const unseen = unseenVersion(history, pusher);
-      if (unseen) {
-        const by = unseen.createdBy === OPTIMIZER_NAME ? 'the optimizer (skillopt)' : unseen.createdBy;
-        throw new PushError(
-          `${refText} v${unseen.version} was published by ${by} after your last push, and ${file} has no \`version:\` saying it includes that change; ` +
-            `run \`skillopt pull\` and edit and push the pulled ~/.claude/skills/${refText}/SKILL.md, or push with --force to overwrite v${latest.version}`,
-        );
-      }
-    }
-  }
-
-  const contributors = mergeContributors(latest, skill.ref.author, pusher);
-  const { version } = await options.store.publishVersion({
-    name: skill.ref.name,
-    author: skill.ref.author,
+  const outcome = await publish({
+    ref: skill.ref,
     body: skill.body,
     description: skill.description,
-    scope: scope ?? latest?.scope ?? DEFAULT_SCOPE,
-    contributors,
-    createdBy: pusher,
-    baseVersion: latest?.version ?? 0,
+    ...(scope === undefined ? {} : { scope }),
+    ...(skill.basedOn === undefined ? {} : { basedOn: skill.basedOn }),
+    pusher,
+    force: options.force ?? false,
   });
+  if (outcome.status === 'refused') throw new PushError(pushRefusalMessage(outcome.refusal, skill.ref, file));
 
-  if (skill.basedOn !== undefined) {
-    const updated = withFrontmatterVersion(text, version.version);
+  if (outcome.status !== 'up-to-date' && skill.basedOn !== undefined) {
+    const updated = withFrontmatterVersion(text, outcome.version);
     // Best effort: the push already succeeded; a read-only file only means a later push may ask for --force.
     if (updated !== undefined) await atomicWriteFile(file, updated).catch(() => undefined);
   }
 
   return {
-    ...base,
-    status: latest ? 'updated' : 'created',
-    version: version.version,
-    previousVersion: latest?.version,
-    contributors: version.contributors,
-    createdBy: version.createdBy,
+    ref: formatSkillRef(skill.ref),
+    name: skill.ref.name,
+    author: skill.ref.author,
+    file,
+    status: outcome.status,
+    version: outcome.version,
+    previousVersion: outcome.previousVersion,
+    contributors: outcome.contributors,
+    createdBy: outcome.createdBy,
   };
 }

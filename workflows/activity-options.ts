@@ -4,7 +4,7 @@ import { ActivityFailure, proxyActivities, proxyLocalActivities } from '@tempora
 import type { SkillActivities } from '../activities/types';
 
 /** Store reads and writes retry with backoff until the store answers; bad input fails at once (non-retryable). */
-const STORE_RETRY = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
+export const STORE_RETRY = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
 
 /** Store activities, on the workflow's own (shared) queue. */
 export const storeActivities = proxyActivities<SkillActivities>({ startToCloseTimeout: '30 seconds', retry: STORE_RETRY });

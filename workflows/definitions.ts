@@ -3,8 +3,8 @@
 // attributes, the task queue. Shared by the workflows, the hooks' flusher, the
 // activities, the CLI and the worker.
 import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
-import { defineQuery, defineSignal } from '@temporalio/workflow';
-import { QueryNames, SignalNames, WorkflowTypes } from '../core/messages';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { QueryNames, SHARED_TASK_QUEUE, SignalNames, UpdateNames, WorkflowTypes } from '../core/messages';
 import type {
   FailureReport,
   InvocationInfo,
@@ -13,14 +13,16 @@ import type {
   SessionEndedSignal,
   SupersededSignal,
 } from '../core/messages';
+import type { PushOutcome, PushRequest } from '../core/push-rules';
 import type { SkillRef } from '../core/skill-ref';
 import type { InvocationVerdict, VerdictOutcome } from '../core/verdict';
 
 export type { FailureReport, InvocationInfo, InvokedSignal, ReactionSignal, SessionEndedSignal, SupersededSignal };
 
-export const TASK_QUEUE = 'skillopt';
+export const TASK_QUEUE = SHARED_TASK_QUEUE;
 export const INVOCATION_WORKFLOW_TYPE = WorkflowTypes.invocation;
 export const SKILL_WORKFLOW_TYPE = WorkflowTypes.skill;
+export const STORE_REQUEST_WORKFLOW_TYPE = WorkflowTypes.storeRequest;
 
 // ---- invocation workflow: "invocation:<name>--<author>:<session id>:<tool_use id>" ----
 
@@ -143,6 +145,13 @@ export interface LaneState {
 }
 
 export const laneStateQuery = defineQuery<LaneState>(QueryNames.state);
+
+/**
+ * A teammate's push, sent with update-with-start. The validator refuses bad
+ * fields before anything enters the history; the handler publishes through the
+ * pushVersion activity, never while a proposal of this lane runs.
+ */
+export const pushUpdate = defineUpdate<PushOutcome, [PushRequest]>(UpdateNames.push);
 
 // ---- search attributes (registered by `skillopt up`, the compose admin job and the tests) ----
 

@@ -2,25 +2,43 @@
 // lane: confirmed failures from invocation workflows queue here, and one
 // proposal at a time reads the skill, proposes a bounded edit on a failing
 // machine, publishes it and records the edit. The workflow id is the mutual
-// exclusion. State and transitions: lane-state.ts.
+// exclusion: a teammate's `push` update waits for a running proposal, and a
+// proposal for a running push. State and transitions: lane-state.ts.
 import {
   ActivityFailure,
+  ApplicationFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
   log,
+  proxyActivities,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { FailureReport, Proposal, SkillSnapshot } from '../activities/types';
-import { FailureReportSchema, parseMessage } from '../core/messages';
-import { formatSkillRef } from '../core/skill-ref';
-import { failureMessage, modelActivities, storeActivities as store, storeLocalActivities as storeLocal } from './activity-options';
-import { SearchAttributes, failureSignal, laneStateQuery, type LaneState, type SkillWorkflowInput } from './definitions';
+import type { FailureReport, Proposal, PushRequest, SkillActivities, SkillSnapshot } from '../activities/types';
+import { FailureTypes } from '../activities/types';
+import { FailureReportSchema, PushRequestSchema, messageProblem, parseMessage } from '../core/messages';
+import { pushRequestProblem } from '../core/push-rules';
+import { formatSkillRef, type SkillRef } from '../core/skill-ref';
+import { STORE_RETRY, failureMessage, modelActivities, storeActivities as store, storeLocalActivities as storeLocal } from './activity-options';
+import { SearchAttributes, failureSignal, laneStateQuery, pushUpdate, type LaneState, type SkillWorkflowInput } from './definitions';
 import * as machine from './lane-state';
 
+// A push's sender waits for its answer: a store that does not answer fails the push in minutes, it does not hold the lane.
+const pushStore = proxyActivities<SkillActivities>({ startToCloseTimeout: '30 seconds', scheduleToCloseTimeout: '2 minutes', retry: STORE_RETRY });
+
+/** Why the lane of `ref` refuses this push before it enters the history, in the local push's words; undefined when it takes it. */
+export function pushProblem(ref: SkillRef, payload: unknown): string | undefined {
+  const shape = messageProblem(PushRequestSchema, payload);
+  if (shape) return `malformed push: ${shape}`;
+  const request = payload as PushRequest;
+  if (request.ref.name !== ref.name || request.ref.author !== ref.author) {
+    return `a push of ${request.ref.name}--${request.ref.author} was sent to the lane of ${formatSkillRef(ref)}; send it to skill:${request.ref.name}--${request.ref.author}`;
+  }
+  return pushRequestProblem(request);
+}
 
 export async function skillWorkflow(input: SkillWorkflowInput): Promise<LaneState> {
   let lane = machine.initialLane(input);
@@ -31,6 +49,46 @@ export async function skillWorkflow(input: SkillWorkflowInput): Promise<LaneStat
     lane = report === undefined ? machine.onMalformed(lane) : machine.onFailureReport(lane, report);
   });
   setHandler(laneStateQuery, () => machine.laneState(lane));
+
+  // One holder at a time, first come first served: a proposal's read → publish or a push.
+  let ticketsIssued = 0;
+  let ticketServed = 0;
+  async function exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const ticket = ticketsIssued++;
+    // Resolves at once when free (no command): histories without pushes replay unchanged.
+    await condition(() => ticketServed === ticket);
+    try {
+      return await work();
+    } finally {
+      ticketServed++;
+    }
+  }
+
+  setHandler(
+    pushUpdate,
+    (request: PushRequest) =>
+      exclusive(async () => {
+        try {
+          const outcome = await pushStore.pushVersion(request);
+          if (outcome.status !== 'refused') {
+            lane = machine.onVersion(lane, outcome.version);
+            publishAttributes();
+          }
+          return outcome;
+        } catch (err) {
+          if (!(err instanceof ActivityFailure)) throw err;
+          // The sender gets the activity's own one line.
+          const type = err.cause instanceof ApplicationFailure ? err.cause.type : undefined;
+          throw ApplicationFailure.create({ message: failureMessage(err), type: type ?? FailureTypes.InvalidInput, nonRetryable: true });
+        }
+      }),
+    {
+      validator: (request: unknown) => {
+        const problem = pushProblem(ref, request);
+        if (problem) throw new Error(problem);
+      },
+    },
+  );
 
   function publishAttributes(): void {
     upsertSearchAttributes([
@@ -123,6 +181,7 @@ export async function skillWorkflow(input: SkillWorkflowInput): Promise<LaneStat
     }
     const next = machine.nextProposal(lane);
     lane = next.lane;
-    if (next.batch) await improve(next.batch);
+    const batch = next.batch;
+    if (batch) await exclusive(() => improve(batch));
   }
 }

@@ -57,6 +57,8 @@ function fakeActivities(taskQueue: string): SkillActivities {
     proposeEdit: async ({ body }) => ({ changed: false, editedBody: body, edits: [], report: [], summaries: [], fingerprint: '' }),
     publishSkill: unused,
     recordEdit: unused,
+    pushVersion: unused,
+    storeRequest: unused,
   };
 }
 

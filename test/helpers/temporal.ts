@@ -60,5 +60,7 @@ export function passingActivities(): SkillActivities {
     proposeEdit: unused,
     publishSkill: unused,
     recordEdit: unused,
+    pushVersion: unused,
+    storeRequest: unused,
   };
 }

@@ -115,6 +115,12 @@ export class FakeSkillWorld {
       recordEdit: async (input) => {
         this.edits.push(input);
       },
+      pushVersion: async () => {
+        throw new Error('not used: the lane tests send no push');
+      },
+      storeRequest: async () => {
+        throw new Error('not used: the lane tests read no store');
+      },
     };
   }
 

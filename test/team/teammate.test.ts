@@ -1,0 +1,304 @@
+// A teammate machine with only TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE (no
+// database URL): push, pull, `skills …` and SessionStart attribution through a
+// real Temporal dev server and a real skillopt worker whose store is SQLite (or
+// Postgres from SKILLOPT_TEST_DATABASE_URL). The same commands in central mode
+// (SKILLOPT_DATABASE_URL on the worker's store) are the reference output.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_READ_PAGE_BYTES, MAX_SKILL_BODY_BYTES } from '../../core/limits';
+import { parseManifest } from '../../core/manifest';
+import { SHARED_TASK_QUEUE, UpdateNames, WorkflowTypes, type StoreReply, type StoreRequest } from '../../core/messages';
+import { workflowIdForSkill } from '../../core/skill-ref';
+import { machineMode } from '../../local/mode';
+import { openStore, type Store } from '../../store/index';
+import { pullSkills } from '../../sync/pull';
+import { connectTeam, remoteSource, type TeamConnection } from '../../sync/remote';
+import { createSkilloptWorker } from '../../worker/worker';
+import { expectOneLineError, makeSandbox, run, skillText, writeSkill, type Sandbox } from '../cli/helpers';
+import { Session, makeHookSandbox, runHook } from '../hooks/helpers';
+import { startTestServer, workflowBundle } from '../helpers/temporal';
+
+const pgUrl = process.env.SKILLOPT_TEST_DATABASE_URL?.trim() || undefined;
+const schema = `skillopt_team_${randomBytes(6).toString('hex')}`;
+
+let env: TestWorkflowEnvironment;
+let worker: Worker;
+let running: Promise<void>;
+let store: Store;
+let storeDir: string;
+/** What a central machine sets: the worker's store. */
+let centralUrl: string;
+let team: TeamConnection;
+
+function teammateEnv(): NodeJS.ProcessEnv {
+  return { TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace ?? 'default' };
+}
+
+async function teammate(user: string): Promise<Sandbox> {
+  return makeSandbox({ ...teammateEnv(), SKILLOPT_USER: user });
+}
+
+/** The same command in central mode (the store itself): the reference output. */
+async function central(args: string[]) {
+  const sb = await makeSandbox({ SKILLOPT_DATABASE_URL: centralUrl });
+  try {
+    return await run(sb, args);
+  } finally {
+    await sb.cleanup();
+  }
+}
+
+beforeAll(async () => {
+  env = await startTestServer();
+  storeDir = await mkdtemp(join(tmpdir(), 'skillopt-team-store-'));
+  if (pgUrl) {
+    store = await openStore({ url: pgUrl, schema });
+    const u = new URL(pgUrl);
+    u.searchParams.set('options', `-c search_path=${schema}`);
+    centralUrl = u.toString();
+  } else {
+    centralUrl = `sqlite:${join(storeDir, 'skillopt.db')}`;
+    store = await openStore({ url: centralUrl });
+  }
+  worker = await createSkilloptWorker({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    store,
+    model: async () => {
+      throw new Error('no model in these tests');
+    },
+    workflowBundle: await workflowBundle(),
+  });
+  running = worker.run();
+  team = await connectTeam({ ...teammateEnv(), HOME: storeDir });
+}, 120_000);
+
+afterAll(async () => {
+  await team?.close();
+  worker?.shutdown();
+  await running?.catch(() => undefined);
+  await store?.close();
+  if (pgUrl) {
+    const admin = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: pgUrl, max: 1 }) }) });
+    try {
+      await admin.schema.dropSchema(schema).ifExists().cascade().execute();
+    } finally {
+      await admin.destroy();
+    }
+  }
+  await rm(storeDir, { recursive: true, force: true });
+  await env?.teardown();
+});
+
+const DEPLOY = skillText('name: deploy\ndescription: Use when deploying the app', '# Deploy\n\n1. Run the tests.\n');
+
+describe('a teammate machine (Temporal settings only)', () => {
+  it('is in teammate mode and holds no database URL', async () => {
+    const a = await teammate('alice');
+    expect(a.env.SKILLOPT_DATABASE_URL).toBeUndefined();
+    expect(machineMode(a.env).mode).toBe('teammate');
+    await a.cleanup();
+  });
+
+  it("pushes through the lane; another teammate pulls it with the manifest; skills list/show/history/diff print what the store's own commands print", async () => {
+    const a = await teammate('alice');
+    const b = await teammate('bob');
+    try {
+      const dir = await writeSkill(join(a.dir, 'src', 'deploy'), DEPLOY);
+      expect(await run(a, ['push', dir])).toEqual({ code: 0, stdout: 'pushed deploy--alice v1 (new skill)\n', stderr: '' });
+      expect((await run(a, ['push', dir])).stdout).toBe('deploy--alice is up to date at v1; nothing pushed\n');
+      await writeSkill(dir, skillText('name: deploy\ndescription: Use when shipping', '# Deploy\n\n1. Run the tests.\n2. Tag.\n'));
+      expect((await run(a, ['push', dir])).stdout).toBe('pushed deploy--alice v2 (was v1)\n');
+
+      const pulled = await run(b, ['pull']);
+      expect(pulled.code).toBe(0);
+      expect(pulled.stdout).toMatch(/^installed\s+deploy--alice\s+v2$/m);
+      expect(await readFile(join(b.userSkills, 'deploy--alice', 'SKILL.md'), 'utf8')).toContain('2. Tag.');
+      const manifest = parseManifest(await readFile(join(b.skilloptHome, 'manifest.json'), 'utf8'));
+      expect(manifest.entries.map((e) => [e.dirName, e.version])).toEqual([['deploy--alice', 2]]);
+      expect((await run(b, ['pull'])).stdout).toMatch(/^up to date\s+deploy--alice\s+v2$/m);
+
+      for (const args of [
+        ['skills', 'list'],
+        ['skills', 'list', '--json'],
+        ['skills', 'show', 'deploy--alice'],
+        ['skills', 'show', 'deploy--alice', '--version', '1', '--json'],
+        ['skills', 'history', 'deploy--alice'],
+        ['skills', 'history', 'deploy--alice', '--json'],
+        ['skills', 'diff', 'deploy--alice', '1', '2'],
+        ['skills', 'show', 'nope--alice'],
+        ['skills', 'diff', 'deploy--alice', '1', '9'],
+      ]) {
+        expect(await run(b, args), args.join(' ')).toEqual(await central(args));
+      }
+    } finally {
+      await a.cleanup();
+      await b.cleanup();
+    }
+  });
+
+  it('refuses a bad push in the validator, with the local one-line error, and nothing enters the history', async () => {
+    const a = await teammate('alice');
+    const local = await makeSandbox({ SKILLOPT_USER: 'alice' });
+    try {
+      const big = skillText('name: huge', `# Huge\n\n${'x'.repeat(MAX_SKILL_BODY_BYTES + 10)}\n`);
+      const dir = await writeSkill(join(a.dir, 'huge'), big);
+      const remote = await run(a, ['push', dir]);
+      expectOneLineError(remote, /the SKILL\.md body is \d+ bytes; the limit is 65536 bytes, so shorten it/);
+      expect(remote).toEqual(await run(local, ['push', await writeSkill(join(local.dir, 'huge'), big)]));
+
+      // Sent straight to the lane (not through the CLI's own checks): the validator refuses it.
+      const ref = { name: 'guarded', author: 'alice' };
+      const send = (request: Record<string, unknown>) =>
+        team.client.workflow.executeUpdateWithStart(UpdateNames.push, {
+          args: [{ ref, description: 'd', pusher: 'alice', force: false, requestId: randomUUID(), body: '# ok\n', ...request }],
+          startWorkflowOperation: new WithStartWorkflowOperation(WorkflowTypes.skill, {
+            workflowId: workflowIdForSkill(ref),
+            taskQueue: SHARED_TASK_QUEUE,
+            args: [{ ref }],
+            workflowIdConflictPolicy: 'USE_EXISTING',
+          }),
+        });
+      const refusal = async (request: Record<string, unknown>): Promise<string> => {
+        const err = await send(request).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+        return (err as WorkflowUpdateFailedError).cause!.message;
+      };
+      expect(await refusal({ body: `${'y'.repeat(MAX_SKILL_BODY_BYTES + 1)}\n` })).toBe(
+        `the SKILL.md body is ${MAX_SKILL_BODY_BYTES + 2} bytes; the limit is ${MAX_SKILL_BODY_BYTES} bytes, so shorten it`,
+      );
+      expect(await refusal({ basedOn: 'three' })).toBe('the base version (the file\'s `version:`) must be a whole number of 1 or more, got "three"');
+      expect(await refusal({ ref: { name: 'Bad Name', author: 'alice' } })).toMatch(/^a push of Bad Name--alice was sent to the lane of guarded--alice/);
+      expect(await refusal({ description: 'd'.repeat(2000) })).toBe('the description is 2000 characters; the limit is 1024');
+      expect(await refusal({ force: 'yes' })).toMatch(/^malformed push: force: /);
+      const history = await team.client.workflow.getHandle(workflowIdForSkill(ref)).fetchHistory();
+      // The lane ran (update-with-start started it), but no refused push was accepted into its history.
+      expect(history.events?.some((e) => e.workflowExecutionStartedEventAttributes)).toBe(true);
+      expect(history.events?.some((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toBe(false);
+      expect(await store.latestVersion(ref)).toBeUndefined();
+    } finally {
+      await a.cleanup();
+      await local.cleanup();
+    }
+  });
+
+  it('refuses a push over a version the pusher never saw, and publishes it with --force', async () => {
+    const a = await teammate('alice');
+    const b = await teammate('bob');
+    try {
+      const dir = await writeSkill(join(a.dir, 'lint'), skillText('name: lint\ndescription: Use when linting', '# Lint\n\n1. Run eslint.\n'));
+      expect((await run(a, ['push', dir])).stdout).toBe('pushed lint--alice v1 (new skill)\n');
+      expect((await run(b, ['pull'])).code).toBe(0);
+      const pulledFile = join(b.userSkills, 'lint--alice', 'SKILL.md');
+      await writeSkill(dir, skillText('name: lint\ndescription: Use when linting', '# Lint\n\n1. Run eslint.\n2. Run prettier.\n'));
+      expect((await run(a, ['push', dir])).stdout).toBe('pushed lint--alice v2 (was v1)\n');
+
+      // Bob edits his copy pulled at v1: alice's v2 would be undone.
+      await writeFile(pulledFile, (await readFile(pulledFile, 'utf8')).replace('1. Run eslint.', '1. Run eslint --fix.'));
+      const refused = await run(b, ['push', join(b.userSkills, 'lint--alice')]);
+      expectOneLineError(refused, /lint--alice is at v2 in the store but .*SKILL\.md is based on v1; run `skillopt pull`.*or push with --force$/);
+      expect((await store.history({ name: 'lint', author: 'alice' })).length).toBe(2);
+
+      const forced = await run(b, ['push', join(b.userSkills, 'lint--alice'), '--force']);
+      expect(forced).toMatchObject({ code: 0, stdout: 'pushed lint--alice v3 (was v2)\n' });
+      expect((await store.latestVersion({ name: 'lint', author: 'alice' }))?.createdBy).toBe('bob');
+      // The pulled file now says it is v3, as after a local push.
+      expect(await readFile(pulledFile, 'utf8')).toMatch(/^version: 3$/m);
+    } finally {
+      await a.cleanup();
+      await b.cleanup();
+    }
+  });
+
+  it('pulls only what changed: a second pull transfers no body', async () => {
+    const b = await teammate('bob');
+    try {
+      const replies: { request: StoreRequest; reply: StoreReply }[] = [];
+      const source = remoteSource(team, { onReply: (request, reply) => replies.push({ request, reply }) });
+      const pull = () => pullSkills({ source, home: b.home, skilloptHome: b.skilloptHome });
+      const first = await pull();
+      expect(first.items.length).toBeGreaterThan(0);
+      expect(first.items.every((i) => i.status === 'installed')).toBe(true);
+      const firstList = replies.filter((r) => r.reply.op === 'list');
+      expect(firstList.flatMap((r) => (r.reply.op === 'list' ? r.reply.items : [])).every((i) => 'body' in i)).toBe(true);
+
+      replies.length = 0;
+      const second = await pull();
+      expect(second.items.every((i) => i.status === 'up-to-date')).toBe(true);
+      expect(replies.map((r) => r.request.op)).toEqual(['list']);
+      const request = replies[0]!.request;
+      expect(request.op === 'list' && Object.keys(request.known ?? {}).length).toBe(first.items.length);
+      const items = replies[0]!.reply.op === 'list' ? replies[0]!.reply.items : [];
+      expect(items.length).toBe(first.items.length);
+      expect(items.every((i) => !('body' in i) && 'unchanged' in i)).toBe(true);
+    } finally {
+      await b.cleanup();
+    }
+  });
+
+  it('pages a large skill set (40 skills of 60 KiB): several pages, each far below the payload limit, all installed', async () => {
+    const author = `bulk${randomBytes(3).toString('hex')}`;
+    for (let i = 0; i < 40; i++) {
+      const body = `# Skill ${i}\n\n${'z'.repeat(60 * 1024)}\n`;
+      await store.publishVersion({ name: `bulk-${String(i).padStart(2, '0')}`, author, body, description: `Bulk ${i}`, contributors: [author], createdBy: author, baseVersion: 0 });
+    }
+    const b = await teammate('bob');
+    try {
+      const sizes: number[] = [];
+      const source = remoteSource(team, { onReply: (_, reply) => reply.op === 'list' && sizes.push(Buffer.byteLength(JSON.stringify(reply))) });
+      const report = await pullSkills({ source, home: b.home, skilloptHome: b.skilloptHome });
+      const bulk = report.items.filter((i) => i.author === author);
+      expect(bulk.length).toBe(40);
+      expect(bulk.every((i) => i.status === 'installed')).toBe(true);
+      expect(sizes.length).toBeGreaterThanOrEqual(6);
+      expect(Math.max(...sizes)).toBeLessThan(MAX_READ_PAGE_BYTES + 64 * 1024);
+      expect(Math.max(...sizes)).toBeLessThan(512 * 1024);
+      // The CLI pages the same way.
+      const listed = JSON.parse((await run(b, ['skills', 'list', '--json'])).stdout) as { author: string }[];
+      expect(listed.filter((v) => v.author === author).length).toBe(40);
+    } finally {
+      await b.cleanup();
+    }
+  });
+
+  it("records SessionStart's attribution row in the central store", async () => {
+    const sb = await makeHookSandbox({ ...teammateEnv(), SKILLOPT_SESSION_START_WAIT: '1' });
+    try {
+      const session = new Session(sb);
+      const hook = await runHook(sb, 'SessionStart', session.sessionStart());
+      expect(hook).toMatchObject({ code: 0, stdout: '' });
+      let rows = await store.attributions(session.id);
+      for (let i = 0; i < 100 && rows.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        rows = await store.attributions(session.id);
+      }
+      expect(rows).toMatchObject([{ sessionId: session.id, user: 'alice', cwd: sb.project, agent: 'claude_code' }]);
+      // And its auto-pull went through Temporal too.
+      expect(await readFile(join(sb.userSkills, 'deploy--alice', 'SKILL.md'), 'utf8')).toContain('# Deploy');
+    } finally {
+      await sb.cleanup();
+    }
+  });
+
+  it('says in one line what to do when Temporal is unreachable', async () => {
+    const a = await makeSandbox({ TEMPORAL_ADDRESS: '127.0.0.1:1', TEMPORAL_NAMESPACE: 'default' });
+    try {
+      for (const args of [['pull'], ['skills', 'list'], ['push', await writeSkill(join(a.dir, 'x'), DEPLOY)]]) {
+        expectOneLineError(await run(a, args), /cannot reach Temporal at 127\.0\.0\.1:1 .*check TEMPORAL_ADDRESS/);
+      }
+    } finally {
+      await a.cleanup();
+    }
+  });
+});
