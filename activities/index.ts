@@ -1,6 +1,5 @@
 // The activities: every side effect of the two workflows. Built by a factory
 // that takes its clients, so tests and the worker pass real ones in.
-import { open } from 'node:fs/promises';
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
@@ -17,6 +16,7 @@ import { workflowIdForSkill, type SkillRef } from '../core/skill-ref';
 import { buildJudgeWindow } from '../core/transcript';
 import { UNPARSEABLE_REASON, parseVerdict } from '../core/verdict';
 import { StoreValidationError, VersionConflictError, type Store } from '../store/types';
+import { openTranscript } from './transcript-file';
 import { FailureTypes, type JudgeInput, type JudgeResult, type SkillActivities } from './types';
 
 export interface ActivityDeps {
@@ -24,6 +24,12 @@ export interface ActivityDeps {
   model: ModelCall;
   /** Reports failures to skill lanes (signal-with-start). */
   client: Client;
+  /**
+   * The only folders the judge reads transcripts from (local/transcript-roots.ts:
+   * agentTranscriptRoots() of the machine running the worker). A path from a
+   * signal is read only when it is a *.jsonl file whose real path is inside one.
+   */
+  transcriptRoots: readonly string[];
 }
 
 /** Model activities heartbeat this often while the agent CLI runs (the workflows' heartbeat timeout is 30 s). */
@@ -70,18 +76,10 @@ async function failFastOnBadInput<T>(work: () => Promise<T>): Promise<T> {
  * little before the invocation (when it was recorded in the same file), which
  * bounds the read for long sessions.
  */
-export async function readTranscriptWindow(input: JudgeInput): Promise<string> {
+export async function readTranscriptWindow(input: JudgeInput, roots: readonly string[]): Promise<string> {
   const path = input.reaction.transcriptPath || input.invocation.transcriptPath;
-  let file;
-  try {
-    file = await open(path, 'r');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
-      throw ApplicationFailure.nonRetryable(`transcript not readable (${code}): ${path}`, FailureTypes.TranscriptMissing);
-    }
-    throw err;
-  }
+  // Only inside the agent transcript folders: a signal must not make the worker read arbitrary files.
+  const file = await openTranscript(path, roots);
   try {
     const size = (await file.stat()).size;
     const end = Math.min(input.reaction.transcriptBytes, size);
@@ -104,14 +102,15 @@ function notJudged(reason: string): JudgeResult {
   return { outcome: 'not-judged', confidence: 0, reason: cutText(reason, MAX_VERDICT_REASON_CHARS) };
 }
 
-export function createActivities({ store, model, client }: ActivityDeps): SkillActivities {
+export function createActivities({ store, model, client, transcriptRoots }: ActivityDeps): SkillActivities {
+  const roots = [...transcriptRoots];
   return {
     async judgeReaction(input): Promise<JudgeResult> {
       // An event redelivered after its workflow run ended was judged already: never judged
       // (so nothing acts on it) twice. A store that cannot answer now must not cost the judgment.
       const recorded = await store.verdictForEvent(input.reaction.eventId).catch(() => undefined);
       if (recorded) return notJudged(`already judged: ${recorded.reason}`);
-      const transcript = await readTranscriptWindow(input);
+      const transcript = await readTranscriptWindow(input, roots);
       const { window, invocationFound } = buildJudgeWindow({
         transcriptText: transcript,
         toolUseId: input.invocation.toolUseId,

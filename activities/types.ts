@@ -101,9 +101,11 @@ export interface SkillActivities {
   recordEdit(input: RecordEditInput): Promise<void>;
 }
 
-/** ApplicationFailure types the activities throw for bad input (never retried). */
+/** ApplicationFailure types the activities throw for bad input or a refusal (never retried). */
 export const FailureTypes = {
   TranscriptMissing: 'TranscriptMissing',
+  /** The path named is not a *.jsonl file inside the agent transcript folders of the machine judging: nothing was read. */
+  TranscriptOutsideRoots: 'TranscriptOutsideRoots',
   UnknownSkill: 'UnknownSkill',
   InvalidInput: 'InvalidInput',
 } as const;

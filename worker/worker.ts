@@ -4,6 +4,7 @@ import { Client } from '@temporalio/client';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { ModelCall } from '../agents/types';
+import { agentTranscriptRoots } from '../local/transcript-roots';
 import type { Store } from '../store/types';
 import { TASK_QUEUE } from '../workflows/definitions';
 import { projectRoot } from '../local/project-root';
@@ -18,6 +19,8 @@ export interface SkilloptWorkerOptions {
   /** Pre-built workflow code (tests bundle once per file); default: workflowCode(). */
   workflowBundle?: WorkerOptions['workflowBundle'];
   maxConcurrentActivityTaskExecutions?: number;
+  /** The folders the judge may read transcripts from; default: this machine's agent transcript folders (agentTranscriptRoots()). */
+  transcriptRoots?: readonly string[];
 }
 
 /**
@@ -41,6 +44,7 @@ export async function createSkilloptWorker(options: SkilloptWorkerOptions): Prom
       model: options.model,
       // The activities report failures to skill lanes over the worker's own connection.
       client: new Client({ connection: options.connection, namespace: options.namespace }),
+      transcriptRoots: options.transcriptRoots ?? agentTranscriptRoots(),
     }),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 50,
   });
