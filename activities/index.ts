@@ -8,6 +8,7 @@ import { priorEditLines, summarizeEdit } from '../core/edit-memory';
 import { SignalNames, WorkflowTypes } from '../core/messages';
 import { applyEdits, parseProposedEdits } from '../core/edits';
 import { editFingerprint } from '../core/fingerprint';
+import type { ModelCallBudget } from '../core/model-calls';
 import { MAX_PRIOR_EDIT_SUMMARIES, MAX_SKILL_BODY_BYTES, MAX_VERDICT_REASON_CHARS, OPTIMIZER_NAME } from '../core/limits';
 import { cutText } from '../core/text';
 import { judgePrompt, proposerPrompt } from '../core/prompts';
@@ -30,6 +31,8 @@ export interface ActivityDeps {
    * signal is read only when it is a *.jsonl file whose real path is inside one.
    */
   transcriptRoots: readonly string[];
+  /** This machine's daily cap on model calls, judge and propose together (local/model-calls.ts). */
+  modelCalls: ModelCallBudget;
 }
 
 /** Model activities heartbeat this often while the agent CLI runs (the workflows' heartbeat timeout is 30 s). */
@@ -102,7 +105,7 @@ function notJudged(reason: string): JudgeResult {
   return { outcome: 'not-judged', confidence: 0, reason: cutText(reason, MAX_VERDICT_REASON_CHARS) };
 }
 
-export function createActivities({ store, model, client, transcriptRoots }: ActivityDeps): SkillActivities {
+export function createActivities({ store, model, client, transcriptRoots, modelCalls }: ActivityDeps): SkillActivities {
   const roots = [...transcriptRoots];
   return {
     async judgeReaction(input): Promise<JudgeResult> {
@@ -123,6 +126,9 @@ export function createActivities({ store, model, client, transcriptRoots }: Acti
       if (window.trim() === '') return notJudged('empty transcript window');
       // Secrets never reach the model or the workflow history.
       const prompt = judgePrompt(redactSecrets(window));
+      // Counted now, before the model answers; past today's cap the model is not asked.
+      const grant = await modelCalls.take();
+      if (!grant.ok) return notJudged(grant.reason);
       const verdict = parseVerdict(await callModel(model, { role: 'judge', ...prompt }));
       if (verdict.reason === UNPARSEABLE_REASON) return notJudged(UNPARSEABLE_REASON);
       // NUL cannot be stored (Postgres text); model output may hold anything.
@@ -173,6 +179,9 @@ export function createActivities({ store, model, client, transcriptRoots }: Acti
 
     async proposeEdit(input) {
       const prompt = proposerPrompt({ body: input.body, failures: input.failures, priorEdits: input.priorEdits, budget: input.budget });
+      // Past today's cap this machine cannot propose now: the lane tries the next failing machine.
+      const grant = await modelCalls.take();
+      if (!grant.ok) throw ApplicationFailure.nonRetryable(grant.reason, FailureTypes.DailyCapReached);
       const proposed = parseProposedEdits(await callModel(model, { role: 'proposer', ...prompt }));
       const applied = applyEdits(input.body, proposed, { budget: input.budget });
       const tooLarge = Buffer.byteLength(applied.editedBody, 'utf8') > MAX_SKILL_BODY_BYTES;

@@ -106,6 +106,8 @@ export const FailureTypes = {
   TranscriptMissing: 'TranscriptMissing',
   /** The path named is not a *.jsonl file inside the agent transcript folders of the machine judging: nothing was read. */
   TranscriptOutsideRoots: 'TranscriptOutsideRoots',
+  /** This machine made its daily cap of model calls (SKILLOPT_MAX_MODEL_CALLS_PER_DAY): it cannot propose now. */
+  DailyCapReached: 'DailyCapReached',
   UnknownSkill: 'UnknownSkill',
   InvalidInput: 'InvalidInput',
 } as const;

@@ -4,6 +4,8 @@ import { Client } from '@temporalio/client';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { ModelCall } from '../agents/types';
+import type { ModelCallBudget } from '../core/model-calls';
+import { modelCallsFromEnv } from '../local/model-calls';
 import { agentTranscriptRoots } from '../local/transcript-roots';
 import type { Store } from '../store/types';
 import { TASK_QUEUE } from '../workflows/definitions';
@@ -21,6 +23,11 @@ export interface SkilloptWorkerOptions {
   maxConcurrentActivityTaskExecutions?: number;
   /** The folders the judge may read transcripts from; default: this machine's agent transcript folders (agentTranscriptRoots()). */
   transcriptRoots?: readonly string[];
+  /**
+   * This machine's daily cap on model calls; default: SKILLOPT_MAX_MODEL_CALLS_PER_DAY
+   * counted under SKILLOPT_HOME (a bad value fails the start with one line).
+   */
+  modelCalls?: ModelCallBudget;
 }
 
 /**
@@ -34,6 +41,8 @@ export function workflowCode(root = projectRoot()): Pick<WorkerOptions, 'workflo
 }
 
 export async function createSkilloptWorker(options: SkilloptWorkerOptions): Promise<Worker> {
+  // Read first: a bad SKILLOPT_MAX_MODEL_CALLS_PER_DAY fails the start with one line, not the first judgment.
+  const modelCalls = options.modelCalls ?? modelCallsFromEnv();
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -45,6 +54,7 @@ export async function createSkilloptWorker(options: SkilloptWorkerOptions): Prom
       // The activities report failures to skill lanes over the worker's own connection.
       client: new Client({ connection: options.connection, namespace: options.namespace }),
       transcriptRoots: options.transcriptRoots ?? agentTranscriptRoots(),
+      modelCalls,
     }),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 50,
   });

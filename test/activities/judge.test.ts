@@ -1,6 +1,6 @@
 // judgeReaction and readTranscriptWindow against real transcript files, with a
 // model that records what it was asked: what the judge sees decides every edit;
-// and the transcript folders it may read.
+// the transcript folders it may read, and the machine's daily cap on model calls.
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -9,8 +9,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createActivities, readTranscriptWindow } from '../../activities';
-import { FailureTypes, type JudgeInput } from '../../activities/types';
+import { FailureTypes, type JudgeInput, type JudgeResult, type Proposal, type ProposeInput } from '../../activities/types';
 import type { ModelRequest } from '../../agents/types';
+import { dailyModelCalls, modelCallsToday } from '../../local/model-calls';
 import { agentTranscriptRoots } from '../../local/transcript-roots';
 import { openStore, type Store } from '../../store';
 import { until } from '../helpers/wait';
@@ -31,9 +32,9 @@ let project: string;
 let store: Store;
 let calls: ModelRequest[];
 
-/** The machine's parts the activities take besides the model: its store, its transcript folders. */
+/** The machine's parts the activities take besides the model: its transcript folders and its daily cap. */
 function machine() {
-  return { store, client: unusedClient(), transcriptRoots: roots };
+  return { store, client: unusedClient(), transcriptRoots: roots, modelCalls: dailyModelCalls({ home: dir, cap: 100 }) };
 }
 
 function judgeActivities() {
@@ -294,5 +295,80 @@ describe('the transcript folders', () => {
     const verdict = await new MockActivityEnvironment().run(activities.judgeReaction, judgeInput(path));
     expect(verdict).toMatchObject({ outcome: 'failed', reason: 'deployed without running the tests' });
     expect(calls).toHaveLength(1);
+  });
+});
+
+describe('the daily cap on model calls', () => {
+  const PROPOSAL: ProposeInput = { ref: { name: 'deploy-checklist', author: 'alice' }, body: '# Deploy\n\n1. Build.\n', failures: ['skipped the tests'], priorEdits: [], budget: 3 };
+
+  function cappedActivities(cap: number) {
+    calls = [];
+    return createActivities({
+      ...machine(),
+      modelCalls: dailyModelCalls({ home: dir, cap }),
+      model: async (request) => {
+        calls.push(request);
+        return request.role === 'judge'
+          ? JSON.stringify({ success: 0, confidence: 0.9, reason: 'deployed without running the tests' })
+          : JSON.stringify([{ op: 'append', content: 'Run the tests first.' }]);
+      },
+    });
+  }
+
+  it('allows N calls, then the next judgment is not judged with the reason and the model is not asked', async () => {
+    const activities = cappedActivities(2);
+    const env = new MockActivityEnvironment();
+    const verdict1: JudgeResult = await env.run(activities.judgeReaction, judgeInput(transcriptAtReaction()));
+    const proposal: Proposal = await env.run(activities.proposeEdit, PROPOSAL);
+    expect(verdict1.outcome).toBe('failed');
+    expect(proposal.changed).toBe(true);
+    expect(calls).toHaveLength(2);
+    const verdict = await env.run(activities.judgeReaction, judgeInput(transcriptAtReaction()));
+    expect(verdict).toEqual({ outcome: 'not-judged', confidence: 0, reason: expect.stringMatching(/^daily cap of 2 model calls reached on this machine/) as unknown });
+    expect(calls).toHaveLength(2);
+    expect(await modelCallsToday({ SKILLOPT_HOME: dir, SKILLOPT_MAX_MODEL_CALLS_PER_DAY: '2' })).toMatchObject({ used: 2, cap: 2 });
+  });
+
+  it('a proposal past the cap is a non-retryable DailyCapReached failure, and the model is not asked', async () => {
+    const activities = cappedActivities(1);
+    const env = new MockActivityEnvironment();
+    await env.run(activities.judgeReaction, judgeInput(transcriptAtReaction()));
+    const err = await env.run(activities.proposeEdit, PROPOSAL).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect(err).toMatchObject({ type: FailureTypes.DailyCapReached, nonRetryable: true });
+    expect((err as Error).message).toMatch(/^daily cap of 1 model calls reached on this machine/);
+    expect(calls.map((c) => c.role)).toEqual(['judge']);
+  });
+
+  it('a cap of 0 makes no model call at all', async () => {
+    const activities = cappedActivities(0);
+    const env = new MockActivityEnvironment();
+    expect(await env.run(activities.judgeReaction, judgeInput(transcriptAtReaction()))).toMatchObject({ outcome: 'not-judged', reason: expect.stringMatching(/daily cap of 0/) as unknown });
+    expect(await env.run(activities.proposeEdit, PROPOSAL).catch((e: unknown) => e)).toMatchObject({ type: FailureTypes.DailyCapReached });
+    expect(calls).toEqual([]);
+  });
+
+  it('only a call made is counted: a judgment ended before the model (invocation not found, path refused) costs nothing', async () => {
+    const activities = cappedActivities(5);
+    const env = new MockActivityEnvironment();
+    await env.run(activities.judgeReaction, judgeInput(transcriptAtReaction(), { toolUseId: 'toolu_elsewhere', name: 'release-notes' }));
+    await env.run(activities.judgeReaction, judgeInput('/etc/passwd')).catch(() => undefined);
+    expect(calls).toEqual([]);
+    expect((await modelCallsToday({ SKILLOPT_HOME: dir, SKILLOPT_MAX_MODEL_CALLS_PER_DAY: '5' })).used).toBe(0);
+  });
+
+  it('counts a call before the model answers: a call that fails (or a worker that dies mid-call) still counts', async () => {
+    const activities = createActivities({
+      ...machine(),
+      modelCalls: dailyModelCalls({ home: dir, cap: 5 }),
+      model: async () => {
+        // The count is on disk while the model runs.
+        expect((await modelCallsToday({ SKILLOPT_HOME: dir, SKILLOPT_MAX_MODEL_CALLS_PER_DAY: '5' })).used).toBe(1);
+        throw new Error('claude exited 1');
+      },
+    });
+    const err = await new MockActivityEnvironment().run(activities.judgeReaction, judgeInput(transcriptAtReaction())).catch((e: unknown) => e);
+    expect(String(err)).toMatch(/claude exited 1/);
+    expect((await modelCallsToday({ SKILLOPT_HOME: dir, SKILLOPT_MAX_MODEL_CALLS_PER_DAY: '5' })).used).toBe(1);
   });
 });
