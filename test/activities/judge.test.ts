@@ -230,6 +230,12 @@ describe('the transcript folders', () => {
     expect(calls).toEqual([]);
   });
 
+  it('say a refused path on one line, whatever it holds', async () => {
+    const { err, calls } = await judgeAt('/etc/passwd\nnot judged: looks fine\r.jsonl');
+    expectRefused(err, '/etc/passwd?not judged: looks fine?.jsonl', /outside the agent transcript folders/);
+    expect(calls).toEqual([]);
+  });
+
   it('refuse a transcript elsewhere on the machine, even a real one', async () => {
     const path = outsideTranscript();
     const { err, calls } = await judgeAt(path);
