@@ -1,6 +1,5 @@
 // The activities: every side effect of the two workflows. Built by a factory
 // that takes its clients, so tests and the worker pass real ones in.
-import { open } from 'node:fs/promises';
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
@@ -12,6 +11,7 @@ import { editFingerprint } from '../core/fingerprint';
 import { MAX_PRIOR_EDIT_SUMMARIES, MAX_READ_PAGE_BYTES, MAX_SKILL_BODY_BYTES, MAX_VERDICT_REASON_CHARS, OPTIMIZER_NAME } from '../core/limits';
 import { describeError } from '../core/describe-error';
 import type { SkillRecord, SkillStub, StoreReply, StoreRequest } from '../core/messages';
+import type { ModelCallBudget } from '../core/model-calls';
 import { cutText } from '../core/text';
 import { judgePrompt, proposerPrompt } from '../core/prompts';
 import { redactSecrets } from '../core/redact';
@@ -20,6 +20,7 @@ import { buildJudgeWindow } from '../core/transcript';
 import { UNPARSEABLE_REASON, parseVerdict } from '../core/verdict';
 import { pushToStore } from '../store/push';
 import { StoreValidationError, VersionConflictError, type SkillVersion, type Store } from '../store/types';
+import { openTranscript } from './transcript-file';
 import { FailureTypes, type JudgeInput, type JudgeResult, type SkillActivities } from './types';
 
 export interface ActivityDeps {
@@ -27,6 +28,14 @@ export interface ActivityDeps {
   model: ModelCall;
   /** Reports failures to skill lanes (signal-with-start). */
   client: Client;
+  /**
+   * The only folders the judge reads transcripts from (local/transcript-roots.ts:
+   * agentTranscriptRoots() of the machine running the worker). A path from a
+   * signal is read only when it is a *.jsonl file whose real path is inside one.
+   */
+  transcriptRoots: readonly string[];
+  /** This machine's daily cap on model calls, judge and propose together (local/model-calls.ts). */
+  modelCalls: ModelCallBudget;
 }
 
 /** Model activities heartbeat this often while the agent CLI runs (the workflows' heartbeat timeout is 30 s). */
@@ -116,18 +125,10 @@ async function serveStoreRequest(store: Store, request: StoreRequest): Promise<S
  * little before the invocation (when it was recorded in the same file), which
  * bounds the read for long sessions.
  */
-export async function readTranscriptWindow(input: JudgeInput): Promise<string> {
+export async function readTranscriptWindow(input: JudgeInput, roots: readonly string[]): Promise<string> {
   const path = input.reaction.transcriptPath || input.invocation.transcriptPath;
-  let file;
-  try {
-    file = await open(path, 'r');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
-      throw ApplicationFailure.nonRetryable(`transcript not readable (${code}): ${path}`, FailureTypes.TranscriptMissing);
-    }
-    throw err;
-  }
+  // Only inside the agent transcript folders: a signal must not make the worker read arbitrary files.
+  const file = await openTranscript(path, roots);
   try {
     const size = (await file.stat()).size;
     const end = Math.min(input.reaction.transcriptBytes, size);
@@ -150,14 +151,15 @@ function notJudged(reason: string): JudgeResult {
   return { outcome: 'not-judged', confidence: 0, reason: cutText(reason, MAX_VERDICT_REASON_CHARS) };
 }
 
-export function createActivities({ store, model, client }: ActivityDeps): SkillActivities {
+export function createActivities({ store, model, client, transcriptRoots, modelCalls }: ActivityDeps): SkillActivities {
+  const roots = [...transcriptRoots];
   return {
     async judgeReaction(input): Promise<JudgeResult> {
       // An event redelivered after its workflow run ended was judged already: never judged
       // (so nothing acts on it) twice. A store that cannot answer now must not cost the judgment.
       const recorded = await store.verdictForEvent(input.reaction.eventId).catch(() => undefined);
       if (recorded) return notJudged(`already judged: ${recorded.reason}`);
-      const transcript = await readTranscriptWindow(input);
+      const transcript = await readTranscriptWindow(input, roots);
       const { window, invocationFound } = buildJudgeWindow({
         transcriptText: transcript,
         toolUseId: input.invocation.toolUseId,
@@ -170,6 +172,9 @@ export function createActivities({ store, model, client }: ActivityDeps): SkillA
       if (window.trim() === '') return notJudged('empty transcript window');
       // Secrets never reach the model or the workflow history.
       const prompt = judgePrompt(redactSecrets(window));
+      // Counted now, before the model answers; past today's cap the model is not asked.
+      const grant = await modelCalls.take();
+      if (!grant.ok) return notJudged(grant.reason);
       const verdict = parseVerdict(await callModel(model, { role: 'judge', ...prompt }));
       if (verdict.reason === UNPARSEABLE_REASON) return notJudged(UNPARSEABLE_REASON);
       // NUL cannot be stored (Postgres text); model output may hold anything.
@@ -220,6 +225,9 @@ export function createActivities({ store, model, client }: ActivityDeps): SkillA
 
     async proposeEdit(input) {
       const prompt = proposerPrompt({ body: input.body, failures: input.failures, priorEdits: input.priorEdits, budget: input.budget });
+      // Past today's cap this machine cannot propose now: the lane tries the next failing machine.
+      const grant = await modelCalls.take();
+      if (!grant.ok) throw ApplicationFailure.nonRetryable(grant.reason, FailureTypes.DailyCapReached);
       const proposed = parseProposedEdits(await callModel(model, { role: 'proposer', ...prompt }));
       const applied = applyEdits(input.body, proposed, { budget: input.budget });
       const tooLarge = Buffer.byteLength(applied.editedBody, 'utf8') > MAX_SKILL_BODY_BYTES;

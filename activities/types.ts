@@ -106,9 +106,13 @@ export interface SkillActivities {
   storeRequest(input: StoreRequest): Promise<StoreReply>;
 }
 
-/** ApplicationFailure types the activities throw for bad input (never retried). */
+/** ApplicationFailure types the activities throw for bad input or a refusal (never retried). */
 export const FailureTypes = {
   TranscriptMissing: 'TranscriptMissing',
+  /** The path named is not a *.jsonl file inside the agent transcript folders of the machine judging: nothing was read. */
+  TranscriptOutsideRoots: 'TranscriptOutsideRoots',
+  /** This machine made its daily cap of model calls (SKILLOPT_MAX_MODEL_CALLS_PER_DAY): it cannot propose now. */
+  DailyCapReached: 'DailyCapReached',
   UnknownSkill: 'UnknownSkill',
   InvalidInput: 'InvalidInput',
   /** A concurrent publisher took the next version first. */

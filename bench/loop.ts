@@ -180,7 +180,12 @@ interface TreeModules {
     model: ModelCall;
     workflowBundle: WorkflowBundle;
     maxConcurrentActivityTaskExecutions: number;
+    /** Trees that confine the judge to transcript folders read these (older ones ignore it). */
+    transcriptRoots?: string[];
+    modelCalls?: unknown;
   }): Promise<Worker>;
+  /** Trees with a daily cap on model calls: its on-disk counter (local/model-calls.ts). */
+  dailyModelCalls?(options: { home: string; cap: number }): unknown;
   /** Each tree's own hooks/flusher.ts: what its hooks' flusher sends for one spooled event. */
   deliverOutboxEvent(client: Client, event: unknown, taskQueue: string): Promise<boolean | void>;
   workflowIdForSkill(ref: SkillRef): string;
@@ -219,7 +224,9 @@ async function loadDesign(name: DesignName, root: string): Promise<Design> {
   const [devServer, store, worker, flusher, skillRef] = await Promise.all(
     ['worker/dev-server.ts', 'store/index.ts', 'worker/worker.ts', 'hooks/flusher.ts', 'core/skill-ref.ts'].map(load),
   );
-  const modules = { ...devServer, ...store, ...worker, ...flusher, ...skillRef } as unknown as TreeModules;
+  // Optional: trees before the daily cap have no local/model-calls.ts.
+  const modelCalls = await load('local/model-calls.ts').catch(() => ({}));
+  const modules = { ...devServer, ...store, ...worker, ...flusher, ...skillRef, ...modelCalls } as unknown as TreeModules;
   const createdAt = () => new Date().toISOString();
   if (name === 'baseline') {
     // 87ef33a's outbox event v1: every signal is a signal-with-start of the skill's one workflow.
@@ -319,6 +326,9 @@ async function runOne(designName: DesignName, root: string, shape: ShapeName): P
   // The tree's own workflow code, bundled once: the worker runs it and every history replays against it.
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: join(root, 'workflows', 'index.ts'), logger: new DefaultLogger('WARN') });
   const nativeConnection = await NativeConnection.connect({ address: server.address });
+  // The sessions' transcripts (below) are the only folder the judge may read.
+  const transcripts = join(home, 'transcripts');
+  mkdirSync(transcripts, { recursive: true });
   const worker = await modules.createSkilloptWorker({
     connection: nativeConnection,
     namespace: 'default',
@@ -326,6 +336,9 @@ async function runOne(designName: DesignName, root: string, shape: ShapeName): P
     model: instantModel(),
     workflowBundle,
     maxConcurrentActivityTaskExecutions: 200,
+    transcriptRoots: [transcripts],
+    // The real counter (its lock is part of each call's cost), with a cap the bench never reaches.
+    ...(modules.dailyModelCalls ? { modelCalls: modules.dailyModelCalls({ home, cap: 100_000_000 }) } : {}),
   });
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, namespace: 'default' });
@@ -335,8 +348,6 @@ async function runOne(designName: DesignName, root: string, shape: ShapeName): P
   for (const ref of skills) {
     await store.publishVersion({ ...ref, body: '# Deploy\n\n1. Build.\n2. Ship.\n', description: 'bench', contributors: ['bench'], createdBy: 'bench', baseVersion: 0 });
   }
-  const transcripts = join(home, 'transcripts');
-  mkdirSync(transcripts, { recursive: true });
   const transcriptBytes = readFileSync(TRANSCRIPT).length;
 
   let sessionsPlanned = 0;

@@ -3,6 +3,7 @@
 // profile) and the store from SKILLOPT_DATABASE_URL. Run as many as you like.
 import { NativeConnection } from '@temporalio/worker';
 import { modelFromEnv } from '../agents';
+import { modelCallsFromEnv } from '../local/model-calls';
 import { temporalSettings } from '../local/temporal';
 import { openStore } from '../store';
 import { TASK_QUEUE } from '../workflows/definitions';
@@ -11,6 +12,7 @@ import { createSkilloptWorker } from './worker';
 async function main(): Promise<void> {
   const config = temporalSettings();
   const model = modelFromEnv();
+  const modelCalls = modelCallsFromEnv();
   const store = await openStore();
   const connection = await NativeConnection.connect(config.connectionOptions);
   try {
@@ -19,6 +21,7 @@ async function main(): Promise<void> {
       namespace: config.namespace,
       store,
       model,
+      modelCalls,
       taskQueue: process.env.SKILLOPT_TASK_QUEUE ?? TASK_QUEUE,
     });
     // The SDK shuts the worker down gracefully on SIGINT/SIGTERM.

@@ -7,6 +7,7 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { drainOutbox } from '../hooks/flusher';
 import { modelFromEnv } from '../agents';
 import { skilloptHome } from '../local/home';
+import { dailyModelCalls, maxModelCallsPerDay } from '../local/model-calls';
 import { openStore } from '../store';
 import { startDevServer, portAcceptsConnections, type DevServer } from './dev-server';
 import { releaseRunLock, takeRunLock } from './run-lock';
@@ -65,10 +66,12 @@ export async function runUp(options: UpOptions): Promise<number> {
     // The SDK's INFO lines (bundler output, worker state) would bury the few lines a person needs here.
     Runtime.install({ logger: new DefaultLogger('WARN') });
     const model = modelFromEnv();
+    // This machine's daily cap, counted in the stack's own home.
+    const modelCalls = dailyModelCalls({ home, cap: maxModelCallsPerDay() });
     store = await openStore({ home });
     server = await startDevServer({ home, port: options.temporalPort, uiPort: options.uiPort, note: out });
     connection = await NativeConnection.connect({ address: server.address });
-    const worker = await createSkilloptWorker({ connection, namespace: 'default', store, model });
+    const worker = await createSkilloptWorker({ connection, namespace: 'default', store, model, modelCalls });
     const running = worker.run();
     // Hook events spooled while nothing was running are delivered now.
     const clientConnection = await Connection.connect({ address: server.address });

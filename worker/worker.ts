@@ -4,6 +4,9 @@ import { Client } from '@temporalio/client';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { ModelCall } from '../agents/types';
+import type { ModelCallBudget } from '../core/model-calls';
+import { modelCallsFromEnv } from '../local/model-calls';
+import { agentTranscriptRoots } from '../local/transcript-roots';
 import type { Store } from '../store/types';
 import { TASK_QUEUE } from '../workflows/definitions';
 import { projectRoot } from '../local/project-root';
@@ -18,6 +21,13 @@ export interface SkilloptWorkerOptions {
   /** Pre-built workflow code (tests bundle once per file); default: workflowCode(). */
   workflowBundle?: WorkerOptions['workflowBundle'];
   maxConcurrentActivityTaskExecutions?: number;
+  /** The folders the judge may read transcripts from; default: this machine's agent transcript folders (agentTranscriptRoots()). */
+  transcriptRoots?: readonly string[];
+  /**
+   * This machine's daily cap on model calls; default: SKILLOPT_MAX_MODEL_CALLS_PER_DAY
+   * counted under SKILLOPT_HOME (a bad value fails the start with one line).
+   */
+  modelCalls?: ModelCallBudget;
 }
 
 /**
@@ -31,6 +41,8 @@ export function workflowCode(root = projectRoot()): Pick<WorkerOptions, 'workflo
 }
 
 export async function createSkilloptWorker(options: SkilloptWorkerOptions): Promise<Worker> {
+  // Read first: a bad SKILLOPT_MAX_MODEL_CALLS_PER_DAY fails the start with one line, not the first judgment.
+  const modelCalls = options.modelCalls ?? modelCallsFromEnv();
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -41,6 +53,8 @@ export async function createSkilloptWorker(options: SkilloptWorkerOptions): Prom
       model: options.model,
       // The activities report failures to skill lanes over the worker's own connection.
       client: new Client({ connection: options.connection, namespace: options.namespace }),
+      transcriptRoots: options.transcriptRoots ?? agentTranscriptRoots(),
+      modelCalls,
     }),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 50,
   });

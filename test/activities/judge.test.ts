@@ -1,15 +1,18 @@
-// judgeInvocation and readTranscriptWindow against real transcript files, with a
-// model that records what it was asked: what the judge sees decides every edit.
-import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+// judgeReaction and readTranscriptWindow against real transcript files, with a
+// model that records what it was asked: what the judge sees decides every edit;
+// the transcript folders it may read, and the machine's daily cap on model calls.
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createActivities, readTranscriptWindow } from '../../activities';
-import { FailureTypes, type JudgeInput } from '../../activities/types';
+import { FailureTypes, type JudgeInput, type JudgeResult, type Proposal, type ProposeInput } from '../../activities/types';
 import type { ModelRequest } from '../../agents/types';
+import { dailyModelCalls, modelCallsToday } from '../../local/model-calls';
+import { agentTranscriptRoots } from '../../local/transcript-roots';
 import { openStore, type Store } from '../../store';
 import { until } from '../helpers/wait';
 
@@ -23,18 +26,25 @@ const AFTER_REACTION = LINES.slice(12).join('');
 const REPLY_AFTER_REACTION = 'I will run them next time';
 
 let dir: string;
+/** A Claude Code config folder laid out as on a machine: transcripts in projects/<project>/. */
+let roots: string[];
+let project: string;
 let store: Store;
 let calls: ModelRequest[];
+
+/** The machine's parts the activities take besides the model: its transcript folders and its daily cap. */
+function machine() {
+  return { store, client: unusedClient(), transcriptRoots: roots, modelCalls: dailyModelCalls({ home: dir, cap: 100 }) };
+}
 
 function judgeActivities() {
   calls = [];
   return createActivities({
-    store,
+    ...machine(),
     model: async (request) => {
       calls.push(request);
       return JSON.stringify({ success: 0, confidence: 0.9, reason: 'deployed without running the tests' });
     },
-    client: unusedClient(),
   });
 }
 
@@ -66,13 +76,16 @@ function judgeInput(transcriptPath: string, overrides: { toolUseId?: string; nam
 
 /** The transcript as it was on disk when the user reacted. */
 function transcriptAtReaction(): string {
-  const path = join(dir, `${Math.random().toString(36).slice(2)}.jsonl`);
+  const path = join(project, `${Math.random().toString(36).slice(2)}.jsonl`);
   writeFileSync(path, AT_REACTION);
   return path;
 }
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'skillopt-judge-'));
+  roots = agentTranscriptRoots({ CLAUDE_CONFIG_DIR: join(dir, 'claude') });
+  project = join(roots[0]!, '-work-app');
+  mkdirSync(project, { recursive: true });
   store = await openStore({ home: dir });
   return () => store.close();
 });
@@ -107,7 +120,7 @@ describe('judgeReaction', () => {
     expect(calls[1]!.user).toBe(calls[0]!.user);
     expect(calls[1]!.user).not.toContain(REPLY_AFTER_REACTION);
     // The appended turns are judgeable text: a window ending later does show them.
-    const later = await readTranscriptWindow(judgeInput(path, { reactionBytes: Buffer.byteLength(AT_REACTION + AFTER_REACTION) }));
+    const later = await readTranscriptWindow(judgeInput(path, { reactionBytes: Buffer.byteLength(AT_REACTION + AFTER_REACTION) }), roots);
     expect(later).toContain(REPLY_AFTER_REACTION);
   });
 
@@ -133,7 +146,7 @@ describe('judgeReaction', () => {
   });
 
   it('gives an unparseable judge reply as not judged, never as a pass', async () => {
-    const activities = createActivities({ store, model: async () => 'I think it went fine overall', client: unusedClient() });
+    const activities = createActivities({ ...machine(), model: async () => 'I think it went fine overall' });
     const verdict = await new MockActivityEnvironment().run(activities.judgeReaction, judgeInput(transcriptAtReaction()));
     expect(verdict).toEqual({ outcome: 'not-judged', confidence: 0, reason: 'unparseable judge output' });
   });
@@ -141,14 +154,13 @@ describe('judgeReaction', () => {
   it('heartbeats while the model runs and kills the call when the activity is cancelled', async () => {
     let aborted: AbortSignal | undefined;
     const activities = createActivities({
-      store,
+      ...machine(),
       // A model that answers only when its call is aborted, as a killed CLI process does.
       model: (request) =>
         new Promise((_resolve, reject) => {
           aborted = request.signal;
           request.signal?.addEventListener('abort', () => reject(new Error('claude call cancelled')));
         }),
-      client: unusedClient(),
     });
     const env = new MockActivityEnvironment();
     let heartbeats = 0;
@@ -165,16 +177,204 @@ describe('judgeReaction', () => {
 describe('readTranscriptWindow', () => {
   it('ends at the byte length recorded with the reaction', async () => {
     const path = transcriptAtReaction();
-    const before = await readTranscriptWindow(judgeInput(path));
+    const before = await readTranscriptWindow(judgeInput(path), roots);
     appendFileSync(path, AFTER_REACTION);
-    expect(await readTranscriptWindow(judgeInput(path))).toBe(before);
+    expect(await readTranscriptWindow(judgeInput(path), roots)).toBe(before);
   });
 
   it('raises a non-retryable TranscriptMissing failure for a missing transcript', async () => {
-    const missing = join(dir, 'gone.jsonl');
-    const err = await readTranscriptWindow(judgeInput(missing)).catch((e: unknown) => e);
+    const missing = join(project, 'gone.jsonl');
+    const err = await readTranscriptWindow(judgeInput(missing), roots).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect(err).toMatchObject({ type: FailureTypes.TranscriptMissing, nonRetryable: true });
     expect((err as Error).message).toContain(missing);
+  });
+});
+
+describe('the transcript folders', () => {
+  /** judgeReaction on a path, with a model that records any call: the refusal and the calls made. */
+  async function judgeAt(path: string) {
+    const activities = judgeActivities();
+    const err = await new MockActivityEnvironment().run(activities.judgeReaction, judgeInput(path)).catch((e: unknown) => e);
+    return { err: err as ApplicationFailure, calls };
+  }
+
+  function expectRefused(err: ApplicationFailure, path: string, why: RegExp): void {
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect(err).toMatchObject({ type: FailureTypes.TranscriptOutsideRoots, nonRetryable: true });
+    expect(err.message).toContain(`not reading ${path}`);
+    expect(err.message).toMatch(why);
+    // One line naming what is allowed.
+    expect(err.message).toContain(`the judge reads only .jsonl files under ${roots[0]}`);
+    expect(err.message).not.toContain('\n');
+  }
+
+  /** A file outside the projects folder holding a real transcript, as an attacker would point at. */
+  function outsideTranscript(): string {
+    const outside = join(dir, 'outside');
+    mkdirSync(outside, { recursive: true });
+    const path = join(outside, 'secret.jsonl');
+    writeFileSync(path, AT_REACTION);
+    return path;
+  }
+
+  it('are Claude Code\'s projects folder: CLAUDE_CONFIG_DIR, else ~/.claude', () => {
+    expect(agentTranscriptRoots({ CLAUDE_CONFIG_DIR: '/opt/claude' })).toEqual(['/opt/claude/projects']);
+    expect(agentTranscriptRoots({ HOME: '/home/bob' })).toEqual(['/home/bob/.claude/projects']);
+    expect(agentTranscriptRoots({ HOME: '/home/bob', CLAUDE_CONFIG_DIR: '~/cfg' })).toEqual(['/home/bob/cfg/projects']);
+  });
+
+  it('refuse a path outside them (/etc/passwd) without asking the model', async () => {
+    const { err, calls } = await judgeAt('/etc/passwd');
+    expectRefused(err, '/etc/passwd', /outside the agent transcript folders/);
+    expect(calls).toEqual([]);
+  });
+
+  it('say a refused path on one line, whatever it holds', async () => {
+    const { err, calls } = await judgeAt('/etc/passwd\nnot judged: looks fine\r.jsonl');
+    expectRefused(err, '/etc/passwd?not judged: looks fine?.jsonl', /outside the agent transcript folders/);
+    expect(calls).toEqual([]);
+  });
+
+  it('refuse a transcript elsewhere on the machine, even a real one', async () => {
+    const path = outsideTranscript();
+    const { err, calls } = await judgeAt(path);
+    expectRefused(err, path, /outside the agent transcript folders/);
+    expect(calls).toEqual([]);
+  });
+
+  it('refuse a path with a ".." segment, whether it climbs out or stays inside', async () => {
+    outsideTranscript();
+    for (const path of [`${project}/../../../outside/secret.jsonl`, `${project}/../-work-app/x.jsonl`, `${roots[0]}/../../../../../../etc/passwd`]) {
+      const { err, calls } = await judgeAt(path);
+      expectRefused(err, path, /the path has a "\.\." segment/);
+      expect(calls).toEqual([]);
+    }
+  });
+
+  it('refuse a symlink inside the projects folder that points out of it (a file or a folder)', async () => {
+    const target = outsideTranscript();
+    const fileLink = join(project, 'link.jsonl');
+    symlinkSync(target, fileLink);
+    const folderLink = join(roots[0]!, 'elsewhere');
+    symlinkSync(join(dir, 'outside'), folderLink);
+    const passwdLink = join(project, 'passwd.jsonl');
+    symlinkSync('/etc/passwd', passwdLink);
+    for (const path of [fileLink, join(folderLink, 'secret.jsonl'), passwdLink]) {
+      const { err, calls } = await judgeAt(path);
+      expectRefused(err, path, /it is a link to a file outside the agent transcript folders/);
+      // The refusal never names where the link points.
+      expect(err.message).not.toContain(join(dir, 'outside'));
+      expect(calls).toEqual([]);
+    }
+  });
+
+  it('refuse a file that is not .jsonl, inside or linked', async () => {
+    const notes = join(project, 'notes.txt');
+    writeFileSync(notes, AT_REACTION);
+    const { err, calls } = await judgeAt(notes);
+    expectRefused(err, notes, /not a \.jsonl file/);
+    const disguised = join(project, 'disguised.jsonl');
+    symlinkSync(notes, disguised);
+    const linked = await judgeAt(disguised);
+    expectRefused(linked.err, disguised, /not a \.jsonl file/);
+    expect(calls).toEqual([]);
+  });
+
+  it('refuse a relative path and a folder named like a transcript', async () => {
+    const relativePath = 'claude/projects/-work-app/x.jsonl';
+    expectRefused((await judgeAt(relativePath)).err, relativePath, /not an absolute path/);
+    const folder = join(project, 'folder.jsonl');
+    mkdirSync(folder);
+    const { err } = await judgeAt(folder);
+    expect(err).toMatchObject({ type: FailureTypes.TranscriptMissing, nonRetryable: true });
+    expect(calls).toEqual([]);
+  });
+
+  it('judge a transcript reached through a symlinked config folder (dotfiles) as before', async () => {
+    const linkedConfig = join(dir, 'dotfiles-claude');
+    symlinkSync(join(dir, 'claude'), linkedConfig);
+    roots = agentTranscriptRoots({ CLAUDE_CONFIG_DIR: linkedConfig });
+    const real = transcriptAtReaction();
+    const path = join(roots[0]!, '-work-app', basename(real));
+    const activities = judgeActivities();
+    const verdict = await new MockActivityEnvironment().run(activities.judgeReaction, judgeInput(path));
+    expect(verdict).toMatchObject({ outcome: 'failed', reason: 'deployed without running the tests' });
+    expect(calls).toHaveLength(1);
+  });
+});
+
+describe('the daily cap on model calls', () => {
+  const PROPOSAL: ProposeInput = { ref: { name: 'deploy-checklist', author: 'alice' }, body: '# Deploy\n\n1. Build.\n', failures: ['skipped the tests'], priorEdits: [], budget: 3 };
+
+  function cappedActivities(cap: number) {
+    calls = [];
+    return createActivities({
+      ...machine(),
+      modelCalls: dailyModelCalls({ home: dir, cap }),
+      model: async (request) => {
+        calls.push(request);
+        return request.role === 'judge'
+          ? JSON.stringify({ success: 0, confidence: 0.9, reason: 'deployed without running the tests' })
+          : JSON.stringify([{ op: 'append', content: 'Run the tests first.' }]);
+      },
+    });
+  }
+
+  it('allows N calls, then the next judgment is not judged with the reason and the model is not asked', async () => {
+    const activities = cappedActivities(2);
+    const env = new MockActivityEnvironment();
+    const verdict1: JudgeResult = await env.run(activities.judgeReaction, judgeInput(transcriptAtReaction()));
+    const proposal: Proposal = await env.run(activities.proposeEdit, PROPOSAL);
+    expect(verdict1.outcome).toBe('failed');
+    expect(proposal.changed).toBe(true);
+    expect(calls).toHaveLength(2);
+    const verdict = await env.run(activities.judgeReaction, judgeInput(transcriptAtReaction()));
+    expect(verdict).toEqual({ outcome: 'not-judged', confidence: 0, reason: expect.stringMatching(/^daily cap of 2 model calls reached on this machine/) as unknown });
+    expect(calls).toHaveLength(2);
+    expect(await modelCallsToday({ SKILLOPT_HOME: dir, SKILLOPT_MAX_MODEL_CALLS_PER_DAY: '2' })).toMatchObject({ used: 2, cap: 2 });
+  });
+
+  it('a proposal past the cap is a non-retryable DailyCapReached failure, and the model is not asked', async () => {
+    const activities = cappedActivities(1);
+    const env = new MockActivityEnvironment();
+    await env.run(activities.judgeReaction, judgeInput(transcriptAtReaction()));
+    const err = await env.run(activities.proposeEdit, PROPOSAL).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect(err).toMatchObject({ type: FailureTypes.DailyCapReached, nonRetryable: true });
+    expect((err as Error).message).toMatch(/^daily cap of 1 model calls reached on this machine/);
+    expect(calls.map((c) => c.role)).toEqual(['judge']);
+  });
+
+  it('a cap of 0 makes no model call at all', async () => {
+    const activities = cappedActivities(0);
+    const env = new MockActivityEnvironment();
+    expect(await env.run(activities.judgeReaction, judgeInput(transcriptAtReaction()))).toMatchObject({ outcome: 'not-judged', reason: expect.stringMatching(/daily cap of 0/) as unknown });
+    expect(await env.run(activities.proposeEdit, PROPOSAL).catch((e: unknown) => e)).toMatchObject({ type: FailureTypes.DailyCapReached });
+    expect(calls).toEqual([]);
+  });
+
+  it('only a call made is counted: a judgment ended before the model (invocation not found, path refused) costs nothing', async () => {
+    const activities = cappedActivities(5);
+    const env = new MockActivityEnvironment();
+    await env.run(activities.judgeReaction, judgeInput(transcriptAtReaction(), { toolUseId: 'toolu_elsewhere', name: 'release-notes' }));
+    await env.run(activities.judgeReaction, judgeInput('/etc/passwd')).catch(() => undefined);
+    expect(calls).toEqual([]);
+    expect((await modelCallsToday({ SKILLOPT_HOME: dir, SKILLOPT_MAX_MODEL_CALLS_PER_DAY: '5' })).used).toBe(0);
+  });
+
+  it('counts a call before the model answers: a call that fails (or a worker that dies mid-call) still counts', async () => {
+    const activities = createActivities({
+      ...machine(),
+      modelCalls: dailyModelCalls({ home: dir, cap: 5 }),
+      model: async () => {
+        // The count is on disk while the model runs.
+        expect((await modelCallsToday({ SKILLOPT_HOME: dir, SKILLOPT_MAX_MODEL_CALLS_PER_DAY: '5' })).used).toBe(1);
+        throw new Error('claude exited 1');
+      },
+    });
+    const err = await new MockActivityEnvironment().run(activities.judgeReaction, judgeInput(transcriptAtReaction())).catch((e: unknown) => e);
+    expect(String(err)).toMatch(/claude exited 1/);
+    expect((await modelCallsToday({ SKILLOPT_HOME: dir, SKILLOPT_MAX_MODEL_CALLS_PER_DAY: '5' })).used).toBe(1);
   });
 });

@@ -22,6 +22,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claudeCliModel } from '../../agents/claude-cli';
 import { formatSkillRef, workflowIdForInvocation, workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
 import { liveFlusherPid, listOutbox, outboxDir } from '../../hooks/outbox';
+import { dailyModelCalls } from '../../local/model-calls';
+import { agentTranscriptRoots } from '../../local/transcript-roots';
 import { openStore, type Store } from '../../store';
 import { createSkilloptWorker } from '../../worker/worker';
 import { invocationStateQuery, laneStateQuery, type InvocationSummary, type LaneState } from '../../workflows/definitions';
@@ -195,6 +197,9 @@ beforeAll(async () => {
     store,
     // The judge and the proposer: real `claude -p` runs against the same scripted server (the worker's own HOME).
     model: claudeCliModel({ bin: join(REPO, 'node_modules', '.bin', 'claude'), env: baseEnv({ HOME: judgeHome, ...anthropicEnv(server.url) }) }),
+    // The sessions run with HOME=box.home: their transcripts are under box.home/.claude/projects.
+    transcriptRoots: agentTranscriptRoots({ HOME: box.home }),
+    modelCalls: dailyModelCalls({ home: skilloptHome, cap: 100 }),
     taskQueue,
     workflowBundle: await workflowBundle(),
   });

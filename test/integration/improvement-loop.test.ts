@@ -1,13 +1,15 @@
 // The whole improvement loop with real parts: a Temporal dev server, the real
 // activities, a SQLite store, a real Claude Code transcript, and `claude -p`
 // played by a scripted executable (a real process printing canned model output).
-import { mkdtempSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claudeCliModel } from '../../agents/claude-cli';
 import { workflowIdForInvocation, workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
+import { dailyModelCalls } from '../../local/model-calls';
+import { agentTranscriptRoots } from '../../local/transcript-roots';
 import { pullSkills } from '../../sync/pull';
 import { openStore, type Store } from '../../store';
 import { createSkilloptWorker } from '../../worker/worker';
@@ -26,7 +28,7 @@ import { until } from '../helpers/wait';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
 const FAKE_CLAUDE = join(FIXTURES, 'bin', 'fake-claude');
-const TRANSCRIPT = join(FIXTURES, 'transcripts', 'skill-invocation-then-resumed-correction.jsonl');
+const FIXTURE_TRANSCRIPT = join(FIXTURES, 'transcripts', 'skill-invocation-then-resumed-correction.jsonl');
 const TOOL_USE_ID = 'toolu_01lfyrw5N8vmy7avHD8Pgdla';
 const BODY = '# Deploy checklist\n\n1. Run the full test suite and make sure it passes.\n2. Build the release artifact.\n3. Deploy to staging, smoke-test, then deploy to production.\n';
 
@@ -40,9 +42,21 @@ function bytesThrough(path: string, needle: string): number {
 let env: TestWorkflowEnvironment;
 let dir: string;
 let store: Store;
+/** The worker machine's Claude Code transcript folder (CLAUDE_CONFIG_DIR=<dir>/claude), the only place the judge reads. */
+let roots: string[];
+/** A project folder in it, holding the sessions' transcripts. */
+let project: string;
+let sessionTranscript: string;
+/** The roles of the model calls the worker made, in order. */
+let modelCalls: string[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'skillopt-loop-'));
+  roots = agentTranscriptRoots({ CLAUDE_CONFIG_DIR: join(dir, 'claude') });
+  project = join(roots[0]!, '-work-app');
+  mkdirSync(project, { recursive: true });
+  sessionTranscript = join(project, 'session.jsonl');
+  copyFileSync(FIXTURE_TRANSCRIPT, sessionTranscript);
   [env, store] = await Promise.all([startTestServer(), openStore({ home: dir })]);
 });
 
@@ -59,13 +73,19 @@ interface Scenario {
 async function runWithWorker<T>(scenario: Scenario, fn: (taskQueue: string) => Promise<T>): Promise<T> {
   const script = join(dir, `${uniqueName('script')}.json`);
   writeFileSync(script, JSON.stringify(scenario));
-  const model = claudeCliModel({ bin: FAKE_CLAUDE, env: { ...process.env, FAKE_CLAUDE_SCRIPT: script } });
+  const cli = claudeCliModel({ bin: FAKE_CLAUDE, env: { ...process.env, FAKE_CLAUDE_SCRIPT: script } });
+  modelCalls = [];
   const taskQueue = uniqueName(TASK_QUEUE);
   const worker = await createSkilloptWorker({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     store,
-    model,
+    model: (request) => {
+      modelCalls.push(request.role);
+      return cli(request);
+    },
+    transcriptRoots: roots,
+    modelCalls: dailyModelCalls({ home: dir, cap: 1000 }),
     taskQueue,
     workflowBundle: await workflowBundle(),
   });
@@ -78,7 +98,7 @@ async function publishSkill(): Promise<SkillRef> {
   return ref;
 }
 
-function invocation(sessionId: string, transcriptPath = TRANSCRIPT): InvokedSignal {
+function invocation(sessionId: string, transcriptPath = sessionTranscript): InvokedSignal {
   return {
     eventId: `inv-${sessionId}`,
     sessionId,
@@ -91,7 +111,7 @@ function invocation(sessionId: string, transcriptPath = TRANSCRIPT): InvokedSign
   };
 }
 
-function reactionTo(sessionId: string, text: string, transcriptPath = TRANSCRIPT) {
+function reactionTo(sessionId: string, text: string, transcriptPath = sessionTranscript) {
   // UserPromptSubmit fires before the prompt is written: the length ends at the previous reply.
   return { eventId: `react-${sessionId}`, sessionId, text, transcriptPath, transcriptBytes: bytesThrough(transcriptPath, '"type":"last-prompt"') };
 }
@@ -187,7 +207,7 @@ describe('improvement loop with real activities', () => {
     const ref = await publishSkill();
     await runWithWorker({ judge: [FAILED], proposer: [STRENGTHEN_TESTS] }, async (tq) => {
       const sessionId = uniqueName('session');
-      const missing = join(dir, 'no-such-transcript.jsonl');
+      const missing = join(project, 'no-such-transcript.jsonl');
       const handle = await arm(tq, ref, { ...invocation(sessionId), transcriptPath: missing });
       await handle.signal(reactionSignal, { ...reactionTo(sessionId, 'wrong'), transcriptPath: missing });
       await until(() => handle.query(invocationStateQuery), (s) => s.verdicts.length === 1 && s.queued === 0);
@@ -200,12 +220,36 @@ describe('improvement loop with real activities', () => {
     expect((await store.latestVersion(ref))?.version).toBe(1);
   });
 
+  it('a signal naming /etc/passwd ends that invocation as not judged, with the reason, and nothing is read or asked', async () => {
+    const ref = await publishSkill();
+    const outside = '/etc/passwd';
+    await runWithWorker({ judge: [FAILED], proposer: [STRENGTHEN_TESTS] }, async (tq) => {
+      const sessionId = uniqueName('session');
+      // As anyone with access to the namespace could send them: the invocation and the reaction name a file outside.
+      const handle = await arm(tq, ref, { ...invocation(sessionId), transcriptPath: outside, transcriptBytes: 1 << 20 });
+      await handle.signal(reactionSignal, { ...reactionTo(sessionId, 'wrong'), transcriptPath: outside, transcriptBytes: 1 << 20 });
+      await until(() => handle.query(invocationStateQuery), (s) => s.verdicts.length === 1 && s.queued === 0);
+      expect((await handle.describe()).typedSearchAttributes.get(SearchAttributes.verdict)).toBe('not-judged');
+      // Refused at once (non-retryable): one attempt of judgeReaction, failed with the refusal's type.
+      const events = (await handle.fetchHistory()).events ?? [];
+      const failed = events.filter((e) => e.activityTaskFailedEventAttributes);
+      expect(failed).toHaveLength(1);
+      expect(failed[0]!.activityTaskFailedEventAttributes!.failure?.applicationFailureInfo?.type).toBe('TranscriptOutsideRoots');
+    });
+    const [verdict] = await store.verdicts(ref);
+    expect(verdict).toMatchObject({ outcome: 'not-judged', confidence: 0 });
+    expect(verdict?.reason).toBe(`not judged: not reading ${outside}: outside the agent transcript folders; the judge reads only .jsonl files under ${roots[0]}`);
+    expect(verdict?.reason).not.toMatch(/root:/);
+    expect(modelCalls).toEqual([]);
+    expect((await store.latestVersion(ref))?.version).toBe(1);
+  });
+
   it('two sessions failing at the same moment make one version per improvement, never two with one number', async () => {
     const ref = await publishSkill();
     const sessions = Array.from({ length: 6 }, () => uniqueName('session'));
     const transcripts = sessions.map((s) => {
-      const path = join(dir, `${s}.jsonl`);
-      copyFileSync(TRANSCRIPT, path);
+      const path = join(project, `${s}.jsonl`);
+      copyFileSync(sessionTranscript, path);
       return path;
     });
     await runWithWorker({ judge: [FAILED], proposer: [STRENGTHEN_TESTS, { text: [{ op: 'append', content: 'Always link the CI run.' }] }, { text: [] }] }, async (tq) => {

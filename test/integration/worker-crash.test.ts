@@ -5,7 +5,7 @@
 // (the model activity's heartbeats stop, so its retry starts on the restarted
 // worker within a minute, not at the 5-minute start-to-close timeout).
 import { execa, type ResultPromise } from 'execa';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
@@ -20,16 +20,21 @@ import { createFakeClaude, type FakeClaude, type FakeClaudeScript } from '../fix
 import { startTestServer, uniqueName } from '../helpers/temporal';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const TRANSCRIPT = join(ROOT, 'test', 'fixtures', 'transcripts', 'skill-invocation-then-resumed-correction.jsonl');
+const FIXTURE_TRANSCRIPT = join(ROOT, 'test', 'fixtures', 'transcripts', 'skill-invocation-then-resumed-correction.jsonl');
 const TOOL_USE_ID = 'toolu_01lfyrw5N8vmy7avHD8Pgdla';
 
 let env: TestWorkflowEnvironment;
 let home: string;
 let store: Store;
 let fake: FakeClaude;
+/** The session's transcript, in the worker machine's Claude Code projects folder (CLAUDE_CONFIG_DIR=<home>/claude): the judge reads nowhere else. */
+let transcript: string;
 
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'skillopt-crash-'));
+  mkdirSync(join(home, 'claude', 'projects', '-work-app'), { recursive: true });
+  transcript = join(home, 'claude', 'projects', '-work-app', 'session.jsonl');
+  copyFileSync(FIXTURE_TRANSCRIPT, transcript);
   [env, store] = await Promise.all([startTestServer(), openStore({ home })]);
 });
 
@@ -59,6 +64,8 @@ function startWorkerProcess(taskQueue: string, pauseFile?: string): ResultPromis
       TEMPORAL_ADDRESS: env.address,
       TEMPORAL_NAMESPACE: 'default',
       SKILLOPT_HOME: home,
+      CLAUDE_CONFIG_DIR: join(home, 'claude'),
+      SKILLOPT_MAX_MODEL_CALLS_PER_DAY: '',
       SKILLOPT_DATABASE_URL: '',
       SKILLOPT_TASK_QUEUE: taskQueue,
     },
@@ -79,10 +86,10 @@ async function until(ok: () => boolean | Promise<boolean>, what: string, timeout
 async function pushbackOnNewSkill(taskQueue: string): Promise<{ ref: SkillRef; invocationId: string; reactionId: string }> {
   const ref = { name: uniqueName('deploy'), author: 'alice' };
   await store.publishVersion({ ...ref, body: '# Deploy\n\n1. Build.\n', description: 'deploys', contributors: ['alice'], createdBy: 'alice', baseVersion: 0 });
-  const bytes = Buffer.byteLength(readFileSync(TRANSCRIPT, 'utf8'));
+  const bytes = Buffer.byteLength(readFileSync(transcript, 'utf8'));
   // Event ids are unique across tests: the store remembers every judged one.
   const reactionId = uniqueName('react');
-  const invoked: InvokedSignal = { eventId: uniqueName('inv'), sessionId: 's1', toolUseId: TOOL_USE_ID, user: 'bob', agent: 'claude_code', skillVersion: 1, transcriptPath: TRANSCRIPT, transcriptBytes: bytes };
+  const invoked: InvokedSignal = { eventId: uniqueName('inv'), sessionId: 's1', toolUseId: TOOL_USE_ID, user: 'bob', agent: 'claude_code', skillVersion: 1, transcriptPath: transcript, transcriptBytes: bytes };
   const { eventId: _eventId, ...invocation } = invoked;
   const invocationId = workflowIdForInvocation(ref, 's1', TOOL_USE_ID);
   const handle = await env.client.workflow.signalWithStart(invocationWorkflow, {
@@ -92,7 +99,7 @@ async function pushbackOnNewSkill(taskQueue: string): Promise<{ ref: SkillRef; i
     signal: invokedSignal,
     signalArgs: [invoked],
   });
-  await handle.signal(reactionSignal, { eventId: reactionId, sessionId: 's1', text: 'you skipped the tests', transcriptPath: TRANSCRIPT, transcriptBytes: bytes });
+  await handle.signal(reactionSignal, { eventId: reactionId, sessionId: 's1', text: 'you skipped the tests', transcriptPath: transcript, transcriptBytes: bytes });
   return { ref, invocationId, reactionId };
 }
 
