@@ -216,7 +216,7 @@ async function temporalChecks(ctx: CliContext, mode: MachineMode, home: string):
     } catch (err) {
       checks.push(info('shared-queue', `not checked: DescribeTaskQueue failed (${firstLine(err)})`));
     }
-    if (mode === 'teammate') checks.push(await machineQueueCheck(client, namespace, home, now));
+    if (mode === 'teammate') checks.push(await machineQueueCheck(client, namespace, home, ctx.env, now));
     return checks;
   } finally {
     await client.connection.close().catch(() => undefined);
@@ -250,10 +250,10 @@ async function searchAttributesCheck(client: Client, namespace: string): Promise
   );
 }
 
-async function machineQueueCheck(client: Client, namespace: string, home: string, now: number): Promise<DoctorCheck> {
+async function machineQueueCheck(client: Client, namespace: string, home: string, env: NodeJS.ProcessEnv, now: number): Promise<DoctorCheck> {
   let queue: string;
   try {
-    queue = machineQueue(home);
+    queue = machineQueue(home, env);
   } catch (err) {
     return fail('machine-queue', `no id for this machine (${firstLine(err)})`, `make ${home} writable`);
   }
