@@ -21,7 +21,7 @@ const LAYERS = {
   workflows: ['core', 'activities/types'],
   hooks: ['core', 'local', 'store', 'sync', 'workflows'],
   worker: ['core', 'local', 'store', 'agents', 'activities', 'workflows', 'hooks/flusher'],
-  cli: ['core', 'local', 'store', 'sync', 'workflows', 'worker/up', 'package.json'],
+  cli: ['core', 'local', 'store', 'agents', 'sync', 'workflows', 'worker/up', 'package.json'],
   dashboard: ['core', 'local', 'store', 'sync', 'workflows'],
 };
 

@@ -172,6 +172,50 @@ async function hasSkilloptHooks(path: string): Promise<boolean> {
   }
 }
 
+/** What one settings file holds of skillopt's hooks (`skillopt doctor`). */
+export interface InstalledHooks {
+  scope: HookScope;
+  settingsPath: string;
+  /** Events with a skillopt hook. */
+  events: HookEvent[];
+  /** The distinct commands before ` hook <Event>`. */
+  commands: string[];
+  /** Set when the file cannot be read as settings (then `events` is empty). */
+  error?: string;
+}
+
+/** skillopt's hooks in the user's and the project's settings file (one entry when both are the same file). */
+export async function findInstalledHooks(options: Pick<HookInstallOptions, 'home' | 'cwd'>): Promise<InstalledHooks[]> {
+  const found: InstalledHooks[] = [];
+  for (const scope of ['user', 'project'] as const) {
+    const settingsPath = settingsPathFor({ ...options, scope });
+    if (found.some((f) => f.settingsPath === settingsPath)) continue;
+    try {
+      const { settings } = await readSettings(settingsPath);
+      const hooks = (settings.hooks ?? {}) as JsonObject;
+      const events: HookEvent[] = [];
+      const commands = new Set<string>();
+      for (const event of HOOK_EVENTS) {
+        const ours = ((hooks[event] ?? []) as Json[])
+          .flatMap((g) => (isObject(g) && Array.isArray(g.hooks) ? g.hooks : []))
+          .filter(isSkilloptHook) as JsonObject[];
+        if (ours.length > 0) events.push(event);
+        for (const hook of ours) commands.add(String(hook.command).replace(/\s+hook\s+\S+\s*$/, ''));
+      }
+      found.push({ scope, settingsPath, events, commands: [...commands] });
+    } catch (err) {
+      found.push({ scope, settingsPath, events: [], commands: [], error: (err as Error).message });
+    }
+  }
+  return found;
+}
+
+/** The file a hook command runs (`node "<path>"` as `hooks install` writes it); undefined for any other shape. */
+export function hookCommandFile(command: string): string | undefined {
+  const match = /^node\s+"((?:[^"\\]|\\.)*)"$/.exec(command.trim());
+  return match ? match[1]!.replace(/\\(.)/g, '$1') : undefined;
+}
+
 export async function installHooks(options: HookInstallOptions): Promise<HookInstallReport> {
   const result = await installInto(options);
   const other = settingsPathFor({ ...options, scope: options.scope === 'user' ? 'project' : 'user' });

@@ -21,6 +21,7 @@ import { exitCodeFor } from './errors';
 import { registerPull } from './pull';
 import { registerPush } from './push';
 import { registerSkills } from './skills';
+import { registerDoctor } from './doctor';
 import { registerHookCommands } from './hooks';
 import { registerStatus } from './status';
 import { registerUp } from './up';
@@ -33,7 +34,7 @@ export { CliError, UsageError } from './context';
  * and exports a RegisterCommands; add it here (still to come: `hooks
  * install|uninstall`, `hook <event>`, `status`).
  */
-export const COMMANDS: RegisterCommands[] = [registerPush, registerPull, registerSkills, registerStatus, registerHookCommands, registerUp];
+export const COMMANDS: RegisterCommands[] = [registerPush, registerPull, registerSkills, registerStatus, registerHookCommands, registerDoctor, registerUp];
 
 function forEachCommand(cmd: Command, fn: (cmd: Command, path: string) => void, path = cmd.name()): void {
   fn(cmd, path);

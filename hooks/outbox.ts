@@ -6,36 +6,27 @@
 //
 // Names sort in creation order: microseconds since the epoch, then pid and a
 // random suffix. Only Node built-ins here: this module is on the hooks' path.
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readdirSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  utimesSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InvokedSignal, ReactionSignal, SessionEndedSignal, SupersededSignal } from '../core/messages';
 import type { SkillRef } from '../core/skill-ref';
 import { spawnDetachedNode } from './spawn';
-import { isProcessAlive } from '../local/process';
+import { DEAD_LETTER_DIR, STALLED_MARKER, flusherLockPath, liveFlusherPid, outboxDir } from '../local/outbox-files';
 
-export const OUTBOX_DIR = 'outbox';
-/** Events the server refused as invalid are moved here, never retried. */
-export const DEAD_LETTER_DIR = 'failed';
-export const FLUSHER_LOCK_FILE = 'flusher.pid';
-/** The flusher touches its lock this often… */
-export const FLUSHER_HEARTBEAT_MS = 2_000;
-/** …so a lock not touched for this long belongs to a dead (or frozen) flusher, even if its pid was reused. */
-export const FLUSHER_STALE_MS = 15_000;
-
-const EVENT_FILE = /^\d{16}-\d+-[0-9a-z]+\.json$/;
+// The layout and its read-only side live in local/ (`skillopt doctor` reads them too).
+export {
+  DEAD_LETTER_DIR,
+  FLUSHER_HEARTBEAT_MS,
+  FLUSHER_LOCK_FILE,
+  FLUSHER_STALE_MS,
+  OUTBOX_DIR,
+  flusherLockPath,
+  listDeadLettered,
+  listOutbox,
+  liveFlusherPid,
+  outboxDir,
+  outboxStalled,
+} from '../local/outbox-files';
 
 export interface OutboxWorkflowConfig {
   judgeWindow: number;
@@ -59,10 +50,6 @@ export type OutboxEvent = {
   | { signal: 'superseded'; payload: SupersededSignal }
   | { signal: 'sessionEnded'; payload: SessionEndedSignal }
 );
-
-export function outboxDir(home: string): string {
-  return join(home, OUTBOX_DIR);
-}
 
 let filesThisMs = 0;
 let lastMs = 0;
@@ -93,26 +80,8 @@ export function writeOutboxEvent(home: string, event: OutboxEvent): string {
   return path;
 }
 
-/** Event files in creation order (temp files and anything else are ignored). */
-export function listOutbox(home: string): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(outboxDir(home));
-  } catch {
-    return [];
-  }
-  return names.filter((n) => EVENT_FILE.test(n)).sort();
-}
-
-
-/**
- * Left by a flusher that gave up with events still spooled (Temporal down too
- * long); removed by the next flusher. It lets every prompt check, with one
- * existsSync (a readdir would cost the no-window path ~0.1 ms), whether a
- * flusher should be started again.
- */
-const STALLED_MARKER = 'stalled';
-
+// The stalled marker lets every prompt check, with one existsSync (a readdir
+// would cost the no-window path ~0.1 ms), whether a flusher should be started again.
 export function markOutboxStalled(home: string): void {
   try {
     writeFileSync(join(outboxDir(home), STALLED_MARKER), '', { mode: 0o600 });
@@ -128,11 +97,6 @@ export function clearOutboxStalled(home: string): void {
     // Not there.
   }
 }
-
-export function outboxStalled(home: string): boolean {
-  return existsSync(join(outboxDir(home), STALLED_MARKER));
-}
-
 
 export function removeOutboxEvent(home: string, name: string): void {
   try {
@@ -154,22 +118,6 @@ export function deadLetterOutboxEvent(home: string, name: string): void {
 }
 
 // ---- the flusher's pid lock ----
-
-export function flusherLockPath(home: string): string {
-  return join(outboxDir(home), FLUSHER_LOCK_FILE);
-}
-
-/** The pid of a running flusher for this home, or undefined. */
-export function liveFlusherPid(home: string, now = Date.now()): number | undefined {
-  const path = flusherLockPath(home);
-  try {
-    if (now - statSync(path).mtimeMs > FLUSHER_STALE_MS) return undefined;
-    const pid = Number(readFileSync(path, 'utf8').trim());
-    return Number.isInteger(pid) && pid > 0 && isProcessAlive(pid) ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** True when this process now holds the lock; false when a live flusher does. */
 export function takeFlusherLock(home: string): boolean {

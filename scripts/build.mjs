@@ -15,7 +15,7 @@
 //                    the production worker skip webpack at start; rebuilt only when an input changed.
 import { build } from 'esbuild';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { rename, utimes, writeFile } from 'node:fs/promises';
+import { rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -56,6 +56,15 @@ const cli = build({
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
   packages: 'external',
+  metafile: true,
+}).then(async ({ metafile }) => {
+  // Chunks of earlier builds (other hashes) would otherwise pile up and ship in `npm pack`.
+  const current = new Set(Object.keys(metafile.outputs).map((out) => resolve(root, out)));
+  const chunks = join(root, 'dist', 'chunks');
+  for (const name of existsSync(chunks) ? readdirSync(chunks) : []) {
+    const path = join(chunks, name);
+    if (!current.has(path)) await rm(path, { force: true });
+  }
 });
 
 // SessionStart split the same way: the Temporal client (a teammate machine's

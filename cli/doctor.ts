@@ -1,0 +1,441 @@
+// `skillopt doctor [--model] [--json]`: is this machine set up? One line per
+// check, ✓ or ✗ with the fix on the same line (· for a line that only informs
+// or a check that could not run, with why); exit 1 when any check fails.
+//
+// Checks: the machine's mode and why (local/mode.ts); Temporal reachable, the
+// namespace, skillopt's search attributes; a worker polling the shared queue;
+// in teammate mode this machine's own queue (informational: its worker runs on
+// demand); the agent CLI (and with --model a tiny tools-less call); the hooks,
+// installed in exactly one settings file; the manifest; the outbox; the last
+// local judgments and the daily cap.
+//
+// Fast: every Temporal call has a ~3 s deadline, and the checks that need no
+// server run beside the ones that do.
+import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
+import type { Command } from 'commander';
+import { execa } from 'execa';
+import { MANIFEST_FILE, parseManifest } from '../core/manifest';
+import { skilloptHome, userHome } from '../local/home';
+import { modelCallsToday } from '../local/model-calls';
+import { machineMode, machineQueue, type MachineMode } from '../local/mode';
+import { DEAD_LETTER_DIR, listDeadLettered, listOutbox, liveFlusherPid, outboxDir, outboxStalled } from '../local/outbox-files';
+import { isProcessAlive } from '../local/process';
+import { ALL_SEARCH_ATTRIBUTES, TASK_QUEUE } from '../workflows/definitions';
+import type { CliContext, RegisterCommands } from './context';
+import { HOOK_EVENTS, findInstalledHooks, hookCommandFile } from './hooks-install';
+
+/** Connecting, and each call after it. */
+export const DOCTOR_TIMEOUT_MS = 3_000;
+/** `claude --version` starts a Node program: a little more than a round trip. */
+const VERSION_TIMEOUT_MS = 8_000;
+/** --model: one short reply from the configured backend. */
+const MODEL_CALL_TIMEOUT_MS = 90_000;
+/** A poller not seen for this long is gone (a live worker polls again at least every ~70 s). */
+const POLLER_FRESH_MS = 2 * 60_000;
+
+export type CheckStatus = 'ok' | 'fail' | 'info';
+
+export interface DoctorCheck {
+  /** Stable key for scripts: mode, temporal, namespace, search-attributes, shared-queue, machine-queue, agent-cli, model, hooks, manifest, outbox, judgments. */
+  id: string;
+  status: CheckStatus;
+  /** What was found, one line. */
+  detail: string;
+  /** What to do, when status is fail. */
+  fix?: string;
+}
+
+/** `skillopt doctor --json`. */
+export interface DoctorReport {
+  ok: boolean;
+  mode: MachineMode;
+  why: string;
+  checks: DoctorCheck[];
+}
+
+const MARK: Record<CheckStatus, string> = { ok: '✓', fail: '✗', info: '·' };
+const TITLE: Record<string, string> = {
+  mode: 'mode',
+  temporal: 'Temporal',
+  namespace: 'namespace',
+  'search-attributes': 'search attributes',
+  'shared-queue': 'shared queue',
+  'machine-queue': 'this machine\'s queue',
+  'agent-cli': 'agent CLI',
+  model: 'model call',
+  hooks: 'hooks',
+  manifest: 'manifest',
+  outbox: 'outbox',
+  judgments: 'judgments',
+};
+
+export function formatCheck(check: DoctorCheck): string {
+  return `${MARK[check.status]} ${TITLE[check.id] ?? check.id}: ${check.detail}${check.fix ? `; fix: ${check.fix}` : ''}`;
+}
+
+const ok = (id: string, detail: string): DoctorCheck => ({ id, status: 'ok', detail });
+const info = (id: string, detail: string): DoctorCheck => ({ id, status: 'info', detail });
+const fail = (id: string, detail: string, fix: string): DoctorCheck => ({ id, status: 'fail', detail, fix });
+
+function firstLine(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.split('\n')[0]!.trim();
+}
+
+// ---- Temporal ----
+
+/** `IndexedValueType` numbers (temporal.api.enums.v1) by the SDK's SearchAttributeType names. */
+const INDEXED_VALUE_TYPES: Record<string, number> = { TEXT: 1, KEYWORD: 2, INT: 3, DOUBLE: 4, BOOL: 5, DATETIME: 6, KEYWORD_LIST: 7 };
+const TASK_QUEUE_KIND_NORMAL = 1;
+const TASK_QUEUE_TYPE_WORKFLOW = 1;
+const TASK_QUEUE_TYPE_ACTIVITY = 2;
+
+/** The `skillopt up` holding <home>/up.pid, when one is alive. */
+function runningUp(home: string): Promise<number | undefined> {
+  return readFile(join(home, 'up.pid'), 'utf8').then(
+    (text) => {
+      const pid = Number((/\d+/.exec(text) ?? [''])[0]);
+      return Number.isInteger(pid) && pid > 0 && isProcessAlive(pid) ? pid : undefined;
+    },
+    () => undefined,
+  );
+}
+
+function unreachableFix(mode: MachineMode, upPid: number | undefined): string {
+  if (mode === 'embedded') {
+    return upPid === undefined
+      ? 'start it with `npm start` in the checkout (or `skillopt up`), or set TEMPORAL_ADDRESS for a team'
+      : `\`skillopt up\` runs (pid ${upPid}) but not on this address: set TEMPORAL_ADDRESS to its --temporal-port`;
+  }
+  return 'check TEMPORAL_ADDRESS (and TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS or the temporal.toml profile), and that the central Temporal is up';
+}
+
+/** Rejects when nothing accepts a TCP connection at host:port (an address without a port is left to gRPC). */
+function tcpReachable(address: string): Promise<void> {
+  const match = /^\[?([^\]]+?)\]?:(\d+)$/.exec(address.trim());
+  if (!match) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: match[1]!, port: Number(match[2]) });
+    socket.setTimeout(DOCTOR_TIMEOUT_MS);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      reject(new Error(`no TCP answer in ${DOCTOR_TIMEOUT_MS / 1000} s`));
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => reject(new Error(err.code === 'ECONNREFUSED' ? 'connection refused' : firstLine(err))));
+  });
+}
+
+async function withDeadline<T>(client: Client, call: () => Promise<T>): Promise<T> {
+  return client.connection.withDeadline(Date.now() + DOCTOR_TIMEOUT_MS, call);
+}
+
+interface Pollers {
+  count: number;
+  identities: string[];
+}
+
+async function pollers(client: Client, namespace: string, queue: string, taskQueueType: number, now: number): Promise<Pollers> {
+  const response = await withDeadline(client, () =>
+    client.workflowService.describeTaskQueue({ namespace, taskQueue: { name: queue, kind: TASK_QUEUE_KIND_NORMAL }, taskQueueType }),
+  );
+  const fresh = (response.pollers ?? []).filter((p) => {
+    const seconds = Number(p.lastAccessTime?.seconds ?? 0);
+    return seconds === 0 || now - seconds * 1000 < POLLER_FRESH_MS;
+  });
+  return { count: fresh.length, identities: fresh.map((p) => p.identity ?? '?') };
+}
+
+function pollerWords(n: number, kind: string): string {
+  return `${n} ${kind} poller${n === 1 ? '' : 's'}`;
+}
+
+async function temporalChecks(ctx: CliContext, mode: MachineMode, home: string): Promise<DoctorCheck[]> {
+  const { temporalClient, temporalSettings } = await import('../local/temporal');
+  const skipped = (why: string): DoctorCheck[] => [
+    info('namespace', `not checked: ${why}`),
+    info('search-attributes', `not checked: ${why}`),
+    info('shared-queue', `not checked: ${why}`),
+    ...(mode === 'teammate' ? [info('machine-queue', `not checked: ${why}`)] : []),
+  ];
+  let settings: ReturnType<typeof temporalSettings>;
+  try {
+    settings = temporalSettings(ctx.env);
+  } catch (err) {
+    return [fail('temporal', `the Temporal client settings cannot be read (${firstLine(err)})`, 'fix the TEMPORAL_* variables or the temporal.toml profile'), ...skipped('no client settings')];
+  }
+  const { address, namespace } = settings;
+  let client: Client;
+  try {
+    // Lazy, then connected here: a failed attempt's channel is closed too, so the process exits now.
+    client = await temporalClient(ctx.env, { lazy: true, connectTimeout: DOCTOR_TIMEOUT_MS });
+  } catch (err) {
+    return [fail('temporal', `the Temporal client settings cannot be used (${firstLine(err)})`, 'fix the TEMPORAL_* variables or the temporal.toml profile'), ...skipped('no client settings')];
+  }
+  try {
+    // A refused port fails here at once; gRPC alone would retry it until the deadline.
+    await tcpReachable(address);
+    await client.connection.ensureConnected();
+  } catch (err) {
+    await client.connection.close().catch(() => undefined);
+    const upPid = mode === 'embedded' ? await runningUp(home) : undefined;
+    return [fail('temporal', `cannot reach Temporal at ${address} (${firstLine(err)})`, unreachableFix(mode, upPid)), ...skipped('Temporal is unreachable')];
+  }
+  try {
+    const checks: DoctorCheck[] = [ok('temporal', `reachable at ${address}`)];
+    try {
+      await withDeadline(client, () => client.workflowService.describeNamespace({ namespace }));
+      checks.push(ok('namespace', `${namespace} exists`));
+    } catch (err) {
+      checks.push(fail('namespace', `${namespace} is not there (${firstLine(err)})`, 'set TEMPORAL_NAMESPACE to the team\'s namespace, or create it (`temporal operator namespace create`)'));
+      return [...checks, ...skipped(`no namespace ${namespace}`).slice(1)];
+    }
+    checks.push(await searchAttributesCheck(client, namespace));
+    const now = Date.now();
+    const queue = ctx.env.SKILLOPT_TASK_QUEUE?.trim() || TASK_QUEUE;
+    try {
+      const [workflow, activity] = await Promise.all([
+        pollers(client, namespace, queue, TASK_QUEUE_TYPE_WORKFLOW, now),
+        pollers(client, namespace, queue, TASK_QUEUE_TYPE_ACTIVITY, now),
+      ]);
+      const seen = `${pollerWords(workflow.count, 'workflow')}, ${pollerWords(activity.count, 'activity')} on "${queue}"`;
+      if (workflow.count > 0 && activity.count > 0) checks.push(ok('shared-queue', seen));
+      else {
+        const fix =
+          mode === 'embedded'
+            ? 'start `skillopt up` (or `npm start` in the checkout): its worker serves every queue'
+            : 'start the central worker (`docker compose up -d`, or `node dist/worker.mjs` with SKILLOPT_DATABASE_URL)';
+        checks.push(fail('shared-queue', `no worker polling: ${seen}`, fix));
+      }
+    } catch (err) {
+      checks.push(info('shared-queue', `not checked: DescribeTaskQueue failed (${firstLine(err)})`));
+    }
+    if (mode === 'teammate') checks.push(await machineQueueCheck(client, namespace, home, ctx.env, now));
+    return checks;
+  } finally {
+    await client.connection.close().catch(() => undefined);
+  }
+}
+
+async function searchAttributesCheck(client: Client, namespace: string): Promise<DoctorCheck> {
+  let registered: Record<string, unknown>;
+  try {
+    const response = await withDeadline(client, () => client.connection.operatorService.listSearchAttributes({ namespace }));
+    registered = { ...(response.systemAttributes ?? {}), ...(response.customAttributes ?? {}) };
+  } catch (err) {
+    return info('search-attributes', `not checked: ListSearchAttributes failed (${firstLine(err)})`);
+  }
+  const missing: string[] = [];
+  const wrongType: string[] = [];
+  for (const key of ALL_SEARCH_ATTRIBUTES) {
+    const found = registered[key.name];
+    if (found === undefined) missing.push(key.name);
+    else if (Number(found) !== INDEXED_VALUE_TYPES[key.type]) wrongType.push(`${key.name} (not ${key.type})`);
+  }
+  if (missing.length === 0 && wrongType.length === 0) return ok('search-attributes', `all ${ALL_SEARCH_ATTRIBUTES.length} registered`);
+  const create = ALL_SEARCH_ATTRIBUTES.filter((k) => missing.includes(k.name))
+    .map((k) => `--name ${k.name} --type ${k.type === 'INT' ? 'Int' : 'Keyword'}`)
+    .join(' ');
+  const problems = [...(missing.length ? [`missing ${missing.join(', ')}`] : []), ...(wrongType.length ? [`wrong type: ${wrongType.join(', ')}`] : [])];
+  return fail(
+    'search-attributes',
+    problems.join('; '),
+    missing.length ? `\`temporal operator search-attribute create --namespace ${namespace} ${create}\` (the compose admin job does this)` : 'an attribute of another type has the name: use a namespace of its own',
+  );
+}
+
+async function machineQueueCheck(client: Client, namespace: string, home: string, env: NodeJS.ProcessEnv, now: number): Promise<DoctorCheck> {
+  let queue: string;
+  try {
+    queue = machineQueue(home, env);
+  } catch (err) {
+    return fail('machine-queue', `no id for this machine (${firstLine(err)})`, `make ${home} writable`);
+  }
+  try {
+    const activity = await pollers(client, namespace, queue, TASK_QUEUE_TYPE_ACTIVITY, now);
+    return info(
+      'machine-queue',
+      activity.count > 0
+        ? `"${queue}": its worker is polling now (judge and propose for this machine's sessions)`
+        : `"${queue}": no worker now; the flusher serves it on demand after a hook event`,
+    );
+  } catch (err) {
+    return info('machine-queue', `"${queue}": not checked (${firstLine(err)})`);
+  }
+}
+
+// ---- the agent CLI and the model ----
+
+async function agentChecks(ctx: CliContext, withModel: boolean): Promise<DoctorCheck[]> {
+  const agents = await import('../agents/index');
+  let backend: 'claude' | 'openai';
+  try {
+    backend = agents.modelBackendFromEnv(ctx.env);
+  } catch (err) {
+    return [fail('agent-cli', firstLine(err), 'set SKILLOPT_MODEL_BACKEND to claude or openai')];
+  }
+  const checks: DoctorCheck[] = [];
+  if (backend === 'claude') {
+    const { bin } = agents.resolveClaudeCliSettings({ env: ctx.env });
+    const result = await execa(bin, ['--version'], {
+      env: { ...ctx.env, SKILLOPT_INTERNAL: '1' },
+      extendEnv: false,
+      timeout: VERSION_TIMEOUT_MS,
+      reject: false,
+      stdin: 'ignore',
+    });
+    if (result.exitCode === 0) checks.push(ok('agent-cli', `${bin} ${result.stdout.trim().split('\n')[0] ?? ''}`.trim()));
+    else if (result.code === 'ENOENT') {
+      return [fail('agent-cli', `\`${bin}\` not found`, 'install Claude Code (`claude` on PATH) or set SKILLOPT_CLAUDE_BIN to its path')];
+    } else {
+      const why = result.timedOut ? `no answer in ${VERSION_TIMEOUT_MS / 1000} s` : firstLine(result.stderr || result.shortMessage);
+      return [fail('agent-cli', `\`${bin} --version\` failed (${why})`, 'check the Claude Code install, or set SKILLOPT_CLAUDE_BIN')];
+    }
+  } else {
+    try {
+      agents.openAiModelFromEnv(ctx.env);
+      checks.push(ok('agent-cli', `openai backend at ${ctx.env.SKILLOPT_OPENAI_BASE_URL?.trim()}`));
+    } catch (err) {
+      return [fail('agent-cli', firstLine(err), 'set the SKILLOPT_OPENAI_* variables')];
+    }
+  }
+  if (!withModel) return checks;
+  try {
+    const model = agents.modelFromEnv(ctx.env);
+    const started = Date.now();
+    const reply = await model({
+      role: 'judge',
+      system: 'You are a health check. Reply with the single word OK.',
+      user: 'Reply with OK.',
+      signal: AbortSignal.timeout(MODEL_CALL_TIMEOUT_MS),
+    });
+    checks.push(ok('model', `the judge model answered in ${((Date.now() - started) / 1000).toFixed(1)} s (${JSON.stringify(reply.trim().slice(0, 20))})`));
+  } catch (err) {
+    checks.push(fail('model', `the judge model did not answer (${firstLine(err)})`, 'check that the agent CLI is logged in (run `claude` once) or the backend settings'));
+  }
+  return checks;
+}
+
+// ---- local files ----
+
+async function hooksCheck(ctx: CliContext): Promise<DoctorCheck> {
+  const found = await findInstalledHooks({ home: userHome(ctx.env), cwd: ctx.cwd });
+  const broken = found.find((f) => f.error);
+  if (broken) return fail('hooks', broken.error!, `fix ${broken.settingsPath}`);
+  const withHooks = found.filter((f) => f.events.length > 0);
+  if (withHooks.length === 0) return fail('hooks', 'not installed', 'run `skillopt hooks install`');
+  if (withHooks.length > 1) {
+    return fail(
+      'hooks',
+      `installed in ${withHooks.map((f) => f.settingsPath).join(' and ')}: Claude Code runs each hook twice`,
+      'keep one: `skillopt hooks uninstall --scope project` (or --scope user)',
+    );
+  }
+  const [installed] = withHooks as [(typeof withHooks)[number]];
+  const missing = HOOK_EVENTS.filter((e) => !installed.events.includes(e));
+  if (missing.length > 0) return fail('hooks', `${installed.settingsPath} lacks ${missing.join(', ')}`, `run \`skillopt hooks install --scope ${installed.scope}\``);
+  for (const command of installed.commands) {
+    const file = hookCommandFile(command);
+    if (file !== undefined && !existsSync(file)) {
+      return fail('hooks', `${installed.settingsPath} runs ${file}, which is not there`, `run \`skillopt hooks install --scope ${installed.scope}\` again from this install`);
+    }
+  }
+  return ok('hooks', `installed in ${installed.settingsPath} (${installed.scope}), running ${installed.commands.join(', ')}`);
+}
+
+async function manifestCheck(home: string): Promise<DoctorCheck> {
+  const path = join(home, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return ok('manifest', `none yet at ${path} (\`skillopt pull\` writes it)`);
+    return fail('manifest', `cannot read ${path} (${firstLine(err)})`, 'make it readable by this user (check its owner and mode)');
+  }
+  try {
+    JSON.parse(text);
+  } catch {
+    return fail('manifest', `${path} is not valid JSON`, 'move it aside and run `skillopt pull` (it rewrites the manifest)');
+  }
+  const entries = parseManifest(text).entries.length;
+  return ok('manifest', `${path}: ${entries} installed skill${entries === 1 ? '' : 's'}`);
+}
+
+function outboxCheck(home: string): DoctorCheck {
+  const waiting = listOutbox(home).length;
+  const dead = listDeadLettered(home).length;
+  const flusher = liveFlusherPid(home);
+  const deadNote = dead > 0 ? `; ${dead} refused event(s) in ${join(outboxDir(home), DEAD_LETTER_DIR)}` : '';
+  const deadFix = dead > 0 ? `look at ${join(outboxDir(home), DEAD_LETTER_DIR)} and ${join(home, 'hooks.log')}, then delete those files` : '';
+  if (waiting === 0) {
+    if (dead > 0) return fail('outbox', `empty${deadNote}`, deadFix);
+    return ok('outbox', 'empty: every hook event was delivered');
+  }
+  const events = `${waiting} event${waiting === 1 ? '' : 's'} waiting`;
+  if (flusher !== undefined) {
+    if (dead > 0) return fail('outbox', `${events}, the flusher (pid ${flusher}) is delivering${deadNote}`, deadFix);
+    return ok('outbox', `${events}, the flusher (pid ${flusher}) is delivering them`);
+  }
+  if (outboxStalled(home)) {
+    return fail('outbox', `${events}: the last flusher gave up while Temporal was unreachable${deadNote}`, 'make Temporal reachable (see above); the next hook event delivers them');
+  }
+  return fail(
+    'outbox',
+    `${events} and no flusher runs${deadNote}`,
+    'the next hook event starts one (`skillopt up` drains it too when SKILLOPT_FLUSHER=0); see hooks.log if they stay',
+  );
+}
+
+/**
+ * ---- THE LAST LOCAL JUDGMENTS AND THE DAILY CAP: this line's one place. ----
+ * The per-machine counter (SKILLOPT_MAX_MODEL_CALLS_PER_DAY, counted locally
+ * across judge and propose) is being written; once it lands, read it here and
+ * print the last judgments and "n of max used today".
+ */
+async function judgmentsCheck(env: NodeJS.ProcessEnv): Promise<DoctorCheck> {
+  try {
+    const { day, used, cap } = await modelCallsToday(env);
+    if (used >= cap) {
+      return fail('judgments', `daily cap reached: ${used} of ${cap} model calls on ${day} (UTC); judgments end not-judged, proposals wait`, 'raise SKILLOPT_MAX_MODEL_CALLS_PER_DAY, or wait for the next UTC day');
+    }
+    return ok('judgments', `${used} of ${cap} model calls used today (${day}, UTC; SKILLOPT_MAX_MODEL_CALLS_PER_DAY)`);
+  } catch (err) {
+    return fail('judgments', firstLine(err), 'set SKILLOPT_MAX_MODEL_CALLS_PER_DAY to a whole number of calls per day');
+  }
+}
+
+// ---- the command ----
+
+export async function runDoctor(ctx: CliContext, options: { model?: boolean } = {}): Promise<DoctorReport> {
+  const { mode, why } = machineMode(ctx.env);
+  const home = skilloptHome(ctx.env, ctx.cwd);
+  const [temporal, agent, hooks, manifest] = await Promise.all([
+    temporalChecks(ctx, mode, home),
+    agentChecks(ctx, options.model === true),
+    hooksCheck(ctx),
+    manifestCheck(home),
+  ]);
+  const checks = [ok('mode', `${mode} — ${why}`), ...temporal, ...agent, hooks, manifest, outboxCheck(home), await judgmentsCheck({ ...ctx.env, SKILLOPT_HOME: home })];
+  return { ok: checks.every((c) => c.status !== 'fail'), mode, why, checks };
+}
+
+export const registerDoctor: RegisterCommands = (program: Command, ctx: CliContext) => {
+  program
+    .command('doctor')
+    .description('check this machine\'s setup: mode, Temporal, workers, the agent CLI, hooks, manifest and outbox; one line per check with the fix')
+    .option('--model', 'also make one tiny tools-less call to the judge model (costs a model call)')
+    .option('--json', 'machine-readable output')
+    .action(async (flags: { model?: boolean; json?: boolean }) => {
+      const report = await runDoctor(ctx, { model: flags.model });
+      if (flags.json) ctx.printJson(report);
+      else for (const check of report.checks) ctx.print(formatCheck(check));
+      ctx.exitCode = report.ok ? 0 : 1;
+    });
+};
