@@ -40,6 +40,8 @@ const EVENT_FILE = /^\d{16}-\d+-[0-9a-z]+\.json$/;
 export interface OutboxWorkflowConfig {
   judgeWindow: number;
   idleTimeoutMs?: number;
+  /** SKILLOPT_OFFLINE_JUDGE_HOURS: how long a judgment waits for this machine's worker. */
+  routedScheduleToStartMs?: number;
 }
 
 /**
