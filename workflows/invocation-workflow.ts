@@ -5,7 +5,7 @@
 import {
   ActivityFailure,
   TimeoutFailure,
-  allHandlersFinished, condition, proxyActivities, proxyLocalActivities, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+  allHandlersFinished, condition, patched, proxyActivities, proxyLocalActivities, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { TimeoutType } from '@temporalio/common';
 import type { JudgeResult, SkillActivities } from '../activities/types';
 import {
@@ -33,6 +33,11 @@ import { failureMessage, modelActivities, STORE_RETRY } from './activity-options
 
 const storeLocal = proxyLocalActivities<SkillActivities>({ startToCloseTimeout: '30 seconds', retry: STORE_RETRY });
 const store = proxyActivities<SkillActivities>({ startToCloseTimeout: '30 seconds', retry: STORE_RETRY });
+// A few tries only: a store that cannot answer now must not cost the judgment.
+const storeCheck = proxyLocalActivities<SkillActivities>({ startToCloseTimeout: '10 seconds', retry: { ...STORE_RETRY, maximumAttempts: 3 } });
+
+/** 0.3: a judgment routed to a machine's queue is checked against the store here first (that worker has no store). */
+const PATCH_ALREADY_JUDGED_BEFORE_ROUTING = 'already-judged-before-routing';
 
 export async function invocationWorkflow(input: InvocationWorkflowInput): Promise<InvocationSummary> {
   let state = machine.initialInvocationState(input, Date.now());
@@ -63,6 +68,16 @@ export async function invocationWorkflow(input: InvocationWorkflowInput): Promis
 
   // ---- phases: wait for a reaction or the window's end; judge; record; report ----
   async function judge(reaction: ReactionSignal): Promise<JudgeResult> {
+    // An event redelivered after its workflow run ended (its dedup memory gone with it) is
+    // never judged twice. On the shared queue judgeReaction asks the store itself; a
+    // machine's own worker has none, so the check runs here, on the shared queue.
+    if (invocation.activityQueue !== undefined && patched(PATCH_ALREADY_JUDGED_BEFORE_ROUTING)) {
+      const prior = await storeCheck.alreadyJudged(reaction.eventId).catch((err: unknown) => {
+        if (err instanceof ActivityFailure) return undefined;
+        throw err;
+      });
+      if (prior) return prior;
+    }
     try {
       return await judgeActivities.judgeReaction({
         ref,
@@ -118,5 +133,6 @@ export async function invocationWorkflow(input: InvocationWorkflowInput): Promis
 }
 
 function durationText(ms: number): string {
+  if (ms >= 2 * 60 * 60_000) return `${Math.round(ms / (60 * 60_000))} h`;
   return ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`;
 }
