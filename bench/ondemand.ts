@@ -74,7 +74,7 @@ async function main(): Promise<void> {
         await installOrgSkills(sb, [{ ...ref, version: 1 }]);
         return sb;
       };
-      const base = { TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: 'default', SKILLOPT_TASK_QUEUE: taskQueue, ...fake.env };
+      const base = { SKILLOPT_DEBUG: process.env.BENCH_DEBUG ?? '0', TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: 'default', SKILLOPT_TASK_QUEUE: taskQueue, ...fake.env };
       const embedded = await sandbox();
       const teammate = await sandbox();
 
@@ -92,7 +92,10 @@ async function main(): Promise<void> {
             if (st.verdicts[0]!.outcome !== 'passed') throw new Error(`unexpected verdict ${JSON.stringify(st.verdicts[0])}`);
             return performance.now() - started;
           }
-          if (performance.now() - started > 120_000) throw new Error('no verdict within 2 min');
+          if (performance.now() - started > 120_000) {
+            const log = readFileSync(join(sb.skilloptHome, 'hooks.log'), 'utf8').split('\n').slice(-20).join('\n');
+            throw new Error(`no verdict within 2 min; state ${JSON.stringify(st)}; hooks.log:\n${log}`);
+          }
           await sleep(20);
         }
       }

@@ -21,7 +21,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type Client } from '@temporalio/client';
 import { formatSkillRef } from '../core/skill-ref';
-import { INVOCATION_WORKFLOW_TYPE, SearchAttributes, TASK_QUEUE, invokedSignal, type InvocationWorkflowInput } from '../workflows/definitions';
+import { INVOCATION_WORKFLOW_TYPE, SearchAttributes, TASK_QUEUE, invocationStateQuery, invokedSignal, type InvocationWorkflowInput } from '../workflows/definitions';
 import { openHookLog, type HookLog } from './log';
 import {
   FLUSHER_HEARTBEAT_MS,
@@ -55,6 +55,14 @@ export const DEFAULT_RETRY_FOR_MS = 10 * 60 * 1000;
 export const DEFAULT_LINGER_MS = 5_000;
 /** This machine's worker stays on this long after its last activity or delivery (SKILLOPT_WORKER_GRACE_MS). */
 export const DEFAULT_WORKER_GRACE_MS = 60_000;
+/**
+ * …and, while a reaction it delivered has not been judged (the central worker is
+ * slow or down), up to this long after its last delivery (SKILLOPT_WORKER_MAX_WAIT_MS);
+ * past it the judgment waits on the queue for the next hook event.
+ */
+export const DEFAULT_WORKER_MAX_WAIT_MS = 10 * 60_000;
+/** While it waits for those, it checks their invocations this often. */
+const PENDING_CHECK_MS = 5_000;
 /** One signalWithStart may take this long (the client retries unavailable servers inside it). */
 export const DEFAULT_RPC_TIMEOUT_MS = 5_000;
 const FIRST_BACKOFF_MS = 250;
@@ -252,8 +260,15 @@ async function prunePending(client: Client, pending: PendingJudgments, boundMs: 
       continue;
     }
     try {
-      const described = await client.connection.withDeadline(Date.now() + DEFAULT_RPC_TIMEOUT_MS, () => client.workflow.getHandle(workflowId).describe());
-      if (described.status.name !== 'RUNNING') done.push(eventId);
+      const handle = client.workflow.getHandle(workflowId);
+      const described = await client.connection.withDeadline(Date.now() + DEFAULT_RPC_TIMEOUT_MS, () => handle.describe());
+      if (described.status.name !== 'RUNNING') {
+        done.push(eventId);
+        continue;
+      }
+      // Judged already (by an earlier worker of this machine), or dropped after a confirmed failure.
+      const state = await client.connection.withDeadline(Date.now() + DEFAULT_RPC_TIMEOUT_MS, () => handle.query(invocationStateQuery));
+      if (state.verdicts.some((v) => v.eventId === eventId) || state.failureReported) done.push(eventId);
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) done.push(eventId);
       else log.debug(`could not check ${workflowId}: ${message(err)}`);
@@ -317,6 +332,8 @@ export async function runFlusher(options: FlusherOptions): Promise<void> {
   const retryForMs = options.retryForMs ?? positiveMs(env.SKILLOPT_FLUSHER_RETRY_MS, DEFAULT_RETRY_FOR_MS);
   const lingerMs = options.lingerMs ?? positiveMs(env.SKILLOPT_FLUSHER_LINGER_MS, DEFAULT_LINGER_MS);
   const graceMs = options.graceMs ?? positiveMs(env.SKILLOPT_WORKER_GRACE_MS, DEFAULT_WORKER_GRACE_MS);
+  const maxWaitMs = positiveMs(env.SKILLOPT_WORKER_MAX_WAIT_MS, DEFAULT_WORKER_MAX_WAIT_MS);
+  const offlineBoundMs = readHookSettings(env).offlineJudgeMs ?? DEFAULT_ROUTED_SCHEDULE_TO_START_MS;
   if (!takeFlusherLock(home)) return;
   // Delivery is this flusher's job now.
   clearOutboxStalled(home);
@@ -365,9 +382,21 @@ export async function runFlusher(options: FlusherOptions): Promise<void> {
       log.error(`could not start this machine's worker on ${serveQueue}`, err);
     }
   };
-  /** The worker has nothing running and nothing delivered or run for the grace period. */
-  const workerIdle = (now: number): boolean =>
-    !worker || (worker.inFlight() === 0 && now >= Math.max(lastDeliveryAt, worker.lastActivityAt()) + graceMs);
+  /**
+   * The worker has nothing running, nothing delivered or run for the grace period,
+   * and no reaction it delivered still owed a judgment (for at most maxWaitMs).
+   */
+  let lastPendingCheck = 0;
+  const workerIdle = async (now: number): Promise<boolean> => {
+    if (!worker) return true;
+    if (worker.inFlight() > 0 || now < Math.max(lastDeliveryAt, worker.lastActivityAt()) + graceMs) return false;
+    if (pending.size === 0 || now >= lastDeliveryAt + maxWaitMs) return true;
+    if (client && now - lastPendingCheck >= PENDING_CHECK_MS) {
+      lastPendingCheck = now;
+      await prunePending(client, pending, offlineBoundMs, log).catch(() => undefined);
+    }
+    return pending.size === 0;
+  };
 
   try {
     for (;;) {
@@ -411,7 +440,7 @@ export async function runFlusher(options: FlusherOptions): Promise<void> {
 
       // Empty: linger for new events, and while this machine's worker has work or is in its grace.
       const lingerUntil = Date.now() + lingerMs;
-      while (listOutbox(home).length === 0 && (Date.now() < lingerUntil || !workerIdle(Date.now()))) {
+      while (listOutbox(home).length === 0 && (Date.now() < lingerUntil || !(await workerIdle(Date.now())))) {
         await outboxWatch.wait(POLL_MS);
       }
       if (listOutbox(home).length > 0) continue;
@@ -425,10 +454,7 @@ export async function runFlusher(options: FlusherOptions): Promise<void> {
     outboxWatch.close();
     releaseFlusherLock(home);
     await worker?.stop().catch((err: unknown) => log.error('stopping the worker failed', err));
-    if (client && worker && pending.size > 0) {
-      const boundMs = readHookSettings(env).offlineJudgeMs ?? DEFAULT_ROUTED_SCHEDULE_TO_START_MS;
-      await prunePending(client, pending, boundMs, log).catch(() => undefined);
-    }
+    if (client && worker && pending.size > 0) await prunePending(client, pending, offlineBoundMs, log).catch(() => undefined);
     await dropClient();
   }
 }
