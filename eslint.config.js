@@ -19,7 +19,8 @@ const LAYERS = {
   sync: ['core', 'local', 'store'],
   activities: ['core', 'store', 'agents'],
   workflows: ['core', 'activities/types'],
-  hooks: ['core', 'local', 'store', 'sync', 'workflows'],
+  // hooks/machine-worker.ts, the teammate's on-demand worker, runs the model activities.
+  hooks: ['core', 'local', 'store', 'sync', 'workflows', 'activities', 'agents'],
   worker: ['core', 'local', 'store', 'agents', 'activities', 'workflows', 'hooks/flusher'],
   cli: ['core', 'local', 'store', 'agents', 'sync', 'workflows', 'worker/up', 'package.json'],
   dashboard: ['core', 'local', 'store', 'sync', 'workflows'],

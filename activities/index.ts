@@ -21,13 +21,11 @@ import { UNPARSEABLE_REASON, parseVerdict } from '../core/verdict';
 import { pushToStore } from '../store/push';
 import { StoreValidationError, VersionConflictError, type SkillVersion, type Store } from '../store/types';
 import { openTranscript } from './transcript-file';
-import { FailureTypes, type JudgeInput, type JudgeResult, type SkillActivities } from './types';
+import { FailureTypes, type JudgeInput, type JudgeResult, type ModelActivities, type SkillActivities } from './types';
 
-export interface ActivityDeps {
-  store: Store;
+/** What judge and propose need: they run on the machine whose session reacted. */
+export interface ModelActivityDeps {
   model: ModelCall;
-  /** Reports failures to skill lanes (signal-with-start). */
-  client: Client;
   /**
    * The only folders the judge reads transcripts from (local/transcript-roots.ts:
    * agentTranscriptRoots() of the machine running the worker). A path from a
@@ -36,6 +34,18 @@ export interface ActivityDeps {
   transcriptRoots: readonly string[];
   /** This machine's daily cap on model calls, judge and propose together (local/model-calls.ts). */
   modelCalls: ModelCallBudget;
+  /**
+   * The store's verdict for an event, when this worker has a store (embedded,
+   * central). A teammate's worker has none: the workflow asks the shared queue
+   * first (alreadyJudged).
+   */
+  verdictForEvent?: (eventId: string) => Promise<{ reason: string } | undefined>;
+}
+
+export interface ActivityDeps extends Omit<ModelActivityDeps, 'verdictForEvent'> {
+  store: Store;
+  /** Reports failures to skill lanes (signal-with-start). */
+  client: Client;
 }
 
 /** Model activities heartbeat this often while the agent CLI runs (the workflows' heartbeat timeout is 30 s). */
@@ -151,13 +161,18 @@ function notJudged(reason: string): JudgeResult {
   return { outcome: 'not-judged', confidence: 0, reason: cutText(reason, MAX_VERDICT_REASON_CHARS) };
 }
 
-export function createActivities({ store, model, client, transcriptRoots, modelCalls }: ActivityDeps): SkillActivities {
+/**
+ * judgeReaction and proposeEdit: what runs on the machine whose session reacted
+ * (its transcript, its agent CLI). No store, no client: a teammate's on-demand
+ * worker registers only these.
+ */
+export function createModelActivities({ model, verdictForEvent, transcriptRoots, modelCalls }: ModelActivityDeps): ModelActivities {
   const roots = [...transcriptRoots];
   return {
     async judgeReaction(input): Promise<JudgeResult> {
       // An event redelivered after its workflow run ended was judged already: never judged
       // (so nothing acts on it) twice. A store that cannot answer now must not cost the judgment.
-      const recorded = await store.verdictForEvent(input.reaction.eventId).catch(() => undefined);
+      const recorded = verdictForEvent && (await verdictForEvent(input.reaction.eventId).catch(() => undefined));
       if (recorded) return notJudged(`already judged: ${recorded.reason}`);
       const transcript = await readTranscriptWindow(input, roots);
       const { window, invocationFound } = buildJudgeWindow({
@@ -180,6 +195,36 @@ export function createActivities({ store, model, client, transcriptRoots, modelC
       // NUL cannot be stored (Postgres text); model output may hold anything.
       const reason = redactSecrets(verdict.reason).replace(/\0/g, '');
       return { outcome: verdict.success ? 'passed' : 'failed', confidence: verdict.confidence, reason };
+    },
+
+    async proposeEdit(input) {
+      const prompt = proposerPrompt({ body: input.body, failures: input.failures, priorEdits: input.priorEdits, budget: input.budget });
+      // Past today's cap this machine cannot propose now: the lane tries the next failing machine.
+      const grant = await modelCalls.take();
+      if (!grant.ok) throw ApplicationFailure.nonRetryable(grant.reason, FailureTypes.DailyCapReached);
+      const proposed = parseProposedEdits(await callModel(model, { role: 'proposer', ...prompt }));
+      const applied = applyEdits(input.body, proposed, { budget: input.budget });
+      const tooLarge = Buffer.byteLength(applied.editedBody, 'utf8') > MAX_SKILL_BODY_BYTES;
+      return {
+        changed: applied.changed && !tooLarge,
+        editedBody: applied.editedBody,
+        // Only the edits that took effect: two proposals that change the body alike are the same idea.
+        edits: applied.applied,
+        report: tooLarge ? [...applied.report, `SKIP all: edited body is over ${MAX_SKILL_BODY_BYTES} bytes`] : applied.report,
+        summaries: applied.applied.map(summarizeEdit),
+        fingerprint: editFingerprint(applied.applied),
+      };
+    },
+  };
+}
+
+export function createActivities({ store, model, client, transcriptRoots, modelCalls }: ActivityDeps): SkillActivities {
+  return {
+    ...createModelActivities({ model, transcriptRoots, modelCalls, verdictForEvent: (eventId) => store.verdictForEvent(eventId) }),
+
+    async alreadyJudged(eventId) {
+      const recorded = await failFastOnBadInput(() => store.verdictForEvent(eventId));
+      return recorded ? notJudged(`already judged: ${recorded.reason}`) : undefined;
     },
 
     async recordVerdict({ ref, invocation, eventId, verdict }) {
@@ -221,25 +266,6 @@ export function createActivities({ store, model, client, transcriptRoots, modelC
       if (!latest) throw ApplicationFailure.nonRetryable(`skill ${refLabel(ref)} is not in the store`, FailureTypes.UnknownSkill);
       const edits = await store.recentEdits(ref, MAX_PRIOR_EDIT_SUMMARIES);
       return { version: latest.version, body: latest.body, description: latest.description, priorEdits: priorEditLines(edits) };
-    },
-
-    async proposeEdit(input) {
-      const prompt = proposerPrompt({ body: input.body, failures: input.failures, priorEdits: input.priorEdits, budget: input.budget });
-      // Past today's cap this machine cannot propose now: the lane tries the next failing machine.
-      const grant = await modelCalls.take();
-      if (!grant.ok) throw ApplicationFailure.nonRetryable(grant.reason, FailureTypes.DailyCapReached);
-      const proposed = parseProposedEdits(await callModel(model, { role: 'proposer', ...prompt }));
-      const applied = applyEdits(input.body, proposed, { budget: input.budget });
-      const tooLarge = Buffer.byteLength(applied.editedBody, 'utf8') > MAX_SKILL_BODY_BYTES;
-      return {
-        changed: applied.changed && !tooLarge,
-        editedBody: applied.editedBody,
-        // Only the edits that took effect: two proposals that change the body alike are the same idea.
-        edits: applied.applied,
-        report: tooLarge ? [...applied.report, `SKIP all: edited body is over ${MAX_SKILL_BODY_BYTES} bytes`] : applied.report,
-        summaries: applied.applied.map(summarizeEdit),
-        fingerprint: editFingerprint(applied.applied),
-      };
     },
 
     async publishSkill(input) {

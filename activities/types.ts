@@ -88,9 +88,20 @@ export interface ReportFailureInput {
   report: FailureReport;
 }
 
+/** The activities that need the machine a session ran on (its transcript, its agent CLI): served by its on-demand worker. */
+export const MODEL_ACTIVITY_NAMES = ['judgeReaction', 'proposeEdit'] as const;
+export type ModelActivities = Pick<SkillActivities, (typeof MODEL_ACTIVITY_NAMES)[number]>;
+
 export interface SkillActivities {
   /** One reaction of one invocation, judged by the model (on the invoking machine's queue when routed). */
   judgeReaction(input: JudgeInput): Promise<JudgeResult>;
+  /**
+   * The event's verdict already in the store (it was redelivered after its
+   * workflow run ended) as a not-judged result, or undefined. A store activity on
+   * the shared queue, checked before a judgment is routed to a machine, so the
+   * machine's worker needs no store.
+   */
+  alreadyJudged(eventId: string): Promise<JudgeResult | undefined>;
   /** Stores the verdict; a judged verdict on a version an edit published also resolves that edit. */
   recordVerdict(input: RecordVerdictInput): Promise<void>;
   /** Signal-with-start of the skill's lane with a confirmed failure. */

@@ -7,8 +7,19 @@ export const DEFAULT_JUDGE_WINDOW = 3;
 export const DEFAULT_IDLE_TIMEOUT_MS = 60 * 60 * 1000;
 /** After a SessionEnd a resume can undo, an invocation's window stays open this long for one. */
 export const DEFAULT_RESUME_GRACE_MS = 10 * 60 * 1000;
-/** How long a judgment or proposal routed to a machine's own queue waits for that machine's worker. */
-export const DEFAULT_ROUTED_SCHEDULE_TO_START_MS = 10 * 60 * 1000;
+/**
+ * How long a judgment routed to a machine's own queue waits for that machine's
+ * worker (it comes back with the machine's next hook event): a day, so a laptop
+ * closed overnight loses nothing. Set per invocation by SKILLOPT_OFFLINE_JUDGE_HOURS.
+ */
+export const DEFAULT_ROUTED_SCHEDULE_TO_START_MS = 24 * 60 * 60 * 1000;
+/** The most SKILLOPT_OFFLINE_JUDGE_HOURS may ask for: an invocation workflow open longer is forgotten more than waited for. */
+export const MAX_ROUTED_SCHEDULE_TO_START_MS = 7 * 24 * 60 * 60 * 1000;
+/**
+ * How long a proposal waits for each failing machine in turn: short, since the
+ * lane is serialized; when none answers, the batch waits for the next report.
+ */
+export const DEFAULT_PROPOSE_SCHEDULE_TO_START_MS = 2 * 60 * 1000;
 /** Edits applied per proposal: the textual learning-rate budget. */
 export const DEFAULT_EDIT_BUDGET = 3;
 /** Failure reasons given to one proposal. */

@@ -11,10 +11,17 @@
 //
 // Connection settings come from the standard Temporal client config
 // (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS, temporal.toml).
+//
+// Teammate mode (hooks/queue.ts): after delivering, the flusher stays on as this
+// machine's activities-only worker (hooks/machine-worker.ts, loaded only then)
+// while a judgment or proposal runs and for a grace period after the last one
+// (SKILLOPT_WORKER_GRACE_MS), then exits. Reactions it delivered are kept in
+// outbox/judgments-pending.json until judged here, so a flusher killed before
+// that is started again by the next hook event, whatever it is.
 import { watch, type FSWatcher } from 'node:fs';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type Client } from '@temporalio/client';
 import { formatSkillRef } from '../core/skill-ref';
-import { INVOCATION_WORKFLOW_TYPE, SearchAttributes, TASK_QUEUE, invokedSignal, type InvocationWorkflowInput } from '../workflows/definitions';
+import { INVOCATION_WORKFLOW_TYPE, SearchAttributes, TASK_QUEUE, invocationStateQuery, invokedSignal, type InvocationWorkflowInput } from '../workflows/definitions';
 import { openHookLog, type HookLog } from './log';
 import {
   FLUSHER_HEARTBEAT_MS,
@@ -23,20 +30,39 @@ import {
   listOutbox,
   markOutboxStalled,
   outboxDir,
+  readPendingJudgments,
   releaseFlusherLock,
   removeOutboxEvent,
   takeFlusherLock,
   touchFlusherLock,
+  writePendingJudgments,
   type OutboxEvent,
+  type PendingJudgment,
 } from './outbox';
 import { readOutboxEvent } from './outbox-event';
+import type * as MachineWorkerModule from './machine-worker';
+import type { MachineWorker, MachineWorkerOptions } from './machine-worker';
+import { servedQueue } from './queue';
+import { readHookSettings } from './settings';
+import { DEFAULT_ROUTED_SCHEDULE_TO_START_MS } from '../core/limits';
 import { skilloptHome } from '../local/home';
+import { machineQueue } from '../local/mode';
 import { temporalClient } from '../local/temporal';
 
 /** Keep retrying an unreachable Temporal this long, then exit (the next hook run starts a new flusher). */
 export const DEFAULT_RETRY_FOR_MS = 10 * 60 * 1000;
 /** Exit after the outbox has been empty this long. */
 export const DEFAULT_LINGER_MS = 5_000;
+/** This machine's worker stays on this long after its last activity or delivery (SKILLOPT_WORKER_GRACE_MS). */
+export const DEFAULT_WORKER_GRACE_MS = 60_000;
+/**
+ * …and, while a reaction it delivered has not been judged (the central worker is
+ * slow or down), up to this long after its last delivery (SKILLOPT_WORKER_MAX_WAIT_MS);
+ * past it the judgment waits on the queue for the next hook event.
+ */
+export const DEFAULT_WORKER_MAX_WAIT_MS = 10 * 60_000;
+/** While it waits for those, it checks their invocations this often. */
+const PENDING_CHECK_MS = 5_000;
 /** One signalWithStart may take this long (the client retries unavailable servers inside it). */
 export const DEFAULT_RPC_TIMEOUT_MS = 5_000;
 const FIRST_BACKOFF_MS = 250;
@@ -65,6 +91,8 @@ export interface DrainOptions {
   taskQueue?: string;
   rpcTimeoutMs?: number;
   log?: Pick<HookLog, 'error' | 'debug'>;
+  /** After each event the server acknowledged; `signalled` false when its workflow had closed. */
+  onDelivered?: (event: OutboxEvent, signalled: boolean) => void;
 }
 
 export interface DrainResult {
@@ -150,6 +178,7 @@ export async function drainOutbox(client: Client, home: string, options: DrainOp
       }
       removeOutboxEvent(home, name);
       result.delivered++;
+      options.onDelivered?.(read.event, signalled);
       const what = `${read.event.signal} ${read.event.payload.eventId}`;
       options.log?.debug(signalled ? `delivered ${what} to ${read.event.workflowId}` : `${what}: ${read.event.workflowId} has closed; nothing to deliver`);
     }
@@ -161,7 +190,91 @@ export interface FlusherOptions {
   env?: NodeJS.ProcessEnv;
   retryForMs?: number;
   lingerMs?: number;
+  /** How long this machine's worker stays on after its last activity or delivery. */
+  graceMs?: number;
   log: HookLog;
+  /** Starts this machine's worker; default: the bundle next to this one (dist/hook-machine-worker.mjs). */
+  startMachineWorker?: (options: MachineWorkerOptions) => Promise<MachineWorker>;
+}
+
+async function bundledMachineWorker(options: MachineWorkerOptions): Promise<MachineWorker> {
+  // Not a static import: the worker and its native bridge load only when there is a queue to serve.
+  const url = new URL('./hook-machine-worker.mjs', import.meta.url).href;
+  const mod = (await import(url)) as typeof MachineWorkerModule;
+  return mod.startMachineWorker(options);
+}
+
+/**
+ * The reactions this machine still owes a judgment, kept on disk so that a
+ * flusher killed before the judgment ran is started again by the next hook.
+ */
+class PendingJudgments {
+  #entries: Record<string, PendingJudgment>;
+  constructor(readonly home: string) {
+    this.#entries = readPendingJudgments(home);
+  }
+  get size(): number {
+    return Object.keys(this.#entries).length;
+  }
+  add(eventId: string, workflowId: string): void {
+    this.#entries[eventId] = { workflowId, at: Date.now() };
+    writePendingJudgments(this.home, this.#entries);
+  }
+  remove(eventIds: string[]): void {
+    if (!eventIds.some((id) => id in this.#entries)) return;
+    for (const id of eventIds) delete this.#entries[id];
+    writePendingJudgments(this.home, this.#entries);
+  }
+  entries(): [string, PendingJudgment][] {
+    return Object.entries(this.#entries);
+  }
+}
+
+/** Activity tasks waiting on a queue (DescribeTaskQueue stats), undefined when the server cannot say. */
+async function activityBacklog(client: Client, taskQueue: string): Promise<number | undefined> {
+  try {
+    const response = await client.connection.withDeadline(Date.now() + DEFAULT_RPC_TIMEOUT_MS, () =>
+      client.workflowService.describeTaskQueue({
+        namespace: client.options.namespace,
+        taskQueue: { name: taskQueue },
+        taskQueueType: TASK_QUEUE_TYPE_ACTIVITY,
+        reportStats: true,
+      }),
+    );
+    const count = response.stats?.approximateBacklogCount;
+    return count === undefined || count === null ? undefined : Number(count);
+  } catch {
+    return undefined;
+  }
+}
+
+/** temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY */
+const TASK_QUEUE_TYPE_ACTIVITY = 2;
+
+/** Drops pending judgments whose invocation has closed or whose bound has passed: nothing will come for them. */
+async function prunePending(client: Client, pending: PendingJudgments, boundMs: number, log: HookLog): Promise<void> {
+  const done: string[] = [];
+  for (const [eventId, { workflowId, at }] of pending.entries()) {
+    if (!(Number(at) + boundMs > Date.now())) {
+      done.push(eventId);
+      continue;
+    }
+    try {
+      const handle = client.workflow.getHandle(workflowId);
+      const described = await client.connection.withDeadline(Date.now() + DEFAULT_RPC_TIMEOUT_MS, () => handle.describe());
+      if (described.status.name !== 'RUNNING') {
+        done.push(eventId);
+        continue;
+      }
+      // Judged already (by an earlier worker of this machine), or dropped after a confirmed failure.
+      const state = await client.connection.withDeadline(Date.now() + DEFAULT_RPC_TIMEOUT_MS, () => handle.query(invocationStateQuery));
+      if (state.verdicts.some((v) => v.eventId === eventId) || state.failureReported) done.push(eventId);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) done.push(eventId);
+      else log.debug(`could not check ${workflowId}: ${message(err)}`);
+    }
+  }
+  pending.remove(done);
 }
 
 function positiveMs(value: string | undefined, fallback: number): number {
@@ -218,6 +331,9 @@ export async function runFlusher(options: FlusherOptions): Promise<void> {
   const env = options.env ?? process.env;
   const retryForMs = options.retryForMs ?? positiveMs(env.SKILLOPT_FLUSHER_RETRY_MS, DEFAULT_RETRY_FOR_MS);
   const lingerMs = options.lingerMs ?? positiveMs(env.SKILLOPT_FLUSHER_LINGER_MS, DEFAULT_LINGER_MS);
+  const graceMs = options.graceMs ?? positiveMs(env.SKILLOPT_WORKER_GRACE_MS, DEFAULT_WORKER_GRACE_MS);
+  const maxWaitMs = positiveMs(env.SKILLOPT_WORKER_MAX_WAIT_MS, DEFAULT_WORKER_MAX_WAIT_MS);
+  const offlineBoundMs = readHookSettings(env).offlineJudgeMs ?? DEFAULT_ROUTED_SCHEDULE_TO_START_MS;
   if (!takeFlusherLock(home)) return;
   // Delivery is this flusher's job now.
   clearOutboxStalled(home);
@@ -232,13 +348,63 @@ export async function runFlusher(options: FlusherOptions): Promise<void> {
   };
   let failingSince: number | undefined;
   let backoff = FIRST_BACKOFF_MS;
+
+  // ---- this machine's worker: which queue, whether it is wanted, since when idle ----
+  const override = env.SKILLOPT_ACTIVITY_QUEUE?.trim() || undefined;
+  let serveQueue = servedQueue(home, env, override);
+  const pending = new PendingJudgments(home);
+  // A judgment left over from a flusher that was killed (or a machine that slept) is served now.
+  let wantWorker = serveQueue !== undefined && pending.size > 0;
+  let worker: MachineWorker | undefined;
+  let workerFailed = false;
+  let backlogChecked = false;
+  let lastDeliveryAt = Date.now();
+  const onDelivered = (event: OutboxEvent, signalled: boolean): void => {
+    lastDeliveryAt = Date.now();
+    if (event.signal === 'invoked' && event.payload.activityQueue !== undefined && event.payload.activityQueue === machineQueue(home, env)) {
+      serveQueue ??= event.payload.activityQueue;
+      wantWorker = true;
+    }
+    if (serveQueue === undefined) return;
+    if (event.signal === 'invoked') wantWorker = true;
+    if (event.signal === 'reaction' && signalled) {
+      pending.add(event.payload.eventId, event.workflowId);
+      wantWorker = true;
+    }
+  };
+  const startWorker = async (): Promise<void> => {
+    if (!wantWorker || serveQueue === undefined || worker || workerFailed) return;
+    try {
+      worker = await (options.startMachineWorker ?? bundledMachineWorker)({ env, taskQueue: serveQueue, log, onJudged: (eventId) => pending.remove([eventId]) });
+    } catch (err) {
+      // Delivery goes on; the judgments wait on the queue (up to their bound) for the next flusher.
+      workerFailed = true;
+      log.error(`could not start this machine's worker on ${serveQueue}`, err);
+    }
+  };
+  /**
+   * The worker has nothing running, nothing delivered or run for the grace period,
+   * and no reaction it delivered still owed a judgment (for at most maxWaitMs).
+   */
+  let lastPendingCheck = 0;
+  const workerIdle = async (now: number): Promise<boolean> => {
+    if (!worker) return true;
+    if (worker.inFlight() > 0 || now < Math.max(lastDeliveryAt, worker.lastActivityAt()) + graceMs) return false;
+    if (pending.size === 0 || now >= lastDeliveryAt + maxWaitMs) return true;
+    if (client && now - lastPendingCheck >= PENDING_CHECK_MS) {
+      lastPendingCheck = now;
+      await prunePending(client, pending, offlineBoundMs, log).catch(() => undefined);
+    }
+    return pending.size === 0;
+  };
+
   try {
     for (;;) {
       let result: DrainResult;
       const attemptStartedAt = Date.now();
       try {
         client ??= await connect(env);
-        result = await drainOutbox(client, home, { log });
+        result = await drainOutbox(client, home, { log, onDelivered });
       } catch (err) {
         // Bad client configuration (envconfig) or an unexpected error: same as unreachable.
         result = { delivered: 0, deadLettered: 0, remaining: listOutbox(home).length, error: err };
@@ -261,11 +427,21 @@ export async function runFlusher(options: FlusherOptions): Promise<void> {
       }
       failingSince = undefined;
       backoff = FIRST_BACKOFF_MS;
+      // Delivered: now serve this machine's queue, if there is one to serve. Started with
+      // nothing of its own to serve (a session start), it asks the queue once: judgments
+      // wait there for this machine after it was offline.
+      if (serveQueue !== undefined && !wantWorker && !backlogChecked && client) {
+        backlogChecked = true;
+        const backlog = await activityBacklog(client, serveQueue);
+        log.debug(`${serveQueue}: ${backlog ?? 'unknown'} task(s) waiting`);
+        if (backlog !== undefined && backlog > 0) wantWorker = true;
+      }
+      await startWorker();
 
-      // Empty: linger for new events.
+      // Empty: linger for new events, and while this machine's worker has work or is in its grace.
       const lingerUntil = Date.now() + lingerMs;
-      while (listOutbox(home).length === 0 && Date.now() < lingerUntil) {
-        await outboxWatch.wait(Math.min(POLL_MS, lingerUntil - Date.now()));
+      while (listOutbox(home).length === 0 && (Date.now() < lingerUntil || !(await workerIdle(Date.now())))) {
+        await outboxWatch.wait(POLL_MS);
       }
       if (listOutbox(home).length > 0) continue;
       // Unlock, then look once more: a hook that spooled just before the
@@ -277,6 +453,8 @@ export async function runFlusher(options: FlusherOptions): Promise<void> {
     clearInterval(heartbeat);
     outboxWatch.close();
     releaseFlusherLock(home);
+    await worker?.stop().catch((err: unknown) => log.error('stopping the worker failed', err));
+    if (client && worker && pending.size > 0) await prunePending(client, pending, offlineBoundMs, log).catch(() => undefined);
     await dropClient();
   }
 }

@@ -13,9 +13,10 @@ import { currentUser } from '../local/home';
 import type { HookContext } from './context';
 import { eventIdFor } from './event-id';
 import { closeHint, deleteHint, readHint, writeHint } from './hint';
-import { ensureFlusher, outboxStalled, writeOutboxEvent } from './outbox';
+import { ensureFlusher, judgmentsPending, outboxStalled, writeOutboxEvent } from './outbox';
 import type { OutboxWorkflowConfig } from './outbox';
 import type { HookPayload } from './payload';
+import { judgmentQueue } from './queue';
 import { AGENT } from './settings';
 import { versionInSession } from './session-skills';
 import { installInContext, skillRoots } from './skills-in-context';
@@ -61,8 +62,12 @@ export function readManifest(home: string): Manifest | undefined {
 }
 
 function workflowConfig(ctx: HookContext): OutboxWorkflowConfig {
-  const { judgeWindow, idleTimeoutOverrideMs } = ctx.settings;
-  return { judgeWindow, ...(idleTimeoutOverrideMs === undefined ? {} : { idleTimeoutMs: idleTimeoutOverrideMs }) };
+  const { judgeWindow, idleTimeoutOverrideMs, offlineJudgeMs } = ctx.settings;
+  return {
+    judgeWindow,
+    ...(idleTimeoutOverrideMs === undefined ? {} : { idleTimeoutMs: idleTimeoutOverrideMs }),
+    ...(offlineJudgeMs === undefined ? {} : { routedScheduleToStartMs: offlineJudgeMs }),
+  };
 }
 
 type SpooledSignal =
@@ -107,6 +112,8 @@ export async function onPreToolUse(payload: HookPayload, ctx: HookContext): Prom
   const eventId = await eventIdFor('invoked', sessionId, payload.tool_use_id);
   // Without a tool_use_id the event id (random then) names the invocation.
   const workflowId = workflowIdForInvocation(ref, sessionId, toolUseId || eventId);
+  // Teammate mode: judged on this machine's own queue, where the transcript is.
+  const activityQueue = judgmentQueue(settings.home, ctx.env, settings.activityQueue);
   const invoked: InvokedSignal = {
     eventId,
     sessionId,
@@ -117,7 +124,7 @@ export async function onPreToolUse(payload: HookPayload, ctx: HookContext): Prom
     skillVersion: versionInSession(settings.home, sessionId, ref.name, ref.author) ?? install.version,
     transcriptPath: payload.transcript_path ?? '',
     transcriptBytes: fileSize(payload.transcript_path),
-    ...(settings.activityQueue ? { activityQueue: settings.activityQueue } : {}),
+    ...(activityQueue ? { activityQueue } : {}),
   };
   // A newer invocation in the session takes over the window: the older one's workflow closes it.
   const previousRef = previous && tryParseSkillRef(previous.ref);
@@ -139,8 +146,9 @@ export async function onUserPromptSubmit(payload: HookPayload, ctx: HookContext)
   if (!sessionId) return 'no-window';
   const hint = readHint(settings.home, sessionId);
   if (!hint) {
-    // Events left by a flusher that gave up (Temporal was down) get a new one at the next prompt of any session.
-    if (settings.spawnFlusher && outboxStalled(settings.home)) await startFlusher(ctx);
+    // Events left by a flusher that gave up (Temporal was down), or judgments this machine
+    // still owes (its flusher was killed, it slept), get a new one at the next prompt of any session.
+    if (settings.spawnFlusher && (outboxStalled(settings.home) || judgmentsPending(settings.home))) await startFlusher(ctx);
     return 'no-window';
   }
   // The session ended and was not resumed: nothing is judged after a session ends.

@@ -19,8 +19,9 @@ import { onPreToolUse, onSessionEnd, onUserPromptSubmit, readManifest } from './
 import { snapshotSessionSkills } from './session-skills';
 import { pruneStaleHints, reopenHint } from './hint';
 import { openHookLog } from './log';
-import { ensureFlusher, listOutbox } from './outbox';
+import { ensureFlusher, judgmentsPending, listOutbox } from './outbox';
 import { payloadFrom } from './payload';
+import { servedQueue } from './queue';
 import { readHookSettings } from './settings';
 import { spawnDetachedNode } from './spawn';
 import { readStdin, readStillPending } from './stdin';
@@ -91,8 +92,12 @@ async function main(): Promise<void> {
       }, watchdogMs).unref();
       pruneStaleHints(settings.home, settings.idleTimeoutMs);
       if (payload.source === 'resume' && payload.session_id) reopenHint(settings.home, payload.session_id, Date.now(), DEFAULT_RESUME_GRACE_MS);
-      // Events left by a flusher that gave up while Temporal was down get a new one.
-      if (settings.spawnFlusher && listOutbox(settings.home).length > 0) {
+      // Events left by a flusher that gave up while Temporal was down, or judgments this machine still owes,
+      // get a new one; on a teammate's machine always: judgments may wait on its queue since it was offline.
+      if (
+        settings.spawnFlusher &&
+        (listOutbox(settings.home).length > 0 || judgmentsPending(settings.home) || servedQueue(settings.home, process.env, settings.activityQueue) !== undefined)
+      ) {
         await ensureFlusher(settings.home, ctx.flusherPath(), (err) => log.error('could not start the outbox flusher', err));
       }
       // What this session runs is what is installed now, before its own pull (see session-skills.ts).

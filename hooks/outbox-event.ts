@@ -12,6 +12,7 @@ import {
   SupersededSignalSchema,
   messageProblem,
 } from '../core/messages';
+import { MAX_ROUTED_SCHEDULE_TO_START_MS } from '../core/limits';
 import { formatSkillRef, tryParseSkillRef } from '../core/skill-ref';
 import { outboxDir, type OutboxEvent } from './outbox';
 
@@ -29,6 +30,7 @@ const OutboxEventSchema = v.intersect([
       config: v.object({
         judgeWindow: v.pipe(v.number(), v.integer(), v.minValue(1)),
         idleTimeoutMs: v.optional(v.pipe(v.number(), v.minValue(1))),
+        routedScheduleToStartMs: v.optional(v.pipe(v.number(), v.minValue(1), v.maxValue(MAX_ROUTED_SCHEDULE_TO_START_MS))),
       }),
     }),
     v.object({ signal: v.literal('reaction'), payload: ReactionSignalSchema }),

@@ -6,7 +6,7 @@
 //
 // Names sort in creation order: microseconds since the epoch, then pid and a
 // random suffix. Only Node built-ins here: this module is on the hooks' path.
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InvokedSignal, ReactionSignal, SessionEndedSignal, SupersededSignal } from '../core/messages';
 import type { SkillRef } from '../core/skill-ref';
@@ -31,6 +31,8 @@ export {
 export interface OutboxWorkflowConfig {
   judgeWindow: number;
   idleTimeoutMs?: number;
+  /** SKILLOPT_OFFLINE_JUDGE_HOURS: how long a judgment waits for this machine's worker. */
+  routedScheduleToStartMs?: number;
 }
 
 /**
@@ -172,4 +174,55 @@ export function releaseFlusherLock(home: string): void {
 export async function ensureFlusher(home: string, flusherPath: string, onError: (err: unknown) => void): Promise<boolean> {
   if (liveFlusherPid(home) !== undefined) return false;
   return spawnDetachedNode([flusherPath], home, onError);
+}
+
+// ---- judgments this machine still owes (teammate mode) ----
+//
+// A reaction delivered for an invocation judged on this machine's own queue is
+// written here by the flusher, and removed when its judgment ran in this
+// machine's worker (or its invocation has closed). While an entry is left (the
+// flusher was killed, the laptop slept), every hook run, even a prompt with no
+// window open, starts a flusher, whose worker then serves the waiting judgment.
+
+export const PENDING_JUDGMENTS_FILE = 'judgments-pending.json';
+
+export interface PendingJudgment {
+  workflowId: string;
+  /** When the reaction was delivered (ms since the epoch). */
+  at: number;
+}
+
+function pendingPath(home: string): string {
+  return join(outboxDir(home), PENDING_JUDGMENTS_FILE);
+}
+
+/** One existsSync: cheap enough for every prompt. */
+export function judgmentsPending(home: string): boolean {
+  return existsSync(pendingPath(home));
+}
+
+export function readPendingJudgments(home: string): Record<string, PendingJudgment> {
+  try {
+    const data = JSON.parse(readFileSync(pendingPath(home), 'utf8')) as unknown;
+    return data && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, PendingJudgment>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Replaces the set (only the flusher holding the lock writes it); an empty set removes the file. */
+export function writePendingJudgments(home: string, pending: Record<string, PendingJudgment>): void {
+  const path = pendingPath(home);
+  try {
+    if (Object.keys(pending).length === 0) {
+      unlinkSync(path);
+      return;
+    }
+    mkdirSync(outboxDir(home), { recursive: true, mode: 0o700 });
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(pending), { mode: 0o600 });
+    renameSync(tmp, path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
 }

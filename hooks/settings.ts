@@ -1,6 +1,6 @@
 // What a hook run needs from its environment, read once. Only Node built-ins:
 // this module is on every hook's path.
-import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_JUDGE_WINDOW } from '../core/limits';
+import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_JUDGE_WINDOW, MAX_ROUTED_SCHEDULE_TO_START_MS } from '../core/limits';
 import { skilloptHome, userHome } from '../local/home';
 
 /** The `agent` recorded with invocations and attributions. */
@@ -21,6 +21,13 @@ export interface HookSettings {
   /** Set only when SKILLOPT_IDLE_TIMEOUT_MS is given; then the workflow is started with it too. */
   idleTimeoutOverrideMs?: number;
   idleTimeoutMs: number;
+  /**
+   * SKILLOPT_OFFLINE_JUDGE_HOURS, when given: how long this machine's judgments
+   * wait for it to come back (the workflow's default is 24 h). Carried in the
+   * invocation's config, so each invocation keeps the bound it was armed with.
+   */
+  offlineJudgeMs?: number;
+  /** SKILLOPT_ACTIVITY_QUEUE: where judgments go instead of this machine's own queue (see hooks/queue.ts). */
   activityQueue?: string;
   attribution: boolean;
   autopull: boolean;
@@ -40,6 +47,7 @@ function positiveNumber(value: string | undefined): number | undefined {
 export function readHookSettings(env: NodeJS.ProcessEnv = process.env): HookSettings {
   const window = positiveNumber(env.SKILLOPT_JUDGE_WINDOW);
   const idleOverride = positiveNumber(env.SKILLOPT_IDLE_TIMEOUT_MS);
+  const offlineHours = positiveNumber(env.SKILLOPT_OFFLINE_JUDGE_HOURS);
   return {
     home: skilloptHome(env),
     userHome: userHome(env),
@@ -49,6 +57,7 @@ export function readHookSettings(env: NodeJS.ProcessEnv = process.env): HookSett
     judgeWindow: window === undefined ? DEFAULT_JUDGE_WINDOW : Math.max(1, Math.floor(window)),
     ...(idleOverride === undefined ? {} : { idleTimeoutOverrideMs: Math.floor(idleOverride) }),
     idleTimeoutMs: idleOverride === undefined ? DEFAULT_IDLE_TIMEOUT_MS : Math.floor(idleOverride),
+    ...(offlineHours === undefined ? {} : { offlineJudgeMs: Math.min(MAX_ROUTED_SCHEDULE_TO_START_MS, Math.max(1_000, Math.round(offlineHours * 3_600_000))) }),
     ...(env.SKILLOPT_ACTIVITY_QUEUE?.trim() ? { activityQueue: env.SKILLOPT_ACTIVITY_QUEUE.trim() } : {}),
     attribution: env.SKILLOPT_ATTRIBUTION !== '0',
     autopull: env.SKILLOPT_AUTOPULL !== '0',

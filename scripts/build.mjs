@@ -10,7 +10,8 @@
 //                    detached process,
 //                    dist/hook-session-start.mjs; dist/hook-flusher.mjs
 //                    is the detached process that delivers the hooks' outbox to Temporal
-//                    (the Temporal client inlined: it loads in ~100 ms instead of ~180).
+//                    (the Temporal client inlined: it loads in ~100 ms instead of ~180);
+//                    dist/hook-machine-worker.mjs is its activities-only worker (teammate mode).
 //  - dist/workflow-bundle.js  the workflow code bundled by Temporal's bundler, so `up` and
 //                    the production worker skip webpack at start; rebuilt only when an input changed.
 import { build } from 'esbuild';
@@ -45,6 +46,9 @@ const entries = [
   // The Temporal client inlined: a flusher starts once per burst of hook events,
   // and skipping module resolution across node_modules halves its load time.
   { in: 'hooks/flusher.ts', out: 'dist/hook-flusher.mjs', packages: undefined },
+  // This machine's on-demand worker, imported by the flusher only when it has a queue to
+  // serve: npm packages external (the worker's native bridge cannot be bundled).
+  { in: 'hooks/machine-worker.ts', out: 'dist/hook-machine-worker.mjs', packages: 'external' },
 ];
 // The CLI is split into chunks, so a command loads only what it uses: `skills list`
 // never loads Temporal's native worker, which only `up` needs.

@@ -38,7 +38,11 @@ export interface InvocationConfig {
   idleTimeoutMs: number;
   /** After a SessionEnd that a resume can undo, the window stays open this long for one. */
   resumeGraceMs: number;
-  /** How long a judgment routed to a machine's own queue waits for that machine's worker. */
+  /**
+   * How long a judgment routed to a machine's own queue waits for that machine's
+   * worker (default 24 h; the hooks' SKILLOPT_OFFLINE_JUDGE_HOURS); past it the
+   * reaction is not-judged with that reason. Only this invocation waits.
+   */
   routedScheduleToStartMs: number;
 }
 
@@ -96,7 +100,7 @@ export interface LaneConfig {
   editBudget: number;
   /** A lane with nothing queued for this long completes; the next failure report starts a new run. */
   idleTimeoutMs: number;
-  /** How long a proposal routed to a machine's own queue waits for that machine's worker. */
+  /** How long a proposal waits for each failing machine's worker in turn (default 2 min). */
   routedScheduleToStartMs: number;
   /** Continue-as-new at this history length even if the server has not suggested it (tests). */
   continueAsNewAfterEvents?: number;
@@ -111,8 +115,10 @@ export interface LaneCounters {
   proposalsWithoutChange: number;
   duplicateProposals: number;
   publishConflicts: number;
-  /** Batches dropped because the skill was unreadable or no machine could propose. */
+  /** Batches dropped because the skill was unreadable (before 0.3: or no machine could propose). */
   droppedBatches: number;
+  /** Proposals no failing machine answered: the batch waited for the next report. */
+  unansweredProposals: number;
   /** Reports dropped because the queue was full (MAX_QUEUED_REPORTS). */
   overflowReports: number;
 }
@@ -120,6 +126,8 @@ export interface LaneCounters {
 /** What a lane run hands to the next on continue-as-new (JSON only). */
 export interface CarriedLane {
   queue: FailureReport[];
+  /** A batch no failing machine could propose, waiting for the next report. */
+  waiting?: FailureReport[];
   handledInvocations: string[];
   counters: LaneCounters;
   version?: number;
@@ -137,6 +145,8 @@ export interface LaneState {
   version?: number;
   /** Failure reports waiting for the next proposal. */
   queued: number;
+  /** Reports of a batch no failing machine answered, waiting for the next report (then proposed with it). */
+  waiting: number;
   /** Whether a proposal (read → propose → publish → record) is running. */
   improving: boolean;
   counters: LaneCounters;

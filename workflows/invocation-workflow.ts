@@ -8,12 +8,14 @@ import {
   TimeoutFailure,
   allHandlersFinished,
   condition,
+  patched,
+  proxyLocalActivities,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { JudgeResult } from '../activities/types';
+import type { JudgeResult, SkillActivities } from '../activities/types';
 import {
   InvokedSignalSchema,
   ReactionSignalSchema,
@@ -35,8 +37,13 @@ import {
   supersededSignal,
 } from './definitions';
 import * as machine from './invocation-state';
-import { failureMessage, modelActivities, storeActivities as store, storeLocalActivities as storeLocal } from './activity-options';
+import { STORE_RETRY, failureMessage, modelActivities, storeActivities as store, storeLocalActivities as storeLocal } from './activity-options';
 
+// A few tries only: a store that cannot answer now must not cost the judgment.
+const storeCheck = proxyLocalActivities<SkillActivities>({ startToCloseTimeout: '10 seconds', retry: { ...STORE_RETRY, maximumAttempts: 3 } });
+
+/** 0.3: a judgment routed to a machine's queue is checked against the store here first (that worker has no store). */
+const PATCH_ALREADY_JUDGED_BEFORE_ROUTING = 'already-judged-before-routing';
 
 export async function invocationWorkflow(input: InvocationWorkflowInput): Promise<InvocationSummary> {
   let state = machine.initialInvocationState(input, Date.now());
@@ -67,6 +74,16 @@ export async function invocationWorkflow(input: InvocationWorkflowInput): Promis
 
   // ---- phases: wait for a reaction or the window's end; judge; record; report ----
   async function judge(reaction: ReactionSignal): Promise<JudgeResult> {
+    // An event redelivered after its workflow run ended (its dedup memory gone with it) is
+    // never judged twice. On the shared queue judgeReaction asks the store itself; a
+    // machine's own worker has none, so the check runs here, on the shared queue.
+    if (invocation.activityQueue !== undefined && patched(PATCH_ALREADY_JUDGED_BEFORE_ROUTING)) {
+      const prior = await storeCheck.alreadyJudged(reaction.eventId).catch((err: unknown) => {
+        if (err instanceof ActivityFailure) return undefined;
+        throw err;
+      });
+      if (prior) return prior;
+    }
     try {
       return await judgeActivities.judgeReaction({
         ref,
@@ -122,5 +139,6 @@ export async function invocationWorkflow(input: InvocationWorkflowInput): Promis
 }
 
 function durationText(ms: number): string {
+  if (ms >= 2 * 60 * 60_000) return `${Math.round(ms / (60 * 60_000))} h`;
   return ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`;
 }

@@ -1,15 +1,17 @@
 // The skill lane's state machine: confirmed failures queue (one per
-// invocation), and one proposal at a time takes up to 8 of them. Plain data
+// invocation), and one proposal at a time takes up to 8 of them. A batch that
+// no failing machine answered (all offline) waits, and goes back into the
+// queue behind the next report, whose machine is then tried first. Plain data
 // and pure transitions, unit-tested without a server.
 import type { FailureReport } from '../core/messages';
-import { DEFAULT_EDIT_BUDGET, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_ROUTED_SCHEDULE_TO_START_MS, MAX_FAILURES_PER_PROPOSAL } from '../core/limits';
+import { DEFAULT_EDIT_BUDGET, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_PROPOSE_SCHEDULE_TO_START_MS, MAX_FAILURES_PER_PROPOSAL } from '../core/limits';
 import type { PublishResult } from '../activities/types';
 import type { CarriedLane, LaneConfig, LaneCounters, LaneState, SkillWorkflowInput } from './definitions';
 
 export const DEFAULT_LANE_CONFIG: LaneConfig = {
   editBudget: DEFAULT_EDIT_BUDGET,
   idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
-  routedScheduleToStartMs: DEFAULT_ROUTED_SCHEDULE_TO_START_MS,
+  routedScheduleToStartMs: DEFAULT_PROPOSE_SCHEDULE_TO_START_MS,
 };
 
 /** Invocations remembered as handled: a report redelivered later is dropped. Far more than one lane sees between redeliveries. */
@@ -27,6 +29,8 @@ export interface Lane {
   ref: SkillWorkflowInput['ref'];
   config: LaneConfig;
   queue: FailureReport[];
+  /** A batch no failing machine answered: proposed again, behind it, when the next report comes. */
+  waiting: FailureReport[];
   /** Invocations whose report was taken into a proposal (newest last, bounded). */
   handledInvocations: string[];
   /** The proposal being worked on, while one runs. */
@@ -48,6 +52,7 @@ function emptyCounters(): LaneCounters {
     duplicateProposals: 0,
     publishConflicts: 0,
     droppedBatches: 0,
+    unansweredProposals: 0,
     overflowReports: 0,
   };
 }
@@ -58,6 +63,7 @@ export function initialLane(input: SkillWorkflowInput): Lane {
     ref: input.ref,
     config: { ...DEFAULT_LANE_CONFIG, ...input.config },
     queue: [...(carried?.queue ?? [])],
+    waiting: [...(carried?.waiting ?? [])],
     handledInvocations: [...(carried?.handledInvocations ?? [])],
     conflictRetries: 0,
     ...(carried?.version === undefined ? {} : { version: carried.version }),
@@ -79,11 +85,13 @@ export function onFailureReport(lane: Lane, report: FailureReport): Lane {
   const id = report.invocationId;
   const known =
     lane.queue.some((r) => r.invocationId === id) ||
+    lane.waiting.some((r) => r.invocationId === id) ||
     (lane.proposal ?? []).some((r) => r.invocationId === id) ||
     lane.handledInvocations.includes(id);
   if (known) return count(lane, 'duplicateReports');
-  if (lane.queue.length >= MAX_QUEUED_REPORTS) return count(lane, 'overflowReports');
-  return { ...count(lane, 'failureReports'), queue: [...lane.queue, report] };
+  if (lane.queue.length + lane.waiting.length >= MAX_QUEUED_REPORTS) return count(lane, 'overflowReports');
+  // A waiting batch goes back into the queue behind this report: its machine is asked first.
+  return { ...count(lane, 'failureReports'), queue: [...lane.queue, report, ...lane.waiting], waiting: [] };
 }
 
 /** Learned from the store (start of a run, a read, a lost race, a publish): the SkillVersion attribute follows it. */
@@ -103,6 +111,18 @@ function finishProposal(lane: Lane): Lane {
   const handled = [...lane.handledInvocations, ...(lane.proposal ?? []).map((r) => r.invocationId)];
   const { proposal: _done, ...rest } = lane;
   return { ...rest, handledInvocations: handled.slice(-HANDLED_INVOCATIONS_KEPT), conflictRetries: 0 };
+}
+
+/**
+ * No failing machine picked the proposal up (all offline): the batch is not
+ * dropped. Reports that came in meanwhile are the next report: the batch joins
+ * them at once, behind them. Otherwise it waits for the next report.
+ */
+export function onNoProposer(lane: Lane): Lane {
+  const batch = lane.proposal ?? [];
+  const { proposal: _unanswered, ...rest } = count(lane, 'unansweredProposals');
+  const next: Lane = { ...rest, conflictRetries: 0 };
+  return next.queue.length > 0 ? { ...next, queue: [...next.queue, ...batch] } : { ...next, waiting: [...next.waiting, ...batch] };
 }
 
 export type ProposalEnd = 'unreadable' | 'no-proposer' | 'no-change';
@@ -128,15 +148,16 @@ export function onPublishResult(lane: Lane, result: PublishResult): { lane: Lane
   }
 }
 
-/** Whether a run with nothing queued and no proposal running may complete. */
+/** Whether a run with nothing queued, nothing waiting and no proposal running may complete. */
 export function idle(lane: Lane): boolean {
-  return lane.queue.length === 0 && lane.proposal === undefined;
+  return lane.queue.length === 0 && lane.waiting.length === 0 && lane.proposal === undefined;
 }
 
 export function carried(lane: Lane): CarriedLane {
   // A proposal never runs at continue-as-new: the lane waits for it to finish first.
   return {
     queue: lane.queue,
+    ...(lane.waiting.length === 0 ? {} : { waiting: lane.waiting }),
     handledInvocations: lane.handledInvocations,
     counters: lane.counters,
     ...(lane.version === undefined ? {} : { version: lane.version }),
@@ -149,6 +170,7 @@ export function laneState(lane: Lane): LaneState {
     ref: lane.ref,
     ...(lane.version === undefined ? {} : { version: lane.version }),
     queued: lane.queue.length,
+    waiting: lane.waiting.length,
     improving: lane.proposal !== undefined,
     counters: lane.counters,
     runs: lane.runs,

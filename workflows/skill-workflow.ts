@@ -11,6 +11,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertMemo,
@@ -39,6 +40,9 @@ export function pushProblem(ref: SkillRef, payload: unknown): string | undefined
   }
   return pushRequestProblem(request);
 }
+
+/** 0.3: a batch no failing machine answered waits for the next report instead of being dropped. */
+const PATCH_UNANSWERED_BATCH_WAITS = 'unanswered-batch-waits';
 
 export async function skillWorkflow(input: SkillWorkflowInput): Promise<LaneState> {
   let lane = machine.initialLane(input);
@@ -111,7 +115,10 @@ export async function skillWorkflow(input: SkillWorkflowInput): Promise<LaneStat
     }
   }
 
-  /** Proposes on the failing machines in turn (their transcripts, their CLI); undefined when none could. */
+  /**
+   * Proposes on the failing machines in turn (their transcripts, their CLI), each
+   * given a short schedule-to-start; undefined when none answered.
+   */
   async function propose(batch: FailureReport[], snapshot: SkillSnapshot): Promise<Proposal | undefined> {
     const queues = [...new Set(batch.map((r) => r.activityQueue))];
     for (const queue of queues) {
@@ -133,7 +140,7 @@ export async function skillWorkflow(input: SkillWorkflowInput): Promise<LaneStat
       lane = machine.onVersion(lane, snapshot.version);
       publishAttributes();
       const proposal = await propose(batch, snapshot);
-      if (!proposal) return void (lane = machine.onProposalEnded(lane, 'no-proposer'));
+      if (!proposal) return void (lane = patched(PATCH_UNANSWERED_BATCH_WAITS) ? machine.onNoProposer(lane) : machine.onProposalEnded(lane, 'no-proposer'));
       if (!proposal.changed || proposal.fingerprint === '') return void (lane = machine.onProposalEnded(lane, 'no-change'));
       const result = await orUndefined(
         'publishSkill',

@@ -40,6 +40,7 @@ function fakeActivities(taskQueue: string): SkillActivities {
   };
   return {
     judgeReaction: async ({ reaction }) => judged(reaction.text),
+    alreadyJudged: async () => undefined,
     recordVerdict: async () => undefined,
     // As the real activity does: signal-with-start of the skill's lane.
     reportFailure: async ({ ref, report }) => {

@@ -213,6 +213,8 @@ beforeAll(async () => {
     TEMPORAL_ADDRESS: temporal.address,
     TEMPORAL_NAMESPACE: temporal.namespace ?? 'default',
     SKILLOPT_TASK_QUEUE: taskQueue,
+    // The embedded path with an explicit address: judged by the shared worker, not this machine's own queue.
+    SKILLOPT_ACTIVITY_QUEUE: taskQueue,
     SKILLOPT_FLUSHER_LINGER_MS: '1000',
     ...anthropicEnv(server.url),
   });

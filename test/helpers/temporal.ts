@@ -53,6 +53,7 @@ export function passingActivities(): SkillActivities {
   };
   return {
     judgeReaction: async () => ({ outcome: 'passed', confidence: 1, reason: 'ok' }),
+    alreadyJudged: async () => undefined,
     recordVerdict: async () => undefined,
     reportFailure: unused,
     describeSkill: async () => ({ version: 1, improvementsPublished: 0 }),

@@ -43,6 +43,8 @@ function deliveryEnv(address: string, extra: NodeJS.ProcessEnv = {}): NodeJS.Pro
     TEMPORAL_ADDRESS: address,
     TEMPORAL_NAMESPACE: 'default',
     SKILLOPT_TASK_QUEUE: taskQueue,
+    // TEMPORAL_ADDRESS makes this a teammate machine: judgments are routed to the test's shared queue instead (test/hooks/ondemand.test.ts covers this machine's own).
+    SKILLOPT_ACTIVITY_QUEUE: taskQueue,
     SKILLOPT_FLUSHER_LINGER_MS: '300',
     ...extra,
   };

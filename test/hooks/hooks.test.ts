@@ -113,6 +113,26 @@ describe('PreToolUse (arming)', () => {
     });
   });
 
+  it("a teammate machine's arming carries its own queue (and the offline bound when set); embedded carries none; SKILLOPT_ACTIVITY_QUEUE wins", async () => {
+    const arm = async (env: NodeJS.ProcessEnv) => {
+      const s = new Session(sb);
+      expectQuiet(await runHook(sb, 'PreToolUse', s.preToolUseSkill('deploy-checklist--alice'), env));
+      const events = await outboxEvents(sb);
+      return events.filter((e) => e.signal === 'invoked' && e.payload.sessionId === s.id)[0]!;
+    };
+    // Teammate: Temporal settings and no database URL (local/mode.ts).
+    const teammate = await arm({ TEMPORAL_ADDRESS: '127.0.0.1:1', SKILLOPT_OFFLINE_JUDGE_HOURS: '48' });
+    const id = (await readFile(join(sb.skilloptHome, 'machine-id'), 'utf8')).trim();
+    expect(teammate.payload.activityQueue).toBe(`skillopt-machine-alice-${id}`);
+    expect(teammate.config).toEqual({ judgeWindow: 3, routedScheduleToStartMs: 48 * 3_600_000 });
+    // The same machine, the same queue next time.
+    expect((await arm({ TEMPORAL_ADDRESS: '127.0.0.1:1' })).payload.activityQueue).toBe(teammate.payload.activityQueue);
+    // Embedded (no Temporal settings) and central (a database URL): the shared worker judges.
+    expect((await arm({})).payload).not.toHaveProperty('activityQueue');
+    expect((await arm({ TEMPORAL_ADDRESS: '127.0.0.1:1', SKILLOPT_DATABASE_URL: 'postgres://x' })).payload).not.toHaveProperty('activityQueue');
+    expect((await arm({ TEMPORAL_ADDRESS: '127.0.0.1:1', SKILLOPT_ACTIVITY_QUEUE: 'elsewhere' })).payload.activityQueue).toBe('elsewhere');
+  });
+
   it('a local skill, even one with "--" in its name, never arms; nor does another tool', async () => {
     const s = new Session(sb);
     await mkdir(join(sb.userSkills, 'deploy--blue-green'), { recursive: true });

@@ -225,6 +225,20 @@ describe('invocation workflow', () => {
     });
   });
 
+  it('a routed reaction the store has a verdict for (redelivered after its run ended) is checked on the shared queue and not judged again', async () => {
+    const s = new Scenario(env, 'inv-routed-already-judged');
+    await s.run(async () => {
+      const armed = await s.arm({ invocation: { activityQueue: s.taskQueue }, config: { judgeWindow: 1 } });
+      // The first run of this invocation judged the event a failure, then its history went.
+      s.world.verdicts.push({ ref: s.ref, invocation: armed.info, eventId: 'react-redelivered', verdict: { outcome: 'failed', confidence: 0.9, reason: 'skipped the tests' } });
+      await armed.react('FAIL skipped the tests', 'react-redelivered');
+      const result = await armed.handle.result();
+      expect(result.verdicts).toEqual([{ eventId: 'react-redelivered', outcome: 'not-judged', reason: 'already judged: skipped the tests' }]);
+      expect(s.world.judgeCalls).toEqual([]);
+      expect(s.world.reports).toEqual([]);
+    });
+  });
+
   it("ends as not-judged within routedScheduleToStartMs when the invoking machine's queue has no worker", async () => {
     const s = new Scenario(env, 'inv-routed-judge-offline');
     const offline = `${s.taskQueue}-offline`;

@@ -137,6 +137,36 @@ describe('lane state: proposals', () => {
     expect(lane.proposal).toBeUndefined();
   });
 
+  it('a batch no machine answered waits (not handled, not dropped) and is proposed again behind the next report', () => {
+    const q = (id: string, activityQueue: string): FailureReport => ({ ...report(id), activityQueue });
+    let lane = m.onFailureReport(m.onFailureReport(fresh(), q('a', 'qa')), q('b', 'qb'));
+    lane = m.onNoProposer(take(lane).lane);
+    expect(lane).toMatchObject({ queue: [], handledInvocations: [], counters: { unansweredProposals: 1, droppedBatches: 0 } });
+    expect(lane.waiting.map((r) => r.invocationId)).toEqual(['a', 'b']);
+    expect(lane.proposal).toBeUndefined();
+    // Not idle: the run must not complete and lose the batch.
+    expect(m.idle(lane)).toBe(false);
+    expect(m.nextProposal(lane).batch).toBeUndefined();
+    // A redelivered report of a waiting invocation is a duplicate.
+    expect(m.onFailureReport(lane, q('a', 'qa')).counters.duplicateReports).toBe(1);
+    // It survives continue-as-new.
+    const wire = JSON.parse(JSON.stringify(m.carried(lane))) as ReturnType<typeof m.carried>;
+    expect(m.initialLane({ ref, carried: wire }).waiting).toEqual(lane.waiting);
+    // The next report: its machine first, then the waiting batch.
+    lane = m.onFailureReport(lane, q('c', 'qc'));
+    expect(m.laneState(lane)).toMatchObject({ queued: 3, waiting: 0 });
+    const next = take(lane);
+    expect(next.batch.map((r) => r.activityQueue)).toEqual(['qc', 'qa', 'qb']);
+  });
+
+  it('a batch no machine answered joins reports that came in meanwhile at once, behind them', () => {
+    let lane = take(withReports(fresh(), 'a')).lane;
+    lane = withReports(lane, 'b');
+    lane = m.onNoProposer(lane);
+    expect(lane.waiting).toEqual([]);
+    expect(lane.queue.map((r) => r.invocationId)).toEqual(['b', 'a']);
+  });
+
   it('onVersion ignores an unknown version', () => {
     expect(m.onVersion(m.onVersion(fresh(), 4), undefined).version).toBe(4);
   });

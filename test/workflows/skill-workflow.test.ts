@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FailureReport } from '../../core/messages';
 import { formatSkillRef } from '../../core/skill-ref';
 import { SearchAttributes, laneStateQuery, type SkillWorkflowInput } from '../../workflows/definitions';
-import { startTestServer } from '../helpers/temporal';
+import { startTestServer, uniqueName } from '../helpers/temporal';
 import { Scenario, deferred, type Armed } from './world';
 
 let env: TestWorkflowEnvironment;
@@ -189,6 +189,23 @@ describe('skill workflow (the lane)', () => {
         [1, 2],
         [2, 3],
       ]);
+    });
+  });
+
+  it('keeps a batch no failing machine answered, and proposes it with the next report, on that report\'s machine first', async () => {
+    // Machine "offline" has no worker: its proposal waits 1 s for one, then the batch waits.
+    const s = new Scenario(env, 'lane-unanswered-batch-waits', { routedScheduleToStartMs: 1_000 });
+    await s.run(async () => {
+      await s.sendReport({ ...report(s, 'a'), activityQueue: uniqueName('offline') });
+      const waiting = await s.untilLane((l) => l.waiting === 1 && !l.improving, 20_000);
+      expect(waiting).toMatchObject({ queued: 0, counters: { proposals: 1, unansweredProposals: 1, droppedBatches: 0, improvementsPublished: 0 } });
+      expect(s.world.proposals).toHaveLength(0);
+      // A report from a machine that answers (the scenario's worker serves its queue).
+      await s.sendReport({ ...report(s, 'b'), activityQueue: s.taskQueue });
+      const lane = await s.laneSettled((l) => l.counters.improvementsPublished === 1);
+      expect(lane).toMatchObject({ waiting: 0, counters: { proposals: 2, unansweredProposals: 1, failureReports: 2 } });
+      // Proposed once, on b's machine, with both failures: nothing was dropped.
+      expect(s.world.reasons()).toEqual([['failed: b', 'failed: a']]);
     });
   });
 

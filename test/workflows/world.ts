@@ -80,6 +80,10 @@ export class FakeSkillWorld {
         const failed = text.startsWith('FAIL');
         return { outcome: failed ? 'failed' : 'passed', confidence: 0.9, reason: failed ? `failed: ${text}` : 'ok' };
       },
+      alreadyJudged: async (eventId) => {
+        const prior = this.verdicts.find((v) => v.eventId === eventId);
+        return prior ? { outcome: 'not-judged', confidence: 0, reason: `already judged: ${prior.verdict.reason}` } : undefined;
+      },
       recordVerdict: async (input) => {
         this.verdicts.push(input);
       },
