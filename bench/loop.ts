@@ -314,6 +314,8 @@ interface RunResult {
 async function runOne(designName: DesignName, root: string, shape: ShapeName): Promise<RunResult> {
   const runStart = performance.now();
   const loadavgAtStart = loadavg().map((l) => round(l));
+  // Before the tree's code is loaded: the commit this run measures, even if HEAD moves meanwhile.
+  const commit = commitOf(root);
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const design = await loadDesign(designName, root);
   const { modules } = design;
@@ -536,7 +538,7 @@ async function runOne(designName: DesignName, root: string, shape: ShapeName): P
   const total = burstIds.length;
   const result: RunResult = {
     design: designName,
-    commit: commitOf(root),
+    commit,
     shape,
     when: new Date().toISOString(),
     loadavgAtStart,

@@ -150,7 +150,7 @@ export function messageProblem(schema: Schema<unknown>, payload: unknown): strin
   return `${path ? `${path}: ` : ''}${issue.message}`;
 }
 
-/** A stored version as it crosses the wire (store/types SkillVersion has this shape). */
+/** A stored version, as the store returns it and as it crosses the wire (store/types SkillVersion is this type). */
 export interface SkillRecord {
   name: string;
   author: string;

@@ -61,14 +61,6 @@ const cli = build({
   chunkNames: 'chunks/[name]-[hash]',
   packages: 'external',
   metafile: true,
-}).then(async ({ metafile }) => {
-  // Chunks of earlier builds (other hashes) would otherwise pile up and ship in `npm pack`.
-  const current = new Set(Object.keys(metafile.outputs).map((out) => resolve(root, out)));
-  const chunks = join(root, 'dist', 'chunks');
-  for (const name of existsSync(chunks) ? readdirSync(chunks) : []) {
-    const path = join(chunks, name);
-    if (!current.has(path)) await rm(path, { force: true });
-  }
 });
 
 // SessionStart split the same way: the Temporal client (a teammate machine's
@@ -81,7 +73,19 @@ const sessionStart = build({
   splitting: true,
   chunkNames: 'chunks/session-start-[name]-[hash]',
   packages: 'external',
+  metafile: true,
 });
+
+/** Chunks of earlier builds (other hashes) would otherwise pile up and ship in `npm pack`: keep what these builds wrote. */
+async function removeStaleChunks(results) {
+  const current = new Set(results.flatMap(({ metafile }) => Object.keys(metafile.outputs).map((out) => resolve(root, out))));
+  const chunks = join(root, 'dist', 'chunks');
+  for (const name of existsSync(chunks) ? readdirSync(chunks) : []) {
+    const path = join(chunks, name);
+    if (!current.has(path)) await rm(path, { force: true });
+  }
+}
+const splitBuilds = Promise.all([cli, sessionStart]).then(removeStaleChunks);
 
 // The same inputs worker/workflow-bundle.ts checks before trusting the bundle: keep them in step.
 // package.json, not the lockfile: the SDK is pinned there, and `npm prune` (Dockerfile) rewrites the lockfile.
@@ -113,8 +117,7 @@ async function workflowBundle() {
 
 await Promise.all([
   workflowBundle(),
-  cli,
-  sessionStart,
+  splitBuilds,
   ...entries
     .filter((e) => existsSync(join(root, e.in)))
     .map((e) =>

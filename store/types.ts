@@ -1,22 +1,13 @@
 // The store's contract: every part (activities, CLI, hooks) talks to the store
 // through this interface, whichever engine is behind it (SQLite or Postgres).
+import type { SkillRecord } from '../core/messages';
 import type { SkillRef } from '../core/skill-ref';
 import type { VerdictOutcome } from '../core/verdict';
 
 export type EditStatus = 'proposed' | 'applied' | 'reverted';
 
-export interface SkillVersion {
-  name: string;
-  author: string;
-  version: number;
-  body: string;
-  description: string;
-  scope: string;
-  contributors: string[];
-  createdAt: string; // ISO-8601 UTC
-  createdBy: string;
-  idempotencyKey: string | null;
-}
+/** One stored version; the same shape crosses the wire to a teammate (core/messages SkillRecord). createdAt is ISO-8601 UTC. */
+export type SkillVersion = SkillRecord;
 
 export interface NewSkillVersion {
   name: string;

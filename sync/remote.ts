@@ -40,6 +40,8 @@ export interface TeamConnection {
   /** For messages: where and which namespace. */
   address: string;
   namespace: string;
+  /** The central worker's queue: SKILLOPT_TASK_QUEUE, else "skillopt" (the flusher's rule too). */
+  taskQueue: string;
   close(): Promise<void>;
 }
 
@@ -48,7 +50,8 @@ export async function connectTeam(env: NodeJS.ProcessEnv = process.env, { lazy =
   const { address, namespace } = temporalSettings(env);
   try {
     const client = await temporalClient(env, { connectTimeout: CONNECT_TIMEOUT_MS, lazy });
-    return { client, address, namespace, close: () => client.connection.close() };
+    const taskQueue = env.SKILLOPT_TASK_QUEUE?.trim() || SHARED_TASK_QUEUE;
+    return { client, address, namespace, taskQueue, close: () => client.connection.close() };
   } catch (err) {
     throw new RemoteError(`cannot reach Temporal at ${address} (${firstLine(err)}): check TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE (or your temporal.toml profile), or ask who runs the team's Temporal`);
   }
@@ -59,7 +62,7 @@ function firstLine(err: unknown): string {
 }
 
 function noWorker(team: TeamConnection, seconds: number): string {
-  return `no skillopt worker answered on the task queue "${SHARED_TASK_QUEUE}" of Temporal at ${team.address} (namespace ${team.namespace}) within ${seconds} s: the team's central worker must be running (see \`skillopt doctor\`)`;
+  return `no skillopt worker answered on the task queue "${team.taskQueue}" of Temporal at ${team.address} (namespace ${team.namespace}) within ${seconds} s: the team's central worker must be running (see \`skillopt doctor\`)`;
 }
 
 /** Any failure of a remote call as one line. */
@@ -96,7 +99,7 @@ export async function storeRequest(team: TeamConnection, request: StoreRequest, 
     reply = (await team.client.connection.withDeadline(Date.now() + READ_TIMEOUT_MS + 5_000, () =>
       team.client.workflow.execute(WorkflowTypes.storeRequest, {
         workflowId: `read:${randomUUID()}`,
-        taskQueue: SHARED_TASK_QUEUE,
+        taskQueue: team.taskQueue,
         args: [request],
         workflowExecutionTimeout: READ_TIMEOUT_MS,
       }),
@@ -152,7 +155,7 @@ export function remotePublisher(team: TeamConnection): PushPublisher {
     const requestId = request.requestId ?? randomUUID();
     const startWorkflowOperation = new WithStartWorkflowOperation(WorkflowTypes.skill, {
       workflowId: workflowIdForSkill(request.ref),
-      taskQueue: SHARED_TASK_QUEUE,
+      taskQueue: team.taskQueue,
       args: [{ ref: request.ref }],
       workflowIdConflictPolicy: 'USE_EXISTING',
     });
@@ -173,7 +176,7 @@ export async function sendAttribution(team: TeamConnection, attribution: Attribu
   try {
     await team.client.workflow.start(WorkflowTypes.storeRequest, {
       workflowId: `attribution:${attribution.sessionId}:${randomUUID()}`,
-      taskQueue: SHARED_TASK_QUEUE,
+      taskQueue: team.taskQueue,
       args: [{ op: 'recordAttribution', attribution: row } satisfies StoreRequest],
       // A row no worker records within a day is not worth more.
       workflowExecutionTimeout: '1 day',

@@ -39,12 +39,13 @@ describe('the package', () => {
     expect(files.filter((f) => f.endsWith('.ts') || f.endsWith('.map'))).toEqual([]);
   });
 
-  it('ships exactly the chunks the CLI imports (none left from older builds)', async () => {
+  it('ships exactly the chunks the CLI and the SessionStart bundle import (none left from older builds)', async () => {
     const shipped = files.filter((f) => f.startsWith('dist/chunks/'));
     const imported = new Set<string>();
     const visit = async (file: string): Promise<void> => {
       const text = await readFile(join(root, file), 'utf8');
-      for (const [, spec] of text.matchAll(/["'](\.{1,2}\/[^"']*?\.mjs)["']/g)) {
+      // Static and dynamic imports only: a `new URL('./x.mjs', import.meta.url)` names a bundle beside it, not a chunk.
+      for (const [, spec] of text.matchAll(/(?:from\s*|import\(\s*)["'](\.{1,2}\/[^"']*?\.mjs)["']/g)) {
         const target = join(dirname(file), spec!).replace(/\\/g, '/');
         if (target.startsWith('dist/chunks/') && !imported.has(target)) {
           imported.add(target);
@@ -53,6 +54,7 @@ describe('the package', () => {
       }
     };
     await visit('dist/cli.mjs');
+    await visit('dist/hook-session-start.mjs');
     expect(shipped).toEqual([...imported].sort());
   });
 

@@ -139,7 +139,7 @@ describe('usage', () => {
 
   it('turns every usage error into one line and exit 2', async () => {
     const cases: Array<[string[], RegExp]> = [
-      [[], /`skillopt` needs a command: push, pull, skills, status, hooks, up/],
+      [[], /`skillopt` needs a command: push, pull, skills, status, hooks, doctor, up/],
       [['skills'], /`skillopt skills` needs a command: list, show, history, diff/],
       [['pul'], /unknown command 'pul' \(Did you mean pull\?\); see `skillopt --help`/],
       [['push'], /missing required argument 'skill-dir'; see `skillopt push --help`/],
