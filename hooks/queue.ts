@@ -17,6 +17,7 @@ export function judgmentQueue(home: string, env: NodeJS.ProcessEnv, override: st
 
 /** The queue this machine's flusher serves with its on-demand worker, or undefined when it serves none. */
 export function servedQueue(home: string, env: NodeJS.ProcessEnv, override: string | undefined): string | undefined {
-  const routed = judgmentQueue(home, env, override);
-  return routed !== undefined && routed === machineQueue(home, env) ? routed : undefined;
+  // One read of the machine id: an override is served only when it names this machine's own queue.
+  if (override) return override === machineQueue(home, env) ? override : undefined;
+  return judgmentQueue(home, env, undefined);
 }
