@@ -1,0 +1,420 @@
+// A team on one machine, as the README's "Team setup" describes it: the
+// central part (`skillopt up` with the store on Postgres) runs as the
+// unprivileged user `nobody`, which cannot enter the teammates' homes; two
+// teammates, alice and bob, each with their own HOME (and so their own
+// ~/.skillopt) and only TEMPORAL_ADDRESS, run the real Claude Code CLI against
+// the scripted Messages API, with skillopt's hooks installed by
+// `skillopt hooks install`. Their judge and proposer are that same `claude`
+// on their PATH. The central worker's agent CLI does not exist: had it been
+// asked to judge or propose, the loop could not finish.
+//
+// One OS user (root) plays both teammates, so SKILLOPT_USER names each person;
+// the flusher's linger and worker grace are shortened so the test is quick.
+import { execa, type ResultPromise } from 'execa';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DoctorReport } from '../../cli/doctor';
+import { SHARED_TASK_QUEUE, type InvokedSignal } from '../../core/messages';
+import { workflowIdForInvocation, workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
+import { drainOutbox } from '../../hooks/flusher';
+import { liveFlusherPid, listOutbox } from '../../hooks/outbox';
+import { machineQueue } from '../../local/mode';
+import { openStore, type Store } from '../../store';
+import { invocationStateQuery, invokedSignal, reactionSignal, type InvocationSummary } from '../../workflows/definitions';
+import { invocationWorkflow } from '../../workflows/invocation-workflow';
+import { anthropicEnv, match, startAnthropicServer, type AnthropicServer, type Rule } from '../fixtures/anthropic-server';
+import { freePort } from '../helpers/wait';
+import { CLAUDE_BIN, REPO, baseEnv, describeRun, makeSandbox, runClaude, until, writeSkillDir, type ClaudeRun, type Sandbox } from '../e2e/helpers';
+
+const NOBODY = 65534;
+const pgUrl = process.env.SKILLOPT_TEST_DATABASE_URL?.trim() || undefined;
+
+/** Why this machine cannot run the test, or undefined. */
+function cannotRun(): string | undefined {
+  if (!pgUrl) return 'needs SKILLOPT_TEST_DATABASE_URL (the central store is Postgres; .ci/run sets it)';
+  if (process.getuid?.() !== 0) return 'needs root, to run the central part as the user nobody';
+  const probe = spawnSync(process.execPath, ['-e', '0'], { uid: NOBODY, gid: NOBODY });
+  if (probe.error || probe.status !== 0) return `cannot run a process as the user nobody (${probe.error?.message ?? `exit ${probe.status}`})`;
+  return undefined;
+}
+const skipReason = cannotRun();
+if (skipReason) console.warn(`team-topology test skipped: ${skipReason}`);
+
+const REF: SkillRef = { name: 'deploy-checklist', author: 'alice' };
+const SKILL = 'deploy-checklist--alice';
+const TESTS_LINE = '1. Run the full test suite and make sure it passes.';
+const BETTER_TESTS_LINE = '1. Run the full test suite (`npm test`) and paste its summary line; never deploy without a green run.';
+const BODY = `# Deploy checklist\n\n${TESTS_LINE}\n2. Build the release artifact.\n3. Deploy to staging, smoke-test, then deploy to production.\n`;
+const FAILURE_REASON = 'The assistant deployed without running the test suite; the user had to point it out.';
+/** Said only by the agent, in the session: it is in the transcript and nowhere else. */
+const AGENT_ONLY_TEXT = "I'll follow the deploy checklist, step by step.";
+const WRONG = 'that was wrong, you skipped the tests';
+const PLEASED = 'great, thanks';
+
+const RULES: Rule[] = [
+  {
+    name: 'judge',
+    match: match.systemIncludes('strict engineering reviewer'),
+    reply: (req) => ({
+      text: req.lastUserText.includes('you skipped the tests')
+        ? JSON.stringify({ success: 0, confidence: 0.9, reason: FAILURE_REASON })
+        : JSON.stringify({ success: 1, confidence: 0.8, reason: 'The deploy followed the checklist and the user confirmed it.' }),
+    }),
+  },
+  {
+    name: 'proposer',
+    match: match.systemIncludes('JSON array'),
+    reply: { text: ['```json', JSON.stringify([{ op: 'replace', target: TESTS_LINE, content: BETTER_TESTS_LINE }]), '```'].join('\n') },
+  },
+  {
+    name: 'call-skill',
+    match: match.all(match.prompt('deploy the service'), match.noToolResult),
+    reply: { text: AGENT_ONLY_TEXT, toolUse: { name: 'Skill', input: { skill: SKILL } } },
+  },
+  { name: 'after-skill', match: match.toolResult, reply: { text: 'Deployed.' } },
+  { name: 'apologize', match: match.prompt(WRONG), reply: { text: 'Sorry: running the tests now.' } },
+  { name: 'welcome', match: match.prompt(PLEASED), reply: { text: "You're welcome." } },
+  { name: 'hello', match: match.prompt('hello'), reply: { text: 'Hi.' } },
+];
+
+/** A teammate's machine: their own HOME (skillopt keeps ~/.skillopt there), `claude` and `skillopt` on PATH. */
+interface Teammate {
+  name: string;
+  box: Sandbox;
+  skilloptHome: string;
+  env: Record<string, string>;
+}
+
+let server: AnthropicServer;
+let installDir: string;
+let centralHome: string;
+let central: ResultPromise | undefined;
+let centralOutput = '';
+let temporalAddress: string;
+let client: Client;
+let connection: Connection;
+let store: Store;
+const schema = `skillopt_topology_${randomBytes(6).toString('hex')}`;
+let alice: Teammate;
+let bob: Teammate;
+
+/**
+ * Where `nobody` runs skillopt from: the checkout itself when nobody can read
+ * it, else a hard-linked copy of what it needs in a folder nobody can enter (a
+ * clone under /root is not readable by other users).
+ */
+function installForNobody(): string {
+  const readable = spawnSync(process.execPath, [join(REPO, 'bin', 'skillopt.js'), '--version'], { uid: NOBODY, gid: NOBODY });
+  if (readable.status === 0) return REPO;
+  const dir = mkdtempSync(join(tmpdir(), 'skillopt-central-install-'));
+  chmodSync(dir, 0o755);
+  for (const part of ['package.json', 'bin', 'dist', 'node_modules', '.tools']) {
+    if (!existsSync(join(REPO, part))) continue;
+    // Hard links: instant, and the files keep their modes (readable by all, as a clone writes them).
+    if (spawnSync('cp', ['-al', join(REPO, part), join(dir, part)]).status !== 0) cpSync(join(REPO, part), join(dir, part), { recursive: true, verbatimSymlinks: true });
+  }
+  return dir;
+}
+
+function makeTeammate(name: string): Teammate {
+  const box = makeSandbox(`skillopt-${name}-`); // 0700: nobody cannot enter it
+  const bin = join(box.root, 'bin');
+  mkdirSync(bin);
+  symlinkSync(CLAUDE_BIN, join(bin, 'claude'));
+  symlinkSync(join(REPO, 'bin', 'skillopt.js'), join(bin, 'skillopt'));
+  const env = baseEnv({
+    PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+    HOME: box.home,
+    SKILLOPT_USER: name,
+    TEMPORAL_ADDRESS: temporalAddress,
+    SKILLOPT_FLUSHER_LINGER_MS: '1000',
+    SKILLOPT_WORKER_GRACE_MS: '5000',
+    SKILLOPT_DEBUG: '1', // hooks.log, shown when a wait fails
+    ...anthropicEnv(server.url),
+  });
+  return { name, box, skilloptHome: join(box.home, '.skillopt'), env };
+}
+
+function skillopt(who: Teammate, args: string[], env: Record<string, string> = who.env) {
+  return execa('skillopt', args, { env, extendEnv: false, cwd: who.box.cwd, reject: false, timeout: 60_000 });
+}
+
+async function agent(who: Teammate, prompt: string, options: { resume?: string; env?: Record<string, string> } = {}): Promise<ClaudeRun & { sessionId: string }> {
+  const run = await runClaude(prompt, { env: options.env ?? who.env, cwd: who.box.cwd, args: options.resume ? ['--resume', options.resume] : [], timeoutMs: 60_000 });
+  expect(run.exitCode, describeRun(run)).toBe(0);
+  expect(run.json?.is_error, describeRun(run)).toBe(false);
+  expect(run.json?.session_id, describeRun(run)).toBeTypeOf('string');
+  return { ...run, sessionId: run.json!.session_id! };
+}
+
+function installed(who: Teammate): string {
+  const path = join(who.box.home, '.claude', 'skills', SKILL, 'SKILL.md');
+  return existsSync(path) ? readFileSync(path, 'utf8') : '';
+}
+
+function log(who: Teammate): string {
+  const path = join(who.skilloptHome, 'hooks.log');
+  return existsSync(path) ? readFileSync(path, 'utf8').slice(-3000) : '(no hooks.log)';
+}
+
+/** until(), with what a failed wait most needs: the central part's output and the teammates' hook logs. */
+async function waitFor<T>(what: string, fn: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
+  try {
+    return await until(what, fn, ok, timeoutMs, 250);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n--- central ---\n${centralOutput.slice(-3000)}\n--- alice hooks.log ---\n${log(alice)}\n--- bob hooks.log ---\n${log(bob)}`);
+  }
+}
+
+/** The one Skill tool_use id the scripted model gave a session. */
+function skillToolUseId(sessionId: string): string {
+  const ids = server
+    .sessionRequests(sessionId)
+    .map((r) => r.reply?.toolUse?.id)
+    .filter((id): id is string => id !== undefined);
+  expect(ids).toHaveLength(1);
+  return ids[0]!;
+}
+
+function invocationHandle(sessionId: string, toolUseId = skillToolUseId(sessionId)) {
+  return client.workflow.getHandle(workflowIdForInvocation(REF, sessionId, toolUseId));
+}
+
+function invocation(sessionId: string): Promise<InvocationSummary | undefined> {
+  return invocationHandle(sessionId).query(invocationStateQuery).catch(() => undefined);
+}
+
+/** The judge requests that carried one session's reaction. */
+function judgeRequestsFor(reaction: string): number {
+  return server.messageRequests().filter((r) => r.rule === 'judge' && r.messages!.lastUserText.includes(reaction)).length;
+}
+
+/** The task queues an activity type was scheduled on, in a workflow's history. */
+async function scheduledOn(workflowId: string, activity: string): Promise<string[]> {
+  const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  return events
+    .map((e) => e.activityTaskScheduledEventAttributes)
+    .filter((a) => a?.activityType?.name === activity)
+    .map((a) => a!.taskQueue!.name!);
+}
+
+/** A workflow's history as text, its payloads decoded: what anyone with namespace access can read. */
+async function historyText(workflowId: string): Promise<string> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  return JSON.stringify(history, (key, value: unknown) => {
+    if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
+    if (key === 'data' && typeof value === 'string') return Buffer.from(value, 'base64').toString('utf8');
+    return value;
+  });
+}
+
+beforeAll(async () => {
+  if (skipReason) return;
+  server = await startAnthropicServer({ rules: RULES });
+  // The observer's connection creates the schema; the central part's URL selects it.
+  store = await openStore({ url: pgUrl, schema });
+  const centralUrl = new URL(pgUrl!);
+  centralUrl.searchParams.set('options', `-c search_path=${schema}`);
+
+  installDir = installForNobody();
+  centralHome = mkdtempSync(join(tmpdir(), 'skillopt-central-'));
+  chownSync(centralHome, NOBODY, NOBODY);
+  const [temporalPort, uiPort] = [await freePort(), await freePort()];
+  temporalAddress = `127.0.0.1:${temporalPort}`;
+  central = execa(process.execPath, [join(installDir, 'bin', 'skillopt.js'), 'up', '--temporal-port', String(temporalPort), '--ui-port', String(uiPort), '--home', centralHome], {
+    env: baseEnv({
+      HOME: centralHome,
+      SKILLOPT_DATABASE_URL: centralUrl.toString(),
+      // The central machine has no agent CLI: a judgment or proposal routed to it could not run.
+      SKILLOPT_CLAUDE_BIN: join(centralHome, 'no-claude-here'),
+    }),
+    extendEnv: false,
+    uid: NOBODY,
+    gid: NOBODY,
+    cwd: centralHome,
+    reject: false,
+    all: true,
+  });
+  central.all!.on('data', (chunk: Buffer) => (centralOutput += chunk.toString()));
+  await until('the central part to be up', () => centralOutput, (out) => out.includes('Ctrl-C stops everything.') || central!.exitCode !== null, 120_000, 250).catch(() => undefined);
+  if (!centralOutput.includes('Ctrl-C stops everything.')) throw new Error(`skillopt up (as nobody) did not start:\n${centralOutput}`);
+  expect(centralOutput).toContain('Postgres (SKILLOPT_DATABASE_URL)');
+  connection = await Connection.connect({ address: temporalAddress });
+  client = new Client({ connection });
+
+  alice = makeTeammate('alice');
+  bob = makeTeammate('bob');
+  for (const who of [alice, bob]) {
+    const install = await skillopt(who, ['hooks', 'install']);
+    expect(install.exitCode, `${install.stdout}\n${install.stderr}`).toBe(0);
+  }
+}, 240_000);
+
+afterAll(async () => {
+  for (const who of [alice, bob]) {
+    if (who) await until('flushers to exit', () => liveFlusherPid(who.skilloptHome), (pid) => pid === undefined, 15_000).catch(() => undefined);
+  }
+  await connection?.close();
+  if (central) {
+    central.kill('SIGINT');
+    await Promise.race([central, new Promise((r) => setTimeout(r, 20_000))]);
+    central.kill('SIGKILL');
+  }
+  await store?.close();
+  await server?.close();
+  for (const who of [alice, bob]) if (who) rmSync(who.box.root, { recursive: true, force: true });
+  if (centralHome) rmSync(centralHome, { recursive: true, force: true });
+  if (installDir && installDir !== REPO) rmSync(installDir, { recursive: true, force: true });
+}, 60_000);
+
+describe.skipIf(skipReason !== undefined)('a team: the central part as nobody, two teammates with only TEMPORAL_ADDRESS, the real Claude Code CLI', () => {
+  it('each teammate machine is in teammate mode, holds no database credentials, and `skillopt doctor` passes', async () => {
+    for (const who of [alice, bob]) {
+      expect(Object.keys(who.env).filter((k) => /DATABASE|PG/.test(k))).toEqual([]);
+      const doctor = await skillopt(who, ['doctor', '--json']);
+      const report = JSON.parse(doctor.stdout) as DoctorReport;
+      expect(report.mode).toBe('teammate');
+      expect(report.checks.filter((c) => c.status === 'fail'), doctor.stdout).toEqual([]);
+      expect(doctor.exitCode).toBe(0);
+    }
+  });
+
+  it("alice's push reaches bob's pull", async () => {
+    const source = join(alice.box.root, 'src', 'deploy-checklist');
+    writeSkillDir(source, 'deploy-checklist', 'Use when deploying services to production', BODY);
+    const push = await skillopt(alice, ['push', source, '--author', 'alice']);
+    expect(push.exitCode, `${push.stdout}\n${push.stderr}`).toBe(0);
+    for (const who of [bob, alice]) {
+      const pull = await skillopt(who, ['pull']);
+      expect(pull.exitCode, `${pull.stdout}\n${pull.stderr}`).toBe(0);
+      expect(installed(who)).toMatch(/^version: 1$/m);
+      expect(installed(who)).toContain(TESTS_LINE);
+    }
+  });
+
+  let aliceSession = '';
+
+  it("a pushback in alice's session publishes v2: judged and proposed on alice's machine, the transcript never leaves it", async () => {
+    const session = await agent(alice, 'deploy the service');
+    aliceSession = session.sessionId;
+    expect(session.json?.result).toBe('Deployed.');
+    await waitFor('the invocation workflow', () => invocation(session.sessionId), (s) => s !== undefined);
+    const reaction = await agent(alice, WRONG, { resume: session.sessionId });
+    expect(reaction.json?.result).toBe('Sorry: running the tests now.');
+
+    await waitFor('version 2 in the central store', () => store.latestVersion(REF), (v) => v?.version === 2, 90_000);
+    const v2 = await store.latestVersion(REF);
+    expect(v2?.body).toContain(BETTER_TESTS_LINE);
+    const judged = (await invocationHandle(session.sessionId).result()) as InvocationSummary;
+    expect(judged).toMatchObject({ verdict: 'failed', failureReported: true, user: 'alice' });
+    expect(await store.verdicts(REF)).toEqual([expect.objectContaining({ outcome: 'failed', user: 'alice', sessionId: session.sessionId, reason: FAILURE_REASON })]);
+
+    // Both model calls went to alice's own queue, served by her flusher's worker with her `claude`.
+    const aliceQueue = machineQueue(alice.skilloptHome, alice.env);
+    expect(await scheduledOn(invocationHandle(session.sessionId).workflowId, 'judgeReaction')).toEqual([aliceQueue]);
+    expect(await scheduledOn(workflowIdForSkill(REF), 'proposeEdit')).toEqual([aliceQueue]);
+    expect(server.messageRequests().filter((r) => r.rule === 'judge')).toHaveLength(1);
+    expect(server.messageRequests().filter((r) => r.rule === 'proposer')).toHaveLength(1);
+
+    // The central part could not have read it (nobody cannot enter alice's home), and no history holds it.
+    const transcript = readdirJsonl(join(alice.box.home, '.claude', 'projects')).find((f) => readFileSync(f, 'utf8').includes(session.sessionId))!;
+    expect(readFileSync(transcript, 'utf8')).toContain(AGENT_ONLY_TEXT);
+    const asNobody = spawnSync(process.execPath, ['-e', 'require("fs").readFileSync(process.argv[1])', transcript], { uid: NOBODY, gid: NOBODY, encoding: 'utf8' });
+    expect(asNobody.stderr).toContain('EACCES');
+    const invocationHistory = await historyText(invocationHandle(session.sessionId).workflowId);
+    const laneHistory = await historyText(workflowIdForSkill(REF));
+    expect(invocationHistory).toContain(WRONG); // the reaction crosses (redacted, capped)…
+    expect(laneHistory).toContain(BETTER_TESTS_LINE); // …and the proposed edit…
+    for (const text of [invocationHistory, laneHistory]) expect(text).not.toContain(AGENT_ONLY_TEXT); // …the transcript never does
+  }, 150_000);
+
+  it("bob's next session pulls v2; both sessions' attribution rows reach the central store", async () => {
+    expect(aliceSession, 'needs the previous test').not.toBe('');
+    const hello = await agent(bob, 'hello');
+    expect(hello.json?.result).toBe('Hi.');
+    await waitFor("v2 in bob's skills folder", () => installed(bob), (t) => /^version: 2$/m.test(t));
+    expect(installed(bob)).toContain(BETTER_TESTS_LINE);
+
+    // A resumed session starts again: alice's session has a row per start, each with v1 in context.
+    const aliceRows = await waitFor("alice's attribution rows", () => store.attributions(aliceSession), (r) => r.length > 0);
+    const bobRows = await waitFor("bob's attribution row", () => store.attributions(hello.sessionId), (r) => r.length > 0);
+    for (const [rows, user] of [[aliceRows, 'alice'], [bobRows, 'bob']] as const) {
+      for (const row of rows) expect(row).toMatchObject({ user, agent: 'claude_code', skills: [{ ...REF, version: 1 }] });
+    }
+    expect(bobRows).toHaveLength(1);
+  }, 90_000);
+
+  it('a machine offline at its judgment is judged once, after it is back; a signal naming /etc/passwd reads nothing', async () => {
+    // bob's events are spooled (no flusher), then delivered as by a flusher that died right after:
+    // the judgment waits on bob's queue, where no worker polls.
+    const offline = { ...bob.env, SKILLOPT_FLUSHER: '0' };
+    const session = await agent(bob, 'deploy the service', { env: offline });
+    await agent(bob, PLEASED, { resume: session.sessionId, env: offline });
+    await waitFor('earlier flushers to exit', () => liveFlusherPid(bob.skilloptHome), (pid) => pid === undefined, 20_000);
+    expect((await drainOutbox(client, bob.skilloptHome, { taskQueue: SHARED_TASK_QUEUE })).remaining).toBe(0);
+    expect(listOutbox(bob.skilloptHome)).toEqual([]);
+    await waitFor('the reaction in its workflow', () => invocation(session.sessionId), (s) => s?.counters.reactions === 1);
+
+    // Anyone with access to the namespace can signal: two invocations naming /etc/passwd, one routed to
+    // bob's queue, one to the shared queue (the central worker's own judge).
+    const bobQueue = machineQueue(bob.skilloptHome, bob.env);
+    const attacks = await Promise.all([bobQueue, undefined].map((queue, i) => forgeInvocation(`attack-${i}`, queue)));
+    const shared = attacks[1]!;
+    const refusedCentrally = await waitFor('the shared-queue forgery to be settled', () => shared.query(invocationStateQuery), (s) => s.verdicts.length === 1);
+    expect(refusedCentrally.verdicts[0]).toMatchObject({ outcome: 'not-judged' });
+    expect(refusedCentrally.verdicts[0]!.reason).toMatch(/not reading \/etc\/passwd: outside the agent transcript folders/);
+
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(await invocation(session.sessionId)).toMatchObject({ verdict: 'pending', verdicts: [] });
+    expect(judgeRequestsFor(PLEASED)).toBe(0);
+
+    // bob is back: his next session's start brings up a flusher, whose worker finds both judgments on his queue.
+    await agent(bob, 'hello');
+    const judged = await waitFor("bob's judgment", () => invocation(session.sessionId), (s) => s?.verdicts.length === 1, 60_000);
+    expect(judged!.verdicts[0]).toMatchObject({ outcome: 'passed' });
+    const refusedOnBob = await waitFor('the forgery on bob\'s queue to be settled', () => attacks[0]!.query(invocationStateQuery), (s) => s.verdicts.length === 1);
+    expect(refusedOnBob.verdicts[0]).toMatchObject({ outcome: 'not-judged' });
+    expect(refusedOnBob.verdicts[0]!.reason).toMatch(/not reading \/etc\/passwd: outside the agent transcript folders/);
+    await waitFor("bob's flusher to exit", () => liveFlusherPid(bob.skilloptHome), (pid) => pid === undefined, 30_000);
+
+    // Once: one judge request for that reaction, one verdict row; nothing of /etc/passwd reached any model.
+    expect(judgeRequestsFor(PLEASED)).toBe(1);
+    expect((await store.verdicts(REF)).filter((v) => v.sessionId === session.sessionId)).toEqual([expect.objectContaining({ outcome: 'passed', user: 'bob', skillVersion: 2 })]);
+    expect(server.messageRequests().some((r) => r.rawBody.includes('root:x:0:0'))).toBe(false);
+    expect((await store.latestVersion(REF))?.version).toBe(2);
+  }, 180_000);
+});
+
+/** As anyone with namespace access could: an invocation whose events name /etc/passwd, routed to `queue`. */
+async function forgeInvocation(sessionId: string, queue: string | undefined) {
+  const invoked: InvokedSignal = {
+    eventId: `forged-${sessionId}`,
+    sessionId,
+    toolUseId: `toolu_${sessionId}`,
+    user: 'mallory',
+    agent: 'claude_code',
+    skillVersion: 2,
+    transcriptPath: '/etc/passwd',
+    transcriptBytes: 4096,
+    ...(queue ? { activityQueue: queue } : {}),
+  };
+  const { eventId: _eventId, ...info } = invoked;
+  const handle = await client.workflow.signalWithStart(invocationWorkflow, {
+    workflowId: workflowIdForInvocation(REF, sessionId, invoked.toolUseId),
+    taskQueue: SHARED_TASK_QUEUE,
+    args: [{ ref: REF, invocation: info }],
+    signal: invokedSignal,
+    signalArgs: [invoked],
+  });
+  await handle.signal(reactionSignal, { eventId: `forged-reaction-${sessionId}`, sessionId, text: 'that was wrong', transcriptPath: '/etc/passwd', transcriptBytes: 4096 });
+  return handle;
+}
+
+function readdirJsonl(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true, encoding: 'utf8' }) as string[]).filter((f) => f.endsWith('.jsonl')).map((f) => join(dir, f));
+}
