@@ -1,5 +1,5 @@
-// Deterministic A/B bucket of a session id: the same session always lands in
-// the same arm, on every machine, with no state.
+// Deterministic buckets: the same session (A/B arm) or user (canary cohort,
+// core/rollout.ts) always lands in the same bucket, on every machine, with no state.
 
 const FNV_OFFSET_BASIS = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
@@ -12,11 +12,16 @@ export function abBucket(sessionId: string, buckets = 2): number {
   return Math.abs(fnv1a32(sessionId) | 0) % buckets;
 }
 
-function fnv1a32(text: string): number {
+/**
+ * 32-bit FNV-1a over the UTF-16 code units of `text` (bytes, for ASCII), as an
+ * unsigned integer. The buckets read it as signed (`| 0`) and take its absolute
+ * value, so theirs stay the seed's.
+ */
+export function fnv1a32(text: string): number {
   let hash = FNV_OFFSET_BASIS;
   for (let i = 0; i < text.length; i += 1) {
     hash ^= text.charCodeAt(i);
     hash = Math.imul(hash, FNV_PRIME);
   }
-  return hash;
+  return hash >>> 0;
 }

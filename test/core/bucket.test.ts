@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { abBucket } from '../../core/bucket';
+import { abBucket, fnv1a32 } from '../../core/bucket';
 
 describe('abBucket', () => {
   it.each([
@@ -37,5 +37,19 @@ describe('abBucket', () => {
 
   it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY])('rejects %d buckets with a clear error', (buckets) => {
     expect(() => abBucket('S1', buckets)).toThrow(/buckets must be an integer of at least 1/);
+  });
+});
+
+describe('fnv1a32', () => {
+  it.each([
+    ['', 0x811c9dc5],
+    ['a', 0xe40c292c],
+    ['foobar', 0xbf9cf968],
+  ])('gives the published FNV-1a 32 of %j, unsigned', (text, hash) => {
+    expect(fnv1a32(text)).toBe(hash);
+  });
+
+  it('is what abBucket reduces', () => {
+    for (const id of ['S1', 'S2', 'abc', '', '😀']) expect(abBucket(id, 1000)).toBe(Math.abs(fnv1a32(id) | 0) % 1000);
   });
 });
