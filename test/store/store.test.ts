@@ -4,53 +4,9 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_SKILL_BODY_BYTES } from '../../core/limits';
 import type { SkillRef } from '../../core/skill-ref';
-import {
-  StoreValidationError,
-  VersionConflictError,
-  openStore,
-  type NewSkillVersion,
-  type Store,
-  type VerdictRecord,
-} from '../../store';
+import { StoreValidationError, VersionConflictError, openStore, type Store } from '../../store';
 import { openMigratedOnly, openRawDatabase, testEngines, uniqueAuthor, type TestDatabase } from './engines';
-
-function newVersion(ref: SkillRef, baseVersion: number, extra: Partial<NewSkillVersion> = {}): NewSkillVersion {
-  return {
-    ...ref,
-    body: `# ${ref.name}\n\nversion ${baseVersion + 1}\n`,
-    description: `does ${ref.name}`,
-    contributors: [ref.author],
-    createdBy: ref.author,
-    baseVersion,
-    ...extra,
-  };
-}
-
-function verdict(ref: SkillRef, eventId: string, extra: Partial<VerdictRecord> = {}): VerdictRecord {
-  return {
-    ...ref,
-    skillVersion: 1,
-    sessionId: 'session-1',
-    toolUseId: 'toolu_01',
-    eventId,
-    outcome: 'failed',
-    confidence: 0.7,
-    reason: 'the user said the deploy went to the wrong cluster',
-    agent: 'claude-code',
-    user: 'alice',
-    ...extra,
-  };
-}
-
-async function expectOneLineRejection<E extends Error>(promise: Promise<unknown>, type: new (...args: never[]) => E): Promise<E> {
-  const err: unknown = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(type);
-  expect((err as Error).message).not.toContain('\n');
-  return err as E;
-}
+import { expectOneLineRejection, newVersion, verdict } from './records';
 
 describe.each(testEngines.map((engine) => [engine.name, engine] as const))('store on %s', (_name, engine) => {
   if (engine.skipReason) {
