@@ -41,6 +41,7 @@ describe.each(testEngines.map((engine) => [engine.name, engine] as const))('stor
     expect(first.version).toMatchObject({
       ...deploy,
       version: 1,
+      state: 'stable',
       scope: 'org',
       contributors: [author, 'bob'],
       createdBy: author,
@@ -53,12 +54,13 @@ describe.each(testEngines.map((engine) => [engine.name, engine] as const))('stor
     await store.publishVersion(newVersion(alpha, 0));
 
     expect(await store.latestVersion(deploy)).toEqual(second.version);
-    expect(await store.getVersion(deploy, 1)).toEqual(first.version);
+    // Publishing v2 (stable, the default) retired v1.
+    expect(await store.getVersion(deploy, 1)).toEqual({ ...first.version, state: 'retired' });
     expect(await store.getVersion(deploy, 3)).toBeUndefined();
     expect(await store.latestVersion({ name: 'never-published', author })).toBeUndefined();
-    expect((await store.history(deploy)).map((v) => [v.version, v.body, v.scope])).toEqual([
-      [1, first.version.body, 'org'],
-      [2, 'second body', 'team'],
+    expect((await store.history(deploy)).map((v) => [v.version, v.state, v.body, v.scope])).toEqual([
+      [1, 'retired', first.version.body, 'org'],
+      [2, 'stable', 'second body', 'team'],
     ]);
 
     const mine = (await store.listLatest()).filter((v) => v.author === author);
@@ -86,9 +88,9 @@ describe.each(testEngines.map((engine) => [engine.name, engine] as const))('stor
     expect(retry).toEqual({ version: first.version, created: false });
     expect(retry.version.idempotencyKey).toBe(input.idempotencyKey);
 
-    // A retry after another version was published still finds its own row instead of conflicting.
+    // A retry after another version was published still finds its own row (as it is now: retired) instead of conflicting.
     await store.publishVersion(newVersion(ref, 1));
-    expect(await store.publishVersion(input)).toEqual({ version: first.version, created: false });
+    expect(await store.publishVersion(input)).toEqual({ version: { ...first.version, state: 'retired' }, created: false });
     expect((await store.history(ref)).map((v) => v.version)).toEqual([1, 2]);
 
     // The same key for another skill is a caller bug, not a retry.
