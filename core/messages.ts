@@ -8,6 +8,7 @@
 // sandbox) and tree-shaken to the few functions used.
 import * as v from 'valibot';
 import { MAX_REACTION_BYTES, MAX_VERDICT_REASON_CHARS } from './limits';
+import type { VersionState } from './rollout-types';
 
 /** Workflow types and the names of their signals and queries: the workflows define them from these, senders use them. */
 export const WorkflowTypes = { invocation: 'invocationWorkflow', skill: 'skillWorkflow', storeRequest: 'storeRequestWorkflow' } as const;
@@ -155,6 +156,8 @@ export interface SkillRecord {
   name: string;
   author: string;
   version: number;
+  /** Where the version is in its rollout (core/rollout-types.ts). */
+  state: VersionState;
   body: string;
   description: string;
   scope: string;
@@ -172,10 +175,25 @@ export interface SkillStub {
   unchanged: true;
 }
 
-/** The reply to each StoreRequest op. `next`: there is another page, ask again with `after: next`. */
+/**
+ * A SkillRecord as a reader receives it. A central worker from before the
+ * rollout sends no `state`; every version it served was then everyone's, so
+ * readers take a missing state as `stable` (receivedSkillRecord).
+ */
+export type ReceivedSkillRecord = Omit<SkillRecord, 'state'> & { state?: VersionState };
+
+/** The record with its state; a missing one (an older sender) reads as `stable`. */
+export function receivedSkillRecord(record: ReceivedSkillRecord): SkillRecord {
+  return { ...record, state: record.state ?? 'stable' };
+}
+
+/**
+ * The reply to each StoreRequest op. `next`: there is another page, ask again with `after: next`.
+ * Senders put whole SkillRecords in; readers pass each record through receivedSkillRecord.
+ */
 export type StoreReply =
-  | { op: 'latest'; record: SkillRecord | null }
-  | { op: 'version'; record: SkillRecord | null }
-  | { op: 'history'; versions: SkillRecord[]; next?: number }
-  | { op: 'list'; items: (SkillRecord | SkillStub)[]; next?: string }
+  | { op: 'latest'; record: ReceivedSkillRecord | null }
+  | { op: 'version'; record: ReceivedSkillRecord | null }
+  | { op: 'history'; versions: ReceivedSkillRecord[]; next?: number }
+  | { op: 'list'; items: (ReceivedSkillRecord | SkillStub)[]; next?: string }
   | { op: 'recordAttribution' };

@@ -19,6 +19,7 @@ export function migrations(engine: EngineKind): Record<string, Migration> {
   return {
     '0001_initial': initial(engine),
     '0002_verdict_outcome': verdictOutcome,
+    '0003_version_states': versionStates(engine),
   };
 }
 
@@ -139,3 +140,99 @@ const verdictOutcome: Migration = {
     await sql`update verdicts set outcome = 'failed' where success = 0`.execute(db);
   },
 };
+
+/** `column in ('a', 'b', …)` for a fixed list of words (the lists are written here, never input). */
+function oneOf(column: string, values: readonly string[]) {
+  return sql.raw(`${column} in (${values.map((v) => `'${v}'`).join(', ')})`);
+}
+
+// The rollout (DESIGN.md "Rollout"): every version gets a state. Before it, each
+// publish was at once everyone's version, so a skill's latest version becomes
+// `stable` and every older one `retired` (a later publish replaced it).
+// Partial unique indexes (both engines have them) make "at most one stable and
+// at most one candidate per skill" a rule of the database itself, so a writer
+// that raced past the store's checks fails instead of leaving two.
+// version_transitions records every change of state; the history before this
+// migration is filled in as it happened: each version published stable by its
+// creator at its created_at, and retired when the next version was published
+// (the numbers were contiguous: each publish took baseVersion + 1).
+// skill_rollout_settings holds a skill's own policy and canary overrides; no row,
+// or a null column, means the team default.
+// The lists are spelled out rather than imported (core/rollout-types.ts): a
+// released migration must not change when the vocabulary grows.
+const STATES_0003 = ['stable', 'candidate', 'rejected', 'retired'];
+const POLICIES_0003 = ['canary', 'approval', 'canary+approval', 'direct'];
+
+function versionStates(engine: EngineKind): Migration {
+  const postgres = engine === 'postgres';
+  const keyText = postgres ? sql`text collate "C"` : sql`text`;
+  const id = (col: ColumnDefinitionBuilder) =>
+    postgres ? col.primaryKey().generatedByDefaultAsIdentity() : col.primaryKey().autoIncrement();
+  const notNull = (col: ColumnDefinitionBuilder) => col.notNull();
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .alterTable('skill_versions')
+        .addColumn('state', 'text', (col) => col.notNull().defaultTo('stable').check(oneOf('state', STATES_0003)))
+        .execute();
+      await sql`update skill_versions set state = 'retired'
+                where version < (select max(w.version) from skill_versions w
+                                 where w.name = skill_versions.name and w.author = skill_versions.author)`.execute(db);
+      for (const state of ['stable', 'candidate'] as const) {
+        await db.schema
+          .createIndex(`skill_versions_one_${state}_key`)
+          .on('skill_versions')
+          .columns(['name', 'author'])
+          .unique()
+          .where(sql.ref('state'), '=', sql.lit(state))
+          .execute();
+      }
+
+      await db.schema
+        .createTable('version_transitions')
+        .addColumn('id', 'integer', id)
+        .addColumn('name', keyText, notNull)
+        .addColumn('author', keyText, notNull)
+        .addColumn('version', 'integer', notNull)
+        .addColumn('from_state', 'text')
+        .addColumn('to_state', 'text', notNull)
+        .addColumn('decided_by', 'text', notNull)
+        .addColumn('reason', 'text', notNull)
+        .addColumn('at', 'text', notNull)
+        .addCheckConstraint('version_transitions_from_state_check', sql`from_state is null or ${oneOf('from_state', STATES_0003)}`)
+        .addCheckConstraint('version_transitions_to_state_check', oneOf('to_state', STATES_0003))
+        .execute();
+      await db.schema
+        .createIndex('version_transitions_skill_idx')
+        .on('version_transitions')
+        .columns(['name', 'author', 'version'])
+        .execute();
+      // One insert, in the order things happened, so the ids (transitions' order) are chronological:
+      // vN+1's publish, then vN's retirement, both at vN+1's created_at.
+      await sql`insert into version_transitions (name, author, version, from_state, to_state, decided_by, reason, at)
+                select name, author, version, from_state, to_state, decided_by, reason, at from (
+                  select name, author, version, cast(null as text) as from_state, 'stable' as to_state,
+                         created_by as decided_by, 'published' as reason, created_at as at, 0 as step
+                  from skill_versions
+                  union all
+                  select v.name, v.author, v.version, 'stable', 'retired',
+                         n.created_by, 'replaced by v' || cast(n.version as text), n.created_at, 1
+                  from skill_versions v
+                  join skill_versions n on n.name = v.name and n.author = v.author and n.version = v.version + 1
+                ) as history
+                order by name, author, at, step, version`.execute(db);
+
+      await db.schema
+        .createTable('skill_rollout_settings')
+        .addColumn('name', keyText, notNull)
+        .addColumn('author', keyText, notNull)
+        .addColumn('policy', 'text')
+        .addColumn('canary', 'text')
+        .addColumn('updated_by', 'text', notNull)
+        .addColumn('updated_at', 'text', notNull)
+        .addPrimaryKeyConstraint('skill_rollout_settings_pkey', ['name', 'author'])
+        .addCheckConstraint('skill_rollout_settings_policy_check', sql`policy is null or ${oneOf('policy', POLICIES_0003)}`)
+        .execute();
+    },
+  };
+}

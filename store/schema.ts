@@ -1,6 +1,7 @@
 // Row types of the store's tables as Kysely sees them. JSON columns are text
 // (see migrations.ts); booleans are 0/1 integers, the same on both engines.
 import type { Generated } from 'kysely';
+import type { RolloutPolicy, VersionState } from '../core/rollout-types';
 import type { VerdictOutcome } from '../core/verdict';
 
 export interface SkillVersionsTable {
@@ -14,6 +15,8 @@ export interface SkillVersionsTable {
   created_at: string; // ISO-8601 UTC
   created_by: string;
   idempotency_key: string | null;
+  /** Migration 0003; at most one stable and one candidate per skill (partial unique indexes). */
+  state: VersionState;
 }
 
 export interface SkillEditsTable {
@@ -60,8 +63,33 @@ export interface AttributionsTable {
   created_at: string;
 }
 
+/** Migration 0003: every change of a version's state, the publish included (from_state null). */
+export interface VersionTransitionsTable {
+  id: Generated<number>;
+  name: string;
+  author: string;
+  version: number;
+  from_state: VersionState | null;
+  to_state: VersionState;
+  decided_by: string;
+  reason: string;
+  at: string; // ISO-8601 UTC
+}
+
+/** Migration 0003: a skill's own rollout settings; null means the team default. */
+export interface SkillRolloutSettingsTable {
+  name: string;
+  author: string;
+  policy: RolloutPolicy | null;
+  canary: string | null; // JSON: CanaryOverrides
+  updated_by: string;
+  updated_at: string;
+}
+
 export interface StoreDatabase {
   skill_versions: SkillVersionsTable;
+  version_transitions: VersionTransitionsTable;
+  skill_rollout_settings: SkillRolloutSettingsTable;
   skill_edits: SkillEditsTable;
   verdicts: VerdictsTable;
   attributions: AttributionsTable;

@@ -1,6 +1,7 @@
 // The store's contract: every part (activities, CLI, hooks) talks to the store
 // through this interface, whichever engine is behind it (SQLite or Postgres).
 import type { SkillRecord } from '../core/messages';
+import type { RolloutPolicy, VersionEvidence, VersionState, VersionTransition } from '../core/rollout-types';
 import type { SkillRef } from '../core/skill-ref';
 import type { VerdictOutcome } from '../core/verdict';
 
@@ -19,14 +20,100 @@ export interface NewSkillVersion {
   createdBy: string;
   /** Same key again returns the version already written (safe retries). */
   idempotencyKey?: string;
-  /** The version this one is based on; the new row is baseVersion + 1 (0 for a new skill). */
+  /**
+   * The version this one's body was derived from (0 for a new skill). The new
+   * row takes the next free number, one more than the highest version of the
+   * skill whatever its state, so numbers only ever grow. Every version after
+   * baseVersion must be rejected, or the publish is a VersionConflictError: it
+   * would undo a version its author never saw. Without rejected versions that
+   * is the original rule (the new row is baseVersion + 1); a candidate derived
+   * from stable v2 after candidate v3 was rejected becomes v4.
+   */
   baseVersion: number;
+  /**
+   * Default `stable`: everyone's version at once, the previous stable one is
+   * retired in the same transaction. `candidate`: on trial; refused while the
+   * skill already has a candidate.
+   */
+  state?: 'stable' | 'candidate';
+  /** Why it was published, for its transition row; default `published`. */
+  reason?: string;
 }
 
 export interface PublishResult {
   version: SkillVersion;
   /** False when the idempotency key had already been published. */
   created: boolean;
+}
+
+/** A version's state change asked of setVersionState. */
+export interface StateChangeOptions {
+  /** A user name, or `skillopt` for the lane's own decisions. */
+  decidedBy: string;
+  reason: string;
+  /** Refuse unless the version is in this state now (a compare-and-set for callers that read it first). */
+  expectedFrom?: VersionState;
+}
+
+export interface StateChangeResult {
+  /** The version as it is now, in its new state. */
+  version: SkillVersion;
+  /** False when the version was already in that state by the same decider's decision (a retry): nothing written. */
+  changed: boolean;
+}
+
+/** One skill's versions that count now: what everyone gets, and what is on trial. */
+export interface CurrentSkill {
+  name: string;
+  author: string;
+  stable: SkillVersion | null;
+  candidate: SkillVersion | null;
+  /** The highest version number, whatever its state (the push conflict rule's `latest`). */
+  latestVersion: number;
+}
+
+/** A skill's own canary settings; an absent field means the team default. */
+export interface CanaryOverrides {
+  /** Share of users in the canary cohort, an integer from 1 to 100. */
+  percent?: number;
+  /** Judged invocations wanted on the candidate (and on stable) before deciding, an integer >= 1. */
+  minJudged?: number;
+  /** The longest the canary waits for that evidence, in hours (> 0). */
+  maxHours?: number;
+}
+
+export interface RolloutSettings {
+  name: string;
+  author: string;
+  /** null: the team default. */
+  policy: RolloutPolicy | null;
+  /** null: no overrides. */
+  canary: CanaryOverrides | null;
+  updatedBy: string;
+  updatedAt: string;
+}
+
+/** For setRolloutSettings: an absent field is left as it is, null resets it to the team default. */
+export interface RolloutSettingsChange {
+  policy?: RolloutPolicy | null;
+  /** Replaces the overrides as a whole (an empty object is the same as null). */
+  canary?: CanaryOverrides | null;
+  updatedBy: string;
+}
+
+export interface CanaryEvidenceQuery {
+  candidate: number;
+  stable: number;
+  /** ISO-8601: the start of the period compared (normally when the canary began). */
+  since: string;
+  /** Stable's judged invocations wanted at least; topped up from before `since` when the period has fewer. */
+  minStable: number;
+}
+
+export interface CanaryEvidence {
+  candidate: VersionEvidence;
+  /** `since`: where stable's evidence effectively starts (earlier than asked when topped up). */
+  stable: VersionEvidence & { since: string };
 }
 
 export interface EditRecord {
@@ -79,7 +166,11 @@ export interface AttributionRecord {
   createdAt?: string;
 }
 
-/** Thrown when baseVersion + 1 already exists: a concurrent publisher won. */
+/**
+ * Thrown when a version after baseVersion that was not rejected already exists,
+ * or baseVersion is not a version of the skill: a concurrent publisher won.
+ * `version` is the number that was taken first.
+ */
 export class VersionConflictError extends Error {
   override name = 'VersionConflictError';
   constructor(
@@ -107,13 +198,51 @@ export class StoreValidationError extends Error {
 export interface Store {
   readonly engine: 'sqlite' | 'postgres';
 
+  /** Writes the version and its transition row (and the retired stable's) in one transaction. */
   publishVersion(input: NewSkillVersion): Promise<PublishResult>;
+  /** The highest version number, whatever its state: what the push conflict rule compares against. */
   latestVersion(ref: SkillRef): Promise<SkillVersion | undefined>;
   getVersion(ref: SkillRef, version: number): Promise<SkillVersion | undefined>;
-  /** Latest version of every skill, ordered by name then author. */
+  /**
+   * Latest (highest) version of every skill, whatever its state, ordered by name
+   * then author. While every publish is stable this is every skill's stable
+   * version; once candidates exist, readers that hand out versions want listCurrent.
+   */
   listLatest(): Promise<SkillVersion[]>;
   /** Every version of one skill, oldest first. */
   history(ref: SkillRef): Promise<SkillVersion[]>;
+
+  /** The version everyone gets, if the skill has one. */
+  stableVersion(ref: SkillRef): Promise<SkillVersion | undefined>;
+  /** The version on trial, if any (at most one per skill). */
+  candidateVersion(ref: SkillRef): Promise<SkillVersion | undefined>;
+  /** Every skill with its stable and candidate versions, ordered by name then author (bytewise). */
+  listCurrent(): Promise<CurrentSkill[]>;
+  /**
+   * Moves a version to `to`: candidate → stable (the current stable is retired
+   * in the same transaction), candidate → rejected, or stable → retired, with a
+   * transition row each. Anything else, an unknown version, a state other than
+   * expectedFrom, or promoting a candidate older than the stable version is a
+   * StoreValidationError. Already in `to` by the same decidedBy: a retry, the
+   * version is returned with changed false; by someone else: StoreValidationError.
+   */
+  setVersionState(ref: SkillRef, version: number, to: VersionState, options: StateChangeOptions): Promise<StateChangeResult>;
+  /** Every state change of one skill's versions, publishes included, oldest first. */
+  transitions(ref: SkillRef): Promise<VersionTransition[]>;
+
+  /** The skill's own rollout settings, or undefined when it never had any (the team defaults apply). */
+  rolloutSettings(ref: SkillRef): Promise<RolloutSettings | undefined>;
+  /** Only for a skill in the store; returns the settings as stored. */
+  setRolloutSettings(ref: SkillRef, change: RolloutSettingsChange): Promise<RolloutSettings>;
+  /**
+   * Judged invocations (passed or failed; not-judged never counts) of the
+   * candidate and of the stable version, both from `since`. An invocation
+   * (session id + tool use id) counts once: failed if any of its verdicts
+   * failed, else passed, at the time of its first judged verdict. Stable is
+   * topped up with its most recent invocations before `since` when the period
+   * has fewer than minStable.
+   */
+  canaryEvidence(ref: SkillRef, query: CanaryEvidenceQuery): Promise<CanaryEvidence>;
 
   recordEdit(input: NewEditRecord): Promise<EditRecord>;
   /** True when this skill already had an edit set with this fingerprint. */

@@ -15,7 +15,7 @@ import {
   type Client,
 } from '@temporalio/client';
 import { TimeoutFailure } from '@temporalio/common';
-import { MAX_KNOWN_REFS, SHARED_TASK_QUEUE, UpdateNames, WorkflowTypes, type SkillRecord, type StoreReply, type StoreRequest } from '../core/messages';
+import { MAX_KNOWN_REFS, SHARED_TASK_QUEUE, UpdateNames, WorkflowTypes, receivedSkillRecord, type ReceivedSkillRecord, type StoreReply, type StoreRequest } from '../core/messages';
 import type { PushOutcome, PushRequest } from '../core/push-rules';
 import { workflowIdForSkill } from '../core/skill-ref';
 import type { SkillRef } from '../core/skill-ref';
@@ -111,7 +111,7 @@ export async function storeRequest(team: TeamConnection, request: StoreRequest, 
   return reply;
 }
 
-const asVersion = (record: SkillRecord | null): SkillVersion | undefined => record ?? undefined;
+const asVersion = (record: ReceivedSkillRecord | null): SkillVersion | undefined => (record ? receivedSkillRecord(record) : undefined);
 
 /** The shared store as read through Temporal: what pull and `skills` use on a teammate machine. */
 export function remoteSource(team: TeamConnection, options: RemoteSourceOptions = {}): SkillSource {
@@ -129,7 +129,7 @@ export function remoteSource(team: TeamConnection, options: RemoteSourceOptions 
       let after: number | undefined;
       do {
         const reply = await ask({ op: 'history', ref: ref(r), ...(after === undefined ? {} : { after }) });
-        versions.push(...reply.versions);
+        versions.push(...reply.versions.map(receivedSkillRecord));
         after = reply.next;
       } while (after !== undefined);
       return versions;
@@ -141,7 +141,7 @@ export function remoteSource(team: TeamConnection, options: RemoteSourceOptions 
       let after: string | undefined;
       do {
         const reply = await ask({ op: 'list', ...(known ? { known } : {}), ...(after === undefined ? {} : { after }) });
-        items.push(...reply.items);
+        items.push(...reply.items.map((item) => ('unchanged' in item ? item : receivedSkillRecord(item))));
         after = reply.next;
       } while (after !== undefined);
       return items;

@@ -4,53 +4,9 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_SKILL_BODY_BYTES } from '../../core/limits';
 import type { SkillRef } from '../../core/skill-ref';
-import {
-  StoreValidationError,
-  VersionConflictError,
-  openStore,
-  type NewSkillVersion,
-  type Store,
-  type VerdictRecord,
-} from '../../store';
+import { StoreValidationError, VersionConflictError, openStore, type Store } from '../../store';
 import { openMigratedOnly, openRawDatabase, testEngines, uniqueAuthor, type TestDatabase } from './engines';
-
-function newVersion(ref: SkillRef, baseVersion: number, extra: Partial<NewSkillVersion> = {}): NewSkillVersion {
-  return {
-    ...ref,
-    body: `# ${ref.name}\n\nversion ${baseVersion + 1}\n`,
-    description: `does ${ref.name}`,
-    contributors: [ref.author],
-    createdBy: ref.author,
-    baseVersion,
-    ...extra,
-  };
-}
-
-function verdict(ref: SkillRef, eventId: string, extra: Partial<VerdictRecord> = {}): VerdictRecord {
-  return {
-    ...ref,
-    skillVersion: 1,
-    sessionId: 'session-1',
-    toolUseId: 'toolu_01',
-    eventId,
-    outcome: 'failed',
-    confidence: 0.7,
-    reason: 'the user said the deploy went to the wrong cluster',
-    agent: 'claude-code',
-    user: 'alice',
-    ...extra,
-  };
-}
-
-async function expectOneLineRejection<E extends Error>(promise: Promise<unknown>, type: new (...args: never[]) => E): Promise<E> {
-  const err: unknown = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(type);
-  expect((err as Error).message).not.toContain('\n');
-  return err as E;
-}
+import { expectOneLineRejection, newVersion, verdict } from './records';
 
 describe.each(testEngines.map((engine) => [engine.name, engine] as const))('store on %s', (_name, engine) => {
   if (engine.skipReason) {
@@ -85,6 +41,7 @@ describe.each(testEngines.map((engine) => [engine.name, engine] as const))('stor
     expect(first.version).toMatchObject({
       ...deploy,
       version: 1,
+      state: 'stable',
       scope: 'org',
       contributors: [author, 'bob'],
       createdBy: author,
@@ -97,12 +54,13 @@ describe.each(testEngines.map((engine) => [engine.name, engine] as const))('stor
     await store.publishVersion(newVersion(alpha, 0));
 
     expect(await store.latestVersion(deploy)).toEqual(second.version);
-    expect(await store.getVersion(deploy, 1)).toEqual(first.version);
+    // Publishing v2 (stable, the default) retired v1.
+    expect(await store.getVersion(deploy, 1)).toEqual({ ...first.version, state: 'retired' });
     expect(await store.getVersion(deploy, 3)).toBeUndefined();
     expect(await store.latestVersion({ name: 'never-published', author })).toBeUndefined();
-    expect((await store.history(deploy)).map((v) => [v.version, v.body, v.scope])).toEqual([
-      [1, first.version.body, 'org'],
-      [2, 'second body', 'team'],
+    expect((await store.history(deploy)).map((v) => [v.version, v.state, v.body, v.scope])).toEqual([
+      [1, 'retired', first.version.body, 'org'],
+      [2, 'stable', 'second body', 'team'],
     ]);
 
     const mine = (await store.listLatest()).filter((v) => v.author === author);
@@ -130,9 +88,9 @@ describe.each(testEngines.map((engine) => [engine.name, engine] as const))('stor
     expect(retry).toEqual({ version: first.version, created: false });
     expect(retry.version.idempotencyKey).toBe(input.idempotencyKey);
 
-    // A retry after another version was published still finds its own row instead of conflicting.
+    // A retry after another version was published still finds its own row (as it is now: retired) instead of conflicting.
     await store.publishVersion(newVersion(ref, 1));
-    expect(await store.publishVersion(input)).toEqual({ version: first.version, created: false });
+    expect(await store.publishVersion(input)).toEqual({ version: { ...first.version, state: 'retired' }, created: false });
     expect((await store.history(ref)).map((v) => v.version)).toEqual([1, 2]);
 
     // The same key for another skill is a caller bug, not a retry.
