@@ -20,6 +20,9 @@ import { buildJudgeWindow } from '../core/transcript';
 import { UNPARSEABLE_REASON, parseVerdict } from '../core/verdict';
 import { pushToStore } from '../store/push';
 import { StoreValidationError, VersionConflictError, type SkillVersion, type Store } from '../store/types';
+import type { RolloutDefaults } from '../core/rollout-types';
+import { effectiveRollout, versionsForUser } from '../store/rollout-choice';
+import { candidateRollout, createRolloutActivities, rolloutDefaultsOf, tellLaneOfVerdict } from './rollout';
 import { openTranscript } from './transcript-file';
 import { FailureTypes, type JudgeInput, type JudgeResult, type ModelActivities, type SkillActivities } from './types';
 
@@ -46,6 +49,8 @@ export interface ActivityDeps extends Omit<ModelActivityDeps, 'verdictForEvent'>
   store: Store;
   /** Reports failures to skill lanes (signal-with-start). */
   client: Client;
+  /** The team's rollout policy and canary settings; default: SKILLOPT_ROLLOUT and SKILLOPT_CANARY_* of this process. */
+  rollout?: RolloutDefaults;
 }
 
 /** Model activities heartbeat this often while the agent CLI runs (the workflows' heartbeat timeout is 30 s). */
@@ -100,10 +105,11 @@ function page<T>(items: T[]): { taken: T[]; more: boolean } {
 }
 
 /** One page of a teammate's read, or their attribution row (storeRequestWorkflow). */
-async function serveStoreRequest(store: Store, request: StoreRequest): Promise<StoreReply> {
+async function serveStoreRequest(store: Store, request: StoreRequest, rollout: RolloutDefaults): Promise<StoreReply> {
   switch (request.op) {
     case 'latest':
-      return { op: 'latest', record: (await store.latestVersion(request.ref)) ?? null };
+      // The version everyone gets (SkillSource.current).
+      return { op: 'latest', record: (await store.stableVersion(request.ref)) ?? (await store.latestVersion(request.ref)) ?? null };
     case 'version':
       return { op: 'version', record: (await store.getVersion(request.ref, request.version)) ?? null };
     case 'history': {
@@ -112,13 +118,15 @@ async function serveStoreRequest(store: Store, request: StoreRequest): Promise<S
       return { op: 'history', versions: taken, ...(more ? { next: taken.at(-1)!.version } : {}) };
     }
     case 'list': {
-      const all = await store.listLatest();
+      // What this user gets: stable, or the candidate for the canary cohort (the worker's settings).
+      const all = await versionsForUser(store, request.user ?? '', rollout);
       // The cursor is the last ref of the previous page; refs are never deleted, so it is always found.
       const from = request.after === undefined ? 0 : all.findIndex((v) => formatSkillRef(v) === request.after) + 1;
       const known = request.known ?? {};
       const listed = all.slice(from).map((v): SkillVersion | SkillStub => {
         const have = known[formatSkillRef(v)];
-        return have !== undefined && have >= v.version ? { name: v.name, author: v.author, version: v.version, unchanged: true } : v;
+        // Equal, not "at least": a reverted candidate sends the cohort back to an older stable version.
+        return have === v.version ? { name: v.name, author: v.author, version: v.version, unchanged: true } : v;
       });
       const { taken, more } = page(listed);
       return { op: 'list', items: taken as (SkillRecord | SkillStub)[], ...(more ? { next: formatSkillRef(taken.at(-1)!) } : {}) };
@@ -126,6 +134,9 @@ async function serveStoreRequest(store: Store, request: StoreRequest): Promise<S
     case 'recordAttribution':
       await store.recordAttribution(request.attribution);
       return { op: 'recordAttribution' };
+    case 'setRollout':
+      await store.setRolloutSettings(request.ref, { policy: request.policy, updatedBy: request.by });
+      return { op: 'setRollout' };
   }
 }
 
@@ -218,9 +229,10 @@ export function createModelActivities({ model, verdictForEvent, transcriptRoots,
   };
 }
 
-export function createActivities({ store, model, client, transcriptRoots, modelCalls }: ActivityDeps): SkillActivities {
+export function createActivities({ store, model, client, transcriptRoots, modelCalls, rollout = rolloutDefaultsOf() }: ActivityDeps): SkillActivities {
   return {
     ...createModelActivities({ model, transcriptRoots, modelCalls, verdictForEvent: (eventId) => store.verdictForEvent(eventId) }),
+    ...createRolloutActivities(store),
 
     async alreadyJudged(eventId) {
       const recorded = await failFastOnBadInput(() => store.verdictForEvent(eventId));
@@ -243,6 +255,8 @@ export function createActivities({ store, model, client, transcriptRoots, modelC
           user: invocation.user,
         }),
       );
+      // The lane runs on the queue this activity runs on: the workflows' own.
+      await tellLaneOfVerdict(store, client, ref, Context.current().info.taskQueue, { version: invocation.skillVersion ?? 0, outcome: verdict.outcome });
     },
 
     async reportFailure({ ref, report }) {
@@ -257,12 +271,13 @@ export function createActivities({ store, model, client, transcriptRoots, modelC
     },
 
     async describeSkill(ref) {
-      const [latest, edits] = await Promise.all([store.latestVersion(ref), store.editStats(ref)]);
-      return { version: latest?.version, improvementsPublished: edits.published };
+      const [latest, edits, candidate] = await Promise.all([store.latestVersion(ref), store.editStats(ref), candidateRollout(store, ref, rollout)]);
+      return { version: latest?.version, improvementsPublished: edits.published, ...(candidate ? { candidate } : {}) };
     },
 
     async readSkill(ref) {
-      const latest = await store.latestVersion(ref);
+      // Proposals improve what everyone has: the stable version (a skill pushed only as a candidate: that one).
+      const latest = (await store.stableVersion(ref)) ?? (await store.latestVersion(ref));
       if (!latest) throw ApplicationFailure.nonRetryable(`skill ${refLabel(ref)} is not in the store`, FailureTypes.UnknownSkill);
       const edits = await store.recentEdits(ref, MAX_PRIOR_EDIT_SUMMARIES);
       return { version: latest.version, body: latest.body, description: latest.description, priorEdits: priorEditLines(edits) };
@@ -274,6 +289,7 @@ export function createActivities({ store, model, client, transcriptRoots, modelC
         if (await store.hasEditFingerprint(input.ref, input.fingerprint)) return { status: 'duplicate' as const };
         const base = await store.getVersion(input.ref, input.baseVersion);
         if (!base) throw ApplicationFailure.nonRetryable(`skill ${refLabel(input.ref)} v${input.baseVersion} is not in the store`, FailureTypes.UnknownSkill);
+        const { policy } = await effectiveRollout(store, input.ref, rollout);
         try {
           const { version } = await store.publishVersion({
             name: input.ref.name,
@@ -285,8 +301,12 @@ export function createActivities({ store, model, client, transcriptRoots, modelC
             createdBy: OPTIMIZER_NAME,
             idempotencyKey: input.idempotencyKey,
             baseVersion: input.baseVersion,
+            // Policy direct: everyone's version at once, as the original did; else a candidate on trial.
+            state: policy === 'direct' ? 'stable' : 'candidate',
+            reason: 'proposed from failure reports',
           });
-          return { status: 'published' as const, version: version.version };
+          const candidate = version.state === 'candidate' ? await candidateRollout(store, input.ref, rollout, version) : undefined;
+          return { status: 'published' as const, version: version.version, ...(candidate ? { candidate } : {}) };
         } catch (err) {
           if (!(err instanceof VersionConflictError)) throw err;
           const latest = await store.latestVersion(input.ref);
@@ -297,7 +317,10 @@ export function createActivities({ store, model, client, transcriptRoots, modelC
 
     async pushVersion(input) {
       try {
-        return await pushToStore(store, input);
+        const outcome = await pushToStore(store, input);
+        if (outcome.status === 'refused' || !input.canary) return outcome;
+        const candidate = await candidateRollout(store, input.ref, rollout);
+        return candidate?.version === outcome.version ? { ...outcome, candidate } : outcome;
       } catch (err) {
         // The lane serializes pushes; only a publisher outside it (a central-mode push, the store itself) races one.
         if (err instanceof VersionConflictError) throw ApplicationFailure.nonRetryable(describeError(err), FailureTypes.VersionConflict);
@@ -308,7 +331,7 @@ export function createActivities({ store, model, client, transcriptRoots, modelC
     },
 
     async storeRequest(input) {
-      return failFastOnBadInput(() => serveStoreRequest(store, input));
+      return failFastOnBadInput(() => serveStoreRequest(store, input, rollout));
     },
 
     async recordEdit({ ref, ...edit }) {

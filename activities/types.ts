@@ -3,6 +3,7 @@
 import type { FailureReport, InvocationInfo, StoreReply, StoreRequest } from '../core/messages';
 import type { PushOutcome, PushRequest } from '../core/push-rules';
 import type { SkillRef } from '../core/skill-ref';
+import type { CandidateRollout, VersionEvidence, VersionState } from '../core/rollout-types';
 import type { VerdictOutcome } from '../core/verdict';
 
 export type { FailureReport, InvocationInfo, PushOutcome, PushRequest, StoreReply, StoreRequest };
@@ -32,6 +33,8 @@ export interface SkillStats {
   /** Latest published version, or undefined for a skill not in the store. */
   version?: number;
   improvementsPublished: number;
+  /** A candidate on trial (pushed with --canary, or left by an earlier run). */
+  candidate?: CandidateRollout;
 }
 
 export interface ProposeInput {
@@ -61,7 +64,8 @@ export interface PublishInput {
 }
 
 export type PublishResult =
-  | { status: 'published'; version: number }
+  /** `candidate`: published as a candidate under the skill's rollout policy (absent: stable at once, policy direct). */
+  | { status: 'published'; version: number; candidate?: CandidateRollout }
   /** This edit set was tried before for this skill (any machine): nothing published. */
   | { status: 'duplicate' }
   /** Someone else published baseVersion + 1 first: nothing published. */
@@ -81,6 +85,32 @@ export interface RecordVerdictInput {
   invocation: InvocationInfo;
   eventId: string;
   verdict: JudgeResult;
+}
+
+export interface CanaryEvidenceInput {
+  ref: SkillRef;
+  rollout: CandidateRollout;
+}
+
+export interface CanaryEvidence {
+  candidate: VersionEvidence;
+  stable: VersionEvidence;
+}
+
+export interface DecideCandidateInput {
+  ref: SkillRef;
+  version: number;
+  to: 'stable' | 'rejected';
+  /** A user name, or `skillopt` for the canary's own decision. */
+  decidedBy: string;
+  reason: string;
+}
+
+export interface DecideCandidateResult {
+  version: number;
+  state: VersionState;
+  /** The stable version after the decision. */
+  stableVersion?: number;
 }
 
 export interface ReportFailureInput {
@@ -111,6 +141,10 @@ export interface SkillActivities {
   proposeEdit(input: ProposeInput): Promise<Proposal>;
   publishSkill(input: PublishInput): Promise<PublishResult>;
   recordEdit(input: RecordEditInput): Promise<void>;
+  /** The judged invocations of the candidate and of stable over the same period (topped up when too few). */
+  canaryEvidence(input: CanaryEvidenceInput): Promise<CanaryEvidence>;
+  /** The candidate becomes stable (the old stable retired) or rejected (its edit marked reverted in edit memory). */
+  decideCandidate(input: DecideCandidateInput): Promise<DecideCandidateResult>;
   /** A teammate's push (the lane's `push` update): core/push-rules.ts against the store, then the publish. */
   pushVersion(input: PushRequest): Promise<PushOutcome>;
   /** A teammate's read (one page) or attribution row, for storeRequestWorkflow. */

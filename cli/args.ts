@@ -1,6 +1,8 @@
 // Argument parsers for commander: a bad value becomes commander's usage error,
 // which runCli turns into one line.
 import { InvalidArgumentError } from 'commander';
+import { parseRolloutPolicy } from '../core/rollout';
+import type { RolloutPolicy } from '../core/rollout-types';
 
 function parsePositiveInt(value: string, max: number): number | undefined {
   const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
@@ -18,4 +20,11 @@ export function parsePort(value: string): number {
   const n = parsePositiveInt(value, 65535);
   if (n === undefined) throw new InvalidArgumentError('a port is a whole number from 1 to 65535');
   return n;
+}
+
+/** canary, approval, canary+approval or direct. */
+export function parseRolloutPolicyFlag(value: string): RolloutPolicy {
+  const policy = parseRolloutPolicy(value);
+  if (typeof policy !== 'string') throw new InvalidArgumentError(policy.error);
+  return policy;
 }

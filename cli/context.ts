@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import type { Store } from '../store/types';
 import type { PushPublisher } from '../sync/push';
+import type { TeamConnection } from '../sync/remote';
 import type { SkillSource } from '../sync/source';
 
 export interface CliWriter {
@@ -34,6 +35,8 @@ export interface CliContext {
   openSource(): Promise<SkillSource>;
   /** Where a push is published: the store, or the skill's lane through Temporal on a teammate machine. */
   openPublisher(): Promise<PushPublisher>;
+  /** Temporal, with the standard client settings: what acts on a running workflow (approve, reject) goes through it in every mode. */
+  openTeam(): Promise<TeamConnection>;
   /** The process exit code the command ends with (0 unless a command sets it). */
   exitCode: number;
 }

@@ -20,6 +20,7 @@ import type { CliContext, CliIo, RegisterCommands } from './context';
 import { exitCodeFor } from './errors';
 import { registerPull } from './pull';
 import { registerPush } from './push';
+import { registerRollout } from './rollout';
 import { registerSkills } from './skills';
 import { registerDoctor } from './doctor';
 import { registerHookCommands } from './hooks';
@@ -34,7 +35,7 @@ export { CliError, UsageError } from './context';
  * and exports a RegisterCommands; add it here (still to come: `hooks
  * install|uninstall`, `hook <event>`, `status`).
  */
-export const COMMANDS: RegisterCommands[] = [registerPush, registerPull, registerSkills, registerStatus, registerHookCommands, registerDoctor, registerUp];
+export const COMMANDS: RegisterCommands[] = [registerPush, registerPull, registerSkills, registerRollout, registerStatus, registerHookCommands, registerDoctor, registerUp];
 
 function forEachCommand(cmd: Command, fn: (cmd: Command, path: string) => void, path = cmd.name()): void {
   fn(cmd, path);
@@ -97,6 +98,7 @@ export async function runCli(argv: string[], io: CliIo = {}, commands: RegisterC
     openStore: () => (store ??= openStore({ env: ctx.env, cwd: ctx.cwd })),
     openSource: async () => (teammate() ? (await remote()).remoteSource(await openTeam()) : storeSource(await ctx.openStore())),
     openPublisher: async () => (teammate() ? (await remote()).remotePublisher(await openTeam()) : storePublisher(await ctx.openStore())),
+    openTeam,
     exitCode: 0,
   };
   const fail = (line: string, code: number): number => {

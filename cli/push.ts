@@ -1,22 +1,36 @@
 // `skillopt push <skill-dir>`: the command's flags and output; the push itself is sync/push.ts.
 import type { Command } from 'commander';
+import { ROLLOUT_POLICIES, type RolloutPolicy } from '../core/rollout-types';
 import { pushSkill } from '../sync/push';
+import { parseRolloutPolicyFlag } from './args';
 import type { CliContext, RegisterCommands } from './context';
 
 interface PushFlags {
   author?: string;
   scope?: string;
   force?: boolean;
+  canary?: boolean;
+  rollout?: RolloutPolicy;
   json?: boolean;
 }
 
 async function runPush(ctx: CliContext, skillDir: string, flags: PushFlags): Promise<void> {
   const publisher = await ctx.openPublisher();
-  const result = await pushSkill({ publisher, skillDir, cwd: ctx.cwd, env: ctx.env, author: flags.author, scope: flags.scope, force: flags.force });
+  const result = await pushSkill({
+    publisher,
+    skillDir,
+    cwd: ctx.cwd,
+    env: ctx.env,
+    author: flags.author,
+    scope: flags.scope,
+    force: flags.force,
+    canary: flags.canary,
+    rollout: flags.rollout,
+  });
   if (flags.json) return ctx.printJson(result);
   if (result.status === 'up-to-date') ctx.print(`${result.ref} is up to date at v${result.version}; nothing pushed`);
-  else if (result.status === 'created') ctx.print(`pushed ${result.ref} v${result.version} (new skill)`);
-  else ctx.print(`pushed ${result.ref} v${result.version} (was v${result.previousVersion})`);
+  else if (result.status === 'created') ctx.print(`pushed ${result.ref} v${result.version} (new skill)${flags.canary ? ' as a candidate for the canary cohort' : ''}`);
+  else ctx.print(`pushed ${result.ref} v${result.version} (was v${result.previousVersion})${flags.canary ? ' as a candidate for the canary cohort' : ''}`);
 }
 
 export const registerPush: RegisterCommands = (program: Command, ctx: CliContext) => {
@@ -27,6 +41,8 @@ export const registerPush: RegisterCommands = (program: Command, ctx: CliContext
     .option('--author <author>', 'the skill\'s author (default: the ref\'s author, frontmatter `author`, $SKILLOPT_USER, then your OS user name)')
     .option('--scope <scope>', 'scope label stored with the version (default: the previous version\'s, else "org")')
     .option('--force', 'publish even if the store has versions this SKILL.md does not include (a newer pulled version, or the optimizer\'s); overwrites them')
+    .option('--canary', 'publish a candidate that the canary cohort tries first; the evidence promotes or reverts it (default: everyone\'s version at once)')
+    .option('--rollout <policy>', `the skill's rollout policy from now on: ${ROLLOUT_POLICIES.join(', ')} (default: SKILLOPT_ROLLOUT, else canary)`, parseRolloutPolicyFlag)
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nThe frontmatter is metadata: only the body and the description are versioned. Unchanged content publishes nothing.')
     .action((skillDir: string, flags: PushFlags) => runPush(ctx, skillDir, flags));

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { createTwoFilesPatch } from 'diff';
 import { renderSkillDocument } from '../core/skill-document';
 import { formatSkillRef, parseSkillRef } from '../core/skill-ref';
+import { currentUser } from '../local/home';
 import type { SkillRef } from '../core/skill-ref';
 import type { SkillVersion } from '../store/types';
 import type { SkillSource } from '../sync/source';
@@ -11,6 +12,7 @@ import { parseVersionNumber } from './args';
 import type { CliContext, RegisterCommands } from './context';
 import { CliError } from './context';
 import { renderInstalledSkill } from '../sync/pull';
+import { registerSetRollout } from './rollout';
 import { formatTable } from './table';
 
 function bodyBytes(v: SkillVersion): number {
@@ -22,17 +24,18 @@ export function versionRecord(v: SkillVersion): Record<string, unknown> {
   return { ref: formatSkillRef(v), ...v, bodyBytes: bodyBytes(v) };
 }
 
-async function latestOrFail(store: SkillSource, ref: SkillRef): Promise<SkillVersion> {
-  const latest = await store.latest(ref);
-  if (!latest) throw new CliError(`no skill ${formatSkillRef(ref)} in the store; see \`skillopt skills list\``);
-  return latest;
+async function currentOrFail(store: SkillSource, ref: SkillRef): Promise<SkillVersion> {
+  const current = await store.current(ref);
+  if (!current) throw new CliError(`no skill ${formatSkillRef(ref)} in the store; see \`skillopt skills list\``);
+  return current;
 }
 
 async function versionOrFail(store: SkillSource, ref: SkillRef, version: number): Promise<SkillVersion> {
   const found = await store.getVersion(ref, version);
   if (found) return found;
-  const latest = await latestOrFail(store, ref);
-  throw new CliError(`${formatSkillRef(ref)} has no version ${version}; its versions are 1 to ${latest.version}`);
+  const versions = await store.history(ref);
+  if (versions.length === 0) throw new CliError(`no skill ${formatSkillRef(ref)} in the store; see \`skillopt skills list\``);
+  throw new CliError(`${formatSkillRef(ref)} has no version ${version}; its versions are 1 to ${versions.at(-1)!.version}`);
 }
 
 function oneLine(text: string, max: number): string {
@@ -42,14 +45,14 @@ function oneLine(text: string, max: number): string {
 
 async function list(ctx: CliContext, flags: { json?: boolean }): Promise<void> {
   const store = await ctx.openSource();
-  // Asked with nothing known, every skill comes whole.
-  const skills = (await store.list()).filter((v): v is SkillVersion => !isStub(v));
+  // What this user gets (the candidate when in a skill's canary cohort); asked with nothing known, every skill comes whole.
+  const skills = (await store.list(currentUser(ctx.env))).filter((v): v is SkillVersion => !isStub(v));
   if (flags.json) return ctx.printJson(skills.map(versionRecord));
   if (skills.length === 0) return ctx.print('no skills in the store yet; publish one with `skillopt push <skill-dir>`');
   ctx.print(
     formatTable(
-      ['REF', 'VERSION', 'UPDATED', 'DESCRIPTION'],
-      skills.map((v) => [formatSkillRef(v), `v${v.version}`, v.createdAt, oneLine(v.description, 70)]),
+      ['REF', 'VERSION', 'STATE', 'UPDATED', 'DESCRIPTION'],
+      skills.map((v) => [formatSkillRef(v), `v${v.version}`, v.state, v.createdAt, oneLine(v.description, 70)]),
     ),
   );
 }
@@ -57,7 +60,7 @@ async function list(ctx: CliContext, flags: { json?: boolean }): Promise<void> {
 async function show(ctx: CliContext, refText: string, flags: { version?: number; json?: boolean }): Promise<void> {
   const ref = parseSkillRef(refText);
   const store = await ctx.openSource();
-  const v = flags.version === undefined ? await latestOrFail(store, ref) : await versionOrFail(store, ref, flags.version);
+  const v = flags.version === undefined ? await currentOrFail(store, ref) : await versionOrFail(store, ref, flags.version);
   if (flags.json) return ctx.printJson(versionRecord(v));
   ctx.stdout.write(renderInstalledSkill(v));
 }
@@ -69,14 +72,14 @@ async function history(ctx: CliContext, refText: string, flags: { json?: boolean
   if (versions.length === 0) throw new CliError(`no skill ${formatSkillRef(ref)} in the store; see \`skillopt skills list\``);
   if (flags.json) {
     return ctx.printJson(
-      versions.map((v) => ({ version: v.version, createdBy: v.createdBy, createdAt: v.createdAt, bodyBytes: bodyBytes(v), contributors: v.contributors, scope: v.scope })),
+      versions.map((v) => ({ version: v.version, state: v.state, createdBy: v.createdBy, createdAt: v.createdAt, bodyBytes: bodyBytes(v), contributors: v.contributors, scope: v.scope })),
     );
   }
   ctx.print(
     formatTable(
-      ['VERSION', 'CREATED_BY', 'CREATED_AT', 'BODY_BYTES'],
-      versions.map((v) => [`v${v.version}`, v.createdBy, v.createdAt, String(bodyBytes(v))]),
-      { alignRight: [3] },
+      ['VERSION', 'STATE', 'CREATED_BY', 'CREATED_AT', 'BODY_BYTES'],
+      versions.map((v) => [`v${v.version}`, v.state, v.createdBy, v.createdAt, String(bodyBytes(v))]),
+      { alignRight: [4] },
     ),
   );
 }
@@ -109,17 +112,17 @@ async function diff(ctx: CliContext, refText: string, v1: number, v2: number, fl
 }
 
 export const registerSkills: RegisterCommands = (program: Command, ctx: CliContext) => {
-  const skills = program.command('skills').description('inspect the shared skills in the store');
+  const skills = program.command('skills').description('inspect the shared skills in the store, and set how their candidates roll out');
   skills
     .command('list')
-    .description('every shared skill with its latest version')
+    .description('every shared skill with the version you get (stable, or a candidate in its canary) and its state')
     .option('--json', 'print the records as JSON')
     .action((flags: { json?: boolean }) => list(ctx, flags));
   skills
     .command('show')
     .description('print a version of a skill as the SKILL.md pull would install')
     .argument('<ref>', 'the skill, as <name>--<author>')
-    .option('--version <n>', 'which version (default: the latest)', parseVersionNumber)
+    .option('--version <n>', 'which version (default: the stable one, everyone\'s)', parseVersionNumber)
     .option('--json', 'print the stored record as JSON instead')
     .action((ref: string, flags: { version?: number; json?: boolean }) => show(ctx, ref, flags));
   skills
@@ -136,4 +139,5 @@ export const registerSkills: RegisterCommands = (program: Command, ctx: CliConte
     .argument('<v2>', 'the newer version', parseVersionNumber)
     .option('--json', 'print {ref, from, to, changed, bodyChanged, descriptionChanged, patch} as JSON')
     .action((ref: string, v1: number, v2: number, flags: { json?: boolean }) => diff(ctx, ref, v1, v2, flags));
+  registerSetRollout(skills, ctx);
 };

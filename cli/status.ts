@@ -322,6 +322,13 @@ function printLane(ctx: CliContext, ref: SkillRef, lane: SkillDetail['lane']): v
   ctx.print(
     `  failure reports ${c.failureReports} (${c.duplicateReports} duplicate); proposals ${c.proposals}: ${c.proposalsWithoutChange} without change, ${c.duplicateProposals} already tried, ${c.publishConflicts} publish conflicts, ${c.droppedBatches} dropped`,
   );
+  const r = s.rollout;
+  if (r) {
+    const until = r.awaitingApproval ? `waiting for \`skillopt approve|reject ${name} ${r.version}\`` : `period ends ${isoSeconds(new Date(r.deadlineMs))}${r.extended ? ' (extended)' : ''}`;
+    ctx.print(`  candidate v${r.version} on trial (${r.policy}) against stable v${r.stableVersion ?? '-'}: ${until}`);
+    if (r.reading) ctx.print(`  evidence: ${r.reading.reason}`);
+  }
+  if (c.promotions + c.rejections > 0) ctx.print(`  candidates decided: ${c.promotions} promoted, ${c.rejections} rejected`);
 }
 
 function printInvocations(ctx: CliContext, invocations: InvocationRow[], truncated: boolean): void {

@@ -22,6 +22,8 @@ export interface ManifestEntry {
   /** Absolute path of the skills root the folder lives in. */
   root: string;
   pulledAt: string;
+  /** Installed as a candidate on trial (this user is in its canary cohort); absent: the stable version. */
+  candidate?: true;
 }
 
 export interface Manifest {
@@ -57,7 +59,7 @@ export function validateEntry(raw: unknown): ManifestEntry | undefined {
   if (scope !== 'user' && scope !== 'project') return undefined;
   if (typeof root !== 'string' || !isAbsoluteRoot(root)) return undefined;
   if (typeof pulledAt !== 'string') return undefined;
-  return { dirName, name, author, version, scope, root, pulledAt };
+  return { dirName, name, author, version, scope, root, pulledAt, ...(e.candidate === true ? { candidate: true as const } : {}) };
 }
 
 /** Never throws: a corrupt or foreign file reads as empty, invalid entries are dropped, duplicates keep the last. */

@@ -7,6 +7,7 @@
 // definition, pure JS with no Node built-ins (it runs inside the workflow
 // sandbox) and tree-shaken to the few functions used.
 import * as v from 'valibot';
+import { ROLLOUT_POLICIES } from './rollout-types';
 import { MAX_REACTION_BYTES, MAX_VERDICT_REASON_CHARS } from './limits';
 import type { VersionState } from './rollout-types';
 
@@ -20,9 +21,10 @@ export const SignalNames = {
   superseded: 'superseded',
   sessionEnded: 'sessionEnded',
   failure: 'failure',
+  verdictRecorded: 'verdictRecorded',
 } as const;
 export const QueryNames = { state: 'state' } as const;
-export const UpdateNames = { push: 'push' } as const;
+export const UpdateNames = { push: 'push', decide: 'decide' } as const;
 
 const id = v.pipe(v.string(), v.minLength(1), v.maxLength(512));
 const count = v.pipe(v.number(), v.integer(), v.minValue(0));
@@ -85,6 +87,25 @@ export type FailureReport = v.InferOutput<typeof FailureReportSchema>;
 
 const RefSchema = v.object({ name: v.string(), author: v.string() });
 
+/** `verdictRecorded`: a verdict on one of the skill's versions is in the store, sent to its lane while a candidate is on trial. */
+export const VerdictRecordedSchema = v.object({ version: count, outcome: v.picklist(['passed', 'failed', 'not-judged']) });
+export type VerdictRecorded = v.InferOutput<typeof VerdictRecordedSchema>;
+
+/** `decide` (an update on the skill's lane): a person approves or rejects the pending candidate. */
+export const CandidateDecisionSchema = v.object({
+  version: v.pipe(count, v.minValue(1)),
+  action: v.picklist(['approve', 'reject']),
+  by: v.pipe(v.string(), v.minLength(1), v.maxLength(256)),
+  reason: v.optional(text(1000)),
+});
+export type CandidateDecision = v.InferOutput<typeof CandidateDecisionSchema>;
+
+/** What approve / reject did: the version and its state now. */
+export interface CandidateDecided {
+  version: number;
+  state: VersionState;
+}
+
 /**
  * `push` (an update on the skill's lane): a prepared SKILL.md (core/push-rules.ts
  * PushRequest). Field rules are checked by the validator (pushRequestProblem);
@@ -99,6 +120,8 @@ export const PushRequestSchema = v.object({
   basedOn: v.optional(v.unknown()),
   pusher: v.string(),
   force: v.boolean(),
+  canary: v.optional(v.boolean()),
+  rollout: v.optional(v.picklist(ROLLOUT_POLICIES)),
 });
 
 /** A SessionStart attribution row (store/types AttributionRecord), sent by a teammate machine. */
@@ -127,10 +150,14 @@ export const StoreRequestSchema = v.variant('op', [
   /** Latest of every skill after the ref `after`; those at or below `known[ref]` come back without their body. */
   v.object({
     op: v.literal('list'),
+    /** Who pulls: the canary cohort gets a skill's candidate, everyone else its stable version. */
+    user: v.optional(text(256)),
     after: v.optional(v.pipe(v.string(), v.maxLength(256))),
     known: v.optional(v.pipe(v.record(v.pipe(v.string(), v.maxLength(256)), count), v.check((r) => Object.keys(r).length <= MAX_KNOWN_REFS, `at most ${MAX_KNOWN_REFS} known refs`))),
   }),
   v.object({ op: v.literal('recordAttribution'), attribution: AttributionSchema }),
+  /** `skills set-rollout`: the skill's rollout policy from now on. */
+  v.object({ op: v.literal('setRollout'), ref: RefSchema, policy: v.picklist(ROLLOUT_POLICIES), by: v.pipe(v.string(), v.minLength(1), v.maxLength(256)) }),
 ]);
 export type StoreRequest = v.InferOutput<typeof StoreRequestSchema>;
 
@@ -196,4 +223,5 @@ export type StoreReply =
   | { op: 'version'; record: ReceivedSkillRecord | null }
   | { op: 'history'; versions: ReceivedSkillRecord[]; next?: number }
   | { op: 'list'; items: (ReceivedSkillRecord | SkillStub)[]; next?: string }
-  | { op: 'recordAttribution' };
+  | { op: 'recordAttribution' }
+  | { op: 'setRollout' };

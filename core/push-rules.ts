@@ -2,6 +2,7 @@
 // store), the lane's `push` update validator (workflow sandbox: no Buffer, no
 // Node) and the central worker's pushVersion activity, so a push is refused
 // for the same reasons with the same one-line messages wherever it runs.
+import type { CandidateRollout, RolloutPolicy } from './rollout-types';
 import { MAX_DESCRIPTION_CHARS, MAX_SKILL_BODY_BYTES, OPTIMIZER_NAME } from './limits';
 import { authorProblem, formatSkillRef, skillNameProblem, type SkillRef } from './skill-ref';
 
@@ -23,6 +24,10 @@ export interface PushRequest {
   /** Who is pushing (created_by, added to contributors). */
   pusher: string;
   force: boolean;
+  /** Publish as a candidate on trial (`push --canary`) instead of everyone's version at once. */
+  canary?: boolean;
+  /** The skill's rollout policy from now on (`push --rollout`). */
+  rollout?: RolloutPolicy;
 }
 
 /** Why a push was refused; the sender words it with its own file path (pushRefusalMessage). */
@@ -33,7 +38,8 @@ export type PushRefusal =
   | { kind: 'unseen'; latest: number; version: number; by: string };
 
 export type PushOutcome =
-  | { status: 'created' | 'updated' | 'up-to-date'; version: number; previousVersion?: number; contributors: string[]; createdBy: string }
+  /** `candidate`: pushed with --canary, the version is on trial (its lane runs the rollout). */
+  | { status: 'created' | 'updated' | 'up-to-date'; version: number; previousVersion?: number; contributors: string[]; createdBy: string; candidate?: CandidateRollout }
   | { status: 'refused'; refusal: PushRefusal };
 
 /** The facts of a stored version the rules look at (store/types SkillVersion fits). */

@@ -41,3 +41,32 @@ export interface VersionEvidence {
   passed: number;
   failed: number;
 }
+
+export interface CanarySettings {
+  /** Share of users in the cohort, an integer 0..100. */
+  percent: number;
+  /** Judged invocations each version needs before the evidence decides (at least 1). */
+  minJudged: number;
+  /** Longest the canary waits for that evidence, in hours (once more when inconclusive). */
+  maxHours: number;
+  /** P(candidate ≥ stable) that promotes, and P(stable > candidate) that reverts: above 0.5, below 1. */
+  threshold: number;
+}
+
+/** A candidate on trial, as the store knows it (the lane's publish, or a run that finds one open). */
+export interface CandidateRollout {
+  version: number;
+  /** The stable version it is measured against; undefined for a first version pushed with --canary. */
+  stableVersion?: number;
+  policy: RolloutPolicy;
+  /** The worker's settings with the skill's overrides. */
+  settings: CanarySettings;
+  /** When it was published (ISO-8601): evidence counts from here. */
+  since: string;
+}
+
+/** The team's rollout defaults, read by the worker: SKILLOPT_ROLLOUT and SKILLOPT_CANARY_*. */
+export interface RolloutDefaults {
+  policy: RolloutPolicy;
+  canary: CanarySettings;
+}

@@ -43,7 +43,9 @@
 // evidence always has a judged invocation of each version behind it.
 
 import { fnv1a32 } from './bucket';
-import { ROLLOUT_POLICIES, DEFAULT_ROLLOUT_POLICY, type RolloutPolicy, type VersionEvidence, type VersionState } from './rollout-types';
+import { ROLLOUT_POLICIES, DEFAULT_ROLLOUT_POLICY, type CanarySettings, type RolloutDefaults, type RolloutPolicy, type VersionEvidence, type VersionState } from './rollout-types';
+
+export type { CanarySettings };
 
 // ---------------------------------------------------------------- cohort
 
@@ -69,16 +71,6 @@ export function pullChoice(input: { user: string; percent: number; stable?: numb
 
 // ---------------------------------------------------------------- settings
 
-export interface CanarySettings {
-  /** Share of users in the cohort, an integer 0..100. */
-  percent: number;
-  /** Judged invocations each version needs before the evidence decides (at least 1). */
-  minJudged: number;
-  /** Longest the canary waits for that evidence, in hours (once more when inconclusive). */
-  maxHours: number;
-  /** P(candidate ≥ stable) that promotes, and P(stable > candidate) that reverts: above 0.5, below 1. */
-  threshold: number;
-}
 
 export const DEFAULT_CANARY_SETTINGS: Readonly<CanarySettings> = Object.freeze({ percent: 50, minJudged: 5, maxHours: 168, threshold: 0.8 });
 /** A year: a longer canary is a typo more likely than a plan. */
@@ -214,6 +206,20 @@ function assertCounts(evidence: VersionEvidence): void {
       throw new RangeError(`version ${evidence.version}'s passed and failed must be whole numbers of 0 or more, got ${evidence.passed} and ${evidence.failed}`);
     }
   }
+}
+
+/** The team's defaults from SKILLOPT_ROLLOUT and SKILLOPT_CANARY_*, or the first malformed one's one-line error. */
+export function rolloutDefaultsFromEnv(env: Record<string, string | undefined>): { defaults: RolloutDefaults } | { error: string } {
+  const policy = rolloutPolicyFromEnv(env);
+  if (typeof policy !== 'string') return policy;
+  const canary = canarySettingsFromEnv(env);
+  if ('error' in canary) return canary;
+  return { defaults: { policy, canary: canary.settings } };
+}
+
+/** The percent of users who get a candidate: nobody before a person approves under `approval`. */
+export function cohortPercent(rollout: RolloutDefaults): number {
+  return rollout.policy === 'approval' ? 0 : rollout.canary.percent;
 }
 
 // ---------------------------------------------------------------- decision

@@ -25,8 +25,20 @@ export async function pushToStore(store: Store, request: PushRequest): Promise<P
     };
   }
   const plan = await planPush(request, latest, () => store.history(ref));
-  if (plan.kind === 'done') return plan.outcome;
-  const { version } = await store.publishVersion({ name: ref.name, author: ref.author, ...plan.version, ...(key === undefined ? {} : { idempotencyKey: key }) });
+  if (plan.kind === 'done') {
+    if (plan.outcome.status === 'up-to-date' && request.rollout) await store.setRolloutSettings(ref, { policy: request.rollout, updatedBy: request.pusher });
+    return plan.outcome;
+  }
+  const { version } = await store.publishVersion({
+    name: ref.name,
+    author: ref.author,
+    ...plan.version,
+    ...(key === undefined ? {} : { idempotencyKey: key }),
+    // A person's push is everyone's version (its author decided), unless they ask for a canary.
+    state: request.canary ? 'candidate' : 'stable',
+    reason: request.canary ? 'pushed with --canary' : 'pushed',
+  });
+  if (request.rollout) await store.setRolloutSettings(ref, { policy: request.rollout, updatedBy: request.pusher });
   return {
     status: latest ? 'updated' : 'created',
     version: version.version,

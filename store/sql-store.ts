@@ -546,7 +546,8 @@ export class SqlStore implements Store {
             .select(['name', 'author', 'skill_version', 'outcome'])
             .where('event_id', '=', row.event_id)
             .executeTakeFirstOrThrow());
-        if (stored.outcome !== 'not-judged') {
+        // A candidate's edit is resolved by its trial's decision (promote / revert), not by one verdict.
+        if (stored.outcome !== 'not-judged' && !(await this.isCandidate(trx, stored, stored.skill_version))) {
           const status = stored.outcome === 'passed' ? 'applied' : 'reverted';
           await this.resolveProposed(trx, stored, stored.skill_version, status);
         }
@@ -633,6 +634,17 @@ export class SqlStore implements Store {
       .returningAll()
       .executeTakeFirst();
     return row && toEditRecord(row);
+  }
+
+  private async isCandidate(db: Executor, ref: SkillRef, version: number): Promise<boolean> {
+    const row = await db
+      .selectFrom('skill_versions')
+      .select('state')
+      .where('name', '=', ref.name)
+      .where('author', '=', ref.author)
+      .where('version', '=', version)
+      .executeTakeFirst();
+    return row?.state === 'candidate';
   }
 
   private versionInState(ref: SkillRef, state: 'stable' | 'candidate'): Promise<SkillVersion | undefined> {

@@ -14,7 +14,7 @@ import { documentVersion, renderSkillDocument } from '../core/skill-document';
 import { authorProblem, formatSkillRef, skillNameProblem } from '../core/skill-ref';
 import { describeError } from '../core/describe-error';
 import { lstatIfExists, readTextIfExists, replaceFileKeepingBackup } from '../local/fs';
-import { userHome } from '../local/home';
+import { currentUser, userHome } from '../local/home';
 import { manifestPath, readManifestFile, withManifestLock, writeManifestFile } from '../local/manifest-file';
 import type { SkillVersion, Store } from '../store/types';
 import { isStub, storeSource, type ListedSkill, type SkillSource } from './source';
@@ -23,6 +23,8 @@ export interface PullOptions {
   /** Where the skills come from: a store, or any source (the central worker through Temporal). */
   store?: Store;
   source?: SkillSource;
+  /** Who pulls (default: this machine's user): the canary cohort gets a skill's candidate. */
+  user?: string;
   scope?: InstallScope;
   /** The project folder for scope "project". */
   cwd?: string;
@@ -101,7 +103,7 @@ export async function pullSkills(options: PullOptions): Promise<PullReport> {
   // The store is read before taking the lock: the lock is held for file writes only.
   // What the manifest says is installed here is sent along, so a remote source sends only what changed.
   const known = options.force ? undefined : installedVersions(await readManifestFile(mPath).catch(() => undefined), root);
-  const versions = await source.list(known);
+  const versions = await source.list(options.user ?? currentUser(), known);
   if (dryRun) {
     await pullInto(report, versions, source, options, false);
     return report;
@@ -177,13 +179,13 @@ async function pullInto(report: PullReport, versions: ListedSkill[], source: Ski
 
       if (isStub(v)) {
         // Listed without its body (the manifest says this version is installed): fetched only when the file says otherwise.
-        if (installedText !== undefined && installedVersion !== undefined && installedVersion >= v.version && entry && !options.force) {
+        if (installedText !== undefined && installedVersion !== undefined && installedVersion === v.version && entry && !options.force) {
           item.status = 'up-to-date';
           if (entry.version !== installedVersion && write) await save(upsertEntry(manifest, { ...entry, version: installedVersion }));
           continue;
         }
-        const whole = await source.latest(v);
-        if (!whole) throw new Error(`${ref} is no longer in the store`);
+        const whole = await source.getVersion(v, v.version);
+        if (!whole) throw new Error(`${ref} v${v.version} is no longer in the store`);
         v = whole;
         item.version = whole.version;
       }
@@ -201,8 +203,18 @@ async function pullInto(report: PullReport, versions: ListedSkill[], source: Ski
         await save(upsertEntry(manifest, entry));
       }
 
-      const newEntry = { dirName: ref, name: v.name, author: v.author, version: v.version, scope, root, pulledAt: now().toISOString() };
-      if (installedText !== undefined && installedVersion !== undefined && installedVersion >= v.version && !options.force) {
+      const newEntry = {
+        dirName: ref,
+        name: v.name,
+        author: v.author,
+        version: v.version,
+        scope,
+        root,
+        pulledAt: now().toISOString(),
+        ...(full.state === 'candidate' ? { candidate: true as const } : {}),
+      };
+      // Equal, not "at least": a reverted candidate sends the cohort back to the older stable version.
+      if (installedText !== undefined && installedVersion !== undefined && installedVersion === v.version && !options.force) {
         item.status = 'up-to-date';
         // Repairs an entry left behind when a previous pull wrote the file but not the manifest.
         if (entry && entry.version !== installedVersion && write) await save(upsertEntry(manifest, { ...entry, version: installedVersion }));

@@ -1,6 +1,7 @@
 // Push: publish a local SKILL.md as the next version of the org skill (name,
 // author). Used by `skillopt push <skill-dir>` (cli/push.ts). Frontmatter is
 // metadata; only the body (and the description) are versioned.
+import type { RolloutPolicy } from '../core/rollout-types';
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
@@ -61,6 +62,10 @@ export interface PushOptions {
   env?: NodeJS.ProcessEnv;
   /** Publish even when the file is based on an older version than the store's latest. */
   force?: boolean;
+  /** Publish a candidate on trial with the canary cohort instead of everyone's version. */
+  canary?: boolean;
+  /** The skill's rollout policy from now on. */
+  rollout?: RolloutPolicy;
 }
 
 export type PushStatus = 'created' | 'updated' | 'up-to-date';
@@ -175,6 +180,8 @@ export async function pushSkill(options: PushOptions): Promise<PushResult> {
     ...(skill.basedOn === undefined ? {} : { basedOn: skill.basedOn }),
     pusher,
     force: options.force ?? false,
+    ...(options.canary ? { canary: true } : {}),
+    ...(options.rollout ? { rollout: options.rollout } : {}),
   });
   if (outcome.status === 'refused') throw new PushError(pushRefusalMessage(outcome.refusal, skill.ref, file));
 

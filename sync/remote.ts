@@ -15,7 +15,18 @@ import {
   type Client,
 } from '@temporalio/client';
 import { TimeoutFailure } from '@temporalio/common';
-import { MAX_KNOWN_REFS, SHARED_TASK_QUEUE, UpdateNames, WorkflowTypes, receivedSkillRecord, type ReceivedSkillRecord, type StoreReply, type StoreRequest } from '../core/messages';
+import {
+  MAX_KNOWN_REFS,
+  SHARED_TASK_QUEUE,
+  UpdateNames,
+  WorkflowTypes,
+  receivedSkillRecord,
+  type CandidateDecided,
+  type CandidateDecision,
+  type ReceivedSkillRecord,
+  type StoreReply,
+  type StoreRequest,
+} from '../core/messages';
 import type { PushOutcome, PushRequest } from '../core/push-rules';
 import { workflowIdForSkill } from '../core/skill-ref';
 import type { SkillRef } from '../core/skill-ref';
@@ -122,7 +133,7 @@ export function remoteSource(team: TeamConnection, options: RemoteSourceOptions 
   };
   const ref = (r: SkillRef): SkillRef => ({ name: r.name, author: r.author });
   return {
-    latest: async (r) => asVersion((await ask({ op: 'latest', ref: ref(r) })).record),
+    current: async (r) => asVersion((await ask({ op: 'latest', ref: ref(r) })).record),
     getVersion: async (r, version) => asVersion((await ask({ op: 'version', ref: ref(r), version })).record),
     async history(r) {
       const versions: SkillVersion[] = [];
@@ -134,13 +145,13 @@ export function remoteSource(team: TeamConnection, options: RemoteSourceOptions 
       } while (after !== undefined);
       return versions;
     },
-    async list(knownMap) {
+    async list(user, knownMap) {
       // Past MAX_KNOWN_REFS the rest are simply fetched whole: the request stays small.
       const known = knownMap && knownMap.size > 0 ? Object.fromEntries([...knownMap].slice(0, MAX_KNOWN_REFS)) : undefined;
       const items: ListedSkill[] = [];
       let after: string | undefined;
       do {
-        const reply = await ask({ op: 'list', ...(known ? { known } : {}), ...(after === undefined ? {} : { after }) });
+        const reply = await ask({ op: 'list', user, ...(known ? { known } : {}), ...(after === undefined ? {} : { after }) });
         items.push(...reply.items.map((item) => ('unchanged' in item ? item : receivedSkillRecord(item))));
         after = reply.next;
       } while (after !== undefined);
@@ -183,5 +194,26 @@ export async function sendAttribution(team: TeamConnection, attribution: Attribu
     });
   } catch (err) {
     throw remoteError(team, err, READ_TIMEOUT_MS);
+  }
+}
+
+/**
+ * A person's approve / reject of a skill's pending candidate: the `decide`
+ * update on its lane, with update-with-start (a lane that finished learns its
+ * candidate from the store first). The validator's refusal is one line.
+ */
+export async function decideCandidateRemote(team: TeamConnection, ref: SkillRef, decision: CandidateDecision): Promise<CandidateDecided> {
+  const startWorkflowOperation = new WithStartWorkflowOperation(WorkflowTypes.skill, {
+    workflowId: workflowIdForSkill(ref),
+    taskQueue: team.taskQueue,
+    args: [{ ref }],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+  });
+  try {
+    return (await team.client.connection.withDeadline(Date.now() + PUSH_TIMEOUT_MS, () =>
+      team.client.workflow.executeUpdateWithStart(UpdateNames.decide, { args: [decision], startWorkflowOperation }),
+    )) as CandidateDecided;
+  } catch (err) {
+    throw remoteError(team, err, PUSH_TIMEOUT_MS);
   }
 }

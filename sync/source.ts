@@ -3,6 +3,8 @@
 // and `skills list|show|history|diff` read through this, whichever it is.
 import type { SkillStub } from '../core/messages';
 import type { SkillRef } from '../core/skill-ref';
+import { rolloutDefaultsFromEnv } from '../core/rollout';
+import { versionsForUser } from '../store/rollout-choice';
 import type { SkillVersion, Store } from '../store/types';
 
 export type { SkillStub };
@@ -11,28 +13,38 @@ export type { SkillStub };
 export type ListedSkill = SkillVersion | SkillStub;
 
 export interface SkillSource {
-  latest(ref: SkillRef): Promise<SkillVersion | undefined>;
+  /** The version everyone gets: the stable one (for a skill pushed only as a candidate: that one). */
+  current(ref: SkillRef): Promise<SkillVersion | undefined>;
   getVersion(ref: SkillRef, version: number): Promise<SkillVersion | undefined>;
   /** Every version of one skill, oldest first. */
   history(ref: SkillRef): Promise<SkillVersion[]>;
   /**
-   * The latest version of every skill, by name then author. With `known` (ref
-   * text → a version the caller has), a skill whose latest is not newer may
-   * come back as a stub, without its body: only what changed is transferred.
+   * The version of every skill that `user` gets (stable, or the candidate for
+   * the canary cohort), by name then author. With `known` (ref text → the
+   * version the caller has), a skill at that very version may come back as a
+   * stub, without its body: only what changed is transferred.
    */
-  list(known?: ReadonlyMap<string, number>): Promise<ListedSkill[]>;
+  list(user: string, known?: ReadonlyMap<string, number>): Promise<ListedSkill[]>;
 }
 
 export function isStub(skill: ListedSkill): skill is SkillStub {
   return 'unchanged' in skill && skill.unchanged === true;
 }
 
-/** The store as a source: everything is local, so `list` always returns whole versions. */
-export function storeSource(store: Store): SkillSource {
+/**
+ * The store as a source: everything is local, so `list` always returns whole
+ * versions, chosen with this machine's rollout settings (SKILLOPT_ROLLOUT,
+ * SKILLOPT_CANARY_*; a malformed one is a one-line error).
+ */
+export function storeSource(store: Store, env: NodeJS.ProcessEnv = process.env): SkillSource {
   return {
-    latest: (ref) => store.latestVersion(ref),
+    current: async (ref) => (await store.stableVersion(ref)) ?? (await store.latestVersion(ref)),
     getVersion: (ref, version) => store.getVersion(ref, version),
     history: (ref) => store.history(ref),
-    list: () => store.listLatest(),
+    list: (user) => {
+      const read = rolloutDefaultsFromEnv(env);
+      if ('error' in read) throw new Error(read.error);
+      return versionsForUser(store, user, read.defaults);
+    },
   };
 }

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { Client } from '@temporalio/client';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { rolloutDefaultsOf } from '../activities/rollout';
+import type { RolloutDefaults } from '../core/rollout-types';
 import type { ModelCall } from '../agents/types';
 import type { ModelCallBudget } from '../core/model-calls';
 import { modelCallsFromEnv } from '../local/model-calls';
@@ -28,6 +30,8 @@ export interface SkilloptWorkerOptions {
    * counted under SKILLOPT_HOME (a bad value fails the start with one line).
    */
   modelCalls?: ModelCallBudget;
+  /** The team's rollout policy and canary settings; default: SKILLOPT_ROLLOUT and SKILLOPT_CANARY_* (a bad value fails the start with one line). */
+  rollout?: RolloutDefaults;
 }
 
 /**
@@ -43,6 +47,7 @@ export function workflowCode(root = projectRoot()): Pick<WorkerOptions, 'workflo
 export async function createSkilloptWorker(options: SkilloptWorkerOptions): Promise<Worker> {
   // Read first: a bad SKILLOPT_MAX_MODEL_CALLS_PER_DAY fails the start with one line, not the first judgment.
   const modelCalls = options.modelCalls ?? modelCallsFromEnv();
+  const rollout = options.rollout ?? rolloutDefaultsOf();
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -55,6 +60,7 @@ export async function createSkilloptWorker(options: SkilloptWorkerOptions): Prom
       client: new Client({ connection: options.connection, namespace: options.namespace }),
       transcriptRoots: options.transcriptRoots ?? agentTranscriptRoots(),
       modelCalls,
+      rollout,
     }),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 50,
   });

@@ -6,18 +6,25 @@ import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/commo
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { QueryNames, SHARED_TASK_QUEUE, SignalNames, UpdateNames, WorkflowTypes } from '../core/messages';
 import type {
+  CandidateDecided,
+  CandidateDecision,
   FailureReport,
   InvocationInfo,
   InvokedSignal,
+  VerdictRecorded,
   ReactionSignal,
   SessionEndedSignal,
   SupersededSignal,
 } from '../core/messages';
 import type { PushOutcome, PushRequest } from '../core/push-rules';
+import type { CanaryDecision } from '../core/rollout';
+import type { CandidateRollout } from '../core/rollout-types';
+
+export type { CandidateRollout };
 import type { SkillRef } from '../core/skill-ref';
 import type { InvocationVerdict, VerdictOutcome } from '../core/verdict';
 
-export type { FailureReport, InvocationInfo, InvokedSignal, ReactionSignal, SessionEndedSignal, SupersededSignal };
+export type { CandidateDecided, CandidateDecision, FailureReport, InvocationInfo, InvokedSignal, ReactionSignal, SessionEndedSignal, SupersededSignal, VerdictRecorded };
 
 export const TASK_QUEUE = SHARED_TASK_QUEUE;
 export const INVOCATION_WORKFLOW_TYPE = WorkflowTypes.invocation;
@@ -94,6 +101,21 @@ export const invocationStateQuery = defineQuery<InvocationSummary>(QueryNames.st
 // ---- skill workflow, the improvement lane: "skill:<name>--<author>" ----
 
 export const failureSignal = defineSignal<[FailureReport]>(SignalNames.failure);
+/** A verdict on this skill was recorded: the canary reads its evidence again. */
+export const verdictRecordedSignal = defineSignal<[VerdictRecorded]>(SignalNames.verdictRecorded);
+
+
+/** The lane's rollout of its one candidate (workflows/rollout-state.ts). */
+export interface RolloutState extends CandidateRollout {
+  /** When the current period ends (workflow clock, ms). */
+  deadlineMs: number;
+  /** The one extra period has begun. */
+  extended: boolean;
+  /** A person decides now (policy approval, or a concluded canary+approval). */
+  awaitingApproval: boolean;
+  /** The decision rule's latest reading of the evidence. */
+  reading?: CanaryDecision;
+}
 
 export interface LaneConfig {
   /** Edits per proposal. */
@@ -121,6 +143,10 @@ export interface LaneCounters {
   unansweredProposals: number;
   /** Reports dropped because the queue was full (MAX_QUEUED_REPORTS). */
   overflowReports: number;
+  /** Candidates made stable (by the evidence or a person). */
+  promotions: number;
+  /** Candidates rejected (by the evidence or a person). */
+  rejections: number;
 }
 
 /** What a lane run hands to the next on continue-as-new (JSON only). */
@@ -132,6 +158,7 @@ export interface CarriedLane {
   counters: LaneCounters;
   version?: number;
   runs: number;
+  rollout?: RolloutState;
 }
 
 export interface SkillWorkflowInput {
@@ -152,6 +179,8 @@ export interface LaneState {
   counters: LaneCounters;
   runs: number;
   config: LaneConfig;
+  /** The candidate on trial, with the rule's latest reading. */
+  rollout?: RolloutState;
 }
 
 export const laneStateQuery = defineQuery<LaneState>(QueryNames.state);
@@ -162,6 +191,13 @@ export const laneStateQuery = defineQuery<LaneState>(QueryNames.state);
  * pushVersion activity, never while a proposal of this lane runs.
  */
 export const pushUpdate = defineUpdate<PushOutcome, [PushRequest]>(UpdateNames.push);
+
+/**
+ * A person approves or rejects the pending candidate (`skillopt approve|reject`,
+ * the dashboard). The validator refuses an unknown version or one that is not
+ * the pending candidate with one line.
+ */
+export const decideUpdate = defineUpdate<CandidateDecided, [CandidateDecision]>(UpdateNames.decide);
 
 // ---- search attributes (registered by `skillopt up`, the compose admin job and the tests) ----
 

@@ -6,7 +6,9 @@
 import type { FailureReport } from '../core/messages';
 import { DEFAULT_EDIT_BUDGET, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_PROPOSE_SCHEDULE_TO_START_MS, MAX_FAILURES_PER_PROPOSAL } from '../core/limits';
 import type { PublishResult } from '../activities/types';
-import type { CarriedLane, LaneConfig, LaneCounters, LaneState, SkillWorkflowInput } from './definitions';
+import type { CanaryDecision } from '../core/rollout';
+import type { CandidateRollout, CarriedLane, LaneConfig, LaneCounters, LaneState, RolloutState, SkillWorkflowInput } from './definitions';
+import { onReading, startRollout, type RolloutStep } from './rollout-state';
 
 export const DEFAULT_LANE_CONFIG: LaneConfig = {
   editBudget: DEFAULT_EDIT_BUDGET,
@@ -39,6 +41,10 @@ export interface Lane {
   version?: number;
   counters: LaneCounters;
   runs: number;
+  /** The candidate on trial: no proposal runs until it is decided (one candidate per skill at a time). */
+  rollout?: RolloutState;
+  /** verdictRecorded signals seen: the canary reads the evidence again when this moves. */
+  verdictReports: number;
 }
 
 function emptyCounters(): LaneCounters {
@@ -54,6 +60,8 @@ function emptyCounters(): LaneCounters {
     droppedBatches: 0,
     unansweredProposals: 0,
     overflowReports: 0,
+    promotions: 0,
+    rejections: 0,
   };
 }
 
@@ -69,6 +77,8 @@ export function initialLane(input: SkillWorkflowInput): Lane {
     ...(carried?.version === undefined ? {} : { version: carried.version }),
     counters: { ...emptyCounters(), ...carried?.counters },
     runs: (carried?.runs ?? 0) + 1,
+    ...(carried?.rollout === undefined ? {} : { rollout: carried.rollout }),
+    verdictReports: 0,
   };
 }
 
@@ -99,9 +109,9 @@ export function onVersion(lane: Lane, version: number | undefined): Lane {
   return version === undefined || version === lane.version ? lane : { ...lane, version };
 }
 
-/** Takes the next batch (up to 8 reports, oldest first) when no proposal runs. */
+/** Takes the next batch (up to 8 reports, oldest first) when no proposal runs and no candidate is on trial. */
 export function nextProposal(lane: Lane): { lane: Lane; batch?: FailureReport[] } {
-  if (lane.proposal || lane.queue.length === 0) return { lane };
+  if (lane.proposal || lane.rollout || lane.queue.length === 0) return { lane };
   const batch = lane.queue.slice(0, MAX_FAILURES_PER_PROPOSAL);
   return { lane: { ...count(lane, 'proposals'), queue: lane.queue.slice(batch.length), proposal: batch }, batch };
 }
@@ -148,9 +158,35 @@ export function onPublishResult(lane: Lane, result: PublishResult): { lane: Lane
   }
 }
 
-/** Whether a run with nothing queued, nothing waiting and no proposal running may complete. */
+/** Whether a run with nothing queued, nothing waiting, no proposal running and no candidate on trial may complete. */
 export function idle(lane: Lane): boolean {
-  return lane.queue.length === 0 && lane.waiting.length === 0 && lane.proposal === undefined;
+  return lane.queue.length === 0 && lane.waiting.length === 0 && lane.proposal === undefined && lane.rollout === undefined;
+}
+
+// ---------------------------------------------------------------- rollout
+
+/** A candidate was published (by a proposal or a push), or a run found one open: its trial starts. */
+export function onCandidate(lane: Lane, candidate: CandidateRollout, nowMs: number): Lane {
+  if (lane.rollout?.version === candidate.version) return lane;
+  return { ...lane, rollout: startRollout(candidate, nowMs) };
+}
+
+export function onVerdictRecorded(lane: Lane): Lane {
+  return { ...lane, verdictReports: lane.verdictReports + 1 };
+}
+
+/** The decision rule's reading of the evidence, applied (rollout-state.ts onReading). */
+export function onRolloutReading(lane: Lane, reading: CanaryDecision, nowMs: number): { lane: Lane; step: RolloutStep } {
+  if (!lane.rollout) return { lane, step: { kind: 'wait' } };
+  const next = onReading(lane.rollout, reading, nowMs);
+  return { lane: { ...lane, rollout: next.rollout }, step: next.step };
+}
+
+/** The candidate is stable or rejected now: the trial is over and queued failures may be proposed. */
+export function onCandidateDecided(lane: Lane, to: 'stable' | 'rejected', stableVersion: number | undefined): Lane {
+  const { rollout: _decided, ...rest } = lane;
+  const counted = count(rest, to === 'stable' ? 'promotions' : 'rejections');
+  return onVersion(counted, stableVersion);
 }
 
 export function carried(lane: Lane): CarriedLane {
@@ -162,6 +198,7 @@ export function carried(lane: Lane): CarriedLane {
     counters: lane.counters,
     ...(lane.version === undefined ? {} : { version: lane.version }),
     runs: lane.runs,
+    ...(lane.rollout === undefined ? {} : { rollout: lane.rollout }),
   };
 }
 
@@ -175,5 +212,6 @@ export function laneState(lane: Lane): LaneState {
     counters: lane.counters,
     runs: lane.runs,
     config: lane.config,
+    ...(lane.rollout === undefined ? {} : { rollout: lane.rollout }),
   };
 }

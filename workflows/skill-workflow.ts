@@ -20,12 +20,24 @@ import {
 } from '@temporalio/workflow';
 import type { FailureReport, Proposal, PushRequest, SkillActivities, SkillSnapshot } from '../activities/types';
 import { FailureTypes } from '../activities/types';
-import { FailureReportSchema, PushRequestSchema, messageProblem, parseMessage } from '../core/messages';
+import { CandidateDecisionSchema, FailureReportSchema, PushRequestSchema, VerdictRecordedSchema, messageProblem, parseMessage } from '../core/messages';
+import { decideCanary } from '../core/rollout';
 import { pushRequestProblem } from '../core/push-rules';
 import { formatSkillRef, type SkillRef } from '../core/skill-ref';
 import { STORE_RETRY, failureMessage, modelActivities, storeActivities as store, storeLocalActivities as storeLocal } from './activity-options';
-import { SearchAttributes, failureSignal, laneStateQuery, pushUpdate, type LaneState, type SkillWorkflowInput } from './definitions';
+import {
+  SearchAttributes,
+  decideUpdate,
+  failureSignal,
+  laneStateQuery,
+  pushUpdate,
+  verdictRecordedSignal,
+  type CandidateDecision,
+  type LaneState,
+  type SkillWorkflowInput,
+} from './definitions';
 import * as machine from './lane-state';
+import { decisionProblem, measuring } from './rollout-state';
 
 // A push's sender waits for its answer: a store that does not answer fails the push in minutes, it does not hold the lane.
 const pushStore = proxyActivities<SkillActivities>({ startToCloseTimeout: '30 seconds', scheduleToCloseTimeout: '2 minutes', retry: STORE_RETRY });
@@ -52,6 +64,9 @@ export async function skillWorkflow(input: SkillWorkflowInput): Promise<LaneStat
     const report = parseMessage(FailureReportSchema, payload);
     lane = report === undefined ? machine.onMalformed(lane) : machine.onFailureReport(lane, report);
   });
+  setHandler(verdictRecordedSignal, (payload: unknown) => {
+    lane = parseMessage(VerdictRecordedSchema, payload) === undefined ? machine.onMalformed(lane) : machine.onVerdictRecorded(lane);
+  });
   setHandler(laneStateQuery, () => machine.laneState(lane));
 
   // One holder at a time, first come first served: a proposal's read → publish or a push.
@@ -76,6 +91,7 @@ export async function skillWorkflow(input: SkillWorkflowInput): Promise<LaneStat
           const outcome = await pushStore.pushVersion(request);
           if (outcome.status !== 'refused') {
             lane = machine.onVersion(lane, outcome.version);
+            if (outcome.candidate) lane = machine.onCandidate(lane, outcome.candidate, Date.now());
             publishAttributes();
           }
           return outcome;
@@ -93,6 +109,61 @@ export async function skillWorkflow(input: SkillWorkflowInput): Promise<LaneStat
       },
     },
   );
+
+  // A person's approve / reject. A lane started by this update learns its candidate from the store first.
+  let started = false;
+  const label = formatSkillRef(ref);
+  setHandler(
+    decideUpdate,
+    (request: CandidateDecision) =>
+      exclusive(async () => {
+        await condition(() => started);
+        const problem = decisionProblem(label, lane.rollout, request);
+        if (problem) throw ApplicationFailure.create({ message: problem, type: FailureTypes.InvalidInput, nonRetryable: true });
+        const to = request.action === 'approve' ? 'stable' : 'rejected';
+        const reason = request.reason?.trim() || (to === 'stable' ? 'approved' : 'rejected');
+        return decide(request.version, to, request.by, reason);
+      }),
+    {
+      validator: (request: unknown) => {
+        const shape = messageProblem(CandidateDecisionSchema, request);
+        if (shape) throw new Error(`malformed decision: ${shape}`);
+        const problem = started ? decisionProblem(label, lane.rollout, request as CandidateDecision) : undefined;
+        if (problem) throw new Error(problem);
+      },
+    },
+  );
+
+  /** The candidate becomes stable or rejected in the store; the trial ends and queued failures may be proposed. */
+  async function decide(version: number, to: 'stable' | 'rejected', decidedBy: string, reason: string) {
+    const decided = await pushStore.decideCandidate({ ref, version, to, decidedBy, reason });
+    lane = machine.onCandidateDecided(lane, to, decided.stableVersion);
+    publishAttributes();
+    return { version: decided.version, state: decided.state };
+  }
+
+  /**
+   * One step of the candidate's trial: wait for a verdict on the skill, the
+   * period's end or a person; then read the evidence and let the rule decide.
+   */
+  async function trialStep(): Promise<void> {
+    const trial = lane.rollout!;
+    const seen = lane.verdictReports;
+    const changed = () => lane.rollout !== trial || lane.verdictReports !== seen || continueAsNewDue();
+    if (!measuring(trial)) return void (await condition(changed));
+    const left = trial.deadlineMs - Date.now();
+    if (left > 0) await condition(changed, left);
+    if (lane.rollout !== trial || continueAsNewDue()) return;
+    const evidence = await store.canaryEvidence({ ref, rollout: trial });
+    const reading = decideCanary({ ...evidence, settings: trial.settings, deadlinePassed: Date.now() >= trial.deadlineMs, extended: trial.extended });
+    const next = machine.onRolloutReading(lane, reading, Date.now());
+    lane = next.lane;
+    upsertMemo({ canary: { version: trial.version, reading: reading.reason } });
+    if (next.step.kind === 'decide') {
+      const { to, reason } = next.step;
+      await exclusive(() => decide(trial.version, to, 'skillopt', reason));
+    }
+  }
 
   function publishAttributes(): void {
     upsertSearchAttributes([
@@ -157,6 +228,7 @@ export async function skillWorkflow(input: SkillWorkflowInput): Promise<LaneStat
         const { fingerprint, summaries, edits } = proposal;
         await orUndefined('recordEdit', store.recordEdit({ ref, fingerprint, summaries, edits, baseVersion: snapshot.version, publishedVersion: result.version }));
         upsertMemo({ lastImprovement: { version: result.version, reasons: batch.map((r) => r.reason) } });
+        if (result.candidate) lane = machine.onCandidate(lane, result.candidate, Date.now());
       }
       const outcome = machine.onPublishResult(lane, result);
       lane = outcome.lane;
@@ -175,11 +247,17 @@ export async function skillWorkflow(input: SkillWorkflowInput): Promise<LaneStat
   if (!input.carried) {
     const stats = await storeLocal.describeSkill(ref);
     lane = machine.onVersion({ ...lane, counters: { ...lane.counters, improvementsPublished: stats.improvementsPublished } }, stats.version);
+    if (stats.candidate) lane = machine.onCandidate(lane, stats.candidate, Date.now());
   }
+  started = true;
   publishAttributes();
 
   for (;;) {
-    const woke = await condition(() => lane.queue.length > 0 || continueAsNewDue(), lane.config.idleTimeoutMs);
+    if (lane.rollout && !continueAsNewDue()) {
+      await trialStep();
+      continue;
+    }
+    const woke = await condition(() => lane.queue.length > 0 || lane.rollout !== undefined || continueAsNewDue(), lane.config.idleTimeoutMs);
     if (!woke || continueAsNewDue()) {
       await condition(allHandlersFinished);
       // A report that came in meanwhile keeps the run going.

@@ -23,13 +23,13 @@ async function publishTwoVersions(): Promise<void> {
 }
 
 describe('skills list', () => {
-  it('lists the latest version of each skill in aligned columns', async () => {
+  it('lists the version of each skill you get, with its state, in aligned columns', async () => {
     await publishTwoVersions();
     const r = await run(sb, ['skills', 'list']);
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^REF\s+VERSION\s+UPDATED\s+DESCRIPTION$/);
-    expect(lines[1]).toMatch(/^deploy--alice\s+v2\s+\d{4}-\d\d-\d\dT\S+\s+Use when deploying$/);
+    expect(lines[0]).toMatch(/^REF\s+VERSION\s+STATE\s+UPDATED\s+DESCRIPTION$/);
+    expect(lines[1]).toMatch(/^deploy--alice\s+v2\s+stable\s+\d{4}-\d\d-\d\dT\S+\s+Use when deploying$/);
     expect(lines[2]).toMatch(/^lint--carol\s+v1\s+/);
     // Columns line up: every row's version starts where the header's does.
     const col = lines[0]!.indexOf('VERSION');
@@ -75,13 +75,13 @@ describe('skills history', () => {
     await publishTwoVersions();
     const r = await run(sb, ['skills', 'history', 'deploy--alice']);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^VERSION\s+CREATED_BY\s+CREATED_AT\s+BODY_BYTES$/);
-    expect(lines[1]).toMatch(/^v1\s+alice\s+\S+\s+28$/);
-    expect(lines[2]).toMatch(/^v2\s+bob\s+\S+\s+36$/);
+    expect(lines[0]).toMatch(/^VERSION\s+STATE\s+CREATED_BY\s+CREATED_AT\s+BODY_BYTES$/);
+    expect(lines[1]).toMatch(/^v1\s+retired\s+alice\s+\S+\s+28$/);
+    expect(lines[2]).toMatch(/^v2\s+stable\s+bob\s+\S+\s+36$/);
     const json = JSON.parse((await run(sb, ['skills', 'history', 'deploy--alice', '--json'])).stdout) as unknown[];
     expect(json).toEqual([
-      expect.objectContaining({ version: 1, createdBy: 'alice', bodyBytes: 28 }),
-      expect.objectContaining({ version: 2, createdBy: 'bob', bodyBytes: 36, contributors: ['alice', 'bob'] }),
+      expect.objectContaining({ version: 1, state: 'retired', createdBy: 'alice', bodyBytes: 28 }),
+      expect.objectContaining({ version: 2, state: 'stable', createdBy: 'bob', bodyBytes: 36, contributors: ['alice', 'bob'] }),
     ]);
     expectOneLineError(await run(sb, ['skills', 'history', 'ghost--alice']), /no skill ghost--alice/);
   });
@@ -139,8 +139,10 @@ describe('usage', () => {
 
   it('turns every usage error into one line and exit 2', async () => {
     const cases: Array<[string[], RegExp]> = [
-      [[], /`skillopt` needs a command: push, pull, skills, status, hooks, doctor, up/],
-      [['skills'], /`skillopt skills` needs a command: list, show, history, diff/],
+      [[], /`skillopt` needs a command: push, pull, skills, approve, reject, status, hooks, doctor, up/],
+      [['skills'], /`skillopt skills` needs a command: list, show, history, diff, set-rollout/],
+      [['skills', 'set-rollout', 'deploy--alice', 'sometimes'], /rollout policy must be one of canary, approval, canary\+approval, direct|"sometimes"/],
+      [['approve', 'deploy--alice', 'latest'], /a version is a whole number/],
       [['pul'], /unknown command 'pul' \(Did you mean pull\?\); see `skillopt --help`/],
       [['push'], /missing required argument 'skill-dir'; see `skillopt push --help`/],
       [['push', 'a', 'b'], /too many arguments for 'push'/],

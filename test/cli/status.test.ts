@@ -60,6 +60,8 @@ function fakeActivities(taskQueue: string): SkillActivities {
     recordEdit: unused,
     pushVersion: unused,
     storeRequest: unused,
+    canaryEvidence: unused,
+    decideCandidate: unused,
   };
 }
 

@@ -20,6 +20,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claudeCliModel } from '../../agents/claude-cli';
+import { DEFAULT_CANARY_SETTINGS } from '../../core/rollout';
 import { formatSkillRef, workflowIdForInvocation, workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
 import { liveFlusherPid, listOutbox, outboxDir } from '../../hooks/outbox';
 import { dailyModelCalls } from '../../local/model-calls';
@@ -200,6 +201,9 @@ beforeAll(async () => {
     // The sessions run with HOME=box.home: their transcripts are under box.home/.claude/projects.
     transcriptRoots: agentTranscriptRoots({ HOME: box.home }),
     modelCalls: dailyModelCalls({ home: skilloptHome, cap: 100 }),
+    // Every improvement is everyone's version at once (the original's behavior): this test is the loop itself;
+    // candidates and their canary are test/integration/improvement-loop.test.ts's.
+    rollout: { policy: 'direct', canary: DEFAULT_CANARY_SETTINGS },
     taskQueue,
     workflowBundle: await workflowBundle(),
   });

@@ -63,5 +63,7 @@ export function passingActivities(): SkillActivities {
     recordEdit: unused,
     pushVersion: unused,
     storeRequest: unused,
+    canaryEvidence: unused,
+    decideCandidate: unused,
   };
 }

@@ -25,6 +25,8 @@ import {
 import { invocationWorkflow } from '../../workflows/invocation-workflow';
 import { startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
 import { until } from '../helpers/wait';
+import { recordHistories } from '../helpers/histories';
+import { expectOneLineError, makeSandbox, run } from '../cli/helpers';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
 const FAKE_CLAUDE = join(FIXTURES, 'bin', 'fake-claude');
@@ -98,14 +100,14 @@ async function publishSkill(): Promise<SkillRef> {
   return ref;
 }
 
-function invocation(sessionId: string, transcriptPath = sessionTranscript): InvokedSignal {
+function invocation(sessionId: string, transcriptPath = sessionTranscript, who: { user?: string; skillVersion?: number } = {}): InvokedSignal {
   return {
     eventId: `inv-${sessionId}`,
     sessionId,
     toolUseId: TOOL_USE_ID,
-    user: 'bob',
+    user: who.user ?? 'bob',
     agent: 'claude_code',
-    skillVersion: 1,
+    skillVersion: who.skillVersion ?? 1,
     transcriptPath,
     transcriptBytes: bytesThrough(transcriptPath, TOOL_USE_ID),
   };
@@ -156,7 +158,7 @@ const STRENGTHEN_TESTS = { text: [
 ] };
 
 describe('improvement loop with real activities', () => {
-  it('publishes v2 from a confirmed failure, and the next pull installs it', async () => {
+  it('publishes v2 from a confirmed failure as a candidate: the canary cohort pulls it, everyone else keeps v1', async () => {
     const ref = await publishSkill();
     await runWithWorker({ judge: [FAILED], proposer: [STRENGTHEN_TESTS] }, async (tq) => {
       const handle = await signalInvocationAndReaction(tq, ref, uniqueName('session'), 'that was wrong, you skipped the tests');
@@ -176,6 +178,10 @@ describe('improvement loop with real activities', () => {
     });
     const latest = await store.latestVersion(ref);
     expect(latest?.version).toBe(2);
+    // The default policy is canary: v2 is on trial, v1 stays everyone's.
+    expect(latest?.state).toBe('candidate');
+    expect((await store.stableVersion(ref))?.version).toBe(1);
+    expect((await store.transitions(ref)).at(-1)).toMatchObject({ version: 2, from: null, to: 'candidate', decidedBy: 'skillopt' });
     expect(latest?.body).toContain('never deploy without a green run');
     expect(latest?.body).not.toContain('make sure it passes');
     expect(latest?.contributors).toEqual(['alice', 'skillopt']);
@@ -184,11 +190,18 @@ describe('improvement loop with real activities', () => {
     const [verdict] = await store.verdicts(ref);
     expect(verdict).toMatchObject({ outcome: 'failed', skillVersion: 1, toolUseId: TOOL_USE_ID, user: 'bob' });
 
-    const home = mkdtempSync(join(tmpdir(), 'skillopt-home-'));
-    await pullSkills({ store, scope: 'user', cwd: home, home, skilloptHome: join(home, '.skillopt'), force: false, dryRun: false });
-    const installed = readFileSync(join(home, '.claude', 'skills', `${ref.name}--alice`, 'SKILL.md'), 'utf8');
-    expect(installed).toContain('version: 2');
-    expect(installed).toContain('never deploy without a green run');
+    // FNV-1a of the user, mod 100, below 50: alice (17) is in the cohort, bob (52) is not.
+    const installedFor = async (user: string): Promise<string> => {
+      const home = mkdtempSync(join(tmpdir(), 'skillopt-home-'));
+      await pullSkills({ store, user, scope: 'user', cwd: home, home, skilloptHome: join(home, '.skillopt'), force: false, dryRun: false });
+      return readFileSync(join(home, '.claude', 'skills', `${ref.name}--alice`, 'SKILL.md'), 'utf8');
+    };
+    const cohort = await installedFor('alice');
+    expect(cohort).toContain('version: 2');
+    expect(cohort).toContain('never deploy without a green run');
+    const others = await installedFor('bob');
+    expect(others).toContain('version: 1');
+    expect(others).toContain('make sure it passes');
   });
 
   it('publishes nothing when the judge says the task went well', async () => {
@@ -246,6 +259,8 @@ describe('improvement loop with real activities', () => {
 
   it('two sessions failing at the same moment make one version per improvement, never two with one number', async () => {
     const ref = await publishSkill();
+    // Every improvement at once (the original's behavior): under canary the lane waits for each candidate's trial.
+    await store.setRolloutSettings(ref, { policy: 'direct', updatedBy: 'alice' });
     const sessions = Array.from({ length: 6 }, () => uniqueName('session'));
     const transcripts = sessions.map((s) => {
       const path = join(project, `${s}.jsonl`);
@@ -275,5 +290,141 @@ describe('improvement loop with real activities', () => {
     expect(history.length).toBeGreaterThanOrEqual(2);
     expect(edits).toHaveLength(history.length - 1);
     expect(new Set(edits.map((e) => e.fingerprint)).size).toBe(edits.length);
+  });
+});
+
+// ---------------------------------------------------------------- rollout
+
+/** One invocation of `version` by `user` with one reaction, judged (the fake judge's next scripted answer) and recorded. */
+async function judgedOn(taskQueue: string, ref: SkillRef, who: { user: string; skillVersion: number }, text: string) {
+  const sessionId = uniqueName('session');
+  const handle = await arm(taskQueue, ref, invocation(sessionId, sessionTranscript, who));
+  await handle.signal(reactionSignal, reactionTo(sessionId, text));
+  await until(() => handle.query(invocationStateQuery), (s) => s.verdicts.length === 1 && s.queued === 0);
+  await until(() => store.verdicts(ref), (vs) => vs.some((v) => v.sessionId === sessionId));
+  return handle;
+}
+
+function lane(ref: SkillRef) {
+  return env.client.workflow.getHandle(workflowIdForSkill(ref)).query(laneStateQuery).catch(() => undefined);
+}
+
+/** A candidate v2 on trial: a failure on v1 by bob was proposed and published under the skill's policy. */
+async function candidateFromFailure(tq: string, ref: SkillRef): Promise<void> {
+  await judgedOn(tq, ref, { user: 'bob', skillVersion: 1 }, 'that was wrong, you skipped the tests');
+  await until(() => lane(ref), (s) => s?.rollout?.version === 2);
+}
+
+async function installedVersionFor(ref: SkillRef, user: string, home: string): Promise<number | undefined> {
+  await pullSkills({ store, user, scope: 'user', cwd: home, home, skilloptHome: join(home, '.skillopt'), force: false, dryRun: false });
+  const text = readFileSync(join(home, '.claude', 'skills', `${ref.name}--${ref.author}`, 'SKILL.md'), 'utf8');
+  return Number(/^version: (\d+)$/m.exec(text)?.[1]);
+}
+
+describe('rollout of a candidate (policy canary unless set)', () => {
+  it('promotes on evidence: the candidate beats stable over the same period (2/2 vs 1/2, P = 0.8), v1 is retired, the edit applied', async () => {
+    const ref = await publishSkill();
+    await store.setRolloutSettings(ref, { canary: { minJudged: 2 }, updatedBy: 'alice' });
+    await runWithWorker({ judge: [FAILED, PASSED, PASSED, PASSED], proposer: [STRENGTHEN_TESTS] }, async (tq) => {
+      await candidateFromFailure(tq, ref);
+      await judgedOn(tq, ref, { user: 'bob', skillVersion: 1 }, 'fine');
+      await judgedOn(tq, ref, { user: 'alice', skillVersion: 2 }, 'great');
+      expect((await lane(ref))?.rollout?.reading?.action).toBe('wait');
+      await judgedOn(tq, ref, { user: 'alice', skillVersion: 2 }, 'great again');
+      const after = await until(() => lane(ref), (s) => s !== undefined && s.rollout === undefined);
+      expect(after!.counters).toMatchObject({ promotions: 1, rejections: 0 });
+    });
+    await recordHistories(env.client, workflowIdForSkill(ref), 'rollout-promote.lane');
+    expect((await store.stableVersion(ref))?.version).toBe(2);
+    expect((await store.getVersion(ref, 1))?.state).toBe('retired');
+    const promoted = (await store.transitions(ref)).find((t) => t.version === 2 && t.to === 'stable');
+    expect(promoted).toMatchObject({ from: 'candidate', decidedBy: 'skillopt' });
+    expect(promoted!.reason).toBe('candidate v2 2/2 passed vs stable v1 1/2: P(candidate ≥ stable) = 0.80 ≥ 0.8: promote');
+    expect((await store.recentEdits(ref, 1))[0]).toMatchObject({ publishedVersion: 2, status: 'applied' });
+  });
+
+  it('reverts on evidence: the cohort goes back to v1, the edit is marked reverted and not proposed again', async () => {
+    const ref = await publishSkill();
+    await store.setRolloutSettings(ref, { canary: { minJudged: 2 }, updatedBy: 'alice' });
+    const aliceHome = mkdtempSync(join(tmpdir(), 'skillopt-home-'));
+    await runWithWorker({ judge: [FAILED, PASSED, FAILED, FAILED], proposer: [STRENGTHEN_TESTS] }, async (tq) => {
+      await candidateFromFailure(tq, ref);
+      // alice (bucket 17 < 50) is in the cohort: her pull installs the candidate.
+      expect(await installedVersionFor(ref, 'alice', aliceHome)).toBe(2);
+      await judgedOn(tq, ref, { user: 'bob', skillVersion: 1 }, 'fine');
+      await judgedOn(tq, ref, { user: 'alice', skillVersion: 2 }, 'wrong again');
+      await judgedOn(tq, ref, { user: 'alice', skillVersion: 2 }, 'still wrong');
+      // Reverted; the failures on the candidate then feed the next proposal, which proposes the same edit: dropped.
+      await until(() => lane(ref), (s) => s !== undefined && s.rollout === undefined && s.counters.rejections === 1 && s.queued === 0 && !s.improving);
+      expect((await lane(ref))!.counters.duplicateProposals).toBe(1);
+    });
+    await recordHistories(env.client, workflowIdForSkill(ref), 'rollout-revert.lane');
+    expect((await store.getVersion(ref, 2))?.state).toBe('rejected');
+    expect((await store.stableVersion(ref))?.version).toBe(1);
+    expect((await store.latestVersion(ref))?.version).toBe(2);
+    const reverted = (await store.transitions(ref)).find((t) => t.version === 2 && t.to === 'rejected');
+    expect(reverted!.reason).toMatch(/^candidate v2 0\/2 passed vs stable v1 1\/2: P\(stable > candidate\) = 0\.80 ≥ 0\.8: revert$/);
+    expect((await store.recentEdits(ref, 1))[0]).toMatchObject({ publishedVersion: 2, status: 'reverted' });
+    // The cohort's next pull puts v1 back.
+    expect(await installedVersionFor(ref, 'alice', aliceHome)).toBe(1);
+  });
+
+  it('with no evidence the period ends, is extended once, then the candidate is reverted, saying why', async () => {
+    const ref = await publishSkill();
+    // Periods of 1.8 s: a durable timer ends each.
+    await store.setRolloutSettings(ref, { canary: { maxHours: 0.0005 }, updatedBy: 'alice' });
+    await runWithWorker({ judge: [FAILED], proposer: [STRENGTHEN_TESTS] }, async (tq) => {
+      await candidateFromFailure(tq, ref);
+      await until(() => lane(ref), (s) => s?.rollout?.extended === true, 20_000);
+      await until(() => lane(ref), (s) => s !== undefined && s.rollout === undefined, 20_000);
+    });
+    await recordHistories(env.client, workflowIdForSkill(ref), 'rollout-no-evidence.lane');
+    const reverted = (await store.transitions(ref)).find((t) => t.version === 2 && t.to === 'rejected');
+    expect(reverted).toMatchObject({ decidedBy: 'skillopt' });
+    expect(reverted!.reason).toMatch(/no evidence after two periods/);
+  });
+
+  it('under approval nobody gets the candidate until a person approves it; approve refuses a version that is not the pending candidate', async () => {
+    const ref = await publishSkill();
+    await store.setRolloutSettings(ref, { policy: 'approval', updatedBy: 'alice' });
+    const label = `${ref.name}--${ref.author}`;
+    const sb = await makeSandbox({ SKILLOPT_USER: 'carol' });
+    try {
+      await runWithWorker({ judge: [FAILED], proposer: [STRENGTHEN_TESTS] }, async (tq) => {
+        await candidateFromFailure(tq, ref);
+        expect((await lane(ref))?.rollout).toMatchObject({ version: 2, policy: 'approval', awaitingApproval: true });
+        expect(await installedVersionFor(ref, 'alice', mkdtempSync(join(tmpdir(), 'skillopt-home-')))).toBe(1);
+        const cli = (args: string[]) => run(sb, args, { TEMPORAL_ADDRESS: env.address, SKILLOPT_TASK_QUEUE: tq });
+        expect((await cli(['status', label])).stdout).toContain(`candidate v2 on trial (approval) against stable v1: waiting for \`skillopt approve|reject ${label} 2\``);
+        expectOneLineError(await cli(['approve', label, '3']), new RegExp(`v3 is not the pending candidate of ${label} \\(v2 is\\)`));
+        const approved = await cli(['approve', label, '2']);
+        expect(approved.stdout).toBe(`${label} v2 is stable: everyone gets it at their next session\n`);
+        expectOneLineError(await cli(['reject', label, '2']), new RegExp(`${label} has no pending candidate`));
+      });
+      await recordHistories(env.client, workflowIdForSkill(ref), 'rollout-approval.lane');
+    } finally {
+      await sb.cleanup();
+    }
+    expect((await store.stableVersion(ref))?.version).toBe(2);
+    expect((await store.transitions(ref)).find((t) => t.version === 2 && t.to === 'stable')).toMatchObject({ decidedBy: 'carol', reason: 'approved' });
+  });
+
+  it('reject with a reason: the candidate is rejected by that person, its edit reverted', async () => {
+    const ref = await publishSkill();
+    await store.setRolloutSettings(ref, { policy: 'canary+approval', updatedBy: 'alice' });
+    const label = `${ref.name}--${ref.author}`;
+    const sb = await makeSandbox({ SKILLOPT_USER: 'dave' });
+    try {
+      await runWithWorker({ judge: [FAILED], proposer: [STRENGTHEN_TESTS] }, async (tq) => {
+        await candidateFromFailure(tq, ref);
+        const rejected = await run(sb, ['reject', label, '2', '--reason', 'too vague about which suite'], { TEMPORAL_ADDRESS: env.address, SKILLOPT_TASK_QUEUE: tq });
+        expect(rejected.stdout).toMatch(/v2 is rejected/);
+      });
+      await recordHistories(env.client, workflowIdForSkill(ref), 'rollout-reject.lane');
+    } finally {
+      await sb.cleanup();
+    }
+    expect((await store.transitions(ref)).find((t) => t.version === 2 && t.to === 'rejected')).toMatchObject({ decidedBy: 'dave', reason: 'too vague about which suite' });
+    expect((await store.recentEdits(ref, 1))[0]).toMatchObject({ status: 'reverted' });
   });
 });

@@ -137,7 +137,8 @@ it('SIGKILL after publishSkill committed its version: the retry returns that ver
     expect(started!.activityTaskStartedEventAttributes!.attempt).toBe(2);
     const completed = events.find((e) => e.activityTaskCompletedEventAttributes?.scheduledEventId?.toString() === scheduledId);
     const result = defaultPayloadConverter.fromPayload<PublishResult>(completed!.activityTaskCompletedEventAttributes!.result!.payloads![0]!);
-    expect(result).toEqual({ status: 'published', version: 2 });
+    // Under the default policy (canary) the version is a candidate on trial.
+    expect(result).toMatchObject({ status: 'published', version: 2, candidate: { version: 2, stableVersion: 1, policy: 'canary' } });
     expect(history[1]!.idempotencyKey).toMatch(/@1:/);
   } finally {
     second.kill('SIGTERM');

@@ -232,6 +232,8 @@ beforeAll(async () => {
       SKILLOPT_DATABASE_URL: centralUrl.toString(),
       // The central machine has no agent CLI: a judgment or proposal routed to it could not run.
       SKILLOPT_CLAUDE_BIN: join(centralHome, 'no-claude-here'),
+      // The default rollout (canary) with the whole team in the cohort: both teammates get the candidate v2.
+      SKILLOPT_CANARY_PERCENT: '100',
     }),
     extendEnv: false,
     uid: NOBODY,
@@ -310,6 +312,7 @@ describe.skipIf(skipReason !== undefined)('a team: the central part as nobody, t
     await waitFor('version 2 in the central store', () => store.latestVersion(REF), (v) => v?.version === 2, 90_000);
     const v2 = await store.latestVersion(REF);
     expect(v2?.body).toContain(BETTER_TESTS_LINE);
+    expect(v2?.state).toBe('candidate');
     const judged = (await invocationHandle(session.sessionId).result()) as InvocationSummary;
     expect(judged).toMatchObject({ verdict: 'failed', failureReported: true, user: 'alice' });
     expect(await store.verdicts(REF)).toEqual([expect.objectContaining({ outcome: 'failed', user: 'alice', sessionId: session.sessionId, reason: FAILURE_REASON })]);

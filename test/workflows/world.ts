@@ -125,6 +125,13 @@ export class FakeSkillWorld {
       storeRequest: async () => {
         throw new Error('not used: the lane tests read no store');
       },
+      // Every publish here is stable at once (policy direct): no candidate is ever on trial.
+      canaryEvidence: async () => {
+        throw new Error('not used: no candidate in these tests');
+      },
+      decideCandidate: async () => {
+        throw new Error('not used: no candidate in these tests');
+      },
     };
   }
 

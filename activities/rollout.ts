@@ -1,0 +1,78 @@
+// The rollout's side effects: what a skill's candidate is on trial under (the
+// worker's settings with the skill's overrides), its evidence, and the
+// decision written to the store. The rules are core/rollout.ts.
+import type { Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { SignalNames, WorkflowTypes, type VerdictRecorded } from '../core/messages';
+import { rolloutDefaultsFromEnv } from '../core/rollout';
+import type { CandidateRollout, RolloutDefaults } from '../core/rollout-types';
+import { effectiveRollout } from '../store/rollout-choice';
+import { workflowIdForSkill, type SkillRef } from '../core/skill-ref';
+import { StoreValidationError, type SkillVersion, type Store } from '../store/types';
+import { FailureTypes, type SkillActivities } from './types';
+
+/** The worker's rollout defaults; one line naming the variable when one is malformed: the worker does not start on a typo. */
+export function rolloutDefaultsOf(env: NodeJS.ProcessEnv = process.env): RolloutDefaults {
+  const read = rolloutDefaultsFromEnv(env);
+  if ('error' in read) throw new Error(read.error);
+  return read.defaults;
+}
+
+/** The trial a candidate is on, or undefined when the skill has none. */
+export async function candidateRollout(store: Store, ref: SkillRef, defaults: RolloutDefaults, candidate?: SkillVersion): Promise<CandidateRollout | undefined> {
+  const open = candidate ?? (await store.candidateVersion(ref));
+  if (!open) return undefined;
+  const [stable, rollout] = await Promise.all([store.stableVersion(ref), effectiveRollout(store, ref, defaults)]);
+  return {
+    version: open.version,
+    ...(stable ? { stableVersion: stable.version } : {}),
+    policy: rollout.policy,
+    settings: rollout.canary,
+    since: open.createdAt,
+  };
+}
+
+type RolloutActivities = Pick<SkillActivities, 'canaryEvidence' | 'decideCandidate'>;
+
+export function createRolloutActivities(store: Store): RolloutActivities {
+  return {
+    async canaryEvidence({ ref, rollout }) {
+      const evidence = await store.canaryEvidence(ref, {
+        candidate: rollout.version,
+        stable: rollout.stableVersion ?? 0,
+        since: rollout.since,
+        minStable: rollout.settings.minJudged,
+      });
+      return { candidate: evidence.candidate, stable: { version: evidence.stable.version, passed: evidence.stable.passed, failed: evidence.stable.failed } };
+    },
+
+    async decideCandidate({ ref, version, to, decidedBy, reason }) {
+      try {
+        const { version: decided } = await store.setVersionState(ref, version, to, { decidedBy, reason, expectedFrom: 'candidate' });
+        // Edit memory: the proposer sees a reverted edit as one the team turned down.
+        await store.resolveEdit(ref, version, to === 'stable' ? 'applied' : 'reverted');
+        const stable = await store.stableVersion(ref);
+        return { version: decided.version, state: decided.state, ...(stable ? { stableVersion: stable.version } : {}) };
+      } catch (err) {
+        if (err instanceof StoreValidationError) throw ApplicationFailure.nonRetryable(err.message, FailureTypes.InvalidInput);
+        throw err;
+      }
+    },
+  };
+}
+
+/**
+ * After a verdict is stored: while the skill has a candidate on trial, its lane
+ * reads the evidence again (signal-with-start: a candidate pushed with no lane
+ * running starts its trial here).
+ */
+export async function tellLaneOfVerdict(store: Store, client: Client, ref: SkillRef, taskQueue: string, verdict: VerdictRecorded): Promise<void> {
+  if (!(await store.candidateVersion(ref))) return;
+  await client.workflow.signalWithStart(WorkflowTypes.skill, {
+    workflowId: workflowIdForSkill(ref),
+    taskQueue,
+    args: [{ ref }],
+    signal: SignalNames.verdictRecorded,
+    signalArgs: [verdict],
+  });
+}

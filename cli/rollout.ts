@@ -1,0 +1,61 @@
+// `skillopt approve|reject <ref> <version>` and `skillopt skills set-rollout`:
+// a person's say over a skill's candidates. Approve and reject are the `decide`
+// update on the skill's lane (it owns the candidate), from any machine.
+import type { Command } from 'commander';
+import { ROLLOUT_POLICIES, type RolloutPolicy } from '../core/rollout-types';
+import { formatSkillRef, parseSkillRef } from '../core/skill-ref';
+import { currentUser } from '../local/home';
+import { machineMode } from '../local/mode';
+import { parseRolloutPolicyFlag, parseVersionNumber } from './args';
+import type { CliContext, RegisterCommands } from './context';
+
+async function decide(ctx: CliContext, action: 'approve' | 'reject', refText: string, version: number, flags: { reason?: string; json?: boolean }): Promise<void> {
+  const ref = parseSkillRef(refText);
+  const { decideCandidateRemote } = await import('../sync/remote');
+  const by = currentUser(ctx.env);
+  const decided = await decideCandidateRemote(await ctx.openTeam(), ref, { version, action, by, ...(flags.reason ? { reason: flags.reason } : {}) });
+  if (flags.json) return ctx.printJson({ ref: formatSkillRef(ref), ...decided, decidedBy: by });
+  ctx.print(
+    decided.state === 'stable'
+      ? `${formatSkillRef(ref)} v${decided.version} is stable: everyone gets it at their next session`
+      : `${formatSkillRef(ref)} v${decided.version} is rejected: the cohort is back on the stable version at its next session`,
+  );
+}
+
+async function setRollout(ctx: CliContext, refText: string, policy: RolloutPolicy): Promise<void> {
+  const ref = parseSkillRef(refText);
+  const by = currentUser(ctx.env);
+  if (machineMode(ctx.env).mode === 'teammate') {
+    const { storeRequest } = await import('../sync/remote');
+    await storeRequest(await ctx.openTeam(), { op: 'setRollout', ref, policy, by });
+  } else {
+    await (await ctx.openStore()).setRolloutSettings(ref, { policy, updatedBy: by });
+  }
+  ctx.print(`${formatSkillRef(ref)}: rollout policy ${policy} (its next candidate follows it)`);
+}
+
+export const registerRollout: RegisterCommands = (program: Command, ctx: CliContext) => {
+  for (const action of ['approve', 'reject'] as const) {
+    const command = program
+      .command(action)
+      .description(
+        action === 'approve'
+          ? "make a skill's pending candidate the stable version, everyone's"
+          : "reject a skill's pending candidate: the cohort goes back to the stable version",
+      )
+      .argument('<ref>', 'the skill, as <name>--<author>')
+      .argument('<version>', 'the candidate version (see `skillopt skills history <ref>`)', parseVersionNumber);
+    if (action === 'reject') command.option('--reason <text>', 'why, kept with the version and shown to the proposer');
+    command.option('--json', 'print the result as JSON').action((ref: string, version: number, flags: { reason?: string; json?: boolean }) => decide(ctx, action, ref, version, flags));
+  }
+};
+
+/** `skills set-rollout`, registered under the `skills` group. */
+export function registerSetRollout(skills: Command, ctx: CliContext): void {
+  skills
+    .command('set-rollout')
+    .description(`how a skill's candidates become stable: ${ROLLOUT_POLICIES.join(', ')}`)
+    .argument('<ref>', 'the skill, as <name>--<author>')
+    .argument('<policy>', 'canary (the evidence decides), approval (a person does), canary+approval, or direct (at once)', parseRolloutPolicyFlag)
+    .action((ref: string, policy: RolloutPolicy) => setRollout(ctx, ref, policy));
+}

@@ -1,0 +1,27 @@
+// Which version of each skill a user gets: the stable version, or the
+// candidate for the canary cohort (core/rollout.ts pullChoice), under each
+// skill's own rollout settings or the team's defaults.
+import { cohortPercent, mergeCanarySettings, pullChoice } from '../core/rollout';
+import type { RolloutDefaults } from '../core/rollout-types';
+import type { SkillRef } from '../core/skill-ref';
+import type { SkillVersion, Store } from './types';
+
+/** A skill's policy and canary settings: its own where set, else the team's. */
+export async function effectiveRollout(store: Store, ref: SkillRef, defaults: RolloutDefaults): Promise<RolloutDefaults> {
+  const own = await store.rolloutSettings(ref);
+  const merged = mergeCanarySettings(defaults.canary, own?.canary ?? {});
+  // Stored overrides were validated when set; a default changed since cannot make them invalid.
+  return { policy: own?.policy ?? defaults.policy, canary: 'error' in merged ? defaults.canary : merged.settings };
+}
+
+/** The version of every skill that `user` gets, by name then author (a skill with only a candidate, for the cohort only). */
+export async function versionsForUser(store: Store, user: string, defaults: RolloutDefaults): Promise<SkillVersion[]> {
+  const chosen: SkillVersion[] = [];
+  for (const skill of await store.listCurrent()) {
+    const percent = skill.candidate ? cohortPercent(await effectiveRollout(store, skill, defaults)) : 0;
+    const choice = pullChoice({ user, percent, stable: skill.stable?.version, candidate: skill.candidate?.version });
+    if (!choice) continue;
+    chosen.push(choice.as === 'candidate' ? skill.candidate! : skill.stable!);
+  }
+  return chosen;
+}
