@@ -18,7 +18,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { FailureReport, Proposal, PushRequest, SkillActivities, SkillSnapshot } from '../activities/types';
+import type { FailureReport, Proposal, PublishResult, PushOutcome, PushRequest, SkillActivities, SkillSnapshot } from '../activities/types';
 import { FailureTypes } from '../activities/types';
 import { CandidateDecisionSchema, FailureReportSchema, PushRequestSchema, VerdictRecordedSchema, messageProblem, parseMessage } from '../core/messages';
 import { decideCanary } from '../core/rollout';
@@ -32,6 +32,7 @@ import {
   laneStateQuery,
   pushUpdate,
   verdictRecordedSignal,
+  type CandidateDecided,
   type CandidateDecision,
   type LaneState,
   type SkillWorkflowInput,
@@ -57,88 +58,133 @@ export function pushProblem(ref: SkillRef, payload: unknown): string | undefined
 const PATCH_UNANSWERED_BATCH_WAITS = 'unanswered-batch-waits';
 
 export async function skillWorkflow(input: SkillWorkflowInput): Promise<LaneState> {
-  let lane = machine.initialLane(input);
-  const { ref } = input;
+  const run = new LaneRun(input);
+  registerHandlers(run);
+  await run.start(input);
+  for (;;) {
+    if (run.lane.rollout && !run.continueAsNewDue()) {
+      await run.trialStep();
+      continue;
+    }
+    const woke = await condition(() => run.lane.queue.length > 0 || run.lane.rollout !== undefined || run.continueAsNewDue(), run.lane.config.idleTimeoutMs);
+    if (!woke || run.continueAsNewDue()) {
+      await condition(allHandlersFinished);
+      // A report that came in meanwhile keeps the run going.
+      if (!woke && machine.idle(run.lane)) return machine.laneState(run.lane);
+      if (run.continueAsNewDue()) await continueAsNew<typeof skillWorkflow>({ ref: run.ref, config: run.lane.config, carried: machine.carried(run.lane) });
+    }
+    const next = machine.nextProposal(run.lane);
+    run.lane = next.lane;
+    const batch = next.batch;
+    if (batch) await run.exclusive(() => run.improve(batch));
+  }
+}
 
+/** Signals, the state query and the two updates (push; approve / reject). */
+function registerHandlers(run: LaneRun): void {
   setHandler(failureSignal, (payload: unknown) => {
     const report = parseMessage(FailureReportSchema, payload);
-    lane = report === undefined ? machine.onMalformed(lane) : machine.onFailureReport(lane, report);
+    run.lane = report === undefined ? machine.onMalformed(run.lane) : machine.onFailureReport(run.lane, report);
   });
   setHandler(verdictRecordedSignal, (payload: unknown) => {
-    lane = parseMessage(VerdictRecordedSchema, payload) === undefined ? machine.onMalformed(lane) : machine.onVerdictRecorded(lane);
+    run.lane = parseMessage(VerdictRecordedSchema, payload) === undefined ? machine.onMalformed(run.lane) : machine.onVerdictRecorded(run.lane);
   });
-  setHandler(laneStateQuery, () => machine.laneState(lane));
+  setHandler(laneStateQuery, () => machine.laneState(run.lane));
+  setHandler(pushUpdate, (request: PushRequest) => run.exclusive(() => run.push(request)), {
+    validator: (request: unknown) => {
+      const problem = pushProblem(run.ref, request);
+      if (problem) throw new Error(problem);
+    },
+  });
+  setHandler(decideUpdate, (request: CandidateDecision) => run.exclusive(() => run.personDecides(request)), {
+    validator: (request: unknown) => {
+      const shape = messageProblem(CandidateDecisionSchema, request);
+      if (shape) throw new Error(`malformed decision: ${shape}`);
+      // A lane this update started knows its candidate only once it read the store: the handler checks then.
+      const problem = run.started ? decisionProblem(run.label, run.lane.rollout, request as CandidateDecision) : undefined;
+      if (problem) throw new Error(problem);
+    },
+  });
+}
 
-  // One holder at a time, first come first served: a proposal's read → publish or a push.
-  let ticketsIssued = 0;
-  let ticketServed = 0;
-  async function exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const ticket = ticketsIssued++;
+/** One run of a skill's lane: its state, and the steps that change it (plain methods the handlers and the loop call). */
+class LaneRun {
+  lane: machine.Lane;
+  readonly ref: SkillRef;
+  readonly label: string;
+  /** Set once a fresh run has read the store: approve / reject wait for it. */
+  started = false;
+  // One holder at a time, first come first served: a proposal's read → publish, a push, or a decision.
+  private ticketsIssued = 0;
+  private ticketServed = 0;
+
+  constructor(input: SkillWorkflowInput) {
+    this.lane = machine.initialLane(input);
+    this.ref = input.ref;
+    this.label = formatSkillRef(input.ref);
+  }
+
+  /** A fresh run (not a continuation) learns the version, the published edits and an open candidate from the store. */
+  async start(input: SkillWorkflowInput): Promise<void> {
+    if (!input.carried) {
+      const stats = await storeLocal.describeSkill(this.ref);
+      const counters = { ...this.lane.counters, improvementsPublished: stats.improvementsPublished };
+      this.lane = machine.onVersion({ ...this.lane, counters }, stats.version);
+      if (stats.candidate) this.lane = machine.onCandidate(this.lane, stats.candidate, Date.now());
+    }
+    this.started = true;
+    this.publishAttributes();
+  }
+
+  async exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const ticket = this.ticketsIssued++;
     // Resolves at once when free (no command): histories without pushes replay unchanged.
-    await condition(() => ticketServed === ticket);
+    await condition(() => this.ticketServed === ticket);
     try {
       return await work();
     } finally {
-      ticketServed++;
+      this.ticketServed++;
     }
   }
 
-  setHandler(
-    pushUpdate,
-    (request: PushRequest) =>
-      exclusive(async () => {
-        try {
-          const outcome = await pushStore.pushVersion(request);
-          if (outcome.status !== 'refused') {
-            lane = machine.onVersion(lane, outcome.version);
-            if (outcome.candidate) lane = machine.onCandidate(lane, outcome.candidate, Date.now());
-            publishAttributes();
-          }
-          return outcome;
-        } catch (err) {
-          if (!(err instanceof ActivityFailure)) throw err;
-          // The sender gets the activity's own one line.
-          const type = err.cause instanceof ApplicationFailure ? err.cause.type : undefined;
-          throw ApplicationFailure.create({ message: failureMessage(err), type: type ?? FailureTypes.InvalidInput, nonRetryable: true });
-        }
-      }),
-    {
-      validator: (request: unknown) => {
-        const problem = pushProblem(ref, request);
-        if (problem) throw new Error(problem);
-      },
-    },
-  );
+  continueAsNewDue(): boolean {
+    const info = workflowInfo();
+    const after = this.lane.config.continueAsNewAfterEvents;
+    return info.continueAsNewSuggested || (after !== undefined && info.historyLength >= after);
+  }
 
-  // A person's approve / reject. A lane started by this update learns its candidate from the store first.
-  let started = false;
-  const label = formatSkillRef(ref);
-  setHandler(
-    decideUpdate,
-    (request: CandidateDecision) =>
-      exclusive(async () => {
-        await condition(() => started);
-        const problem = decisionProblem(label, lane.rollout, request);
-        if (problem) throw ApplicationFailure.create({ message: problem, type: FailureTypes.InvalidInput, nonRetryable: true });
-        const to = request.action === 'approve' ? 'stable' : 'rejected';
-        const reason = request.reason?.trim() || (to === 'stable' ? 'approved' : 'rejected');
-        return decide(request.version, to, request.by, reason);
-      }),
-    {
-      validator: (request: unknown) => {
-        const shape = messageProblem(CandidateDecisionSchema, request);
-        if (shape) throw new Error(`malformed decision: ${shape}`);
-        const problem = started ? decisionProblem(label, lane.rollout, request as CandidateDecision) : undefined;
-        if (problem) throw new Error(problem);
-      },
-    },
-  );
+  /** A teammate's push (the `push` update). */
+  async push(request: PushRequest): Promise<PushOutcome> {
+    try {
+      const outcome = await pushStore.pushVersion(request);
+      if (outcome.status !== 'refused') {
+        this.lane = machine.onVersion(this.lane, outcome.version);
+        if (outcome.candidate) this.lane = machine.onCandidate(this.lane, outcome.candidate, Date.now());
+        this.publishAttributes();
+      }
+      return outcome;
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      // The sender gets the activity's own one line.
+      const type = err.cause instanceof ApplicationFailure ? err.cause.type : undefined;
+      throw ApplicationFailure.create({ message: failureMessage(err), type: type ?? FailureTypes.InvalidInput, nonRetryable: true });
+    }
+  }
+
+  /** A person's approve / reject (the `decide` update). */
+  async personDecides(request: CandidateDecision): Promise<CandidateDecided> {
+    await condition(() => this.started);
+    const problem = decisionProblem(this.label, this.lane.rollout, request);
+    if (problem) throw ApplicationFailure.create({ message: problem, type: FailureTypes.InvalidInput, nonRetryable: true });
+    const to = request.action === 'approve' ? 'stable' : 'rejected';
+    return this.decide(request.version, to, request.by, request.reason?.trim() || (to === 'stable' ? 'approved' : 'rejected'));
+  }
 
   /** The candidate becomes stable or rejected in the store; the trial ends and queued failures may be proposed. */
-  async function decide(version: number, to: 'stable' | 'rejected', decidedBy: string, reason: string) {
-    const decided = await pushStore.decideCandidate({ ref, version, to, decidedBy, reason });
-    lane = machine.onCandidateDecided(lane, to, decided.stableVersion);
-    publishAttributes();
+  private async decide(version: number, to: 'stable' | 'rejected', decidedBy: string, reason: string): Promise<CandidateDecided> {
+    const decided = await pushStore.decideCandidate({ ref: this.ref, version, to, decidedBy, reason });
+    this.lane = machine.onCandidateDecided(this.lane, to, decided.stableVersion);
+    this.publishAttributes();
     return { version: decided.version, state: decided.state };
   }
 
@@ -146,43 +192,44 @@ export async function skillWorkflow(input: SkillWorkflowInput): Promise<LaneStat
    * One step of the candidate's trial: wait for a verdict on the skill, the
    * period's end or a person; then read the evidence and let the rule decide.
    */
-  async function trialStep(): Promise<void> {
-    const trial = lane.rollout!;
-    const seen = lane.verdictReports;
-    const changed = () => lane.rollout !== trial || lane.verdictReports !== seen || continueAsNewDue();
+  async trialStep(): Promise<void> {
+    const trial = this.lane.rollout!;
+    const seen = this.lane.verdictReports;
+    const changed = () => this.lane.rollout !== trial || this.lane.verdictReports !== seen || this.continueAsNewDue();
     if (!measuring(trial)) return void (await condition(changed));
     const left = trial.deadlineMs - Date.now();
     if (left > 0) await condition(changed, left);
-    if (lane.rollout !== trial || continueAsNewDue()) return;
-    const evidence = await store.canaryEvidence({ ref, rollout: trial });
+    if (this.lane.rollout !== trial || this.continueAsNewDue()) return;
+    const evidence = await store.canaryEvidence({ ref: this.ref, rollout: trial });
     const reading = decideCanary({ ...evidence, settings: trial.settings, deadlinePassed: Date.now() >= trial.deadlineMs, extended: trial.extended });
-    const next = machine.onRolloutReading(lane, reading, Date.now());
-    lane = next.lane;
+    const next = machine.onRolloutReading(this.lane, reading, Date.now());
+    this.lane = next.lane;
     upsertMemo({ canary: { version: trial.version, reading: reading.reason } });
     if (next.step.kind === 'decide') {
       const { to, reason } = next.step;
-      await exclusive(() => decide(trial.version, to, 'skillopt', reason));
+      await this.exclusive(() => this.decide(trial.version, to, 'skillopt', reason));
     }
   }
 
-  function publishAttributes(): void {
-    upsertSearchAttributes([
-      { key: SearchAttributes.skillRef, value: formatSkillRef(ref) },
-      { key: SearchAttributes.skillName, value: ref.name },
-      { key: SearchAttributes.skillAuthor, value: ref.author },
-      { key: SearchAttributes.skillVersion, value: lane.version ?? 0 },
-      { key: SearchAttributes.improvementsPublished, value: lane.counters.improvementsPublished },
-    ]);
-  }
-
-  /** A store activity that failed for good (bad input): logged, and the caller moves on. */
-  async function orUndefined<T>(what: string, call: Promise<T>): Promise<T | undefined> {
-    try {
-      return await call;
-    } catch (err) {
-      if (!(err instanceof ActivityFailure)) throw err;
-      log.warn(`${what} failed`, { ref: formatSkillRef(ref), error: failureMessage(err) });
-      return undefined;
+  /** read → propose → publish → record for one batch; proposed again once when a concurrent publisher won. */
+  async improve(batch: FailureReport[]): Promise<void> {
+    for (;;) {
+      const snapshot = await this.orUndefined('readSkill', store.readSkill(this.ref));
+      if (!snapshot) return void (this.lane = machine.onProposalEnded(this.lane, 'unreadable'));
+      this.lane = machine.onVersion(this.lane, snapshot.version);
+      this.publishAttributes();
+      const proposal = await this.propose(batch, snapshot);
+      if (!proposal) {
+        this.lane = patched(PATCH_UNANSWERED_BATCH_WAITS) ? machine.onNoProposer(this.lane) : machine.onProposalEnded(this.lane, 'no-proposer');
+        return;
+      }
+      if (!proposal.changed || proposal.fingerprint === '') return void (this.lane = machine.onProposalEnded(this.lane, 'no-change'));
+      const result = await this.publish(batch, snapshot, proposal);
+      if (!result) return void (this.lane = machine.onProposalEnded(this.lane, 'unreadable'));
+      const outcome = machine.onPublishResult(this.lane, result);
+      this.lane = outcome.lane;
+      this.publishAttributes();
+      if (!outcome.retry) return;
     }
   }
 
@@ -190,83 +237,60 @@ export async function skillWorkflow(input: SkillWorkflowInput): Promise<LaneStat
    * Proposes on the failing machines in turn (their transcripts, their CLI), each
    * given a short schedule-to-start; undefined when none answered.
    */
-  async function propose(batch: FailureReport[], snapshot: SkillSnapshot): Promise<Proposal | undefined> {
+  private async propose(batch: FailureReport[], snapshot: SkillSnapshot): Promise<Proposal | undefined> {
     const queues = [...new Set(batch.map((r) => r.activityQueue))];
     for (const queue of queues) {
-      const models = modelActivities(queue, lane.config.routedScheduleToStartMs);
-      const proposal = await orUndefined(
+      const models = modelActivities(queue, this.lane.config.routedScheduleToStartMs);
+      const failures = batch.map((r) => r.reason);
+      const proposal = await this.orUndefined(
         `proposeEdit on ${queue ?? 'the shared queue'}`,
-        models.proposeEdit({ ref, body: snapshot.body, failures: batch.map((r) => r.reason), priorEdits: snapshot.priorEdits, budget: lane.config.editBudget }),
+        models.proposeEdit({ ref: this.ref, body: snapshot.body, failures, priorEdits: snapshot.priorEdits, budget: this.lane.config.editBudget }),
       );
       if (proposal) return proposal;
     }
     return undefined;
   }
 
-  /** read → propose → publish → record for one batch; proposed again once when a concurrent publisher won. */
-  async function improve(batch: FailureReport[]): Promise<void> {
-    for (;;) {
-      const snapshot = await orUndefined('readSkill', store.readSkill(ref));
-      if (!snapshot) return void (lane = machine.onProposalEnded(lane, 'unreadable'));
-      lane = machine.onVersion(lane, snapshot.version);
-      publishAttributes();
-      const proposal = await propose(batch, snapshot);
-      if (!proposal) return void (lane = patched(PATCH_UNANSWERED_BATCH_WAITS) ? machine.onNoProposer(lane) : machine.onProposalEnded(lane, 'no-proposer'));
-      if (!proposal.changed || proposal.fingerprint === '') return void (lane = machine.onProposalEnded(lane, 'no-change'));
-      const result = await orUndefined(
-        'publishSkill',
-        store.publishSkill({
-          ref,
-          baseVersion: snapshot.version,
-          body: proposal.editedBody,
-          fingerprint: proposal.fingerprint,
-          idempotencyKey: `${workflowInfo().workflowId}@${snapshot.version}:${proposal.fingerprint}`,
-        }),
-      );
-      if (!result) return void (lane = machine.onProposalEnded(lane, 'unreadable'));
-      if (result.status === 'published') {
-        const { fingerprint, summaries, edits } = proposal;
-        await orUndefined('recordEdit', store.recordEdit({ ref, fingerprint, summaries, edits, baseVersion: snapshot.version, publishedVersion: result.version }));
-        upsertMemo({ lastImprovement: { version: result.version, reasons: batch.map((r) => r.reason) } });
-        if (result.candidate) lane = machine.onCandidate(lane, result.candidate, Date.now());
-      }
-      const outcome = machine.onPublishResult(lane, result);
-      lane = outcome.lane;
-      publishAttributes();
-      if (!outcome.retry) return;
+  /** Publishes the edited body (idempotent per base version and edit) and, when it is new, remembers the edit. */
+  private async publish(batch: FailureReport[], snapshot: SkillSnapshot, proposal: Proposal): Promise<PublishResult | undefined> {
+    const { fingerprint, summaries, edits } = proposal;
+    const result = await this.orUndefined(
+      'publishSkill',
+      store.publishSkill({
+        ref: this.ref,
+        baseVersion: snapshot.version,
+        body: proposal.editedBody,
+        fingerprint,
+        idempotencyKey: `${workflowInfo().workflowId}@${snapshot.version}:${fingerprint}`,
+      }),
+    );
+    if (result?.status === 'published') {
+      const record = { ref: this.ref, fingerprint, summaries, edits, baseVersion: snapshot.version, publishedVersion: result.version };
+      await this.orUndefined('recordEdit', store.recordEdit(record));
+      upsertMemo({ lastImprovement: { version: result.version, reasons: batch.map((r) => r.reason) } });
+      if (result.candidate) this.lane = machine.onCandidate(this.lane, result.candidate, Date.now());
     }
+    return result;
   }
 
-  function continueAsNewDue(): boolean {
-    const info = workflowInfo();
-    const after = lane.config.continueAsNewAfterEvents;
-    return info.continueAsNewSuggested || (after !== undefined && info.historyLength >= after);
+  private publishAttributes(): void {
+    upsertSearchAttributes([
+      { key: SearchAttributes.skillRef, value: this.label },
+      { key: SearchAttributes.skillName, value: this.ref.name },
+      { key: SearchAttributes.skillAuthor, value: this.ref.author },
+      { key: SearchAttributes.skillVersion, value: this.lane.version ?? 0 },
+      { key: SearchAttributes.improvementsPublished, value: this.lane.counters.improvementsPublished },
+    ]);
   }
 
-  // A fresh run (not a continuation) learns the version and the count of published edits from the store.
-  if (!input.carried) {
-    const stats = await storeLocal.describeSkill(ref);
-    lane = machine.onVersion({ ...lane, counters: { ...lane.counters, improvementsPublished: stats.improvementsPublished } }, stats.version);
-    if (stats.candidate) lane = machine.onCandidate(lane, stats.candidate, Date.now());
-  }
-  started = true;
-  publishAttributes();
-
-  for (;;) {
-    if (lane.rollout && !continueAsNewDue()) {
-      await trialStep();
-      continue;
+  /** A store activity that failed for good (bad input): logged, and the caller moves on. */
+  private async orUndefined<T>(what: string, call: Promise<T>): Promise<T | undefined> {
+    try {
+      return await call;
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      log.warn(`${what} failed`, { ref: this.label, error: failureMessage(err) });
+      return undefined;
     }
-    const woke = await condition(() => lane.queue.length > 0 || lane.rollout !== undefined || continueAsNewDue(), lane.config.idleTimeoutMs);
-    if (!woke || continueAsNewDue()) {
-      await condition(allHandlersFinished);
-      // A report that came in meanwhile keeps the run going.
-      if (!woke && machine.idle(lane)) return machine.laneState(lane);
-      if (continueAsNewDue()) await continueAsNew<typeof skillWorkflow>({ ref, config: lane.config, carried: machine.carried(lane) });
-    }
-    const next = machine.nextProposal(lane);
-    lane = next.lane;
-    const batch = next.batch;
-    if (batch) await exclusive(() => improve(batch));
   }
 }
