@@ -96,7 +96,7 @@ export async function runCli(argv: string[], io: CliIo = {}, commands: RegisterC
     print: (text) => void ctx.stdout.write(`${text}\n`),
     printJson: (value) => void ctx.stdout.write(`${JSON.stringify(value, null, 2)}\n`),
     openStore: () => (store ??= openStore({ env: ctx.env, cwd: ctx.cwd })),
-    openSource: async () => (teammate() ? (await remote()).remoteSource(await openTeam()) : storeSource(await ctx.openStore())),
+    openSource: async () => (teammate() ? (await remote()).remoteSource(await openTeam()) : storeSource(await ctx.openStore(), ctx.env)),
     openPublisher: async () => (teammate() ? (await remote()).remotePublisher(await openTeam()) : storePublisher(await ctx.openStore())),
     openTeam,
     exitCode: 0,

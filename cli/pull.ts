@@ -1,6 +1,6 @@
 // `skillopt pull`: the command's flags and report; the pull itself is sync/pull.ts.
 import type { Command } from 'commander';
-import { userHome, skilloptHome } from '../local/home';
+import { currentUser, userHome, skilloptHome } from '../local/home';
 import { pullSkills } from '../sync/pull';
 import type { PullReport, PullStatus } from '../sync/pull';
 import type { CliContext, RegisterCommands } from './context';
@@ -45,6 +45,7 @@ async function runPull(ctx: CliContext, flags: PullFlags): Promise<void> {
   const source = await ctx.openSource();
   const report = await pullSkills({
     source,
+    user: currentUser(ctx.env),
     scope: flags.to,
     cwd: ctx.cwd,
     home: userHome(ctx.env),

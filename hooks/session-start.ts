@@ -65,7 +65,7 @@ export async function runSessionStart(payload: HookPayload, ctx: HookContext, in
       storeReady = true;
       return t;
     }));
-  const source = async (): Promise<SkillSource> => (teammate ? (await import('../sync/remote')).remoteSource(await openTeam()) : storeSource(await store()));
+  const source = async (): Promise<SkillSource> => (teammate ? (await import('../sync/remote')).remoteSource(await openTeam()) : storeSource(await store(), ctx.env));
   const record = async (row: AttributionRecord): Promise<void> => {
     if (teammate) await (await import('../sync/remote')).sendAttribution(await openTeam(), row);
     else await (await store()).recordAttribution(row);
@@ -74,7 +74,7 @@ export async function runSessionStart(payload: HookPayload, ctx: HookContext, in
   if (settings.autopull) {
     const controller = new AbortController();
     const pull = source().then((s) =>
-      pullSkills({ source: s, scope: 'user', home: settings.userHome, skilloptHome: settings.home, signal: controller.signal }),
+      pullSkills({ source: s, user: currentUser(ctx.env), scope: 'user', home: settings.userHome, skilloptHome: settings.home, signal: controller.signal }),
     );
     try {
       const report = await withTimeout(pull, settings.autopullTimeoutMs, 'auto-pull');

@@ -385,3 +385,51 @@ describe('file modes', () => {
     expect((await stat(join(sb.skilloptHome, 'manifest.json'))).mode & 0o777).toBe(0o600);
   });
 });
+
+describe('push --canary, --rollout and skills set-rollout', () => {
+  it('a canary push publishes a candidate: the cohort pulls it (manifest marks it), everyone else keeps the stable version', async () => {
+    const src = await writeSkill(join(sb.dir, 'deploy'), DEPLOY);
+    await run(sb, ['push', src]);
+    await writeSkill(src, DEPLOY.replace('Run the tests.', 'Run the tests, then tag.'));
+    const pushed = await run(sb, ['push', src, '--canary']);
+    expect(pushed.stdout).toBe('pushed deploy--alice v2 (was v1) as a candidate for the canary cohort\n');
+    const history = JSON.parse((await run(sb, ['skills', 'history', 'deploy--alice', '--json'])).stdout) as Array<{ version: number; state: string }>;
+    expect(history.map((v) => [v.version, v.state])).toEqual([
+      [1, 'stable'],
+      [2, 'candidate'],
+    ]);
+    // `skills show` prints the stable version.
+    expect(parseSkillDocument((await run(sb, ['skills', 'show', 'deploy--alice'])).stdout).frontmatter).toMatchObject({ version: 1 });
+
+    // FNV-1a mod 100 below 50: alice (17) is in the cohort, bob (52) is not.
+    await run(sb, ['pull']);
+    expect((await readManifestJson()).entries).toEqual([expect.objectContaining({ dirName: 'deploy--alice', version: 2, candidate: true })]);
+    const bob = await makeSandbox({ SKILLOPT_USER: 'bob', SKILLOPT_HOME: sb.skilloptHome.replace('skillopt-home', 'bob-home'), SKILLOPT_DATABASE_URL: `sqlite:${join(sb.skilloptHome, 'skillopt.db')}` });
+    try {
+      await run(bob, ['pull']);
+      expect(parseSkillDocument(await readFile(join(bob.userSkills, 'deploy--alice', 'SKILL.md'), 'utf8')).frontmatter).toMatchObject({ version: 1 });
+    } finally {
+      await bob.cleanup();
+    }
+    // The whole team in the cohort (the worker's, or here the pulling machine's, setting).
+    const everyone = await run(sb, ['pull', '--json'], { SKILLOPT_CANARY_PERCENT: '100', SKILLOPT_USER: 'bob' });
+    expect(JSON.parse(everyone.stdout).items).toEqual([expect.objectContaining({ ref: 'deploy--alice', status: 'up-to-date' })]);
+  });
+
+  it('--rollout and skills set-rollout store the policy; a bad one is a one-line usage error', async () => {
+    const src = await writeSkill(join(sb.dir, 'deploy'), DEPLOY);
+    expect((await run(sb, ['push', src, '--rollout', 'approval'])).code).toBe(0);
+    const store = await openStore({ home: sb.skilloptHome, env: {} });
+    try {
+      expect(await store.rolloutSettings(parseSkillRef('deploy--alice'))).toMatchObject({ policy: 'approval', updatedBy: 'alice' });
+      const set = await run(sb, ['skills', 'set-rollout', 'deploy--alice', 'canary+approval']);
+      expect(set.stdout).toBe('deploy--alice: rollout policy canary+approval (its next candidate follows it)\n');
+      expect(await store.rolloutSettings(parseSkillRef('deploy--alice'))).toMatchObject({ policy: 'canary+approval' });
+    } finally {
+      await store.close();
+    }
+    const bad = await run(sb, ['push', src, '--rollout', 'yolo']);
+    expectOneLineError(bad, /yolo/);
+    expect(bad.code).toBe(2);
+  });
+});
