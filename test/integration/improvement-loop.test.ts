@@ -369,6 +369,22 @@ describe('rollout of a candidate (policy canary unless set)', () => {
     expect(await installedVersionFor(ref, 'alice', aliceHome)).toBe(1);
   });
 
+  it('two skills on trial at once decide independently: one promoted, one reverted', async () => {
+    const [good, bad] = [await publishSkill(), await publishSkill()];
+    for (const ref of [good, bad]) await store.setRolloutSettings(ref, { canary: { minJudged: 2 }, updatedBy: 'alice' });
+    // Judged in this order: both pushbacks, a pass on each stable, then good's candidate passes twice and bad's fails twice.
+    await runWithWorker({ judge: [FAILED, FAILED, PASSED, PASSED, PASSED, PASSED, FAILED, FAILED], proposer: [STRENGTHEN_TESTS] }, async (tq) => {
+      await candidateFromFailure(tq, good);
+      await candidateFromFailure(tq, bad);
+      for (const ref of [good, bad]) await judgedOn(tq, ref, { user: 'bob', skillVersion: 1 }, 'fine');
+      for (const ref of [good, good, bad, bad]) await judgedOn(tq, ref, { user: 'alice', skillVersion: 2 }, 'how did it go');
+      for (const ref of [good, bad]) await until(() => lane(ref), (s) => s !== undefined && s.rollout === undefined && !s.improving && s.queued === 0);
+    });
+    expect((await store.getVersion(good, 2))?.state).toBe('stable');
+    expect((await store.getVersion(bad, 2))?.state).toBe('rejected');
+    expect((await store.stableVersion(bad))?.version).toBe(1);
+  });
+
   it('with no evidence the period ends, is extended once, then the candidate is reverted, saying why', async () => {
     const ref = await publishSkill();
     // Periods of 1.8 s: a durable timer ends each.

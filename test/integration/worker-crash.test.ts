@@ -173,3 +173,39 @@ it('SIGKILL during a judgment: the judge runs again on the restarted worker with
     await second;
   }
 }, 180_000);
+
+it('SIGKILL while a candidate is on trial: its timer and the verdicts that came meanwhile survive, and the restarted worker decides', async () => {
+  useFakeClaude({ judge: [FAILED], proposer: [NEVER_DEPLOY] });
+  const taskQueue = uniqueName('crash-canary');
+  const first = startWorkerProcess(taskQueue);
+  const { ref } = await pushbackOnNewSkill(taskQueue);
+  // One judged invocation each decides; a period of 3.6 s.
+  await store.setRolloutSettings(ref, { canary: { minJudged: 2, maxHours: 0.001 }, updatedBy: 'alice' });
+  const lane = env.client.workflow.getHandle(workflowIdForSkill(ref));
+  await until(async () => (await lane.query(laneStateQuery).catch(() => undefined))?.rollout?.version === 2, 'the candidate v2 on trial', 90_000);
+  first.kill('SIGKILL');
+  await first;
+
+  // While no worker runs: verdicts are recorded (as judged by the sessions' machines) and each tells the lane.
+  const verdict = (version: number, outcome: 'passed' | 'failed', session: string) =>
+    store.recordVerdict({ ...ref, skillVersion: version, sessionId: session, toolUseId: 'toolu_x', eventId: uniqueName('ev'), outcome, confidence: 0.9, reason: 'r', agent: 'claude_code', user: 'carol' });
+  await verdict(1, 'passed', 'stable-1');
+  await verdict(2, 'passed', 'cand-1');
+  await verdict(2, 'passed', 'cand-2');
+  for (let i = 0; i < 3; i++) await lane.signal('verdictRecorded', { version: 2, outcome: 'passed' });
+  // The period's timer fires on the server meanwhile.
+  await new Promise((r) => setTimeout(r, 4_000));
+  expect((await store.getVersion(ref, 2))?.state).toBe('candidate');
+
+  const second = startWorkerProcess(taskQueue);
+  try {
+    await until(async () => (await store.getVersion(ref, 2))?.state === 'stable', 'the promotion after restart', 60_000);
+    const promoted = (await store.transitions(ref)).find((t) => t.version === 2 && t.to === 'stable');
+    // Stable v1: the pushback (failed) and one pass, over the period and topped up before it.
+    expect(promoted?.reason).toBe('candidate v2 2/2 passed vs stable v1 1/2: P(candidate ≥ stable) = 0.80 ≥ 0.8: promote');
+    expect((await lane.query(laneStateQuery)).counters.promotions).toBe(1);
+  } finally {
+    second.kill('SIGTERM');
+    await second;
+  }
+}, 150_000);
