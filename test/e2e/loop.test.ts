@@ -30,61 +30,21 @@ import { createSkilloptWorker } from '../../worker/worker';
 import { invocationStateQuery, laneStateQuery, type InvocationSummary, type LaneState } from '../../workflows/definitions';
 import { anthropicEnv, match, startAnthropicServer, type AnthropicServer, type RecordedRequest, type Rule } from '../fixtures/anthropic-server';
 import { startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
+import { BETTER_TESTS_LINE, BODY, FAILURE_REASON, PLEASED, SKILL, SKILL_NAME, TESTS_LINE, WRONG, deployRules } from './deploy-skill';
 import { REPO, SKILLOPT_BIN, baseEnv, describeRun, makeSandbox, runClaude, until, writeSkillDir, type ClaudeRun, type Sandbox } from './helpers';
 import { freePort } from '../helpers/wait';
 
-const REF: SkillRef = { name: 'deploy-checklist', author: 'alice' };
-const SKILL = 'deploy-checklist--alice';
+const REF: SkillRef = { name: SKILL_NAME, author: 'alice' };
 const LOCAL_SKILL = 'local-thing--bob';
-const TESTS_LINE = '1. Run the full test suite and make sure it passes.';
-const BETTER_TESTS_LINE = '1. Run the full test suite (`npm test`) and paste its summary line; never deploy without a green run.';
-const BODY = `# Deploy checklist\n\n${TESTS_LINE}\n2. Build the release artifact.\n3. Deploy to staging, smoke-test, then deploy to production.\n`;
-const FAILURE_REASON = 'The assistant deployed without running the test suite; the user had to point it out.';
-const WRONG = 'that was wrong, you skipped the tests';
-const PLEASED = 'great, thanks';
 const WALLTIME_RUNS = 4;
 
-// ---------------------------------------------------------------- the scripted model
-
-const RULES: Rule[] = [
-  {
-    // skillopt's judge (agents/claude-cli.ts, core/prompts.ts).
-    name: 'judge',
-    match: match.systemIncludes('strict engineering reviewer'),
-    reply: (req) => ({
-      text: req.lastUserText.includes('you skipped the tests')
-        ? JSON.stringify({ success: 0, confidence: 0.9, reason: FAILURE_REASON })
-        : JSON.stringify({ success: 1, confidence: 0.8, reason: 'The deploy followed the checklist and the user confirmed it.' }),
-    }),
-  },
-  {
-    // skillopt's proposer.
-    name: 'proposer',
-    match: match.systemIncludes('JSON array'),
-    reply: {
-      text: [
-        'The checklist never makes the test run verifiable, so it was skipped.',
-        '```json',
-        JSON.stringify([{ op: 'replace', target: TESTS_LINE, content: BETTER_TESTS_LINE }]),
-        '```',
-      ].join('\n'),
-    },
-  },
-  {
-    name: 'call-skill',
-    match: match.all(match.prompt('deploy the service'), match.noToolResult),
-    reply: { text: "I'll follow the deploy checklist.", toolUse: { name: 'Skill', input: { skill: SKILL } } },
-  },
+const RULES: Rule[] = deployRules([
   {
     name: 'call-local-skill',
     match: match.all(match.prompt('tidy up the repo'), match.noToolResult),
     reply: { toolUse: { name: 'Skill', input: { skill: LOCAL_SKILL } } },
   },
-  { name: 'after-skill', match: match.toolResult, reply: { text: 'Deployed.' } },
-  { name: 'apologize', match: match.prompt(WRONG), reply: { text: 'Sorry: running the tests now.' } },
-  { name: 'welcome', match: match.prompt(PLEASED), reply: { text: "You're welcome." } },
-  { name: 'hello', match: match.prompt('hello'), reply: { text: 'Hi.' } },
-];
+]);
 
 // ---------------------------------------------------------------- the set-up
 

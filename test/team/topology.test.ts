@@ -27,7 +27,8 @@ import { machineQueue } from '../../local/mode';
 import { openStore, type Store } from '../../store';
 import { invocationStateQuery, invokedSignal, reactionSignal, type InvocationSummary } from '../../workflows/definitions';
 import { invocationWorkflow } from '../../workflows/invocation-workflow';
-import { anthropicEnv, match, startAnthropicServer, type AnthropicServer, type Rule } from '../fixtures/anthropic-server';
+import { anthropicEnv, startAnthropicServer, type AnthropicServer } from '../fixtures/anthropic-server';
+import { AGENT_ONLY_TEXT, BETTER_TESTS_LINE, BODY, FAILURE_REASON, PLEASED, SKILL, SKILL_NAME, TESTS_LINE, WRONG, deployRules } from '../e2e/deploy-skill';
 import { freePort } from '../helpers/wait';
 import { CLAUDE_BIN, REPO, baseEnv, describeRun, makeSandbox, runClaude, until, writeSkillDir, type ClaudeRun, type Sandbox } from '../e2e/helpers';
 
@@ -45,42 +46,7 @@ function cannotRun(): string | undefined {
 const skipReason = cannotRun();
 if (skipReason) console.warn(`team-topology test skipped: ${skipReason}`);
 
-const REF: SkillRef = { name: 'deploy-checklist', author: 'alice' };
-const SKILL = 'deploy-checklist--alice';
-const TESTS_LINE = '1. Run the full test suite and make sure it passes.';
-const BETTER_TESTS_LINE = '1. Run the full test suite (`npm test`) and paste its summary line; never deploy without a green run.';
-const BODY = `# Deploy checklist\n\n${TESTS_LINE}\n2. Build the release artifact.\n3. Deploy to staging, smoke-test, then deploy to production.\n`;
-const FAILURE_REASON = 'The assistant deployed without running the test suite; the user had to point it out.';
-/** Said only by the agent, in the session: it is in the transcript and nowhere else. */
-const AGENT_ONLY_TEXT = "I'll follow the deploy checklist, step by step.";
-const WRONG = 'that was wrong, you skipped the tests';
-const PLEASED = 'great, thanks';
-
-const RULES: Rule[] = [
-  {
-    name: 'judge',
-    match: match.systemIncludes('strict engineering reviewer'),
-    reply: (req) => ({
-      text: req.lastUserText.includes('you skipped the tests')
-        ? JSON.stringify({ success: 0, confidence: 0.9, reason: FAILURE_REASON })
-        : JSON.stringify({ success: 1, confidence: 0.8, reason: 'The deploy followed the checklist and the user confirmed it.' }),
-    }),
-  },
-  {
-    name: 'proposer',
-    match: match.systemIncludes('JSON array'),
-    reply: { text: ['```json', JSON.stringify([{ op: 'replace', target: TESTS_LINE, content: BETTER_TESTS_LINE }]), '```'].join('\n') },
-  },
-  {
-    name: 'call-skill',
-    match: match.all(match.prompt('deploy the service'), match.noToolResult),
-    reply: { text: AGENT_ONLY_TEXT, toolUse: { name: 'Skill', input: { skill: SKILL } } },
-  },
-  { name: 'after-skill', match: match.toolResult, reply: { text: 'Deployed.' } },
-  { name: 'apologize', match: match.prompt(WRONG), reply: { text: 'Sorry: running the tests now.' } },
-  { name: 'welcome', match: match.prompt(PLEASED), reply: { text: "You're welcome." } },
-  { name: 'hello', match: match.prompt('hello'), reply: { text: 'Hi.' } },
-];
+const REF: SkillRef = { name: SKILL_NAME, author: 'alice' };
 
 /** A teammate's machine: their own HOME (skillopt keeps ~/.skillopt there), `claude` and `skillopt` on PATH. */
 interface Teammate {
@@ -215,7 +181,7 @@ async function historyText(workflowId: string): Promise<string> {
 
 beforeAll(async () => {
   if (skipReason) return;
-  server = await startAnthropicServer({ rules: RULES });
+  server = await startAnthropicServer({ rules: deployRules() });
   // The observer's connection creates the schema; the central part's URL selects it.
   store = await openStore({ url: pgUrl, schema });
   const centralUrl = new URL(pgUrl!);

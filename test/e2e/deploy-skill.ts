@@ -1,0 +1,54 @@
+// The skill and the scripted model the end-to-end tests share: a deploy
+// checklist whose test step gets skipped, the judge's and proposer's canned
+// answers, and the agent's replies to the prompts the tests type.
+import { match, type Rule } from '../fixtures/anthropic-server';
+
+export const SKILL_NAME = 'deploy-checklist';
+export const SKILL = 'deploy-checklist--alice';
+export const TESTS_LINE = '1. Run the full test suite and make sure it passes.';
+export const BETTER_TESTS_LINE = '1. Run the full test suite (`npm test`) and paste its summary line; never deploy without a green run.';
+export const BODY = `# Deploy checklist\n\n${TESTS_LINE}\n2. Build the release artifact.\n3. Deploy to staging, smoke-test, then deploy to production.\n`;
+export const FAILURE_REASON = 'The assistant deployed without running the test suite; the user had to point it out.';
+/** Said only by the agent, in the session: it is in the transcript and nowhere else. */
+export const AGENT_ONLY_TEXT = "I'll follow the deploy checklist.";
+export const WRONG = 'that was wrong, you skipped the tests';
+export const PLEASED = 'great, thanks';
+
+/** The judge fails a reaction that says the tests were skipped and passes any other; the proposer strengthens the test step. */
+export function deployRules(extra: Rule[] = []): Rule[] {
+  return [
+    {
+      // skillopt's judge (agents/claude-cli.ts, core/prompts.ts).
+      name: 'judge',
+      match: match.systemIncludes('strict engineering reviewer'),
+      reply: (req) => ({
+        text: req.lastUserText.includes('you skipped the tests')
+          ? JSON.stringify({ success: 0, confidence: 0.9, reason: FAILURE_REASON })
+          : JSON.stringify({ success: 1, confidence: 0.8, reason: 'The deploy followed the checklist and the user confirmed it.' }),
+      }),
+    },
+    {
+      // skillopt's proposer.
+      name: 'proposer',
+      match: match.systemIncludes('JSON array'),
+      reply: {
+        text: [
+          'The checklist never makes the test run verifiable, so it was skipped.',
+          '```json',
+          JSON.stringify([{ op: 'replace', target: TESTS_LINE, content: BETTER_TESTS_LINE }]),
+          '```',
+        ].join('\n'),
+      },
+    },
+    {
+      name: 'call-skill',
+      match: match.all(match.prompt('deploy the service'), match.noToolResult),
+      reply: { text: AGENT_ONLY_TEXT, toolUse: { name: 'Skill', input: { skill: SKILL } } },
+    },
+    ...extra,
+    { name: 'after-skill', match: match.toolResult, reply: { text: 'Deployed.' } },
+    { name: 'apologize', match: match.prompt(WRONG), reply: { text: 'Sorry: running the tests now.' } },
+    { name: 'welcome', match: match.prompt(PLEASED), reply: { text: "You're welcome." } },
+    { name: 'hello', match: match.prompt('hello'), reply: { text: 'Hi.' } },
+  ];
+}
