@@ -5,7 +5,7 @@ import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ModelCall, ModelRequest } from '../agents/types';
 import { priorEditLines, summarizeEdit } from '../core/edit-memory';
-import { SignalNames, WorkflowTypes } from '../core/messages';
+import { MAX_TRANSITIONS_LISTED, SignalNames, WorkflowTypes } from '../core/messages';
 import { applyEdits, parseProposedEdits } from '../core/edits';
 import { editFingerprint } from '../core/fingerprint';
 import { MAX_PRIOR_EDIT_SUMMARIES, MAX_READ_PAGE_BYTES, MAX_SKILL_BODY_BYTES, MAX_VERDICT_REASON_CHARS, OPTIMIZER_NAME } from '../core/limits';
@@ -134,8 +134,10 @@ async function serveStoreRequest(store: Store, request: StoreRequest, rollout: R
     case 'recordAttribution':
       await store.recordAttribution(request.attribution);
       return { op: 'recordAttribution' };
+    case 'transitions':
+      return { op: 'transitions', transitions: (await store.transitions(request.ref)).slice(-MAX_TRANSITIONS_LISTED) };
     case 'setRollout':
-      await store.setRolloutSettings(request.ref, { policy: request.policy, updatedBy: request.by });
+      await store.setRolloutSettings(request.ref, { policy: request.policy, canary: request.canary ?? null, updatedBy: request.by });
       return { op: 'setRollout' };
   }
 }

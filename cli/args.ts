@@ -28,3 +28,24 @@ export function parseRolloutPolicyFlag(value: string): RolloutPolicy {
   if (typeof policy !== 'string') throw new InvalidArgumentError(policy.error);
   return policy;
 }
+
+/** A share of users: a whole number from 1 to 100. */
+export function parsePercent(value: string): number {
+  const n = parsePositiveInt(value, 100);
+  if (n === undefined) throw new InvalidArgumentError('a percent is a whole number from 1 to 100');
+  return n;
+}
+
+/** A whole number from 1 up. */
+export function parseCount(value: string): number {
+  const n = parsePositiveInt(value, 1_000_000);
+  if (n === undefined) throw new InvalidArgumentError('a count is a whole number from 1 up');
+  return n;
+}
+
+/** Hours, more than 0 and at most a year (fractions allowed: 0.5 is half an hour). */
+export function parseHours(value: string): number {
+  const n = /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (!(n > 0 && n <= 8784)) throw new InvalidArgumentError('hours are a number above 0 and at most 8784 (a year)');
+  return n;
+}

@@ -6,7 +6,7 @@ import { ROLLOUT_POLICIES, type RolloutPolicy } from '../core/rollout-types';
 import { formatSkillRef, parseSkillRef } from '../core/skill-ref';
 import { currentUser } from '../local/home';
 import { machineMode } from '../local/mode';
-import { parseRolloutPolicyFlag, parseVersionNumber } from './args';
+import { parseCount, parseHours, parsePercent, parseRolloutPolicyFlag, parseVersionNumber } from './args';
 import type { CliContext, RegisterCommands } from './context';
 
 async function decide(ctx: CliContext, action: 'approve' | 'reject', refText: string, version: number, flags: { reason?: string; json?: boolean }): Promise<void> {
@@ -22,16 +22,25 @@ async function decide(ctx: CliContext, action: 'approve' | 'reject', refText: st
   );
 }
 
-async function setRollout(ctx: CliContext, refText: string, policy: RolloutPolicy): Promise<void> {
+interface SetRolloutFlags {
+  percent?: number;
+  minJudged?: number;
+  maxHours?: number;
+}
+
+async function setRollout(ctx: CliContext, refText: string, policy: RolloutPolicy, flags: SetRolloutFlags): Promise<void> {
   const ref = parseSkillRef(refText);
   const by = currentUser(ctx.env);
+  const canary = Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== undefined)) as SetRolloutFlags;
+  const overrides = Object.keys(canary).length > 0 ? canary : undefined;
   if (machineMode(ctx.env).mode === 'teammate') {
     const { storeRequest } = await import('../sync/remote');
-    await storeRequest(await ctx.openTeam(), { op: 'setRollout', ref, policy, by });
+    await storeRequest(await ctx.openTeam(), { op: 'setRollout', ref, policy, ...(overrides ? { canary: overrides } : {}), by });
   } else {
-    await (await ctx.openStore()).setRolloutSettings(ref, { policy, updatedBy: by });
+    await (await ctx.openStore()).setRolloutSettings(ref, { policy, canary: overrides ?? null, updatedBy: by });
   }
-  ctx.print(`${formatSkillRef(ref)}: rollout policy ${policy} (its next candidate follows it)`);
+  const own = overrides ? `; its own canary settings: ${Object.entries(overrides).map(([k, v]) => `${k} ${v}`).join(', ')}` : "; the team's canary settings";
+  ctx.print(`${formatSkillRef(ref)}: rollout policy ${policy}${own} (its next candidate follows them)`);
 }
 
 export const registerRollout: RegisterCommands = (program: Command, ctx: CliContext) => {
@@ -57,5 +66,8 @@ export function registerSetRollout(skills: Command, ctx: CliContext): void {
     .description(`how a skill's candidates become stable: ${ROLLOUT_POLICIES.join(', ')}`)
     .argument('<ref>', 'the skill, as <name>--<author>')
     .argument('<policy>', 'canary (the evidence decides), approval (a person does), canary+approval, or direct (at once)', parseRolloutPolicyFlag)
-    .action((ref: string, policy: RolloutPolicy) => setRollout(ctx, ref, policy));
+    .option('--percent <n>', "this skill's canary cohort, percent of users (default: the worker's SKILLOPT_CANARY_PERCENT)", parsePercent)
+    .option('--min-judged <n>', 'judged invocations of each version before the evidence decides (SKILLOPT_CANARY_MIN_JUDGED)', parseCount)
+    .option('--max-hours <h>', 'longest canary period, hours (SKILLOPT_CANARY_MAX_HOURS)', parseHours)
+    .action((ref: string, policy: RolloutPolicy, flags: SetRolloutFlags) => setRollout(ctx, ref, policy, flags));
 }

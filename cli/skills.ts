@@ -68,17 +68,32 @@ async function show(ctx: CliContext, refText: string, flags: { version?: number;
 async function history(ctx: CliContext, refText: string, flags: { json?: boolean }): Promise<void> {
   const ref = parseSkillRef(refText);
   const store = await ctx.openSource();
-  const versions = await store.history(ref);
+  const [versions, transitions] = await Promise.all([store.history(ref), store.transitions(ref)]);
   if (versions.length === 0) throw new CliError(`no skill ${formatSkillRef(ref)} in the store; see \`skillopt skills list\``);
+  const changesOf = (v: SkillVersion) => transitions.filter((t) => t.version === v.version).map(({ from, to, decidedBy, reason, at }) => ({ from, to, decidedBy, reason, at }));
   if (flags.json) {
     return ctx.printJson(
-      versions.map((v) => ({ version: v.version, state: v.state, createdBy: v.createdBy, createdAt: v.createdAt, bodyBytes: bodyBytes(v), contributors: v.contributors, scope: v.scope })),
+      versions.map((v) => ({
+        version: v.version,
+        state: v.state,
+        createdBy: v.createdBy,
+        createdAt: v.createdAt,
+        bodyBytes: bodyBytes(v),
+        contributors: v.contributors,
+        scope: v.scope,
+        transitions: changesOf(v),
+      })),
     );
   }
+  // The last decision on each version: who or what made it, and why.
+  const decided = (v: SkillVersion): string => {
+    const last = changesOf(v).at(-1);
+    return last && last.from !== null ? oneLine(`${last.decidedBy}: ${last.reason}`, 100) : '';
+  };
   ctx.print(
     formatTable(
-      ['VERSION', 'STATE', 'CREATED_BY', 'CREATED_AT', 'BODY_BYTES'],
-      versions.map((v) => [`v${v.version}`, v.state, v.createdBy, v.createdAt, String(bodyBytes(v))]),
+      ['VERSION', 'STATE', 'CREATED_BY', 'CREATED_AT', 'BODY_BYTES', 'DECIDED'],
+      versions.map((v) => [`v${v.version}`, v.state, v.createdBy, v.createdAt, String(bodyBytes(v)), decided(v)]),
       { alignRight: [4] },
     ),
   );
@@ -127,7 +142,7 @@ export const registerSkills: RegisterCommands = (program: Command, ctx: CliConte
     .action((ref: string, flags: { version?: number; json?: boolean }) => show(ctx, ref, flags));
   skills
     .command('history')
-    .description('every version of a skill, oldest first, with who published it and when')
+    .description('every version of a skill, oldest first: its state, who published it and when, and who or what decided its last state change and why')
     .argument('<ref>', 'the skill, as <name>--<author>')
     .option('--json', 'print the versions as JSON')
     .action((ref: string, flags: { json?: boolean }) => history(ctx, ref, flags));

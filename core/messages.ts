@@ -9,7 +9,7 @@
 import * as v from 'valibot';
 import { ROLLOUT_POLICIES } from './rollout-types';
 import { MAX_REACTION_BYTES, MAX_VERDICT_REASON_CHARS } from './limits';
-import type { VersionState } from './rollout-types';
+import type { VersionState, VersionTransition } from './rollout-types';
 
 /** Workflow types and the names of their signals and queries: the workflows define them from these, senders use them. */
 export const WorkflowTypes = { invocation: 'invocationWorkflow', skill: 'skillWorkflow', storeRequest: 'storeRequestWorkflow' } as const;
@@ -134,6 +134,9 @@ export const AttributionSchema = v.object({
   skills: v.pipe(v.array(v.object({ name: v.string(), author: v.string(), version: count })), v.maxLength(1000)),
 });
 
+/** State changes a `transitions` reply lists at most (~300 bytes each): far below the payload limits. */
+export const MAX_TRANSITIONS_LISTED = 1000;
+
 /** Refs known to a puller at most (`list.known`): ~170 bytes each, so this stays far below the payload limits. */
 export const MAX_KNOWN_REFS = 2000;
 
@@ -156,8 +159,17 @@ export const StoreRequestSchema = v.variant('op', [
     known: v.optional(v.pipe(v.record(v.pipe(v.string(), v.maxLength(256)), count), v.check((r) => Object.keys(r).length <= MAX_KNOWN_REFS, `at most ${MAX_KNOWN_REFS} known refs`))),
   }),
   v.object({ op: v.literal('recordAttribution'), attribution: AttributionSchema }),
+  /** Every state change of a skill's versions, oldest first (at most MAX_TRANSITIONS_LISTED, the newest). */
+  v.object({ op: v.literal('transitions'), ref: RefSchema }),
   /** `skills set-rollout`: the skill's rollout policy from now on. */
-  v.object({ op: v.literal('setRollout'), ref: RefSchema, policy: v.picklist(ROLLOUT_POLICIES), by: v.pipe(v.string(), v.minLength(1), v.maxLength(256)) }),
+  v.object({
+    op: v.literal('setRollout'),
+    ref: RefSchema,
+    policy: v.picklist(ROLLOUT_POLICIES),
+    /** Per-skill overrides of the worker's canary settings (the store validates them); absent: the team's. */
+    canary: v.optional(v.object({ percent: v.optional(v.number()), minJudged: v.optional(v.number()), maxHours: v.optional(v.number()) })),
+    by: v.pipe(v.string(), v.minLength(1), v.maxLength(256)),
+  }),
 ]);
 export type StoreRequest = v.InferOutput<typeof StoreRequestSchema>;
 
@@ -224,4 +236,5 @@ export type StoreReply =
   | { op: 'history'; versions: ReceivedSkillRecord[]; next?: number }
   | { op: 'list'; items: (ReceivedSkillRecord | SkillStub)[]; next?: string }
   | { op: 'recordAttribution' }
-  | { op: 'setRollout' };
+  | { op: 'setRollout' }
+  | { op: 'transitions'; transitions: VersionTransition[] };

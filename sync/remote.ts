@@ -135,6 +135,7 @@ export function remoteSource(team: TeamConnection, options: RemoteSourceOptions 
   return {
     current: async (r) => asVersion((await ask({ op: 'latest', ref: ref(r) })).record),
     getVersion: async (r, version) => asVersion((await ask({ op: 'version', ref: ref(r), version })).record),
+    transitions: async (r) => (await ask({ op: 'transitions', ref: ref(r) })).transitions,
     async history(r) {
       const versions: SkillVersion[] = [];
       let after: number | undefined;

@@ -2,6 +2,7 @@
 // or the central worker through Temporal (a teammate: sync/remote.ts). pull
 // and `skills list|show|history|diff` read through this, whichever it is.
 import type { SkillStub } from '../core/messages';
+import type { VersionTransition } from '../core/rollout-types';
 import type { SkillRef } from '../core/skill-ref';
 import { rolloutDefaultsFromEnv } from '../core/rollout';
 import { versionsForUser } from '../store/rollout-choice';
@@ -18,6 +19,8 @@ export interface SkillSource {
   getVersion(ref: SkillRef, version: number): Promise<SkillVersion | undefined>;
   /** Every version of one skill, oldest first. */
   history(ref: SkillRef): Promise<SkillVersion[]>;
+  /** Every state change of its versions (who or what decided, when, why), oldest first. */
+  transitions(ref: SkillRef): Promise<VersionTransition[]>;
   /**
    * The version of every skill that `user` gets (stable, or the candidate for
    * the canary cohort), by name then author. With `known` (ref text → the
@@ -41,6 +44,7 @@ export function storeSource(store: Store, env: NodeJS.ProcessEnv = process.env):
     current: async (ref) => (await store.stableVersion(ref)) ?? (await store.latestVersion(ref)),
     getVersion: (ref, version) => store.getVersion(ref, version),
     history: (ref) => store.history(ref),
+    transitions: (ref) => store.transitions(ref),
     list: (user) => {
       const read = rolloutDefaultsFromEnv(env);
       if ('error' in read) throw new Error(read.error);

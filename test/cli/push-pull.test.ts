@@ -422,9 +422,10 @@ describe('push --canary, --rollout and skills set-rollout', () => {
     const store = await openStore({ home: sb.skilloptHome, env: {} });
     try {
       expect(await store.rolloutSettings(parseSkillRef('deploy--alice'))).toMatchObject({ policy: 'approval', updatedBy: 'alice' });
-      const set = await run(sb, ['skills', 'set-rollout', 'deploy--alice', 'canary+approval']);
-      expect(set.stdout).toBe('deploy--alice: rollout policy canary+approval (its next candidate follows it)\n');
-      expect(await store.rolloutSettings(parseSkillRef('deploy--alice'))).toMatchObject({ policy: 'canary+approval' });
+      const set = await run(sb, ['skills', 'set-rollout', 'deploy--alice', 'canary+approval', '--percent', '20', '--max-hours', '48']);
+      expect(set.stdout).toBe('deploy--alice: rollout policy canary+approval; its own canary settings: percent 20, maxHours 48 (its next candidate follows them)\n');
+      expect(await store.rolloutSettings(parseSkillRef('deploy--alice'))).toMatchObject({ policy: 'canary+approval', canary: { percent: 20, maxHours: 48 } });
+      expectOneLineError(await run(sb, ['skills', 'set-rollout', 'deploy--alice', 'canary', '--percent', '0']), /a percent is a whole number from 1 to 100/);
     } finally {
       await store.close();
     }

@@ -75,12 +75,19 @@ describe('skills history', () => {
     await publishTwoVersions();
     const r = await run(sb, ['skills', 'history', 'deploy--alice']);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^VERSION\s+STATE\s+CREATED_BY\s+CREATED_AT\s+BODY_BYTES$/);
-    expect(lines[1]).toMatch(/^v1\s+retired\s+alice\s+\S+\s+28$/);
-    expect(lines[2]).toMatch(/^v2\s+stable\s+bob\s+\S+\s+36$/);
+    expect(lines[0]).toMatch(/^VERSION\s+STATE\s+CREATED_BY\s+CREATED_AT\s+BODY_BYTES\s+DECIDED$/);
+    // Who or what made the last state change, and why: bob's push replaced v1.
+    expect(lines[1]).toMatch(/^v1\s+retired\s+alice\s+\S+\s+28\s+bob: replaced by v2$/);
+    expect(lines[2]).toMatch(/^v2\s+stable\s+bob\s+\S+\s+36\s*$/);
     const json = JSON.parse((await run(sb, ['skills', 'history', 'deploy--alice', '--json'])).stdout) as unknown[];
     expect(json).toEqual([
-      expect.objectContaining({ version: 1, state: 'retired', createdBy: 'alice', bodyBytes: 28 }),
+      expect.objectContaining({
+        version: 1,
+        state: 'retired',
+        createdBy: 'alice',
+        bodyBytes: 28,
+        transitions: [expect.objectContaining({ from: null, to: 'stable', decidedBy: 'alice' }), expect.objectContaining({ from: 'stable', to: 'retired', decidedBy: 'bob', reason: 'replaced by v2' })],
+      }),
       expect.objectContaining({ version: 2, state: 'stable', createdBy: 'bob', bodyBytes: 36, contributors: ['alice', 'bob'] }),
     ]);
     expectOneLineError(await run(sb, ['skills', 'history', 'ghost--alice']), /no skill ghost--alice/);
