@@ -16,7 +16,8 @@ const LAYERS = {
   // The default SQLite location follows the one SKILLOPT_HOME rule.
   store: ['core', 'local/home'],
   agents: ['core'],
-  sync: ['core', 'local', 'store'],
+  // sync/visibility reads the workflows' search attributes and lane state (their one contract).
+  sync: ['core', 'local', 'store', 'workflows/definitions'],
   activities: ['core', 'store', 'agents'],
   workflows: ['core', 'activities/types'],
   // hooks/machine-worker.ts, the teammate's on-demand worker, runs the model activities.
