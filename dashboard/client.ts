@@ -142,7 +142,8 @@ function versionChart(target: HTMLElement, page: SkillPageResponse): void {
       height: 240,
       series: opts,
       bands,
-      scales: { x: { time: true }, y: { range: [0, 1] } },
+      // One day alone would stretch the axis over years: show the days around it.
+      scales: { x: { time: true, range: (_u, min, max) => (min === max ? [min - 86_400, max + 86_400] : [min, max]) }, y: { range: [0, 1] } },
       axes: [{}, { values: (_u, ticks) => ticks.map((t) => `${Math.round(t * 100)} %`) }],
     },
     data as uPlot.AlignedData,
