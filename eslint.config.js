@@ -9,20 +9,22 @@ import { builtinModules } from 'node:module';
 // modules) listed here; anything two top-level folders share moves down a layer.
 // `cli`, `worker` and `hooks` form one fixed order with one entry point each
 // way: the CLI starts the embedded stack (worker/up), which drains the hooks'
-// outbox (hooks/flusher); nothing imports back up, so no cycle can form.
+// outbox (hooks/flusher); nothing imports back up, so no cycle can form. The
+// dashboard is below both: `up` serves it, `skillopt dashboard` runs it alone.
 const LAYERS = {
   core: [],
   local: ['core'],
   // The default SQLite location follows the one SKILLOPT_HOME rule.
   store: ['core', 'local/home'],
   agents: ['core'],
-  sync: ['core', 'local', 'store'],
+  // sync/visibility reads the workflows' search attributes and lane state (their one contract).
+  sync: ['core', 'local', 'store', 'workflows/definitions'],
   activities: ['core', 'store', 'agents'],
   workflows: ['core', 'activities/types'],
   // hooks/machine-worker.ts, the teammate's on-demand worker, runs the model activities.
   hooks: ['core', 'local', 'store', 'sync', 'workflows', 'activities', 'agents'],
-  worker: ['core', 'local', 'store', 'agents', 'activities', 'workflows', 'hooks/flusher'],
-  cli: ['core', 'local', 'store', 'agents', 'sync', 'workflows', 'worker/up', 'package.json'],
+  worker: ['core', 'local', 'store', 'agents', 'activities', 'workflows', 'hooks/flusher', 'dashboard'],
+  cli: ['core', 'local', 'store', 'agents', 'sync', 'workflows', 'worker/up', 'dashboard', 'package.json'],
   dashboard: ['core', 'local', 'store', 'sync', 'workflows'],
 };
 

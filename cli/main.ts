@@ -22,6 +22,7 @@ import { registerPull } from './pull';
 import { registerPush } from './push';
 import { registerRollout } from './rollout';
 import { registerSkills } from './skills';
+import { registerDashboard } from './dashboard';
 import { registerDoctor } from './doctor';
 import { registerHookCommands } from './hooks';
 import { registerStatus } from './status';
@@ -35,7 +36,7 @@ export { CliError, UsageError } from './context';
  * and exports a RegisterCommands; add it here (still to come: `hooks
  * install|uninstall`, `hook <event>`, `status`).
  */
-export const COMMANDS: RegisterCommands[] = [registerPush, registerPull, registerSkills, registerRollout, registerStatus, registerHookCommands, registerDoctor, registerUp];
+export const COMMANDS: RegisterCommands[] = [registerPush, registerPull, registerSkills, registerRollout, registerStatus, registerHookCommands, registerDoctor, registerUp, registerDashboard];
 
 function forEachCommand(cmd: Command, fn: (cmd: Command, path: string) => void, path = cmd.name()): void {
   fn(cmd, path);

@@ -1,7 +1,5 @@
 // `skillopt skills list|show|history|diff`: read-only views of the store.
 import type { Command } from 'commander';
-import { createTwoFilesPatch } from 'diff';
-import { renderSkillDocument } from '../core/skill-document';
 import { formatSkillRef, parseSkillRef } from '../core/skill-ref';
 import { currentUser } from '../local/home';
 import type { SkillRef } from '../core/skill-ref';
@@ -11,7 +9,10 @@ import { isStub } from '../sync/source';
 import { parseVersionNumber } from './args';
 import type { CliContext, RegisterCommands } from './context';
 import { CliError } from './context';
+import { diffVersions } from '../sync/diff';
 import { renderInstalledSkill } from '../sync/pull';
+
+export { diffVersions } from '../sync/diff';
 import { registerSetRollout } from './rollout';
 import { formatTable } from './table';
 
@@ -97,19 +98,6 @@ async function history(ctx: CliContext, refText: string, flags: { json?: boolean
       { alignRight: [4] },
     ),
   );
-}
-
-/**
- * What `diff` compares: the versioned parts of a SKILL.md, i.e. the description
- * (as frontmatter) and the body. Version, dates and contributors always differ, so they are left out.
- */
-function versionedText(v: SkillVersion): string {
-  return renderSkillDocument({ description: v.description }, v.body);
-}
-
-/** Unified diff of two versions' descriptions and bodies. */
-export function diffVersions(ref: string, from: SkillVersion, to: SkillVersion): string {
-  return createTwoFilesPatch(`${ref}@v${from.version}`, `${ref}@v${to.version}`, versionedText(from), versionedText(to), from.createdAt, to.createdAt);
 }
 
 async function diff(ctx: CliContext, refText: string, v1: number, v2: number, flags: { json?: boolean }): Promise<void> {

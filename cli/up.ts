@@ -8,6 +8,7 @@ import type { CliContext, RegisterCommands } from './context';
 interface UpFlags {
   temporalPort: number;
   uiPort: number;
+  dashboardPort: number;
   home?: string;
 }
 
@@ -17,11 +18,12 @@ export const registerUp: RegisterCommands = (program: Command, ctx: CliContext) 
     .description('run skillopt on this machine: a Temporal dev server (with its Web UI), the worker and the SQLite store; Ctrl-C stops it')
     .option('--temporal-port <n>', 'port of the Temporal dev server', parsePort, 7233)
     .option('--ui-port <n>', 'port of the Temporal Web UI', parsePort, 8233)
+    .option('--dashboard-port <n>', 'port of the skills dashboard (on 127.0.0.1)', parsePort, 8234)
     .option('--home <dir>', 'where skillopt keeps its state (default: $SKILLOPT_HOME, else ~/.skillopt)')
     .action(async (flags: UpFlags) => {
       // Loaded on demand: the worker stack (Temporal's native bridge) is heavy and only `up` needs it.
       const { runUp } = await import('../worker/up');
       const home = flags.home === undefined ? skilloptHome(ctx.env, ctx.cwd) : resolve(ctx.cwd, flags.home);
-      ctx.exitCode = await runUp({ temporalPort: flags.temporalPort, uiPort: flags.uiPort, home });
+      ctx.exitCode = await runUp({ temporalPort: flags.temporalPort, uiPort: flags.uiPort, dashboardPort: flags.dashboardPort, home });
     });
 };

@@ -12,6 +12,8 @@
 //                    is the detached process that delivers the hooks' outbox to Temporal
 //                    (the Temporal client inlined: it loads in ~100 ms instead of ~180);
 //                    dist/hook-machine-worker.mjs is its activities-only worker (teammate mode).
+//  - dist/dashboard/app.js, app.css  the skills dashboard's page (uPlot inlined; dashboard/assets.ts
+//                    serves them, or bundles the same in memory when they are missing or stale).
 //  - dist/workflow-bundle.js  the workflow code bundled by Temporal's bundler, so `up` and
 //                    the production worker skip webpack at start; rebuilt only when an input changed.
 import { build } from 'esbuild';
@@ -115,8 +117,24 @@ async function workflowBundle() {
   await rename(tmp, out);
 }
 
+// The dashboard's page, for the browser: the same options as dashboard/assets.ts.
+const dashboardPage = existsSync(join(root, 'dashboard', 'client.ts'))
+  ? build({
+      entryPoints: [join(root, 'dashboard', 'client.ts')],
+      bundle: true,
+      outdir: join(root, 'dist', 'dashboard'),
+      entryNames: 'app',
+      platform: 'browser',
+      format: 'iife',
+      target: 'es2022',
+      minify: true,
+      logLevel: 'warning',
+    })
+  : undefined;
+
 await Promise.all([
   workflowBundle(),
+  dashboardPage,
   splitBuilds,
   ...entries
     .filter((e) => existsSync(join(root, e.in)))

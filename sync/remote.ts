@@ -14,7 +14,7 @@ import {
   isGrpcServiceError,
   type Client,
 } from '@temporalio/client';
-import { TimeoutFailure } from '@temporalio/common';
+import { ActivityFailure, TimeoutFailure } from '@temporalio/common';
 import {
   MAX_KNOWN_REFS,
   SHARED_TASK_QUEUE,
@@ -82,7 +82,10 @@ function remoteError(team: TeamConnection, err: unknown, timeoutMs: number, afte
   const seconds = Math.round(timeoutMs / 1000);
   if (err instanceof WorkflowFailedError || err instanceof WorkflowUpdateFailedError) {
     if (err.cause instanceof TimeoutFailure) return new RemoteError(noWorker(team, seconds) + after);
-    if (err.cause) return new RemoteError(firstLine(err.cause));
+    // An activity's failure (the store refusing a state change) says why one level down.
+    let cause: unknown = err.cause;
+    while (cause instanceof ActivityFailure && cause.cause) cause = cause.cause;
+    if (cause) return new RemoteError(firstLine(cause));
   }
   if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadlineError(err)) return new RemoteError(noWorker(team, seconds) + after);
   if (isGrpcServiceError(err) || (err instanceof Error && /namespace/i.test(err.message) && /not found/i.test(err.message))) {

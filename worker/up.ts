@@ -4,18 +4,22 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { startDashboard, DEFAULT_DASHBOARD_PORT, type RunningDashboard } from '../dashboard/server';
 import { drainOutbox } from '../hooks/flusher';
 import { modelFromEnv } from '../agents';
-import { skilloptHome } from '../local/home';
+import { currentUser, skilloptHome } from '../local/home';
 import { dailyModelCalls, maxModelCallsPerDay } from '../local/model-calls';
 import { openStore } from '../store';
 import { startDevServer, portAcceptsConnections, type DevServer } from './dev-server';
 import { releaseRunLock, takeRunLock } from './run-lock';
+import { TASK_QUEUE } from '../workflows/definitions';
 import { createSkilloptWorker } from './worker';
 
 export interface UpOptions {
   temporalPort: number;
   uiPort: number;
+  /** The skills dashboard, on 127.0.0.1 (default 8234). */
+  dashboardPort?: number;
   home?: string;
   /** Where to write progress (default: stdout). */
   out?: (line: string) => void;
@@ -52,10 +56,14 @@ export async function runUp(options: UpOptions): Promise<number> {
   let server: DevServer | undefined;
   let connection: NativeConnection | undefined;
   let store: Awaited<ReturnType<typeof openStore>> | undefined;
+  let clientConnection: Connection | undefined;
+  let dashboard: RunningDashboard | undefined;
+  const dashboardPort = options.dashboardPort ?? DEFAULT_DASHBOARD_PORT;
   try {
     for (const [port, flag] of [
       [options.temporalPort, '--temporal-port'],
       [options.uiPort, '--ui-port'],
+      [dashboardPort, '--dashboard-port'],
     ] as const) {
       if (await portAcceptsConnections('127.0.0.1', port)) {
         process.stderr.write(`skillopt: port ${port} is already in use by another program; stop it or pass ${flag} <port>\n`);
@@ -74,15 +82,16 @@ export async function runUp(options: UpOptions): Promise<number> {
     const worker = await createSkilloptWorker({ connection, namespace: 'default', store, model, modelCalls });
     const running = worker.run();
     // Hook events spooled while nothing was running are delivered now.
-    const clientConnection = await Connection.connect({ address: server.address });
-    try {
-      const drained = await drainOutbox(new Client({ connection: clientConnection }), home);
-      if (drained.delivered > 0) out(`delivered ${drained.delivered} hook event(s) spooled while skillopt was down`);
-    } finally {
-      await clientConnection.close();
-    }
+    clientConnection = await Connection.connect({ address: server.address });
+    const client = new Client({ connection: clientConnection, namespace: 'default' });
+    const drained = await drainOutbox(client, home);
+    if (drained.delivered > 0) out(`delivered ${drained.delivered} hook event(s) spooled while skillopt was down`);
+    // The dashboard, in this process: the store for reads, this client for the lanes (approve / reject as the CLI).
+    const team = { client, address: server.address, namespace: 'default', taskQueue: TASK_QUEUE, close: async () => undefined };
+    dashboard = await startDashboard({ store, team, temporalUiUrl: server.uiUrl, user: currentUser(), env: process.env, port: dashboardPort });
     out(`skillopt is up.`);
     out(`  Temporal Web UI  ${server.uiUrl}/namespaces/default/workflows?query=SkillRef%20is%20not%20null`);
+    out(`  Skills dashboard ${dashboard.url}`);
     out(`  Temporal         ${server.address} (namespace default)`);
     out(`  Store            ${store.engine === 'sqlite' ? join(home, 'skillopt.db') : 'Postgres (SKILLOPT_DATABASE_URL)'}`);
     out(`Next:`);
@@ -99,6 +108,8 @@ export async function runUp(options: UpOptions): Promise<number> {
     process.stderr.write(`skillopt: ${(err as Error).message.split('\n')[0]}\n`);
     return 1;
   } finally {
+    await dashboard?.close().catch(() => undefined);
+    await clientConnection?.close().catch(() => undefined);
     await connection?.close().catch(() => undefined);
     await server?.stop().catch(() => undefined);
     await store?.close().catch(() => undefined);

@@ -1,0 +1,67 @@
+// `skillopt dashboard [--port] [--host]`: the skills dashboard alone (`skillopt up`
+// serves it too). Reads come from the store (embedded and central mode); the
+// lanes' state, invocations and approve / reject go through Temporal with the
+// standard client settings, as the CLI's own commands do.
+import type { Command } from 'commander';
+import { currentUser } from '../local/home';
+import { machineMode } from '../local/mode';
+import type { TeamConnection } from '../sync/remote';
+import { parsePort } from './args';
+import type { CliContext, RegisterCommands } from './context';
+import { CliError } from './context';
+
+interface DashboardFlags {
+  port: number;
+  host: string;
+  temporalUi: string;
+}
+
+function stopRequested(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    process.on('SIGINT', done);
+    process.on('SIGTERM', done);
+  });
+}
+
+async function runDashboard(ctx: CliContext, flags: DashboardFlags): Promise<void> {
+  if (machineMode(ctx.env).mode === 'teammate') {
+    throw new CliError('the dashboard reads the store directly: run it on the central machine (SKILLOPT_DATABASE_URL) or with `skillopt up`; a teammate machine has no store to read');
+  }
+  const store = await ctx.openStore();
+  let team: TeamConnection | undefined;
+  try {
+    team = await ctx.openTeam();
+  } catch (err) {
+    ctx.stderr.write(`skillopt: ${(err as Error).message.split('\n')[0]}; the dashboard shows the store only (no invocations, lane state, approve or reject)\n`);
+  }
+  const { startDashboard } = await import('../dashboard/server');
+  let dashboard;
+  try {
+    dashboard = await startDashboard({ store, ...(team ? { team } : {}), temporalUiUrl: flags.temporalUi, user: currentUser(ctx.env), env: ctx.env, host: flags.host, port: flags.port });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new CliError(`port ${flags.port} is already in use by another program; stop it or pass --port <n>`);
+    throw err;
+  }
+  ctx.print(`skills dashboard: ${dashboard.url}  (Ctrl-C stops it)`);
+  if (!['127.0.0.1', 'localhost', '::1'].includes(flags.host)) {
+    ctx.print(ctx.env.SKILLOPT_DASHBOARD_TOKEN?.trim() ? 'actions need the dashboard token (SKILLOPT_DASHBOARD_TOKEN)' : 'not on loopback and no SKILLOPT_DASHBOARD_TOKEN: approve and reject are off');
+  }
+  await stopRequested();
+  await dashboard.close();
+}
+
+export const registerDashboard: RegisterCommands = (program: Command, ctx: CliContext) => {
+  program
+    .command('dashboard')
+    .description("serve the skills dashboard (versions, canaries, diffs, approve / reject) without the rest of `skillopt up`")
+    .option('--port <n>', 'port to listen on', parsePort, 8234)
+    .option('--host <address>', 'address to listen on; other than loopback, actions need SKILLOPT_DASHBOARD_TOKEN', '127.0.0.1')
+    .option('--temporal-ui <url>', 'the Temporal Web UI, for links to workflows', 'http://localhost:8233')
+    .action((flags: DashboardFlags) => runDashboard(ctx, flags));
+};

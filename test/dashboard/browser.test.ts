@@ -1,0 +1,225 @@
+// The skills dashboard in a real browser: Debian's Chromium driven by
+// playwright-core, against a real Temporal dev server, a real SQLite store and
+// the real skillopt worker (whose lanes own the candidates). Screenshots go to
+// test-output/dashboard/ (not committed).
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatSkillRef, workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
+import { startDashboard, type RunningDashboard } from '../../dashboard/server';
+import { openStore, type Store } from '../../store';
+import { dailyModelCalls } from '../../local/model-calls';
+import { createSkilloptWorker } from '../../worker/worker';
+import { TASK_QUEUE, laneStateQuery, verdictRecordedSignal } from '../../workflows/definitions';
+import { startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
+import { until } from '../helpers/wait';
+
+const SHOTS = join(import.meta.dirname, '..', '..', 'test-output', 'dashboard');
+const EVIL_BODY = '# Evil\n\nHello <script>window.__pwned=1</script> and <img src=x onerror="window.__pwned=1"> there.\n';
+const DAY = 24 * 60 * 60 * 1000;
+
+function chromiumPath(): string {
+  return execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
+}
+
+let env: TestWorkflowEnvironment;
+let store: Store;
+let worker: Worker;
+let running: Promise<void>;
+let dashboard: RunningDashboard;
+let browser: Browser;
+let page: Page;
+let taskQueue: string;
+const deploy: SkillRef = { name: uniqueName('deploy'), author: 'ann' };
+const review: SkillRef = { name: uniqueName('review'), author: 'bob' };
+const evil: SkillRef = { name: uniqueName('evil'), author: 'eve' };
+
+async function withCandidate(ref: SkillRef, bodies: [string, string], descriptions: [string, string]): Promise<void> {
+  await store.publishVersion({ ...ref, body: bodies[0], description: descriptions[0], contributors: [ref.author], createdBy: ref.author, baseVersion: 0 });
+  await store.setRolloutSettings(ref, { policy: 'approval', updatedBy: ref.author });
+  await store.publishVersion({ ...ref, body: bodies[1], description: descriptions[1], contributors: [ref.author], createdBy: 'skillopt', baseVersion: 1, state: 'candidate', reason: 'improvement from 2 failures' });
+  // As the worker does after a verdict: the lane learns of its candidate (signal-with-start).
+  await env.client.workflow.signalWithStart('skillWorkflow', {
+    workflowId: workflowIdForSkill(ref),
+    taskQueue,
+    args: [{ ref }],
+    signal: verdictRecordedSignal,
+    signalArgs: [{ version: 2, outcome: 'passed' }],
+  });
+  await until(
+    () => env.client.workflow.getHandle(workflowIdForSkill(ref)).query(laneStateQuery).catch(() => undefined),
+    (s) => s?.rollout?.version === 2,
+  );
+}
+
+async function verdicts(ref: SkillRef, version: number, outcomes: ('passed' | 'failed')[], daysAgo: number, reason = 'ok'): Promise<void> {
+  let i = 0;
+  for (const outcome of outcomes) {
+    const at = new Date(Date.now() - daysAgo * DAY + i * 60_000).toISOString();
+    const id = uniqueName('s');
+    await store.recordVerdict({ ...ref, skillVersion: version, sessionId: id, toolUseId: 'toolu_1', eventId: id, outcome, confidence: 0.9, reason, agent: 'claude_code', user: 'carol', createdAt: at });
+    i += 1;
+  }
+}
+
+async function open(hash: string): Promise<void> {
+  await page.goto(`${dashboard.url}/${hash}`);
+  await page.waitForFunction((h) => document.body.dataset.ready === h, hash);
+}
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  const dir = mkdtempSync(join(tmpdir(), 'skillopt-dashboard-'));
+  [env, store] = await Promise.all([startTestServer(), openStore({ home: dir })]);
+  taskQueue = uniqueName(TASK_QUEUE);
+  worker = await createSkilloptWorker({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    store,
+    model: () => Promise.reject(new Error('no model calls in this test')),
+    transcriptRoots: [],
+    modelCalls: dailyModelCalls({ home: dir, cap: 10 }),
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+  });
+  running = worker.run();
+
+  await withCandidate(deploy, ['# Deploy\n\n1. Test.\n2. Ship.\n', '# Deploy\n\n1. Run the full test suite.\n2. Deploy to staging first.\n3. Ship.\n'], ['Use when deploying', 'Use when deploying services']);
+  await withCandidate(review, ['# Review\n\nRead the diff.\n', '# Review\n\nSkim.\n'], ['Use for code review', 'Use for code review']);
+  await withCandidate(evil, [EVIL_BODY, `${EVIL_BODY}<b onmouseover="window.__pwned=1">bold</b>\n`], ['<img src=x onerror="window.__pwned=1">', '<script>window.__pwned=1</script>']);
+  await verdicts(deploy, 1, ['passed', 'failed', 'failed'], 6);
+  await verdicts(deploy, 1, ['passed', 'failed', 'passed'], 4);
+  await verdicts(deploy, 2, ['passed', 'passed'], 2);
+  await verdicts(deploy, 2, ['passed', 'passed', 'failed'], 1);
+  await verdicts(evil, 1, ['failed'], 1, '<script>window.__pwned=1</script> the user said <img src=x onerror="window.__pwned=1">');
+
+  dashboard = await startDashboard({
+    store,
+    team: { client: env.client, address: 'test', namespace: env.namespace ?? 'default', taskQueue, close: async () => undefined },
+    temporalUiUrl: 'http://localhost:8233',
+    user: 'dana',
+    port: 0,
+  });
+  browser = await chromium.launch({
+    executablePath: chromiumPath(),
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  // Nothing but the dashboard itself is ever asked for.
+  page.on('request', (request) => {
+    if (!request.url().startsWith(dashboard.url)) throw new Error(`the page asked the network for ${request.url()}`);
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await dashboard?.close();
+  if (worker?.getState() === 'RUNNING') worker.shutdown();
+  await running?.catch(() => undefined);
+  await store?.close();
+  await env?.teardown();
+});
+
+describe('the skills dashboard in Chromium', () => {
+  it('lists the skills with their versions, success rate and a trend chart', async () => {
+    await open('#/');
+    const row = page.locator(`tr[data-skill="${formatSkillRef(deploy)}"]`);
+    await expect(row.textContent()).resolves.toContain('v2');
+    expect(await row.locator('td').nth(3).textContent()).toMatch(/\d+ %/);
+    const box = await row.locator('td.trend canvas').first().boundingBox();
+    expect(box?.width).toBeGreaterThan(0);
+    expect(box?.height).toBeGreaterThan(0);
+    await page.screenshot({ path: join(SHOTS, 'list.png'), fullPage: true });
+  });
+
+  it('opens a skill: its timeline, its rollout, and the success-rate chart drawn', async () => {
+    await open('#/');
+    await page.click(`a[href="#/skill/${encodeURIComponent(formatSkillRef(deploy))}"]`);
+    await page.waitForFunction(() => document.body.dataset.ready?.startsWith('#/skill/'));
+    await expect(page.textContent('[data-testid="skill-title"]')).resolves.toBe(formatSkillRef(deploy));
+    const chart = await page.locator('[data-testid="version-chart"] canvas').boundingBox();
+    expect(chart!.width).toBeGreaterThan(100);
+    expect(chart!.height).toBeGreaterThan(100);
+    await expect(page.textContent('[data-testid="timeline"] li[data-version="2"]')).resolves.toContain('improvement from 2 failures');
+    await expect(page.textContent('[data-testid="rollout"]')).resolves.toContain('approval');
+    await expect(page.textContent('[data-testid="canary"]')).resolves.toMatch(/Candidate v2 .*passed/);
+    await page.screenshot({ path: join(SHOTS, 'skill.png'), fullPage: true });
+  });
+
+  it('shows the diff between two versions', async () => {
+    await open(`#/skill/${encodeURIComponent(formatSkillRef(deploy))}`);
+    await page.selectOption('[data-testid="diff-from"]', '1');
+    await page.selectOption('[data-testid="diff-to"]', '2');
+    await page.click('[data-testid="show-diff"]');
+    await page.waitForSelector('[data-testid="diff"] pre .add');
+    const added = await page.locator('[data-testid="diff"] pre .add').allTextContents();
+    expect(added).toContain('+2. Deploy to staging first.');
+    expect(added).toContain('+description: Use when deploying services');
+    await page.screenshot({ path: join(SHOTS, 'diff.png'), fullPage: true });
+  });
+
+  it('approves a pending candidate: it becomes the stable version', async () => {
+    await open(`#/skill/${encodeURIComponent(formatSkillRef(deploy))}`);
+    await page.click('[data-testid="approve"]');
+    await page.waitForSelector('[data-testid="timeline"] li[data-version="2"] .head [data-state="stable"]');
+    await expect(page.textContent('[data-testid="timeline"] li[data-version="1"] .head')).resolves.toContain('retired');
+    expect((await store.stableVersion(deploy))?.version).toBe(2);
+    const decided = (await store.transitions(deploy)).find((t) => t.version === 2 && t.to === 'stable');
+    expect(decided).toMatchObject({ from: 'candidate', decidedBy: 'dana' });
+    expect(await page.locator('[data-testid="approve"]').count()).toBe(0);
+    await page.screenshot({ path: join(SHOTS, 'approved.png'), fullPage: true });
+  });
+
+  it('rejects another with a reason, shown in its timeline; a refused decision shows the validator\'s line', async () => {
+    await open(`#/skill/${encodeURIComponent(formatSkillRef(review))}`);
+    await page.fill('[data-testid="reject-reason"]', 'too terse for <new> hires');
+    await page.click('[data-testid="reject"]');
+    await page.waitForSelector('[data-testid="timeline"] li[data-version="2"] .head [data-state="rejected"]');
+    await expect(page.textContent('[data-testid="timeline"] li[data-version="2"] .transitions')).resolves.toContain('too terse for <new> hires');
+    expect((await store.getVersion(review, 2))?.state).toBe('rejected');
+
+    // No candidate is pending any more: the lane's validator refuses, and its one line comes back.
+    const refused = await page.evaluate(async (path) => {
+      const res = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ version: 2, action: 'approve' }) });
+      return { status: res.status, body: (await res.json()) as { error: string } };
+    }, `/api/skills/${encodeURIComponent(formatSkillRef(review))}/decide`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatch(/no pending candidate/);
+    await page.screenshot({ path: join(SHOTS, 'rejected.png'), fullPage: true });
+  });
+
+  it('shows a refusal from the page itself', async () => {
+    // The evil skill's candidate is pending; reject it from another tab first, then click approve on the stale page.
+    await open(`#/skill/${encodeURIComponent(formatSkillRef(evil))}`);
+    await store.setVersionState(evil, 2, 'rejected', { decidedBy: 'someone', reason: 'elsewhere', expectedFrom: 'candidate' });
+    await env.client.workflow.getHandle(workflowIdForSkill(evil)).signal(verdictRecordedSignal, { version: 2, outcome: 'passed' });
+    await page.click('[data-testid="approve"]');
+    const message = page.locator('[data-testid="decision-message"].error');
+    await message.waitFor();
+    expect(await message.textContent()).toMatch(/rejected/);
+    await page.screenshot({ path: join(SHOTS, 'refused.png'), fullPage: true });
+  });
+
+  it('runs nothing from a skill body, description or reason, and shows them as text', async () => {
+    const hash = `#/skill/${encodeURIComponent(formatSkillRef(evil))}/diff/1/2`;
+    await open(hash);
+    await page.waitForSelector('[data-testid="diff"] pre');
+    const diffText = (await page.textContent('[data-testid="diff"] pre'))!;
+    expect(diffText).toContain('<script>window.__pwned=1</script>');
+    expect(diffText).toContain('<img src=x onerror="window.__pwned=1">');
+    expect(diffText).toContain('<b onmouseover="window.__pwned=1">bold</b>');
+    await expect(page.textContent('main')).resolves.toContain('<img src=x onerror="window.__pwned=1">');
+    expect(await page.locator('main img, main script, main b').count()).toBe(0);
+    await page.hover('[data-testid="diff"] pre');
+    await open('#/');
+    await expect(page.textContent(`tr[data-skill="${formatSkillRef(evil)}"]`)).resolves.toContain('<script>window.__pwned=1</script> the user said');
+    expect(await page.locator('main img, main script').count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned)).toBeUndefined();
+    await page.screenshot({ path: join(SHOTS, 'escaped.png'), fullPage: true });
+  });
+});
