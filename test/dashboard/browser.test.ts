@@ -24,7 +24,12 @@ const EVIL_BODY = '# Evil\n\nHello <script>window.__pwned=1</script> and <img sr
 const DAY = 24 * 60 * 60 * 1000;
 
 function chromiumPath(): string {
-  return execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
+  if (process.env.SKILLOPT_CHROMIUM) return process.env.SKILLOPT_CHROMIUM;
+  try {
+    return execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
+  } catch {
+    throw new Error("no chromium on PATH: install Debian's chromium package (npm test does it as root), or set SKILLOPT_CHROMIUM");
+  }
 }
 
 let env: TestWorkflowEnvironment;
