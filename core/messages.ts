@@ -9,6 +9,7 @@
 import * as v from 'valibot';
 import { ROLLOUT_POLICIES } from './rollout-types';
 import { MAX_REACTION_BYTES, MAX_VERDICT_REASON_CHARS } from './limits';
+import type { SkillReport } from './report';
 import type { VersionState } from './rollout-types';
 
 /** Workflow types and the names of their signals and queries: the workflows define them from these, senders use them. */
@@ -158,6 +159,11 @@ export const StoreRequestSchema = v.variant('op', [
   v.object({ op: v.literal('recordAttribution'), attribution: AttributionSchema }),
   /** `skills set-rollout`: the skill's rollout policy from now on. */
   v.object({ op: v.literal('setRollout'), ref: RefSchema, policy: v.picklist(ROLLOUT_POLICIES), by: v.pipe(v.string(), v.minLength(1), v.maxLength(256)) }),
+  /**
+   * `skillopt report`: one skill's report (`ref`), or every skill's after the
+   * ref `after`, paged. `since` is an ISO-8601 timestamp (the store checks it).
+   */
+  v.object({ op: v.literal('report'), ref: v.optional(RefSchema), since: v.pipe(v.string(), v.maxLength(64)), after: v.optional(v.pipe(v.string(), v.maxLength(256))) }),
 ]);
 export type StoreRequest = v.InferOutput<typeof StoreRequestSchema>;
 
@@ -224,4 +230,6 @@ export type StoreReply =
   | { op: 'history'; versions: ReceivedSkillRecord[]; next?: number }
   | { op: 'list'; items: (ReceivedSkillRecord | SkillStub)[]; next?: string }
   | { op: 'recordAttribution' }
-  | { op: 'setRollout' };
+  | { op: 'setRollout' }
+  /** Reports by name then author (each capped per skill, core/report.ts); none for an unknown ref. */
+  | { op: 'report'; skills: SkillReport[]; next?: string };
