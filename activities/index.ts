@@ -19,6 +19,8 @@ import { formatSkillRef, workflowIdForSkill, type SkillRef } from '../core/skill
 import { buildJudgeWindow } from '../core/transcript';
 import { UNPARSEABLE_REASON, parseVerdict } from '../core/verdict';
 import { pushToStore } from '../store/push';
+import { skillReport } from '../store/report';
+import type { SkillReport } from '../core/report';
 import { StoreValidationError, VersionConflictError, type SkillVersion, type Store } from '../store/types';
 import type { RolloutDefaults } from '../core/rollout-types';
 import { effectiveRollout, versionsForUser } from '../store/rollout-choice';
@@ -139,7 +141,32 @@ async function serveStoreRequest(store: Store, request: StoreRequest, rollout: R
     case 'setRollout':
       await store.setRolloutSettings(request.ref, { policy: request.policy, canary: request.canary ?? null, updatedBy: request.by });
       return { op: 'setRollout' };
+    case 'report':
+      return serveReport(store, request, rollout);
   }
+}
+
+/** `report`: one skill's, or every skill's after the cursor, built one at a time while the page fits in MAX_READ_PAGE_BYTES. */
+async function serveReport(store: Store, request: StoreRequest & { op: 'report' }, rollout: RolloutDefaults): Promise<StoreReply> {
+  if (request.ref) {
+    const report = await skillReport(store, request.ref, request.since, rollout);
+    return { op: 'report', skills: report ? [report] : [] };
+  }
+  const refs = (await store.listCurrent()).map((s) => ({ name: s.name, author: s.author }));
+  // The cursor is the last ref of the previous page; refs are never deleted, so it is always found.
+  const from = request.after === undefined ? 0 : refs.findIndex((r) => formatSkillRef(r) === request.after) + 1;
+  const skills: SkillReport[] = [];
+  let bytes = 0;
+  for (const ref of refs.slice(from)) {
+    const report = await skillReport(store, ref, request.since, rollout);
+    if (!report) continue;
+    const size = Buffer.byteLength(JSON.stringify(report), 'utf8') + 1;
+    // This one goes on the next page; it is built again there (a page is far bigger than a skill's capped report).
+    if (skills.length > 0 && bytes + size > MAX_READ_PAGE_BYTES) return { op: 'report', skills, next: skills.at(-1)!.ref };
+    skills.push(report);
+    bytes += size;
+  }
+  return { op: 'report', skills };
 }
 
 /**

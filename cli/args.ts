@@ -49,3 +49,26 @@ export function parseHours(value: string): number {
   if (!(n > 0 && n <= 8784)) throw new InvalidArgumentError('hours are a number above 0 and at most 8784 (a year)');
   return n;
 }
+
+const SINCE_UNIT_MS: Record<string, number> = { h: 60 * 60 * 1000, d: 24 * 60 * 60 * 1000, w: 7 * 24 * 60 * 60 * 1000 };
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+/**
+ * `--since`: an age (`30d`, `12h`, `2w`: that long before `now`) or an ISO
+ * date or timestamp (`2025-03-01`, `2025-03-01T09:00:00Z`), not in the future;
+ * returned as ISO-8601 UTC.
+ */
+export function parseSince(value: string, now: number = Date.now()): string {
+  const text = value.trim();
+  const age = /^(\d{1,6})([hdw])$/i.exec(text);
+  if (age) {
+    const amount = Number(age[1]);
+    if (amount >= 1) return new Date(now - amount * SINCE_UNIT_MS[age[2]!.toLowerCase()]!).toISOString();
+  } else if (ISO_DATE.test(text)) {
+    const at = Date.parse(text);
+    // Date.parse takes 2025-02-30 as March 2nd: a date must read back as itself.
+    const real = !Number.isNaN(at) && (text.length > 10 || new Date(at).toISOString().slice(0, 10) === text);
+    if (real && at <= now) return new Date(at).toISOString();
+  }
+  throw new InvalidArgumentError('--since takes an age like 30d, 12h or 2w, or a past ISO date like 2025-03-01');
+}

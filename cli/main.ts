@@ -20,6 +20,7 @@ import type { CliContext, CliIo, RegisterCommands } from './context';
 import { exitCodeFor } from './errors';
 import { registerPull } from './pull';
 import { registerPush } from './push';
+import { registerReport } from './report';
 import { registerRollout } from './rollout';
 import { registerSkills } from './skills';
 import { registerDashboard } from './dashboard';
@@ -36,7 +37,7 @@ export { CliError, UsageError } from './context';
  * and exports a RegisterCommands; add it here (still to come: `hooks
  * install|uninstall`, `hook <event>`, `status`).
  */
-export const COMMANDS: RegisterCommands[] = [registerPush, registerPull, registerSkills, registerRollout, registerStatus, registerHookCommands, registerDoctor, registerUp, registerDashboard];
+export const COMMANDS: RegisterCommands[] = [registerPush, registerPull, registerSkills, registerRollout, registerReport, registerStatus, registerHookCommands, registerDoctor, registerUp, registerDashboard];
 
 function forEachCommand(cmd: Command, fn: (cmd: Command, path: string) => void, path = cmd.name()): void {
   fn(cmd, path);

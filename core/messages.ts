@@ -9,6 +9,7 @@
 import * as v from 'valibot';
 import { ROLLOUT_POLICIES } from './rollout-types';
 import { MAX_REACTION_BYTES, MAX_VERDICT_REASON_CHARS } from './limits';
+import type { SkillReport } from './report';
 import type { VersionState, VersionTransition } from './rollout-types';
 
 /** Workflow types and the names of their signals and queries: the workflows define them from these, senders use them. */
@@ -170,6 +171,11 @@ export const StoreRequestSchema = v.variant('op', [
     canary: v.optional(v.object({ percent: v.optional(v.number()), minJudged: v.optional(v.number()), maxHours: v.optional(v.number()) })),
     by: v.pipe(v.string(), v.minLength(1), v.maxLength(256)),
   }),
+  /**
+   * `skillopt report`: one skill's report (`ref`), or every skill's after the
+   * ref `after`, paged. `since` is an ISO-8601 timestamp (the store checks it).
+   */
+  v.object({ op: v.literal('report'), ref: v.optional(RefSchema), since: v.pipe(v.string(), v.maxLength(64)), after: v.optional(v.pipe(v.string(), v.maxLength(256))) }),
 ]);
 export type StoreRequest = v.InferOutput<typeof StoreRequestSchema>;
 
@@ -237,4 +243,6 @@ export type StoreReply =
   | { op: 'list'; items: (ReceivedSkillRecord | SkillStub)[]; next?: string }
   | { op: 'recordAttribution' }
   | { op: 'setRollout' }
-  | { op: 'transitions'; transitions: VersionTransition[] };
+  | { op: 'transitions'; transitions: VersionTransition[] }
+  /** Reports by name then author (each capped per skill, core/report.ts); none for an unknown ref. */
+  | { op: 'report'; skills: SkillReport[]; next?: string };

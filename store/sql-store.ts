@@ -36,6 +36,7 @@ import {
   type StateChangeResult,
   type Store,
   type VerdictRecord,
+  type VersionUsage,
 } from './types';
 import {
   checkId,
@@ -378,15 +379,7 @@ export class SqlStore implements Store {
     const since = checkTimestamp('since', query.since);
     const minStable = checkInteger('minStable', query.minStable, 0);
     return this.guard(async () => {
-      const rows = await this.db
-        .selectFrom('verdicts')
-        .select(['skill_version', 'session_id', 'tool_use_id', 'event_id', 'outcome', 'created_at'])
-        .where('name', '=', checked.name)
-        .where('author', '=', checked.author)
-        .where('skill_version', 'in', [candidate, stable])
-        .where('outcome', 'in', ['passed', 'failed'])
-        .execute();
-      const invocations = judgedInvocations(rows);
+      const invocations = await this.judgedInvocationsOf(checked, [candidate, stable]);
       const candidateEvidence = tally(candidate, invocations.filter((i) => i.version === candidate && i.at >= since));
       const ofStable = invocations.filter((i) => i.version === stable);
       const inPeriod = ofStable.filter((i) => i.at >= since);
@@ -397,6 +390,54 @@ export class SqlStore implements Store {
         .slice(0, Math.max(0, minStable - inPeriod.length));
       const effectiveSince = before.at(-1)?.at ?? since;
       return { candidate: candidateEvidence, stable: { ...tally(stable, [...inPeriod, ...before]), since: effectiveSince } };
+    });
+  }
+
+  /**
+   * Per version, from `since`: the distinct sessions that had it in context
+   * (SessionStart attribution rows), its judged invocations counted as
+   * canaryEvidence counts them (the same query), and the distinct users of both.
+   */
+  async versionUsage(ref: SkillRef, since: string): Promise<VersionUsage[]> {
+    const checked = checkRef(ref);
+    if (typeof since !== 'string') throw new StoreValidationError('since must be an ISO-8601 timestamp');
+    const from = checkTimestamp('since', since);
+    return this.guard(async () => {
+      const [invocations, attributions] = await Promise.all([
+        this.judgedInvocationsOf(checked),
+        // The LIKE only narrows (skill names have no LIKE or JSON escapes; "_" in an author over-matches at worst);
+        // each row's list is checked exactly below.
+        this.db
+          .selectFrom('attributions')
+          .select(['session_id', 'user_name', 'skills'])
+          .where('created_at', '>=', from)
+          .where('skills', 'like', `%${JSON.stringify(checked.name)}%`)
+          .execute(),
+      ]);
+      const byVersion = new Map<number, { sessions: Set<string>; users: Set<string>; invocations: JudgedInvocation[] }>();
+      const entry = (version: number) => {
+        let found = byVersion.get(version);
+        if (!found) byVersion.set(version, (found = { sessions: new Set(), users: new Set(), invocations: [] }));
+        return found;
+      };
+      for (const row of attributions) {
+        const skills = parseJson<AttributionRecord['skills']>(row.skills);
+        for (const skill of Array.isArray(skills) ? skills : []) {
+          if (skill.name !== checked.name || skill.author !== checked.author) continue;
+          const usage = entry(skill.version);
+          usage.sessions.add(row.session_id);
+          usage.users.add(row.user_name);
+        }
+      }
+      for (const invocation of invocations) {
+        if (invocation.at < from) continue;
+        const usage = entry(invocation.version);
+        usage.invocations.push(invocation);
+        usage.users.add(invocation.user);
+      }
+      return [...byVersion.entries()]
+        .sort(([a], [b]) => a - b)
+        .map(([version, usage]) => ({ ...tally(version, usage.invocations), sessions: usage.sessions.size, users: usage.users.size }));
     });
   }
 
@@ -634,6 +675,18 @@ export class SqlStore implements Store {
       .returningAll()
       .executeTakeFirst();
     return row && toEditRecord(row);
+  }
+
+  /** The skill's judged invocations (of these versions, else of all), each counted once (judgedInvocations). */
+  private async judgedInvocationsOf(ref: SkillRef, versions?: number[]): Promise<JudgedInvocation[]> {
+    let query = this.db
+      .selectFrom('verdicts')
+      .select(['skill_version', 'session_id', 'tool_use_id', 'event_id', 'outcome', 'user_name', 'created_at'])
+      .where('name', '=', ref.name)
+      .where('author', '=', ref.author)
+      .where('outcome', 'in', ['passed', 'failed']);
+    if (versions) query = query.where('skill_version', 'in', versions);
+    return judgedInvocations(await query.execute());
   }
 
   private async isCandidate(db: Executor, ref: SkillRef, version: number): Promise<boolean> {
@@ -954,20 +1007,31 @@ interface JudgedInvocation {
   failed: boolean;
   /** Its first judged verdict's time. */
   at: string;
+  /** Whose session it was (its first judged verdict's user). */
+  user: string;
 }
 
+/**
+ * One entry per invocation, the way the invocation workflow sums up its verdicts
+ * (workflows/invocation-state.ts invocationVerdict): failed if any of its judged
+ * verdicts failed, else passed; its time is its first judged verdict. A verdict
+ * row without a tool use id is an invocation of its own. Rows are judged ones only.
+ */
 function judgedInvocations(
-  rows: Pick<Selectable<VerdictsTable>, 'skill_version' | 'session_id' | 'tool_use_id' | 'event_id' | 'outcome' | 'created_at'>[],
+  rows: Pick<Selectable<VerdictsTable>, 'skill_version' | 'session_id' | 'tool_use_id' | 'event_id' | 'outcome' | 'user_name' | 'created_at'>[],
 ): JudgedInvocation[] {
   const byKey = new Map<string, JudgedInvocation>();
   for (const row of rows) {
     const key = JSON.stringify([row.skill_version, row.session_id, row.tool_use_id ?? { event: row.event_id }]);
     const seen = byKey.get(key);
     const failed = row.outcome === 'failed';
-    if (!seen) byKey.set(key, { key, version: row.skill_version, failed, at: row.created_at });
+    if (!seen) byKey.set(key, { key, version: row.skill_version, failed, at: row.created_at, user: row.user_name });
     else {
       seen.failed ||= failed;
-      if (row.created_at < seen.at) seen.at = row.created_at;
+      if (row.created_at < seen.at) {
+        seen.at = row.created_at;
+        seen.user = row.user_name;
+      }
     }
   }
   return [...byKey.values()];

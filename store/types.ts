@@ -116,6 +116,18 @@ export interface CanaryEvidence {
   stable: VersionEvidence & { since: string };
 }
 
+/** One version's use over a period (Store.versionUsage). */
+export interface VersionUsage {
+  version: number;
+  /** Distinct sessions that had this version in context at SessionStart (attribution rows from `since`). */
+  sessions: number;
+  /** Judged invocations whose first judged verdict is from `since`, counted as canaryEvidence counts them. */
+  passed: number;
+  failed: number;
+  /** Distinct users of those sessions and judged invocations together. */
+  users: number;
+}
+
 export interface EditRecord {
   id: number;
   name: string;
@@ -243,6 +255,13 @@ export interface Store {
    * has fewer than minStable.
    */
   canaryEvidence(ref: SkillRef, query: CanaryEvidenceQuery): Promise<CanaryEvidence>;
+
+  /**
+   * Each version of the skill used from `since` (ISO-8601): sessions with it in
+   * context, judged invocations (counted per invocation as in canaryEvidence)
+   * and distinct users; oldest version first, only versions with any use.
+   */
+  versionUsage(ref: SkillRef, since: string): Promise<VersionUsage[]>;
 
   recordEdit(input: NewEditRecord): Promise<EditRecord>;
   /** True when this skill already had an edit set with this fingerprint. */

@@ -28,6 +28,7 @@ import {
   type StoreRequest,
 } from '../core/messages';
 import type { PushOutcome, PushRequest } from '../core/push-rules';
+import type { SkillReport } from '../core/report';
 import { workflowIdForSkill } from '../core/skill-ref';
 import type { SkillRef } from '../core/skill-ref';
 import type { AttributionRecord, SkillVersion } from '../store/types';
@@ -162,6 +163,25 @@ export function remoteSource(team: TeamConnection, options: RemoteSourceOptions 
       return items;
     },
   };
+}
+
+/** `skillopt report` through the central worker: one skill's report (none for an unknown ref), or every skill's, page by page. */
+export async function remoteReports(team: TeamConnection, query: { ref?: SkillRef; since: string }, options: RemoteSourceOptions = {}): Promise<SkillReport[]> {
+  const skills: SkillReport[] = [];
+  let after: string | undefined;
+  do {
+    const request: StoreRequest = {
+      op: 'report',
+      ...(query.ref ? { ref: { name: query.ref.name, author: query.ref.author } } : {}),
+      since: query.since,
+      ...(after === undefined ? {} : { after }),
+    };
+    const reply = await storeRequest(team, request, options);
+    if (reply.op !== 'report') throw new RemoteError(`the central worker answered a report read with ${reply.op}: upgrade skillopt on both sides`);
+    skills.push(...reply.skills);
+    after = query.ref ? undefined : reply.next;
+  } while (after !== undefined);
+  return skills;
 }
 
 /** Pushes through the skill's lane: the `push` update, with update-with-start (the lane is started when it is not running). */

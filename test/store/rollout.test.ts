@@ -503,6 +503,50 @@ describe.each(testEngines.map((engine) => [engine.name, engine] as const))('roll
       expect((await store.canaryEvidence(ref, { candidate: 3, stable: 2, since: '2025-03-01T13:00:00+01:00', minStable: 0 })).stable.since).toBe(T0);
     });
 
+    it('versionUsage counts the same invocations per version as canaryEvidence, from since', async () => {
+      const ref = await judged();
+      expect(await store.versionUsage(ref, T0)).toEqual([
+        { version: 1, passed: 0, failed: 1, sessions: 0, users: 1 },
+        { version: 2, passed: 1, failed: 1, sessions: 0, users: 1 },
+        { version: 3, passed: 4, failed: 1, sessions: 0, users: 1 },
+      ]);
+      expect(await store.versionUsage(ref, at(100))).toEqual([
+        { version: 2, passed: 0, failed: 1, sessions: 0, users: 1 },
+        { version: 3, passed: 1, failed: 0, sessions: 0, users: 1 },
+      ]);
+    });
+
+    it('versionUsage counts distinct sessions with the version in context and distinct users of sessions and verdicts', async () => {
+      const ref = { name: 'usage', author: uniqueAuthor() };
+      const attribute = (sessionId: string, user: string, minutes: number, skills: { name: string; author: string; version: number }[]) =>
+        store.recordAttribution({ sessionId: `${ref.author}-${sessionId}`, user, cwd: '/work', agent: 'claude-code', abBucket: 7, skills, createdAt: at(minutes) });
+      await attribute('a', 'alice', 10, [{ ...ref, version: 1 }, { name: 'other', author: ref.author, version: 5 }]);
+      await attribute('a', 'alice', 20, [{ ...ref, version: 1 }]); // the same session again (a resume): once
+      await attribute('b', 'bob', 30, [{ ...ref, version: 2 }]);
+      await attribute('d', 'dave', -60, [{ ...ref, version: 1 }]); // before since
+      await attribute('e', 'erin', 50, [{ name: ref.name, author: `${ref.author}x`, version: 1 }]); // same name, another author
+      await attribute('f', 'frank', 50, [{ name: `${ref.name}-x`, author: ref.author, version: 1 }]);
+      await attribute('g', 'gus', 50, []);
+      let n = 0;
+      const record = (skillVersion: number, sessionId: string, user: string, outcome: 'passed' | 'failed' | 'not-judged') =>
+        store.recordVerdict(verdict(ref, `${ref.author}-${n++}`, { skillVersion, sessionId, toolUseId: `t-${sessionId}`, outcome, user, createdAt: at(60) }));
+      await record(1, 'a', 'alice', 'passed');
+      await record(2, 'c', 'carol', 'passed'); // carol's session had no attribution row: still a user of v2
+      await record(3, 'h', 'hana', 'not-judged'); // no use of v3 that counts
+
+      expect(await store.versionUsage(ref, T0)).toEqual([
+        { version: 1, passed: 1, failed: 0, sessions: 1, users: 1 },
+        { version: 2, passed: 1, failed: 0, sessions: 1, users: 2 },
+      ]);
+      expect(await store.versionUsage(ref, at(-120))).toEqual([
+        { version: 1, passed: 1, failed: 0, sessions: 2, users: 2 },
+        { version: 2, passed: 1, failed: 0, sessions: 1, users: 2 },
+      ]);
+      expect(await store.versionUsage({ name: 'never-used', author: ref.author }, T0)).toEqual([]);
+      await expectOneLineRejection(store.versionUsage(ref, 'last tuesday'), StoreValidationError);
+      await expectOneLineRejection(store.versionUsage({ name: 'Not Valid', author: ref.author }, T0), StoreValidationError);
+    });
+
     it('reports zero evidence for versions nobody judged, and refuses malformed queries', async () => {
       const ref = { name: 'no-evidence', author: uniqueAuthor() };
       expect(await store.canaryEvidence(ref, { candidate: 2, stable: 1, since: T0, minStable: 10 })).toEqual({

@@ -20,9 +20,13 @@ import { workflowIdForSkill } from '../../core/skill-ref';
 import { machineMode } from '../../local/mode';
 import { openStore, type Store } from '../../store/index';
 import { pullSkills } from '../../sync/pull';
-import { connectTeam, remoteSource, type TeamConnection } from '../../sync/remote';
+import { rolloutDefaultsFromEnv } from '../../core/rollout';
+import type { SkillReport } from '../../core/report';
+import { skillReport } from '../../store/report';
+import { connectTeam, remoteReports, remoteSource, type TeamConnection } from '../../sync/remote';
 import { createSkilloptWorker } from '../../worker/worker';
 import { expectOneLineError, makeSandbox, run, skillText, writeSkill, type Sandbox } from '../cli/helpers';
+import { seedReportStore } from '../cli/report-seed';
 import { Session, makeHookSandbox, runHook } from '../hooks/helpers';
 import { startTestServer, workflowBundle } from '../helpers/temporal';
 
@@ -301,4 +305,58 @@ describe('a teammate machine (Temporal settings only)', () => {
       await a.cleanup();
     }
   });
+});
+
+describe('skillopt report on a teammate machine', () => {
+  const since = '2020-01-01T00:00:00.000Z';
+
+  it('prints exactly what the store-mode report prints: one skill, every skill, JSON, and the errors', async () => {
+    const author = `report-${randomUUID().slice(0, 8)}`;
+    await seedReportStore(store, author);
+    const a = await teammate('alice');
+    try {
+      const mine = await run(a, ['report', `deploy--${author}`, '--since', '2020-01-01']);
+      expect(mine.code).toBe(0);
+      // The numbers (test/cli/report.test.ts checks the whole block).
+      expect(mine.stdout).toMatch(/^ {2}v2\s+stable\s+5\s+3\s+2\s+67%\s+21–94%\s+5\s/m);
+      expect(mine.stdout).toContain('P(candidate ≥ stable) = 0.71');
+      for (const args of [
+        ['report', `deploy--${author}`, '--since', '2020-01-01'],
+        ['report', `deploy--${author}`, '--since', since, '--json'],
+        ['report', '--since', since],
+        ['report', '--since', since, '--json'],
+        ['report', `nope--${author}`],
+        ['report', '--since', 'soon'],
+      ]) {
+        expect(await run(a, args), args.join(' ')).toEqual(await central(args));
+      }
+    } finally {
+      await a.cleanup();
+    }
+  });
+
+  it("pages every skill's report through the central worker, each page far below the payload limit", async () => {
+    const author = `pages-${randomUUID().slice(0, 8)}`;
+    // 40 skills of 16 versions with long reasons: ~11 KiB of report each, more than one page in all.
+    for (let s = 0; s < 40; s++) {
+      const ref = { name: `paged-${s}`, author };
+      for (let v = 1; v <= 16; v++) {
+        await store.publishVersion({ ...ref, body: `# v${v}\n`, description: 'paged', contributors: [author], createdBy: author, baseVersion: v - 1, reason: `${'why '.repeat(400)}${v}` });
+      }
+    }
+    const pages: number[] = [];
+    const remote = await remoteReports(team, { since }, { onReply: (_request, reply) => pages.push(Buffer.byteLength(JSON.stringify(reply), 'utf8')) });
+    expect(pages.length).toBeGreaterThan(1);
+    for (const bytes of pages) expect(bytes).toBeLessThan(MAX_READ_PAGE_BYTES + 4096);
+
+    const read = rolloutDefaultsFromEnv(process.env);
+    if ('error' in read) throw new Error(read.error);
+    const local: SkillReport[] = [];
+    for (const skill of await store.listCurrent()) local.push((await skillReport(store, skill, since, read.defaults))!);
+    expect(remote).toEqual(local);
+    const paged = remote.filter((r) => r.ref.endsWith(`--${author}`));
+    expect(paged).toHaveLength(40);
+    // 16 publishes are 31 state changes: the oldest one is left out, and said.
+    expect(paged.every((r) => r.decisions.length === 30 && r.decisionsOmitted === 1 && r.stable === 16)).toBe(true);
+  }, 120_000);
 });

@@ -1,0 +1,140 @@
+// `skillopt report [<ref>] [--since 30d] [--json]`: per skill and version, how
+// it went (sessions with it in context, judged invocations, success rate with a
+// 95% Wilson interval, distinct users), the canary on trial, every state change
+// with who decided and why, and the edits. The data is core/report.ts's
+// SkillReport, built by store/report.ts: from the store here (embedded, central)
+// or by the central worker through Temporal (a teammate machine), so both print
+// the same. `--html FILE` (one self-contained page with a chart of the success
+// rate by version over time) is not here yet: it comes with the dashboard's
+// bundled chart, and will render these same SkillReports.
+import type { Command } from 'commander';
+import { rolloutDefaultsFromEnv } from '../core/rollout';
+import type { CanaryReading, DecisionReport, EditReport, SkillReport, VersionReport } from '../core/report';
+import { formatSkillRef, parseSkillRef, type SkillRef } from '../core/skill-ref';
+import { oneLine } from '../core/text';
+import { machineMode } from '../local/mode';
+import { skillReport } from '../store/report';
+import { parseSince } from './args';
+import type { CliContext, RegisterCommands } from './context';
+import { CliError } from './context';
+import { formatTable } from './table';
+
+const DEFAULT_SINCE = '30d';
+
+/** `skillopt report --json`. */
+export interface ReportJson {
+  /** Where the counts start (ISO-8601 UTC). */
+  since: string;
+  /** One per skill, by name then author. */
+  skills: SkillReport[];
+}
+
+async function readReports(ctx: CliContext, ref: SkillRef | undefined, since: string): Promise<SkillReport[]> {
+  if (machineMode(ctx.env).mode === 'teammate') {
+    const { remoteReports } = await import('../sync/remote');
+    return remoteReports(await ctx.openTeam(), { ...(ref ? { ref } : {}), since });
+  }
+  const read = rolloutDefaultsFromEnv(ctx.env);
+  if ('error' in read) throw new CliError(read.error);
+  const store = await ctx.openStore();
+  const refs = ref ? [ref] : (await store.listCurrent()).map((s) => ({ name: s.name, author: s.author }));
+  const reports: SkillReport[] = [];
+  for (const r of refs) {
+    const report = await skillReport(store, r, since, read.defaults);
+    if (report) reports.push(report);
+  }
+  return reports;
+}
+
+const percent = (x: number): string => `${Math.round(x * 100)}%`;
+
+function versionRow(v: VersionReport): string[] {
+  return [
+    `v${v.version}`,
+    v.state,
+    String(v.sessions),
+    String(v.judged),
+    String(v.passed),
+    v.successRate === null ? '-' : percent(v.successRate),
+    v.interval === null ? '-' : `${Math.round(v.interval.low * 100)}–${percent(v.interval.high)}`,
+    String(v.users),
+    `${v.createdAt} by ${v.createdBy}`,
+  ];
+}
+
+function canaryLine(c: CanaryReading): string {
+  const judged = (e: { passed: number; failed: number }) => e.passed + e.failed;
+  const candidate = `candidate v${c.candidate.version} ${c.candidate.passed}/${judged(c.candidate)} passed`;
+  const rule = `decided at ${c.minJudged} judged invocations of each (or the period's end), P ≥ ${c.threshold} promotes or reverts`;
+  if (!c.stable || c.probability === null) return `canary now: ${candidate}, no stable version to compare with; ${rule}`;
+  return `canary now: ${candidate} vs stable v${c.stable.version} ${c.stable.passed}/${judged(c.stable)} (stable's from ${c.stable.since}): P(candidate ≥ stable) = ${c.probability.toFixed(2)}; ${rule}`;
+}
+
+function decisionLine(d: DecisionReport): string {
+  const change = d.from === null ? `v${d.version} published as ${d.to}` : `v${d.version} ${d.from} → ${d.to}`;
+  return `${d.at}  ${change} by ${d.decidedBy}: ${oneLine(d.reason)}`;
+}
+
+function editLine(e: EditReport): string {
+  const resolved = e.resolvedAt ? ` (${e.resolvedAt})` : '';
+  return `v${e.version} from v${e.baseVersion}, ${e.status}${resolved}: ${e.summaries.map(oneLine).join('; ') || '(no summary)'}`;
+}
+
+const indent = (text: string, by: string): string =>
+  text
+    .split('\n')
+    .map((line) => `${by}${line}`)
+    .join('\n');
+
+const omitted = (n: number, what: string): string[] => (n > 0 ? [`    … ${n} older ${what} not shown`] : []);
+
+/** One skill's block of `skillopt report`. */
+export function renderSkillReport(r: SkillReport): string {
+  const header = [
+    r.ref,
+    r.stable === null ? 'no stable version' : `stable v${r.stable}`,
+    ...(r.candidate === null ? [] : [`candidate v${r.candidate}`]),
+    `policy ${r.policy}${r.policySource === 'team default' ? ' (team default)' : ''}`,
+  ].join('  ');
+  const table = formatTable(['VERSION', 'STATE', 'SESSIONS', 'JUDGED', 'PASSED', 'RATE', '95% CI', 'USERS', 'PUBLISHED'], r.versions.map(versionRow), {
+    alignRight: [2, 3, 4, 5, 6, 7],
+  });
+  return [
+    header,
+    indent(table, '  '),
+    ...(r.versionsOmitted > 0 ? [`  … ${r.versionsOmitted} older versions not shown`] : []),
+    ...(r.canary ? [`  ${canaryLine(r.canary)}`] : []),
+    r.decisions.length === 0 ? '  decisions: none' : '  decisions, newest first:',
+    ...r.decisions.map((d) => `    ${decisionLine(d)}`),
+    ...omitted(r.decisionsOmitted, 'decisions'),
+    r.edits.length === 0 ? '  edits: none' : '  edits, newest first:',
+    ...r.edits.map((e) => `    ${editLine(e)}`),
+    ...omitted(r.editsOmitted, 'edits'),
+  ].join('\n');
+}
+
+/** The whole text output: the period, then one block per skill. */
+export function renderReport(since: string, reports: SkillReport[]): string {
+  const intro = `counts from ${since}: sessions with the version in context at SessionStart, judged invocations (one per invocation, failed if any verdict failed; not-judged never counts)`;
+  return [intro, ...reports.map(renderSkillReport)].join('\n\n');
+}
+
+async function report(ctx: CliContext, refText: string | undefined, flags: { since?: string; json?: boolean }): Promise<void> {
+  const ref = refText === undefined ? undefined : parseSkillRef(refText);
+  const since = flags.since ?? parseSince(DEFAULT_SINCE);
+  const reports = await readReports(ctx, ref, since);
+  if (ref && reports.length === 0) throw new CliError(`no skill ${formatSkillRef(ref)} in the store; see \`skillopt skills list\``);
+  if (flags.json) return ctx.printJson({ since, skills: reports } satisfies ReportJson);
+  if (reports.length === 0) return ctx.print('no skills in the store yet; publish one with `skillopt push <skill-dir>`');
+  ctx.print(renderReport(since, reports));
+}
+
+export const registerReport: RegisterCommands = (program: Command, ctx: CliContext) => {
+  program
+    .command('report')
+    .description('per skill and version: sessions, judged invocations, success rate with a 95% interval, users; the canary, its decisions and the edits')
+    .argument('[ref]', 'one skill, as <name>--<author> (default: every skill)')
+    .option('--since <when>', `count from this long ago (30d, 12h, 2w) or from this ISO date (default ${DEFAULT_SINCE})`, (value: string) => parseSince(value))
+    .option('--json', 'print {since, skills: [...]} as JSON (core/report.ts SkillReport per skill)')
+    .action((ref: string | undefined, flags: { since?: string; json?: boolean }) => report(ctx, ref, flags));
+};
