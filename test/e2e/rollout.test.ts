@@ -159,5 +159,12 @@ describe('the rollout with the real Claude Code CLI', () => {
     // Everyone's now: bob's next session pulls it.
     await pullsAtSessionStart(bob, 2);
     expect(readFileSync(join(bob.box.home, '.claude', 'skills', SKILL, 'SKILL.md'), 'utf8')).toContain(BETTER_TESTS_LINE);
+
+    // `skillopt report`, from bob's machine (through Temporal), explains it.
+    const report = await execa(process.execPath, [SKILLOPT_BIN, 'report', SKILL], { env: bob.env, extendEnv: false, cwd: bob.box.cwd, reject: false });
+    expect(report.exitCode, report.stderr).toBe(0);
+    expect(report.stdout).toContain('candidate v2 2/2 passed vs stable v1 1/2: P(candidate ≥ stable) = 0.80 ≥ 0.8: promote');
+    expect(report.stdout).toMatch(/^\s*v2\s+stable\b/m);
+    expect(report.stdout).toMatch(/^\s*v1\s+retired\b/m);
   }, 240_000);
 });
