@@ -4,10 +4,11 @@
 // with who decided and why, and the edits. The data is core/report.ts's
 // SkillReport, built by store/report.ts: from the store here (embedded, central)
 // or by the central worker through Temporal (a teammate machine), so both print
-// the same. `--html FILE` (one self-contained page with a chart of the success
-// rate by version over time) is not here yet: it comes with the dashboard's
-// bundled chart, and will render these same SkillReports.
+// the same. `--html FILE` renders these same SkillReports as one
+// self-contained page (dashboard/report-html.ts).
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { atomicWriteFile } from '../local/fs';
 import { rolloutDefaultsFromEnv } from '../core/rollout';
 import type { CanaryReading, DecisionReport, EditReport, SkillReport, VersionReport } from '../core/report';
 import { formatSkillRef, parseSkillRef, type SkillRef } from '../core/skill-ref';
@@ -119,12 +120,24 @@ export function renderReport(since: string, reports: SkillReport[]): string {
   return [intro, ...reports.map(renderSkillReport)].join('\n\n');
 }
 
-async function report(ctx: CliContext, refText: string | undefined, flags: { since?: string; json?: boolean }): Promise<void> {
+interface ReportFlags {
+  since?: string;
+  json?: boolean;
+  html?: string;
+}
+
+async function report(ctx: CliContext, refText: string | undefined, flags: ReportFlags): Promise<void> {
   const ref = refText === undefined ? undefined : parseSkillRef(refText);
   const since = flags.since ?? parseSince(DEFAULT_SINCE);
   const reports = await readReports(ctx, ref, since);
   if (ref && reports.length === 0) throw new CliError(`no skill ${formatSkillRef(ref)} in the store; see \`skillopt skills list\``);
   if (flags.json) return ctx.printJson({ since, skills: reports } satisfies ReportJson);
+  if (flags.html !== undefined) {
+    const { renderReportHtml } = await import('../dashboard/report-html');
+    const file = resolve(ctx.cwd, flags.html);
+    await atomicWriteFile(file, await renderReportHtml({ since, generatedAt: new Date().toISOString(), skills: reports }));
+    return ctx.print(`wrote ${file} (${reports.length} skill(s); one self-contained page, open it in a browser)`);
+  }
   if (reports.length === 0) return ctx.print('no skills in the store yet; publish one with `skillopt push <skill-dir>`');
   ctx.print(renderReport(since, reports));
 }
@@ -136,5 +149,6 @@ export const registerReport: RegisterCommands = (program: Command, ctx: CliConte
     .argument('[ref]', 'one skill, as <name>--<author> (default: every skill)')
     .option('--since <when>', `count from this long ago (30d, 12h, 2w) or from this ISO date (default ${DEFAULT_SINCE})`, (value: string) => parseSince(value))
     .option('--json', 'print {since, skills: [...]} as JSON (core/report.ts SkillReport per skill)')
-    .action((ref: string | undefined, flags: { since?: string; json?: boolean }) => report(ctx, ref, flags));
+    .option('--html <file>', 'write one self-contained page (no network: its chart library is inlined) with a chart of success rate by version over time')
+    .action((ref: string | undefined, flags: ReportFlags) => report(ctx, ref, flags));
 };

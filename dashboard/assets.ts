@@ -11,28 +11,38 @@ export interface DashboardAssets {
   css: string;
 }
 
-/** The inputs scripts/build.mjs bundles into dist/dashboard/: keep them in step. */
-export const CLIENT_ENTRY = join('dashboard', 'client.ts');
-const CLIENT_INPUTS = ['client.ts', 'api.ts', 'style.css'];
+/** The pages scripts/build.mjs bundles into dist/dashboard/ (<name>.js, <name>.css), with their inputs: keep them in step. */
+export const PAGES = {
+  app: { entry: join('dashboard', 'client.ts'), inputs: ['client.ts', 'api.ts', 'style.css'] },
+  report: { entry: join('dashboard', 'report-page.ts'), inputs: ['report-page.ts'] },
+} as const;
+/** The dashboard's entry (scripts/build.mjs). */
+export const CLIENT_ENTRY = PAGES.app.entry;
 
-function newestInput(root: string): number {
-  return Math.max(0, ...CLIENT_INPUTS.map((f) => statSync(join(root, 'dashboard', f), { throwIfNoEntry: false })?.mtimeMs ?? 0));
+function newestInput(root: string, inputs: readonly string[]): number {
+  return Math.max(0, ...inputs.map((f) => statSync(join(root, 'dashboard', f), { throwIfNoEntry: false })?.mtimeMs ?? 0));
 }
 
-export async function loadDashboardAssets(root = projectRoot()): Promise<DashboardAssets> {
-  const js = join(root, 'dist', 'dashboard', 'app.js');
-  const css = join(root, 'dist', 'dashboard', 'app.css');
+export function loadDashboardAssets(root = projectRoot()): Promise<DashboardAssets> {
+  return loadPageAssets('app', root);
+}
+
+/** A page's script and styles: the build's, or bundled now from its sources when the build is missing or older. */
+export async function loadPageAssets(page: keyof typeof PAGES, root = projectRoot()): Promise<DashboardAssets> {
+  const { entry, inputs } = PAGES[page];
+  const js = join(root, 'dist', 'dashboard', `${page}.js`);
+  const css = join(root, 'dist', 'dashboard', `${page}.css`);
   const built = Math.min(statSync(js, { throwIfNoEntry: false })?.mtimeMs ?? 0, statSync(css, { throwIfNoEntry: false })?.mtimeMs ?? 0);
-  const sources = existsSync(join(root, CLIENT_ENTRY));
-  if (built > 0 && (!sources || built >= newestInput(root))) return { js: readFileSync(js, 'utf8'), css: readFileSync(css, 'utf8') };
-  if (!sources) throw new Error('the dashboard\'s page is missing (dist/dashboard/app.js): run `npm run build`');
+  const sources = existsSync(join(root, entry));
+  if (built > 0 && (!sources || built >= newestInput(root, inputs))) return { js: readFileSync(js, 'utf8'), css: readFileSync(css, 'utf8') };
+  if (!sources) throw new Error(`the dashboard's page is missing (dist/dashboard/${page}.js): run \`npm run build\``);
   const { build } = await import('esbuild');
   const result = await build({
-    entryPoints: [join(root, CLIENT_ENTRY)],
+    entryPoints: [join(root, entry)],
     bundle: true,
     write: false,
     outdir: join(root, 'dist', 'dashboard'),
-    entryNames: 'app',
+    entryNames: page,
     platform: 'browser',
     format: 'iife',
     target: 'es2022',

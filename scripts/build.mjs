@@ -117,24 +117,29 @@ async function workflowBundle() {
   await rename(tmp, out);
 }
 
-// The dashboard's page, for the browser: the same options as dashboard/assets.ts.
-const dashboardPage = existsSync(join(root, 'dashboard', 'client.ts'))
-  ? build({
-      entryPoints: [join(root, 'dashboard', 'client.ts')],
+// The dashboard's pages, for the browser: the same options as dashboard/assets.ts.
+const dashboardPages = [
+  ['app', 'client.ts'],
+  ['report', 'report-page.ts'],
+]
+  .filter(([, file]) => existsSync(join(root, 'dashboard', file)))
+  .map(([name, file]) =>
+    build({
+      entryPoints: [join(root, 'dashboard', file)],
       bundle: true,
       outdir: join(root, 'dist', 'dashboard'),
-      entryNames: 'app',
+      entryNames: name,
       platform: 'browser',
       format: 'iife',
       target: 'es2022',
       minify: true,
       logLevel: 'warning',
-    })
-  : undefined;
+    }),
+  );
 
 await Promise.all([
   workflowBundle(),
-  dashboardPage,
+  ...dashboardPages,
   splitBuilds,
   ...entries
     .filter((e) => existsSync(join(root, e.in)))

@@ -3,7 +3,8 @@
 // the real skillopt worker (whose lanes own the candidates). Screenshots go to
 // test-output/dashboard/ (not committed).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -18,6 +19,7 @@ import { createSkilloptWorker } from '../../worker/worker';
 import { TASK_QUEUE, laneStateQuery, verdictRecordedSignal } from '../../workflows/definitions';
 import { startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
 import { until } from '../helpers/wait';
+import { makeSandbox, run } from '../cli/helpers';
 
 const SHOTS = join(import.meta.dirname, '..', '..', 'test-output', 'dashboard');
 const EVIL_BODY = '# Evil\n\nHello <script>window.__pwned=1</script> and <img src=x onerror="window.__pwned=1"> there.\n';
@@ -77,9 +79,12 @@ async function open(hash: string): Promise<void> {
   await page.waitForFunction((h) => document.body.dataset.ready === h, hash);
 }
 
+/** The store's SKILLOPT_HOME: `skillopt report` reads it as the embedded store. */
+let dir: string;
+
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  const dir = mkdtempSync(join(tmpdir(), 'skillopt-dashboard-'));
+  dir = mkdtempSync(join(tmpdir(), 'skillopt-dashboard-'));
   [env, store] = await Promise.all([startTestServer(), openStore({ home: dir })]);
   taskQueue = uniqueName(TASK_QUEUE);
   worker = await createSkilloptWorker({
@@ -226,5 +231,42 @@ describe('the skills dashboard in Chromium', () => {
     expect(await page.locator('main img, main script').count()).toBe(0);
     expect(await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned)).toBeUndefined();
     await page.screenshot({ path: join(SHOTS, 'escaped.png'), fullPage: true });
+  });
+
+  it('skillopt report --html writes one page: its chart drawn, nothing loaded from anywhere, people\'s text shown as text', async () => {
+    // A decision whose reason holds markup (a candidate published with it): the report lists every decision's reason.
+    await store.publishVersion({ ...evil, body: EVIL_BODY, description: 'again', contributors: ['eve'], createdBy: 'eve', baseVersion: 1, state: 'candidate', reason: '<img src=x onerror="window.__pwned=1"> not this one' });
+    const sb = await makeSandbox({ SKILLOPT_HOME: dir });
+    const file = join(SHOTS, 'report.html');
+    try {
+      const wrote = await run(sb, ['report', '--html', file]);
+      expect(wrote.stdout).toBe(`wrote ${file} (3 skill(s); one self-contained page, open it in a browser)\n`);
+    } finally {
+      await sb.cleanup();
+    }
+    // Inline only: no src or href that the browser would fetch.
+    expect(readFileSync(file, 'utf8')).not.toMatch(/<(?:script|link|img)[^>]+(?:src|href)=/i);
+    const reportPage = await browser.newPage({ viewport: { width: 1000, height: 1400 } });
+    const fetched: string[] = [];
+    reportPage.on('request', (request) => {
+      if (!request.url().startsWith('file://')) fetched.push(request.url());
+    });
+    try {
+      await reportPage.goto(pathToFileURL(file).href);
+      await reportPage.waitForSelector('section canvas');
+      const deploySection = reportPage.locator('section', { hasText: formatSkillRef(deploy) });
+      const box = await deploySection.locator('canvas').first().boundingBox();
+      expect(box!.width).toBeGreaterThan(100);
+      expect(box!.height).toBeGreaterThan(100);
+      await expect(deploySection.locator('td', { hasText: /^v2$/ }).count()).resolves.toBe(1);
+      const evilSection = reportPage.locator('section', { hasText: formatSkillRef(evil) });
+      await expect(evilSection.textContent()).resolves.toContain('<img src=x onerror="window.__pwned=1"> not this one');
+      expect(await reportPage.locator('section img').count()).toBe(0);
+      expect(await reportPage.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+      await reportPage.screenshot({ path: join(SHOTS, 'report.png'), fullPage: true });
+    } finally {
+      await reportPage.close();
+    }
+    expect(fetched).toEqual([]);
   });
 });
