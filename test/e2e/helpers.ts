@@ -4,6 +4,8 @@ import { execa } from 'execa';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
+import type { AnthropicServer } from '../fixtures/anthropic-server';
 
 export const REPO = join(import.meta.dirname, '..', '..');
 export const CLAUDE_BIN = join(REPO, 'node_modules', '.bin', 'claude');
@@ -99,4 +101,14 @@ export async function until<T>(what: string, fn: () => Promise<T> | T, ok: (v: T
     }
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** The one tool_use id the scripted model gave a session (its Skill call). */
+export function onlyToolUseId(server: AnthropicServer, sessionId: string): string {
+  const ids = server
+    .sessionRequests(sessionId)
+    .map((r) => r.reply?.toolUse?.id)
+    .filter((id): id is string => id !== undefined);
+  expect(ids).toHaveLength(1);
+  return ids[0]!;
 }

@@ -31,7 +31,7 @@ import { invocationStateQuery, laneStateQuery, type InvocationSummary, type Lane
 import { anthropicEnv, match, startAnthropicServer, type AnthropicServer, type RecordedRequest, type Rule } from '../fixtures/anthropic-server';
 import { startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
 import { BETTER_TESTS_LINE, BODY, FAILURE_REASON, PLEASED, SKILL, SKILL_NAME, TESTS_LINE, WRONG, deployRules } from './deploy-skill';
-import { REPO, SKILLOPT_BIN, baseEnv, describeRun, makeSandbox, runClaude, until, writeSkillDir, type ClaudeRun, type Sandbox } from './helpers';
+import { REPO, SKILLOPT_BIN, baseEnv, onlyToolUseId, describeRun, makeSandbox, runClaude, until, writeSkillDir, type ClaudeRun, type Sandbox } from './helpers';
 import { freePort } from '../helpers/wait';
 
 const REF: SkillRef = { name: SKILL_NAME, author: 'alice' };
@@ -124,14 +124,8 @@ async function invocationsWithVerdict(verdict: string): Promise<string[]> {
   return ids.sort();
 }
 
-/** The one tool_use id the scripted model gave a session's Skill call. */
 function skillToolUseId(sessionId: string): string {
-  const ids = server
-    .sessionRequests(sessionId)
-    .map((r) => r.reply?.toolUse?.id)
-    .filter((id): id is string => id !== undefined);
-  expect(ids).toHaveLength(1);
-  return ids[0]!;
+  return onlyToolUseId(server, sessionId);
 }
 
 /** The request that followed a session's Skill call: its last user message holds the tool_result and the injected body. */

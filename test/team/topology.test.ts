@@ -30,7 +30,7 @@ import { invocationWorkflow } from '../../workflows/invocation-workflow';
 import { anthropicEnv, startAnthropicServer, type AnthropicServer } from '../fixtures/anthropic-server';
 import { AGENT_ONLY_TEXT, BETTER_TESTS_LINE, BODY, FAILURE_REASON, PLEASED, SKILL, SKILL_NAME, TESTS_LINE, WRONG, deployRules } from '../e2e/deploy-skill';
 import { freePort } from '../helpers/wait';
-import { CLAUDE_BIN, REPO, baseEnv, describeRun, makeSandbox, runClaude, until, writeSkillDir, type ClaudeRun, type Sandbox } from '../e2e/helpers';
+import { CLAUDE_BIN, REPO, baseEnv, onlyToolUseId, describeRun, makeSandbox, runClaude, until, writeSkillDir, type ClaudeRun, type Sandbox } from '../e2e/helpers';
 
 const NOBODY = 65534;
 const pgUrl = process.env.SKILLOPT_TEST_DATABASE_URL?.trim() || undefined;
@@ -137,14 +137,8 @@ async function waitFor<T>(what: string, fn: () => Promise<T> | T, ok: (v: T) => 
   }
 }
 
-/** The one Skill tool_use id the scripted model gave a session. */
 function skillToolUseId(sessionId: string): string {
-  const ids = server
-    .sessionRequests(sessionId)
-    .map((r) => r.reply?.toolUse?.id)
-    .filter((id): id is string => id !== undefined);
-  expect(ids).toHaveLength(1);
-  return ids[0]!;
+  return onlyToolUseId(server, sessionId);
 }
 
 function invocationHandle(sessionId: string, toolUseId = skillToolUseId(sessionId)) {
