@@ -142,16 +142,12 @@ export interface CanaryReading {
   threshold: number;
 }
 
-/** One state change: a publish (from null), a promotion, a revert, an approval, a retirement. */
-export interface DecisionReport {
-  version: number;
-  from: VersionState | null;
-  to: VersionState;
-  decidedBy: string;
-  /** Why; a canary decision's reason holds its numbers. Cut to MAX_REPORT_REASON_CHARS. */
-  reason: string;
-  at: string;
-}
+/**
+ * One state change: a publish (from null), a promotion, a revert, an approval,
+ * a retirement. Its reason (a canary decision's holds its numbers) is cut to
+ * MAX_REPORT_REASON_CHARS.
+ */
+export type DecisionReport = Omit<VersionTransition, 'name' | 'author'>;
 
 export interface EditReport {
   /** The version the edit published, and the one it was made from. */
