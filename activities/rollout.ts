@@ -48,9 +48,14 @@ export function createRolloutActivities(store: Store): RolloutActivities {
 
     async decideCandidate({ ref, version, to, decidedBy, reason }) {
       try {
-        const { version: decided } = await store.setVersionState(ref, version, to, { decidedBy, reason, expectedFrom: 'candidate' });
+        // A person pushed a newer stable version during the trial: promoting this one would undo it.
+        const stableNow = to === 'stable' ? await store.stableVersion(ref) : undefined;
+        const superseded = stableNow !== undefined && stableNow.version > version;
+        const { version: decided } = superseded
+          ? await store.setVersionState(ref, version, 'rejected', { decidedBy, reason: `not promoted: v${stableNow.version} was made stable during its trial (${reason})`, expectedFrom: 'candidate' })
+          : await store.setVersionState(ref, version, to, { decidedBy, reason, expectedFrom: 'candidate' });
         // Edit memory: the proposer sees a reverted edit as one the team turned down.
-        await store.resolveEdit(ref, version, to === 'stable' ? 'applied' : 'reverted');
+        await store.resolveEdit(ref, version, decided.state === 'stable' ? 'applied' : 'reverted');
         const stable = await store.stableVersion(ref);
         return { version: decided.version, state: decided.state, ...(stable ? { stableVersion: stable.version } : {}) };
       } catch (err) {

@@ -26,6 +26,8 @@ const HANDLED_INVOCATIONS_KEPT = 1024;
 export const MAX_QUEUED_REPORTS = 256;
 /** A proposal that lost a publish race is proposed again against the new version this many times. */
 export const MAX_PUBLISH_CONFLICT_RETRIES = 1;
+/** After the store refused a trial's decision, the lane decides again at most this often. */
+export const DECISION_RETRY_MS = 3_600_000;
 
 export interface Lane {
   ref: SkillWorkflowInput['ref'];
@@ -180,6 +182,11 @@ export function onRolloutReading(lane: Lane, reading: CanaryDecision, nowMs: num
   if (!lane.rollout) return { lane, step: { kind: 'wait' } };
   const next = onReading(lane.rollout, reading, nowMs);
   return { lane: { ...lane, rollout: next.rollout }, step: next.step };
+}
+
+/** The store refused the trial's decision: the next reading waits for new evidence, or an hour. */
+export function onDecisionRefused(lane: Lane, nowMs: number): Lane {
+  return lane.rollout ? { ...lane, rollout: { ...lane.rollout, deadlineMs: nowMs + DECISION_RETRY_MS } } : lane;
 }
 
 /** The candidate is stable or rejected now: the trial is over and queued failures may be proposed. */

@@ -183,7 +183,8 @@ class LaneRun {
   /** The candidate becomes stable or rejected in the store; the trial ends and queued failures may be proposed. */
   private async decide(version: number, to: 'stable' | 'rejected', decidedBy: string, reason: string): Promise<CandidateDecided> {
     const decided = await pushStore.decideCandidate({ ref: this.ref, version, to, decidedBy, reason });
-    this.lane = machine.onCandidateDecided(this.lane, to, decided.stableVersion);
+    // The store's answer counts: a promotion of a candidate a newer stable version overtook is a rejection.
+    this.lane = machine.onCandidateDecided(this.lane, decided.state === 'stable' ? 'stable' : 'rejected', decided.stableVersion);
     this.publishAttributes();
     return { version: decided.version, state: decided.state };
   }
@@ -207,7 +208,14 @@ class LaneRun {
     upsertMemo({ canary: { version: trial.version, reading: reading.reason } });
     if (next.step.kind === 'decide') {
       const { to, reason } = next.step;
-      await this.exclusive(() => this.decide(trial.version, to, 'skillopt', reason));
+      try {
+        await this.exclusive(() => this.decide(trial.version, to, 'skillopt', reason));
+      } catch (err) {
+        if (!(err instanceof ActivityFailure)) throw err;
+        // The store refused (the candidate changed outside the lane): the lane tries again in an hour, never in a loop.
+        log.warn('decideCandidate failed', { ref: this.label, error: failureMessage(err) });
+        this.lane = machine.onDecisionRefused(this.lane, Date.now());
+      }
     }
   }
 

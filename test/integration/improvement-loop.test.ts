@@ -385,6 +385,25 @@ describe('rollout of a candidate (policy canary unless set)', () => {
     expect((await store.stableVersion(bad))?.version).toBe(1);
   });
 
+  it('a stable version pushed during the trial wins: the candidate it overtook is rejected, not promoted over it', async () => {
+    const ref = await publishSkill();
+    await store.setRolloutSettings(ref, { canary: { minJudged: 2 }, updatedBy: 'alice' });
+    await runWithWorker({ judge: [FAILED, PASSED, PASSED, PASSED], proposer: [STRENGTHEN_TESTS] }, async (tq) => {
+      await candidateFromFailure(tq, ref);
+      // alice pushes her own fix meanwhile (a person's push is stable at once).
+      await store.publishVersion({ ...ref, body: `${BODY}4. Tag the release.\n`, description: 'Use when deploying services', contributors: ['alice'], createdBy: 'alice', baseVersion: 2, reason: 'pushed' });
+      await judgedOn(tq, ref, { user: 'bob', skillVersion: 1 }, 'fine');
+      await judgedOn(tq, ref, { user: 'alice', skillVersion: 2 }, 'great');
+      await judgedOn(tq, ref, { user: 'alice', skillVersion: 2 }, 'great again');
+      const after = await until(() => lane(ref), (s) => s !== undefined && s.rollout === undefined);
+      expect(after!.counters).toMatchObject({ promotions: 0, rejections: 1 });
+    });
+    expect((await store.stableVersion(ref))?.version).toBe(3);
+    expect((await store.getVersion(ref, 2))?.state).toBe('rejected');
+    const rejected = (await store.transitions(ref)).find((t) => t.version === 2 && t.to === 'rejected');
+    expect(rejected!.reason).toMatch(/^not promoted: v3 was made stable during its trial \(candidate v2 2\/2 passed/);
+  });
+
   it('with no evidence the period ends, is extended once, then the candidate is reverted, saying why', async () => {
     const ref = await publishSkill();
     // Periods of 1.8 s: a durable timer ends each.
