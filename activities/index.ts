@@ -24,7 +24,8 @@ import type { SkillReport } from '../core/report';
 import { StoreValidationError, VersionConflictError, type SkillVersion, type Store } from '../store/types';
 import type { RolloutDefaults } from '../core/rollout-types';
 import { effectiveRollout, versionsForUser } from '../store/rollout-choice';
-import { candidateRollout, createRolloutActivities, rolloutDefaultsOf, tellLaneOfVerdict } from './rollout';
+import { candidateRollout, createRolloutActivities, tellLaneOfVerdict } from './rollout';
+import { requireRolloutDefaults } from '../core/rollout';
 import { openTranscript } from './transcript-file';
 import { FailureTypes, type JudgeInput, type JudgeResult, type ModelActivities, type SkillActivities } from './types';
 
@@ -258,7 +259,7 @@ export function createModelActivities({ model, verdictForEvent, transcriptRoots,
   };
 }
 
-export function createActivities({ store, model, client, transcriptRoots, modelCalls, rollout = rolloutDefaultsOf() }: ActivityDeps): SkillActivities {
+export function createActivities({ store, model, client, transcriptRoots, modelCalls, rollout = requireRolloutDefaults(process.env) }: ActivityDeps): SkillActivities {
   return {
     ...createModelActivities({ model, transcriptRoots, modelCalls, verdictForEvent: (eventId) => store.verdictForEvent(eventId) }),
     ...createRolloutActivities(store),

@@ -4,19 +4,11 @@
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { SignalNames, WorkflowTypes, type VerdictRecorded } from '../core/messages';
-import { rolloutDefaultsFromEnv } from '../core/rollout';
 import type { CandidateRollout, RolloutDefaults } from '../core/rollout-types';
 import { effectiveRollout } from '../store/rollout-choice';
 import { workflowIdForSkill, type SkillRef } from '../core/skill-ref';
 import { StoreValidationError, type SkillVersion, type Store } from '../store/types';
 import { FailureTypes, type SkillActivities } from './types';
-
-/** The worker's rollout defaults; one line naming the variable when one is malformed: the worker does not start on a typo. */
-export function rolloutDefaultsOf(env: NodeJS.ProcessEnv = process.env): RolloutDefaults {
-  const read = rolloutDefaultsFromEnv(env);
-  if ('error' in read) throw new Error(read.error);
-  return read.defaults;
-}
 
 /** The trial a candidate is on, or undefined when the skill has none. */
 export async function candidateRollout(store: Store, ref: SkillRef, defaults: RolloutDefaults, candidate?: SkillVersion): Promise<CandidateRollout | undefined> {

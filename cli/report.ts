@@ -9,7 +9,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { atomicWriteFile } from '../local/fs';
-import { rolloutDefaultsFromEnv } from '../core/rollout';
+import { requireRolloutDefaults } from '../core/rollout';
 import type { CanaryReading, DecisionReport, EditReport, SkillReport, VersionReport } from '../core/report';
 import { formatSkillRef, parseSkillRef, type SkillRef } from '../core/skill-ref';
 import { oneLine } from '../core/text';
@@ -35,13 +35,12 @@ async function readReports(ctx: CliContext, ref: SkillRef | undefined, since: st
     const { remoteReports } = await import('../sync/remote');
     return remoteReports(await ctx.openTeam(), { ...(ref ? { ref } : {}), since });
   }
-  const read = rolloutDefaultsFromEnv(ctx.env);
-  if ('error' in read) throw new CliError(read.error);
+  const defaults = requireRolloutDefaults(ctx.env);
   const store = await ctx.openStore();
   const refs = ref ? [ref] : (await store.listCurrent()).map((s) => ({ name: s.name, author: s.author }));
   const reports: SkillReport[] = [];
   for (const r of refs) {
-    const report = await skillReport(store, r, since, read.defaults);
+    const report = await skillReport(store, r, since, defaults);
     if (report) reports.push(report);
   }
   return reports;

@@ -217,6 +217,13 @@ export function rolloutDefaultsFromEnv(env: Record<string, string | undefined>):
   return { defaults: { policy, canary: canary.settings } };
 }
 
+/** The same, throwing the one-line error: a process (worker, pull, report) does not run on a malformed setting. */
+export function requireRolloutDefaults(env: Record<string, string | undefined>): RolloutDefaults {
+  const read = rolloutDefaultsFromEnv(env);
+  if ('error' in read) throw new Error(read.error);
+  return read.defaults;
+}
+
 /** The percent of users who get a candidate: nobody before a person approves under `approval`. */
 export function cohortPercent(rollout: RolloutDefaults): number {
   return rollout.policy === 'approval' ? 0 : rollout.canary.percent;

@@ -4,7 +4,7 @@
 import type { SkillStub } from '../core/messages';
 import type { VersionTransition } from '../core/rollout-types';
 import type { SkillRef } from '../core/skill-ref';
-import { rolloutDefaultsFromEnv } from '../core/rollout';
+import { requireRolloutDefaults } from '../core/rollout';
 import { versionsForUser } from '../store/rollout-choice';
 import type { SkillVersion, Store } from '../store/types';
 
@@ -45,10 +45,6 @@ export function storeSource(store: Store, env: NodeJS.ProcessEnv = process.env):
     getVersion: (ref, version) => store.getVersion(ref, version),
     history: (ref) => store.history(ref),
     transitions: (ref) => store.transitions(ref),
-    list: (user) => {
-      const read = rolloutDefaultsFromEnv(env);
-      if ('error' in read) throw new Error(read.error);
-      return versionsForUser(store, user, read.defaults);
-    },
+    list: (user) => versionsForUser(store, user, requireRolloutDefaults(env)),
   };
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Client } from '@temporalio/client';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import { rolloutDefaultsOf } from '../activities/rollout';
+import { requireRolloutDefaults } from '../core/rollout';
 import type { RolloutDefaults } from '../core/rollout-types';
 import type { ModelCall } from '../agents/types';
 import type { ModelCallBudget } from '../core/model-calls';
@@ -47,7 +47,7 @@ export function workflowCode(root = projectRoot()): Pick<WorkerOptions, 'workflo
 export async function createSkilloptWorker(options: SkilloptWorkerOptions): Promise<Worker> {
   // Read first: a bad SKILLOPT_MAX_MODEL_CALLS_PER_DAY fails the start with one line, not the first judgment.
   const modelCalls = options.modelCalls ?? modelCallsFromEnv();
-  const rollout = options.rollout ?? rolloutDefaultsOf();
+  const rollout = options.rollout ?? requireRolloutDefaults(process.env);
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { abBucket } from '../../core/bucket';
 import {
+  requireRolloutDefaults,
   DEFAULT_CANARY_SETTINGS,
   canTransition,
   canaryBucket,
@@ -437,5 +438,12 @@ describe('version state transitions', () => {
     expect(describeTransitionRefusal('stable', 'candidate')).toBe('a stable version cannot become candidate: it can only become retired');
     expect(describeTransitionRefusal('stable', 'stable')).toBe('the version is already stable');
     expect(describeTransitionRefusal('candidate', 'stable')).toBe('a candidate version may become stable');
+  });
+});
+
+describe('requireRolloutDefaults', () => {
+  it('gives the team defaults, or throws the malformed setting\'s one line', () => {
+    expect(requireRolloutDefaults({ SKILLOPT_ROLLOUT: 'approval', SKILLOPT_CANARY_PERCENT: '20' })).toEqual({ policy: 'approval', canary: { ...DEFAULT_CANARY_SETTINGS, percent: 20 } });
+    expect(() => requireRolloutDefaults({ SKILLOPT_CANARY_PERCENT: 'abc' })).toThrow('SKILLOPT_CANARY_PERCENT must be an integer from 0 to 100, got "abc"');
   });
 });
