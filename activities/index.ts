@@ -19,9 +19,9 @@ import { formatSkillRef, workflowIdForSkill, type SkillRef } from '../core/skill
 import { buildJudgeWindow } from '../core/transcript';
 import { UNPARSEABLE_REASON, parseVerdict } from '../core/verdict';
 import { pushToStore } from '../store/push';
+import { skillSummary, storedSkillPage } from '../store/dashboard';
 import { skillReport } from '../store/report';
-import type { SkillReport } from '../core/report';
-import { StoreValidationError, VersionConflictError, type SkillVersion, type Store } from '../store/types';
+import { StoreValidationError, VersionConflictError, type CurrentSkill, type SkillVersion, type Store } from '../store/types';
 import type { RolloutDefaults } from '../core/rollout-types';
 import { effectiveRollout, versionsForUser } from '../store/rollout-choice';
 import { candidateRollout, createRolloutActivities, tellLaneOfVerdict } from './rollout';
@@ -144,30 +144,49 @@ async function serveStoreRequest(store: Store, request: StoreRequest, rollout: R
       return { op: 'setRollout' };
     case 'report':
       return serveReport(store, request, rollout);
+    case 'skillSummaries': {
+      const now = Date.now();
+      const { items, next } = await pageOfSkills(store, request.after, (skill) => skillSummary(store, skill, rollout, now));
+      return { op: 'skillSummaries', skills: items, ...(next ? { next } : {}) };
+    }
+    case 'skillPage':
+      return { op: 'skillPage', page: (await storedSkillPage(store, request.ref, rollout, Date.now(), request.trial)) ?? null };
   }
 }
 
-/** `report`: one skill's, or every skill's after the cursor, built one at a time while the page fits in MAX_READ_PAGE_BYTES. */
+/** `report`: one skill's, or every skill's after the cursor, paged. */
 async function serveReport(store: Store, request: StoreRequest & { op: 'report' }, rollout: RolloutDefaults): Promise<StoreReply> {
   if (request.ref) {
     const report = await skillReport(store, request.ref, request.since, rollout);
     return { op: 'report', skills: report ? [report] : [] };
   }
-  const refs = (await store.listCurrent()).map((s) => ({ name: s.name, author: s.author }));
+  const { items, next } = await pageOfSkills(store, request.after, (skill) => skillReport(store, skill, request.since, rollout));
+  return { op: 'report', skills: items, ...(next ? { next } : {}) };
+}
+
+/**
+ * One page of something built per skill, by name then author, after the ref
+ * `after`: built one at a time while the page fits in MAX_READ_PAGE_BYTES.
+ * `next` is the last ref on the page when more follow.
+ */
+async function pageOfSkills<T>(store: Store, after: string | undefined, build: (skill: CurrentSkill) => Promise<T | undefined>): Promise<{ items: T[]; next?: string }> {
+  const skills = await store.listCurrent();
   // The cursor is the last ref of the previous page; refs are never deleted, so it is always found.
-  const from = request.after === undefined ? 0 : refs.findIndex((r) => formatSkillRef(r) === request.after) + 1;
-  const skills: SkillReport[] = [];
+  const from = after === undefined ? 0 : skills.findIndex((s) => formatSkillRef(s) === after) + 1;
+  const items: T[] = [];
   let bytes = 0;
-  for (const ref of refs.slice(from)) {
-    const report = await skillReport(store, ref, request.since, rollout);
-    if (!report) continue;
-    const size = Buffer.byteLength(JSON.stringify(report), 'utf8') + 1;
-    // This one goes on the next page; it is built again there (a page is far bigger than a skill's capped report).
-    if (skills.length > 0 && bytes + size > MAX_READ_PAGE_BYTES) return { op: 'report', skills, next: skills.at(-1)!.ref };
-    skills.push(report);
+  let last: SkillRef | undefined;
+  for (const skill of skills.slice(from)) {
+    const item = await build(skill);
+    if (item === undefined) continue;
+    const size = Buffer.byteLength(JSON.stringify(item), 'utf8') + 1;
+    // This one goes on the next page; it is built again there (a page is far bigger than one skill's item).
+    if (items.length > 0 && bytes + size > MAX_READ_PAGE_BYTES) return { items, next: formatSkillRef(last!) };
+    items.push(item);
     bytes += size;
+    last = skill;
   }
-  return { op: 'report', skills };
+  return { items };
 }
 
 /**

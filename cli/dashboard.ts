@@ -1,10 +1,12 @@
 // `skillopt dashboard [--port] [--host]`: the skills dashboard alone (`skillopt up`
-// serves it too). Reads come from the store (embedded and central mode); the
-// lanes' state, invocations and approve / reject go through Temporal with the
-// standard client settings, as the CLI's own commands do.
+// serves it too). Reads come from the store (embedded and central mode) or, on a
+// teammate's machine, through the central worker; the lanes' state, invocations
+// and approve / reject go through Temporal with the standard client settings,
+// as the CLI's own commands do.
 import type { Command } from 'commander';
 import { currentUser } from '../local/home';
 import { machineMode } from '../local/mode';
+import type { DashboardReads } from '../dashboard/data';
 import type { TeamConnection } from '../sync/remote';
 import { parsePort } from './args';
 import type { CliContext, RegisterCommands } from './context';
@@ -29,20 +31,25 @@ function stopRequested(): Promise<void> {
 }
 
 async function runDashboard(ctx: CliContext, flags: DashboardFlags): Promise<void> {
-  if (machineMode(ctx.env).mode === 'teammate') {
-    throw new CliError('the dashboard reads the store directly: run it on the central machine (SKILLOPT_DATABASE_URL) or with `skillopt up`; a teammate machine has no store to read');
-  }
-  const store = await ctx.openStore();
+  const { remoteReads, storeReads } = await import('../dashboard/data');
+  let reads: DashboardReads;
   let team: TeamConnection | undefined;
-  try {
+  if (machineMode(ctx.env).mode === 'teammate') {
+    // No store here: every read goes through the central worker, as `skillopt report` does.
     team = await ctx.openTeam();
-  } catch (err) {
-    ctx.stderr.write(`skillopt: ${(err as Error).message.split('\n')[0]}; the dashboard shows the store only (no invocations, lane state, approve or reject)\n`);
+    reads = remoteReads(team);
+  } else {
+    reads = storeReads(await ctx.openStore(), ctx.env);
+    try {
+      team = await ctx.openTeam();
+    } catch (err) {
+      ctx.stderr.write(`skillopt: ${(err as Error).message.split('\n')[0]}; the dashboard shows the store only (no invocations, lane state, approve or reject)\n`);
+    }
   }
   const { startDashboard } = await import('../dashboard/server');
   let dashboard;
   try {
-    dashboard = await startDashboard({ store, ...(team ? { team } : {}), temporalUiUrl: flags.temporalUi, user: currentUser(ctx.env), env: ctx.env, host: flags.host, port: flags.port });
+    dashboard = await startDashboard({ reads, ...(team ? { team } : {}), temporalUiUrl: flags.temporalUi, user: currentUser(ctx.env), env: ctx.env, host: flags.host, port: flags.port });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new CliError(`port ${flags.port} is already in use by another program; stop it or pass --port <n>`);

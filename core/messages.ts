@@ -9,6 +9,7 @@
 import * as v from 'valibot';
 import { ROLLOUT_POLICIES } from './rollout-types';
 import { MAX_REACTION_BYTES, MAX_VERDICT_REASON_CHARS } from './limits';
+import type { SkillSummary, StoredSkillPage } from './dashboard';
 import type { SkillReport } from './report';
 import type { VersionState, VersionTransition } from './rollout-types';
 
@@ -176,6 +177,10 @@ export const StoreRequestSchema = v.variant('op', [
    * ref `after`, paged. `since` is an ISO-8601 timestamp (the store checks it).
    */
   v.object({ op: v.literal('report'), ref: v.optional(RefSchema), since: v.pipe(v.string(), v.maxLength(64)), after: v.optional(v.pipe(v.string(), v.maxLength(256))) }),
+  /** The skills dashboard's list: every skill's summary after the ref `after`, paged. */
+  v.object({ op: v.literal('skillSummaries'), after: v.optional(v.pipe(v.string(), v.maxLength(256))) }),
+  /** The skills dashboard's page of one skill, as far as the store holds it; `trial`: the lane's candidate on trial and when it began. */
+  v.object({ op: v.literal('skillPage'), ref: RefSchema, trial: v.optional(v.object({ version: count, since: v.pipe(v.string(), v.maxLength(64)) })) }),
 ]);
 export type StoreRequest = v.InferOutput<typeof StoreRequestSchema>;
 
@@ -245,4 +250,7 @@ export type StoreReply =
   | { op: 'setRollout' }
   | { op: 'transitions'; transitions: VersionTransition[] }
   /** Reports by name then author (each capped per skill, core/report.ts); none for an unknown ref. */
-  | { op: 'report'; skills: SkillReport[]; next?: string };
+  | { op: 'report'; skills: SkillReport[]; next?: string }
+  | { op: 'skillSummaries'; skills: SkillSummary[]; next?: string }
+  /** null: no such skill. */
+  | { op: 'skillPage'; page: StoredSkillPage | null };

@@ -1,48 +1,9 @@
 // What the dashboard's JSON API returns: shared by the server (data.ts) and the
 // page (client.ts). Types only, so the browser bundle carries none of the server.
-import type { CanarySettings, RolloutPolicy, VersionEvidence, VersionState } from '../core/rollout-types';
+import type { RolloutView, SkillSummary, StoredSkillPage } from '../core/dashboard';
+import type { RolloutPolicy, VersionState } from '../core/rollout-types';
 
-export interface VersionBrief {
-  version: number;
-  state: VersionState;
-  createdAt: string;
-  createdBy: string;
-}
-
-export interface LastVerdict {
-  outcome: 'passed' | 'failed' | 'not-judged';
-  reason: string;
-  user: string;
-  version: number;
-  at: string | null;
-}
-
-export interface CanaryView {
-  version: number;
-  /** 0 when the candidate is a first version (nothing stable to compare with). */
-  stableVersion: number;
-  since: string;
-  minJudged: number;
-  candidate: VersionEvidence;
-  stable: VersionEvidence & { since: string };
-}
-
-export interface SkillSummary {
-  ref: string;
-  name: string;
-  author: string;
-  description: string;
-  stable: VersionBrief | null;
-  candidate: VersionBrief | null;
-  latestVersion: number;
-  policy: RolloutPolicy;
-  /** Over the last 30 days: passed / judged invocations; null when nothing was judged. */
-  successRate: number | null;
-  judged30d: number;
-  trend: { days: number[]; rates: (number | null)[] };
-  lastVerdict: LastVerdict | null;
-  canary: CanaryView | null;
-}
+export type { CanaryView, ChartSeries, LastVerdict, RolloutView, SkillSummary, TransitionView, VersionBrief, VersionView } from '../core/dashboard';
 
 /** Whether the approve / reject buttons can work here, and why not. */
 export interface ActionsInfo {
@@ -56,21 +17,6 @@ export interface SkillListResponse {
   skills: SkillSummary[];
   generatedAt: string;
   actions: ActionsInfo;
-}
-
-export interface TransitionView {
-  from: VersionState | null;
-  to: VersionState;
-  decidedBy: string;
-  reason: string;
-  at: string;
-}
-
-export interface VersionView extends VersionBrief {
-  description: string;
-  bodyBytes: number;
-  contributors: string[];
-  transitions: TransitionView[];
 }
 
 export interface InvocationView {
@@ -105,23 +51,12 @@ export interface LaneView {
   stateError?: string;
 }
 
-export interface ChartSeries {
-  version: number;
-  rate: (number | null)[];
-  lo: (number | null)[];
-  hi: (number | null)[];
-  judged: number;
-}
-
-export interface SkillPageResponse {
-  summary: SkillSummary;
-  versions: VersionView[];
-  chart: { days: number[]; series: ChartSeries[] };
+export interface SkillPageResponse extends StoredSkillPage {
   invocations: InvocationView[];
   /** Why invocations or the lane could not be read from Temporal, if they could not. */
   temporalNote?: string;
   lane: LaneView | null;
-  rollout: { policy: RolloutPolicy; policySource: 'skill' | 'team default'; canary: CanarySettings; overridden: string[]; settingsNote?: string };
+  rollout: RolloutView;
   actions: ActionsInfo;
 }
 

@@ -113,10 +113,22 @@ function sparkline(target: HTMLElement, s: SkillSummary): void {
   charts.push(chart);
 }
 
+const DAY_S = 86_400;
 const PALETTE = ['#2f6fde', '#d9622b', '#2e9d5b', '#9b4dca', '#c23b5a', '#7a7a2a'];
 
+/** One day alone gets an empty day either side, so the axis shows dates and the point sits in the middle. */
+function padLoneDay(chart: SkillPageResponse['chart']): SkillPageResponse['chart'] {
+  if (chart.days.length !== 1) return chart;
+  const pad = (values: (number | null)[]) => [null, ...values, null];
+  const day = chart.days[0]!;
+  return {
+    days: [day - DAY_S * 1000, day, day + DAY_S * 1000],
+    series: chart.series.map((s) => ({ ...s, rate: pad(s.rate), lo: pad(s.lo), hi: pad(s.hi) })),
+  };
+}
+
 function versionChart(target: HTMLElement, page: SkillPageResponse): void {
-  const { days, series } = page.chart;
+  const { days, series } = padLoneDay(page.chart);
   if (days.length === 0) {
     target.append(h('p', { class: 'muted' }, 'No judged invocations yet: the chart starts with the first verdict.'));
     return;
@@ -128,10 +140,12 @@ function versionChart(target: HTMLElement, page: SkillPageResponse): void {
     const color = PALETTE[i % PALETTE.length]!;
     const base = data.length;
     data.push(s.rate, s.hi, s.lo);
+    const percent = (v: number | null | undefined) => (v == null ? '–' : `${Math.round(v * 100)} %`);
+    // One legend entry per version: its rate with the interval; the interval's own lines stay out of the legend.
     opts.push(
-      { label: `v${s.version} (${s.judged} judged)`, stroke: color, width: 2, spanGaps: true, value: (_u, v) => (v == null ? '–' : `${Math.round(v * 100)} %`) },
-      { label: `v${s.version} 95 % high`, stroke: color, width: 0.5, dash: [4, 4], spanGaps: true, value: (_u, v) => (v == null ? '–' : `${Math.round(v * 100)} %`) },
-      { label: `v${s.version} 95 % low`, stroke: color, width: 0.5, dash: [4, 4], spanGaps: true, value: (_u, v) => (v == null ? '–' : `${Math.round(v * 100)} %`) },
+      { label: `v${s.version} (${s.judged} judged)`, stroke: color, width: 2, spanGaps: true, value: (_u, v, _si, i) => (v == null || i == null ? '–' : `${percent(v)} (${percent(s.lo[i])}–${percent(s.hi[i])})`) },
+      { label: `v${s.version} 95 % high`, class: 'interval', stroke: color, width: 0.5, dash: [4, 4], spanGaps: true },
+      { label: `v${s.version} 95 % low`, class: 'interval', stroke: color, width: 0.5, dash: [4, 4], spanGaps: true },
     );
     bands.push({ series: [base + 1, base + 2], fill: `${color}22` });
   });
@@ -142,9 +156,12 @@ function versionChart(target: HTMLElement, page: SkillPageResponse): void {
       height: 240,
       series: opts,
       bands,
-      // One day alone would stretch the axis over years: show the days around it.
-      scales: { x: { time: true, range: (_u, min, max) => (min === max ? [min - 86_400, max + 86_400] : [min, max]) }, y: { range: [0, 1] } },
-      axes: [{}, { values: (_u, ticks) => ticks.map((t) => `${Math.round(t * 100)} %`) }],
+      scales: { x: { time: true }, y: { range: [0, 1] } },
+      // Daily data: ticks on whole days (UTC), labelled by date.
+      axes: [
+        { incrs: [DAY_S, 2 * DAY_S, 7 * DAY_S, 14 * DAY_S, 28 * DAY_S], values: (_u, ticks) => ticks.map((t) => new Date(t * 1000).toISOString().slice(5, 10)) },
+        { values: (_u, ticks) => ticks.map((t) => `${Math.round(t * 100)} %`) },
+      ],
     },
     data as uPlot.AlignedData,
     target,

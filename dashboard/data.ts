@@ -1,29 +1,21 @@
-// What the dashboard shows, read where the CLI reads it: the store (embedded
-// and central mode) for versions, states, verdicts and settings; Temporal's
-// visibility and the lane's `state` query (sync/visibility, as `skillopt
-// status`) for invocations and the rule's reading; the lane's `decide` update
-// (sync/remote, as `skillopt approve|reject`) for actions.
-import { DEFAULT_CANARY_SETTINGS, mergeCanarySettings, rolloutDefaultsFromEnv } from '../core/rollout';
+// What the dashboard shows, read where the CLI reads it. The store's part
+// (versions, states, verdicts, settings, the canary's evidence; store/dashboard)
+// from the store itself on a machine that holds it, or through the central
+// worker's store requests on a teammate's machine (sync/remote), as `skillopt
+// report` does. Temporal's visibility and the lane's `state` query
+// (sync/visibility, as `skillopt status`) for invocations and the rule's
+// reading; the lane's `decide` update (sync/remote, as `skillopt
+// approve|reject`) for actions.
+import type { CanaryTrial, SkillSummary, StoredSkillPage } from '../core/dashboard';
+import { DEFAULT_CANARY_SETTINGS, rolloutDefaultsFromEnv } from '../core/rollout';
 import { DEFAULT_ROLLOUT_POLICY, type RolloutDefaults } from '../core/rollout-types';
 import { formatSkillRef, workflowIdForSkill, type SkillRef } from '../core/skill-ref';
-import type { CurrentSkill, SkillVersion, Store } from '../store/types';
+import { skillSummaries, storedSkillPage } from '../store/dashboard';
+import type { SkillVersion, Store } from '../store/types';
 import { diffVersions } from '../sync/diff';
-import { decideCandidateRemote, type TeamConnection } from '../sync/remote';
+import { decideCandidateRemote, remoteSkillPage, remoteSkillSummaries, remoteSource, type TeamConnection } from '../sync/remote';
 import { collectSkill } from '../sync/visibility';
-import type {
-  CanaryView,
-  DecideRequest,
-  DecideResponse,
-  DiffResponse,
-  InvocationView,
-  LaneView,
-  LastVerdict,
-  SkillPageResponse,
-  SkillSummary,
-  VersionBrief,
-  VersionView,
-} from './api';
-import { dailyRates, judgedInvocations, versionChart } from './stats';
+import type { DecideRequest, DecideResponse, DiffResponse, InvocationView, LaneView, SkillPageResponse } from './api';
 
 const INVOCATIONS_SHOWN = 25;
 
@@ -38,21 +30,52 @@ export class DashboardError extends Error {
   }
 }
 
+/** The store's part of the dashboard: the store itself, or the central worker serving a teammate. */
+export interface DashboardReads {
+  skillSummaries(): Promise<SkillSummary[]>;
+  /** undefined: no such skill. */
+  skillPage(ref: SkillRef, trial?: CanaryTrial): Promise<StoredSkillPage | undefined>;
+  version(ref: SkillRef, version: number): Promise<SkillVersion | undefined>;
+}
+
+/**
+ * Reads from a store this machine holds (`skillopt up`, the central machine),
+ * under the team's rollout defaults from this environment (SKILLOPT_ROLLOUT,
+ * SKILLOPT_CANARY_*); a malformed one is said on each page, not fatal.
+ */
+export function storeReads(store: Store, env: NodeJS.ProcessEnv = process.env, now: () => number = Date.now): DashboardReads {
+  const read = rolloutDefaultsFromEnv(env);
+  const defaults: RolloutDefaults = 'error' in read ? { policy: DEFAULT_ROLLOUT_POLICY, canary: { ...DEFAULT_CANARY_SETTINGS } } : read.defaults;
+  const envNote = 'error' in read ? `${read.error}; the defaults are shown` : undefined;
+  return {
+    skillSummaries: () => skillSummaries(store, defaults, now()),
+    async skillPage(ref, trial) {
+      const page = await storedSkillPage(store, ref, defaults, now(), trial);
+      if (page && envNote) page.rollout.settingsNote ??= envNote;
+      return page;
+    },
+    version: (ref, version) => store.getVersion(ref, version),
+  };
+}
+
+/** Reads through the central worker (a teammate's machine): the same views, built next to the store under the worker's settings. */
+export function remoteReads(team: TeamConnection): DashboardReads {
+  const source = remoteSource(team);
+  return {
+    skillSummaries: () => remoteSkillSummaries(team),
+    skillPage: (ref, trial) => remoteSkillPage(team, ref, trial),
+    version: (ref, version) => source.getVersion(ref, version),
+  };
+}
+
 export interface DashboardSources {
-  store: Store;
+  reads: DashboardReads;
   /** Temporal: invocations, the lane's state and the approve / reject update. Without it the page says what is missing. */
   team?: TeamConnection;
   /** The Temporal Web UI, e.g. http://localhost:8233 (invocation links). */
   temporalUiUrl: string;
   /** Who decides when a person clicks approve or reject (the dashboard's user, as the CLI's). */
   user: string;
-  /** SKILLOPT_ROLLOUT and SKILLOPT_CANARY_* (the team defaults shown beside a skill's own settings). */
-  env?: NodeJS.ProcessEnv;
-  now?: () => Date;
-}
-
-function brief(v: SkillVersion | null | undefined): VersionBrief | null {
-  return v ? { version: v.version, state: v.state, createdAt: v.createdAt, createdBy: v.createdBy } : null;
 }
 
 export function workflowLink(temporalUiUrl: string, namespace: string, workflowId: string): string {
@@ -62,104 +85,20 @@ export function workflowLink(temporalUiUrl: string, namespace: string, workflowI
 export class DashboardData {
   constructor(private readonly sources: DashboardSources) {}
 
-  private now(): number {
-    return (this.sources.now?.() ?? new Date()).getTime();
-  }
-
-  private teamDefaults(): RolloutDefaults & { note?: string } {
-    const read = rolloutDefaultsFromEnv(this.sources.env ?? process.env);
-    if ('error' in read) return { policy: DEFAULT_ROLLOUT_POLICY, canary: { ...DEFAULT_CANARY_SETTINGS }, note: read.error };
-    return read.defaults;
-  }
-
   private get namespace(): string {
     return this.sources.team?.namespace ?? 'default';
   }
 
-  async listSkills(): Promise<SkillSummary[]> {
-    const current = await this.sources.store.listCurrent();
-    return Promise.all(current.map((skill) => this.summary(skill)));
-  }
-
-  private async summary(skill: CurrentSkill): Promise<SkillSummary> {
-    const { store } = this.sources;
-    const ref: SkillRef = { name: skill.name, author: skill.author };
-    const [verdicts, settings] = await Promise.all([store.verdicts(ref), store.rolloutSettings(ref)]);
-    const defaults = this.teamDefaults();
-    const trend = dailyRates(judgedInvocations(verdicts), this.now(), 30);
-    const last = verdicts.at(-1);
-    const lastVerdict: LastVerdict | null = last
-      ? { outcome: last.outcome, reason: last.reason, user: last.user, version: last.skillVersion, at: last.createdAt ?? null }
-      : null;
-    const shown = skill.stable ?? skill.candidate;
-    return {
-      ref: formatSkillRef(ref),
-      name: skill.name,
-      author: skill.author,
-      description: shown?.description ?? '',
-      stable: brief(skill.stable),
-      candidate: brief(skill.candidate),
-      latestVersion: skill.latestVersion,
-      policy: settings?.policy ?? defaults.policy,
-      successRate: trend.judged === 0 ? null : trend.passed / trend.judged,
-      judged30d: trend.judged,
-      trend: { days: trend.days, rates: trend.rates },
-      lastVerdict,
-      canary: skill.candidate ? await this.canary(ref, skill.candidate, skill.stable) : null,
-    };
-  }
-
-  private async canary(ref: SkillRef, candidate: SkillVersion, stable: SkillVersion | null, lane?: LaneView | null): Promise<CanaryView> {
-    const settings = await this.settingsOf(ref);
-    const since = lane?.rollout?.version === candidate.version ? lane.rollout.since : candidate.createdAt;
-    const stableVersion = stable?.version ?? 0;
-    const evidence = await this.sources.store.canaryEvidence(ref, { candidate: candidate.version, stable: stableVersion, since, minStable: settings.canary.minJudged });
-    return { version: candidate.version, stableVersion, since, minJudged: settings.canary.minJudged, candidate: evidence.candidate, stable: evidence.stable };
-  }
-
-  private async settingsOf(ref: SkillRef): Promise<SkillPageResponse['rollout']> {
-    const defaults = this.teamDefaults();
-    const own = await this.sources.store.rolloutSettings(ref);
-    const overrides = own?.canary ?? {};
-    const merged = mergeCanarySettings(defaults.canary, overrides);
-    const note = 'error' in merged ? merged.error : defaults.note;
-    return {
-      policy: own?.policy ?? defaults.policy,
-      policySource: own?.policy ? 'skill' : 'team default',
-      canary: 'error' in merged ? defaults.canary : merged.settings,
-      overridden: Object.keys(overrides).filter((k) => overrides[k as keyof typeof overrides] !== undefined),
-      ...(note ? { settingsNote: note } : {}),
-    };
+  listSkills(): Promise<SkillSummary[]> {
+    return this.sources.reads.skillSummaries();
   }
 
   async skillPage(ref: SkillRef): Promise<Omit<SkillPageResponse, 'actions'>> {
-    const { store } = this.sources;
-    const [current, versions, transitions, verdicts] = await Promise.all([
-      store.listCurrent().then((all) => all.find((s) => s.name === ref.name && s.author === ref.author)),
-      store.history(ref),
-      store.transitions(ref),
-      store.verdicts(ref),
-    ]);
-    if (!current || versions.length === 0) throw new DashboardError(`no skill ${formatSkillRef(ref)} in the store`, 404);
     const { lane, invocations, note } = await this.temporal(ref);
-    const summary = await this.summary(current);
-    if (current.candidate) summary.canary = await this.canary(ref, current.candidate, current.stable, lane);
-    const views: VersionView[] = versions.map((v) => ({
-      ...brief(v)!,
-      description: v.description,
-      bodyBytes: Buffer.byteLength(v.body, 'utf8'),
-      contributors: v.contributors,
-      transitions: transitions.filter((t) => t.version === v.version).map(({ from, to, decidedBy, reason, at }) => ({ from, to, decidedBy, reason, at })),
-    }));
-    return {
-      summary,
-      versions: views,
-      chart: versionChart(judgedInvocations(verdicts)),
-      invocations,
-      ...(note ? { temporalNote: note } : {}),
-      lane,
-      rollout: await this.settingsOf(ref),
-    };
+    const trial = lane?.rollout ? { version: lane.rollout.version, since: lane.rollout.since } : undefined;
+    const page = await this.sources.reads.skillPage(ref, trial);
+    if (!page) throw new DashboardError(`no skill ${formatSkillRef(ref)} in the store`, 404);
+    return { ...page, invocations, ...(note ? { temporalNote: note } : {}), lane };
   }
 
   /** The lane and recent invocations from Temporal; a note instead when it cannot be reached. */
@@ -211,8 +150,8 @@ export class DashboardData {
   }
 
   async diff(ref: SkillRef, from: number, to: number): Promise<DiffResponse> {
-    const { store } = this.sources;
-    const [a, b] = await Promise.all([store.getVersion(ref, from), store.getVersion(ref, to)]);
+    const { reads } = this.sources;
+    const [a, b] = await Promise.all([reads.version(ref, from), reads.version(ref, to)]);
     const missing = !a ? from : !b ? to : undefined;
     if (missing !== undefined || !a || !b) throw new DashboardError(`${formatSkillRef(ref)} has no version ${missing}`, 404);
     return {

@@ -25,8 +25,9 @@ export interface DashboardOptions extends DashboardSources {
   host?: string;
   /** 0 picks a free port (tests). */
   port?: number;
-  /** Required for actions when host is not loopback; default SKILLOPT_DASHBOARD_TOKEN. */
+  /** Required for actions when host is not loopback; default SKILLOPT_DASHBOARD_TOKEN from `env`. */
   token?: string;
+  env?: NodeJS.ProcessEnv;
   assets?: DashboardAssets;
 }
 

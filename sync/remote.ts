@@ -29,6 +29,7 @@ import {
 } from '../core/messages';
 import type { PushOutcome, PushRequest } from '../core/push-rules';
 import type { SkillReport } from '../core/report';
+import type { CanaryTrial, SkillSummary, StoredSkillPage } from '../core/dashboard';
 import { workflowIdForSkill } from '../core/skill-ref';
 import type { SkillRef } from '../core/skill-ref';
 import type { AttributionRecord, SkillVersion } from '../store/types';
@@ -126,15 +127,18 @@ export async function storeRequest(team: TeamConnection, request: StoreRequest, 
   return reply;
 }
 
+/** One store request whose reply must be of the same op (an older central worker may not know a newer op). */
+async function askStore<Op extends StoreReply['op']>(team: TeamConnection, request: StoreRequest & { op: Op }, options: RemoteSourceOptions): Promise<Extract<StoreReply, { op: Op }>> {
+  const reply = await storeRequest(team, request, options);
+  if (reply.op !== request.op) throw new RemoteError(`the central worker answered a ${request.op} read with ${reply.op}: upgrade skillopt on both sides`);
+  return reply as Extract<StoreReply, { op: Op }>;
+}
+
 const asVersion = (record: ReceivedSkillRecord | null): SkillVersion | undefined => (record ? receivedSkillRecord(record) : undefined);
 
 /** The shared store as read through Temporal: what pull and `skills` use on a teammate machine. */
 export function remoteSource(team: TeamConnection, options: RemoteSourceOptions = {}): SkillSource {
-  const ask = async <Op extends StoreReply['op']>(request: StoreRequest & { op: Op }): Promise<Extract<StoreReply, { op: Op }>> => {
-    const reply = await storeRequest(team, request, options);
-    if (reply.op !== request.op) throw new RemoteError(`the central worker answered a ${request.op} read with ${reply.op}: upgrade skillopt on both sides`);
-    return reply as Extract<StoreReply, { op: Op }>;
-  };
+  const ask = <Op extends StoreReply['op']>(request: StoreRequest & { op: Op }) => askStore<Op>(team, request, options);
   const ref = (r: SkillRef): SkillRef => ({ name: r.name, author: r.author });
   return {
     current: async (r) => asVersion((await ask({ op: 'latest', ref: ref(r) })).record),
@@ -170,18 +174,33 @@ export async function remoteReports(team: TeamConnection, query: { ref?: SkillRe
   const skills: SkillReport[] = [];
   let after: string | undefined;
   do {
-    const request: StoreRequest = {
-      op: 'report',
-      ...(query.ref ? { ref: { name: query.ref.name, author: query.ref.author } } : {}),
-      since: query.since,
-      ...(after === undefined ? {} : { after }),
-    };
-    const reply = await storeRequest(team, request, options);
-    if (reply.op !== 'report') throw new RemoteError(`the central worker answered a report read with ${reply.op}: upgrade skillopt on both sides`);
+    const reply = await askStore(
+      team,
+      { op: 'report', ...(query.ref ? { ref: { name: query.ref.name, author: query.ref.author } } : {}), since: query.since, ...(after === undefined ? {} : { after }) },
+      options,
+    );
     skills.push(...reply.skills);
     after = query.ref ? undefined : reply.next;
   } while (after !== undefined);
   return skills;
+}
+
+/** The skills dashboard's list through the central worker, page by page. */
+export async function remoteSkillSummaries(team: TeamConnection, options: RemoteSourceOptions = {}): Promise<SkillSummary[]> {
+  const skills: SkillSummary[] = [];
+  let after: string | undefined;
+  do {
+    const reply = await askStore(team, { op: 'skillSummaries', ...(after === undefined ? {} : { after }) }, options);
+    skills.push(...reply.skills);
+    after = reply.next;
+  } while (after !== undefined);
+  return skills;
+}
+
+/** A skill's dashboard page as the store holds it, through the central worker; undefined for an unknown skill. */
+export async function remoteSkillPage(team: TeamConnection, ref: SkillRef, trial?: CanaryTrial, options: RemoteSourceOptions = {}): Promise<StoredSkillPage | undefined> {
+  const reply = await askStore(team, { op: 'skillPage', ref: { name: ref.name, author: ref.author }, ...(trial ? { trial: { version: trial.version, since: trial.since } } : {}) }, options);
+  return reply.page ?? undefined;
 }
 
 /** Pushes through the skill's lane: the `push` update, with update-with-start (the lane is started when it is not running). */

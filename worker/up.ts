@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { startDashboard, DEFAULT_DASHBOARD_PORT, type RunningDashboard } from '../dashboard/server';
+import { storeReads } from '../dashboard/data';
 import { drainOutbox } from '../hooks/flusher';
 import { modelFromEnv } from '../agents';
 import { currentUser, skilloptHome } from '../local/home';
@@ -88,7 +89,7 @@ export async function runUp(options: UpOptions): Promise<number> {
     if (drained.delivered > 0) out(`delivered ${drained.delivered} hook event(s) spooled while skillopt was down`);
     // The dashboard, in this process: the store for reads, this client for the lanes (approve / reject as the CLI).
     const team = { client, address: server.address, namespace: 'default', taskQueue: TASK_QUEUE, close: async () => undefined };
-    dashboard = await startDashboard({ store, team, temporalUiUrl: server.uiUrl, user: currentUser(), env: process.env, port: dashboardPort });
+    dashboard = await startDashboard({ reads: storeReads(store), team, temporalUiUrl: server.uiUrl, user: currentUser(), env: process.env, port: dashboardPort });
     out(`skillopt is up.`);
     out(`  Temporal Web UI  ${server.uiUrl}/namespaces/default/workflows?query=SkillRef%20is%20not%20null`);
     out(`  Skills dashboard ${dashboard.url}`);

@@ -2,22 +2,24 @@
 // playwright-core, against a real Temporal dev server, a real SQLite store and
 // the real skillopt worker (whose lanes own the candidates). Screenshots go to
 // test-output/dashboard/ (not committed).
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatSkillRef, workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
+import { remoteReads, storeReads } from '../../dashboard/data';
 import { startDashboard, type RunningDashboard } from '../../dashboard/server';
+import type { TeamConnection } from '../../sync/remote';
 import { openStore, type Store } from '../../store';
 import { dailyModelCalls } from '../../local/model-calls';
 import { createSkilloptWorker } from '../../worker/worker';
 import { TASK_QUEUE, laneStateQuery, verdictRecordedSignal } from '../../workflows/definitions';
 import { startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
+import { launchChromium } from '../helpers/chromium';
 import { until } from '../helpers/wait';
 import { makeSandbox, run } from '../cli/helpers';
 
@@ -25,20 +27,12 @@ const SHOTS = join(import.meta.dirname, '..', '..', 'test-output', 'dashboard');
 const EVIL_BODY = '# Evil\n\nHello <script>window.__pwned=1</script> and <img src=x onerror="window.__pwned=1"> there.\n';
 const DAY = 24 * 60 * 60 * 1000;
 
-function chromiumPath(): string {
-  if (process.env.SKILLOPT_CHROMIUM) return process.env.SKILLOPT_CHROMIUM;
-  try {
-    return execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
-  } catch {
-    throw new Error("no chromium on PATH: install Debian's chromium package (npm test does it as root), or set SKILLOPT_CHROMIUM");
-  }
-}
-
 let env: TestWorkflowEnvironment;
 let store: Store;
 let worker: Worker;
 let running: Promise<void>;
 let dashboard: RunningDashboard;
+let team: TeamConnection;
 let browser: Browser;
 let page: Page;
 let taskQueue: string;
@@ -108,17 +102,15 @@ beforeAll(async () => {
   await verdicts(deploy, 2, ['passed', 'passed', 'failed'], 1);
   await verdicts(evil, 1, ['failed'], 1, '<script>window.__pwned=1</script> the user said <img src=x onerror="window.__pwned=1">');
 
+  team = { client: env.client, address: 'test', namespace: env.namespace ?? 'default', taskQueue, close: async () => undefined };
   dashboard = await startDashboard({
-    store,
-    team: { client: env.client, address: 'test', namespace: env.namespace ?? 'default', taskQueue, close: async () => undefined },
+    reads: storeReads(store),
+    team,
     temporalUiUrl: 'http://localhost:8233',
     user: 'dana',
     port: 0,
   });
-  browser = await chromium.launch({
-    executablePath: chromiumPath(),
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   // Nothing but the dashboard itself is ever asked for.
   page.on('request', (request) => {
@@ -159,6 +151,27 @@ describe('the skills dashboard in Chromium', () => {
     await expect(page.textContent('[data-testid="rollout"]')).resolves.toContain('approval');
     await expect(page.textContent('[data-testid="canary"]')).resolves.toMatch(/Candidate v2 .*passed/);
     await page.screenshot({ path: join(SHOTS, 'skill.png'), fullPage: true });
+  });
+
+  it('on a teammate machine (no store) shows the same, read through the central worker', async () => {
+    const teammate = await startDashboard({ reads: remoteReads(team), team, temporalUiUrl: 'http://localhost:8233', user: 'erin', port: 0 });
+    try {
+      const both = async (path: string) => Promise.all([dashboard.url, teammate.url].map(async (base) => (await fetch(`${base}${path}`)).json() as Promise<Record<string, unknown>>));
+      const [central, remote] = await both('/api/skills');
+      expect(remote.skills).toEqual(central.skills);
+      expect((remote.skills as unknown[]).length).toBe(3);
+      const skillPath = `/api/skills/${encodeURIComponent(formatSkillRef(deploy))}`;
+      const [centralPage, remotePage] = await both(skillPath);
+      expect(remotePage).toEqual(centralPage);
+      expect(remotePage).toMatchObject({ summary: { candidate: { version: 2 }, canary: { version: 2 } } });
+      const [centralDiff, remoteDiff] = await both(`${skillPath}/diff?from=1&to=2`);
+      expect(remoteDiff).toEqual(centralDiff);
+      const missing = await fetch(`${teammate.url}/api/skills/nobody--here`);
+      expect(missing.status).toBe(404);
+      await expect(missing.json()).resolves.toEqual({ error: 'no skill nobody--here in the store' });
+    } finally {
+      await teammate.close();
+    }
   });
 
   it('shows the diff between two versions', async () => {

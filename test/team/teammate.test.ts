@@ -23,7 +23,8 @@ import { pullSkills } from '../../sync/pull';
 import { rolloutDefaultsFromEnv } from '../../core/rollout';
 import type { SkillReport } from '../../core/report';
 import { skillReport } from '../../store/report';
-import { connectTeam, remoteReports, remoteSource, type TeamConnection } from '../../sync/remote';
+import { connectTeam, remoteReports, remoteSkillPage, remoteSkillSummaries, remoteSource, type TeamConnection } from '../../sync/remote';
+import { skillSummaries, storedSkillPage } from '../../store/dashboard';
 import { createSkilloptWorker } from '../../worker/worker';
 import { expectOneLineError, makeSandbox, run, skillText, writeSkill, type Sandbox } from '../cli/helpers';
 import { seedReportStore } from '../cli/report-seed';
@@ -358,5 +359,20 @@ describe('skillopt report on a teammate machine', () => {
     expect(paged).toHaveLength(40);
     // 16 publishes are 31 state changes: the oldest one is left out, and said.
     expect(paged.every((r) => r.decisions.length === 30 && r.decisionsOmitted === 1 && r.stable === 16)).toBe(true);
+  }, 120_000);
+
+  it('serves the skills dashboard the same views the store builds, page by page', async () => {
+    const read = rolloutDefaultsFromEnv(process.env);
+    if ('error' in read) throw new Error(read.error);
+    const pages: number[] = [];
+    const remote = await remoteSkillSummaries(team, { onReply: (_request, reply) => pages.push(Buffer.byteLength(JSON.stringify(reply), 'utf8')) });
+    for (const bytes of pages) expect(bytes).toBeLessThan(MAX_READ_PAGE_BYTES + 4096);
+    // Same day and same store: only `now` differs, and the views count whole days.
+    expect(remote).toEqual(await skillSummaries(store, read.defaults, Date.now()));
+    const ref = { name: 'paged-3', author: remote.find((s) => s.name === 'paged-3')!.author };
+    const page = await remoteSkillPage(team, ref);
+    expect(page).toEqual(await storedSkillPage(store, ref, read.defaults, Date.now()));
+    expect(page!.versions).toHaveLength(16);
+    expect(await remoteSkillPage(team, { name: 'nope', author: 'nobody' })).toBeUndefined();
   }, 120_000);
 });
