@@ -3,6 +3,7 @@
 import { InvalidArgumentError } from 'commander';
 import { parseRolloutPolicy } from '../core/rollout';
 import type { RolloutPolicy } from '../core/rollout-types';
+import { AGENT_NAMES, isAgentName, type AgentName } from '../local/agents';
 
 function parsePositiveInt(value: string, max: number): number | undefined {
   const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
@@ -71,4 +72,11 @@ export function parseSince(value: string, now: number = Date.now()): string {
     if (real && at <= now) return new Date(at).toISOString();
   }
   throw new InvalidArgumentError('--since takes an age like 30d, 12h or 2w, or a past ISO date like 2025-03-01');
+}
+
+/** `--agent`: one agent, or `all` of them. */
+export function parseAgents(value: string): AgentName[] {
+  if (value === 'all') return [...AGENT_NAMES];
+  if (isAgentName(value)) return [value];
+  throw new InvalidArgumentError(`an agent is ${AGENT_NAMES.map((a) => `"${a}"`).join(', ')} or "all"`);
 }

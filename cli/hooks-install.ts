@@ -1,19 +1,32 @@
-// `skillopt hooks install|uninstall`: adds skillopt's hooks to Claude Code's
-// settings.json (user: $HOME/.claude/settings.json, project:
-// <cwd>/.claude/settings.json) or removes them, keeping every other setting
-// and hook. Installing twice changes nothing; uninstall removes exactly the
-// entries skillopt added (recognised by their command, `… skillopt.js" hook
-// <Event>`, so an install from an older checkout path is replaced, not doubled).
-// A settings file that is not a JSON object is refused, never overwritten.
+// `skillopt hooks install|uninstall`: adds skillopt's hooks to an agent's hook
+// configuration or removes them, keeping every other setting and hook. Claude
+// Code: settings.json (user: $HOME/.claude/settings.json, project:
+// <cwd>/.claude/settings.json). Codex: hooks.json, the same shape (user:
+// $CODEX_HOME/hooks.json, project: <cwd>/.codex/hooks.json), plus the trust
+// Codex requires before it runs a hook (cli/codex-trust.ts). Installing twice
+// changes nothing; uninstall removes exactly the entries skillopt added
+// (recognised by their command, `… skillopt.js" hook <Event> [--agent codex]`,
+// so an install from an older checkout path is replaced, not doubled). A file
+// that is not a JSON object is refused, never overwritten.
 import { mkdir, readFile, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
+import { codexHome, type AgentName } from '../local/agents';
 import { projectRoot } from '../local/project-root';
+import { HookSettingsError, trustCodexHooks, untrustCodexHooks, type TrustedHook } from './codex-trust';
 
 export type HookScope = 'user' | 'project';
 
 export const HOOK_EVENTS = ['SessionStart', 'PreToolUse', 'UserPromptSubmit', 'SessionEnd'] as const;
 export type HookEvent = (typeof HOOK_EVENTS)[number];
+
+/** What each agent gets: Codex has no SessionEnd (its windows close on the idle timer) and no Skill tool (its shell reads SKILL.md). */
+const AGENT_HOOKS: Record<AgentName, { events: readonly HookEvent[]; matcher: Partial<Record<HookEvent, string>>; flag: string }> = {
+  // Only the Skill tool arms a window.
+  claude: { events: HOOK_EVENTS, matcher: { PreToolUse: 'Skill' }, flag: '' },
+  // Codex names its shell tool Bash (docs/codex-cli.md): only a shell command can read a SKILL.md.
+  codex: { events: ['SessionStart', 'PreToolUse', 'UserPromptSubmit'], matcher: { PreToolUse: 'Bash' }, flag: ' --agent codex' },
+};
 
 /**
  * Claude Code's own timeout per hook, in seconds: a safety net only (each hook
@@ -21,14 +34,14 @@ export type HookEvent = (typeof HOOK_EVENTS)[number];
  * the 1.5 s budget Claude Code gives every SessionEnd hook.
  */
 const HOOK_TIMEOUT_SECONDS: Partial<Record<HookEvent, number>> = { SessionStart: 30, PreToolUse: 10, UserPromptSubmit: 10 };
-/** Only the Skill tool arms a window. */
-const HOOK_MATCHER: Partial<Record<HookEvent, string>> = { PreToolUse: 'Skill' };
 
-export class HookSettingsError extends Error {
-  override name = 'HookSettingsError';
-}
+export { HookSettingsError };
 
 export interface HookInstallOptions {
+  /** Default claude. */
+  agent?: AgentName;
+  /** CODEX_HOME is read from here (default process.env). */
+  env?: NodeJS.ProcessEnv;
   scope: HookScope;
   /** The user's home (scope user). */
   home: string;
@@ -39,7 +52,10 @@ export interface HookInstallOptions {
 }
 
 export interface HookInstallResult {
+  agent: AgentName;
   settingsPath: string;
+  /** Codex: the config.toml that holds the hooks' trust, when it was changed. */
+  trustPath?: string;
   /** Events whose hook was added or rewritten. */
   changed: HookEvent[];
   /** False when the file already said exactly this (nothing written). */
@@ -64,12 +80,15 @@ export function defaultHookCommand(): string {
   return `node ${shellQuote(join(projectRoot(), 'dist', 'hook.cjs'))}`;
 }
 
-export function settingsPathFor(options: Pick<HookInstallOptions, 'scope' | 'home' | 'cwd'>): string {
+export function settingsPathFor(options: Pick<HookInstallOptions, 'agent' | 'env' | 'scope' | 'home' | 'cwd'>): string {
+  if (options.agent === 'codex') {
+    return options.scope === 'project' ? resolve(options.cwd, '.codex', 'hooks.json') : join(codexHome(options.env, options.home), 'hooks.json');
+  }
   return resolve(options.scope === 'project' ? options.cwd : options.home, '.claude', 'settings.json');
 }
 
-/** A command skillopt wrote: `<anything>skillopt[.js]["] hook <Event>` or `<anything>/dist/hook.cjs["] hook <Event>`. */
-const SKILLOPT_COMMAND = new RegExp(`(?:(?:^|[\\s"'/\\\\])skillopt(?:\\.js)?|[/\\\\]dist[/\\\\]hook\\.cjs)["']?\\s+hook\\s+(?:${HOOK_EVENTS.join('|')})\\s*$`);
+/** A command skillopt wrote: `<anything>skillopt[.js]["] hook <Event>` or `<anything>/dist/hook.cjs["] hook <Event>`, then maybe `--agent <name>`. */
+const SKILLOPT_COMMAND = new RegExp(`(?:(?:^|[\\s"'/\\\\])skillopt(?:\\.js)?|[/\\\\]dist[/\\\\]hook\\.cjs)["']?\\s+hook\\s+(?:${HOOK_EVENTS.join('|')})(?:\\s+--agent\\s+[a-z]+)?\\s*$`);
 
 export function isSkilloptHookCommand(command: unknown): boolean {
   return typeof command === 'string' && SKILLOPT_COMMAND.test(command);
@@ -147,11 +166,11 @@ function withoutSkillopt(groups: Json[]): Json[] {
   return kept;
 }
 
-function ourGroup(event: HookEvent, command: string): JsonObject {
-  const hook: JsonObject = { type: 'command', command: `${command} hook ${event}` };
+function ourGroup(agent: AgentName, event: HookEvent, command: string): JsonObject {
+  const hook: JsonObject = { type: 'command', command: `${command} hook ${event}${AGENT_HOOKS[agent].flag}` };
   const timeout = HOOK_TIMEOUT_SECONDS[event];
   if (timeout !== undefined) hook.timeout = timeout;
-  const matcher = HOOK_MATCHER[event];
+  const matcher = AGENT_HOOKS[agent].matcher[event];
   return matcher === undefined ? { hooks: [hook] } : { matcher, hooks: [hook] };
 }
 
@@ -200,7 +219,7 @@ export async function findInstalledHooks(options: Pick<HookInstallOptions, 'home
           .flatMap((g) => (isObject(g) && Array.isArray(g.hooks) ? g.hooks : []))
           .filter(isSkilloptHook) as JsonObject[];
         if (ours.length > 0) events.push(event);
-        for (const hook of ours) commands.add(String(hook.command).replace(/\s+hook\s+\S+\s*$/, ''));
+        for (const hook of ours) commands.add(String(hook.command).replace(/\s+hook\s+\S+(?:\s+--agent\s+\S+)?\s*$/, ''));
       }
       found.push({ scope, settingsPath, events, commands: [...commands] });
     } catch (err) {
@@ -219,12 +238,14 @@ export function hookCommandFile(command: string): string | undefined {
 export async function installHooks(options: HookInstallOptions): Promise<HookInstallReport> {
   const result = await installInto(options);
   const other = settingsPathFor({ ...options, scope: options.scope === 'user' ? 'project' : 'user' });
+  // Two sets of Codex hooks are two trusted sets: each event would be spooled twice (the hooks count it once).
   // In the home folder both scopes are the same file.
   if (other !== result.settingsPath && (await hasSkilloptHooks(other))) return { ...result, alsoInstalledIn: other };
   return result;
 }
 
 async function installInto(options: HookInstallOptions): Promise<HookInstallResult> {
+  const agent = options.agent ?? 'claude';
   const settingsPath = settingsPathFor(options);
   const command = options.command ?? defaultHookCommand();
   if (/[\r\n]/.test(command)) throw new HookSettingsError('the hook command must be one line');
@@ -233,22 +254,46 @@ async function installInto(options: HookInstallOptions): Promise<HookInstallResu
   const changed: HookEvent[] = [];
   for (const event of HOOK_EVENTS) {
     const before = hooks[event] as Json[] | undefined;
-    const group = ourGroup(event, command);
-    // Already there, exactly once and exactly so: leave the user's order alone.
+    const wanted = AGENT_HOOKS[agent].events.includes(event);
+    const group = ourGroup(agent, event, command);
+    // Already there, exactly once and exactly so (or absent and not wanted): leave the user's order alone.
     const ours = (before ?? []).filter((g) => isObject(g) && Array.isArray(g.hooks) && g.hooks.some(isSkilloptHook));
-    if (ours.length === 1 && sameJson(ours[0], group)) continue;
-    hooks[event] = [...withoutSkillopt(before ?? []), group];
+    if (wanted ? ours.length === 1 && sameJson(ours[0], group) : ours.length === 0) continue;
+    const rest = withoutSkillopt(before ?? []);
+    if (wanted) hooks[event] = [...rest, group];
+    else if (rest.length > 0) hooks[event] = rest;
+    else delete hooks[event];
     changed.push(event);
   }
-  if (changed.length === 0) return { settingsPath, changed, written: false };
-  await writeSettings(settingsPath, { ...settings, hooks });
-  return { settingsPath, changed, written: true };
+  if (changed.length > 0) await writeSettings(settingsPath, { ...settings, hooks });
+  const result: HookInstallResult = { agent, settingsPath, changed, written: changed.length > 0 };
+  if (agent !== 'codex') return result;
+  // Codex runs a hook only once its exact definition is trusted (docs/codex-cli.md, b): trust ours, here.
+  const trusted: TrustedHook[] = AGENT_HOOKS.codex.events.map((event) => {
+    const groups = hooks[event] as JsonObject[];
+    const index = groups.findIndex((g) => Array.isArray(g.hooks) && g.hooks.some(isSkilloptHook));
+    const group = groups[index]!;
+    return { event, groupIndex: index, matcher: group.matcher as string | undefined, command: String((group.hooks as JsonObject[])[0]!.command), timeout: (group.hooks as JsonObject[])[0]!.timeout as number | undefined };
+  });
+  const trust = await trustCodexHooks(codexConfigPath(options), settingsPath, trusted);
+  return trust.written ? { ...result, trustPath: trust.path, written: true } : result;
+}
+
+/** Codex's user config.toml, where hook trust lives (for a project's hooks.json too). */
+function codexConfigPath(options: Pick<HookInstallOptions, 'env' | 'home'>): string {
+  return join(codexHome(options.env, options.home), 'config.toml');
 }
 
 export async function uninstallHooks(options: Omit<HookInstallOptions, 'command'>): Promise<HookInstallResult> {
+  const agent = options.agent ?? 'claude';
   const settingsPath = settingsPathFor(options);
+  const untrust = async (result: HookInstallResult): Promise<HookInstallResult> => {
+    if (agent !== 'codex') return result;
+    const trust = await untrustCodexHooks(codexConfigPath(options), settingsPath);
+    return trust.written ? { ...result, trustPath: trust.path, written: true } : result;
+  };
   const { settings, existed } = await readSettings(settingsPath);
-  if (!existed || settings.hooks === undefined) return { settingsPath, changed: [], written: false };
+  if (!existed || settings.hooks === undefined) return untrust({ agent, settingsPath, changed: [], written: false });
   const hooks: JsonObject = { ...(settings.hooks as JsonObject) };
   const changed: HookEvent[] = [];
   for (const event of HOOK_EVENTS) {
@@ -261,10 +306,10 @@ export async function uninstallHooks(options: Omit<HookInstallOptions, 'command'
     if (after.length === 0) delete hooks[event];
     else hooks[event] = after;
   }
-  if (changed.length === 0) return { settingsPath, changed, written: false };
+  if (changed.length === 0) return untrust({ agent, settingsPath, changed, written: false });
   const next: JsonObject = { ...settings, hooks };
   // The "hooks" object goes too when skillopt's were its last entries.
   if (Object.keys(hooks).length === 0) delete next.hooks;
   await writeSettings(settingsPath, next);
-  return { settingsPath, changed, written: true };
+  return untrust({ agent, settingsPath, changed, written: true });
 }

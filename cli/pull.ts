@@ -2,6 +2,8 @@
 import type { Command } from 'commander';
 import { currentUser, userHome, skilloptHome } from '../local/home';
 import { pullSkills } from '../sync/pull';
+import type { AgentName } from '../local/agents';
+import { parseAgents } from './args';
 import type { PullReport, PullStatus } from '../sync/pull';
 import type { CliContext, RegisterCommands } from './context';
 import { CliError, UsageError } from './context';
@@ -35,6 +37,7 @@ export function formatPullReport(report: PullReport): string[] {
 
 interface PullFlags {
   to: string;
+  agent: AgentName[];
   force?: boolean;
   dryRun?: boolean;
   json?: boolean;
@@ -42,19 +45,28 @@ interface PullFlags {
 
 async function runPull(ctx: CliContext, flags: PullFlags): Promise<void> {
   if (flags.to !== 'user' && flags.to !== 'project') throw new UsageError(`--to must be "user" or "project", not "${flags.to}"`);
+  const agents = flags.agent;
   const source = await ctx.openSource();
-  const report = await pullSkills({
-    source,
-    user: currentUser(ctx.env),
-    scope: flags.to,
-    cwd: ctx.cwd,
-    home: userHome(ctx.env),
-    skilloptHome: skilloptHome(ctx.env, ctx.cwd),
-    force: flags.force,
-    dryRun: flags.dryRun,
-  });
-  if (flags.json) ctx.printJson(report);
-  else for (const line of formatPullReport(report)) ctx.print(line);
+  const reports: PullReport[] = [];
+  // One after the other: each takes the manifest's lock, and each agent's root is its own install record.
+  for (const agent of agents) {
+    const report = await pullSkills({
+      source,
+      agent,
+      env: ctx.env,
+      user: currentUser(ctx.env),
+      scope: flags.to,
+      cwd: ctx.cwd,
+      home: userHome(ctx.env),
+      skilloptHome: skilloptHome(ctx.env, ctx.cwd),
+      force: flags.force,
+      dryRun: flags.dryRun,
+    });
+    reports.push(report);
+    if (!flags.json) for (const line of formatPullReport(report)) ctx.print(line);
+  }
+  if (flags.json) ctx.printJson(agents.length === 1 ? reports[0] : reports);
+  const report = { items: reports.flatMap((r) => r.items) };
   const failed = report.items.filter((i) => i.status === 'failed');
   if (failed.length > 0) {
     const first = failed[0]!;
@@ -67,7 +79,8 @@ export const registerPull: RegisterCommands = (program: Command, ctx: CliContext
   program
     .command('pull')
     .description('install the latest version of every shared skill as <root>/<name>--<author>/SKILL.md')
-    .option('--to <where>', '"user" (~/.claude/skills) or "project" (./.claude/skills)', 'user')
+    .option('--to <where>', '"user" (~/.claude/skills, $CODEX_HOME/skills) or "project" (./.claude/skills, ./.codex/skills)', 'user')
+    .option('--agent <agent>', 'whose skills folder: "claude" (default), "codex" or "all"', parseAgents, ['claude'] as AgentName[])
     .option('--force', 'rewrite skills even when the installed version is current (folders pull did not install are still left alone)')
     .option('--dry-run', 'report what would change; write nothing')
     .option('--json', 'print the report as JSON')

@@ -1,8 +1,11 @@
-// What every hook handler gets: its settings, its log, the clock.
+// What every hook handler gets: the agent, its settings, its log, the clock.
+import type { AgentName } from '../local/agents';
 import type { HookLog } from './log';
 import type { HookSettings } from './settings';
 
 export interface HookContext {
+  /** Whose hook this is (`hook <Event> --agent codex`; default claude). */
+  agent: AgentName;
   settings: HookSettings;
   log: HookLog;
   env: NodeJS.ProcessEnv;

@@ -2,14 +2,14 @@
 // agent's hot path. Each does a few file operations and no network: signals
 // are spooled to the outbox and delivered by the flusher process.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { MANIFEST_FILE, parseManifest } from '../core/manifest';
-import type { Manifest } from '../core/manifest';
+import { basename, dirname, join, resolve } from 'node:path';
+import { MANIFEST_FILE, findEntry, parseManifest } from '../core/manifest';
+import type { Manifest, ManifestEntry } from '../core/manifest';
 import { MAX_REACTION_BYTES } from '../core/limits';
 import { redactSecrets } from '../core/redact';
 import type { InvokedSignal, ReactionSignal, SessionEndedSignal, SupersededSignal } from '../core/messages';
 import { formatSkillRef, tryParseSkillRef, workflowIdForInvocation, type SkillRef } from '../core/skill-ref';
-import { currentUser } from '../local/home';
+import { currentUser, expandHome } from '../local/home';
 import type { HookContext } from './context';
 import { eventIdFor } from './event-id';
 import { closeHint, deleteHint, readHint, writeHint } from './hint';
@@ -17,9 +17,10 @@ import { ensureFlusher, judgmentsPending, outboxStalled, writeOutboxEvent } from
 import type { OutboxWorkflowConfig } from './outbox';
 import type { HookPayload } from './payload';
 import { judgmentQueue } from './queue';
-import { AGENT } from './settings';
 import { versionInSession } from './session-skills';
 import { installInContext, skillRoots } from './skills-in-context';
+import { skillFilesInCommand } from '../core/skill-path';
+import { AGENT_IDS } from '../local/agents';
 
 
 /** The transcript's size in bytes now, 0 when it does not exist (yet). */
@@ -88,21 +89,57 @@ async function startFlusher(ctx: HookContext): Promise<void> {
 
 export type ArmResult = 'armed' | 'duplicate' | 'not-skill-tool' | 'not-org-skill' | 'no-session';
 
-/** PreToolUse on the Skill tool: an org skill's invocation opens a judgment window. */
+/** The org skill a PreToolUse call uses, with the install the session has it from; or why it is none. */
+type SkillCall = { ref: SkillRef; install: ManifestEntry } | 'not-skill-tool' | 'not-org-skill';
+
+/**
+ * Claude Code: the Skill tool names the skill; it is an org skill when the
+ * folder Claude Code loads for it is one pull installed (a local "x--alice"
+ * folder is not the shared skill).
+ */
+function claudeSkillCall(payload: HookPayload, manifest: () => Manifest | undefined, ctx: HookContext): SkillCall {
+  const skill = payload.tool_input?.skill;
+  if (payload.tool_name !== 'Skill' || typeof skill !== 'string') return 'not-skill-tool';
+  const ref = tryParseSkillRef(skill);
+  const roots = skillRoots('claude', ctx.settings.userHome, payload.cwd || process.cwd(), ctx.env);
+  const pulled = ref && manifest();
+  const install = ref && pulled && installInContext(pulled, formatSkillRef(ref), roots, existsSync);
+  return ref && install ? { ref, install } : 'not-org-skill';
+}
+
+/**
+ * Codex: no Skill tool; the model reads SKILL.md through the shell. The call
+ * uses an org skill when its command names `<root>/<name>--<author>/SKILL.md`
+ * and pull installed that very folder (any other file, a local skill's among
+ * them, never arms).
+ */
+function codexSkillCall(payload: HookPayload, manifest: () => Manifest | undefined, ctx: HookContext): SkillCall {
+  const command = payload.tool_input?.command;
+  if (payload.tool_name !== 'Bash' || typeof command !== 'string') return 'not-skill-tool';
+  const files = skillFilesInCommand(command);
+  if (files.length === 0) return 'not-skill-tool';
+  const cwd = payload.cwd || process.cwd();
+  const pulled = manifest();
+  for (const file of files) {
+    const dir = dirname(resolve(cwd, expandHome(file, ctx.env)));
+    const ref = tryParseSkillRef(basename(dir));
+    const install = ref && pulled && findEntry(pulled, dirname(dir), basename(dir));
+    if (ref && install) return { ref, install };
+  }
+  return 'not-org-skill';
+}
+
+/** PreToolUse: a call that uses an org skill opens a judgment window. */
 export async function onPreToolUse(payload: HookPayload, ctx: HookContext): Promise<ArmResult> {
   const { settings } = ctx;
-  if (payload.tool_name !== 'Skill') return 'not-skill-tool';
-  const skill = payload.tool_input?.skill;
+  // Read only once the call could be a skill's (Codex runs this hook for every shell command).
+  const manifest = () => readManifest(settings.home);
+  const call = ctx.agent === 'codex' ? codexSkillCall(payload, manifest, ctx) : claudeSkillCall(payload, manifest, ctx);
+  if (typeof call === 'string') return call;
   const sessionId = payload.session_id;
-  if (typeof skill !== 'string') return 'not-skill-tool';
   if (!sessionId) return 'no-session';
-  const ref = tryParseSkillRef(skill);
-  if (!ref) return 'not-org-skill';
-  // Org = the folder Claude Code loaded is one pull installed: a local "x--alice" folder is not the shared skill.
-  const manifest = readManifest(settings.home);
+  const { ref, install } = call;
   const dirName = formatSkillRef(ref);
-  const install = manifest && installInContext(manifest, dirName, skillRoots(settings.userHome, payload.cwd || process.cwd()), existsSync);
-  if (!install) return 'not-org-skill';
 
   const now = ctx.now();
   const toolUseId = payload.tool_use_id ?? '';
@@ -119,7 +156,7 @@ export async function onPreToolUse(payload: HookPayload, ctx: HookContext): Prom
     sessionId,
     toolUseId,
     user: currentUser(ctx.env),
-    agent: AGENT,
+    agent: AGENT_IDS[ctx.agent],
     // The version loaded when the session started (its pull only takes effect next session).
     skillVersion: versionInSession(settings.home, sessionId, ref.name, ref.author) ?? install.version,
     transcriptPath: payload.transcript_path ?? '',
@@ -160,7 +197,9 @@ export async function onUserPromptSubmit(payload: HookPayload, ctx: HookContext)
     return 'expired';
   }
   // This prompt's reaction is spooled already (the hook ran twice): spend the budget once.
-  if (payload.prompt_id && hint.lastPromptId === payload.prompt_id) return 'duplicate';
+  // Claude Code names each prompt (prompt_id); Codex names its turn (turn_id).
+  const promptId = payload.prompt_id ?? payload.turn_id;
+  if (promptId && hint.lastPromptId === promptId) return 'duplicate';
   const prompt = payload.prompt ?? '';
   if (prompt.trim() === '') return 'blank';
   const ref = tryParseSkillRef(hint.ref);
@@ -170,17 +209,17 @@ export async function onUserPromptSubmit(payload: HookPayload, ctx: HookContext)
   }
 
   const reaction: ReactionSignal = {
-    eventId: await eventIdFor('reaction', sessionId, payload.prompt_id),
+    eventId: await eventIdFor('reaction', sessionId, promptId),
     sessionId,
     text: reactionText(prompt),
     transcriptPath: payload.transcript_path ?? '',
-    // The hook runs before Claude Code appends this prompt: the window ends before the reaction.
+    // The hook runs before the agent appends this prompt (Claude Code and Codex alike): the window ends before the reaction.
     transcriptBytes: fileSize(payload.transcript_path),
   };
   spool(ctx, ref, hint.workflowId, now, { signal: 'reaction', payload: reaction });
   // Spent after spooling: a crash in between sends one reaction too many, never one too few.
   if (hint.remaining - 1 <= 0) deleteHint(settings.home, sessionId);
-  else writeHint(settings.home, { ...hint, remaining: hint.remaining - 1, lastActivityAt: now, ...(payload.prompt_id ? { lastPromptId: payload.prompt_id } : {}) });
+  else writeHint(settings.home, { ...hint, remaining: hint.remaining - 1, lastActivityAt: now, ...(promptId ? { lastPromptId: promptId } : {}) });
   await startFlusher(ctx);
   return 'sent';
 }

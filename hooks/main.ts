@@ -14,9 +14,11 @@ import type { HookContext } from './context';
 import type * as SessionStartModule from './session-start-process';
 import type { SessionStartJob } from './session-start-process';
 import { emptyManifest } from '../core/manifest';
+import { AGENT_NAMES, isAgentName } from '../local/agents';
 import { DEFAULT_RESUME_GRACE_MS } from '../core/limits';
 import { onPreToolUse, onSessionEnd, onUserPromptSubmit, readManifest } from './handlers';
 import { snapshotSessionSkills } from './session-skills';
+import { skillRoots } from './skills-in-context';
 import { pruneStaleHints, reopenHint } from './hint';
 import { openHookLog } from './log';
 import { ensureFlusher, judgmentsPending, listOutbox } from './outbox';
@@ -46,7 +48,11 @@ function exit(): void {
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const event = (args[0] === 'hook' ? args[1] : args[0]) ?? '';
+  // `hook <Event> [--agent <name>]` (hooks install writes it; `skillopt hook …` passes the same words).
+  const words = args[0] === 'hook' ? args.slice(1) : args;
+  const event = words[0] ?? '';
+  const agentAt = words.indexOf('--agent');
+  const agentName = agentAt < 0 ? 'claude' : words[agentAt + 1];
   const settings = readHookSettings(process.env);
   const log = openHookLog(settings.home, event || 'hook', settings.debug);
   process.on('uncaughtException', (err) => {
@@ -62,12 +68,18 @@ async function main(): Promise<void> {
   const input = await readStdin();
   // SKILLOPT_INTERNAL: skillopt's own `claude -p` (judge, proposer) must not pull, record or arm.
   if (settings.disabled || settings.internal) return;
+  if (!isAgentName(agentName)) {
+    log.error(`${event}: unknown agent ${JSON.stringify(agentName ?? '')} (hook … --agent ${AGENT_NAMES.join('|')})`);
+    return;
+  }
+  const agent = agentName;
   const payload = payloadFrom(input.json);
   if (!payload) {
     log.error(`${event}: no JSON object on stdin (${input.text.length} chars${input.complete ? '' : ', cut short'})`);
     return;
   }
   const ctx: HookContext = {
+    agent,
     settings,
     log,
     env: process.env,
@@ -103,10 +115,10 @@ async function main(): Promise<void> {
       // What this session runs is what is installed now, before its own pull (see session-skills.ts).
       const inContext =
         payload.session_id && payload.source !== 'compact'
-          ? snapshotSessionSkills(settings.home, payload.session_id, readManifest(settings.home) ?? emptyManifest(), settings.userHome, payload.cwd || process.cwd())
+          ? snapshotSessionSkills(settings.home, payload.session_id, readManifest(settings.home) ?? emptyManifest(), skillRoots(agent, settings.userHome, payload.cwd || process.cwd(), process.env))
           : [];
       if (!settings.autopull && !settings.attribution) return;
-      const job: SessionStartJob = { payload: { session_id: payload.session_id, cwd: payload.cwd || process.cwd(), source: payload.source }, inContext };
+      const job: SessionStartJob = { agent, payload: { session_id: payload.session_id, cwd: payload.cwd || process.cwd(), source: payload.source }, inContext };
       if (settings.sessionStartWait) {
         // Opt-in: do the pull and the attribution inside the hook (the session waits).
         const { runSessionStart } = (await import(new URL('./hook-session-start.mjs', import.meta.url).href)) as typeof SessionStartModule;

@@ -1,4 +1,5 @@
-// The JSON Claude Code sends a hook on stdin (see the hooks reference, §3).
+// The JSON Claude Code or Codex sends a hook on stdin (the same shape; see the
+// hooks reference, §3, and docs/codex-cli.md).
 // Every field is optional here: a payload is untrusted input, and a missing or
 // mistyped field makes the hook do nothing rather than fail.
 
@@ -13,15 +14,17 @@ export interface HookPayload {
   reason?: string;
   /** UserPromptSubmit. */
   prompt?: string;
-  /** UserPromptSubmit onward: one id per user prompt (the transcript's promptId). */
+  /** Claude Code, UserPromptSubmit onward: one id per user prompt (the transcript's promptId). */
   prompt_id?: string;
+  /** Codex, every event but SessionStart: one id per turn (a prompt starts one). */
+  turn_id?: string;
   /** PreToolUse. */
   tool_name?: string;
   tool_input?: Record<string, unknown>;
   tool_use_id?: string;
 }
 
-const STRING_FIELDS = ['session_id', 'transcript_path', 'cwd', 'hook_event_name', 'source', 'reason', 'prompt', 'prompt_id', 'tool_name', 'tool_use_id'] as const;
+const STRING_FIELDS = ['session_id', 'transcript_path', 'cwd', 'hook_event_name', 'source', 'reason', 'prompt', 'prompt_id', 'turn_id', 'tool_name', 'tool_use_id'] as const;
 
 /** The payload's known fields with the right types; undefined when the text is not a JSON object. */
 export function parsePayload(text: string): HookPayload | undefined {

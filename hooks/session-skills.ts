@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 import type { Manifest } from '../core/manifest';
 import { SESSIONS_DIR, sessionFileStem } from './hint';
-import { orgSkillsInContext, skillRoots } from './skills-in-context';
+import { orgSkillsInContext, type SkillRoots } from './skills-in-context';
 
 export interface SkillInContext {
   name: string;
@@ -22,8 +22,8 @@ function sessionSkillsPath(home: string, sessionId: string): string {
 }
 
 /** Takes the snapshot from the pull manifest (as it is before this session's pull) and stores it. */
-export function snapshotSessionSkills(home: string, sessionId: string, manifest: Manifest, userHome: string, cwd: string): SkillInContext[] {
-  const skills = orgSkillsInContext(manifest, skillRoots(userHome, cwd), existsSync);
+export function snapshotSessionSkills(home: string, sessionId: string, manifest: Manifest, roots: SkillRoots): SkillInContext[] {
+  const skills = orgSkillsInContext(manifest, roots, existsSync);
   const path = sessionSkillsPath(home, sessionId);
   mkdirSync(join(home, SESSIONS_DIR), { recursive: true, mode: 0o700 });
   const tmp = `${path}.${process.pid}.tmp`;

@@ -6,6 +6,7 @@
 // waits instead.
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isAgentName, type AgentName } from '../local/agents';
 import type { HookContext } from './context';
 import { openHookLog } from './log';
 import type { HookPayload } from './payload';
@@ -16,6 +17,7 @@ import { readHookSettings } from './settings';
 export { runSessionStart };
 
 export interface SessionStartJob {
+  agent: AgentName;
   payload: HookPayload;
   inContext: SkillInContext[];
 }
@@ -23,11 +25,12 @@ export interface SessionStartJob {
 async function runDetached(jobText: string): Promise<void> {
   const settings = readHookSettings(process.env);
   const log = openHookLog(settings.home, 'SessionStart', settings.debug);
-  const ctx: HookContext = { settings, log, env: process.env, now: Date.now, flusherPath: () => '' };
+  const ctx: HookContext = { agent: 'claude', settings, log, env: process.env, now: Date.now, flusherPath: () => '' };
   // Bounded like the hook was: the pull's budget plus the attribution's, then out.
   setTimeout(() => process.exit(0), settings.autopullTimeoutMs + 4_000).unref();
   try {
     const job = JSON.parse(jobText) as SessionStartJob;
+    if (isAgentName(job.agent)) ctx.agent = job.agent;
     await runSessionStart(job.payload, ctx, job.inContext);
   } catch (err) {
     log.error('SessionStart (background)', err);

@@ -1,8 +1,9 @@
 // SessionStart, bundled separately (dist/hook-session-start.mjs) because it
-// needs the store: auto-pull the org skills within a time budget (for the next
-// session: Claude Code has read its skills already), then record which org
+// needs the store: auto-pull the org skills into the agent's skills folder within
+// a time budget (for the next session: the agent has read its skills already), then record which org
 // skills (and versions) this session has in context, with its A/B bucket. Nothing is printed: SessionStart's stdout would reach the model.
 import { abBucket } from '../core/bucket';
+import { AGENT_IDS } from '../local/agents';
 import { currentUser } from '../local/home';
 import { machineMode } from '../local/mode';
 import { openStore } from '../store/index';
@@ -12,7 +13,6 @@ import type { TeamConnection } from '../sync/remote';
 import { storeSource, type SkillSource } from '../sync/source';
 import type { HookContext } from './context';
 import type { HookPayload } from './payload';
-import { AGENT } from './settings';
 import type { SkillInContext } from './session-skills';
 
 /** Recording the attribution row gets this long after the pull (its own budget: the row matters more). */
@@ -74,7 +74,7 @@ export async function runSessionStart(payload: HookPayload, ctx: HookContext, in
   if (settings.autopull) {
     const controller = new AbortController();
     const pull = source().then((s) =>
-      pullSkills({ source: s, user: currentUser(ctx.env), scope: 'user', home: settings.userHome, skilloptHome: settings.home, signal: controller.signal }),
+      pullSkills({ source: s, agent: ctx.agent, user: currentUser(ctx.env), scope: 'user', home: settings.userHome, env: ctx.env, skilloptHome: settings.home, signal: controller.signal }),
     );
     try {
       const report = await withTimeout(pull, settings.autopullTimeoutMs, 'auto-pull');
@@ -96,7 +96,7 @@ export async function runSessionStart(payload: HookPayload, ctx: HookContext, in
       sessionId,
       user: currentUser(ctx.env),
       cwd,
-      agent: AGENT,
+      agent: AGENT_IDS[ctx.agent],
       abBucket: abBucket(sessionId),
       skills: inContext,
     });

@@ -3,8 +3,6 @@
 import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_JUDGE_WINDOW, MAX_ROUTED_SCHEDULE_TO_START_MS } from '../core/limits';
 import { skilloptHome, userHome } from '../local/home';
 
-/** The `agent` recorded with invocations and attributions. */
-export const AGENT = 'claude_code';
 /** SessionStart's auto-pull budget (the seed's 5 s). */
 export const DEFAULT_AUTOPULL_TIMEOUT_MS = 5_000;
 

@@ -1,21 +1,20 @@
-// Which pulled org skills a session has in context: the skill Claude Code
+// Which pulled org skills a session has in context: the skill the agent
 // loads for a folder name is the one in the user's skills root if that folder
 // exists, else the one in the session's project root (a personal skill wins
 // over a project skill of the same name). It is an org skill only when pull
 // installed that very folder (the manifest has it under that root): a local
 // `x--y` folder is not the shared skill, even when pull installed an `x--y`
 // somewhere else (another project) or in a root this one shadows.
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Manifest, ManifestEntry } from '../core/manifest';
 import { findInstalled } from '../core/manifest';
+import { agentSkillRoots, type AgentName, type SkillRoots } from '../local/agents';
 
-export interface SkillRoots {
-  user: string;
-  project: string;
-}
+export type { SkillRoots };
 
-export function skillRoots(userHome: string, cwd: string): SkillRoots {
-  return { user: resolve(userHome, '.claude', 'skills'), project: resolve(cwd, '.claude', 'skills') };
+/** The folders `agent` loads skills from in a session in `cwd`. */
+export function skillRoots(agent: AgentName, userHome: string, cwd: string, env: NodeJS.ProcessEnv = process.env): SkillRoots {
+  return agentSkillRoots(agent, { home: userHome, cwd, env });
 }
 
 /**

@@ -7,7 +7,8 @@
 // SKILL.md.bak; the manifest entry is written before a new folder is created,
 // so an interrupted pull can always finish the install next time.
 import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { agentSkillRoots, type AgentName } from '../local/agents';
 import { findEntry, isSafeDirName, removeEntry, upsertEntry } from '../core/manifest';
 import type { InstallScope, Manifest } from '../core/manifest';
 import { documentVersion, renderSkillDocument } from '../core/skill-document';
@@ -26,6 +27,10 @@ export interface PullOptions {
   /** Who pulls (default: this machine's user): the canary cohort gets a skill's candidate. */
   user?: string;
   scope?: InstallScope;
+  /** Whose skills folder (default claude: ~/.claude/skills; codex: $CODEX_HOME/skills). */
+  agent?: AgentName;
+  /** CODEX_HOME is read from here (default process.env). */
+  env?: NodeJS.ProcessEnv;
   /** The project folder for scope "project". */
   cwd?: string;
   /** The user's home for scope "user" (default: $HOME). */
@@ -68,8 +73,9 @@ export interface PullReport {
   items: PullItem[];
 }
 
-export function skillsRoot(scope: InstallScope, where: { cwd: string; home: string }): string {
-  return resolve(scope === 'project' ? where.cwd : where.home, '.claude', 'skills');
+/** The folder pull installs into: the agent's user or project skills root. */
+export function skillsRoot(scope: InstallScope, where: { cwd: string; home: string; env?: NodeJS.ProcessEnv }, agent: AgentName = 'claude'): string {
+  return agentSkillRoots(agent, where)[scope];
 }
 
 /**
@@ -92,7 +98,7 @@ export function renderInstalledSkill(v: SkillVersion): string {
 
 export async function pullSkills(options: PullOptions): Promise<PullReport> {
   const scope = options.scope ?? 'user';
-  const root = skillsRoot(scope, { cwd: options.cwd ?? process.cwd(), home: options.home ?? userHome() });
+  const root = skillsRoot(scope, { cwd: options.cwd ?? process.cwd(), home: options.home ?? userHome(), ...(options.env ? { env: options.env } : {}) }, options.agent);
   const mPath = manifestPath(options.skilloptHome);
   const dryRun = options.dryRun ?? false;
   const report: PullReport = { scope, root, manifestPath: mPath, dryRun, aborted: false, items: [] };

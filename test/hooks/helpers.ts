@@ -65,7 +65,8 @@ export function runHook(sb: HookSandbox, event: string, input: unknown, env: Nod
   const text = typeof input === 'string' ? input : `${JSON.stringify(input)}\n`;
   return new Promise((resolvePromise, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [HOOK_ENTRY, 'hook', event], { cwd, env: { ...sb.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    // `event` may carry the agent too: 'PreToolUse --agent codex'.
+    const child = spawn(process.execPath, [HOOK_ENTRY, 'hook', ...event.split(' ')], { cwd, env: { ...sb.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

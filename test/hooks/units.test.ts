@@ -122,7 +122,7 @@ describe('validateOutboxEvent', () => {
 });
 
 it('org skills in context: what Claude Code loads (user root, else project root) when pull installed it, sorted by name then author', () => {
-  const roots = skillRoots('/home/a', '/work/p');
+  const roots = skillRoots('claude', '/home/a', '/work/p');
   let m = emptyManifest();
   const add = (name: string, author: string, version: number, root: string) =>
     (m = upsertEntry(m, { dirName: `${name}--${author}`, name, author, version, scope: 'user', root, pulledAt: '' }));

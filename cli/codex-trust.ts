@@ -1,0 +1,162 @@
+// Codex runs a user or project hook only once config.toml trusts its exact
+// definition (docs/codex-cli.md, b): a `[hooks.state."<hooks.json>:<event>:<group>:<handler>"]`
+// table whose `trusted_hash` is the sha256 of the hook's normalized JSON.
+// Untrusted hooks are skipped silently, so `hooks install --agent codex`
+// writes that trust for skillopt's own hooks, and nothing else, in one marked
+// block per hooks.json; uninstall removes the block. The rest of the file is
+// kept byte for byte. smol-toml checks that the file parses before and after
+// (a config Codex cannot read would stop every session), so a file that is not
+// valid TOML is refused, never rewritten.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { parse } from 'smol-toml';
+import type { HookEvent } from './hooks-install';
+
+/** A settings or config file skillopt will not rewrite; the message says what to fix. */
+export class HookSettingsError extends Error {
+  override name = 'HookSettingsError';
+}
+
+/** One of skillopt's hooks as it stands in hooks.json: its event, where its group is, and the handler. */
+export interface TrustedHook {
+  event: HookEvent;
+  /** The group's index in the event's list (skillopt's group holds one handler, index 0). */
+  groupIndex: number;
+  matcher?: string | undefined;
+  command: string;
+  timeout?: number | undefined;
+}
+
+/** PreToolUse → pre_tool_use: the event's name in Codex's trust keys. */
+export function codexEventLabel(event: HookEvent): string {
+  return event.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
+}
+
+export function codexHookKey(hooksPath: string, hook: TrustedHook): string {
+  return `${hooksPath}:${codexEventLabel(hook.event)}:${hook.groupIndex}:0`;
+}
+
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortedKeys((value as Record<string, unknown>)[k])]));
+}
+
+/**
+ * The hash Codex compares: sha256 of the key-sorted compact JSON of
+ * {event_name, matcher?, hooks: [{type, command, timeout (default 600), async}]}
+ * (checked against the hash `codex app-server` reports for a hook).
+ */
+export function codexHookHash(hook: TrustedHook): string {
+  const handler = { type: 'command', command: hook.command, timeout: Math.max(1, hook.timeout ?? 600), async: false };
+  const identity: Record<string, unknown> = { event_name: codexEventLabel(hook.event), hooks: [handler] };
+  if (hook.matcher !== undefined) identity.matcher = hook.matcher;
+  return `sha256:${createHash('sha256').update(JSON.stringify(sortedKeys(identity))).digest('hex')}`;
+}
+
+const beginLine = (hooksPath: string) => `# >>> skillopt: trust for skillopt's own hooks in ${hooksPath} (\`skillopt hooks uninstall --agent codex\` removes it)`;
+const END_LINE = '# <<< skillopt';
+
+/** The text without skillopt's block for this hooks.json (if any), and without the blank line install put before it. */
+function withoutBlock(text: string, hooksPath: string): string {
+  const lines = text.split('\n');
+  const begin = lines.indexOf(beginLine(hooksPath));
+  if (begin < 0) return text;
+  const end = lines.indexOf(END_LINE, begin);
+  const before = lines.slice(0, begin).join('\n');
+  const after = end < 0 ? '' : lines.slice(end + 1).join('\n');
+  if (after.trim() === '') return before.trim() === '' ? '' : `${before.replace(/\n+$/, '')}\n`;
+  return `${before}\n${after}`;
+}
+
+type Toml = Record<string, unknown>;
+
+function parseToml(text: string, path: string, what: string): Toml {
+  try {
+    return parse(text) as Toml;
+  } catch (err) {
+    throw new HookSettingsError(`${path} ${what} (${(err as Error).message.split('\n')[0]}); fix it first, skillopt will not overwrite it`);
+  }
+}
+
+function trustedHashIn(config: Toml, key: string): unknown {
+  const hooks = config.hooks as Toml | undefined;
+  const state = hooks?.state as Toml | undefined;
+  return (state?.[key] as Toml | undefined)?.trusted_hash;
+}
+
+async function readText(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** Atomic, through a symlink, keeping the file's mode (config.toml can hold provider keys: 0600 when new). */
+async function writeText(path: string, text: string): Promise<void> {
+  let target = path;
+  try {
+    target = await realpath(path);
+  } catch {
+    await mkdir(dirname(path), { recursive: true });
+  }
+  const mode = await stat(target).then((s) => s.mode & 0o777, () => 0o600);
+  const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    await writeFile(tmp, text, { mode, flag: 'wx' });
+    await rename(tmp, target);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+}
+
+export interface TrustResult {
+  path: string;
+  written: boolean;
+}
+
+/** Trusts exactly `hooks` (skillopt's, in `hooksPath`) in Codex's config.toml. */
+export async function trustCodexHooks(configPath: string, hooksPath: string, hooks: readonly TrustedHook[]): Promise<TrustResult> {
+  const original = (await readText(configPath)) ?? '';
+  parseToml(original, configPath, 'is not valid TOML');
+  const rest = withoutBlock(original, hooksPath);
+  const others = parseToml(rest, configPath, 'is not valid TOML');
+  const tables: string[] = [];
+  for (const hook of hooks) {
+    const key = codexHookKey(hooksPath, hook);
+    const hash = codexHookHash(hook);
+    const already = trustedHashIn(others, key);
+    // Trusted already outside the block (through Codex itself): nothing to add.
+    if (already === hash) continue;
+    if (already !== undefined) {
+      throw new HookSettingsError(`${configPath} trusts another definition of ${key}: remove that [hooks.state] entry and run this again`);
+    }
+    tables.push(`[hooks.state.${JSON.stringify(key)}]`, `trusted_hash = ${JSON.stringify(hash)}`);
+  }
+  const block = tables.length > 0 ? `${beginLine(hooksPath)}\n${tables.join('\n')}\n${END_LINE}\n` : '';
+  const base = rest.replace(/\s*$/, '');
+  const next = block ? `${base}${base ? '\n\n' : ''}${block}` : rest;
+  if (next === original) return { path: configPath, written: false };
+  const result = parseToml(next, configPath, 'would not be valid TOML with skillopt\'s [hooks.state] entries (is `hooks.state` an inline table?)');
+  for (const hook of hooks) {
+    if (trustedHashIn(result, codexHookKey(hooksPath, hook)) !== codexHookHash(hook)) {
+      throw new HookSettingsError(`${configPath}: could not add the trust for ${codexHookKey(hooksPath, hook)}; add it by hand: see \`skillopt hooks install --help\``);
+    }
+  }
+  await writeText(configPath, next);
+  return { path: configPath, written: true };
+}
+
+/** Removes skillopt's block for `hooksPath`; the rest of config.toml stays as it is. */
+export async function untrustCodexHooks(configPath: string, hooksPath: string): Promise<TrustResult> {
+  const original = await readText(configPath);
+  if (original === undefined) return { path: configPath, written: false };
+  const next = withoutBlock(original, hooksPath);
+  if (next === original) return { path: configPath, written: false };
+  await writeText(configPath, next);
+  return { path: configPath, written: true };
+}
