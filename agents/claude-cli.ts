@@ -4,7 +4,8 @@
 // The call runs with every tool, MCP server and hook disabled and no session
 // saved: prompts carry untrusted transcript text, and the judge must not fire
 // our own hooks (recursion). It is spawned through execa, never a shell, and
-// the user prompt goes on stdin, so its size is not bounded by argv limits.
+// the user prompt goes on stdin, so its size is not bounded by argv limits
+// (agent-cli.ts runs it and words the failures).
 //
 // Settings, explicit options first, then the environment, then defaults:
 //   bin        SKILLOPT_CLAUDE_BIN        `claude` (looked up on PATH)
@@ -15,20 +16,15 @@
 // The child's environment is the given one (default process.env) plus
 // SKILLOPT_INTERNAL=1, which skillopt's hooks treat as "an internal call: do
 // nothing" (a second guard beside disableAllHooks). Nothing else is removed.
-import { execa } from 'execa';
 import { tmpdir } from 'node:os';
-import { DEFAULT_MODEL_TIMEOUT_MS, envValue, formatSeconds, oneLine, resolveTimeoutMs } from './config';
+import { emptyOutputError, exitError, runAgentCli, type AgentCli } from './agent-cli';
+import { DEFAULT_MODEL_TIMEOUT_MS, envValue, oneLine, resolveTimeoutMs } from './config';
 import { ModelCallError, type ModelCall, type ModelRole } from './types';
 
 export const DEFAULT_CLAUDE_BIN = 'claude';
 export const DEFAULT_CLAUDE_JUDGE_MODEL = 'haiku';
 export const DEFAULT_CLAUDE_PROPOSER_MODEL = 'sonnet';
 export { DEFAULT_MODEL_TIMEOUT_MS };
-
-/** After a timeout the child gets SIGTERM, then SIGKILL this much later if it is still alive. */
-const FORCE_KILL_AFTER_MS = 2_000;
-/** Plenty for one reply in a JSON envelope; a runaway child is cut off rather than buffered forever. */
-const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
 
 export interface ClaudeCliOptions {
   /** The executable (a name looked up on PATH, or a path). */
@@ -79,50 +75,27 @@ export function claudeCliModel(options: ClaudeCliOptions = {}): ModelCall {
   const settings = resolveClaudeCliSettings(options);
   const childEnv: NodeJS.ProcessEnv = { ...(options.env ?? process.env), SKILLOPT_INTERNAL: '1' };
   const cwd = options.cwd ?? tmpdir();
+  const cli: AgentCli = { name: 'claude', bin: settings.bin, installHint: 'install Claude Code or set SKILLOPT_CLAUDE_BIN to its path' };
 
   return async (request) => {
-    const result = await execa(settings.bin, claudeCliArgs(request.system, settings.models[request.role]), {
+    const result = await runAgentCli(cli, claudeCliArgs(request.system, settings.models[request.role]), {
       input: request.user,
       env: childEnv,
-      extendEnv: false,
       cwd,
-      timeout: settings.timeoutMs,
-      killSignal: 'SIGTERM',
-      forceKillAfterDelay: FORCE_KILL_AFTER_MS,
-      cancelSignal: request.signal,
-      maxBuffer: MAX_OUTPUT_BYTES,
-      reject: false,
-      windowsHide: true,
+      timeoutMs: settings.timeoutMs,
+      signal: request.signal,
     });
-
-    if (result.timedOut) throw new ModelCallError(`claude timed out after ${formatSeconds(settings.timeoutMs)}`);
-    if (result.isCanceled) throw new ModelCallError('claude call cancelled');
-    if (result.isMaxBuffer) throw new ModelCallError(`claude printed more than ${MAX_OUTPUT_BYTES} bytes`);
-    if (result.exitCode === undefined && result.signal === undefined) {
-      // The process never ran.
-      if (result.code === 'ENOENT') {
-        throw new ModelCallError(
-          `claude binary not found: ${JSON.stringify(settings.bin)}; install Claude Code or set SKILLOPT_CLAUDE_BIN to its path`,
-        );
-      }
-      throw new ModelCallError(
-        `could not start claude (${JSON.stringify(settings.bin)}): ${oneLine(result.originalMessage ?? result.code ?? 'unknown error')}`,
-      );
-    }
-    if (result.signal !== undefined) {
-      throw new ModelCallError(`claude killed by ${result.signal}: ${oneLine(result.stderr)}`);
-    }
     const envelope = parseEnvelope(result.stdout);
     if (result.exitCode !== 0) {
       // With --output-format json, claude reports some failures in stdout and leaves stderr empty.
       const detail = result.stderr.trim() ? result.stderr : (envelope?.result ?? result.stdout);
-      throw new ModelCallError(`claude exit ${result.exitCode}: ${oneLine(detail)}`);
+      throw exitError('claude', result.exitCode, detail);
     }
     if (envelope?.isError) {
       throw new ModelCallError(`claude reported an error (${envelope.subtype}): ${oneLine(envelope.result)}`);
     }
     const text = (envelope ? envelope.result : result.stdout).trim();
-    if (!text) throw new ModelCallError('claude returned empty output (exit 0): misconfigured model?');
+    if (!text) throw emptyOutputError('claude');
     return text;
   };
 }

@@ -1,12 +1,14 @@
 // Choosing the model backend from the environment.
 //   SKILLOPT_MODEL_BACKEND = claude (default): the user's Claude Code CLI, see claude-cli.ts
+//                          = codex: the user's OpenAI Codex CLI, see codex-cli.ts
 //                          = openai: an OpenAI-compatible HTTP endpoint, see openai-http.ts
 import { claudeCliModel } from './claude-cli';
+import { codexCliModel } from './codex-cli';
 import { envValue } from './config';
 import { openAiModelFromEnv } from './openai-http';
 import { ModelConfigError, type ModelCall } from './types';
 
-export const MODEL_BACKENDS = ['claude', 'openai'] as const;
+export const MODEL_BACKENDS = ['claude', 'codex', 'openai'] as const;
 export type ModelBackend = (typeof MODEL_BACKENDS)[number];
 
 /** The configured backend's name; ModelConfigError (one line, naming the valid values) for anything else. */
@@ -25,11 +27,14 @@ export function modelFromEnv(env: NodeJS.ProcessEnv = process.env): ModelCall {
   switch (modelBackendFromEnv(env)) {
     case 'claude':
       return claudeCliModel({ env });
+    case 'codex':
+      return codexCliModel({ env });
     case 'openai':
       return openAiModelFromEnv(env);
   }
 }
 
 export { claudeCliArgs, claudeCliModel, resolveClaudeCliSettings, type ClaudeCliOptions } from './claude-cli';
+export { codexCliCall, codexCliModel, resolveCodexCliSettings, type CodexCliOptions } from './codex-cli';
 export { openAiCompatibleModel, openAiModelFromEnv, type OpenAiCompatibleOptions } from './openai-http';
 export { ModelCallError, ModelConfigError, type ModelCall, type ModelRequest, type ModelRole } from './types';

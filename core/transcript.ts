@@ -1,11 +1,17 @@
 // The judge's view of a session: the turns around a skill invocation, read
-// from a Claude Code transcript (JSONL), plus the user's reaction.
+// from an agent transcript (JSONL), plus the user's reaction. One parser reads
+// a Claude Code transcript and a Codex CLI rollout
+// (`$CODEX_HOME/sessions/YYYY/MM/DD/rollout-*.jsonl`), telling them apart line
+// by line: a Codex line is `{timestamp, type, payload}` with a rollout type.
 //
 // The caller cuts the transcript at the byte length recorded with the
 // reaction, so the last line may be half written: lines that do not parse are
-// ignored. Only the conversation's active branch is read (a rewind leaves the
-// abandoned turns in the file); injected text (`isMeta`: the skill body,
-// Stop-hook feedback) and tool results are not turns. What the assistant did
+// ignored. For Claude Code only the conversation's active branch is read (a
+// rewind leaves the abandoned turns in the file); injected text (`isMeta`: the
+// skill body, Stop-hook feedback) and tool results are not turns. For Codex
+// only `response_item` lines are read: typed user text (not the environment
+// context or an injected `<skill>`), assistant text, function calls, and the
+// outputs of commands that failed. What the assistant did
 // is shown compactly, since that is what the judge grades: its tool calls, and
 // the calls that failed (a blocked call followed by "done" is a false claim).
 // Secrets are redacted before anything is cut, so a cut cannot expose part of one.
@@ -36,7 +42,10 @@ export interface JudgeWindowOptions {
 
 export interface JudgeWindow {
   window: string;
-  /** False when neither the pinned id nor a Skill call for the ref was found: the window is then the last turns. */
+  /**
+   * False when neither the pinned id nor a call for the ref (Claude's Skill tool, or a Codex shell command
+   * reading `<ref>/SKILL.md`) was found: the window is then the last turns.
+   */
   invocationFound: boolean;
   /** Transcript turns in the window (the appended reaction not counted). */
   turns: number;
@@ -47,15 +56,15 @@ type Entry = Record<string, unknown>;
 interface Turn {
   role: 'USER' | 'ASSISTANT';
   text: string;
-  /** Set on tool calls. */
-  tool?: { id: string; name: string; skill?: string };
+  /** Set on tool calls; `command` (raw, for finding a skill read) on a Codex shell call. */
+  tool?: { id: string; name: string; skill?: string; command?: string };
   /** Set on a failed tool call's result: the id and (once resolved) the name of the call. */
   errorOf?: { id: string; name: string };
 }
 
 export function buildJudgeWindow(input: JudgeWindowInput, options: JudgeWindowOptions = {}): JudgeWindow {
   const { before = WINDOW_TURNS_BEFORE, after = WINDOW_TURNS_AFTER, maxChars = MAX_WINDOW_CHARS } = options;
-  const turns = nameFailedCalls(activeBranch(parseTranscript(input.transcriptText)).flatMap(entryTurns));
+  const turns = nameFailedCalls(activeBranch(parseTranscript(input.transcriptText)).flatMap((e) => (isCodexLine(e) ? codexTurns(e) : entryTurns(e))));
   const at = findInvocation(turns, input.toolUseId, input.skillRef);
   const reaction = redactSecrets(input.reaction.trim());
   const selected = withoutEchoedReaction(sliceAround(turns, at ?? turns.length, before, after), reaction);
@@ -79,7 +88,7 @@ export function parseTranscript(text: string): Entry[] {
 }
 
 /**
- * Entries on the path from the last entry back to the root (following
+ * Claude Code entries on the path from the last entry back to the root (following
  * parentUuid, and logicalParentUuid across a compaction). Where the path
  * reaches a parent that is not in the text (the caller read from mid-file, or
  * a line was corrupt) the entries before that point are kept: their branch
@@ -87,10 +96,11 @@ export function parseTranscript(text: string): Entry[] {
  */
 function activeBranch(entries: Entry[]): Entry[] {
   const byUuid = new Map<string, number>();
+  const chained = (entry: Entry): boolean => typeof entry.uuid === 'string' && !isCodexLine(entry);
   entries.forEach((entry, index) => {
-    if (typeof entry.uuid === 'string') byUuid.set(entry.uuid, index);
+    if (chained(entry)) byUuid.set(entry.uuid as string, index);
   });
-  const leaf = entries.findLastIndex((e) => typeof e.uuid === 'string' && e.isSidechain !== true);
+  const leaf = entries.findLastIndex((e) => chained(e) && e.isSidechain !== true);
   if (leaf < 0) return entries;
   const onBranch = new Set<number>();
   let keepBefore = 0;
@@ -102,7 +112,7 @@ function activeBranch(entries: Entry[]): Entry[] {
     if (next === undefined) keepBefore = at;
     at = next === undefined || onBranch.has(next) ? undefined : next;
   }
-  return entries.filter((e, index) => index < keepBefore || typeof e.uuid !== 'string' || onBranch.has(index));
+  return entries.filter((e, index) => index < keepBefore || !chained(e) || onBranch.has(index));
 }
 
 function parentOf(entry: Entry): string | undefined {
@@ -186,6 +196,11 @@ function toolInput(input: unknown): unknown {
 /** The one field that says what a well-known tool did; compact JSON for the rest. */
 const SALIENT_FIELD: Record<string, string> = {
   Bash: 'command',
+  // Codex: unified exec ({cmd: string}), the shell_command tool ({command: string}), the older shell ({command: argv}).
+  exec_command: 'cmd',
+  shell_command: 'command',
+  shell: 'command',
+  local_shell: 'command',
   Read: 'file_path',
   Write: 'file_path',
   NotebookEdit: 'notebook_path',
@@ -203,17 +218,33 @@ function describeToolInput(name: string, input: unknown): string {
   if (name === 'Skill' && typeof input.skill === 'string') return [input.skill, input.args].filter((p) => typeof p === 'string' && p).join(' ');
   const field = SALIENT_FIELD[name];
   const salient = field === undefined ? undefined : input[field];
-  return typeof salient === 'string' ? salient : JSON.stringify(input);
+  if (typeof salient === 'string') return salient;
+  if (Array.isArray(salient) && salient.length > 0 && salient.every((part) => typeof part === 'string')) return salient.join(' ');
+  return JSON.stringify(input);
 }
 
-/** The pinned tool_use id; failing that the last Skill call for the ref; else undefined. */
+/**
+ * The pinned tool_use id (for Codex the hook's tool_use_id is the function
+ * call's call_id); failing that the last call for the ref: a Claude Skill call,
+ * or a Codex shell command that reads `<ref>/SKILL.md` (Codex has no skill tool:
+ * the model reads the file with `cat`, `sed -n`…); else undefined.
+ */
 function findInvocation(turns: Turn[], toolUseId: string | null | undefined, skillRef: string): number | undefined {
   if (toolUseId) {
     const pinned = turns.findIndex((t) => t.tool?.id === toolUseId);
     if (pinned >= 0) return pinned;
   }
-  const latest = turns.findLastIndex((t) => t.tool?.name === 'Skill' && t.tool.skill === skillRef);
+  const skillFile = skillFilePattern(skillRef);
+  const latest = turns.findLastIndex(
+    (t) => (t.tool?.name === 'Skill' && t.tool.skill === skillRef) || (t.tool?.command !== undefined && skillFile.test(t.tool.command)),
+  );
   return latest >= 0 ? latest : undefined;
+}
+
+/** `<ref>/SKILL.md` as a whole path segment: `…/deploy--alice/SKILL.md`, not `…/x-deploy--alice/SKILL.md`. */
+function skillFilePattern(skillRef: string): RegExp {
+  const escaped = skillRef.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(?:^|[\\s/'"=:])${escaped}/SKILL\\.md(?:$|[\\s'";|&)<>])`);
 }
 
 /**
@@ -262,4 +293,132 @@ export function elide(text: string, maxChars: number): string {
 function appendReaction(window: string, reaction: string): string {
   if (!reaction) return window;
   return window ? `${window}\n\nUSER: ${reaction}` : `USER: ${reaction}`;
+}
+
+// ---------------------------------------------------------------- Codex rollouts
+
+/** The line types of a Codex rollout (`{timestamp, ordinal?, type, payload}`). */
+const CODEX_LINE_TYPES = new Set(['session_meta', 'event_msg', 'response_item', 'world_state', 'turn_context', 'token_usage_record', 'compacted']);
+
+/** A Codex rollout line: a Claude Code entry never has a `payload` and its types are user/assistant/system/…. */
+function isCodexLine(entry: Entry): boolean {
+  return typeof entry.timestamp === 'string' && typeof entry.type === 'string' && CODEX_LINE_TYPES.has(entry.type) && isPlainObject(entry.payload);
+}
+
+/** Tools whose input is a shell command: a read of SKILL.md through one of them is a skill invocation. */
+const CODEX_SHELL_TOOLS = new Set(['exec_command', 'shell_command', 'shell', 'local_shell']);
+
+/**
+ * User messages Codex writes itself, for a rollout without `content_item_kinds`
+ * (older CLIs): the environment context, injected skills and instructions.
+ */
+const CODEX_INJECTED_PREFIXES = ['<environment_context>', '<skill>', '<user_instructions>', '# AGENTS.md', '<INSTRUCTIONS>', '<turn_aborted>', '<user_shell_command>', '<subagent_notification>', '<permissions instructions>'];
+
+/** The turns of one rollout line: only `response_item`s say what was said and done. */
+function codexTurns(entry: Entry): Turn[] {
+  if (entry.type !== 'response_item' || !isPlainObject(entry.payload)) return [];
+  const item = entry.payload;
+  switch (item.type) {
+    case 'message':
+      if (item.role === 'user') return textTurn('USER', codexUserText(item));
+      if (item.role === 'assistant') return textTurn('ASSISTANT', codexTexts(item.content, 'output_text').join('\n'));
+      return []; // developer / system: instructions, not the conversation.
+    case 'function_call':
+      return [codexToolTurn(item, toolInput(item.arguments))];
+    case 'custom_tool_call':
+      return [codexToolTurn(item, item.input)];
+    case 'local_shell_call':
+      return [codexToolTurn({ ...item, name: 'local_shell', call_id: item.call_id ?? item.id }, isPlainObject(item.action) ? item.action : undefined)];
+    case 'function_call_output':
+    case 'custom_tool_call_output':
+      return codexToolError(item);
+    default:
+      return []; // reasoning, web search, compaction…
+  }
+}
+
+function codexTexts(content: unknown, type: string): string[] {
+  if (typeof content === 'string') return [content];
+  if (!Array.isArray(content)) return [];
+  return content.filter((block): block is Entry => isPlainObject(block) && block.type === type && typeof block.text === 'string').map((block) => block.text as string);
+}
+
+/**
+ * What the user typed. Codex marks each content item's kind (`user.text` for
+ * typed text; the environment context and an injected `<skill>` are user
+ * messages too, with other kinds); without kinds, text that opens like an
+ * injection is skipped.
+ */
+function codexUserText(item: Entry): string {
+  const content = Array.isArray(item.content) ? item.content : typeof item.content === 'string' ? [{ type: 'input_text', text: item.content }] : [];
+  const metadata = item.internal_chat_message_metadata_passthrough;
+  const kinds = isPlainObject(metadata) && Array.isArray(metadata.content_item_kinds) ? (metadata.content_item_kinds as unknown[]) : undefined;
+  if (kinds !== undefined) {
+    if (kinds.length === content.length) return codexTexts(content.filter((_, index) => kinds[index] === 'user.text'), 'input_text').join('\n');
+    return kinds.includes('user.text') ? codexTexts(content, 'input_text').join('\n') : '';
+  }
+  return codexTexts(content, 'input_text')
+    .filter((text) => !CODEX_INJECTED_PREFIXES.some((prefix) => text.trimStart().startsWith(prefix)))
+    .join('\n');
+}
+
+function codexToolTurn(item: Entry, input: unknown): Turn {
+  const name = typeof item.name === 'string' ? item.name : 'unknown';
+  const id = typeof item.call_id === 'string' ? item.call_id : '';
+  const turn = toolTurn({ id, name, input });
+  const command = CODEX_SHELL_TOOLS.has(name) ? shellCommand(input) : undefined;
+  return command === undefined || !turn.tool ? turn : { ...turn, tool: { ...turn.tool, command } };
+}
+
+/** The command a shell tool ran: `cmd` or `command`, a string or an argv. */
+function shellCommand(input: unknown): string | undefined {
+  if (typeof input === 'string') return input;
+  if (!isPlainObject(input)) return undefined;
+  const value = input.cmd ?? input.command;
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value) && value.every((part) => typeof part === 'string')) return value.join(' ');
+  return undefined;
+}
+
+/**
+ * A tool output is a turn only when the call failed: the command exited
+ * non-zero (`Process exited with code N`, or `exit_code` in a JSON output) or
+ * a PreToolUse hook blocked it.
+ */
+function codexToolError(item: Entry): Turn[] {
+  const text = codexOutputText(item.output);
+  const failure = codexFailure(text);
+  if (failure === undefined) return [];
+  const shown = shorten(oneLine(redactSecrets(failure)), MAX_TOOL_INPUT_CHARS);
+  return [{ role: 'USER', text: shown, errorOf: { id: typeof item.call_id === 'string' ? item.call_id : '', name: 'unknown' } }];
+}
+
+function codexOutputText(output: unknown): string {
+  if (typeof output === 'string') return output;
+  if (Array.isArray(output)) return codexTexts(output, 'input_text').concat(codexTexts(output, 'output_text')).join('\n');
+  if (isPlainObject(output)) return typeof output.content === 'string' ? output.content : codexOutputText(output.content);
+  return '';
+}
+
+/** What to show for a failed call ("exit 1: <output>", the hook's reason), or undefined when it succeeded. */
+function codexFailure(text: string): string | undefined {
+  if (/^Command blocked by PreToolUse hook/.test(text.trimStart())) return text;
+  // Unified exec ("Process exited with code N"), the older shell tool ("Exit code: N").
+  const exited = /^(?:Process exited with code|Exit code:) (-?\d+)\s*$/m.exec(text);
+  if (exited) {
+    if (Number(exited[1]) === 0) return undefined;
+    const output = /^Output:\n([\s\S]*)$/m.exec(text)?.[1] ?? '';
+    return `exit ${exited[1]}: ${output}`;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!isPlainObject(parsed)) return undefined;
+  const metadata = isPlainObject(parsed.metadata) ? parsed.metadata : parsed;
+  const code = metadata.exit_code;
+  if (typeof code !== 'number' || code === 0) return undefined;
+  return `exit ${code}: ${typeof parsed.output === 'string' ? parsed.output : ''}`;
 }

@@ -13,7 +13,8 @@ type TranscriptFolder = (env: NodeJS.ProcessEnv, cwd: string) => string;
 const AGENT_TRANSCRIPT_FOLDERS: Record<string, TranscriptFolder> = {
   // Claude Code: <CLAUDE_CONFIG_DIR, else ~/.claude>/projects/<project>/<session id>.jsonl
   claude_code: (env, cwd) => resolve(cwd, join(expandHome(given(env.CLAUDE_CONFIG_DIR) ?? join(userHome(env), '.claude'), env), 'projects')),
-  // Codex goes here with its hooks: <CODEX_HOME, else ~/.codex>/sessions/YYYY/MM/DD/rollout-*.jsonl
+  // Codex CLI: <CODEX_HOME, else ~/.codex>/sessions/YYYY/MM/DD/rollout-<time>-<session id>.jsonl
+  codex: (env, cwd) => resolve(cwd, join(expandHome(given(env.CODEX_HOME) ?? join(userHome(env), '.codex'), env), 'sessions')),
 };
 
 /** The transcript folders of every agent skillopt supports, absolute. Files in them are read only when named *.jsonl. */

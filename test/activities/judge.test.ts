@@ -83,7 +83,7 @@ function transcriptAtReaction(): string {
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'skillopt-judge-'));
-  roots = agentTranscriptRoots({ CLAUDE_CONFIG_DIR: join(dir, 'claude') });
+  roots = agentTranscriptRoots({ CLAUDE_CONFIG_DIR: join(dir, 'claude'), CODEX_HOME: join(dir, 'codex') });
   project = join(roots[0]!, '-work-app');
   mkdirSync(project, { recursive: true });
   store = await openStore({ home: dir });
@@ -218,10 +218,40 @@ describe('the transcript folders', () => {
     return path;
   }
 
-  it('are Claude Code\'s projects folder: CLAUDE_CONFIG_DIR, else ~/.claude', () => {
-    expect(agentTranscriptRoots({ CLAUDE_CONFIG_DIR: '/opt/claude' })).toEqual(['/opt/claude/projects']);
-    expect(agentTranscriptRoots({ HOME: '/home/bob' })).toEqual(['/home/bob/.claude/projects']);
-    expect(agentTranscriptRoots({ HOME: '/home/bob', CLAUDE_CONFIG_DIR: '~/cfg' })).toEqual(['/home/bob/cfg/projects']);
+  it('are Claude Code\'s projects folder (CLAUDE_CONFIG_DIR, else ~/.claude) and Codex\'s sessions folder (CODEX_HOME, else ~/.codex)', () => {
+    expect(agentTranscriptRoots({ HOME: '/home/bob', CLAUDE_CONFIG_DIR: '/opt/claude', CODEX_HOME: '/opt/codex' })).toEqual(['/opt/claude/projects', '/opt/codex/sessions']);
+    expect(agentTranscriptRoots({ HOME: '/home/bob' })).toEqual(['/home/bob/.claude/projects', '/home/bob/.codex/sessions']);
+    expect(agentTranscriptRoots({ HOME: '/home/bob', CLAUDE_CONFIG_DIR: '~/cfg', CODEX_HOME: '~/cx ' })).toEqual(['/home/bob/cfg/projects', '/home/bob/cx/sessions']);
+    expect(agentTranscriptRoots({ HOME: '/home/bob', CODEX_HOME: 'rel/codex' }, '/work')).toEqual(['/home/bob/.claude/projects', '/work/rel/codex/sessions']);
+  });
+
+  it('judge a Codex rollout in its dated folder under the sessions folder', async () => {
+    const rollout = readFileSync(join(import.meta.dirname, '..', 'fixtures', 'transcripts', 'codex-rollout.jsonl'), 'utf8');
+    // Where the file ended when the user's reaction was submitted: just before its line.
+    const reactionAt = rollout.lastIndexOf('\n', rollout.indexOf('"text":"that was wrong, you skipped the tests"')) + 1;
+    const folder = join(roots[1]!, '2026', '12', '02');
+    mkdirSync(folder, { recursive: true });
+    const path = join(folder, 'rollout-2026-12-02T04-21-06-01a234fc-1806-7881-b8c2-ca463517e8a6.jsonl');
+    writeFileSync(path, rollout);
+    const activities = judgeActivities();
+    const input = judgeInput(path, { toolUseId: 'call_43e1890d53bf0bba1c7cc032', reactionBytes: Buffer.byteLength(rollout.slice(0, reactionAt)) });
+    const verdict = await new MockActivityEnvironment().run(activities.judgeReaction, input);
+    expect(verdict).toMatchObject({ outcome: 'failed', reason: 'deployed without running the tests' });
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.user).toContain("[tool exec_command]: sed -n '1,200p' /home/u/.codex/skills/deploy-checklist--alice/SKILL.md");
+    expect(calls[0]!.user).toContain('TOOL ERROR [exec_command]: exit 1: FAIL src/deploy.test.ts');
+    expect(calls[0]!.user).not.toContain("You're right");
+  });
+
+  it('refuse a Codex rollout outside both folders', async () => {
+    const elsewhere = join(dir, 'other-codex', 'sessions', '2026', '12', '02');
+    mkdirSync(elsewhere, { recursive: true });
+    const path = join(elsewhere, 'rollout-2026-12-02T04-21-06-x.jsonl');
+    writeFileSync(path, readFileSync(join(import.meta.dirname, '..', 'fixtures', 'transcripts', 'codex-rollout.jsonl')));
+    const { err, calls } = await judgeAt(path);
+    expectRefused(err, path, /outside the agent transcript folders/);
+    expect(err.message).toContain(`the judge reads only .jsonl files under ${roots[0]}, ${roots[1]}`);
+    expect(calls).toEqual([]);
   });
 
   it('refuse a path outside them (/etc/passwd) without asking the model', async () => {

@@ -132,6 +132,164 @@ describe('buildJudgeWindow on real Claude Code transcripts', () => {
   });
 });
 
+// Real rollouts of the pinned Codex CLI (test/fixtures/transcripts/record-codex-rollout.ts).
+describe('buildJudgeWindow on real Codex rollouts', () => {
+  const SKILL_READ = 'call_43e1890d53bf0bba1c7cc032';
+  const SKILL_FILE = '/home/u/.codex/skills/deploy-checklist--alice/SKILL.md';
+  /** The rollout when UserPromptSubmit fires for the reaction: the typed message is not in the file yet. */
+  const atReaction = (): string => cutBefore(fixture('codex-rollout'), (e) => JSON.stringify(e).includes(`"text":"${REACTION}"`) && e.type === 'response_item');
+  const FIRST_TURN = [
+    'USER: deploy the service',
+    `ASSISTANT [tool exec_command]: sed -n '1,200p' ${SKILL_FILE}`,
+    "ASSISTANT [tool exec_command]: printf 'FAIL src/deploy.test.ts\\n expected 200, got 500\\n' >&2; exit 1",
+    'TOOL ERROR [exec_command]: exit 1: FAIL src/deploy.test.ts⏎expected 200, got 500',
+    'ASSISTANT: Deployed after following the deploy checklist.',
+  ];
+
+  it('shows the prompt, the SKILL.md read, the failed command, the claim and the reaction; nothing Codex injected', () => {
+    const result = buildJudgeWindow({ transcriptText: atReaction(), toolUseId: SKILL_READ, skillRef: REF, reaction: REACTION });
+    expect(result).toEqual({ window: [...FIRST_TURN, `USER: ${REACTION}`].join('\n\n'), invocationFound: true, turns: 5 });
+    for (const injected of ['environment_context', 'skills_instructions', '# Deploy checklist', 'Chunk ID', 'permissions']) expect(result.window).not.toContain(injected);
+  });
+
+  it.each([['an unknown id', 'call_elsewhere'], ['no id', null]])('finds the invocation by the command reading <ref>/SKILL.md with %s', (_label, id) => {
+    const result = buildJudgeWindow({ transcriptText: atReaction(), toolUseId: id, skillRef: REF, reaction: REACTION });
+    expect(result.invocationFound).toBe(true);
+    expect(result.window).toBe([...FIRST_TURN, `USER: ${REACTION}`].join('\n\n'));
+  });
+
+  it('does not take another skill’s SKILL.md, even one whose ref ends the same', () => {
+    for (const skillRef of ['checklist--alice', 'deploy-checklist--bob', 'deploy']) {
+      expect(buildJudgeWindow({ transcriptText: atReaction(), toolUseId: null, skillRef, reaction: REACTION }).invocationFound).toBe(false);
+    }
+  });
+
+  it('ignores a last line cut mid-write', () => {
+    const full = atReaction();
+    const truncated = full.slice(0, full.indexOf('Deployed after following') + 10);
+    const result = buildJudgeWindow({ transcriptText: truncated, toolUseId: SKILL_READ, skillRef: REF, reaction: REACTION });
+    expect(result.invocationFound).toBe(true);
+    expect(result.window).not.toContain('ASSISTANT: Deployed');
+    expect(result.window.endsWith(`TOOL ERROR [exec_command]: exit 1: FAIL src/deploy.test.ts⏎expected 200, got 500\n\nUSER: ${REACTION}`)).toBe(true);
+  });
+
+  it('shows the reply after a resume, and does not repeat a reaction already in the file', () => {
+    const full = fixture('codex-rollout');
+    const second = buildJudgeWindow({ transcriptText: full, toolUseId: SKILL_READ, skillRef: REF, reaction: 'you still have not run them' });
+    expect(second.window).toContain(`USER: ${REACTION}\n\nASSISTANT: You're right, the tests failed. I will not deploy until they pass.\n\nUSER: you still have not run them`);
+    const echoed = cutBefore(full, (e) => e.type === 'response_item' && JSON.stringify(e).includes("You're right"));
+    const result = buildJudgeWindow({ transcriptText: echoed, toolUseId: SKILL_READ, skillRef: REF, reaction: REACTION });
+    expect(result.window.split(REACTION)).toHaveLength(2);
+    expect(result.window.endsWith(`ASSISTANT: Deployed after following the deploy checklist.\n\nUSER: ${REACTION}`)).toBe(true);
+  });
+
+  it('leaves out the <skill> message Codex injects for a $mention', () => {
+    const result = buildJudgeWindow({ transcriptText: fixture('codex-rollout-skill-mention'), skillRef: REF, reaction: REACTION });
+    expect(result).toEqual({
+      window: [
+        'USER: please deploy using $deploy-checklist--alice',
+        `ASSISTANT [tool exec_command]: cat ${SKILL_FILE}`,
+        'ASSISTANT: Following the checklist: running the tests first.',
+        `USER: ${REACTION}`,
+      ].join('\n\n'),
+      invocationFound: true,
+      turns: 3,
+    });
+  });
+
+  it('skips injected user messages by their opening when the rollout has no content_item_kinds (older Codex)', () => {
+    const withoutKinds = (name: string) =>
+      fixture(name)
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .map((line) => {
+          const entry = JSON.parse(line) as { payload?: { internal_chat_message_metadata_passthrough?: unknown } };
+          if (entry.payload) delete entry.payload.internal_chat_message_metadata_passthrough;
+          return `${JSON.stringify(entry)}\n`;
+        })
+        .join('');
+    expect(withoutKinds('codex-rollout')).not.toContain('content_item_kinds');
+    const mention = buildJudgeWindow({ transcriptText: withoutKinds('codex-rollout-skill-mention'), skillRef: REF, reaction: '' });
+    expect(mention.window).toBe(
+      ['USER: please deploy using $deploy-checklist--alice', `ASSISTANT [tool exec_command]: cat ${SKILL_FILE}`, 'ASSISTANT: Following the checklist: running the tests first.'].join('\n\n'),
+    );
+    const session = buildJudgeWindow({ transcriptText: withoutKinds('codex-rollout'), toolUseId: SKILL_READ, skillRef: REF, reaction: '' }, { after: 10 });
+    expect(session.window.startsWith(`USER: deploy the service\n\nASSISTANT [tool exec_command]: sed -n`)).toBe(true);
+    expect(session.window).not.toContain('environment_context');
+    const older = `${JSON.stringify({ timestamp: 't', type: 'response_item', payload: { type: 'message', role: 'user', content: [{ type: 'input_text', text: '# AGENTS.md instructions for /w\n\nbe terse' }, { type: 'input_text', text: '<user_instructions>x</user_instructions>' }] } })}\n`;
+    expect(buildJudgeWindow({ transcriptText: older + withoutKinds('codex-rollout'), skillRef: REF, reaction: '' }, { before: 10 }).window.startsWith('USER: deploy the service')).toBe(true);
+  });
+
+  describe('tool calls and their failures (synthetic lines in the captured shape)', () => {
+    let n = 0;
+    const item = (payload: Record<string, unknown>): string => `${JSON.stringify({ timestamp: '2026-12-02T04:04:23.604Z', ordinal: n++, type: 'response_item', payload })}\n`;
+    const user = (text: string, kinds?: string[]) =>
+      item({ type: 'message', role: 'user', content: [{ type: 'input_text', text }], ...(kinds ? { internal_chat_message_metadata_passthrough: { content_item_kinds: kinds } } : {}) });
+    const call = (callId: string, name: string, args: unknown) => item({ type: 'function_call', name, arguments: JSON.stringify(args), call_id: callId });
+    const output = (callId: string, out: unknown) => item({ type: 'function_call_output', call_id: callId, output: out });
+
+    it('describes exec_command, shell_command and shell by their command and finds the skill read in each', () => {
+      for (const [name, args] of [
+        ['exec_command', { cmd: `cat ~/.codex/skills/${REF}/SKILL.md`, yield_time_ms: 1000 }],
+        ['shell_command', { command: `cat ~/.codex/skills/${REF}/SKILL.md` }],
+        ['shell', { command: ['bash', '-lc', `cat ~/.codex/skills/${REF}/SKILL.md`] }],
+      ] as const) {
+        const text = user('go', ['user.text']) + call('c1', name, args) + item({ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'done' }] });
+        const result = buildJudgeWindow({ transcriptText: text, skillRef: REF, reaction: '' });
+        expect(result.invocationFound, name).toBe(true);
+        const shown = name === 'shell' ? `bash -lc cat ~/.codex/skills/${REF}/SKILL.md` : `cat ~/.codex/skills/${REF}/SKILL.md`;
+        expect(result.window).toBe(`USER: go\n\nASSISTANT [tool ${name}]: ${shown}\n\nASSISTANT: done`);
+      }
+    });
+
+    it('shows an output as a TOOL ERROR only when the command failed or a hook blocked it', () => {
+      const text = [
+        call('c1', 'exec_command', { cmd: `sed -n '1,200p' skills/${REF}/SKILL.md` }),
+        output('c1', 'Chunk ID: 1\nWall time: 0.0000 seconds\nProcess exited with code 0\nOriginal token count: 3\nOutput:\n# Deploy\n'),
+        call('c2', 'exec_command', { cmd: 'npm test' }),
+        output('c2', 'Chunk ID: 2\nWall time: 1.2 seconds\nProcess exited with code 2\nOriginal token count: 5\nOutput:\nFAIL a.test.ts\n'),
+        call('c3', 'exec_command', { cmd: './deploy.sh' }),
+        output('c3', 'Command blocked by PreToolUse hook: deploys are frozen. Command: ./deploy.sh'),
+        call('c4', 'shell', { command: ['make'] }),
+        output('c4', JSON.stringify({ output: 'make: *** No rule to make target', metadata: { exit_code: 2, duration_seconds: 0.1 } })),
+        call('c5', 'shell', { command: ['ls'] }),
+        output('c5', JSON.stringify({ output: 'a b', metadata: { exit_code: 0 } })),
+        call('c6', 'exec_command', { cmd: 'sleep 100' }),
+        output('c6', 'Chunk ID: 3\nWall time: 10 seconds\nProcess running with session ID 7\nOutput:\n'),
+      ].join('');
+      const result = buildJudgeWindow({ transcriptText: text, toolUseId: 'c1', skillRef: REF, reaction: '' });
+      expect(result.window.split('\n\n')).toEqual([
+        `ASSISTANT [tool exec_command]: sed -n '1,200p' skills/${REF}/SKILL.md`,
+        'ASSISTANT [tool exec_command]: npm test',
+        'TOOL ERROR [exec_command]: exit 2: FAIL a.test.ts',
+        'ASSISTANT [tool exec_command]: ./deploy.sh',
+        'TOOL ERROR [exec_command]: Command blocked by PreToolUse hook: deploys are frozen. Command: ./deploy.sh',
+        'ASSISTANT [tool shell]: make',
+        'TOOL ERROR [shell]: exit 2: make: *** No rule to make target',
+        'ASSISTANT [tool shell]: ls',
+        'ASSISTANT [tool exec_command]: sleep 100',
+      ]);
+    });
+
+    it('reads typed text only, skips developer messages, and redacts', () => {
+      const text = [
+        item({ type: 'message', role: 'developer', content: [{ type: 'input_text', text: '<skills_instructions>…' }] }),
+        user('<environment_context><cwd>/w</cwd></environment_context>', ['environments.environment_context']),
+        user('my key is DB_PASSWORD=hunter22 ok', ['user.text']),
+        user(`<skill>\n<name>${REF}</name>\n<path>/s/SKILL.md</path>\n# body\n</skill>`, ['skills.selected_skill_instructions']),
+        item({ type: 'reasoning', summary: [{ type: 'summary_text', text: 'thinking' }] }),
+        item({ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'ok' }] }),
+      ].join('');
+      expect(buildJudgeWindow({ transcriptText: text, skillRef: REF, reaction: '' }, { before: 10 }).window).toBe('USER: my key is DB_PASSWORD=[REDACTED:password] ok\n\nASSISTANT: ok');
+    });
+
+    it('reads Codex lines whatever other lines surround them (a Claude-shaped line is still read as Claude)', () => {
+      const text = `${user('hi', ['user.text'])}{"type":"user","message":{"content":"from claude"}}\n{"timestamp":"x","type":"user","payload":{}}\n`;
+      expect(buildJudgeWindow({ transcriptText: text, skillRef: REF, reaction: '' }, { before: 10 }).window).toBe('USER: hi\n\nUSER: from claude');
+    });
+  });
+});
+
 describe('buildJudgeWindow: locating the invocation', () => {
   it('slices `before` text turns ahead and `after` from the invocation on (seed: before=1, after=2)', () => {
     const result = buildJudgeWindow({ transcriptText: seedSession().text(), toolUseId: 't1', skillRef: REF, reaction: '' }, { before: 1, after: 2 });

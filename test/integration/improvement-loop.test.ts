@@ -54,7 +54,7 @@ let modelCalls: string[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'skillopt-loop-'));
-  roots = agentTranscriptRoots({ CLAUDE_CONFIG_DIR: join(dir, 'claude') });
+  roots = agentTranscriptRoots({ CLAUDE_CONFIG_DIR: join(dir, 'claude'), CODEX_HOME: join(dir, 'codex') });
   project = join(roots[0]!, '-work-app');
   mkdirSync(project, { recursive: true });
   sessionTranscript = join(project, 'session.jsonl');
@@ -251,7 +251,7 @@ describe('improvement loop with real activities', () => {
     });
     const [verdict] = await store.verdicts(ref);
     expect(verdict).toMatchObject({ outcome: 'not-judged', confidence: 0 });
-    expect(verdict?.reason).toBe(`not judged: not reading ${outside}: outside the agent transcript folders; the judge reads only .jsonl files under ${roots[0]}`);
+    expect(verdict?.reason).toBe(`not judged: not reading ${outside}: outside the agent transcript folders; the judge reads only .jsonl files under ${roots.join(', ')}`);
     expect(verdict?.reason).not.toMatch(/root:/);
     expect(modelCalls).toEqual([]);
     expect((await store.latestVersion(ref))?.version).toBe(1);
