@@ -76,9 +76,17 @@ mkdirSync(join(userSkills, skillDir), { recursive: true });
 mkdirSync(project, { recursive: true });
 mkdirSync(skilloptHome, { recursive: true });
 writeFileSync(join(userSkills, skillDir, 'SKILL.md'), `---\nname: ${skillDir}\ndescription: bench\nversion: 1\n---\n\n# Deploy\n`);
+// The same skill pulled for Codex too: $CODEX_HOME/skills (one install record per root).
+const codexHome = join(dir, 'codex-home');
+const codexSkills = join(codexHome, 'skills');
+mkdirSync(join(codexSkills, skillDir), { recursive: true });
+writeFileSync(join(codexSkills, skillDir, 'SKILL.md'), `---\nname: ${skillDir}\ndescription: bench\nversion: 1\n---\n\n# Deploy\n`);
 writeFileSync(
   join(skilloptHome, 'manifest.json'),
-  JSON.stringify({ version: 1, entries: [{ dirName: skillDir, name: skill.name, author: skill.author, version: 1, scope: 'user', root: userSkills, pulledAt: new Date().toISOString() }] }),
+  JSON.stringify({
+    version: 1,
+    entries: [userSkills, codexSkills].map((root) => ({ dirName: skillDir, name: skill.name, author: skill.author, version: 1, scope: 'user', root, pulledAt: new Date().toISOString() })),
+  }),
 );
 // A second SKILLOPT_HOME where no flusher runs (SKILLOPT_FLUSHER=0): arming and
 // reacting measured without delivery work competing for the CPU at the same time.
@@ -112,6 +120,18 @@ function preToolUse(sessionId: string, toolUseId = `toolu_01${randomUUID().repla
     tool_use_id: toolUseId,
   };
 }
+
+// Payloads shaped like Codex CLI 0.171.0's (docs/codex-cli.md): every shell command reaches PreToolUse (matcher Bash).
+function codexBase(sessionId: string, event: string) {
+  return { session_id: sessionId, turn_id: randomUUID(), transcript_path: join(codexHome, 'sessions', `rollout-${sessionId}.jsonl`), cwd: project, hook_event_name: event, model: 'gpt-5', permission_mode: 'bypassPermissions' };
+}
+function codexShell(sessionId: string, command: string) {
+  return { ...codexBase(sessionId, 'PreToolUse'), tool_name: 'Bash', tool_input: { command }, tool_use_id: `call_${randomUUID().replace(/-/g, '').slice(0, 24)}` };
+}
+function codexPrompt(sessionId: string, prompt: string) {
+  return { ...codexBase(sessionId, 'UserPromptSubmit'), prompt };
+}
+const readSkill = `sed -n '1,200p' ${join(codexSkills, skillDir, 'SKILL.md')}`;
 
 // The floor any hook entry pays before skillopt's code runs: node loading an empty CommonJS file.
 const floorDir = join(dir, 'entry-floor');
@@ -149,6 +169,7 @@ function timeProcess(args: string[], input: string, env: NodeJS.ProcessEnv, kind
 }
 
 const hookArgs = (event: string) => [HOOK_ENTRY, 'hook', event];
+const codexHookArgs = (event: string) => [HOOK_ENTRY, 'hook', event, '--agent', 'codex'];
 const line = (payload: unknown) => `${JSON.stringify(payload)}\n`;
 
 // ---- Temporal: a dev server and a worker running the real workflow ----
@@ -168,6 +189,9 @@ async function main(): Promise<void> {
     TEMPORAL_ADDRESS: server.address,
     TEMPORAL_NAMESPACE: 'default',
     SKILLOPT_TASK_QUEUE: taskQueue,
+    // Judged by this process's worker (passing activities): a teammate machine's own queue would be served by its flusher.
+    SKILLOPT_ACTIVITY_QUEUE: taskQueue,
+    CODEX_HOME: codexHome,
   };
   /** Whether the invocation workflow of this Skill call has started and answers its query. */
   const delivered = async (sessionId: string, toolUseId: string): Promise<boolean> =>
@@ -198,6 +222,8 @@ async function main(): Promise<void> {
       fifo: { bare: [], entryFloor: [], noWindow: [], arming: [], reaction: [] },
     };
     const spoolOnly = { arming: [] as number[], reaction: [] as number[] };
+    // Codex, socket stdin: an ordinary shell command (the hook runs for each), arming, a reaction; with their own bare baseline.
+    const codex = { bare: [] as number[], shellCommand: [] as number[], arming: [] as number[], reaction: [] as number[] };
     const spoolOnlyEnv = { ...baseEnv, SKILLOPT_HOME: spoolOnlyHome, SKILLOPT_FLUSHER: '0' };
     const idleSession = randomUUID();
     const prompt = 'that was wrong, you skipped the tests';
@@ -211,6 +237,11 @@ async function main(): Promise<void> {
         s.arming.push(timeProcess(hookArgs('PreToolUse'), line(preToolUse(session)), baseEnv, kind));
         s.reaction.push(timeProcess(hookArgs('UserPromptSubmit'), line(userPromptSubmit(session, prompt)), baseEnv, kind));
       }
+      const codexSession = randomUUID();
+      codex.bare.push(timeProcess(['-e', '0'], line(codexShell(codexSession, 'ls -la')), baseEnv, 'socket'));
+      codex.shellCommand.push(timeProcess(codexHookArgs('PreToolUse'), line(codexShell(codexSession, 'ls -la')), baseEnv, 'socket'));
+      codex.arming.push(timeProcess(codexHookArgs('PreToolUse'), line(codexShell(codexSession, readSkill)), baseEnv, 'socket'));
+      codex.reaction.push(timeProcess(codexHookArgs('UserPromptSubmit'), line(codexPrompt(codexSession, prompt)), baseEnv, 'socket'));
       const spoolSession = randomUUID();
       spoolOnly.arming.push(timeProcess(hookArgs('PreToolUse'), line(preToolUse(spoolSession)), spoolOnlyEnv, 'socket'));
       spoolOnly.reaction.push(timeProcess(hookArgs('UserPromptSubmit'), line(userPromptSubmit(spoolSession, prompt)), spoolOnlyEnv, 'socket'));
@@ -271,6 +302,8 @@ async function main(): Promise<void> {
     const fifo = summarize(series.fifo);
     const spoolOnlyStats = { arming: stats(spoolOnly.arming), reaction: stats(spoolOnly.reaction) };
     const spoolOnlyRatio = (k: 'arming' | 'reaction') => Math.round((spoolOnlyStats[k].median / socket.ms.bare.median) * 1000) / 1000;
+    const codexStats = { bare: stats(codex.bare), shellCommand: stats(codex.shellCommand), arming: stats(codex.arming), reaction: stats(codex.reaction) };
+    const codexRatio = (k: 'shellCommand' | 'arming' | 'reaction') => Math.round((codexStats[k].median / codexStats.bare.median) * 1000) / 1000;
     const coldStats = { bare: stats(cold.bare), arming: stats(cold.arming) };
     const coldRatio = Math.round((coldStats.arming.median / coldStats.bare.median) * 1000) / 1000;
     const delivery = { cold: stats(deliveryCold), warm: stats(deliveryWarm) };
@@ -287,6 +320,8 @@ async function main(): Promise<void> {
         /** Socket stdin, SKILLOPT_FLUSHER=0 in a separate home: the hook's own cost, no delivery running meanwhile (ratios to the socket bare median). */
         spoolOnlySocketStdin: { ms: spoolOnlyStats, ratioToBare: { arming: spoolOnlyRatio('arming'), reaction: spoolOnlyRatio('reaction') } },
         armingColdFlusherSpawn: { ms: coldStats, ratioToBare: { median: coldRatio } },
+        /** `hook <Event> --agent codex`, socket stdin: PreToolUse for an ordinary shell command, for a read of the pulled SKILL.md (arming), and a reaction. */
+        codexSocketStdin: { ms: codexStats, ratioToBare: { shellCommand: codexRatio('shellCommand'), arming: codexRatio('arming'), reaction: codexRatio('reaction') } },
       },
       deliveryMs: delivery,
       targets: TARGETS,
@@ -295,6 +330,9 @@ async function main(): Promise<void> {
         arming: worst('arming') <= TARGETS.armingRatio,
         armingCold: coldRatio <= TARGETS.armingRatio,
         reaction: worst('reaction') <= TARGETS.reactionRatio,
+        codexShellCommand: codexRatio('shellCommand') <= TARGETS.noWindowRatio,
+        codexArming: codexRatio('arming') <= TARGETS.armingRatio,
+        codexReaction: codexRatio('reaction') <= TARGETS.reactionRatio,
         deliveryWarmP99: delivery.warm.p99 < TARGETS.deliveryP99Ms,
         deliveryColdP99: delivery.cold.p99 < TARGETS.deliveryP99Ms,
       },
@@ -313,6 +351,10 @@ async function main(): Promise<void> {
     }
     console.log(row('PreToolUse arming, spool only', spoolOnlyStats.arming, spoolOnlyRatio('arming')));
     console.log(row('UserPromptSubmit reaction, spool only', spoolOnlyStats.reaction, spoolOnlyRatio('reaction')));
+    console.log(row('bare node -e 0 (codex series)', codexStats.bare));
+    console.log(row('Codex PreToolUse, ordinary command', codexStats.shellCommand, codexRatio('shellCommand')));
+    console.log(row('Codex PreToolUse arming', codexStats.arming, codexRatio('arming')));
+    console.log(row('Codex UserPromptSubmit reaction', codexStats.reaction, codexRatio('reaction')));
     console.log(row('bare node -e 0 (cold series)', coldStats.bare));
     console.log(row('PreToolUse arming, starts flusher', coldStats.arming, coldRatio));
     console.log(row('delivery, flusher started by hook', delivery.cold));

@@ -18,7 +18,9 @@ import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { execa } from 'execa';
+import type { ModelBackend } from '../agents/index';
 import { MANIFEST_FILE, parseManifest } from '../core/manifest';
+import { AGENT_NAMES, type AgentName } from '../local/agents';
 import { skilloptHome, userHome } from '../local/home';
 import { modelCallsToday } from '../local/model-calls';
 import { machineMode, machineQueue, type MachineMode } from '../local/mode';
@@ -26,7 +28,7 @@ import { DEAD_LETTER_DIR, listDeadLettered, listOutbox, liveFlusherPid, outboxDi
 import { isProcessAlive } from '../local/process';
 import { ALL_SEARCH_ATTRIBUTES, TASK_QUEUE } from '../workflows/definitions';
 import type { CliContext, RegisterCommands } from './context';
-import { HOOK_EVENTS, findInstalledHooks, hookCommandFile } from './hooks-install';
+import { agentHookEvents, findInstalledHooks, hookCommandFile } from './hooks-install';
 
 /** Connecting, and each call after it. */
 export const DOCTOR_TIMEOUT_MS = 3_000;
@@ -275,15 +277,16 @@ async function machineQueueCheck(client: Client, namespace: string, home: string
 
 async function agentChecks(ctx: CliContext, withModel: boolean): Promise<DoctorCheck[]> {
   const agents = await import('../agents/index');
-  let backend: 'claude' | 'openai';
+  let backend: ModelBackend;
   try {
     backend = agents.modelBackendFromEnv(ctx.env);
   } catch (err) {
-    return [fail('agent-cli', firstLine(err), 'set SKILLOPT_MODEL_BACKEND to claude or openai')];
+    return [fail('agent-cli', firstLine(err), `set SKILLOPT_MODEL_BACKEND to ${agents.MODEL_BACKENDS.join(' or ')}`)];
   }
   const checks: DoctorCheck[] = [];
-  if (backend === 'claude') {
-    const { bin } = agents.resolveClaudeCliSettings({ env: ctx.env });
+  if (backend === 'claude' || backend === 'codex') {
+    const { bin } = backend === 'claude' ? agents.resolveClaudeCliSettings({ env: ctx.env }) : agents.resolveCodexCliSettings({ env: ctx.env });
+    const [product, binVar] = backend === 'claude' ? ['Claude Code (`claude` on PATH)', 'SKILLOPT_CLAUDE_BIN'] : ['the Codex CLI (`codex` on PATH)', 'SKILLOPT_CODEX_BIN'];
     const result = await execa(bin, ['--version'], {
       env: { ...ctx.env, SKILLOPT_INTERNAL: '1' },
       extendEnv: false,
@@ -293,10 +296,10 @@ async function agentChecks(ctx: CliContext, withModel: boolean): Promise<DoctorC
     });
     if (result.exitCode === 0) checks.push(ok('agent-cli', `${bin} ${result.stdout.trim().split('\n')[0] ?? ''}`.trim()));
     else if (result.code === 'ENOENT') {
-      return [fail('agent-cli', `\`${bin}\` not found`, 'install Claude Code (`claude` on PATH) or set SKILLOPT_CLAUDE_BIN to its path')];
+      return [fail('agent-cli', `\`${bin}\` not found`, `install ${product} or set ${binVar} to its path`)];
     } else {
       const why = result.timedOut ? `no answer in ${VERSION_TIMEOUT_MS / 1000} s` : firstLine(result.stderr || result.shortMessage);
-      return [fail('agent-cli', `\`${bin} --version\` failed (${why})`, 'check the Claude Code install, or set SKILLOPT_CLAUDE_BIN')];
+      return [fail('agent-cli', `\`${bin} --version\` failed (${why})`, `check the install, or set ${binVar}`)];
     }
   } else {
     try {
@@ -325,29 +328,38 @@ async function agentChecks(ctx: CliContext, withModel: boolean): Promise<DoctorC
 
 // ---- local files ----
 
-async function hooksCheck(ctx: CliContext): Promise<DoctorCheck> {
-  const found = await findInstalledHooks({ home: userHome(ctx.env), cwd: ctx.cwd });
+/** One agent's hooks: undefined when that agent has none installed. */
+async function agentHooksCheck(ctx: CliContext, agent: AgentName): Promise<DoctorCheck | undefined> {
+  const label = agent === 'codex' ? 'Codex' : 'Claude Code';
+  const flag = agent === 'codex' ? ' --agent codex' : '';
+  const found = await findInstalledHooks({ agent, env: ctx.env, home: userHome(ctx.env), cwd: ctx.cwd });
   const broken = found.find((f) => f.error);
   if (broken) return fail('hooks', broken.error!, `fix ${broken.settingsPath}`);
   const withHooks = found.filter((f) => f.events.length > 0);
-  if (withHooks.length === 0) return fail('hooks', 'not installed', 'run `skillopt hooks install`');
+  if (withHooks.length === 0) return undefined;
   if (withHooks.length > 1) {
     return fail(
       'hooks',
-      `installed in ${withHooks.map((f) => f.settingsPath).join(' and ')}: Claude Code runs each hook twice`,
-      'keep one: `skillopt hooks uninstall --scope project` (or --scope user)',
+      `installed in ${withHooks.map((f) => f.settingsPath).join(' and ')}: ${label} runs each hook twice`,
+      `keep one: \`skillopt hooks uninstall${flag} --scope project\` (or --scope user)`,
     );
   }
   const [installed] = withHooks as [(typeof withHooks)[number]];
-  const missing = HOOK_EVENTS.filter((e) => !installed.events.includes(e));
-  if (missing.length > 0) return fail('hooks', `${installed.settingsPath} lacks ${missing.join(', ')}`, `run \`skillopt hooks install --scope ${installed.scope}\``);
+  const missing = agentHookEvents(agent).filter((e) => !installed.events.includes(e));
+  if (missing.length > 0) return fail('hooks', `${installed.settingsPath} lacks ${missing.join(', ')}`, `run \`skillopt hooks install${flag} --scope ${installed.scope}\``);
   for (const command of installed.commands) {
     const file = hookCommandFile(command);
     if (file !== undefined && !existsSync(file)) {
-      return fail('hooks', `${installed.settingsPath} runs ${file}, which is not there`, `run \`skillopt hooks install --scope ${installed.scope}\` again from this install`);
+      return fail('hooks', `${installed.settingsPath} runs ${file}, which is not there`, `run \`skillopt hooks install${flag} --scope ${installed.scope}\` again from this install`);
     }
   }
-  return ok('hooks', `installed in ${installed.settingsPath} (${installed.scope}), running ${installed.commands.join(', ')}`);
+  return ok('hooks', `${label}: installed in ${installed.settingsPath} (${installed.scope}), running ${installed.commands.join(', ')}`);
+}
+
+async function hooksCheck(ctx: CliContext): Promise<DoctorCheck> {
+  const checks = (await Promise.all(AGENT_NAMES.map((agent) => agentHooksCheck(ctx, agent)))).filter((c): c is DoctorCheck => c !== undefined);
+  if (checks.length === 0) return fail('hooks', 'not installed', 'run `skillopt hooks install` (Claude Code) or `skillopt hooks install --agent codex`');
+  return checks.find((c) => c.status === 'fail') ?? ok('hooks', checks.map((c) => c.detail).join('; '));
 }
 
 async function manifestCheck(home: string): Promise<DoctorCheck> {

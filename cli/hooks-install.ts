@@ -203,8 +203,13 @@ export interface InstalledHooks {
   error?: string;
 }
 
-/** skillopt's hooks in the user's and the project's settings file (one entry when both are the same file). */
-export async function findInstalledHooks(options: Pick<HookInstallOptions, 'home' | 'cwd'>): Promise<InstalledHooks[]> {
+/** The events skillopt hooks for `agent`. */
+export function agentHookEvents(agent: AgentName): readonly HookEvent[] {
+  return AGENT_HOOKS[agent].events;
+}
+
+/** skillopt's hooks in the agent's user and project settings file (one entry when both are the same file). */
+export async function findInstalledHooks(options: Pick<HookInstallOptions, 'agent' | 'env' | 'home' | 'cwd'>): Promise<InstalledHooks[]> {
   const found: InstalledHooks[] = [];
   for (const scope of ['user', 'project'] as const) {
     const settingsPath = settingsPathFor({ ...options, scope });

@@ -68,7 +68,7 @@ describe('skillopt doctor', () => {
     expect(line(r, 'shared queue')).toMatch(/^✗ shared queue: no worker polling: 0 workflow pollers, 0 activity pollers on "skillopt"; fix: start the central worker/);
     expect(line(r, "this machine's queue")).toMatch(/^· this machine's queue: "skillopt-machine-alice-[a-z0-9]+": no worker now; the flusher serves it on demand/);
     expect(line(r, 'agent CLI')).toMatch(/^✓ agent CLI: .*claude 2\.1\.197 \(Claude Code\)$/);
-    expect(line(r, 'hooks')).toMatch(/^✓ hooks: installed in .*\.claude\/settings\.json \(user\), running node ".*dist\/hook\.cjs"$/);
+    expect(line(r, 'hooks')).toMatch(/^✓ hooks: Claude Code: installed in .*\.claude\/settings\.json \(user\), running node ".*dist\/hook\.cjs"$/);
     expect(line(r, 'outbox')).toBe('✓ outbox: empty: every hook event was delivered');
     expect(line(r, 'judgments')).toMatch(/^✓ judgments: 0 of 100 model calls used today \(\d{4}-\d{2}-\d{2}, UTC/);
   });
@@ -111,7 +111,16 @@ describe('skillopt doctor', () => {
     const r = await run(sb, ['doctor']);
     expect(r.code).toBe(1);
     expect(line(r, 'hooks')).toMatch(/^✗ hooks: installed in .*home\/\.claude\/settings\.json and .*project\/\.claude\/settings\.json: Claude Code runs each hook twice; fix: keep one: `skillopt hooks uninstall --scope project`/);
-    expect(line(await run(sb, ['doctor'], { HOME: join(sb.dir, 'elsewhere') }), 'hooks')).toMatch(/^✓ hooks: installed in .*project.*\(project\)/);
+    expect(line(await run(sb, ['doctor'], { HOME: join(sb.dir, 'elsewhere') }), 'hooks')).toMatch(/^✓ hooks: Claude Code: installed in .*project.*\(project\)/);
+  });
+
+  it('Codex hooks alone count as installed; both agents are listed', async () => {
+    const codexHome = join(sb.dir, 'codex-home');
+    await run(sb, ['hooks', 'install', '--agent', 'codex'], { CODEX_HOME: codexHome });
+    expect(line(await run(sb, ['doctor'], { CODEX_HOME: codexHome }), 'hooks')).toMatch(/^✓ hooks: Codex: installed in .*codex-home\/hooks\.json \(user\), running node ".*dist\/hook\.cjs"$/);
+    await run(sb, ['hooks', 'install'], { CODEX_HOME: codexHome });
+    expect(line(await run(sb, ['doctor'], { CODEX_HOME: codexHome }), 'hooks')).toMatch(/^✓ hooks: Claude Code: installed in .*settings\.json .*; Codex: installed in .*hooks\.json/);
+    expect(line(await run(sb, ['doctor'], { CODEX_HOME: join(sb.dir, 'none') }), 'hooks')).toMatch(/^✓ hooks: Claude Code: installed in [^;]*$/);
   });
 
   it('an outbox with events waiting is reported with their count and why', async () => {

@@ -1,0 +1,221 @@
+// The loop with the real Codex CLI (pinned @openai/codex) against the scripted
+// Responses API on loopback: `skillopt hooks install --agent codex` (hooks.json
+// and their trust, no bypass flag), a session reads a pulled skill's SKILL.md
+// through the shell (arming), the user pushes back in the next turn (`codex exec
+// resume`), the judge and proposer run through the codex backend (`codex exec`,
+// read-only, no shell, no hooks), a candidate appears, and the next session
+// pulls what the rollout says (the whole team is the canary cohort here). A
+// pleased reaction publishes nothing, a local skill's read never arms, and no
+// hook ever speaks to the model. The worker runs in this process, judging on
+// the queue the hooks route to, and reads the user's Codex sessions folder.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { codexCliModel } from '../../agents/codex-cli';
+import { DEFAULT_CANARY_SETTINGS } from '../../core/rollout';
+import { workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
+import { liveFlusherPid } from '../../hooks/outbox';
+import { dailyModelCalls } from '../../local/model-calls';
+import { agentTranscriptRoots } from '../../local/transcript-roots';
+import { openStore, type Store } from '../../store';
+import { createSkilloptWorker } from '../../worker/worker';
+import { laneStateQuery } from '../../workflows/definitions';
+import { match, shellCall, startResponsesServer, writeCodexHome, type ResponsesServer, type Rule } from '../fixtures/responses-server';
+import { startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
+import { BETTER_TESTS_LINE, BODY, FAILURE_REASON, PLEASED, SKILL, SKILL_NAME, TESTS_LINE, WRONG } from './deploy-skill';
+import { SKILLOPT_BIN, baseEnv, until, writeSkillDir } from './helpers';
+
+const CODEX_BIN = resolve('node_modules/.bin/codex');
+const REF: SkillRef = { name: SKILL_NAME, author: 'alice' };
+const LOCAL_SKILL = 'notes--bob';
+
+let server: ResponsesServer;
+let temporal: TestWorkflowEnvironment;
+let store: Store;
+let worker: Worker;
+let workerRun: Promise<void>;
+let root: string;
+let codexHome: string;
+let cwd: string;
+let env: Record<string, string>;
+
+const skillFile = (dirName: string) => join(codexHome, 'skills', dirName, 'SKILL.md');
+
+function rules(): Rule[] {
+  return [
+    {
+      // skillopt's judge, through `codex exec` (its system prompt folded into the input).
+      name: 'judge',
+      match: (req) => req.allText.includes('strict engineering reviewer'),
+      reply: (req) => ({
+        text: req.allText.includes('you skipped the tests')
+          ? JSON.stringify({ success: 0, confidence: 0.9, reason: FAILURE_REASON })
+          : JSON.stringify({ success: 1, confidence: 0.8, reason: 'The deploy followed the checklist and the user confirmed it.' }),
+      }),
+    },
+    {
+      name: 'proposer',
+      match: (req) => req.allText.includes('JSON array'),
+      reply: { text: ['The checklist never makes the test run verifiable.', '```json', JSON.stringify([{ op: 'replace', target: TESTS_LINE, content: BETTER_TESTS_LINE }]), '```'].join('\n') },
+    },
+    { name: 'read-skill', match: match.all(match.prompt('deploy the service'), match.noToolResult), reply: (req) => ({ text: "I'll follow the deploy checklist.", functionCall: shellCall(req, `sed -n '1,200p' ${skillFile(SKILL)}`) }) },
+    { name: 'read-local', match: match.all(match.prompt('check my notes'), match.noToolResult), reply: (req) => ({ functionCall: shellCall(req, `cat ${skillFile(LOCAL_SKILL)}`) }) },
+    { name: 'after-tool', match: match.toolResult, reply: { text: 'Deployed.' } },
+    { name: 'apologize', match: match.prompt(WRONG), reply: { text: 'Sorry: running the tests now.' } },
+    { name: 'welcome', match: match.prompt(PLEASED), reply: { text: "You're welcome." } },
+    { name: 'hello', match: match.prompt('hello'), reply: { text: 'Hi.' } },
+  ];
+}
+
+/** One `codex exec` turn (a new session, or `resume <id>`); its session id (the model requests' session-id header). */
+async function codex(prompt: string, resume?: string): Promise<string> {
+  const before = server.responseRequests().length;
+  const args = ['exec', '--skip-git-repo-check', '--color', 'never', '--dangerously-bypass-approvals-and-sandbox', ...(resume ? ['resume', resume] : []), prompt];
+  const run = await execa(CODEX_BIN, args, { cwd, env, extendEnv: false, stdin: 'ignore', timeout: 90_000, reject: false });
+  expect(run.exitCode, `${run.stdout}\n${run.stderr}`).toBe(0);
+  const mine = server.responseRequests().slice(before).filter((r) => r.rule !== 'judge' && r.rule !== 'proposer');
+  const id = mine.at(-1)?.headers['session-id'];
+  expect(typeof id, run.stderr).toBe('string');
+  return id as string;
+}
+
+function installedVersion(): number | undefined {
+  return existsSync(skillFile(SKILL)) ? Number(/^version: (\d+)$/m.exec(readFileSync(skillFile(SKILL), 'utf8'))?.[1]) : undefined;
+}
+
+function log(): string {
+  const path = join(env.HOME!, '.skillopt', 'hooks.log');
+  return existsSync(path) ? readFileSync(path, 'utf8').slice(-3000) : '(no hooks.log)';
+}
+
+async function waitFor<T>(what: string, fn: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
+  try {
+    return await until(what, fn, ok, timeoutMs, 200);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n--- hooks.log ---\n${log()}`);
+  }
+}
+
+function lane() {
+  return temporal.client.workflow.getHandle(workflowIdForSkill(REF)).query(laneStateQuery).catch(() => undefined);
+}
+
+beforeAll(async () => {
+  server = await startResponsesServer({ rules: rules() });
+  root = join(resolve(process.env.TMPDIR ?? '/tmp'), uniqueName('codex-e2e'));
+  mkdirSync(root, { recursive: true });
+  const user = writeCodexHome(join(root, 'user'), { url: server.url });
+  codexHome = user.home;
+  cwd = join(root, 'project');
+  mkdirSync(cwd);
+  const taskQueue = uniqueName('skillopt-codex');
+  [temporal, store] = await Promise.all([startTestServer(), openStore({ home: join(root, 'store'), env: {} })]);
+  env = baseEnv({
+    ...user.env,
+    SKILLOPT_USER: 'alice',
+    SKILLOPT_DEBUG: '1',
+    TEMPORAL_ADDRESS: temporal.address,
+    SKILLOPT_TASK_QUEUE: taskQueue,
+    SKILLOPT_ACTIVITY_QUEUE: taskQueue,
+    SKILLOPT_FLUSHER_LINGER_MS: '1000',
+  });
+  // The judge's own Codex home: the same scripted provider, no hooks, nothing of the user's.
+  const judge = writeCodexHome(join(root, 'judge'), { url: server.url });
+  worker = await createSkilloptWorker({
+    connection: temporal.nativeConnection,
+    namespace: temporal.namespace ?? 'default',
+    store,
+    model: codexCliModel({ bin: CODEX_BIN, env: baseEnv(judge.env) }),
+    transcriptRoots: agentTranscriptRoots({ HOME: user.userHome, CODEX_HOME: codexHome }),
+    modelCalls: dailyModelCalls({ home: join(root, 'store'), cap: 100 }),
+    // Canary, with everyone in the cohort: the next session gets the candidate.
+    rollout: { policy: 'canary', canary: { ...DEFAULT_CANARY_SETTINGS, percent: 100, minJudged: 2 } },
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+  });
+  workerRun = worker.run();
+
+  const install = await execa(process.execPath, [SKILLOPT_BIN, 'hooks', 'install', '--agent', 'codex'], { env, extendEnv: false, cwd, reject: false });
+  expect(install.exitCode, install.stderr).toBe(0);
+  expect(install.stdout).toContain(`trusted in ${join(codexHome, 'config.toml')}`);
+  const source = join(root, 'src', SKILL_NAME);
+  writeSkillDir(source, SKILL_NAME, 'Use when deploying services to production', BODY);
+  const push = await execa(process.execPath, [SKILLOPT_BIN, 'push', source, '--author', 'alice'], { env, extendEnv: false, cwd, reject: false });
+  expect(push.exitCode, push.stderr).toBe(0);
+  // A skill of the user's own, in Codex's skills folder, that pull did not install.
+  mkdirSync(join(codexHome, 'skills', LOCAL_SKILL), { recursive: true });
+  writeFileSync(skillFile(LOCAL_SKILL), `---\nname: ${LOCAL_SKILL}\ndescription: my notes\n---\n# Notes\n`);
+}, 180_000);
+
+afterAll(async () => {
+  if (env) await until('the flusher to exit', () => liveFlusherPid(join(env.HOME!, '.skillopt')), (pid) => pid === undefined, 15_000).catch(() => undefined);
+  if (worker) {
+    worker.shutdown();
+    await workerRun;
+  }
+  await store?.close();
+  await temporal?.teardown();
+  await server?.close();
+  if (root) rmSync(root, { recursive: true, force: true });
+}, 60_000);
+
+describe('the loop with the real Codex CLI', () => {
+  it('a pushback after reading a pulled skill makes a candidate, judged and proposed through codex exec; the next session pulls it', async () => {
+    await codex('hello');
+    await waitFor('v1 pulled into $CODEX_HOME/skills at SessionStart', installedVersion, (v) => v === 1);
+
+    const session = await codex('deploy the service');
+    await codex(WRONG, session);
+    await waitFor('the candidate v2', () => store.latestVersion(REF), (v) => v?.version === 2, 120_000);
+    const v2 = (await store.latestVersion(REF))!;
+    expect(v2).toMatchObject({ state: 'candidate' });
+    expect(v2.body).toContain(BETTER_TESTS_LINE);
+    const [verdict] = await store.verdicts(REF);
+    expect(verdict).toMatchObject({ outcome: 'failed', reason: FAILURE_REASON, agent: 'codex', user: 'alice', sessionId: session, skillVersion: 1 });
+    // The judge saw the Codex transcript: the shell read of the skill and the reaction.
+    const judged = server.responseRequests().find((r) => r.rule === 'judge')!;
+    expect(judged.responses!.allText).toContain(`/${SKILL}/SKILL.md`);
+    expect(judged.responses!.allText).toContain(WRONG);
+    // Through codex exec with no shell: the judge and the proposer were offered no tool that runs commands.
+    for (const r of server.responseRequests().filter((x) => x.rule === 'judge' || x.rule === 'proposer')) {
+      expect(r.responses!.tools.filter((t) => /exec|shell/.test(t))).toEqual([]);
+    }
+    await waitFor('the lane to have v2 on trial', lane, (s) => s?.rollout?.version === 2);
+
+    // The cohort's next session pulls the candidate.
+    await codex('hello');
+    await waitFor('v2 pulled', installedVersion, (v) => v === 2);
+    expect(readFileSync(skillFile(SKILL), 'utf8')).toContain(BETTER_TESTS_LINE);
+  }, 300_000);
+
+  it('a pleased reaction publishes nothing', async () => {
+    const session = await codex('deploy the service');
+    await codex(PLEASED, session);
+    await waitFor('the pleased verdict', () => store.verdicts(REF), (vs) => vs.some((v) => v.sessionId === session));
+    expect((await store.verdicts(REF)).find((v) => v.sessionId === session)).toMatchObject({ outcome: 'passed', skillVersion: 2 });
+    expect((await store.latestVersion(REF))?.version).toBe(2);
+  }, 180_000);
+
+  it("a local skill's SKILL.md read through the shell never arms", async () => {
+    const session = await codex('check my notes');
+    expect(server.sessionRequests(session).some((r) => r.rule === 'read-local')).toBe(true);
+    await codex(WRONG, session);
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(existsSync(join(env.HOME!, '.skillopt', 'sessions', `${session}.json`))).toBe(false);
+    expect(log()).toContain('PreToolUse: not-org-skill');
+    expect((await store.verdicts(REF)).some((v) => v.sessionId === session)).toBe(false);
+  }, 120_000);
+
+  it('the hooks are invisible to the model: no message of any session request says anything of skillopt', () => {
+    const sessions = server.responseRequests().filter((r) => r.rule !== 'judge' && r.rule !== 'proposer');
+    expect(sessions.length).toBeGreaterThan(8);
+    for (const r of sessions) {
+      // Messages only: a tool's output may show a pulled SKILL.md, which names its contributors.
+      const messages = (r.responses!.input as { type?: string; content?: unknown }[]).filter((i) => i.type === 'message' || i.type === undefined);
+      expect(JSON.stringify(messages)).not.toMatch(/skillopt|hook\.cjs/i);
+    }
+  });
+});
