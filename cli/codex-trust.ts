@@ -7,10 +7,9 @@
 // kept byte for byte. smol-toml checks that the file parses before and after
 // (a config Codex cannot read would stop every session), so a file that is not
 // valid TOML is refused, never rewritten.
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { parse } from 'smol-toml';
+import { readTextIfExists, writeConfigFile } from '../local/fs';
 import type { HookEvent } from './hooks-install';
 
 /** A settings or config file skillopt will not rewrite; the message says what to fix. */
@@ -86,34 +85,6 @@ function trustedHashIn(config: Toml, key: string): unknown {
   return (state?.[key] as Toml | undefined)?.trusted_hash;
 }
 
-async function readText(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
-/** Atomic, through a symlink, keeping the file's mode (config.toml can hold provider keys: 0600 when new). */
-async function writeText(path: string, text: string): Promise<void> {
-  let target = path;
-  try {
-    target = await realpath(path);
-  } catch {
-    await mkdir(dirname(path), { recursive: true });
-  }
-  const mode = await stat(target).then((s) => s.mode & 0o777, () => 0o600);
-  const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    await writeFile(tmp, text, { mode, flag: 'wx' });
-    await rename(tmp, target);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-}
-
 export interface TrustResult {
   path: string;
   written: boolean;
@@ -121,7 +92,7 @@ export interface TrustResult {
 
 /** Trusts exactly `hooks` (skillopt's, in `hooksPath`) in Codex's config.toml. */
 export async function trustCodexHooks(configPath: string, hooksPath: string, hooks: readonly TrustedHook[]): Promise<TrustResult> {
-  const original = (await readText(configPath)) ?? '';
+  const original = (await readTextIfExists(configPath)) ?? '';
   parseToml(original, configPath, 'is not valid TOML');
   const rest = withoutBlock(original, hooksPath);
   const others = parseToml(rest, configPath, 'is not valid TOML');
@@ -147,16 +118,18 @@ export async function trustCodexHooks(configPath: string, hooksPath: string, hoo
       throw new HookSettingsError(`${configPath}: could not add the trust for ${codexHookKey(hooksPath, hook)}; add it by hand: see \`skillopt hooks install --help\``);
     }
   }
-  await writeText(configPath, next);
+  // config.toml can hold provider keys: 0600 when new.
+  await writeConfigFile(configPath, next, 0o600);
   return { path: configPath, written: true };
 }
 
 /** Removes skillopt's block for `hooksPath`; the rest of config.toml stays as it is. */
 export async function untrustCodexHooks(configPath: string, hooksPath: string): Promise<TrustResult> {
-  const original = await readText(configPath);
+  const original = await readTextIfExists(configPath);
   if (original === undefined) return { path: configPath, written: false };
   const next = withoutBlock(original, hooksPath);
   if (next === original) return { path: configPath, written: false };
-  await writeText(configPath, next);
+  // config.toml can hold provider keys: 0600 when new.
+  await writeConfigFile(configPath, next, 0o600);
   return { path: configPath, written: true };
 }

@@ -8,10 +8,10 @@
 // (recognised by their command, `… skillopt.js" hook <Event> [--agent codex]`,
 // so an install from an older checkout path is replaced, not doubled). A file
 // that is not a JSON object is refused, never overwritten.
-import { mkdir, readFile, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
-import { basename, dirname, join, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { codexHome, type AgentName } from '../local/agents';
+import { writeConfigFile } from '../local/fs';
 import { projectRoot } from '../local/project-root';
 import { HookSettingsError, trustCodexHooks, untrustCodexHooks, type TrustedHook } from './codex-trust';
 
@@ -134,21 +134,7 @@ async function readSettings(path: string): Promise<{ settings: JsonObject; exist
 
 /** Atomic, through a symlink (dotfile managers link settings.json), keeping the file's mode. */
 async function writeSettings(path: string, settings: JsonObject): Promise<void> {
-  let target = path;
-  try {
-    target = await realpath(path);
-  } catch {
-    await mkdir(dirname(path), { recursive: true });
-  }
-  const mode = await stat(target).then((s) => s.mode & 0o777, () => 0o644);
-  const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    await writeFile(tmp, `${JSON.stringify(settings, null, 2)}\n`, { mode, flag: 'wx' });
-    await rename(tmp, target);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
+  await writeConfigFile(path, `${JSON.stringify(settings, null, 2)}\n`);
 }
 
 /** The groups with skillopt's hooks taken out; groups left empty by that are dropped. */

@@ -320,7 +320,7 @@ function codexTurns(entry: Entry): Turn[] {
   const item = entry.payload;
   switch (item.type) {
     case 'message':
-      if (item.role === 'user') return textTurn('USER', codexUserText(item));
+      if (item.role === 'user') return [...textTurn('USER', codexUserText(item)), ...codexInjectedSkills(item)];
       if (item.role === 'assistant') return textTurn('ASSISTANT', codexTexts(item.content, 'output_text').join('\n'));
       return []; // developer / system: instructions, not the conversation.
     case 'function_call':
@@ -360,6 +360,24 @@ function codexUserText(item: Entry): string {
   return codexTexts(content, 'input_text')
     .filter((text) => !CODEX_INJECTED_PREFIXES.some((prefix) => text.trimStart().startsWith(prefix)))
     .join('\n');
+}
+
+/**
+ * A skill Codex injected because the prompt named it (`$<name>`): no tool
+ * call, a `<skill><name>…</name>…</skill>` user message. It is the
+ * invocation, named by its turn's id (what the UserPromptSubmit hook pins).
+ */
+function codexInjectedSkills(item: Entry): Turn[] {
+  const metadata = isPlainObject(item.internal_chat_message_metadata_passthrough) ? item.internal_chat_message_metadata_passthrough : {};
+  const kinds = Array.isArray(metadata.content_item_kinds) ? (metadata.content_item_kinds as unknown[]) : undefined;
+  const id = typeof metadata.turn_id === 'string' ? metadata.turn_id : '';
+  const content = Array.isArray(item.content) ? item.content : [];
+  return content.flatMap((block, index): Turn[] => {
+    if (!isPlainObject(block) || typeof block.text !== 'string' || !block.text.trimStart().startsWith('<skill>')) return [];
+    if (kinds !== undefined && kinds.length === content.length && kinds[index] !== 'skills.selected_skill_instructions') return [];
+    const name = /<name>([^<\n]+)<\/name>/.exec(block.text)?.[1]?.trim();
+    return name ? [{ role: 'USER', text: name, tool: { id, name: 'Skill', skill: name } }] : [];
+  });
 }
 
 function codexToolTurn(item: Entry, input: unknown): Turn {

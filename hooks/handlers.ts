@@ -131,22 +131,28 @@ function codexSkillCall(payload: HookPayload, manifest: () => Manifest | undefin
 
 /** PreToolUse: a call that uses an org skill opens a judgment window. */
 export async function onPreToolUse(payload: HookPayload, ctx: HookContext): Promise<ArmResult> {
-  const { settings } = ctx;
   // Read only once the call could be a skill's (Codex runs this hook for every shell command).
-  const manifest = () => readManifest(settings.home);
+  const manifest = () => readManifest(ctx.settings.home);
   const call = ctx.agent === 'codex' ? codexSkillCall(payload, manifest, ctx) : claudeSkillCall(payload, manifest, ctx);
   if (typeof call === 'string') return call;
+  return arm(payload, ctx, call.ref, call.install, payload.tool_use_id ?? '');
+}
+
+/**
+ * Opens the session's window on an invocation of `ref` (installed as
+ * `install`), named by `toolUseId` (the call's id; Codex's turn id for a
+ * `$skill` mention): spools `invoked`, and `superseded` to the window it replaces.
+ */
+async function arm(payload: HookPayload, ctx: HookContext, ref: SkillRef, install: ManifestEntry, toolUseId: string, promptId?: string): Promise<ArmResult> {
+  const { settings } = ctx;
   const sessionId = payload.session_id;
   if (!sessionId) return 'no-session';
-  const { ref, install } = call;
   const dirName = formatSkillRef(ref);
-
   const now = ctx.now();
-  const toolUseId = payload.tool_use_id ?? '';
   // skillopt installed in two settings files runs twice per event: the second run is the same event.
   const previous = readHint(settings.home, sessionId);
   if (toolUseId !== '' && previous?.toolUseId === toolUseId) return 'duplicate';
-  const eventId = await eventIdFor('invoked', sessionId, payload.tool_use_id);
+  const eventId = await eventIdFor('invoked', sessionId, toolUseId || undefined);
   // Without a tool_use_id the event id (random then) names the invocation.
   const workflowId = workflowIdForInvocation(ref, sessionId, toolUseId || eventId);
   // Teammate mode: judged on this machine's own queue, where the transcript is.
@@ -169,15 +175,43 @@ export async function onPreToolUse(payload: HookPayload, ctx: HookContext): Prom
     spool(ctx, previousRef, previous.workflowId, now, { signal: 'superseded', payload: { eventId: `${eventId}:supersedes`, byToolUseId: toolUseId } });
   }
   spool(ctx, ref, workflowId, now, { signal: 'invoked', payload: invoked, config: workflowConfig(ctx) });
-  writeHint(settings.home, { v: 2, sessionId, ref: dirName, toolUseId, workflowId, remaining: settings.judgeWindow, armedAt: now, lastActivityAt: now });
+  // A prompt that invoked the skill is not a reaction to it, even when its hook runs again.
+  writeHint(settings.home, { v: 2, sessionId, ref: dirName, toolUseId, workflowId, remaining: settings.judgeWindow, armedAt: now, lastActivityAt: now, ...(promptId ? { lastPromptId: promptId } : {}) });
   await startFlusher(ctx);
   return 'armed';
 }
 
+/**
+ * Codex injects a skill the prompt names as `$<name>--<author>` without any
+ * tool call: such a prompt invokes that skill, when it is a pulled install in
+ * a root Codex loads, named by the turn it starts.
+ */
+async function armMentionedSkill(payload: HookPayload, ctx: HookContext): Promise<ArmResult | undefined> {
+  const mentioned = [...(payload.prompt ?? '').matchAll(/(?<![\w$])\$([a-z0-9][a-z0-9-]*--[A-Za-z0-9_.@-]+)/g)].map((m) => tryParseSkillRef(m[1]!.replace(/[.]+$/, '')));
+  const refs = mentioned.filter((r): r is SkillRef => r !== undefined);
+  if (refs.length === 0 || !payload.turn_id) return undefined;
+  const manifest = readManifest(ctx.settings.home);
+  if (!manifest) return undefined;
+  const roots = skillRoots('codex', ctx.settings.userHome, payload.cwd || process.cwd(), ctx.env);
+  // The last one named wins, as a later Skill call takes over the window.
+  const last = refs.map((ref) => ({ ref, install: installInContext(manifest, formatSkillRef(ref), roots, existsSync) })).filter((r) => r.install).at(-1);
+  return last ? arm(payload, ctx, last.ref, last.install!, payload.turn_id, payload.turn_id) : undefined;
+}
+
 export type ReactResult = 'sent' | 'duplicate' | 'no-window' | 'session-ended' | 'expired' | 'blank';
 
-/** UserPromptSubmit: while a window is open, the prompt is a reaction to the skill's work. */
-export async function onUserPromptSubmit(payload: HookPayload, ctx: HookContext): Promise<ReactResult> {
+/**
+ * UserPromptSubmit: while a window is open, the prompt is a reaction to the
+ * skill's work. In Codex a prompt naming `$<skill>` then also opens a window
+ * of its own (replacing that one).
+ */
+export async function onUserPromptSubmit(payload: HookPayload, ctx: HookContext): Promise<ReactResult | `${ReactResult}, armed`> {
+  const reacted = await reactToPrompt(payload, ctx);
+  if (ctx.agent !== 'codex') return reacted;
+  return (await armMentionedSkill(payload, ctx)) === 'armed' ? `${reacted}, armed` : reacted;
+}
+
+async function reactToPrompt(payload: HookPayload, ctx: HookContext): Promise<ReactResult> {
   const { settings } = ctx;
   const sessionId = payload.session_id;
   if (!sessionId) return 'no-window';

@@ -1,7 +1,7 @@
 // Small file helpers. Writes go to a temp file in the same folder and are
 // renamed into place, so a failure (or a crash) leaves the previous file whole.
 import type { Stats } from 'node:fs';
-import { copyFile, lstat, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, readFile, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 
@@ -15,6 +15,22 @@ async function removeQuietly(path: string): Promise<void> {
 
 export async function atomicWriteFile(path: string, data: string, mode = 0o644): Promise<void> {
   await replaceFileKeepingBackup(path, data, undefined, mode);
+}
+
+/**
+ * Writes a user's config file (an agent's settings, hooks or config.toml)
+ * atomically: through a symlink to its target (dotfile managers link these),
+ * keeping the file's mode, `newMode` for a new file.
+ */
+export async function writeConfigFile(path: string, data: string, newMode = 0o644): Promise<void> {
+  let target = path;
+  try {
+    target = await realpath(path);
+  } catch {
+    await mkdir(dirname(path), { recursive: true });
+  }
+  const mode = await stat(target).then((s) => s.mode & 0o777, () => newMode);
+  await atomicWriteFile(target, data, mode);
 }
 
 /** Copies `from` to `to` atomically (the copy appears whole or not at all). */

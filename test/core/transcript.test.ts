@@ -183,11 +183,12 @@ describe('buildJudgeWindow on real Codex rollouts', () => {
     expect(result.window.endsWith(`ASSISTANT: Deployed after following the deploy checklist.\n\nUSER: ${REACTION}`)).toBe(true);
   });
 
-  it('leaves out the <skill> message Codex injects for a $mention', () => {
-    const result = buildJudgeWindow({ transcriptText: fixture('codex-rollout-skill-mention'), skillRef: REF, reaction: REACTION });
+  it('shows the <skill> Codex injects for a $mention as the invocation (not its text), pinned by its turn id', () => {
+    const turnId = /"turn_id":"([^"]+)"/.exec(fixture('codex-rollout-skill-mention'))![1]!;
+    const result = buildJudgeWindow({ transcriptText: fixture('codex-rollout-skill-mention'), toolUseId: turnId, skillRef: REF, reaction: REACTION }, { before: 0 });
     expect(result).toEqual({
       window: [
-        'USER: please deploy using $deploy-checklist--alice',
+        `USER [tool Skill]: ${REF}`,
         `ASSISTANT [tool exec_command]: cat ${SKILL_FILE}`,
         'ASSISTANT: Following the checklist: running the tests first.',
         `USER: ${REACTION}`,
@@ -195,6 +196,7 @@ describe('buildJudgeWindow on real Codex rollouts', () => {
       invocationFound: true,
       turns: 3,
     });
+    expect(result.window).not.toContain('# Deploy checklist');
   });
 
   it('skips injected user messages by their opening when the rollout has no content_item_kinds (older Codex)', () => {
@@ -211,7 +213,7 @@ describe('buildJudgeWindow on real Codex rollouts', () => {
     expect(withoutKinds('codex-rollout')).not.toContain('content_item_kinds');
     const mention = buildJudgeWindow({ transcriptText: withoutKinds('codex-rollout-skill-mention'), skillRef: REF, reaction: '' });
     expect(mention.window).toBe(
-      ['USER: please deploy using $deploy-checklist--alice', `ASSISTANT [tool exec_command]: cat ${SKILL_FILE}`, 'ASSISTANT: Following the checklist: running the tests first.'].join('\n\n'),
+      ['USER: please deploy using $deploy-checklist--alice', `USER [tool Skill]: ${REF}`, `ASSISTANT [tool exec_command]: cat ${SKILL_FILE}`, 'ASSISTANT: Following the checklist: running the tests first.'].join('\n\n'),
     );
     const session = buildJudgeWindow({ transcriptText: withoutKinds('codex-rollout'), toolUseId: SKILL_READ, skillRef: REF, reaction: '' }, { after: 10 });
     expect(session.window.startsWith(`USER: deploy the service\n\nASSISTANT [tool exec_command]: sed -n`)).toBe(true);
@@ -280,7 +282,7 @@ describe('buildJudgeWindow on real Codex rollouts', () => {
         item({ type: 'reasoning', summary: [{ type: 'summary_text', text: 'thinking' }] }),
         item({ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'ok' }] }),
       ].join('');
-      expect(buildJudgeWindow({ transcriptText: text, skillRef: REF, reaction: '' }, { before: 10 }).window).toBe('USER: my key is DB_PASSWORD=[REDACTED:password] ok\n\nASSISTANT: ok');
+      expect(buildJudgeWindow({ transcriptText: text, skillRef: REF, reaction: '' }, { before: 10 }).window).toBe(`USER: my key is DB_PASSWORD=[REDACTED:password] ok\n\nUSER [tool Skill]: ${REF}\n\nASSISTANT: ok`);
     });
 
     it('reads Codex lines whatever other lines surround them (a Claude-shaped line is still read as Claude)', () => {

@@ -6,7 +6,8 @@
 // read-only, no shell, no hooks), a candidate appears, and the next session
 // pulls what the rollout says (the whole team is the canary cohort here). A
 // pleased reaction publishes nothing, a local skill's read never arms, and no
-// hook ever speaks to the model. The worker runs in this process, judging on
+// hook ever speaks to the model. A prompt naming the skill (`$name`, which Codex
+// injects without a tool call) arms too. The worker runs in this process, judging on
 // the queue the hooks route to, and reads the user's Codex sessions folder.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -63,6 +64,7 @@ function rules(): Rule[] {
     },
     { name: 'read-skill', match: match.all(match.prompt('deploy the service'), match.noToolResult), reply: (req) => ({ text: "I'll follow the deploy checklist.", functionCall: shellCall(req, `sed -n '1,200p' ${skillFile(SKILL)}`) }) },
     { name: 'read-local', match: match.all(match.prompt('check my notes'), match.noToolResult), reply: (req) => ({ functionCall: shellCall(req, `cat ${skillFile(LOCAL_SKILL)}`) }) },
+    { name: 'mention', match: match.prompt(`$${SKILL} deploy the service`), reply: { text: 'Deployed, following the checklist.' } },
     { name: 'after-tool', match: match.toolResult, reply: { text: 'Deployed.' } },
     { name: 'apologize', match: match.prompt(WRONG), reply: { text: 'Sorry: running the tests now.' } },
     { name: 'welcome', match: match.prompt(PLEASED), reply: { text: "You're welcome." } },
@@ -199,6 +201,17 @@ describe('the loop with the real Codex CLI', () => {
     expect((await store.latestVersion(REF))?.version).toBe(2);
   }, 180_000);
 
+  it('a prompt naming the skill as $<name>--<author> (injected by Codex, no tool call) is judged on its next prompt', async () => {
+    const session = await codex(`$${SKILL} deploy the service`);
+    // Codex injected the pulled SKILL.md itself: the model read no file.
+    const asked = server.sessionRequests(session).find((r) => r.rule === 'mention')!;
+    expect(asked.responses!.injectedSkills.map((s) => s.name)).toEqual([SKILL]);
+    expect(asked.responses!.functionCalls).toEqual([]);
+    await codex(WRONG, session);
+    await waitFor('the verdict of the mention', () => store.verdicts(REF), (vs) => vs.some((v) => v.sessionId === session), 90_000);
+    expect((await store.verdicts(REF)).find((v) => v.sessionId === session)).toMatchObject({ outcome: 'failed', agent: 'codex', skillVersion: 2 });
+  }, 180_000);
+
   it("a local skill's SKILL.md read through the shell never arms", async () => {
     const session = await codex('check my notes');
     expect(server.sessionRequests(session).some((r) => r.rule === 'read-local')).toBe(true);
@@ -213,8 +226,11 @@ describe('the loop with the real Codex CLI', () => {
     const sessions = server.responseRequests().filter((r) => r.rule !== 'judge' && r.rule !== 'proposer');
     expect(sessions.length).toBeGreaterThan(8);
     for (const r of sessions) {
-      // Messages only: a tool's output may show a pulled SKILL.md, which names its contributors.
-      const messages = (r.responses!.input as { type?: string; content?: unknown }[]).filter((i) => i.type === 'message' || i.type === undefined);
+      // Messages only, and not a skill Codex injected: a pulled SKILL.md names its contributors (skillopt among them).
+      const messages = (r.responses!.input as { type?: string; content?: { text?: string }[] }[])
+        .filter((i) => i.type === 'message' || i.type === undefined)
+        .flatMap((i) => (Array.isArray(i.content) ? i.content : []).map((c) => c.text ?? ''))
+        .filter((text) => !text.startsWith('<skill>'));
       expect(JSON.stringify(messages)).not.toMatch(/skillopt|hook\.cjs/i);
     }
   });

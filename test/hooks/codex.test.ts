@@ -135,6 +135,25 @@ describe('the Codex hooks', () => {
     expect((await readHintFile(sb, session.id))?.remaining).toBe(2);
   });
 
+  it('a prompt naming a pulled skill as $<name>--<author> invokes it (Codex injects it without a tool call), named by its turn', async () => {
+    await installOrgSkills(sb, [{ name: 'deploy', author: 'alice', version: 3, root: codexSkills() }]);
+    const session = new CodexSession();
+    const first = session.prompt('please $deploy--alice ship it, and not $notes--bob');
+    expect(await runHook(sb, 'UserPromptSubmit --agent codex', first)).toMatchObject({ code: 0, stdout: '' });
+    // The same hook run again (installed twice): neither a second invocation nor a reaction to itself.
+    await runHook(sb, 'UserPromptSubmit --agent codex', first);
+    expect((await outboxEvents(sb)).map((e) => [e.signal, e.payload.toolUseId])).toEqual([['invoked', first.turn_id]]);
+    expect((await outboxEvents(sb))[0]).toMatchObject({ ref: { name: 'deploy', author: 'alice' }, payload: { agent: 'codex', skillVersion: 3 } });
+    // The next prompt is its reaction.
+    await runHook(sb, 'UserPromptSubmit --agent codex', session.prompt('that was wrong'));
+    expect((await outboxEvents(sb)).map((e) => e.signal)).toEqual(['invoked', 'reaction']);
+    // A skill that is not pulled, or Claude Code's hook, never arms on a mention.
+    const other = new CodexSession();
+    await runHook(sb, 'UserPromptSubmit --agent codex', other.prompt('use $notes--bob'));
+    await runHook(sb, 'UserPromptSubmit', { ...other.prompt('use $deploy--alice'), prompt_id: 'p1' });
+    expect(await outboxEvents(sb)).toHaveLength(2);
+  });
+
   it('never arms on another file, a local skill’s SKILL.md, or a tool other than the shell', async () => {
     await installOrgSkills(sb, [{ name: 'deploy', author: 'alice', version: 1, root: codexSkills() }]);
     // A local skill with an org-looking name, in the same root, that pull did not install.
