@@ -260,11 +260,12 @@ async function installInto(options: HookInstallOptions): Promise<HookInstallResu
   const result: HookInstallResult = { agent, settingsPath, changed, written: changed.length > 0 };
   if (agent !== 'codex') return result;
   // Codex runs a hook only once its exact definition is trusted (docs/codex-cli.md, b): trust ours, here.
-  const trusted: TrustedHook[] = AGENT_HOOKS.codex.events.map((event) => {
-    const groups = hooks[event] as JsonObject[];
-    const index = groups.findIndex((g) => Array.isArray(g.hooks) && g.hooks.some(isSkilloptHook));
-    const group = groups[index]!;
-    return { event, groupIndex: index, matcher: group.matcher as string | undefined, command: String((group.hooks as JsonObject[])[0]!.command), timeout: (group.hooks as JsonObject[])[0]!.timeout as number | undefined };
+  const trusted = AGENT_HOOKS.codex.events.map((event): TrustedHook => {
+    const group = ourGroup('codex', event, command);
+    const handler = (group.hooks as JsonObject[])[0]!;
+    // Its place in the event's list is part of the trust key: where install put it, or found it.
+    const groupIndex = (hooks[event] as Json[]).findIndex((g) => sameJson(g, group));
+    return { event, groupIndex, matcher: group.matcher as string | undefined, command: String(handler.command), timeout: handler.timeout as number | undefined };
   });
   const trust = await trustCodexHooks(codexConfigPath(options), settingsPath, trusted);
   return trust.written ? { ...result, trustPath: trust.path, written: true } : result;
