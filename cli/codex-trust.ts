@@ -123,6 +123,17 @@ export async function trustCodexHooks(configPath: string, hooksPath: string, hoo
   return { path: configPath, written: true };
 }
 
+/** The keys of `hooks` that config.toml does not trust with their current hash (all of them when it cannot be read). */
+export async function untrustedHooks(configPath: string, hooksPath: string, hooks: readonly TrustedHook[]): Promise<string[]> {
+  let config: Toml = {};
+  try {
+    config = parse((await readTextIfExists(configPath)) ?? '') as Toml;
+  } catch {
+    // Codex cannot read it either: nothing is trusted.
+  }
+  return hooks.map((hook) => codexHookKey(hooksPath, hook)).filter((key, i) => trustedHashIn(config, key) !== codexHookHash(hooks[i]!));
+}
+
 /** Removes skillopt's block for `hooksPath`; the rest of config.toml stays as it is. */
 export async function untrustCodexHooks(configPath: string, hooksPath: string): Promise<TrustResult> {
   const original = await readTextIfExists(configPath);

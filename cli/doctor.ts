@@ -28,7 +28,7 @@ import { DEAD_LETTER_DIR, listDeadLettered, listOutbox, liveFlusherPid, outboxDi
 import { isProcessAlive } from '../local/process';
 import { ALL_SEARCH_ATTRIBUTES, TASK_QUEUE } from '../workflows/definitions';
 import type { CliContext, RegisterCommands } from './context';
-import { agentHookEvents, findInstalledHooks, hookCommandFile } from './hooks-install';
+import { agentHookEvents, findInstalledHooks, hookCommandFile, untrustedCodexHooks } from './hooks-install';
 
 /** Connecting, and each call after it. */
 export const DOCTOR_TIMEOUT_MS = 3_000;
@@ -351,6 +351,12 @@ async function agentHooksCheck(ctx: CliContext, agent: AgentName): Promise<Docto
     const file = hookCommandFile(command);
     if (file !== undefined && !existsSync(file)) {
       return fail('hooks', `${installed.settingsPath} runs ${file}, which is not there`, `run \`skillopt hooks install${flag} --scope ${installed.scope}\` again from this install`);
+    }
+  }
+  if (agent === 'codex') {
+    const { configPath, untrusted } = await untrustedCodexHooks({ env: ctx.env, scope: installed.scope, home: userHome(ctx.env), cwd: ctx.cwd });
+    if (untrusted.length > 0) {
+      return fail('hooks', `Codex skips ${untrusted.length} of skillopt's hooks: ${configPath} does not trust them as they stand in ${installed.settingsPath}`, `run \`skillopt hooks install${flag} --scope ${installed.scope}\``);
     }
   }
   return ok('hooks', `${label}: installed in ${installed.settingsPath} (${installed.scope}), running ${installed.commands.join(', ')}`);

@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { codexHome, type AgentName } from '../local/agents';
 import { writeConfigFile } from '../local/fs';
 import { projectRoot } from '../local/project-root';
-import { HookSettingsError, trustCodexHooks, untrustCodexHooks, type TrustedHook } from './codex-trust';
+import { HookSettingsError, trustCodexHooks, untrustCodexHooks, untrustedHooks, type TrustedHook } from './codex-trust';
 
 export type HookScope = 'user' | 'project';
 
@@ -260,15 +260,30 @@ async function installInto(options: HookInstallOptions): Promise<HookInstallResu
   const result: HookInstallResult = { agent, settingsPath, changed, written: changed.length > 0 };
   if (agent !== 'codex') return result;
   // Codex runs a hook only once its exact definition is trusted (docs/codex-cli.md, b): trust ours, here.
-  const trusted = AGENT_HOOKS.codex.events.map((event): TrustedHook => {
-    const group = ourGroup('codex', event, command);
-    const handler = (group.hooks as JsonObject[])[0]!;
-    // Its place in the event's list is part of the trust key: where install put it, or found it.
-    const groupIndex = (hooks[event] as Json[]).findIndex((g) => sameJson(g, group));
-    return { event, groupIndex, matcher: group.matcher as string | undefined, command: String(handler.command), timeout: handler.timeout as number | undefined };
-  });
+  const trusted = skilloptCodexHooks(hooks);
   const trust = await trustCodexHooks(codexConfigPath(options), settingsPath, trusted);
   return trust.written ? { ...result, trustPath: trust.path, written: true } : result;
+}
+
+/** skillopt's hooks in a Codex hooks.json, as Codex identifies them for trust: event, the group's place, matcher, handler. */
+function skilloptCodexHooks(hooks: JsonObject): TrustedHook[] {
+  return AGENT_HOOKS.codex.events.flatMap((event): TrustedHook[] => {
+    const groups = (hooks[event] ?? []) as Json[];
+    const groupIndex = groups.findIndex((g) => isObject(g) && Array.isArray(g.hooks) && g.hooks.some(isSkilloptHook));
+    const group = groups[groupIndex] as JsonObject | undefined;
+    const handler = (group?.hooks as Json[] | undefined)?.find(isSkilloptHook) as JsonObject | undefined;
+    if (!group || !handler) return [];
+    const matcher = typeof group.matcher === 'string' ? group.matcher : undefined;
+    return [{ event, groupIndex, matcher, command: String(handler.command), timeout: typeof handler.timeout === 'number' ? handler.timeout : undefined }];
+  });
+}
+
+/** Which of skillopt's Codex hooks config.toml does not trust as they stand (Codex skips those silently): `skillopt doctor`. */
+export async function untrustedCodexHooks(options: Pick<HookInstallOptions, 'env' | 'scope' | 'home' | 'cwd'>): Promise<{ configPath: string; untrusted: string[] }> {
+  const settingsPath = settingsPathFor({ ...options, agent: 'codex' });
+  const { settings } = await readSettings(settingsPath);
+  const configPath = codexConfigPath(options);
+  return { configPath, untrusted: await untrustedHooks(configPath, settingsPath, skilloptCodexHooks((settings.hooks ?? {}) as JsonObject)) };
 }
 
 /** Codex's user config.toml, where hook trust lives (for a project's hooks.json too). */

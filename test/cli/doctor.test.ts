@@ -3,7 +3,7 @@
 // outbox with events waiting, Temporal unreachable, and the --json shape. The
 // agent CLI is a small script standing in for `claude` (its --version and one
 // JSON reply).
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -121,6 +121,17 @@ describe('skillopt doctor', () => {
     await run(sb, ['hooks', 'install'], { CODEX_HOME: codexHome });
     expect(line(await run(sb, ['doctor'], { CODEX_HOME: codexHome }), 'hooks')).toMatch(/^✓ hooks: Claude Code: installed in .*settings\.json .*; Codex: installed in .*hooks\.json/);
     expect(line(await run(sb, ['doctor'], { CODEX_HOME: join(sb.dir, 'none') }), 'hooks')).toMatch(/^✓ hooks: Claude Code: installed in [^;]*$/);
+
+    // A hook group the user puts ahead of skillopt's moves it: its trust no longer matches, and Codex would skip it.
+    const hooksJson = join(codexHome, 'hooks.json');
+    const config = JSON.parse(await readFile(hooksJson, 'utf8')) as { hooks: Record<string, unknown[]> };
+    config.hooks.PreToolUse!.unshift({ matcher: 'Bash', hooks: [{ type: 'command', command: 'audit.sh' }] });
+    await writeFile(hooksJson, JSON.stringify(config));
+    const r = await run(sb, ['doctor'], { CODEX_HOME: codexHome });
+    expect(r.code).toBe(1);
+    expect(line(r, 'hooks')).toMatch(/^✗ hooks: Codex skips 1 of skillopt's hooks: .*config\.toml does not trust them as they stand in .*hooks\.json; fix: run `skillopt hooks install --agent codex --scope user`$/);
+    await run(sb, ['hooks', 'install', '--agent', 'codex'], { CODEX_HOME: codexHome });
+    expect(line(await run(sb, ['doctor'], { CODEX_HOME: codexHome }), 'hooks')).toMatch(/^✓ hooks: Claude Code: .*; Codex: installed in/);
   });
 
   it('an outbox with events waiting is reported with their count and why', async () => {
