@@ -17,23 +17,26 @@ export class HookSettingsError extends Error {
   override name = 'HookSettingsError';
 }
 
-/** One of skillopt's hooks as it stands in hooks.json: its event, where its group is, and the handler. */
+/** A command hook as it stands in hooks.json: its event, where its group and handler are, and the handler. */
 export interface TrustedHook {
-  event: HookEvent;
-  /** The group's index in the event's list (skillopt's group holds one handler, index 0). */
+  /** skillopt's own are HookEvents; Codex has more (PostToolUse, Stop, …). */
+  event: HookEvent | (string & {});
+  /** The group's index in the event's list. */
   groupIndex: number;
+  /** The handler's index in its group (skillopt's group holds one: 0). */
+  handlerIndex?: number;
   matcher?: string | undefined;
   command: string;
   timeout?: number | undefined;
 }
 
 /** PreToolUse → pre_tool_use: the event's name in Codex's trust keys. */
-export function codexEventLabel(event: HookEvent): string {
+export function codexEventLabel(event: string): string {
   return event.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
 }
 
 export function codexHookKey(hooksPath: string, hook: TrustedHook): string {
-  return `${hooksPath}:${codexEventLabel(hook.event)}:${hook.groupIndex}:0`;
+  return `${hooksPath}:${codexEventLabel(hook.event)}:${hook.groupIndex}:${hook.handlerIndex ?? 0}`;
 }
 
 function sortedKeys(value: unknown): unknown {

@@ -45,11 +45,10 @@ interface PullFlags {
 
 async function runPull(ctx: CliContext, flags: PullFlags): Promise<void> {
   if (flags.to !== 'user' && flags.to !== 'project') throw new UsageError(`--to must be "user" or "project", not "${flags.to}"`);
-  const agents = flags.agent;
   const source = await ctx.openSource();
   const reports: PullReport[] = [];
   // One after the other: each takes the manifest's lock, and each agent's root is its own install record.
-  for (const agent of agents) {
+  for (const agent of flags.agent) {
     const report = await pullSkills({
       source,
       agent,
@@ -65,9 +64,8 @@ async function runPull(ctx: CliContext, flags: PullFlags): Promise<void> {
     reports.push(report);
     if (!flags.json) for (const line of formatPullReport(report)) ctx.print(line);
   }
-  if (flags.json) ctx.printJson(agents.length === 1 ? reports[0] : reports);
-  const report = { items: reports.flatMap((r) => r.items) };
-  const failed = report.items.filter((i) => i.status === 'failed');
+  if (flags.json) ctx.printJson(reports.length === 1 ? reports[0] : reports);
+  const failed = reports.flatMap((r) => r.items).filter((i) => i.status === 'failed');
   if (failed.length > 0) {
     const first = failed[0]!;
     const more = failed.length > 1 ? ` (and ${failed.length - 1} more)` : '';

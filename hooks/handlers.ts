@@ -18,9 +18,9 @@ import type { OutboxWorkflowConfig } from './outbox';
 import type { HookPayload } from './payload';
 import { judgmentQueue } from './queue';
 import { versionInSession } from './session-skills';
-import { installInContext, skillRoots } from './skills-in-context';
+import { installInContext } from './skills-in-context';
 import { skillFilesInCommand } from '../core/skill-path';
-import { AGENT_IDS } from '../local/agents';
+import { AGENT_IDS, agentSkillRoots } from '../local/agents';
 
 
 /** The transcript's size in bytes now, 0 when it does not exist (yet). */
@@ -101,7 +101,7 @@ function claudeSkillCall(payload: HookPayload, manifest: () => Manifest | undefi
   const skill = payload.tool_input?.skill;
   if (payload.tool_name !== 'Skill' || typeof skill !== 'string') return 'not-skill-tool';
   const ref = tryParseSkillRef(skill);
-  const roots = skillRoots('claude', ctx.settings.userHome, payload.cwd || process.cwd(), ctx.env);
+  const roots = agentSkillRoots('claude', { home: ctx.settings.userHome, cwd: payload.cwd || process.cwd(), env: ctx.env });
   const pulled = ref && manifest();
   const install = ref && pulled && installInContext(pulled, formatSkillRef(ref), roots, existsSync);
   return ref && install ? { ref, install } : 'not-org-skill';
@@ -192,7 +192,7 @@ async function armMentionedSkill(payload: HookPayload, ctx: HookContext): Promis
   if (refs.length === 0 || !payload.turn_id) return undefined;
   const manifest = readManifest(ctx.settings.home);
   if (!manifest) return undefined;
-  const roots = skillRoots('codex', ctx.settings.userHome, payload.cwd || process.cwd(), ctx.env);
+  const roots = agentSkillRoots('codex', { home: ctx.settings.userHome, cwd: payload.cwd || process.cwd(), env: ctx.env });
   // The last one named wins, as a later Skill call takes over the window.
   const last = refs.map((ref) => ({ ref, install: installInContext(manifest, formatSkillRef(ref), roots, existsSync) })).filter((r) => r.install).at(-1);
   return last ? arm(payload, ctx, last.ref, last.install!, payload.turn_id, payload.turn_id) : undefined;

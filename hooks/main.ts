@@ -14,11 +14,10 @@ import type { HookContext } from './context';
 import type * as SessionStartModule from './session-start-process';
 import type { SessionStartJob } from './session-start-process';
 import { emptyManifest } from '../core/manifest';
-import { AGENT_NAMES, isAgentName } from '../local/agents';
+import { AGENT_NAMES, agentSkillRoots, isAgentName } from '../local/agents';
 import { DEFAULT_RESUME_GRACE_MS } from '../core/limits';
 import { onPreToolUse, onSessionEnd, onUserPromptSubmit, readManifest } from './handlers';
 import { snapshotSessionSkills } from './session-skills';
-import { skillRoots } from './skills-in-context';
 import { pruneStaleHints, reopenHint } from './hint';
 import { openHookLog } from './log';
 import { ensureFlusher, judgmentsPending, listOutbox } from './outbox';
@@ -115,7 +114,7 @@ async function main(): Promise<void> {
       // What this session runs is what is installed now, before its own pull (see session-skills.ts).
       const inContext =
         payload.session_id && payload.source !== 'compact'
-          ? snapshotSessionSkills(settings.home, payload.session_id, readManifest(settings.home) ?? emptyManifest(), skillRoots(agent, settings.userHome, payload.cwd || process.cwd(), process.env))
+          ? snapshotSessionSkills(settings.home, payload.session_id, readManifest(settings.home) ?? emptyManifest(), agentSkillRoots(agent, { home: settings.userHome, cwd: payload.cwd || process.cwd(), env: process.env }))
           : [];
       if (!settings.autopull && !settings.attribution) return;
       const job: SessionStartJob = { agent, payload: { session_id: payload.session_id, cwd: payload.cwd || process.cwd(), source: payload.source }, inContext };

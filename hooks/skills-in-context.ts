@@ -8,14 +8,9 @@
 import { join } from 'node:path';
 import type { Manifest, ManifestEntry } from '../core/manifest';
 import { findInstalled } from '../core/manifest';
-import { agentSkillRoots, type AgentName, type SkillRoots } from '../local/agents';
+import type { SkillRoots } from '../local/agents';
 
 export type { SkillRoots };
-
-/** The folders `agent` loads skills from in a session in `cwd`. */
-export function skillRoots(agent: AgentName, userHome: string, cwd: string, env: NodeJS.ProcessEnv = process.env): SkillRoots {
-  return agentSkillRoots(agent, { home: userHome, cwd, env });
-}
 
 /**
  * The pull install of `dirName` that Claude Code loads in a session with

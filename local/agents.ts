@@ -20,10 +20,10 @@ export function isAgentName(value: unknown): value is AgentName {
   return typeof value === 'string' && (AGENT_NAMES as readonly string[]).includes(value);
 }
 
-/** Codex's home: CODEX_HOME, else <home>/.codex (home: the user's, from the environment unless given). */
-export function codexHome(env: NodeJS.ProcessEnv = process.env, home = userHome(env)): string {
+/** Codex's home: CODEX_HOME (relative to `cwd`), else <home>/.codex (home: the user's, from the environment unless given). */
+export function codexHome(env: NodeJS.ProcessEnv = process.env, home = userHome(env), cwd = process.cwd()): string {
   const given = env.CODEX_HOME?.trim();
-  return given ? resolve(expandHome(given, env)) : join(home, '.codex');
+  return given ? resolve(cwd, expandHome(given, env)) : join(home, '.codex');
 }
 
 export interface SkillRoots {

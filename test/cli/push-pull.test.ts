@@ -279,6 +279,23 @@ describe('pull', () => {
     expect((await readManifestJson()).entries.map((e) => e.scope).sort()).toEqual(['project', 'user']);
   });
 
+  it('--agent codex installs into $CODEX_HOME/skills; --agent all into both agents’ roots, one install record each', async () => {
+    await run(sb, ['push', await writeSkill(join(sb.dir, 'deploy'), DEPLOY)]);
+    const codexHome = join(sb.dir, 'codex-home');
+    const codexSkills = join(codexHome, 'skills');
+    const codex = await run(sb, ['pull', '--agent', 'codex'], { CODEX_HOME: codexHome });
+    expect(codex).toMatchObject({ code: 0, stdout: expect.stringContaining(`${codexSkills}: 1 installed`) });
+    expect(existsSync(join(codexSkills, 'deploy--alice', 'SKILL.md'))).toBe(true);
+    expect(existsSync(sb.userSkills)).toBe(false);
+    const all = await run(sb, ['pull', '--agent', 'all', '--json'], { CODEX_HOME: codexHome });
+    const reports = JSON.parse(all.stdout) as { root: string; items: { status: string }[] }[];
+    expect(reports.map((r) => [r.root, r.items.map((i) => i.status)])).toEqual([
+      [sb.userSkills, ['installed']],
+      [codexSkills, ['up-to-date']],
+    ]);
+    expect((await readManifestJson()).entries.map((e) => e.root).sort()).toEqual([codexSkills, sb.userSkills].sort());
+  });
+
   it('writes nothing with --dry-run', async () => {
     await run(sb, ['push', await writeSkill(join(sb.dir, 'deploy'), DEPLOY)]);
     const manifestBefore = existsSync(join(sb.skilloptHome, 'manifest.json'));

@@ -9,7 +9,7 @@
 // hook ever speaks to the model. A prompt naming the skill (`$name`, which Codex
 // injects without a tool call) arms too. The worker runs in this process, judging on
 // the queue the hooks route to, and reads the user's Codex sessions folder.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
@@ -18,7 +18,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codexCliModel } from '../../agents/codex-cli';
 import { DEFAULT_CANARY_SETTINGS } from '../../core/rollout';
 import { workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
-import { liveFlusherPid } from '../../hooks/outbox';
 import { dailyModelCalls } from '../../local/model-calls';
 import { agentTranscriptRoots } from '../../local/transcript-roots';
 import { openStore, type Store } from '../../store';
@@ -27,7 +26,7 @@ import { laneStateQuery } from '../../workflows/definitions';
 import { match, shellCall, startResponsesServer, writeCodexHome, type ResponsesServer, type Rule } from '../fixtures/responses-server';
 import { startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
 import { BETTER_TESTS_LINE, BODY, FAILURE_REASON, PLEASED, SKILL, SKILL_NAME, TESTS_LINE, WRONG } from './deploy-skill';
-import { SKILLOPT_BIN, baseEnv, until, writeSkillDir } from './helpers';
+import { SKILLOPT_BIN, baseEnv, stopLoopStack, until, writeSkillDir } from './helpers';
 
 const CODEX_BIN = resolve('node_modules/.bin/codex');
 const REF: SkillRef = { name: SKILL_NAME, author: 'alice' };
@@ -152,17 +151,7 @@ beforeAll(async () => {
   writeFileSync(skillFile(LOCAL_SKILL), `---\nname: ${LOCAL_SKILL}\ndescription: my notes\n---\n# Notes\n`);
 }, 180_000);
 
-afterAll(async () => {
-  if (env) await until('the flusher to exit', () => liveFlusherPid(join(env.HOME!, '.skillopt')), (pid) => pid === undefined, 15_000).catch(() => undefined);
-  if (worker) {
-    worker.shutdown();
-    await workerRun;
-  }
-  await store?.close();
-  await temporal?.teardown();
-  await server?.close();
-  if (root) rmSync(root, { recursive: true, force: true });
-}, 60_000);
+afterAll(() => stopLoopStack({ skilloptHomes: [env && join(env.HOME!, '.skillopt')], worker, workerRun, store, temporal, server, folders: [root] }), 60_000);
 
 describe('the loop with the real Codex CLI', () => {
   it('a pushback after reading a pulled skill makes a candidate, judged and proposed through codex exec; the next session pulls it', async () => {

@@ -1,10 +1,14 @@
 // Shared by the end-to-end tests: the real Claude Code CLI from
 // node_modules, run in a throwaway HOME against the scripted Anthropic server.
 import { execa } from 'execa';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { liveFlusherPid } from '../../hooks/outbox';
+import type { Store } from '../../store';
 import type { AnthropicServer } from '../fixtures/anthropic-server';
 
 export const REPO = join(import.meta.dirname, '..', '..');
@@ -111,4 +115,31 @@ export function onlyToolUseId(server: AnthropicServer, sessionId: string): strin
     .filter((id): id is string => id !== undefined);
   expect(ids).toHaveLength(1);
   return ids[0]!;
+}
+
+export interface LoopStack {
+  /** Each user's SKILLOPT_HOME: their detached flushers linger a moment after the last event. */
+  skilloptHomes: (string | undefined)[];
+  worker?: Worker;
+  workerRun?: Promise<void>;
+  store?: Store;
+  temporal?: TestWorkflowEnvironment;
+  server?: { close(): Promise<void> };
+  /** Removed last. */
+  folders: (string | undefined)[];
+}
+
+/** Ends an end-to-end test's stack in order: the flushers (before Temporal goes), the worker, the store, Temporal, the model server, the folders. */
+export async function stopLoopStack(stack: LoopStack): Promise<void> {
+  for (const home of stack.skilloptHomes) {
+    if (home) await until('the flushers to exit', () => liveFlusherPid(home), (pid) => pid === undefined, 15_000).catch(() => undefined);
+  }
+  if (stack.worker) {
+    stack.worker.shutdown();
+    await stack.workerRun;
+  }
+  await stack.store?.close();
+  await stack.temporal?.teardown();
+  await stack.server?.close();
+  for (const folder of stack.folders) if (folder) rmSync(folder, { recursive: true, force: true });
 }

@@ -13,7 +13,7 @@
 // NEXT session on, and the session whose SessionStart pulls version N+1 still
 // injects version N when the model calls the skill.
 import { execa } from 'execa';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -31,7 +31,7 @@ import { invocationStateQuery, laneStateQuery, type InvocationSummary, type Lane
 import { anthropicEnv, match, startAnthropicServer, type AnthropicServer, type RecordedRequest, type Rule } from '../fixtures/anthropic-server';
 import { startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
 import { BETTER_TESTS_LINE, BODY, FAILURE_REASON, PLEASED, SKILL, SKILL_NAME, TESTS_LINE, WRONG, deployRules } from './deploy-skill';
-import { REPO, SKILLOPT_BIN, baseEnv, onlyToolUseId, describeRun, makeSandbox, runClaude, until, writeSkillDir, type ClaudeRun, type Sandbox } from './helpers';
+import { REPO, SKILLOPT_BIN, baseEnv, onlyToolUseId, stopLoopStack, describeRun, makeSandbox, runClaude, until, writeSkillDir, type ClaudeRun, type Sandbox } from './helpers';
 import { freePort } from '../helpers/wait';
 
 const REF: SkillRef = { name: SKILL_NAME, author: 'alice' };
@@ -186,18 +186,7 @@ beforeAll(async () => {
   expect(install.exitCode, `${install.stdout}\n${install.stderr}`).toBe(0);
 }, 120_000);
 
-afterAll(async () => {
-  // Flushers are detached: let them finish (they linger 1 s) before Temporal goes.
-  if (skilloptHome) await until('flushers to exit', () => liveFlusherPid(skilloptHome), (pid) => pid === undefined, 10_000).catch(() => undefined);
-  if (worker) {
-    worker.shutdown();
-    await workerRun;
-  }
-  await store?.close();
-  await temporal?.teardown();
-  await server?.close();
-  if (box) rmSync(box.root, { recursive: true, force: true });
-}, 60_000);
+afterAll(() => stopLoopStack({ skilloptHomes: [skilloptHome], worker, workerRun, store, temporal, server, folders: [box?.root] }), 60_000);
 
 // ---------------------------------------------------------------- the loop
 

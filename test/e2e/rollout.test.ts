@@ -5,7 +5,7 @@
 // Two users on one machine, each with their own HOME and ~/.skillopt, with
 // only the Temporal settings; the worker (workflows, store, judge, propose) runs
 // in this process with the default rollout policy, canary.
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
@@ -13,7 +13,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claudeCliModel } from '../../agents/claude-cli';
 import { DEFAULT_CANARY_SETTINGS } from '../../core/rollout';
 import { workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
-import { liveFlusherPid } from '../../hooks/outbox';
 import { dailyModelCalls } from '../../local/model-calls';
 import { agentTranscriptRoots } from '../../local/transcript-roots';
 import { openStore, type Store } from '../../store';
@@ -22,7 +21,7 @@ import { laneStateQuery } from '../../workflows/definitions';
 import { anthropicEnv, startAnthropicServer, type AnthropicServer } from '../fixtures/anthropic-server';
 import { startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
 import { BETTER_TESTS_LINE, BODY, PLEASED, SKILL, SKILL_NAME, WRONG, deployRules } from './deploy-skill';
-import { CLAUDE_BIN, SKILLOPT_BIN, baseEnv, describeRun, makeSandbox, runClaude, until, type Sandbox } from './helpers';
+import { CLAUDE_BIN, SKILLOPT_BIN, baseEnv, describeRun, makeSandbox, runClaude, stopLoopStack, until, type Sandbox } from './helpers';
 import { execa } from 'execa';
 
 const REF: SkillRef = { name: SKILL_NAME, author: 'alice' };
@@ -116,19 +115,19 @@ beforeAll(async () => {
   }
 }, 120_000);
 
-afterAll(async () => {
-  for (const who of [alice, bob]) {
-    if (who) await until('flushers to exit', () => liveFlusherPid(join(who.box.home, '.skillopt')), (pid) => pid === undefined, 15_000).catch(() => undefined);
-  }
-  if (worker) {
-    worker.shutdown();
-    await workerRun;
-  }
-  await store?.close();
-  await temporal?.teardown();
-  await server?.close();
-  for (const box of [alice?.box, bob?.box, storeDir]) if (box) rmSync(box.root, { recursive: true, force: true });
-}, 60_000);
+afterAll(
+  () =>
+    stopLoopStack({
+      skilloptHomes: [alice, bob].map((who) => who && join(who.box.home, '.skillopt')),
+      worker,
+      workerRun,
+      store,
+      temporal,
+      server,
+      folders: [alice?.box.root, bob?.box.root, storeDir?.root],
+    }),
+  60_000,
+);
 
 describe('the rollout with the real Claude Code CLI', () => {
   it("a pushback makes a candidate only the cohort's next session pulls; passing sessions on it promote it, and everyone pulls it", async () => {

@@ -7,7 +7,8 @@ import { cutUtf8, reactionText } from '../../hooks/handlers';
 import { sessionFileStem } from '../../hooks/hint';
 import { SignalNames } from '../../core/messages';
 import { validateOutboxEvent } from '../../hooks/outbox-event';
-import { orgSkillsInContext, skillRoots } from '../../hooks/skills-in-context';
+import { orgSkillsInContext } from '../../hooks/skills-in-context';
+import { agentSkillRoots } from '../../local/agents';
 
 describe('cutUtf8', () => {
   it('keeps text that fits, and never ends inside a character', () => {
@@ -122,7 +123,7 @@ describe('validateOutboxEvent', () => {
 });
 
 it('org skills in context: what Claude Code loads (user root, else project root) when pull installed it, sorted by name then author', () => {
-  const roots = skillRoots('claude', '/home/a', '/work/p');
+  const roots = agentSkillRoots('claude', { home: '/home/a', cwd: '/work/p', env: {} });
   let m = emptyManifest();
   const add = (name: string, author: string, version: number, root: string) =>
     (m = upsertEntry(m, { dirName: `${name}--${author}`, name, author, version, scope: 'user', root, pulledAt: '' }));
