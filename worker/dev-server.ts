@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
+import { Connection } from '@temporalio/client';
 import { execa, type Result } from 'execa';
 import { ALL_SEARCH_ATTRIBUTES } from '../workflows/definitions';
 import { downloadFailedMessage, resolveTemporalExecutable, TemporalBinaryMissingError, type TemporalExecutable } from './temporal-bin';
@@ -61,6 +62,17 @@ export function portAcceptsConnections(host: string, port: number): Promise<bool
   });
 }
 
+/** Resolves true once the frontend answers a client's first call (GetSystemInfo). */
+async function frontendServes(address: string): Promise<boolean> {
+  try {
+    const connection = await Connection.connect({ address, connectTimeout: 2000 });
+    await connection.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   const exe = resolveTemporalExecutable();
   mkdirSync(options.home, { recursive: true });
@@ -95,8 +107,11 @@ async function startFromBinary(bin: string, options: DevServerOptions): Promise<
   );
   const exited: Promise<Result> = child.then((r) => r);
   const deadline = Date.now() + 30_000;
+  const address = `${ip}:${options.port}`;
   for (;;) {
-    if (await portAcceptsConnections(ip, options.port)) break;
+    // The port opens before the frontend serves: until then every call fails
+    // with "Frontend is not healthy yet", so ready means a client connects.
+    if ((await portAcceptsConnections(ip, options.port)) && (await frontendServes(address))) break;
     const done = await Promise.race([exited, new Promise<undefined>((r) => setTimeout(r, 200, undefined))]);
     if (done) {
       const why = done.failed && done.exitCode === undefined ? done.shortMessage : `exit code ${done.exitCode}`;
@@ -104,11 +119,11 @@ async function startFromBinary(bin: string, options: DevServerOptions): Promise<
     }
     if (Date.now() > deadline) {
       child.kill('SIGTERM');
-      throw new Error(`the Temporal dev server did not listen on ${ip}:${options.port} within 30 s; see ${logFile}`);
+      throw new Error(`the Temporal dev server did not serve on ${address} within 30 s; see ${logFile}`);
     }
   }
   return {
-    address: `${ip}:${options.port}`,
+    address,
     uiUrl: `http://localhost:${options.uiPort}`,
     pid: child.pid,
     async stop() {
