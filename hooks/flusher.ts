@@ -20,8 +20,7 @@
 // that is started again by the next hook event, whatever it is.
 import { watch, type FSWatcher } from 'node:fs';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type Client } from '@temporalio/client';
-import { formatSkillRef } from '../core/skill-ref';
-import { INVOCATION_WORKFLOW_TYPE, SearchAttributes, TASK_QUEUE, invocationStateQuery, invokedSignal, type InvocationWorkflowInput } from '../workflows/definitions';
+import { INVOCATION_WORKFLOW_TYPE, TASK_QUEUE, invocationSearchAttributes, invocationStateQuery, invokedSignal, type InvocationWorkflowInput } from '../workflows/definitions';
 import { openHookLog, type HookLog } from './log';
 import {
   FLUSHER_HEARTBEAT_MS,
@@ -126,12 +125,8 @@ export async function deliverOutboxEvent(client: Client, event: OutboxEvent, tas
         signal: invokedSignal,
         signalArgs: [event.payload],
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        // Set at start so the UI can filter an invocation before its first workflow task ran.
-        typedSearchAttributes: [
-          { key: SearchAttributes.skillRef, value: formatSkillRef(ref) },
-          { key: SearchAttributes.skillUser, value: invocation.user },
-          { key: SearchAttributes.verdict, value: 'pending' },
-        ],
+        // Set at start: the UI lists an invocation before its first workflow task, and the run need not upsert them.
+        typedSearchAttributes: invocationSearchAttributes(ref, invocation),
       });
     });
     return true;

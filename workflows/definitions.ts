@@ -2,7 +2,7 @@
 // and ids, signals and queries (payload schemas in core/messages.ts), search
 // attributes, the task queue. Shared by the workflows, the hooks' flusher, the
 // activities, the CLI and the worker.
-import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
+import { SearchAttributeType, defineSearchAttributeKey, type SearchAttributePair } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { QueryNames, SHARED_TASK_QUEUE, SignalNames, UpdateNames, WorkflowTypes } from '../core/messages';
 import type {
@@ -21,7 +21,7 @@ import type { CanaryDecision } from '../core/rollout';
 import type { CandidateRollout } from '../core/rollout-types';
 
 export type { CandidateRollout };
-import type { SkillRef } from '../core/skill-ref';
+import { formatSkillRef, type SkillRef } from '../core/skill-ref';
 import type { InvocationVerdict, VerdictOutcome } from '../core/verdict';
 
 export type { CandidateDecided, CandidateDecision, FailureReport, InvocationInfo, InvokedSignal, ReactionSignal, SessionEndedSignal, SupersededSignal, VerdictRecorded };
@@ -215,3 +215,19 @@ export const SearchAttributes = {
 } as const;
 
 export const ALL_SEARCH_ATTRIBUTES = Object.values(SearchAttributes);
+
+/**
+ * What an invocation workflow is listed by from its start: the flusher sets these
+ * in its signal-with-start, so the run needs no upsert of its own until a verdict.
+ * None of it is secret (the user is a login name, never a token).
+ */
+export function invocationSearchAttributes(ref: SkillRef, invocation: Pick<InvocationInfo, 'user' | 'skillVersion'>): SearchAttributePair[] {
+  return [
+    { key: SearchAttributes.skillRef, value: formatSkillRef(ref) },
+    { key: SearchAttributes.skillName, value: ref.name },
+    { key: SearchAttributes.skillAuthor, value: ref.author },
+    { key: SearchAttributes.skillUser, value: invocation.user },
+    ...(invocation.skillVersion === undefined ? [] : [{ key: SearchAttributes.skillVersion, value: invocation.skillVersion }]),
+    { key: SearchAttributes.verdict, value: 'pending' },
+  ];
+}

@@ -154,10 +154,10 @@ export function invocationVerdict(verdicts: readonly JudgedReaction[]): Invocati
   return verdicts.length > 0 ? 'not-judged' : 'pending';
 }
 
-/** The reason behind invocationVerdict: the latest verdict with that outcome. */
+/** The reason behind invocationVerdict: that of the verdict that made it so (the first with that outcome). */
 export function verdictReason(verdicts: readonly JudgedReaction[]): string | undefined {
   const verdict = invocationVerdict(verdicts);
-  return [...verdicts].reverse().find((v) => v.outcome === verdict)?.reason;
+  return verdicts.find((v) => v.outcome === verdict)?.reason;
 }
 
 export function summarize(state: InvocationState): InvocationSummary {

@@ -25,11 +25,11 @@ import {
   type ReactionSignal,
   type Schema,
 } from '../core/messages';
-import { formatSkillRef } from '../core/skill-ref';
 import {
   SearchAttributes,
   type InvocationSummary,
   type InvocationWorkflowInput,
+  invocationSearchAttributes,
   invocationStateQuery,
   invokedSignal,
   reactionSignal,
@@ -44,6 +44,8 @@ const storeCheck = proxyLocalActivities<SkillActivities>({ startToCloseTimeout: 
 
 /** 0.3: a judgment routed to a machine's queue is checked against the store here first (that worker has no store). */
 const PATCH_ALREADY_JUDGED_BEFORE_ROUTING = 'already-judged-before-routing';
+/** 0.5: search attributes set at start are not upserted again; Verdict and its reason only when the verdict changes. */
+const PATCH_VISIBILITY_WHEN_CHANGED = 'visibility-when-changed';
 
 export async function invocationWorkflow(input: InvocationWorkflowInput): Promise<InvocationSummary> {
   let state = machine.initialInvocationState(input, Date.now());
@@ -63,14 +65,12 @@ export async function invocationWorkflow(input: InvocationWorkflowInput): Promis
   setHandler(sessionEndedSignal, handle(SessionEndedSignalSchema, (s) => machine.onSessionEnded(state, s, Date.now())));
   setHandler(invocationStateQuery, () => machine.summarize(state));
 
-  upsertSearchAttributes([
-    { key: SearchAttributes.skillRef, value: formatSkillRef(ref) },
-    { key: SearchAttributes.skillName, value: ref.name },
-    { key: SearchAttributes.skillAuthor, value: ref.author },
-    { key: SearchAttributes.skillUser, value: invocation.user },
-    ...(invocation.skillVersion === undefined ? [] : [{ key: SearchAttributes.skillVersion, value: invocation.skillVersion }]),
-    { key: SearchAttributes.verdict, value: 'pending' },
-  ]);
+  // Each upsert is a visibility write on the server: the start's attributes are not
+  // written again, and the verdict only when it changes (0.5; before, every verdict).
+  const visibilityWhenChanged = patched(PATCH_VISIBILITY_WHEN_CHANGED);
+  const listedBy = invocationSearchAttributes(ref, invocation);
+  const unset = visibilityWhenChanged ? listedBy.filter((pair) => workflowInfo().typedSearchAttributes.get(pair.key) !== pair.value) : listedBy;
+  if (unset.length > 0) upsertSearchAttributes(unset);
 
   // ---- phases: wait for a reaction or the window's end; judge; record; report ----
   async function judge(reaction: ReactionSignal): Promise<JudgeResult> {
@@ -102,11 +102,15 @@ export async function invocationWorkflow(input: InvocationWorkflowInput): Promis
   }
 
   async function recordAndReport(reaction: ReactionSignal, verdict: JudgeResult): Promise<void> {
+    const before = machine.invocationVerdict(state.verdicts);
     const applied = machine.onVerdict(state, reaction.eventId, verdict);
     state = applied.state;
-    upsertSearchAttributes([{ key: SearchAttributes.verdict, value: machine.invocationVerdict(state.verdicts) }]);
-    // The reason, redacted, for lists (skillopt status, the dashboard) that read visibility, not histories.
-    upsertMemo({ verdictReason: machine.verdictReason(state.verdicts) ?? null });
+    const after = machine.invocationVerdict(state.verdicts);
+    if (!visibilityWhenChanged || after !== before) {
+      upsertSearchAttributes([{ key: SearchAttributes.verdict, value: after }]);
+      // The reason, redacted, for lists (skillopt status, the dashboard) that read visibility, not histories.
+      upsertMemo({ verdictReason: machine.verdictReason(state.verdicts) ?? null });
+    }
     await storeLocal.recordVerdict({ ref, invocation, eventId: reaction.eventId, verdict });
     if (applied.reportFailure) {
       await store.reportFailure({

@@ -168,9 +168,10 @@ describe('invocation state: verdicts', () => {
     expect(m.invocationVerdict(verdicts)).toBe(expected);
   });
 
-  it('verdictReason is the latest reason of the winning outcome', () => {
+  it('verdictReason is the reason of the verdict that decided the outcome: the first with it', () => {
     expect(m.verdictReason([v('passed', 'p1'), v('failed', 'f1'), v('passed', 'p2')])).toBe('f1');
-    expect(m.verdictReason([v('not-judged', 'n1'), v('not-judged', 'n2')])).toBe('n2');
+    expect(m.verdictReason([v('not-judged', 'n1'), v('passed', 'p1'), v('passed', 'p2')])).toBe('p1');
+    expect(m.verdictReason([v('not-judged', 'n1'), v('not-judged', 'n2')])).toBe('n1');
     expect(m.verdictReason([])).toBeUndefined();
   });
 

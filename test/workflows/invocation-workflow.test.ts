@@ -55,6 +55,46 @@ describe('invocation workflow', () => {
     });
   });
 
+  it('writes its visibility only when it changes: what the start set is not written again, the verdict once when it becomes passed', async () => {
+    const s = new Scenario(env, 'inv-visibility-when-changed');
+    await s.run(async () => {
+      const armed = await s.arm({ invocation: { skillVersion: 3, user: 'carol' } });
+      for (const text of ['thanks', 'works', 'great']) await armed.react(text);
+      await armed.handle.result();
+      // Each upsert is a visibility write on the server. What the start set is not written
+      // again; the verdict once, with its reason, not once per reaction. (TemporalChangeVersion
+      // is the SDK's own, once per run, for the patch.)
+      const events = (await armed.handle.fetchHistory()).events ?? [];
+      const upserted = events.flatMap((e) => {
+        const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
+        return fields ? [Object.keys(fields)] : [];
+      });
+      expect(upserted).toEqual([['TemporalChangeVersion'], ['Verdict']]);
+      expect(events.filter((e) => e.workflowPropertiesModifiedEventAttributes)).toHaveLength(1);
+      const description = await armed.handle.describe();
+      expect(description.typedSearchAttributes.get(SearchAttributes.verdict)).toBe('passed');
+      // The reason of the verdict that decided it: the first pass.
+      expect(description.memo?.verdictReason).toBe('passed: thanks');
+    });
+  });
+
+  it('started without its search attributes (by an older flusher), it sets them itself', async () => {
+    const s = new Scenario(env, 'inv-attributes-not-at-start');
+    await s.run(async () => {
+      const armed = await s.arm({ invocation: { skillVersion: 4, user: 'dave' }, withoutStartAttributes: true });
+      await armed.until((st) => st.phase === 'open');
+      const attrs = (await armed.handle.describe()).typedSearchAttributes;
+      expect(attrs.get(SearchAttributes.skillRef)).toBe(formatSkillRef(s.ref));
+      expect(attrs.get(SearchAttributes.skillName)).toBe(s.ref.name);
+      expect(attrs.get(SearchAttributes.skillAuthor)).toBe(s.ref.author);
+      expect(attrs.get(SearchAttributes.skillUser)).toBe('dave');
+      expect(attrs.get(SearchAttributes.skillVersion)).toBe(4);
+      expect(attrs.get(SearchAttributes.verdict)).toBe('pending');
+      await armed.end('clear');
+      await armed.handle.result();
+    });
+  });
+
   it('judges only K reactions: later ones are ignored and counted', async () => {
     const s = new Scenario(env, 'inv-window-budget');
     const held = deferred();

@@ -19,6 +19,7 @@ import type {
 import { SignalNames, WorkflowTypes, type FailureReport, type InvocationInfo } from '../../core/messages';
 import { workflowIdForInvocation, workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
 import {
+  invocationSearchAttributes,
   invocationStateQuery,
   invokedSignal,
   laneStateQuery,
@@ -78,7 +79,7 @@ export class FakeSkillWorld {
         const text = input.reaction.text;
         if (text.startsWith('THROW')) throw ApplicationFailure.create({ message: 'model down', nextRetryDelay: '10ms' });
         const failed = text.startsWith('FAIL');
-        return { outcome: failed ? 'failed' : 'passed', confidence: 0.9, reason: failed ? `failed: ${text}` : 'ok' };
+        return { outcome: failed ? 'failed' : 'passed', confidence: 0.9, reason: failed ? `failed: ${text}` : `passed: ${text}` };
       },
       alreadyJudged: async (eventId) => {
         const prior = this.verdicts.find((v) => v.eventId === eventId);
@@ -228,7 +229,9 @@ export class Scenario {
   }
 
   /** Arms an invocation the way the flusher does: signal-with-start of `invoked`. */
-  async arm(opts: { invocation?: Partial<InvocationInfo>; config?: Partial<InvocationConfig>; eventId?: string } = {}): Promise<Armed> {
+  async arm(
+    opts: { invocation?: Partial<InvocationInfo>; config?: Partial<InvocationConfig>; eventId?: string; withoutStartAttributes?: boolean } = {},
+  ): Promise<Armed> {
     const n = ++counter;
     const info: InvocationInfo = {
       sessionId: `session-${n}`,
@@ -242,7 +245,7 @@ export class Scenario {
     };
     const eventId = opts.eventId ?? `inv-${n}`;
     const workflowId = workflowIdForInvocation(this.ref, info.sessionId, info.toolUseId);
-    const handle = await this.signalInvoked(workflowId, info, eventId, opts.config);
+    const handle = await this.signalInvoked(workflowId, info, eventId, opts.config, !opts.withoutStartAttributes);
     if (!this.invocations.includes(workflowId)) this.invocations.push(workflowId);
     const state = () => handle.query(invocationStateQuery);
     return {
@@ -259,13 +262,15 @@ export class Scenario {
     };
   }
 
-  signalInvoked(workflowId: string, info: InvocationInfo, eventId: string, config: Partial<InvocationConfig> = {}) {
+  /** `startAttributes`: set the search attributes at start, as the flusher does (an older flusher set fewer). */
+  signalInvoked(workflowId: string, info: InvocationInfo, eventId: string, config: Partial<InvocationConfig> = {}, startAttributes = true) {
     return this.env.client.workflow.signalWithStart(invocationWorkflow, {
       workflowId,
       taskQueue: this.taskQueue,
       args: [{ ref: this.ref, invocation: info, config }],
       signal: invokedSignal,
       signalArgs: [{ ...info, eventId }],
+      ...(startAttributes ? { typedSearchAttributes: invocationSearchAttributes(this.ref, info) } : {}),
     });
   }
 
