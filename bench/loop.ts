@@ -50,7 +50,10 @@
 // (64), BENCH_PACED_RATES (comma-separated offered loads in reactions/s,
 // default "15,30": below the baseline's saturation, ~45/s, on this 2-core machine),
 // BENCH_PACED_SECONDS (20), BENCH_DRAIN_SECONDS (300: how long to wait for the
-// verdicts), BENCH_OUT (default bench/results/loop.json).
+// verdicts), BENCH_ROLLOUT (the current design's rollout policy, default
+// "direct": a batch publishes everyone's version, as the baseline, which has no
+// rollout, does; "canary" adds the trial's work), BENCH_OUT (default
+// bench/results/loop.json).
 import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
@@ -82,6 +85,8 @@ const CLIENT_CONCURRENCY = num('BENCH_CLIENT_CONCURRENCY', 64);
 const PACED_RATES = (process.env.BENCH_PACED_RATES ?? '15,30').split(',').map(Number);
 const PACED_SECONDS = num('BENCH_PACED_SECONDS', 20);
 const DRAIN_MS = num('BENCH_DRAIN_SECONDS', 300) * 1000;
+// Both designs do the same work by default: each batch publishes everyone's version.
+const ROLLOUT = process.env.BENCH_ROLLOUT ?? 'direct';
 const SETTLE_MS = 120_000;
 const TASK_QUEUE = 'skillopt';
 const TRANSCRIPT = join(ROOT, 'test', 'fixtures', 'transcripts', 'skill-invocation-then-resumed-correction.jsonl');
@@ -288,7 +293,7 @@ interface RunResult {
   shape: ShapeName;
   when: string;
   loadavgAtStart: number[];
-  setup: { skills: number; sessionsPerSkill: number; reactionsPerSession: number; failEvery: number; clientConcurrency: number; pacedSeconds: number };
+  setup: { skills: number; sessionsPerSkill: number; reactionsPerSession: number; failEvery: number; clientConcurrency: number; pacedSeconds: number; rollout: string };
   saturation: { reactions: number; reactionsPerSecond: number; sendSeconds: number; totalSeconds: number; latencyMs: Latency };
   paced: { offeredReactionsPerSecond: number; reactions: number; latencyMs: Latency }[];
   cpuSecondsPer1000Reactions: { workerAndClient: number; server: number };
@@ -542,7 +547,7 @@ async function runOne(designName: DesignName, root: string, shape: ShapeName): P
     shape,
     when: new Date().toISOString(),
     loadavgAtStart,
-    setup: { skills: skillCount, sessionsPerSkill, reactionsPerSession: REACTIONS, failEvery: FAIL_EVERY, clientConcurrency: CLIENT_CONCURRENCY, pacedSeconds: PACED_SECONDS },
+    setup: { skills: skillCount, sessionsPerSkill, reactionsPerSession: REACTIONS, failEvery: FAIL_EVERY, clientConcurrency: CLIENT_CONCURRENCY, pacedSeconds: PACED_SECONDS, rollout: ROLLOUT },
     saturation: {
       reactions: total,
       reactionsPerSecond: round(recordedInBurst / seconds, 1),
@@ -626,7 +631,8 @@ function baselineTree(rev: string): string {
 function runChild(design: DesignName, root: string, shape: ShapeName, tmp: string, index: number): Promise<RunResult> {
   const out = join(tmp, `${index}-${design}-${shape}.json`);
   const home = mkdtempSync(join(tmp, `home-${index}-`));
-  const env: NodeJS.ProcessEnv = { ...process.env, SKILLOPT_HOME: home };
+  // The baseline has no rollout; SKILLOPT_ROLLOUT is read by the current design's worker.
+  const env: NodeJS.ProcessEnv = { ...process.env, SKILLOPT_HOME: home, SKILLOPT_ROLLOUT: ROLLOUT };
   delete env.SKILLOPT_DATABASE_URL;
   return new Promise((resolveRun, reject) => {
     const child = spawn(process.execPath, [...process.execArgv, import.meta.filename, '--child', design, '--root', root, '--shape', shape, '--out', out], {
