@@ -25,7 +25,7 @@ import { skilloptHome, userHome } from '../local/home';
 import { modelCallsToday } from '../local/model-calls';
 import { machineMode, machineQueue, type MachineMode } from '../local/mode';
 import { DEAD_LETTER_DIR, listDeadLettered, listOutbox, liveFlusherPid, outboxDir, outboxStalled } from '../local/outbox-files';
-import { isProcessAlive } from '../local/process';
+import { runningUp } from '../local/run-lock';
 import { ALL_SEARCH_ATTRIBUTES, TASK_QUEUE } from '../workflows/definitions';
 import type { CliContext, RegisterCommands } from './context';
 import { agentHookEvents, findInstalledHooks, hookCommandFile, untrustedCodexHooks } from './hooks-install';
@@ -95,17 +95,6 @@ const INDEXED_VALUE_TYPES: Record<string, number> = { TEXT: 1, KEYWORD: 2, INT: 
 const TASK_QUEUE_KIND_NORMAL = 1;
 const TASK_QUEUE_TYPE_WORKFLOW = 1;
 const TASK_QUEUE_TYPE_ACTIVITY = 2;
-
-/** The `skillopt up` holding <home>/up.pid, when one is alive. */
-function runningUp(home: string): Promise<number | undefined> {
-  return readFile(join(home, 'up.pid'), 'utf8').then(
-    (text) => {
-      const pid = Number((/\d+/.exec(text) ?? [''])[0]);
-      return Number.isInteger(pid) && pid > 0 && isProcessAlive(pid) ? pid : undefined;
-    },
-    () => undefined,
-  );
-}
 
 function unreachableFix(mode: MachineMode, upPid: number | undefined): string {
   if (mode === 'embedded') {
@@ -187,7 +176,7 @@ async function temporalChecks(ctx: CliContext, mode: MachineMode, home: string):
     await client.connection.ensureConnected();
   } catch (err) {
     await client.connection.close().catch(() => undefined);
-    const upPid = mode === 'embedded' ? await runningUp(home) : undefined;
+    const upPid = mode === 'embedded' ? runningUp(home) : undefined;
     return [fail('temporal', `cannot reach Temporal at ${address} (${firstLine(err)})`, unreachableFix(mode, upPid)), ...skipped('Temporal is unreachable')];
   }
   try {

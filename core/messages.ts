@@ -24,6 +24,7 @@ export const SignalNames = {
   sessionEnded: 'sessionEnded',
   failure: 'failure',
   verdictRecorded: 'verdictRecorded',
+  candidatePublished: 'candidatePublished',
 } as const;
 export const QueryNames = { state: 'state' } as const;
 export const UpdateNames = { push: 'push', decide: 'decide' } as const;
@@ -92,6 +93,10 @@ const RefSchema = v.object({ name: v.string(), author: v.string() });
 /** `verdictRecorded`: a verdict on one of the skill's versions is in the store, sent to its lane while a candidate is on trial. */
 export const VerdictRecordedSchema = v.object({ version: count, outcome: v.picklist(['passed', 'failed', 'not-judged']) });
 export type VerdictRecorded = v.InferOutput<typeof VerdictRecordedSchema>;
+
+/** `candidatePublished`: a candidate was written to the store outside the lane (a person's `push --canary` on the store's machine). */
+export const CandidatePublishedSchema = v.object({ version: count });
+export type CandidatePublished = v.InferOutput<typeof CandidatePublishedSchema>;
 
 /** `decide` (an update on the skill's lane): a person approves or rejects the pending candidate. */
 export const CandidateDecisionSchema = v.object({

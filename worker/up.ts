@@ -12,7 +12,8 @@ import { currentUser, skilloptHome } from '../local/home';
 import { dailyModelCalls, maxModelCallsPerDay } from '../local/model-calls';
 import { openStore } from '../store';
 import { startDevServer, portAcceptsConnections, type DevServer } from './dev-server';
-import { releaseRunLock, takeRunLock } from './run-lock';
+import { releaseRunLock, takeRunLock, upLockPath } from '../local/run-lock';
+import { tellLanesOfOpenCandidates } from '../sync/candidate-notice';
 import { TASK_QUEUE } from '../workflows/definitions';
 import { createSkilloptWorker } from './worker';
 
@@ -47,7 +48,7 @@ export async function runUp(options: UpOptions): Promise<number> {
   const out = options.out ?? ((line: string) => process.stdout.write(line + '\n'));
   const home = options.home === undefined ? skilloptHome() : resolve(options.home);
   mkdirSync(home, { recursive: true });
-  const lockPath = join(home, 'up.pid');
+  const lockPath = upLockPath(home);
   const holder = takeRunLock(lockPath);
   if (holder !== undefined) {
     process.stderr.write(`skillopt: already running (pid ${holder}) for ${home}; stop that one first (Ctrl-C in its terminal, or kill ${holder})\n`);
@@ -87,6 +88,9 @@ export async function runUp(options: UpOptions): Promise<number> {
     const client = new Client({ connection: clientConnection, namespace: 'default' });
     const drained = await drainOutbox(client, home);
     if (drained.delivered > 0) out(`delivered ${drained.delivered} hook event(s) spooled while skillopt was down`);
+    // A candidate pushed while the stack was down has its trial started now.
+    const told = await tellLanesOfOpenCandidates(client, TASK_QUEUE, store);
+    if (told > 0) out(`${told} skill(s) with a candidate on trial: their lanes run`);
     // The dashboard, in this process: the store for reads, this client for the lanes (approve / reject as the CLI).
     const team = { client, address: server.address, namespace: 'default', taskQueue: TASK_QUEUE, close: async () => undefined };
     dashboard = await startDashboard({ reads: storeReads(store), team, temporalUiUrl: server.uiUrl, user: currentUser(), env: process.env, port: dashboardPort });

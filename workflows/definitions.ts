@@ -7,6 +7,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { QueryNames, SHARED_TASK_QUEUE, SignalNames, UpdateNames, WorkflowTypes } from '../core/messages';
 import type {
   CandidateDecided,
+  CandidatePublished,
   CandidateDecision,
   FailureReport,
   InvocationInfo,
@@ -24,7 +25,7 @@ export type { CandidateRollout };
 import { formatSkillRef, type SkillRef } from '../core/skill-ref';
 import type { InvocationVerdict, VerdictOutcome } from '../core/verdict';
 
-export type { CandidateDecided, CandidateDecision, FailureReport, InvocationInfo, InvokedSignal, ReactionSignal, SessionEndedSignal, SupersededSignal, VerdictRecorded };
+export type { CandidateDecided, CandidateDecision, CandidatePublished, FailureReport, InvocationInfo, InvokedSignal, ReactionSignal, SessionEndedSignal, SupersededSignal, VerdictRecorded };
 
 export const TASK_QUEUE = SHARED_TASK_QUEUE;
 export const INVOCATION_WORKFLOW_TYPE = WorkflowTypes.invocation;
@@ -103,6 +104,8 @@ export const invocationStateQuery = defineQuery<InvocationSummary>(QueryNames.st
 export const failureSignal = defineSignal<[FailureReport]>(SignalNames.failure);
 /** A verdict on this skill was recorded: the canary reads its evidence again. */
 export const verdictRecordedSignal = defineSignal<[VerdictRecorded]>(SignalNames.verdictRecorded);
+/** A candidate the store holds that the lane did not publish: the lane reads the store and starts its trial. */
+export const candidatePublishedSignal = defineSignal<[CandidatePublished]>(SignalNames.candidatePublished);
 
 
 /** The lane's rollout of its one candidate (workflows/rollout-state.ts). */
@@ -159,6 +162,8 @@ export interface CarriedLane {
   version?: number;
   runs: number;
   rollout?: RolloutState;
+  /** A candidatePublished the lane had not looked up yet. */
+  candidateNotice?: number;
 }
 
 export interface SkillWorkflowInput {

@@ -47,6 +47,8 @@ export interface Lane {
   rollout?: RolloutState;
   /** verdictRecorded signals seen: the canary reads the evidence again when this moves. */
   verdictReports: number;
+  /** A candidate the store has and the lane did not publish (candidatePublished): looked up before anything else. */
+  candidateNotice?: number;
 }
 
 function emptyCounters(): LaneCounters {
@@ -81,6 +83,7 @@ export function initialLane(input: SkillWorkflowInput): Lane {
     runs: (carried?.runs ?? 0) + 1,
     ...(carried?.rollout === undefined ? {} : { rollout: carried.rollout }),
     verdictReports: 0,
+    ...(carried?.candidateNotice === undefined ? {} : { candidateNotice: carried.candidateNotice }),
   };
 }
 
@@ -167,6 +170,22 @@ export function idle(lane: Lane): boolean {
 
 // ---------------------------------------------------------------- rollout
 
+/** The store has a candidate the lane did not publish: unless it is already on trial, the lane looks it up. */
+export function onCandidatePublished(lane: Lane, version: number): Lane {
+  return lane.rollout?.version === version ? lane : { ...lane, candidateNotice: version };
+}
+
+/**
+ * The lane read the store's open candidate (none: decided meanwhile). The read
+ * answers the notice that was there when it began (`answers`), not a newer one
+ * that came in during it.
+ */
+export function onCandidateLookedUp(lane: Lane, candidate: CandidateRollout | undefined, nowMs: number, answers: number | undefined): Lane {
+  const { candidateNotice, ...rest } = lane;
+  const next = candidateNotice === undefined || candidateNotice === answers ? rest : lane;
+  return candidate ? onCandidate(next, candidate, nowMs) : next;
+}
+
 /** A candidate was published (by a proposal or a push), or a run found one open: its trial starts. */
 export function onCandidate(lane: Lane, candidate: CandidateRollout, nowMs: number): Lane {
   if (lane.rollout?.version === candidate.version) return lane;
@@ -206,6 +225,7 @@ export function carried(lane: Lane): CarriedLane {
     ...(lane.version === undefined ? {} : { version: lane.version }),
     runs: lane.runs,
     ...(lane.rollout === undefined ? {} : { rollout: lane.rollout }),
+    ...(lane.candidateNotice === undefined ? {} : { candidateNotice: lane.candidateNotice }),
   };
 }
 

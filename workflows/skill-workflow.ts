@@ -20,13 +20,14 @@ import {
 } from '@temporalio/workflow';
 import type { FailureReport, Proposal, PublishResult, PushOutcome, PushRequest, SkillActivities, SkillSnapshot } from '../activities/types';
 import { FailureTypes } from '../activities/types';
-import { CandidateDecisionSchema, FailureReportSchema, PushRequestSchema, VerdictRecordedSchema, messageProblem, parseMessage } from '../core/messages';
+import { CandidateDecisionSchema, CandidatePublishedSchema, FailureReportSchema, PushRequestSchema, VerdictRecordedSchema, messageProblem, parseMessage } from '../core/messages';
 import { decideCanary } from '../core/rollout';
 import { pushRequestProblem } from '../core/push-rules';
 import { formatSkillRef, type SkillRef } from '../core/skill-ref';
 import { STORE_RETRY, failureMessage, modelActivities, storeActivities as store, storeLocalActivities as storeLocal } from './activity-options';
 import {
   SearchAttributes,
+  candidatePublishedSignal,
   decideUpdate,
   failureSignal,
   laneStateQuery,
@@ -62,11 +63,18 @@ export async function skillWorkflow(input: SkillWorkflowInput): Promise<LaneStat
   registerHandlers(run);
   await run.start(input);
   for (;;) {
+    if (run.lane.candidateNotice !== undefined) {
+      await run.exclusive(() => run.lookUpCandidate());
+      continue;
+    }
     if (run.lane.rollout && !run.continueAsNewDue()) {
       await run.trialStep();
       continue;
     }
-    const woke = await condition(() => run.lane.queue.length > 0 || run.lane.rollout !== undefined || run.continueAsNewDue(), run.lane.config.idleTimeoutMs);
+    const woke = await condition(
+      () => run.lane.queue.length > 0 || run.lane.rollout !== undefined || run.lane.candidateNotice !== undefined || run.continueAsNewDue(),
+      run.lane.config.idleTimeoutMs,
+    );
     if (!woke || run.continueAsNewDue()) {
       await condition(allHandlersFinished);
       // A report that came in meanwhile keeps the run going.
@@ -88,6 +96,10 @@ function registerHandlers(run: LaneRun): void {
   });
   setHandler(verdictRecordedSignal, (payload: unknown) => {
     run.lane = parseMessage(VerdictRecordedSchema, payload) === undefined ? machine.onMalformed(run.lane) : machine.onVerdictRecorded(run.lane);
+  });
+  setHandler(candidatePublishedSignal, (payload: unknown) => {
+    const notice = parseMessage(CandidatePublishedSchema, payload);
+    run.lane = notice === undefined ? machine.onMalformed(run.lane) : machine.onCandidatePublished(run.lane, notice.version);
   });
   setHandler(laneStateQuery, () => machine.laneState(run.lane));
   setHandler(pushUpdate, (request: PushRequest) => run.exclusive(() => run.push(request)), {
@@ -127,10 +139,12 @@ class LaneRun {
   /** A fresh run (not a continuation) learns the version, the published edits and an open candidate from the store. */
   async start(input: SkillWorkflowInput): Promise<void> {
     if (!input.carried) {
+      const noticed = this.lane.candidateNotice;
       const stats = await storeLocal.describeSkill(this.ref);
       const counters = { ...this.lane.counters, improvementsPublished: stats.improvementsPublished };
       this.lane = machine.onVersion({ ...this.lane, counters }, stats.version);
-      if (stats.candidate) this.lane = machine.onCandidate(this.lane, stats.candidate, Date.now());
+      // The read answers a candidatePublished that started the run.
+      this.lane = machine.onCandidateLookedUp(this.lane, stats.candidate, Date.now(), noticed);
     }
     this.started = true;
     this.publishAttributes();
@@ -151,6 +165,14 @@ class LaneRun {
     const info = workflowInfo();
     const after = this.lane.config.continueAsNewAfterEvents;
     return info.continueAsNewSuggested || (after !== undefined && info.historyLength >= after);
+  }
+
+  /** A candidatePublished: the store's open candidate, read now, goes on trial (unless it already is). */
+  async lookUpCandidate(): Promise<void> {
+    const noticed = this.lane.candidateNotice;
+    const stats = await storeLocal.describeSkill(this.ref);
+    this.lane = machine.onCandidateLookedUp(machine.onVersion(this.lane, stats.version), stats.candidate, Date.now(), noticed);
+    this.publishAttributes();
   }
 
   /** A teammate's push (the `push` update). */
@@ -196,11 +218,12 @@ class LaneRun {
   async trialStep(): Promise<void> {
     const trial = this.lane.rollout!;
     const seen = this.lane.verdictReports;
-    const changed = () => this.lane.rollout !== trial || this.lane.verdictReports !== seen || this.continueAsNewDue();
+    const changed = () =>
+      this.lane.rollout !== trial || this.lane.verdictReports !== seen || this.lane.candidateNotice !== undefined || this.continueAsNewDue();
     if (!measuring(trial)) return void (await condition(changed));
     const left = trial.deadlineMs - Date.now();
     if (left > 0) await condition(changed, left);
-    if (this.lane.rollout !== trial || this.continueAsNewDue()) return;
+    if (this.lane.rollout !== trial || this.lane.candidateNotice !== undefined || this.continueAsNewDue()) return;
     const evidence = await store.canaryEvidence({ ref: this.ref, rollout: trial });
     const reading = decideCanary({ ...evidence, settings: trial.settings, deadlinePassed: Date.now() >= trial.deadlineMs, extended: trial.extended });
     const next = machine.onRolloutReading(this.lane, reading, Date.now());

@@ -409,7 +409,8 @@ describe('push --canary, --rollout and skills set-rollout', () => {
     await run(sb, ['push', src]);
     await writeSkill(src, DEPLOY.replace('Run the tests.', 'Run the tests, then tag.'));
     const pushed = await run(sb, ['push', src, '--canary']);
-    expect(pushed.stdout).toBe('pushed deploy--alice v2 (was v1) as a candidate for the canary cohort\n');
+    // Written to the store with no `skillopt up` running: its lane is told when up starts.
+    expect(pushed.stdout).toBe('pushed deploy--alice v2 (was v1) as a candidate for the canary cohort\nskillopt up is not running: the canary trial starts when it does\n');
     const history = JSON.parse((await run(sb, ['skills', 'history', 'deploy--alice', '--json'])).stdout) as Array<{ version: number; state: string }>;
     expect(history.map((v) => [v.version, v.state])).toEqual([
       [1, 'stable'],

@@ -10,7 +10,9 @@ import { claudeCliModel } from '../../agents/claude-cli';
 import { workflowIdForInvocation, workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
 import { dailyModelCalls } from '../../local/model-calls';
 import { agentTranscriptRoots } from '../../local/transcript-roots';
+import { tellLaneOfCandidate } from '../../sync/candidate-notice';
 import { pullSkills } from '../../sync/pull';
+import { pushToStore } from '../../store/push';
 import { openStore, type Store } from '../../store';
 import { createSkilloptWorker } from '../../worker/worker';
 import {
@@ -414,6 +416,29 @@ describe('rollout of a candidate (policy canary unless set)', () => {
       await until(() => lane(ref), (s) => s !== undefined && s.rollout === undefined, 20_000);
     });
     await recordHistories(env.client, workflowIdForSkill(ref), 'rollout-no-evidence.lane');
+    const reverted = (await store.transitions(ref)).find((t) => t.version === 2 && t.to === 'rejected');
+    expect(reverted).toMatchObject({ decidedBy: 'skillopt' });
+    expect(reverted!.reason).toMatch(/no evidence after two periods/);
+  });
+
+  it('a candidate pushed straight to the store starts its trial once its lane is told, in a lane already running too: nobody tries it, so it is reverted', async () => {
+    const ref = await publishSkill();
+    await store.setRolloutSettings(ref, { canary: { maxHours: 0.0005 }, updatedBy: 'alice' });
+    await runWithWorker({ judge: [], proposer: [] }, async (tq) => {
+      // A lane running with nothing on trial: told of v1, which is stable, it finds no candidate.
+      await tellLaneOfCandidate(env.client, tq, ref, 1);
+      const running = await until(() => lane(ref), (s) => s !== undefined && s.version === 1);
+      expect(running?.rollout).toBeUndefined();
+      const runId = (await env.client.workflow.getHandle(workflowIdForSkill(ref)).describe()).runId;
+      // `skillopt push --canary` on the store's machine: the store has v2 as a candidate, the lane does not know.
+      const pushed = await pushToStore(store, { ref, body: `${BODY}4. Tag the release.\n`, description: 'Use when deploying services', basedOn: 1, pusher: 'alice', force: false, canary: true });
+      expect(pushed).toMatchObject({ status: 'updated', version: 2 });
+      await tellLaneOfCandidate(env.client, tq, ref, 2);
+      await until(() => lane(ref), (s) => s?.rollout?.version === 2);
+      await until(() => lane(ref), (s) => s !== undefined && s.rollout === undefined, 20_000);
+      expect((await env.client.workflow.getHandle(workflowIdForSkill(ref)).describe()).runId).toBe(runId);
+    });
+    await recordHistories(env.client, workflowIdForSkill(ref), 'rollout-candidate-published.lane');
     const reverted = (await store.transitions(ref)).find((t) => t.version === 2 && t.to === 'rejected');
     expect(reverted).toMatchObject({ decidedBy: 'skillopt' });
     expect(reverted!.reason).toMatch(/no evidence after two periods/);

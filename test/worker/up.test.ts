@@ -1,7 +1,7 @@
 // `skillopt up` as a user runs it: a real process that starts the dev server
 // with its Web UI, the worker and the SQLite store, refuses a second copy, and
 // stops cleanly on SIGTERM and on SIGINT (Ctrl-C).
-import { execa } from 'execa';
+import { execa, execaSync } from 'execa';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { expect, it } from 'vitest';
-import { SearchAttributes } from '../../workflows/definitions';
+import { SearchAttributes, laneStateQuery } from '../../workflows/definitions';
 import { portAcceptsConnections } from '../../worker/dev-server';
-import { freePort } from '../helpers/wait';
+import { freePort, until } from '../helpers/wait';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'skillopt.js');
 
@@ -97,6 +97,47 @@ it('stops cleanly on SIGINT (Ctrl-C), releasing its up.pid', async () => {
   expect(existsSync(join(home, 'up.pid'))).toBe(false);
   // The dev server went down with it: its port is free again.
   expect(await portAcceptsConnections('127.0.0.1', temporalPort)).toBe(false);
+}, 150_000);
+
+/** `skillopt push` as a process; a fresh folder each time, whose SKILL.md says `step`. */
+function pushSkill(env: NodeJS.ProcessEnv, name: string, step: string, ...flags: string[]) {
+  const dir = mkdtempSync(join(tmpdir(), `skillopt-src-${name}-`));
+  writeFileSync(join(dir, 'SKILL.md'), `---\nname: ${name}\nauthor: alice\ndescription: Use when deploying\n---\n# ${name}\n\n1. ${step}\n`);
+  // --force: a fresh folder names no version it builds on (a pulled skill's frontmatter would).
+  return execaSync(process.execPath, [BIN, 'push', dir, '--force', ...flags], { env: { ...env, SKILLOPT_USER: 'alice' } }).stdout;
+}
+
+it("tells a candidate's lane that the store has it: at start for one pushed while it was down, at once for one pushed while it runs", async () => {
+  let offline = '';
+  const run = await startUp((home) => {
+    const env = { ...process.env, SKILLOPT_HOME: home, SKILLOPT_DATABASE_URL: '' };
+    pushSkill(env, 'deploy', 'Run the tests.');
+    offline = pushSkill(env, 'deploy', 'Run the tests, then tag.', '--canary');
+  });
+  const { home, temporalPort, up } = run;
+  expect(offline).toContain('skillopt up is not running: the canary trial starts when it does');
+  const connection = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });
+  try {
+    await run.ready();
+    expect(run.output).toContain('1 skill(s) with a candidate on trial: their lanes run');
+    const client = new Client({ connection });
+    const trialOf = (ref: string) =>
+      until(
+        () => client.workflow.getHandle(`skill:${ref}`).query(laneStateQuery).catch(() => undefined),
+        (s) => s?.rollout !== undefined,
+      );
+    expect((await trialOf('deploy--alice'))?.rollout).toMatchObject({ version: 2, policy: 'canary' });
+
+    // The central machine's CLI (the store and Temporal) while the stack runs.
+    const central = { ...process.env, SKILLOPT_HOME: home, SKILLOPT_DATABASE_URL: `sqlite:${join(home, 'skillopt.db')}`, TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}` };
+    pushSkill(central, 'review', 'Read the diff.');
+    expect(pushSkill(central, 'review', 'Read the diff, then the tests.', '--canary')).toContain('its lane has started the canary trial');
+    expect((await trialOf('review--alice'))?.rollout).toMatchObject({ version: 2, policy: 'canary' });
+  } finally {
+    await connection.close();
+    up.kill('SIGTERM');
+  }
+  expect((await up).exitCode).toBe(0);
 }, 150_000);
 
 it('says which port is taken, in one line, instead of crashing', async () => {

@@ -92,3 +92,31 @@ describe('the lane while a candidate is on trial', () => {
     expect(lane.verdictReports).toBe(2);
   });
 });
+
+describe('a candidate the lane did not publish (candidatePublished)', () => {
+  const ref = { name: 'deploy', author: 'alice' };
+  it('is looked up in the store unless it is on trial already', () => {
+    const idle = lanes.initialLane({ ref });
+    expect(lanes.onCandidatePublished(idle, 3).candidateNotice).toBe(3);
+    const onTrial = lanes.onCandidate(idle, candidate(), PUBLISHED);
+    expect(lanes.onCandidatePublished(onTrial, 3)).toBe(onTrial);
+    // Another version than the one on trial: the store says which is open now.
+    expect(lanes.onCandidatePublished(onTrial, 4).candidateNotice).toBe(4);
+  });
+
+  it('the read starts its trial and answers the notice; a notice that came in during the read waits for the next one', () => {
+    const noticed = lanes.onCandidatePublished(lanes.initialLane({ ref }), 3);
+    const read = lanes.onCandidateLookedUp(noticed, candidate(), PUBLISHED, 3);
+    expect(read.candidateNotice).toBeUndefined();
+    expect(read.rollout).toMatchObject({ version: 3, deadlineMs: PUBLISHED + 10 * HOUR });
+    const newer = lanes.onCandidatePublished(noticed, 4);
+    expect(lanes.onCandidateLookedUp(newer, candidate(), PUBLISHED, 3).candidateNotice).toBe(4);
+    // Decided before the lane read it: nothing to try, the notice is answered.
+    expect(lanes.onCandidateLookedUp(noticed, undefined, PUBLISHED, 3)).toEqual(lanes.initialLane({ ref }));
+  });
+
+  it('a notice not looked up yet is carried across continue-as-new', () => {
+    const noticed = lanes.onCandidatePublished(lanes.initialLane({ ref }), 3);
+    expect(lanes.initialLane({ ref, carried: JSON.parse(JSON.stringify(lanes.carried(noticed))) as ReturnType<typeof lanes.carried> }).candidateNotice).toBe(3);
+  });
+});

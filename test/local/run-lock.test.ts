@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { processStartTime, releaseRunLock, takeRunLock } from '../../worker/run-lock';
+import { processStartTime, releaseRunLock, takeRunLock } from '../../local/run-lock';
 
 let dir: string;
 let lock: string;

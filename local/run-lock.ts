@@ -4,7 +4,8 @@
 // reboot) is recognised as stale instead of blocking `up`.
 import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { isProcessAlive } from '../local/process';
+import { join } from 'node:path';
+import { isProcessAlive } from './process';
 
 interface RunLockRecord {
   pid: number;
@@ -93,5 +94,19 @@ export function releaseRunLock(path: string): void {
     if (parseRecord(readFileSync(path, 'utf8'))?.pid === process.pid) rmSync(path, { force: true });
   } catch {
     // already gone
+  }
+}
+
+/** <home>/up.pid: the lock of the `skillopt up` of that home. */
+export function upLockPath(home: string): string {
+  return join(home, 'up.pid');
+}
+
+/** The live `skillopt up` of `home`, or undefined when none runs. */
+export function runningUp(home: string): number | undefined {
+  try {
+    return liveHolder(parseRecord(readFileSync(upLockPath(home), 'utf8')));
+  } catch {
+    return undefined;
   }
 }
