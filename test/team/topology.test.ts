@@ -186,7 +186,7 @@ beforeAll(async () => {
   chownSync(centralHome, NOBODY, NOBODY);
   const [temporalPort, uiPort] = [await freePort(), await freePort()];
   temporalAddress = `127.0.0.1:${temporalPort}`;
-  central = execa(process.execPath, [join(installDir, 'bin', 'skillopt.js'), 'up', '--temporal-port', String(temporalPort), '--ui-port', String(uiPort), '--home', centralHome], {
+  central = execa(process.execPath, [join(installDir, 'bin', 'skillopt.js'), 'up', '--temporal-port', String(temporalPort), '--ui-port', String(uiPort), '--dashboard-port', String(await freePort()), '--home', centralHome], {
     env: baseEnv({
       HOME: centralHome,
       SKILLOPT_DATABASE_URL: centralUrl.toString(),

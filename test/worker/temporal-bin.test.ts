@@ -139,7 +139,7 @@ describe('`skillopt up` with no Temporal CLI reachable', () => {
     const started = Date.now();
     const r = await execa(
       process.execPath,
-      [join(at, BIN_NAME), 'up', '--home', home, '--temporal-port', String(await freePort()), '--ui-port', String(await freePort())],
+      [join(at, BIN_NAME), 'up', '--home', home, '--temporal-port', String(await freePort()), '--ui-port', String(await freePort()), '--dashboard-port', String(await freePort())],
       { env: await bareEnv(home), reject: false, timeout: 60_000 },
     );
     expect(Date.now() - started).toBeLessThan(30_000);
@@ -166,7 +166,8 @@ describe('`skillopt up` with no Temporal CLI reachable', () => {
       const home = join(dir, 'home');
       const [temporalPort, uiPort] = [await freePort(), await freePort()];
       const env = await bareEnv(home);
-      const args = [join(at, BIN_NAME), 'up', '--home', home, '--temporal-port', String(temporalPort), '--ui-port', String(uiPort)];
+      // Every port its own: test files that start `up` run side by side.
+      const args = [join(at, BIN_NAME), 'up', '--home', home, '--temporal-port', String(temporalPort), '--ui-port', String(uiPort), '--dashboard-port', String(await freePort())];
 
       async function upUntilReady(): Promise<{ stop(): Promise<string> }> {
         const up = execa(process.execPath, args, { env, reject: false, all: true });

@@ -19,8 +19,9 @@ const BIN = join(import.meta.dirname, '..', '..', 'bin', 'skillopt.js');
 async function startUp(prepareHome: (home: string) => void = () => undefined) {
   const home = mkdtempSync(join(tmpdir(), 'skillopt-up-'));
   prepareHome(home);
-  const [temporalPort, uiPort] = [await freePort(), await freePort()];
-  const args = ['up', '--temporal-port', String(temporalPort), '--ui-port', String(uiPort), '--home', home];
+  const [temporalPort, uiPort, dashboardPort] = [await freePort(), await freePort(), await freePort()];
+  // Every port its own: test files that start `up` run side by side.
+  const args = ['up', '--temporal-port', String(temporalPort), '--ui-port', String(uiPort), '--dashboard-port', String(dashboardPort), '--home', home];
   const env = { ...process.env, SKILLOPT_HOME: home, SKILLOPT_DATABASE_URL: '' };
   const up = execa(process.execPath, [BIN, ...args], { env, reject: false, all: true });
   const run = {
