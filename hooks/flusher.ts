@@ -377,6 +377,13 @@ export async function runFlusher(options: FlusherOptions): Promise<void> {
       log.error(`could not start this machine's worker on ${serveQueue}`, err);
     }
   };
+  /** Stopped before the lock is released: a flusher that holds no lock serves no queue (a poll it left open could still take a task). */
+  const stopWorker = async (): Promise<void> => {
+    const stopping = worker;
+    worker = undefined;
+    await stopping?.stop().catch((err: unknown) => log.error('stopping the worker failed', err));
+    if (client && stopping && pending.size > 0) await prunePending(client, pending, offlineBoundMs, log).catch(() => undefined);
+  };
   /**
    * The worker has nothing running, nothing delivered or run for the grace period,
    * and no reaction it delivered still owed a judgment (for at most maxWaitMs).
@@ -441,15 +448,15 @@ export async function runFlusher(options: FlusherOptions): Promise<void> {
       if (listOutbox(home).length > 0) continue;
       // Unlock, then look once more: a hook that spooled just before the
       // unlock saw the lock and started no flusher, so this one must take it.
+      await stopWorker();
       releaseFlusherLock(home);
       if (listOutbox(home).length === 0 || !takeFlusherLock(home)) return;
     }
   } finally {
-    clearInterval(heartbeat);
     outboxWatch.close();
+    await stopWorker();
+    clearInterval(heartbeat);
     releaseFlusherLock(home);
-    await worker?.stop().catch((err: unknown) => log.error('stopping the worker failed', err));
-    if (client && worker && pending.size > 0) await prunePending(client, pending, offlineBoundMs, log).catch(() => undefined);
     await dropClient();
   }
 }
