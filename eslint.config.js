@@ -28,6 +28,11 @@ const LAYERS = {
   dashboard: ['core', 'local', 'store', 'sync', 'workflows'],
 };
 
+// Modules a folder may import for their types only, never a value: workflow code
+// runs in Temporal's sandbox and reaches activities only through their interface
+// (a value it needs, like the failure types, lives in core/).
+const TYPES_ONLY = { workflows: ['activities/types'] };
+
 // npm packages and Node built-ins, for the folders that may not use them freely.
 // core/ is imported by workflow code (Temporal's sandbox): only pure packages, each
 // named where it is used. Parsing SKILL.md's YAML frontmatter is domain logic and
@@ -71,6 +76,25 @@ function dependencyDirection() {
   });
 }
 
+// typescript-eslint's form of the rule tells `import type` from a value import.
+function typesOnly() {
+  return Object.entries(TYPES_ONLY).map(([folder, modules]) => ({
+    files: [`${folder}/**/*.ts`],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: modules.map((module) => ({
+            regex: `^\\.\\./${escape(module)}$`,
+            allowTypeImports: true,
+            message: `${folder}/ may import only types from ${module} (eslint.config.js TYPES_ONLY); a value it needs moves down to core/`,
+          })),
+        },
+      ],
+    },
+  }));
+}
+
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', '.tools/**', 'bench/results/**', 'test/histories/**', 'coverage/**'] },
   js.configs.recommended,
@@ -86,6 +110,7 @@ export default tseslint.config(
     },
   },
   ...dependencyDirection(),
+  ...typesOnly(),
   {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },

@@ -6,6 +6,9 @@ import type { SkillRef } from '../core/skill-ref';
 import type { CandidateRollout, VersionEvidence, VersionState } from '../core/rollout-types';
 import type { VerdictOutcome } from '../core/verdict';
 
+// The failure types live in core/ (workflows throw them too); activities keep importing them from here.
+export { FailureTypes } from '../core/failure-types';
+
 export type { FailureReport, InvocationInfo, PushOutcome, PushRequest, StoreReply, StoreRequest };
 
 export interface JudgeInput {
@@ -150,16 +153,3 @@ export interface SkillActivities {
   /** A teammate's read (one page) or attribution row, for storeRequestWorkflow. */
   storeRequest(input: StoreRequest): Promise<StoreReply>;
 }
-
-/** ApplicationFailure types the activities throw for bad input or a refusal (never retried). */
-export const FailureTypes = {
-  TranscriptMissing: 'TranscriptMissing',
-  /** The path named is not a *.jsonl file inside the agent transcript folders of the machine judging: nothing was read. */
-  TranscriptOutsideRoots: 'TranscriptOutsideRoots',
-  /** This machine made its daily cap of model calls (SKILLOPT_MAX_MODEL_CALLS_PER_DAY): it cannot propose now. */
-  DailyCapReached: 'DailyCapReached',
-  UnknownSkill: 'UnknownSkill',
-  InvalidInput: 'InvalidInput',
-  /** A concurrent publisher took the next version first. */
-  VersionConflict: 'VersionConflict',
-} as const;

@@ -19,7 +19,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { FailureReport, Proposal, PublishResult, PushOutcome, PushRequest, SkillActivities, SkillSnapshot } from '../activities/types';
-import { FailureTypes } from '../activities/types';
+import { FailureTypes } from '../core/failure-types';
 import { CandidateDecisionSchema, CandidatePublishedSchema, FailureReportSchema, PushRequestSchema, VerdictRecordedSchema, messageProblem, parseMessage } from '../core/messages';
 import { decideCanary } from '../core/rollout';
 import { pushRequestProblem } from '../core/push-rules';

@@ -5,7 +5,7 @@
 // Short-lived and small: each reply is one page, far below the payload limit.
 import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { SkillActivities, StoreReply } from '../activities/types';
-import { FailureTypes } from '../activities/types';
+import { FailureTypes } from '../core/failure-types';
 import { StoreRequestSchema, messageProblem, parseMessage } from '../core/messages';
 import { STORE_RETRY } from './activity-options';
 

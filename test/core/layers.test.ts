@@ -8,10 +8,12 @@ import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-// Only the import rule, and no type information: probes are not files on disk.
+// Only the import rules (ESLint's, and typescript-eslint's that tells type
+// imports from value imports), and no type information: probes are not files on disk.
+const IMPORT_RULES = ['no-restricted-imports', '@typescript-eslint/no-restricted-imports'];
 const eslint = new ESLint({
   cwd: root,
-  ruleFilter: ({ ruleId }) => ruleId === 'no-restricted-imports',
+  ruleFilter: ({ ruleId }) => IMPORT_RULES.includes(ruleId),
   overrideConfig: { languageOptions: { parserOptions: { projectService: false } } },
 });
 
@@ -34,6 +36,10 @@ describe('dependency direction', () => {
     ['workflows/probe.ts', "import { createActivities } from '../activities/index';"],
     ['workflows/probe.ts', "import { readFileSync } from 'node:fs';"],
     ['workflows/probe.ts', "import { Client } from '@temporalio/client';"],
+    // Workflows take only types from activities: a value (the failure types) lives in core/.
+    ['workflows/probe.ts', "import { FailureTypes } from '../activities/types';"],
+    ['workflows/probe.ts', "import { FailureTypes, type JudgeResult } from '../activities/types';"],
+    ['workflows/probe.ts', "export { MODEL_ACTIVITY_NAMES } from '../activities/types';"],
     ['hooks/probe.ts', "import { CliError } from '../cli/context';"],
     ['hooks/probe.ts', "import { runUp } from '../worker/up';"],
     ['worker/probe.ts', "import { runCli } from '../cli/main';"],
@@ -41,7 +47,7 @@ describe('dependency direction', () => {
     ['cli/probe.ts', "import { outboxDir } from '../hooks/outbox';"],
     ['cli/probe.ts', "export { createSkilloptWorker } from '../worker/worker';"],
   ])('%s: %s is an error', async (file, code) => {
-    expect(await problems(file, code)).toEqual([expect.stringMatching(/^no-restricted-imports: /)]);
+    expect(await problems(file, code)).toEqual([expect.stringMatching(/^(?:@typescript-eslint\/)?no-restricted-imports: /)]);
   });
 
   it.each([
@@ -52,6 +58,8 @@ describe('dependency direction', () => {
     ['local/temporal.ts', "import { Client } from '@temporalio/client';"],
     ['store/probe.ts', "import { skilloptHome } from '../local/home';\nimport type { SkillRef } from '../core/skill-ref';"],
     ['workflows/probe.ts', "import type { SkillActivities } from '../activities/types';\nimport { formatSkillRef } from '../core/skill-ref';"],
+    ['workflows/probe.ts', "import { type JudgeResult } from '../activities/types';\nexport type { SkillActivities } from '../activities/types';"],
+    ['workflows/probe.ts', "import { FailureTypes } from '../core/failure-types';"],
     ['hooks/probe.ts', "import { pullSkills } from '../sync/pull';\nimport type { InvokedSignal } from '../workflows/definitions';"],
     ['worker/probe.ts', "import { drainOutbox } from '../hooks/flusher';"],
     ['cli/probe.ts', "import { runUp } from '../worker/up';\nimport packageJson from '../package.json';"],
