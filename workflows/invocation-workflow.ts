@@ -22,9 +22,12 @@ import {
   SessionEndedSignalSchema,
   SupersededSignalSchema,
   parseMessage,
+  type FailureReport,
+  type InvocationInfo,
   type ReactionSignal,
   type Schema,
 } from '../core/messages';
+import type { SkillRef } from '../core/skill-ref';
 import {
   SearchAttributes,
   type InvocationSummary,
@@ -48,36 +51,90 @@ const PATCH_ALREADY_JUDGED_BEFORE_ROUTING = 'already-judged-before-routing';
 const PATCH_VISIBILITY_WHEN_CHANGED = 'visibility-when-changed';
 
 export async function invocationWorkflow(input: InvocationWorkflowInput): Promise<InvocationSummary> {
-  let state = machine.initialInvocationState(input, Date.now());
-  const { ref, invocation } = input;
-  const judgeActivities = modelActivities(invocation.activityQueue, state.config.routedScheduleToStartMs);
-
-  // ---- messages: a handler parses its payload and applies one transition ----
-  function handle<T>(schema: Schema<T>, apply: (payload: T) => machine.InvocationState) {
-    return (payload: unknown): void => {
-      const parsed = parseMessage(schema, payload);
-      state = parsed === undefined ? machine.onMalformed(state) : apply(parsed);
-    };
+  const run = new InvocationRun(input);
+  registerHandlers(run);
+  run.publishStartAttributes();
+  while (!run.finished()) {
+    await run.waitForReactionOrWindowEnd();
+    const reaction = run.takeNextReaction();
+    if (reaction) await run.recordAndReport(reaction, await run.judge(reaction));
   }
-  setHandler(invokedSignal, handle(InvokedSignalSchema, (s) => machine.onInvoked(state, s)));
-  setHandler(reactionSignal, handle(ReactionSignalSchema, (s) => machine.onReaction(state, s, Date.now())));
-  setHandler(supersededSignal, handle(SupersededSignalSchema, (s) => machine.onSuperseded(state, s)));
-  setHandler(sessionEndedSignal, handle(SessionEndedSignalSchema, (s) => machine.onSessionEnded(state, s, Date.now())));
-  setHandler(invocationStateQuery, () => machine.summarize(state));
+  await condition(allHandlersFinished);
+  return run.summary();
+}
 
-  // Each upsert is a visibility write on the server: the start's attributes are not
-  // written again, and the verdict only when it changes (0.5; before, every verdict).
-  const visibilityWhenChanged = patched(PATCH_VISIBILITY_WHEN_CHANGED);
-  const listedBy = invocationSearchAttributes(ref, invocation);
-  const unset = visibilityWhenChanged ? listedBy.filter((pair) => workflowInfo().typedSearchAttributes.get(pair.key) !== pair.value) : listedBy;
-  if (unset.length > 0) upsertSearchAttributes(unset);
+/** The four signals and the state query: each signal's payload is parsed and applied as one transition. */
+function registerHandlers(run: InvocationRun): void {
+  setHandler(invokedSignal, (payload: unknown) => run.receive(InvokedSignalSchema, payload, machine.onInvoked));
+  setHandler(reactionSignal, (payload: unknown) => run.receive(ReactionSignalSchema, payload, (state, s) => machine.onReaction(state, s, Date.now())));
+  setHandler(supersededSignal, (payload: unknown) => run.receive(SupersededSignalSchema, payload, machine.onSuperseded));
+  setHandler(sessionEndedSignal, (payload: unknown) => run.receive(SessionEndedSignalSchema, payload, (state, s) => machine.onSessionEnded(state, s, Date.now())));
+  setHandler(invocationStateQuery, () => run.summary());
+}
 
-  // ---- phases: wait for a reaction or the window's end; judge; record; report ----
-  async function judge(reaction: ReactionSignal): Promise<JudgeResult> {
+/** One run of an invocation's window: its state, changed only through invocation-state.ts's transitions, and the steps that wait, judge and record. */
+class InvocationRun {
+  private state: machine.InvocationState;
+  private readonly ref: SkillRef;
+  private readonly invocation: InvocationInfo;
+  private readonly judgeActivities: ReturnType<typeof modelActivities>;
+  /** 0.5 and later: visibility is written only when it changes (set by publishStartAttributes()). */
+  private visibilityWhenChanged = false;
+
+  constructor(input: InvocationWorkflowInput) {
+    this.state = machine.initialInvocationState(input, Date.now());
+    this.ref = input.ref;
+    this.invocation = input.invocation;
+    this.judgeActivities = modelActivities(input.invocation.activityQueue, this.state.config.routedScheduleToStartMs);
+  }
+
+  /** A signal's payload, parsed: the transition applied, or counted as malformed. */
+  receive<T>(schema: Schema<T>, payload: unknown, transition: (state: machine.InvocationState, message: T) => machine.InvocationState): void {
+    const parsed = parseMessage(schema, payload);
+    this.state = parsed === undefined ? machine.onMalformed(this.state) : transition(this.state, parsed);
+  }
+
+  /**
+   * Each upsert is a visibility write on the server: the start's attributes are not
+   * written again, and the verdict only when it changes (0.5; before, every verdict).
+   */
+  publishStartAttributes(): void {
+    this.visibilityWhenChanged = patched(PATCH_VISIBILITY_WHEN_CHANGED);
+    const listedBy = invocationSearchAttributes(this.ref, this.invocation);
+    const unset = this.visibilityWhenChanged ? listedBy.filter((pair) => workflowInfo().typedSearchAttributes.get(pair.key) !== pair.value) : listedBy;
+    if (unset.length > 0) upsertSearchAttributes(unset);
+  }
+
+  finished(): boolean {
+    return machine.finished(this.state);
+  }
+
+  summary(): InvocationSummary {
+    return machine.summarize(this.state);
+  }
+
+  /** Waits for a reaction to judge, the window's end, or a session end (it moves the deadline: idle → resume grace). */
+  async waitForReactionOrWindowEnd(): Promise<void> {
+    const timeout = machine.windowTimeoutMs(this.state, Date.now());
+    const { phase } = this.state;
+    const ready = () => this.state.queue.length > 0 || machine.finished(this.state) || this.state.phase !== phase;
+    if (timeout === undefined) await condition(ready);
+    else if (!(await condition(ready, timeout))) this.state = machine.onWindowTimeout(this.state);
+  }
+
+  /** The queued reaction to judge now, if any (none once a failure was confirmed). */
+  takeNextReaction(): ReactionSignal | undefined {
+    const next = machine.nextJudgment(this.state);
+    this.state = next.state;
+    return next.reaction;
+  }
+
+  /** The reaction's verdict, on the invoking machine's queue when routed; a judgment that could not be made is not-judged, never a pass. */
+  async judge(reaction: ReactionSignal): Promise<JudgeResult> {
     // An event redelivered after its workflow run ended (its dedup memory gone with it) is
     // never judged twice. On the shared queue judgeReaction asks the store itself; a
     // machine's own worker has none, so the check runs here, on the shared queue.
-    if (invocation.activityQueue !== undefined && patched(PATCH_ALREADY_JUDGED_BEFORE_ROUTING)) {
+    if (this.invocation.activityQueue !== undefined && patched(PATCH_ALREADY_JUDGED_BEFORE_ROUTING)) {
       const prior = await storeCheck.alreadyJudged(reaction.eventId).catch((err: unknown) => {
         if (err instanceof ActivityFailure) return undefined;
         throw err;
@@ -85,9 +142,9 @@ export async function invocationWorkflow(input: InvocationWorkflowInput): Promis
       if (prior) return prior;
     }
     try {
-      return await judgeActivities.judgeReaction({
-        ref,
-        invocation,
+      return await this.judgeActivities.judgeReaction({
+        ref: this.ref,
+        invocation: this.invocation,
         reaction: { eventId: reaction.eventId, text: reaction.text, transcriptPath: reaction.transcriptPath, transcriptBytes: reaction.transcriptBytes },
       });
     } catch (err) {
@@ -95,51 +152,38 @@ export async function invocationWorkflow(input: InvocationWorkflowInput): Promis
       if (!(err instanceof ActivityFailure)) throw err;
       const unserved = err.cause instanceof TimeoutFailure && err.cause.timeoutType === TimeoutType.SCHEDULE_TO_START;
       const reason = unserved
-        ? `no worker on ${invocation.activityQueue ?? 'its queue'} picked the judgment up within ${durationText(state.config.routedScheduleToStartMs)} (machine offline?)`
+        ? `no worker on ${this.invocation.activityQueue ?? 'its queue'} picked the judgment up within ${durationText(this.state.config.routedScheduleToStartMs)} (machine offline?)`
         : failureMessage(err);
       return { outcome: 'not-judged', confidence: 0, reason: `not judged: ${reason}` };
     }
   }
 
-  async function recordAndReport(reaction: ReactionSignal, verdict: JudgeResult): Promise<void> {
-    const before = machine.invocationVerdict(state.verdicts);
-    const applied = machine.onVerdict(state, reaction.eventId, verdict);
-    state = applied.state;
-    const after = machine.invocationVerdict(state.verdicts);
-    if (!visibilityWhenChanged || after !== before) {
+  /** The verdict applied, shown in visibility, stored; the invocation's first confirmed failure reported to the skill's lane. */
+  async recordAndReport(reaction: ReactionSignal, verdict: JudgeResult): Promise<void> {
+    const before = machine.invocationVerdict(this.state.verdicts);
+    const applied = machine.onVerdict(this.state, reaction.eventId, verdict);
+    this.state = applied.state;
+    const after = machine.invocationVerdict(this.state.verdicts);
+    if (!this.visibilityWhenChanged || after !== before) {
       upsertSearchAttributes([{ key: SearchAttributes.verdict, value: after }]);
       // The reason, redacted, for lists (skillopt status, the dashboard) that read visibility, not histories.
-      upsertMemo({ verdictReason: machine.verdictReason(state.verdicts) ?? null });
+      upsertMemo({ verdictReason: machine.verdictReason(this.state.verdicts) ?? null });
     }
-    await storeLocal.recordVerdict({ ref, invocation, eventId: reaction.eventId, verdict });
-    if (applied.reportFailure) {
-      await store.reportFailure({
-        ref,
-        report: {
-          invocationId: workflowInfo().workflowId,
-          eventId: reaction.eventId,
-          reason: verdict.reason,
-          user: invocation.user,
-          ...(invocation.skillVersion === undefined ? {} : { skillVersion: invocation.skillVersion }),
-          ...(invocation.activityQueue === undefined ? {} : { activityQueue: invocation.activityQueue }),
-        },
-      });
-    }
+    await storeLocal.recordVerdict({ ref: this.ref, invocation: this.invocation, eventId: reaction.eventId, verdict });
+    if (applied.reportFailure) await store.reportFailure({ ref: this.ref, report: this.failureReport(reaction, verdict) });
   }
 
-  while (!machine.finished(state)) {
-    const timeout = machine.windowTimeoutMs(state, Date.now());
-    // A session end moves the deadline (idle → resume grace): wake and wait again with the new one.
-    const { phase } = state;
-    const ready = () => state.queue.length > 0 || machine.finished(state) || state.phase !== phase;
-    if (timeout === undefined) await condition(ready);
-    else if (!(await condition(ready, timeout))) state = machine.onWindowTimeout(state);
-    const next = machine.nextJudgment(state);
-    state = next.state;
-    if (next.reaction) await recordAndReport(next.reaction, await judge(next.reaction));
+  private failureReport(reaction: ReactionSignal, verdict: JudgeResult): FailureReport {
+    const { user, skillVersion, activityQueue } = this.invocation;
+    return {
+      invocationId: workflowInfo().workflowId,
+      eventId: reaction.eventId,
+      reason: verdict.reason,
+      user,
+      ...(skillVersion === undefined ? {} : { skillVersion }),
+      ...(activityQueue === undefined ? {} : { activityQueue }),
+    };
   }
-  await condition(allHandlersFinished);
-  return machine.summarize(state);
 }
 
 function durationText(ms: number): string {
