@@ -20,7 +20,16 @@ import {
 } from '@temporalio/workflow';
 import type { FailureReport, Proposal, PublishResult, PushOutcome, PushRequest, SkillActivities, SkillSnapshot } from '../activities/types';
 import { FailureTypes } from '../core/failure-types';
-import { CandidateDecisionSchema, CandidatePublishedSchema, FailureReportSchema, PushRequestSchema, VerdictRecordedSchema, messageProblem, parseMessage } from '../core/messages';
+import {
+  CandidateDecisionSchema,
+  CandidatePublishedSchema,
+  FailureReportSchema,
+  PushRequestSchema,
+  VerdictRecordedSchema,
+  messageProblem,
+  parseMessage,
+  type Schema,
+} from '../core/messages';
 import { decideCanary } from '../core/rollout';
 import { pushRequestProblem } from '../core/push-rules';
 import { formatSkillRef, type SkillRef } from '../core/skill-ref';
@@ -63,48 +72,37 @@ export async function skillWorkflow(input: SkillWorkflowInput): Promise<LaneStat
   registerHandlers(run);
   await run.start(input);
   for (;;) {
-    if (run.lane.candidateNotice !== undefined) {
+    if (run.candidateNoticed()) {
       await run.exclusive(() => run.lookUpCandidate());
       continue;
     }
-    if (run.lane.rollout && !run.continueAsNewDue()) {
+    if (run.candidateOnTrial() && !run.continueAsNewDue()) {
       await run.trialStep();
       continue;
     }
-    const woke = await condition(
-      () => run.lane.queue.length > 0 || run.lane.rollout !== undefined || run.lane.candidateNotice !== undefined || run.continueAsNewDue(),
-      run.lane.config.idleTimeoutMs,
-    );
+    const woke = await run.waitForWork();
     if (!woke || run.continueAsNewDue()) {
       await condition(allHandlersFinished);
       // A report that came in meanwhile keeps the run going.
-      if (!woke && machine.idle(run.lane)) return machine.laneState(run.lane);
-      if (run.continueAsNewDue()) await continueAsNew<typeof skillWorkflow>({ ref: run.ref, config: run.lane.config, carried: machine.carried(run.lane) });
+      if (!woke && run.idle()) return run.laneState();
+      if (run.continueAsNewDue()) await continueAsNew<typeof skillWorkflow>(run.continuation());
     }
-    const next = machine.nextProposal(run.lane);
-    run.lane = next.lane;
-    const batch = next.batch;
+    const batch = run.takeNextBatch();
     if (batch) await run.exclusive(() => run.improve(batch));
   }
 }
 
 /** Signals, the state query and the two updates (push; approve / reject). */
 function registerHandlers(run: LaneRun): void {
-  setHandler(failureSignal, (payload: unknown) => {
-    const report = parseMessage(FailureReportSchema, payload);
-    run.lane = report === undefined ? machine.onMalformed(run.lane) : machine.onFailureReport(run.lane, report);
-  });
-  setHandler(verdictRecordedSignal, (payload: unknown) => {
-    run.lane = parseMessage(VerdictRecordedSchema, payload) === undefined ? machine.onMalformed(run.lane) : machine.onVerdictRecorded(run.lane);
-  });
-  setHandler(candidatePublishedSignal, (payload: unknown) => {
-    const notice = parseMessage(CandidatePublishedSchema, payload);
-    run.lane = notice === undefined ? machine.onMalformed(run.lane) : machine.onCandidatePublished(run.lane, notice.version);
-  });
-  setHandler(laneStateQuery, () => machine.laneState(run.lane));
+  setHandler(failureSignal, (payload: unknown) => run.receive(FailureReportSchema, payload, machine.onFailureReport));
+  setHandler(verdictRecordedSignal, (payload: unknown) => run.receive(VerdictRecordedSchema, payload, machine.onVerdictRecorded));
+  setHandler(candidatePublishedSignal, (payload: unknown) =>
+    run.receive(CandidatePublishedSchema, payload, (lane, notice) => machine.onCandidatePublished(lane, notice.version)),
+  );
+  setHandler(laneStateQuery, () => run.laneState());
   setHandler(pushUpdate, (request: PushRequest) => run.exclusive(() => run.push(request)), {
     validator: (request: unknown) => {
-      const problem = pushProblem(run.ref, request);
+      const problem = run.pushProblem(request);
       if (problem) throw new Error(problem);
     },
   });
@@ -112,20 +110,19 @@ function registerHandlers(run: LaneRun): void {
     validator: (request: unknown) => {
       const shape = messageProblem(CandidateDecisionSchema, request);
       if (shape) throw new Error(`malformed decision: ${shape}`);
-      // A lane this update started knows its candidate only once it read the store: the handler checks then.
-      const problem = run.started ? decisionProblem(run.label, run.lane.rollout, request as CandidateDecision) : undefined;
+      const problem = run.decisionProblem(request as CandidateDecision);
       if (problem) throw new Error(problem);
     },
   });
 }
 
-/** One run of a skill's lane: its state, and the steps that change it (plain methods the handlers and the loop call). */
+/** One run of a skill's lane: its state, changed only through lane-state.ts's transitions, and the steps that change it (the handlers and the loop call them). */
 class LaneRun {
-  lane: machine.Lane;
-  readonly ref: SkillRef;
-  readonly label: string;
+  private lane: machine.Lane;
+  private readonly ref: SkillRef;
+  private readonly label: string;
   /** Set once a fresh run has read the store: approve / reject wait for it. */
-  started = false;
+  private started = false;
   // One holder at a time, first come first served: a proposal's read → publish, a push, or a decision.
   private ticketsIssued = 0;
   private ticketServed = 0;
@@ -134,6 +131,59 @@ class LaneRun {
     this.lane = machine.initialLane(input);
     this.ref = input.ref;
     this.label = formatSkillRef(input.ref);
+  }
+
+  /** A signal's payload, parsed: the transition applied, or counted as malformed. */
+  receive<T>(schema: Schema<T>, payload: unknown, transition: (lane: machine.Lane, message: T) => machine.Lane): void {
+    const parsed = parseMessage(schema, payload);
+    this.lane = parsed === undefined ? machine.onMalformed(this.lane) : transition(this.lane, parsed);
+  }
+
+  laneState(): LaneState {
+    return machine.laneState(this.lane);
+  }
+
+  /** Why this lane refuses a push (the update's validator); undefined when it takes it. */
+  pushProblem(request: unknown): string | undefined {
+    return pushProblem(this.ref, request);
+  }
+
+  /** Why this lane refuses an approve / reject (the update's validator); a run that has not read the store yet checks in the handler. */
+  decisionProblem(request: CandidateDecision): string | undefined {
+    return this.started ? decisionProblem(this.label, this.lane.rollout, request) : undefined;
+  }
+
+  /** A candidatePublished the lane has not looked up yet. */
+  candidateNoticed(): boolean {
+    return this.lane.candidateNotice !== undefined;
+  }
+
+  candidateOnTrial(): boolean {
+    return this.lane.rollout !== undefined;
+  }
+
+  idle(): boolean {
+    return machine.idle(this.lane);
+  }
+
+  /** Waits for a failure report, a candidate or a due continue-as-new; false when the lane stayed idle for its timeout. */
+  waitForWork(): Promise<boolean> {
+    return condition(
+      () => this.lane.queue.length > 0 || this.lane.rollout !== undefined || this.lane.candidateNotice !== undefined || this.continueAsNewDue(),
+      this.lane.config.idleTimeoutMs,
+    );
+  }
+
+  /** The next run's input: what this run carries over. */
+  continuation(): SkillWorkflowInput {
+    return { ref: this.ref, config: this.lane.config, carried: machine.carried(this.lane) };
+  }
+
+  /** The queued failure reports to propose from now, if any (none while a proposal runs or a candidate is on trial). */
+  takeNextBatch(): FailureReport[] | undefined {
+    const next = machine.nextProposal(this.lane);
+    this.lane = next.lane;
+    return next.batch;
   }
 
   /** A fresh run (not a continuation) learns the version, the published edits and an open candidate from the store. */
