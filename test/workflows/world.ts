@@ -16,9 +16,10 @@ import type {
   ReportFailureInput,
   SkillActivities,
 } from '../../activities/types';
-import { SignalNames, WorkflowTypes, type FailureReport, type InvocationInfo } from '../../core/messages';
+import { WorkflowTypes, type FailureReport, type InvocationInfo } from '../../core/messages';
 import { workflowIdForInvocation, workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
 import {
+  failureSignal,
   invocationSearchAttributes,
   invocationStateQuery,
   invokedSignal,
@@ -142,8 +143,9 @@ export class FakeSkillWorld {
       workflowId: workflowIdForSkill(ref),
       taskQueue: this.taskQueue,
       args: [{ ref, config: this.laneConfig }],
-      signal: SignalNames.failure,
-      signalArgs: [report],
+      signal: failureSignal,
+      // Malformed reports too (the lane counts and drops them): the type is the sender's promise, not the lane's check.
+      signalArgs: [report as FailureReport],
     });
   }
 
