@@ -17,15 +17,18 @@ const LAYERS = {
   // The default SQLite location follows the one SKILLOPT_HOME rule.
   store: ['core', 'local/home'],
   agents: ['core'],
-  // sync/visibility reads the workflows' search attributes and lane state (their one contract).
-  sync: ['core', 'local', 'store', 'workflows/definitions'],
-  activities: ['core', 'store', 'agents'],
+  // The backend seam: the store, or the central worker through Temporal (its workflows' message definitions, and their types).
+  team: ['core', 'local', 'store', 'workflows/definitions', 'workflows/skill-workflow', 'workflows/store-request-workflow'],
+  // This machine's skill folders and the team's skills: pull and push through the seam.
+  sync: ['core', 'local', 'team'],
+  // The central worker serves teammates' store requests with the seam's direct backend.
+  activities: ['core', 'store', 'agents', 'team'],
   workflows: ['core', 'activities/types'],
   // hooks/machine-worker.ts, the teammate's on-demand worker, runs the model activities.
-  hooks: ['core', 'local', 'store', 'sync', 'workflows', 'activities', 'agents'],
-  worker: ['core', 'local', 'store', 'agents', 'activities', 'workflows', 'hooks/flusher', 'sync/candidate-notice', 'dashboard'],
-  cli: ['core', 'local', 'store', 'agents', 'sync', 'workflows', 'worker/up', 'dashboard', 'package.json'],
-  dashboard: ['core', 'local', 'store', 'sync', 'workflows'],
+  hooks: ['core', 'local', 'store', 'sync', 'team', 'workflows', 'activities', 'agents'],
+  worker: ['core', 'local', 'store', 'agents', 'activities', 'workflows', 'hooks/flusher', 'team', 'dashboard'],
+  cli: ['core', 'local', 'store', 'agents', 'sync', 'team', 'workflows', 'worker/up', 'dashboard', 'package.json'],
+  dashboard: ['core', 'local', 'sync', 'team'],
 };
 
 // Modules a folder may import for their types only, never a value: workflow code

@@ -5,25 +5,24 @@ import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ModelCall, ModelRequest } from '../agents/types';
 import { priorEditLines, summarizeEdit } from '../core/edit-memory';
-import { MAX_TRANSITIONS_LISTED, SignalNames, WorkflowTypes } from '../core/messages';
+import { SignalNames, WorkflowTypes } from '../core/messages';
 import { applyEdits, parseProposedEdits } from '../core/edits';
 import { editFingerprint } from '../core/fingerprint';
-import { MAX_PRIOR_EDIT_SUMMARIES, MAX_READ_PAGE_BYTES, MAX_SKILL_BODY_BYTES, MAX_VERDICT_REASON_CHARS, OPTIMIZER_NAME } from '../core/limits';
+import { MAX_PRIOR_EDIT_SUMMARIES, MAX_SKILL_BODY_BYTES, MAX_VERDICT_REASON_CHARS, OPTIMIZER_NAME } from '../core/limits';
 import { describeError } from '../core/describe-error';
-import type { SkillRecord, SkillStub, StoreReply, StoreRequest } from '../core/messages';
 import type { ModelCallBudget } from '../core/model-calls';
 import { cutText } from '../core/text';
 import { judgePrompt, proposerPrompt } from '../core/prompts';
 import { redactSecrets } from '../core/redact';
-import { formatSkillRef, workflowIdForSkill, type SkillRef } from '../core/skill-ref';
+import { workflowIdForSkill, type SkillRef } from '../core/skill-ref';
 import { buildJudgeWindow } from '../core/transcript';
 import { UNPARSEABLE_REASON, parseVerdict } from '../core/verdict';
-import { pushToStore } from '../store/push';
-import { skillSummary, storedSkillPage } from '../store/dashboard';
-import { skillReport } from '../store/report';
-import { StoreValidationError, VersionConflictError, type CurrentSkill, type SkillVersion, type Store } from '../store/types';
+import { directBackend } from '../team/direct';
+import { pushToStore } from '../team/push-to-store';
+import { effectiveRollout } from '../team/rollout-choice';
+import { serveStoreRequest } from '../team/store-requests';
+import { StoreValidationError, VersionConflictError, type Store } from '../store/types';
 import type { RolloutDefaults } from '../core/rollout-types';
-import { effectiveRollout, versionsForUser } from '../store/rollout-choice';
 import { candidateRollout, createRolloutActivities, tellLaneOfVerdict } from './rollout';
 import { requireRolloutDefaults } from '../core/rollout';
 import { openTranscript } from './transcript-file';
@@ -92,101 +91,6 @@ async function failFastOnBadInput<T>(work: () => Promise<T>): Promise<T> {
     if (err instanceof StoreValidationError) throw ApplicationFailure.nonRetryable(err.message, FailureTypes.InvalidInput);
     throw err;
   }
-}
-
-/** Takes items while their JSON fits in MAX_READ_PAGE_BYTES (at least one); `more` when some were left. */
-function page<T>(items: T[]): { taken: T[]; more: boolean } {
-  const taken: T[] = [];
-  let bytes = 0;
-  for (const item of items) {
-    const size = Buffer.byteLength(JSON.stringify(item), 'utf8') + 1;
-    if (taken.length > 0 && bytes + size > MAX_READ_PAGE_BYTES) return { taken, more: true };
-    taken.push(item);
-    bytes += size;
-  }
-  return { taken, more: false };
-}
-
-/** One page of a teammate's read, or their attribution row (storeRequestWorkflow). */
-async function serveStoreRequest(store: Store, request: StoreRequest, rollout: RolloutDefaults): Promise<StoreReply> {
-  switch (request.op) {
-    case 'latest':
-      // The version everyone gets (SkillSource.current).
-      return { op: 'latest', record: (await store.stableVersion(request.ref)) ?? (await store.latestVersion(request.ref)) ?? null };
-    case 'version':
-      return { op: 'version', record: (await store.getVersion(request.ref, request.version)) ?? null };
-    case 'history': {
-      const after = request.after ?? 0;
-      const { taken, more } = page((await store.history(request.ref)).filter((v) => v.version > after));
-      return { op: 'history', versions: taken, ...(more ? { next: taken.at(-1)!.version } : {}) };
-    }
-    case 'list': {
-      // What this user gets: stable, or the candidate for the canary cohort (the worker's settings).
-      const all = await versionsForUser(store, request.user ?? '', rollout);
-      // The cursor is the last ref of the previous page; refs are never deleted, so it is always found.
-      const from = request.after === undefined ? 0 : all.findIndex((v) => formatSkillRef(v) === request.after) + 1;
-      const known = request.known ?? {};
-      const listed = all.slice(from).map((v): SkillVersion | SkillStub => {
-        const have = known[formatSkillRef(v)];
-        // Equal, not "at least": a reverted candidate sends the cohort back to an older stable version.
-        return have === v.version ? { name: v.name, author: v.author, version: v.version, unchanged: true } : v;
-      });
-      const { taken, more } = page(listed);
-      return { op: 'list', items: taken as (SkillRecord | SkillStub)[], ...(more ? { next: formatSkillRef(taken.at(-1)!) } : {}) };
-    }
-    case 'recordAttribution':
-      await store.recordAttribution(request.attribution);
-      return { op: 'recordAttribution' };
-    case 'transitions':
-      return { op: 'transitions', transitions: (await store.transitions(request.ref)).slice(-MAX_TRANSITIONS_LISTED) };
-    case 'setRollout':
-      await store.setRolloutSettings(request.ref, { policy: request.policy, canary: request.canary ?? null, updatedBy: request.by });
-      return { op: 'setRollout' };
-    case 'report':
-      return serveReport(store, request, rollout);
-    case 'skillSummaries': {
-      const now = Date.now();
-      const { items, next } = await pageOfSkills(store, request.after, (skill) => skillSummary(store, skill, rollout, now));
-      return { op: 'skillSummaries', skills: items, ...(next ? { next } : {}) };
-    }
-    case 'skillPage':
-      return { op: 'skillPage', page: (await storedSkillPage(store, request.ref, rollout, Date.now(), request.trial)) ?? null };
-  }
-}
-
-/** `report`: one skill's, or every skill's after the cursor, paged. */
-async function serveReport(store: Store, request: StoreRequest & { op: 'report' }, rollout: RolloutDefaults): Promise<StoreReply> {
-  if (request.ref) {
-    const report = await skillReport(store, request.ref, request.since, rollout);
-    return { op: 'report', skills: report ? [report] : [] };
-  }
-  const { items, next } = await pageOfSkills(store, request.after, (skill) => skillReport(store, skill, request.since, rollout));
-  return { op: 'report', skills: items, ...(next ? { next } : {}) };
-}
-
-/**
- * One page of something built per skill, by name then author, after the ref
- * `after`: built one at a time while the page fits in MAX_READ_PAGE_BYTES.
- * `next` is the last ref on the page when more follow.
- */
-async function pageOfSkills<T>(store: Store, after: string | undefined, build: (skill: CurrentSkill) => Promise<T | undefined>): Promise<{ items: T[]; next?: string }> {
-  const skills = await store.listCurrent();
-  // The cursor is the last ref of the previous page; refs are never deleted, so it is always found.
-  const from = after === undefined ? 0 : skills.findIndex((s) => formatSkillRef(s) === after) + 1;
-  const items: T[] = [];
-  let bytes = 0;
-  let last: SkillRef | undefined;
-  for (const skill of skills.slice(from)) {
-    const item = await build(skill);
-    if (item === undefined) continue;
-    const size = Buffer.byteLength(JSON.stringify(item), 'utf8') + 1;
-    // This one goes on the next page; it is built again there (a page is far bigger than one skill's item).
-    if (items.length > 0 && bytes + size > MAX_READ_PAGE_BYTES) return { items, next: formatSkillRef(last!) };
-    items.push(item);
-    bytes += size;
-    last = skill;
-  }
-  return { items };
 }
 
 /**
@@ -279,6 +183,8 @@ export function createModelActivities({ model, verdictForEvent, transcriptRoots,
 }
 
 export function createActivities({ store, model, client, transcriptRoots, modelCalls, rollout = requireRolloutDefaults(process.env) }: ActivityDeps): SkillActivities {
+  // A teammate's store requests are served by the same backend as the CLI on this machine, under this worker's rollout settings.
+  const teamSkills = directBackend(store, { rollout });
   return {
     ...createModelActivities({ model, transcriptRoots, modelCalls, verdictForEvent: (eventId) => store.verdictForEvent(eventId) }),
     ...createRolloutActivities(store),
@@ -380,7 +286,7 @@ export function createActivities({ store, model, client, transcriptRoots, modelC
     },
 
     async storeRequest(input) {
-      return failFastOnBadInput(() => serveStoreRequest(store, input, rollout));
+      return failFastOnBadInput(() => serveStoreRequest(teamSkills, input));
     },
 
     async recordEdit({ ref, ...edit }) {

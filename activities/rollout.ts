@@ -5,7 +5,7 @@ import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { SignalNames, WorkflowTypes, type VerdictRecorded } from '../core/messages';
 import type { CandidateRollout, RolloutDefaults } from '../core/rollout-types';
-import { effectiveRollout } from '../store/rollout-choice';
+import { effectiveRollout } from '../team/rollout-choice';
 import { workflowIdForSkill, type SkillRef } from '../core/skill-ref';
 import { StoreValidationError, type SkillVersion, type Store } from '../store/types';
 import { FailureTypes, type SkillActivities } from './types';

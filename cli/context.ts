@@ -1,11 +1,9 @@
 // What every command gets: its I/O (injectable so tests run commands
-// in-process against temp homes), a lazily opened store, and the error types
-// that become the one-line `skillopt: …` message.
+// in-process against temp homes), the team's skills through the backend seam
+// (opened on first use), and the error types that become the one-line
+// `skillopt: …` message.
 import type { Command } from 'commander';
-import type { Store } from '../store/types';
-import type { PushPublisher } from '../sync/push';
-import type { TeamConnection } from '../sync/remote';
-import type { SkillSource } from '../sync/source';
+import type { TeamBackend } from '../team/backend';
 
 export interface CliWriter {
   write(chunk: string): unknown;
@@ -26,17 +24,12 @@ export interface CliContext {
   /** Writes one line (or block) to stdout, newline added. */
   print(text: string): void;
   printJson(value: unknown): void;
-  /** Opened on first use, once per run; runCli closes it when the command ends. */
-  openStore(): Promise<Store>;
   /**
-   * Where the shared skills are read: the store (embedded, central), or the
-   * central worker through Temporal on a teammate machine (local/mode.ts).
+   * The team's skills: the store (embedded, central) or the central worker
+   * through Temporal (a teammate), as team/open.ts chooses. Opened on first
+   * use, once per run; runCli closes it when the command ends.
    */
-  openSource(): Promise<SkillSource>;
-  /** Where a push is published: the store, or the skill's lane through Temporal on a teammate machine. */
-  openPublisher(): Promise<PushPublisher>;
-  /** Temporal, with the standard client settings: what acts on a running workflow (approve, reject) goes through it in every mode. */
-  openTeam(): Promise<TeamConnection>;
+  openBackend(): Promise<TeamBackend>;
   /** The process exit code the command ends with (0 unless a command sets it). */
   exitCode: number;
 }

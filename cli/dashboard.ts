@@ -1,13 +1,9 @@
 // `skillopt dashboard [--port] [--host]`: the skills dashboard alone (`skillopt up`
-// serves it too). Reads come from the store (embedded and central mode) or, on a
-// teammate's machine, through the central worker; the lanes' state, invocations
-// and approve / reject go through Temporal with the standard client settings,
-// as the CLI's own commands do.
+// serves it too), on the backend seam as every other command: the store, or the
+// central worker through Temporal on a teammate's machine; the lanes' state,
+// invocations and approve / reject through Temporal.
 import type { Command } from 'commander';
 import { currentUser } from '../local/home';
-import { machineMode } from '../local/mode';
-import type { DashboardReads } from '../dashboard/data';
-import type { TeamConnection } from '../sync/remote';
 import { parsePort } from './args';
 import type { CliContext, RegisterCommands } from './context';
 import { CliError } from './context';
@@ -31,25 +27,18 @@ function stopRequested(): Promise<void> {
 }
 
 async function runDashboard(ctx: CliContext, flags: DashboardFlags): Promise<void> {
-  const { remoteReads, storeReads } = await import('../dashboard/data');
-  let reads: DashboardReads;
-  let team: TeamConnection | undefined;
-  if (machineMode(ctx.env).mode === 'teammate') {
-    // No store here: every read goes through the central worker, as `skillopt report` does.
-    team = await ctx.openTeam();
-    reads = remoteReads(team);
-  } else {
-    reads = storeReads(await ctx.openStore(), ctx.env);
-    try {
-      team = await ctx.openTeam();
-    } catch (err) {
-      ctx.stderr.write(`skillopt: ${(err as Error).message.split('\n')[0]}; the dashboard shows the store only (no invocations, lane state, approve or reject)\n`);
-    }
+  const backend = await ctx.openBackend();
+  let temporal = true;
+  try {
+    await backend.temporal();
+  } catch (err) {
+    temporal = false;
+    ctx.stderr.write(`skillopt: ${(err as Error).message.split('\n')[0]}; the dashboard shows the store only (no invocations, lane state, approve or reject)\n`);
   }
   const { startDashboard } = await import('../dashboard/server');
   let dashboard;
   try {
-    dashboard = await startDashboard({ reads, ...(team ? { team } : {}), temporalUiUrl: flags.temporalUi, user: currentUser(ctx.env), env: ctx.env, host: flags.host, port: flags.port });
+    dashboard = await startDashboard({ backend, temporal, temporalUiUrl: flags.temporalUi, user: currentUser(ctx.env), env: ctx.env, host: flags.host, port: flags.port });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new CliError(`port ${flags.port} is already in use by another program; stop it or pass --port <n>`);

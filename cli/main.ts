@@ -10,12 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import packageJson from '../package.json';
 import { describeError } from '../core/describe-error';
-import { machineMode } from '../local/mode';
-import { openStore } from '../store/index';
-import type { Store } from '../store/types';
-import { storePublisher } from '../sync/push';
-import type { TeamConnection } from '../sync/remote';
-import { storeSource } from '../sync/source';
+import type { TeamBackend } from '../team/backend';
+import { openBackend } from '../team/open';
 import type { CliContext, CliIo, RegisterCommands } from './context';
 import { exitCodeFor } from './errors';
 import { registerPull } from './pull';
@@ -84,12 +80,7 @@ function usageLine(message: string, path: string): string {
 
 /** Runs one command line (arguments after the program name); resolves to the exit code. */
 export async function runCli(argv: string[], io: CliIo = {}, commands: RegisterCommands[] = COMMANDS): Promise<number> {
-  let store: Promise<Store> | undefined;
-  let team: Promise<TeamConnection> | undefined;
-  // Loaded on demand: only a teammate machine needs the Temporal client for push, pull and `skills`.
-  const remote = () => import('../sync/remote');
-  const openTeam = (): Promise<TeamConnection> => (team ??= remote().then((m) => m.connectTeam(ctx.env)));
-  const teammate = (): boolean => machineMode(ctx.env).mode === 'teammate';
+  let backend: Promise<TeamBackend> | undefined;
   const ctx: CliContext = {
     stdout: io.stdout ?? process.stdout,
     stderr: io.stderr ?? process.stderr,
@@ -97,10 +88,7 @@ export async function runCli(argv: string[], io: CliIo = {}, commands: RegisterC
     cwd: io.cwd ?? process.cwd(),
     print: (text) => void ctx.stdout.write(`${text}\n`),
     printJson: (value) => void ctx.stdout.write(`${JSON.stringify(value, null, 2)}\n`),
-    openStore: () => (store ??= openStore({ env: ctx.env, cwd: ctx.cwd })),
-    openSource: async () => (teammate() ? (await remote()).remoteSource(await openTeam()) : storeSource(await ctx.openStore(), ctx.env)),
-    openPublisher: async () => (teammate() ? (await remote()).remotePublisher(await openTeam()) : storePublisher(await ctx.openStore())),
-    openTeam,
+    openBackend: () => (backend ??= openBackend({ env: ctx.env, cwd: ctx.cwd })),
     exitCode: 0,
   };
   const fail = (line: string, code: number): number => {
@@ -129,8 +117,7 @@ export async function runCli(argv: string[], io: CliIo = {}, commands: RegisterC
     if (ctx.env.SKILLOPT_DEBUG && err instanceof Error && err.stack) ctx.stderr.write(`${err.stack}\n`);
     return fail(describeError(err), exitCodeFor(err));
   } finally {
-    if (store) await store.then((s) => s.close()).catch(() => undefined);
-    if (team) await team.then((t) => t.close()).catch(() => undefined);
+    if (backend) await backend.then((b) => b.close()).catch(() => undefined);
   }
 }
 

@@ -45,7 +45,7 @@ interface PullFlags {
 
 async function runPull(ctx: CliContext, flags: PullFlags): Promise<void> {
   if (flags.to !== 'user' && flags.to !== 'project') throw new UsageError(`--to must be "user" or "project", not "${flags.to}"`);
-  const source = await ctx.openSource();
+  const source = await ctx.openBackend();
   const reports: PullReport[] = [];
   // One after the other: each takes the manifest's lock, and each agent's root is its own install record.
   for (const agent of flags.agent) {

@@ -2,19 +2,15 @@
 // it went (sessions with it in context, judged invocations, success rate with a
 // 95% Wilson interval, distinct users), the canary on trial, every state change
 // with who decided and why, and the edits. The data is core/report.ts's
-// SkillReport, built by store/report.ts: from the store here (embedded, central)
-// or by the central worker through Temporal (a teammate machine), so both print
-// the same. `--html FILE` renders these same SkillReports as one
+// SkillReport, built by team/skill-report.ts next to the store (here, or on the
+// central worker for a teammate), so every machine prints the same. `--html FILE` renders these same SkillReports as one
 // self-contained page (dashboard/report-html.ts).
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { atomicWriteFile } from '../local/fs';
-import { requireRolloutDefaults } from '../core/rollout';
 import type { CanaryReading, DecisionReport, EditReport, SkillReport, VersionReport } from '../core/report';
-import { formatSkillRef, parseSkillRef, type SkillRef } from '../core/skill-ref';
+import { formatSkillRef, parseSkillRef } from '../core/skill-ref';
 import { oneLine } from '../core/text';
-import { machineMode } from '../local/mode';
-import { skillReport } from '../store/report';
 import { parseSince } from './args';
 import type { CliContext, RegisterCommands } from './context';
 import { CliError } from './context';
@@ -28,22 +24,6 @@ export interface ReportJson {
   since: string;
   /** One per skill, by name then author. */
   skills: SkillReport[];
-}
-
-async function readReports(ctx: CliContext, ref: SkillRef | undefined, since: string): Promise<SkillReport[]> {
-  if (machineMode(ctx.env).mode === 'teammate') {
-    const { remoteReports } = await import('../sync/remote');
-    return remoteReports(await ctx.openTeam(), { ...(ref ? { ref } : {}), since });
-  }
-  const defaults = requireRolloutDefaults(ctx.env);
-  const store = await ctx.openStore();
-  const refs = ref ? [ref] : (await store.listCurrent()).map((s) => ({ name: s.name, author: s.author }));
-  const reports: SkillReport[] = [];
-  for (const r of refs) {
-    const report = await skillReport(store, r, since, defaults);
-    if (report) reports.push(report);
-  }
-  return reports;
 }
 
 const percent = (x: number): string => `${Math.round(x * 100)}%`;
@@ -128,7 +108,7 @@ interface ReportFlags {
 async function report(ctx: CliContext, refText: string | undefined, flags: ReportFlags): Promise<void> {
   const ref = refText === undefined ? undefined : parseSkillRef(refText);
   const since = flags.since ?? parseSince(DEFAULT_SINCE);
-  const reports = await readReports(ctx, ref, since);
+  const reports = await (await ctx.openBackend()).reports({ ...(ref ? { ref } : {}), since });
   if (ref && reports.length === 0) throw new CliError(`no skill ${formatSkillRef(ref)} in the store; see \`skillopt skills list\``);
   if (flags.json) return ctx.printJson({ since, skills: reports } satisfies ReportJson);
   if (flags.html !== undefined) {

@@ -5,15 +5,13 @@ import type { Command } from 'commander';
 import { ROLLOUT_POLICIES, type RolloutPolicy } from '../core/rollout-types';
 import { formatSkillRef, parseSkillRef } from '../core/skill-ref';
 import { currentUser } from '../local/home';
-import { machineMode } from '../local/mode';
 import { parseCount, parseHours, parsePercent, parseRolloutPolicyFlag, parseVersionNumber } from './args';
 import type { CliContext, RegisterCommands } from './context';
 
 async function decide(ctx: CliContext, action: 'approve' | 'reject', refText: string, version: number, flags: { reason?: string; json?: boolean }): Promise<void> {
   const ref = parseSkillRef(refText);
-  const { decideCandidateRemote } = await import('../sync/remote');
   const by = currentUser(ctx.env);
-  const decided = await decideCandidateRemote(await ctx.openTeam(), ref, { version, action, by, ...(flags.reason ? { reason: flags.reason } : {}) });
+  const decided = await (await ctx.openBackend()).decide(ref, { version, action, by, ...(flags.reason ? { reason: flags.reason } : {}) });
   if (flags.json) return ctx.printJson({ ref: formatSkillRef(ref), ...decided, decidedBy: by });
   ctx.print(
     decided.state === 'stable'
@@ -33,12 +31,7 @@ async function setRollout(ctx: CliContext, refText: string, policy: RolloutPolic
   const by = currentUser(ctx.env);
   const canary = Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== undefined)) as SetRolloutFlags;
   const overrides = Object.keys(canary).length > 0 ? canary : undefined;
-  if (machineMode(ctx.env).mode === 'teammate') {
-    const { storeRequest } = await import('../sync/remote');
-    await storeRequest(await ctx.openTeam(), { op: 'setRollout', ref, policy, ...(overrides ? { canary: overrides } : {}), by });
-  } else {
-    await (await ctx.openStore()).setRolloutSettings(ref, { policy, canary: overrides ?? null, updatedBy: by });
-  }
+  await (await ctx.openBackend()).setRollout(ref, { policy, ...(overrides ? { canary: overrides } : {}), by });
   const own = overrides ? `; its own canary settings: ${Object.entries(overrides).map(([k, v]) => `${k} ${v}`).join(', ')}` : "; the team's canary settings";
   ctx.print(`${formatSkillRef(ref)}: rollout policy ${policy}${own} (its next candidate follows them)`);
 }

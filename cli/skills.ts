@@ -4,8 +4,7 @@ import { formatSkillRef, parseSkillRef } from '../core/skill-ref';
 import { currentUser } from '../local/home';
 import type { SkillRef } from '../core/skill-ref';
 import type { SkillVersion } from '../store/types';
-import type { SkillSource } from '../sync/source';
-import { isStub } from '../sync/source';
+import { isStub, type SkillSource } from '../team/skill-source';
 import { parseVersionNumber } from './args';
 import type { CliContext, RegisterCommands } from './context';
 import { CliError } from './context';
@@ -45,7 +44,7 @@ function oneLine(text: string, max: number): string {
 }
 
 async function list(ctx: CliContext, flags: { json?: boolean }): Promise<void> {
-  const store = await ctx.openSource();
+  const store = await ctx.openBackend();
   // What this user gets (the candidate when in a skill's canary cohort); asked with nothing known, every skill comes whole.
   const skills = (await store.list(currentUser(ctx.env))).filter((v): v is SkillVersion => !isStub(v));
   if (flags.json) return ctx.printJson(skills.map(versionRecord));
@@ -60,7 +59,7 @@ async function list(ctx: CliContext, flags: { json?: boolean }): Promise<void> {
 
 async function show(ctx: CliContext, refText: string, flags: { version?: number; json?: boolean }): Promise<void> {
   const ref = parseSkillRef(refText);
-  const store = await ctx.openSource();
+  const store = await ctx.openBackend();
   const v = flags.version === undefined ? await currentOrFail(store, ref) : await versionOrFail(store, ref, flags.version);
   if (flags.json) return ctx.printJson(versionRecord(v));
   ctx.stdout.write(renderInstalledSkill(v));
@@ -68,7 +67,7 @@ async function show(ctx: CliContext, refText: string, flags: { version?: number;
 
 async function history(ctx: CliContext, refText: string, flags: { json?: boolean }): Promise<void> {
   const ref = parseSkillRef(refText);
-  const store = await ctx.openSource();
+  const store = await ctx.openBackend();
   const [versions, transitions] = await Promise.all([store.history(ref), store.transitions(ref)]);
   if (versions.length === 0) throw new CliError(`no skill ${formatSkillRef(ref)} in the store; see \`skillopt skills list\``);
   const changesOf = (v: SkillVersion) => transitions.filter((t) => t.version === v.version).map(({ from, to, decidedBy, reason, at }) => ({ from, to, decidedBy, reason, at }));
@@ -102,7 +101,7 @@ async function history(ctx: CliContext, refText: string, flags: { json?: boolean
 
 async function diff(ctx: CliContext, refText: string, v1: number, v2: number, flags: { json?: boolean }): Promise<void> {
   const ref = parseSkillRef(refText);
-  const store = await ctx.openSource();
+  const store = await ctx.openBackend();
   const from = await versionOrFail(store, ref, v1);
   const to = await versionOrFail(store, ref, v2);
   const patch = diffVersions(formatSkillRef(ref), from, to);

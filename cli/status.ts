@@ -13,39 +13,22 @@ import { formatSkillRef, parseSkillRef, type SkillRef } from '../core/skill-ref'
 import { oneLine, shorten } from '../core/text';
 import {
   MAX_SKILL_INVOCATIONS_SCANNED,
-  collectSkill,
-  collectSkills,
   emptyCounts,
   tally,
   type InvocationRow,
   type SkillDetail,
   type SkillStatusRow,
   type VerdictCounts,
-} from '../sync/visibility';
+} from '../team/visibility';
 import type { CliContext, RegisterCommands } from './context';
-import { CliError } from './context';
 import { formatTable } from './table';
 
-export { collectSkills } from '../sync/visibility';
-export type { InvocationRow, LaneRow, SkillDetail, SkillStatusRow, VerdictCounts } from '../sync/visibility';
+export { collectSkills } from '../team/visibility';
+export type { InvocationRow, LaneRow, SkillDetail, SkillStatusRow, VerdictCounts } from '../team/visibility';
 
-const CONNECT_TIMEOUT_MS = 5_000;
 const DEFAULT_LIMIT = 20;
 const MAX_LIMIT = 500;
 const REASON_CHARS = 60;
-
-/** Connects with the standard Temporal settings (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, … or a temporal.toml profile). */
-async function connect(ctx: CliContext) {
-  // Loaded on demand: only `status` needs the Temporal client.
-  const { temporalClient, temporalSettings } = await import('../local/temporal');
-  const { address } = temporalSettings(ctx.env);
-  try {
-    const client = await temporalClient(ctx.env, { connectTimeout: CONNECT_TIMEOUT_MS });
-    return { client, connection: client.connection, address };
-  } catch (err) {
-    throw new CliError(`cannot reach Temporal at ${address} (${(err as Error).message.split('\n')[0]}): start it with \`npm start\` or set TEMPORAL_ADDRESS`);
-  }
-}
 
 function isoSeconds(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -144,27 +127,17 @@ function parseLimit(value: string): number {
 }
 
 async function listSkills(ctx: CliContext, flags: { json?: boolean }): Promise<void> {
-  const { client, connection } = await connect(ctx);
-  try {
-    const { rows, notes } = await collectSkills(client, new Date());
-    if (flags.json) ctx.printJson(rows);
-    else printSkills(ctx, rows, notes);
-  } finally {
-    await connection.close();
-  }
+  const { rows, notes } = await (await ctx.openBackend()).skillsStatus(new Date());
+  if (flags.json) ctx.printJson(rows);
+  else printSkills(ctx, rows, notes);
 }
 
 async function showSkill(ctx: CliContext, refText: string, flags: { json?: boolean; limit: number }): Promise<void> {
   const ref = parseSkillRef(refText);
-  const { client, connection } = await connect(ctx);
-  try {
-    const { detail, truncated } = await collectSkill(client, ref, flags.limit);
-    if (flags.json) return ctx.printJson(detail);
-    printLane(ctx, ref, detail.lane);
-    printInvocations(ctx, detail.invocations, truncated);
-  } finally {
-    await connection.close();
-  }
+  const { detail, truncated } = await (await ctx.openBackend()).skillStatus(ref, flags.limit);
+  if (flags.json) return ctx.printJson(detail);
+  printLane(ctx, ref, detail.lane);
+  printInvocations(ctx, detail.invocations, truncated);
 }
 
 export const registerStatus: RegisterCommands = (program: Command, ctx: CliContext) => {

@@ -1,5 +1,5 @@
 // The skills dashboard's store-side views and the numbers it charts. Pure: the
-// store rows come in (store/dashboard.ts reads them), the views go out, the same
+// store rows come in (team/dashboard-pages.ts reads them), the views go out, the same
 // on a machine that holds the store and on the central worker serving a
 // teammate's dashboard, so both pages show the same thing.
 //

@@ -1,7 +1,7 @@
 // `skillopt report`'s data: per skill and version, how it went (sessions with it
 // in context, judged invocations, success rate with a 95% Wilson interval,
 // distinct users), the live canary comparison, every state change with who
-// decided and why, and the edits. Pure: the store rows come in (store/report.ts
+// decided and why, and the edits. Pure: the store rows come in (team/skill-report.ts
 // reads them), the report goes out, the same on the CLI's store path and on the
 // central worker serving a teammate, so both print exactly the same thing.
 import { cutText } from './text';

@@ -133,7 +133,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
   const token = (options.token ?? options.env?.SKILLOPT_DASHBOARD_TOKEN ?? '').trim() || undefined;
   const assets = options.assets ?? (await loadDashboardAssets());
   const data = new DashboardData(options);
-  const actions: ActionsInfo = !options.team
+  const actions: ActionsInfo = options.temporal === false
     ? { enabled: false, needsToken: false, note: 'no Temporal connection: approve and reject are off' }
     : loopback
       ? { enabled: true, needsToken: false }

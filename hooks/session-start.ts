@@ -5,12 +5,9 @@
 import { abBucket } from '../core/bucket';
 import { AGENT_IDS } from '../local/agents';
 import { currentUser } from '../local/home';
-import { machineMode } from '../local/mode';
-import { openStore } from '../store/index';
-import type { AttributionRecord, Store } from '../store/types';
 import { pullSkills } from '../sync/pull';
-import type { TeamConnection } from '../sync/remote';
-import { storeSource, type SkillSource } from '../sync/source';
+import { openBackend } from '../team/open';
+import type { SkillSource } from '../team/skill-source';
 import type { HookContext } from './context';
 import type { HookPayload } from './payload';
 import type { SkillInContext } from './session-skills';
@@ -50,30 +47,22 @@ export async function runSessionStart(payload: HookPayload, ctx: HookContext, in
   if (!settings.autopull && !settings.attribution) return;
   const cwd = payload.cwd || process.cwd();
 
-  // A teammate machine has no database: it reads and records through Temporal (the central worker).
-  const teammate = machineMode(ctx.env).mode === 'teammate';
-  let opened: Promise<Store> | undefined;
-  let team: Promise<TeamConnection> | undefined;
-  let storeReady = false;
-  const store = (): Promise<Store> =>
-    (opened ??= openStore({ env: ctx.env, cwd }).then((s) => {
-      storeReady = true;
-      return s;
-    }));
-  const openTeam = (): Promise<TeamConnection> =>
-    (team ??= import('../sync/remote').then((m) => m.connectTeam(ctx.env)).then((t) => {
-      storeReady = true;
-      return t;
-    }));
-  const source = async (): Promise<SkillSource> => (teammate ? (await import('../sync/remote')).remoteSource(await openTeam()) : storeSource(await store(), ctx.env));
-  const record = async (row: AttributionRecord): Promise<void> => {
-    if (teammate) await (await import('../sync/remote')).sendAttribution(await openTeam(), row);
-    else await (await store()).recordAttribution(row);
-  };
+  // The store, or the central worker through Temporal on a teammate's machine (team/open.ts decides).
+  const opened = openBackend({ env: ctx.env, cwd });
+  // Whether the team's skills answered within the pull's budget: the attribution is recorded only then.
+  let reached = false;
+  const source = opened.then((backend): SkillSource => ({
+    ...backend,
+    list: async (user, known) => {
+      const listed = await backend.list(user, known);
+      reached = true;
+      return listed;
+    },
+  }));
 
   if (settings.autopull) {
     const controller = new AbortController();
-    const pull = source().then((s) =>
+    const pull = source.then((s) =>
       pullSkills({ source: s, agent: ctx.agent, user: currentUser(ctx.env), scope: 'user', home: settings.userHome, env: ctx.env, skilloptHome: settings.home, signal: controller.signal }),
     );
     try {
@@ -90,16 +79,18 @@ export async function runSessionStart(payload: HookPayload, ctx: HookContext, in
   }
 
   // A store that did not even open within the pull's budget would only stall the session further.
-  if (settings.attribution && payload.session_id && (storeReady || !settings.autopull)) {
+  if (settings.attribution && payload.session_id && (reached || !settings.autopull)) {
     const sessionId = payload.session_id;
-    const recorded = record({
+    const recorded = opened.then((backend) =>
+      backend.recordAttribution({
       sessionId,
       user: currentUser(ctx.env),
       cwd,
       agent: AGENT_IDS[ctx.agent],
       abBucket: abBucket(sessionId),
-      skills: inContext,
-    });
+        skills: inContext,
+      }),
+    );
     try {
       await withTimeout(recorded, ATTRIBUTION_TIMEOUT_MS, 'recording the attribution');
     } catch (err) {
@@ -108,19 +99,9 @@ export async function runSessionStart(payload: HookPayload, ctx: HookContext, in
     }
   }
 
-  if (team) {
-    await withTimeout(
-      team.then((t) => t.close()),
-      500,
-      'closing the Temporal connection',
-    ).catch(() => undefined);
-  }
-
-  if (opened) {
-    await withTimeout(
-      opened.then((s) => s.close()),
-      500,
-      'closing the store',
-    ).catch(() => undefined);
-  }
+  await withTimeout(
+    opened.then((backend) => backend.close()),
+    500,
+    'closing the store or the Temporal connection',
+  ).catch(() => undefined);
 }

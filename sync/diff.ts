@@ -1,7 +1,7 @@
 // The diff of two versions of a skill, shared by `skillopt skills diff` and the dashboard.
 import { createTwoFilesPatch } from 'diff';
 import { renderSkillDocument } from '../core/skill-document';
-import type { SkillVersion } from '../store/types';
+import type { SkillVersion } from '../team/skill-source';
 
 /**
  * What `diff` compares: the versioned parts of a SKILL.md, i.e. the description

@@ -17,13 +17,11 @@ import { describeError } from '../core/describe-error';
 import { lstatIfExists, readTextIfExists, replaceFileKeepingBackup } from '../local/fs';
 import { currentUser, userHome } from '../local/home';
 import { manifestPath, readManifestFile, withManifestLock, writeManifestFile } from '../local/manifest-file';
-import type { SkillVersion, Store } from '../store/types';
-import { isStub, storeSource, type ListedSkill, type SkillSource } from './source';
+import { isStub, type ListedSkill, type SkillSource, type SkillVersion } from '../team/skill-source';
 
 export interface PullOptions {
-  /** Where the skills come from: a store, or any source (the central worker through Temporal). */
-  store?: Store;
-  source?: SkillSource;
+  /** Where the skills come from: the backend seam (the store, or the central worker through Temporal). */
+  source: SkillSource;
   /** Who pulls (default: this machine's user): the canary cohort gets a skill's candidate. */
   user?: string;
   scope?: InstallScope;
@@ -103,9 +101,7 @@ export async function pullSkills(options: PullOptions): Promise<PullReport> {
   const dryRun = options.dryRun ?? false;
   const report: PullReport = { scope, root, manifestPath: mPath, dryRun, aborted: false, items: [] };
 
-  const source = options.source ?? (options.store ? storeSource(options.store) : undefined);
-  if (!source) throw new Error('pullSkills needs a store or a source');
-
+  const { source } = options;
   // The store is read before taking the lock: the lock is held for file writes only.
   // What the manifest says is installed here is sent along, so a remote source sends only what changed.
   const known = options.force ? undefined : installedVersions(await readManifestFile(mPath).catch(() => undefined), root);

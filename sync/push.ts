@@ -1,6 +1,7 @@
-// Push: publish a local SKILL.md as the next version of the org skill (name,
-// author). Used by `skillopt push <skill-dir>` (cli/push.ts). Frontmatter is
-// metadata; only the body (and the description) are versioned.
+// Push: read and check a local SKILL.md, and publish it through the backend
+// seam as the next version of the org skill (name, author). Used by `skillopt
+// push <skill-dir>` (cli/push.ts). Frontmatter is metadata; only the body (and
+// the description) are versioned.
 import type { RolloutPolicy } from '../core/rollout-types';
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -13,7 +14,6 @@ import {
   normalizeBody,
   pushRefusalMessage,
   scopeProblem,
-  type PushOutcome,
   type PushRequest,
 } from '../core/push-rules';
 import { SkillDocumentError, parseSkillDocument } from '../core/skill-document';
@@ -21,21 +21,15 @@ import { formatSkillRef, parseSkillRef, skillNameProblem } from '../core/skill-r
 import type { SkillRef } from '../core/skill-ref';
 import { atomicWriteFile, isErrno, readTextIfExists } from '../local/fs';
 import { currentUser } from '../local/home';
-import { pushToStore } from '../store/push';
-import type { Store } from '../store/types';
+import type { Published } from '../team/backend';
 
 export { DEFAULT_SCOPE, normalizeBody };
 
 /**
- * Where a push is published: straight into a store (embedded, central), or
- * through the skill's lane on Temporal (a teammate: sync/remote.ts). Both apply
- * core/push-rules.ts, so both refuse and answer alike.
+ * Where a push is published: the backend's `publish` (the store, or the skill's
+ * lane through Temporal). Both apply core/push-rules.ts, so both refuse and answer alike.
  */
-export type PushPublisher = (request: PushRequest) => Promise<PushOutcome>;
-
-export function storePublisher(store: Store): PushPublisher {
-  return (request) => pushToStore(store, request);
-}
+export type PushPublisher = (request: PushRequest) => Promise<Published>;
 
 /** What push publishes, read and validated from one SKILL.md. */
 export interface PreparedSkill {
@@ -47,9 +41,7 @@ export interface PreparedSkill {
 }
 
 export interface PushOptions {
-  /** The store to publish into; or `publisher`. */
-  store?: Store;
-  publisher?: PushPublisher;
+  publish: PushPublisher;
   /** A folder holding SKILL.md, or the SKILL.md itself; relative to cwd. */
   skillDir: string;
   cwd?: string;
@@ -81,6 +73,8 @@ export interface PushResult {
   contributors: string[];
   createdBy: string;
   file: string;
+  /** A candidate pushed on the store's machine: what became of its canary trial. */
+  trial?: string;
 }
 
 /** A push refused, with the one line that says why and what to do. */
@@ -164,15 +158,12 @@ export async function pushSkill(options: PushOptions): Promise<PushResult> {
   const scope = options.scope?.trim();
   const scopeIssue = scope === undefined ? undefined : scopeProblem(scope);
   if (scopeIssue) throw new PushError(scopeIssue);
-  const publish = options.publisher ?? (options.store ? storePublisher(options.store) : undefined);
-  if (!publish) throw new Error('pushSkill needs a store or a publisher');
-
   const file = await skillFilePath(resolve(cwd, options.skillDir));
   const text = await readTextIfExists(file);
   if (text === undefined) throw new PushError(`${file} does not exist; a skill folder must hold a SKILL.md`);
   const skill = prepareSkill(text, { author: options.author, pusher });
 
-  const outcome = await publish({
+  const outcome = await options.publish({
     ref: skill.ref,
     body: skill.body,
     description: skill.description,
@@ -201,5 +192,6 @@ export async function pushSkill(options: PushOptions): Promise<PushResult> {
     previousVersion: outcome.previousVersion,
     contributors: outcome.contributors,
     createdBy: outcome.createdBy,
+    ...(outcome.trial ? { trial: outcome.trial } : {}),
   };
 }

@@ -5,7 +5,6 @@ import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { startDashboard, DEFAULT_DASHBOARD_PORT, type RunningDashboard } from '../dashboard/server';
-import { storeReads } from '../dashboard/data';
 import { drainOutbox } from '../hooks/flusher';
 import { modelFromEnv } from '../agents';
 import { currentUser, skilloptHome } from '../local/home';
@@ -13,7 +12,8 @@ import { dailyModelCalls, maxModelCallsPerDay } from '../local/model-calls';
 import { openStore } from '../store';
 import { startDevServer, portAcceptsConnections, type DevServer } from './dev-server';
 import { releaseRunLock, takeRunLock, upLockPath } from '../local/run-lock';
-import { tellLanesOfOpenCandidates } from '../sync/candidate-notice';
+import { directBackend } from '../team/direct';
+import { tellLanesOfOpenCandidates } from '../team/lanes';
 import { TASK_QUEUE } from '../workflows/definitions';
 import { createSkilloptWorker } from './worker';
 
@@ -93,7 +93,8 @@ export async function runUp(options: UpOptions): Promise<number> {
     if (told > 0) out(`${told} skill(s) with a candidate on trial: their lanes run`);
     // The dashboard, in this process: the store for reads, this client for the lanes (approve / reject as the CLI).
     const team = { client, address: server.address, namespace: 'default', taskQueue: TASK_QUEUE, close: async () => undefined };
-    dashboard = await startDashboard({ reads: storeReads(store), team, temporalUiUrl: server.uiUrl, user: currentUser(), env: process.env, port: dashboardPort });
+    const backend = directBackend(store, { connect: async () => team });
+    dashboard = await startDashboard({ backend, temporalUiUrl: server.uiUrl, user: currentUser(), env: process.env, port: dashboardPort });
     out(`skillopt is up.`);
     out(`  Temporal Web UI  ${server.uiUrl}/namespaces/default/workflows?query=SkillRef%20is%20not%20null`);
     out(`  Skills dashboard ${dashboard.url}`);

@@ -15,6 +15,7 @@ import { openStore } from '../../store/index';
 import type { Store } from '../../store/types';
 import type { RunResult, Sandbox } from './helpers';
 import { makeSandbox, run, skillText, writeSkill } from './helpers';
+import { directBackend } from '../../team/direct';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'skillopt.js');
 const SKILLS = 20;
@@ -29,7 +30,7 @@ beforeEach(async () => {
   store = await openStore({ url: `sqlite:${join(sb.skilloptHome, 'skillopt.db')}` });
   for (let i = 0; i < SKILLS; i++) {
     const dir = await writeSkill(join(sb.dir, 'src', `skill-${i}`), skillText(`name: skill-${i}\ndescription: d${i}`, `Step ${i}.\n`));
-    await pushSkill({ store, skillDir: dir, pusher: 'alice' });
+    await pushSkill({ publish: directBackend(store).publish, skillDir: dir, pusher: 'alice' });
   }
 });
 afterEach(async () => {
@@ -38,7 +39,7 @@ afterEach(async () => {
 });
 
 async function expectAllUpToDate(): Promise<void> {
-  const again = await pullSkills({ store, home: sb.home, skilloptHome: sb.skilloptHome });
+  const again = await pullSkills({ source: directBackend(store), home: sb.home, skilloptHome: sb.skilloptHome });
   expect(again.items.filter((i) => i.status !== 'up-to-date' || i.reason)).toEqual([]);
   expect(again.items).toHaveLength(SKILLS);
 }
@@ -57,7 +58,7 @@ function spawnPull(): Promise<RunResult> {
 
 describe('concurrent pulls', () => {
   it('four pullSkills at once record every skill, and the next pull is all up to date', async () => {
-    const reports = await Promise.all([1, 2, 3, 4].map(() => pullSkills({ store, home: sb.home, skilloptHome: sb.skilloptHome })));
+    const reports = await Promise.all([1, 2, 3, 4].map(() => pullSkills({ source: directBackend(store), home: sb.home, skilloptHome: sb.skilloptHome })));
     expect(reports.flatMap((r) => r.items.filter((i) => i.status === 'failed' || i.status === 'skipped'))).toEqual([]);
     expect((await readdir(sb.userSkills)).length).toBe(SKILLS);
     expect((await manifest()).entries.map((e) => e.dirName).sort()).toEqual((await readdir(sb.userSkills)).sort());
@@ -75,7 +76,7 @@ describe('concurrent pulls', () => {
 
 describe('healing', () => {
   it('adopts a folder whose SKILL.md is exactly what pull installs, and still skips an edited one', async () => {
-    await pullSkills({ store, home: sb.home, skilloptHome: sb.skilloptHome });
+    await pullSkills({ source: directBackend(store), home: sb.home, skilloptHome: sb.skilloptHome });
     // What the race used to leave behind: folders installed, their entries lost.
     const root = sb.userSkills;
     let m = await manifest();
@@ -84,7 +85,7 @@ describe('healing', () => {
     const edited = join(root, 'skill-3--alice', 'SKILL.md');
     await writeFile(edited, (await readFile(edited, 'utf8')).replace('Step 3.', 'My own step.'));
     // skill-2 moved on to v2 in the store meanwhile: its folder is still exactly v1.
-    await pushSkill({ store, skillDir: await writeSkill(join(sb.dir, 'src', 'skill-2'), skillText('name: skill-2\ndescription: d2', 'Step 2, better.\n')), pusher: 'alice' });
+    await pushSkill({ publish: directBackend(store).publish, skillDir: await writeSkill(join(sb.dir, 'src', 'skill-2'), skillText('name: skill-2\ndescription: d2', 'Step 2, better.\n')), pusher: 'alice' });
 
     const r = await run(sb, ['pull']);
     expect(r.code).toBe(0);
@@ -104,7 +105,7 @@ describe('the manifest lock', () => {
   it('takes over a lock left by a dead process', async () => {
     // A pid far above pid_max is never alive.
     await writeFile(`${manifestFile()}.lock`, JSON.stringify({ pid: 2 ** 30, createdAt: Date.now(), nonce: 'x' }));
-    const report = await pullSkills({ store, home: sb.home, skilloptHome: sb.skilloptHome });
+    const report = await pullSkills({ source: directBackend(store), home: sb.home, skilloptHome: sb.skilloptHome });
     expect(report.items.filter((i) => i.status === 'installed')).toHaveLength(SKILLS);
     expect(existsSync(`${manifestFile()}.lock`)).toBe(false);
   });
@@ -132,7 +133,7 @@ describe('the manifest lock', () => {
     await withFileLock(lock, async () => {
       const controller = new AbortController();
       setTimeout(() => controller.abort(), 100);
-      const report = await pullSkills({ store, home: sb.home, skilloptHome: sb.skilloptHome, signal: controller.signal });
+      const report = await pullSkills({ source: directBackend(store), home: sb.home, skilloptHome: sb.skilloptHome, signal: controller.signal });
       expect(report).toMatchObject({ aborted: true, items: [] });
     });
     expect(existsSync(sb.userSkills)).toBe(false);

@@ -14,6 +14,7 @@ import { openStore } from '../../store/index';
 import type { Store } from '../../store/types';
 import type { Sandbox } from './helpers';
 import { makeSandbox, skillText, writeSkill } from './helpers';
+import { directBackend } from '../../team/direct';
 
 const url = process.env.SKILLOPT_TEST_DATABASE_URL?.trim() || undefined;
 
@@ -41,16 +42,16 @@ describe.skipIf(!url)('push and pull on Postgres', () => {
   it('pushes, pulls, pushes a change and pulls the update', async () => {
     const name = 'a-long-postgres-skill-name-that-is-well-over-eighty-characters-long-and-stays-whole';
     const src = await writeSkill(join(sb.dir, 'src'), skillText(`name: ${name}\ndescription: d`, 'Step one.\n'));
-    const pushed = await pushSkill({ store, skillDir: src, pusher: 'alice' });
+    const pushed = await pushSkill({ publish: directBackend(store).publish, skillDir: src, pusher: 'alice' });
     expect(pushed).toMatchObject({ ref: `${name}--alice`, status: 'created', version: 1 });
-    expect(await pushSkill({ store, skillDir: src, pusher: 'alice' })).toMatchObject({ status: 'up-to-date', version: 1 });
+    expect(await pushSkill({ publish: directBackend(store).publish, skillDir: src, pusher: 'alice' })).toMatchObject({ status: 'up-to-date', version: 1 });
 
-    const first = await pullSkills({ store, home: sb.home, skilloptHome: sb.skilloptHome });
+    const first = await pullSkills({ source: directBackend(store), home: sb.home, skilloptHome: sb.skilloptHome });
     expect(first.items.map((i) => [i.ref, i.status])).toEqual([[`${name}--alice`, 'installed']]);
 
     await writeSkill(src, skillText(`name: ${name}\ndescription: d`, 'Step one.\nStep two.\n'));
-    expect(await pushSkill({ store, skillDir: src, pusher: 'bob', author: 'alice' })).toMatchObject({ version: 2, contributors: ['alice', 'bob'] });
-    const second = await pullSkills({ store, home: sb.home, skilloptHome: sb.skilloptHome });
+    expect(await pushSkill({ publish: directBackend(store).publish, skillDir: src, pusher: 'bob', author: 'alice' })).toMatchObject({ version: 2, contributors: ['alice', 'bob'] });
+    const second = await pullSkills({ source: directBackend(store), home: sb.home, skilloptHome: sb.skilloptHome });
     expect(second.items.map((i) => [i.status, i.installedVersion])).toEqual([['updated', 1]]);
     const installed = parseSkillDocument(await readFile(join(sb.userSkills, `${name}--alice`, 'SKILL.md'), 'utf8'));
     expect(installed.frontmatter).toMatchObject({ name: `${name}--alice`, version: 2 });

@@ -11,6 +11,7 @@ import { pullSkills } from '../../sync/pull';
 import { openStore } from '../../store/index';
 import type { Sandbox } from './helpers';
 import { expectOneLineError, makeSandbox, run, skillText, writeSkill } from './helpers';
+import { directBackend } from '../../team/direct';
 
 let sb: Sandbox;
 beforeEach(async () => {
@@ -365,9 +366,9 @@ describe('pull', () => {
     await run(sb, ['push', await writeSkill(join(sb.dir, 'deploy'), DEPLOY)]);
     const store = await openStore({ url: `sqlite:${join(sb.skilloptHome, 'skillopt.db')}` });
     try {
-      const aborted = await pullSkills({ store, home: sb.home, skilloptHome: sb.skilloptHome, signal: AbortSignal.abort() });
+      const aborted = await pullSkills({ source: directBackend(store), home: sb.home, skilloptHome: sb.skilloptHome, signal: AbortSignal.abort() });
       expect(aborted).toMatchObject({ aborted: true, items: [] });
-      const report = await pullSkills({ store, home: sb.home, skilloptHome: sb.skilloptHome });
+      const report = await pullSkills({ source: directBackend(store), home: sb.home, skilloptHome: sb.skilloptHome });
       expect(report.items.map((i) => [i.ref, i.status])).toEqual([['deploy--alice', 'installed']]);
     } finally {
       await store.close();

@@ -11,9 +11,10 @@ import type { Worker } from '@temporalio/worker';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatSkillRef, workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
-import { remoteReads, storeReads } from '../../dashboard/data';
 import { startDashboard, type RunningDashboard } from '../../dashboard/server';
-import type { TeamConnection } from '../../sync/remote';
+import type { TeamConnection } from '../../team/connection';
+import { directBackend } from '../../team/direct';
+import { temporalBackend } from '../../team/through-temporal';
 import { openStore, type Store } from '../../store';
 import { dailyModelCalls } from '../../local/model-calls';
 import { createSkilloptWorker } from '../../worker/worker';
@@ -104,8 +105,7 @@ beforeAll(async () => {
 
   team = { client: env.client, address: 'test', namespace: env.namespace ?? 'default', taskQueue, close: async () => undefined };
   dashboard = await startDashboard({
-    reads: storeReads(store),
-    team,
+    backend: directBackend(store, { connect: async () => team }),
     temporalUiUrl: 'http://localhost:8233',
     user: 'dana',
     port: 0,
@@ -154,7 +154,7 @@ describe('the skills dashboard in Chromium', () => {
   });
 
   it('on a teammate machine (no store) shows the same, read through the central worker', async () => {
-    const teammate = await startDashboard({ reads: remoteReads(team), team, temporalUiUrl: 'http://localhost:8233', user: 'erin', port: 0 });
+    const teammate = await startDashboard({ backend: temporalBackend(team), temporalUiUrl: 'http://localhost:8233', user: 'erin', port: 0 });
     try {
       const both = async (path: string) => Promise.all([dashboard.url, teammate.url].map(async (base) => (await fetch(`${base}${path}`)).json() as Promise<Record<string, unknown>>));
       const [central, remote] = await both('/api/skills');

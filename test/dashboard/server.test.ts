@@ -5,10 +5,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeReads } from '../../dashboard/data';
 import { startDashboard, type RunningDashboard } from '../../dashboard/server';
 import { openStore, type Store } from '../../store';
-import type { TeamConnection } from '../../sync/remote';
+import { directBackend } from '../../team/direct';
 
 function call(port: number, path: string, method: string, headers: Record<string, string>, body = ''): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
@@ -23,7 +22,7 @@ function call(port: number, path: string, method: string, headers: Record<string
 }
 
 /** Never reached: every request here is refused before the lane is asked. */
-const team = { client: {}, address: 'nowhere', namespace: 'default', taskQueue: 'q', close: async () => undefined } as unknown as TeamConnection;
+const unreachedTemporal = () => Promise.reject(new Error('the lane was asked'));
 const assets = { js: '/* page */', css: '/* css */' };
 let store: Store;
 let local: RunningDashboard;
@@ -31,8 +30,8 @@ let exposed: RunningDashboard;
 
 beforeAll(async () => {
   store = await openStore({ home: mkdtempSync(join(tmpdir(), 'skillopt-dash-')) });
-  local = await startDashboard({ reads: storeReads(store), team, temporalUiUrl: 'http://localhost:8233', user: 'u', port: 0, assets });
-  exposed = await startDashboard({ reads: storeReads(store), team, temporalUiUrl: 'http://localhost:8233', user: 'u', host: '0.0.0.0', port: 0, token: 's3cret', assets });
+  local = await startDashboard({ backend: directBackend(store, { connect: unreachedTemporal }), temporalUiUrl: 'http://localhost:8233', user: 'u', port: 0, assets });
+  exposed = await startDashboard({ backend: directBackend(store, { connect: unreachedTemporal }), temporalUiUrl: 'http://localhost:8233', user: 'u', host: '0.0.0.0', port: 0, token: 's3cret', assets });
 });
 
 afterAll(async () => {

@@ -10,9 +10,9 @@ import { claudeCliModel } from '../../agents/claude-cli';
 import { workflowIdForInvocation, workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
 import { dailyModelCalls } from '../../local/model-calls';
 import { agentTranscriptRoots } from '../../local/transcript-roots';
-import { tellLaneOfCandidate } from '../../sync/candidate-notice';
+import { tellLaneOfCandidate } from '../../team/lanes';
 import { pullSkills } from '../../sync/pull';
-import { pushToStore } from '../../store/push';
+import { pushToStore } from '../../team/push-to-store';
 import { openStore, type Store } from '../../store';
 import { createSkilloptWorker } from '../../worker/worker';
 import {
@@ -29,6 +29,7 @@ import { startTestServer, uniqueName, workflowBundle } from '../helpers/temporal
 import { until } from '../helpers/wait';
 import { recordHistories } from '../helpers/histories';
 import { expectOneLineError, makeSandbox, run } from '../cli/helpers';
+import { directBackend } from '../../team/direct';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
 const FAKE_CLAUDE = join(FIXTURES, 'bin', 'fake-claude');
@@ -195,7 +196,7 @@ describe('improvement loop with real activities', () => {
     // FNV-1a of the user, mod 100, below 50: alice (17) is in the cohort, bob (52) is not.
     const installedFor = async (user: string): Promise<string> => {
       const home = mkdtempSync(join(tmpdir(), 'skillopt-home-'));
-      await pullSkills({ store, user, scope: 'user', cwd: home, home, skilloptHome: join(home, '.skillopt'), force: false, dryRun: false });
+      await pullSkills({ source: directBackend(store), user, scope: 'user', cwd: home, home, skilloptHome: join(home, '.skillopt'), force: false, dryRun: false });
       return readFileSync(join(home, '.claude', 'skills', `${ref.name}--alice`, 'SKILL.md'), 'utf8');
     };
     const cohort = await installedFor('alice');
@@ -318,7 +319,7 @@ async function candidateFromFailure(tq: string, ref: SkillRef): Promise<void> {
 }
 
 async function installedVersionFor(ref: SkillRef, user: string, home: string): Promise<number | undefined> {
-  await pullSkills({ store, user, scope: 'user', cwd: home, home, skilloptHome: join(home, '.skillopt'), force: false, dryRun: false });
+  await pullSkills({ source: directBackend(store), user, scope: 'user', cwd: home, home, skilloptHome: join(home, '.skillopt'), force: false, dryRun: false });
   const text = readFileSync(join(home, '.claude', 'skills', `${ref.name}--${ref.author}`, 'SKILL.md'), 'utf8');
   return Number(/^version: (\d+)$/m.exec(text)?.[1]);
 }

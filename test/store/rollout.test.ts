@@ -121,7 +121,7 @@ describe.each(testEngines.map((engine) => [engine.name, engine] as const))('roll
       expect((await expectOneLineRejection(store.publishVersion(newVersion(ref, 9)), VersionConflictError)).version).toBe(10);
       expect(await store.history(ref)).toHaveLength(3);
 
-      // A push over the candidate (its base is the highest version, as store/push.ts does) is stable at once.
+      // A push over the candidate (its base is the highest version, as team/push-to-store.ts does) is stable at once.
       const pushed = await store.publishVersion(newVersion(ref, 3, { createdBy: 'carol' }));
       expect(pushed.version).toMatchObject({ version: 4, state: 'stable' });
       expect(await states(ref)).toEqual([

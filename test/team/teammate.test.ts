@@ -22,9 +22,9 @@ import { openStore, type Store } from '../../store/index';
 import { pullSkills } from '../../sync/pull';
 import { rolloutDefaultsFromEnv } from '../../core/rollout';
 import type { SkillReport } from '../../core/report';
-import { skillReport } from '../../store/report';
-import { connectTeam, remoteReports, remoteSkillPage, remoteSkillSummaries, remoteSource, type TeamConnection } from '../../sync/remote';
-import { skillSummaries, storedSkillPage } from '../../store/dashboard';
+import { connectTeam, type TeamConnection } from '../../team/connection';
+import { directBackend } from '../../team/direct';
+import { temporalBackend } from '../../team/through-temporal';
 import { createSkilloptWorker } from '../../worker/worker';
 import { expectOneLineError, makeSandbox, run, skillText, writeSkill, type Sandbox } from '../cli/helpers';
 import { seedReportStore } from '../cli/report-seed';
@@ -230,7 +230,7 @@ describe('a teammate machine (Temporal settings only)', () => {
     const b = await teammate('bob');
     try {
       const replies: { request: StoreRequest; reply: StoreReply }[] = [];
-      const source = remoteSource(team, { onReply: (request, reply) => replies.push({ request, reply }) });
+      const source = temporalBackend(team, { onReply: (request, reply) => replies.push({ request, reply }) });
       const pull = () => pullSkills({ source, home: b.home, skilloptHome: b.skilloptHome });
       const first = await pull();
       expect(first.items.length).toBeGreaterThan(0);
@@ -261,7 +261,7 @@ describe('a teammate machine (Temporal settings only)', () => {
     const b = await teammate('bob');
     try {
       const sizes: number[] = [];
-      const source = remoteSource(team, { onReply: (_, reply) => reply.op === 'list' && sizes.push(Buffer.byteLength(JSON.stringify(reply))) });
+      const source = temporalBackend(team, { onReply: (_, reply) => reply.op === 'list' && sizes.push(Buffer.byteLength(JSON.stringify(reply))) });
       const report = await pullSkills({ source, home: b.home, skilloptHome: b.skilloptHome });
       const bulk = report.items.filter((i) => i.author === author);
       expect(bulk.length).toBe(40);
@@ -346,14 +346,14 @@ describe('skillopt report on a teammate machine', () => {
       }
     }
     const pages: number[] = [];
-    const remote = await remoteReports(team, { since }, { onReply: (_request, reply) => pages.push(Buffer.byteLength(JSON.stringify(reply), 'utf8')) });
+    const remote = await temporalBackend(team, { onReply: (_request, reply) => pages.push(Buffer.byteLength(JSON.stringify(reply), 'utf8')) }).reports({ since });
     expect(pages.length).toBeGreaterThan(1);
     for (const bytes of pages) expect(bytes).toBeLessThan(MAX_READ_PAGE_BYTES + 4096);
 
     const read = rolloutDefaultsFromEnv(process.env);
     if ('error' in read) throw new Error(read.error);
-    const local: SkillReport[] = [];
-    for (const skill of await store.listCurrent()) local.push((await skillReport(store, skill, since, read.defaults))!);
+    const local: SkillReport[] = await directBackend(store, { rollout: read.defaults }).reports({ since });
+    expect(local).toHaveLength((await store.listCurrent()).length);
     expect(remote).toEqual(local);
     const paged = remote.filter((r) => r.ref.endsWith(`--${author}`));
     expect(paged).toHaveLength(40);
@@ -365,14 +365,16 @@ describe('skillopt report on a teammate machine', () => {
     const read = rolloutDefaultsFromEnv(process.env);
     if ('error' in read) throw new Error(read.error);
     const pages: number[] = [];
-    const remote = await remoteSkillSummaries(team, { onReply: (_request, reply) => pages.push(Buffer.byteLength(JSON.stringify(reply), 'utf8')) });
+    const remoteBackend = temporalBackend(team, { onReply: (_request, reply) => pages.push(Buffer.byteLength(JSON.stringify(reply), 'utf8')) });
+    const local = directBackend(store, { rollout: read.defaults });
+    const remote = await remoteBackend.skillSummaries();
     for (const bytes of pages) expect(bytes).toBeLessThan(MAX_READ_PAGE_BYTES + 4096);
     // Same day and same store: only `now` differs, and the views count whole days.
-    expect(remote).toEqual(await skillSummaries(store, read.defaults, Date.now()));
+    expect(remote).toEqual(await local.skillSummaries());
     const ref = { name: 'paged-3', author: remote.find((s) => s.name === 'paged-3')!.author };
-    const page = await remoteSkillPage(team, ref);
-    expect(page).toEqual(await storedSkillPage(store, ref, read.defaults, Date.now()));
+    const page = await remoteBackend.skillPage(ref);
+    expect(page).toEqual(await local.skillPage(ref));
     expect(page!.versions).toHaveLength(16);
-    expect(await remoteSkillPage(team, { name: 'nope', author: 'nobody' })).toBeUndefined();
+    expect(await remoteBackend.skillPage({ name: 'nope', author: 'nobody' })).toBeUndefined();
   }, 120_000);
 });

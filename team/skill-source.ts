@@ -1,14 +1,11 @@
-// Where the shared skills are read from: the store itself (embedded, central)
-// or the central worker through Temporal (a teammate: sync/remote.ts). pull
-// and `skills list|show|history|diff` read through this, whichever it is.
+// The reading part of the backend seam (team/backend.ts): what pull and
+// `skills list|show|history|diff` read, from the store or through Temporal.
 import type { SkillStub } from '../core/messages';
 import type { VersionTransition } from '../core/rollout-types';
 import type { SkillRef } from '../core/skill-ref';
-import { requireRolloutDefaults } from '../core/rollout';
-import { versionsForUser } from '../store/rollout-choice';
-import type { SkillVersion, Store } from '../store/types';
+import type { SkillVersion } from '../store/types';
 
-export type { SkillStub };
+export type { SkillStub, SkillVersion };
 
 /** A listed skill: its latest version, or only its number when the caller already has it (see `list`). */
 export type ListedSkill = SkillVersion | SkillStub;
@@ -32,19 +29,4 @@ export interface SkillSource {
 
 export function isStub(skill: ListedSkill): skill is SkillStub {
   return 'unchanged' in skill && skill.unchanged === true;
-}
-
-/**
- * The store as a source: everything is local, so `list` always returns whole
- * versions, chosen with this machine's rollout settings (SKILLOPT_ROLLOUT,
- * SKILLOPT_CANARY_*; a malformed one is a one-line error).
- */
-export function storeSource(store: Store, env: NodeJS.ProcessEnv = process.env): SkillSource {
-  return {
-    current: async (ref) => (await store.stableVersion(ref)) ?? (await store.latestVersion(ref)),
-    getVersion: (ref, version) => store.getVersion(ref, version),
-    history: (ref) => store.history(ref),
-    transitions: (ref) => store.transitions(ref),
-    list: (user) => versionsForUser(store, user, requireRolloutDefaults(env)),
-  };
 }

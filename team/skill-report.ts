@@ -5,7 +5,7 @@ import { buildSkillReport, MAX_REPORT_EDITS, type SkillReport } from '../core/re
 import type { RolloutDefaults } from '../core/rollout-types';
 import type { SkillRef } from '../core/skill-ref';
 import { effectiveRollout } from './rollout-choice';
-import type { Store } from './types';
+import type { Store } from '../store/types';
 
 /**
  * The report of `ref` with counts from `since` (ISO-8601), under the skill's

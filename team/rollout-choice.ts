@@ -4,7 +4,7 @@
 import { cohortPercent, mergeCanarySettings, pullChoice } from '../core/rollout';
 import type { RolloutDefaults } from '../core/rollout-types';
 import type { SkillRef } from '../core/skill-ref';
-import type { SkillVersion, Store } from './types';
+import type { SkillVersion, Store } from '../store/types';
 
 /** A skill's policy and canary settings: its own where set, else the team's. */
 export async function effectiveRollout(store: Store, ref: SkillRef, defaults: RolloutDefaults): Promise<RolloutDefaults> {

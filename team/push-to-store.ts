@@ -1,8 +1,8 @@
 // A push applied to the store: the rules of core/push-rules.ts, then the
-// publish. The one implementation behind the local push (sync/push.ts) and the
+// publish. The one implementation behind the direct backend's publish (team/direct.ts) and the
 // central worker's pushVersion activity (a teammate's push through Temporal).
 import { planPush, type PushOutcome, type PushRequest } from '../core/push-rules';
-import type { Store } from './types';
+import type { Store } from '../store/types';
 
 /** The idempotency key of a push with a request id: a retried push (activity retry, update resent) publishes once. */
 export function pushIdempotencyKey(requestId: string): string {

@@ -7,7 +7,7 @@ import { mergeCanarySettings } from '../core/rollout';
 import type { RolloutDefaults } from '../core/rollout-types';
 import { formatSkillRef, type SkillRef } from '../core/skill-ref';
 import { effectiveRollout } from './rollout-choice';
-import type { CurrentSkill, SkillVersion, Store } from './types';
+import type { CurrentSkill, SkillVersion, Store } from '../store/types';
 
 function brief(v: SkillVersion | null | undefined): VersionBrief | null {
   return v ? { version: v.version, state: v.state, createdAt: v.createdAt, createdBy: v.createdBy } : null;

@@ -1,0 +1,60 @@
+// The backend seam: everything a machine asks of the team's skills, in one
+// interface with two implementations. `directBackend` (team/direct.ts) works on
+// a store this machine holds (embedded, central); `temporalBackend`
+// (team/through-temporal.ts) asks the central worker through Temporal (a
+// teammate's machine, which holds no database credentials). team/open.ts picks
+// one from the machine's mode; nothing else decides. What acts on a running
+// workflow (a candidate's decision, status reads) goes through Temporal in
+// both, since the lanes own their candidates.
+import type { CandidateDecided, CandidateDecision } from '../core/messages';
+import type { CanaryTrial, SkillSummary, StoredSkillPage } from '../core/dashboard';
+import type { PushOutcome, PushRequest } from '../core/push-rules';
+import type { SkillReport } from '../core/report';
+import type { RolloutPolicy } from '../core/rollout-types';
+import type { SkillRef } from '../core/skill-ref';
+import type { AttributionRecord, CanaryOverrides } from '../store/types';
+import type { TeamConnection } from './connection';
+import type { SkillSource } from './skill-source';
+import type { SkillDetail, SkillStatusRow } from './visibility';
+
+export type { SkillSource };
+
+/** A push, published: the outcome, and for a candidate written straight to a store, what became of its trial. */
+export type Published = PushOutcome & {
+  /** One line on the canary trial (a `--canary` push on the store's machine tells the skill's lane). */
+  trial?: string;
+};
+
+/** `skills set-rollout`: a skill's policy from now on, and its own canary settings (absent: the team's). */
+export interface RolloutChange {
+  policy: RolloutPolicy;
+  canary?: CanaryOverrides;
+  /** Who changes it (a user name). */
+  by: string;
+}
+
+export interface TeamBackend extends SkillSource {
+  /** Where the team's skills are, for messages: the store itself, or the central worker through Temporal. */
+  readonly via: 'store' | 'temporal';
+  /** Publishes a person's push (core/push-rules.ts applies in both). */
+  publish(request: PushRequest): Promise<Published>;
+  /** `skillopt report`: one skill's report (none for an unknown ref), or every skill's, by name then author. */
+  reports(query: { ref?: SkillRef; since: string }): Promise<SkillReport[]>;
+  /** The skills dashboard's list. */
+  skillSummaries(): Promise<SkillSummary[]>;
+  /** A skill's dashboard page as far as the store holds it; undefined for an unknown skill. */
+  skillPage(ref: SkillRef, trial?: CanaryTrial): Promise<StoredSkillPage | undefined>;
+  setRollout(ref: SkillRef, change: RolloutChange): Promise<void>;
+  /** A person's approve / reject of a pending candidate: the `decide` update on the skill's lane. */
+  decide(ref: SkillRef, decision: CandidateDecision): Promise<CandidateDecided>;
+  /** SessionStart's row: which skills (and versions) a session has in context. */
+  recordAttribution(attribution: AttributionRecord): Promise<void>;
+  /** Every skill lane with its recent invocations counted by verdict (Temporal's visibility). */
+  skillsStatus(now: Date): Promise<{ rows: SkillStatusRow[]; notes: string[] }>;
+  /** One skill's lane state and its most recent invocations (Temporal's visibility and the lane's `state` query). */
+  skillStatus(ref: SkillRef, limit: number): Promise<{ detail: SkillDetail; truncated: boolean }>;
+  /** The team's Temporal (opened on first use): what the dashboard needs for links and lanes. */
+  temporal(): Promise<TeamConnection>;
+  /** Closes what was opened; safe to call twice. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,94 @@
+// The central worker's side of the seam: a teammate's store request (one page of
+// a read, a rollout change, an attribution row), answered by the direct backend
+// on the worker's store. Each op is one line over a backend method; what is
+// paged is cut here, to far below Temporal's payload limit.
+import { MAX_READ_PAGE_BYTES } from '../core/limits';
+import { MAX_TRANSITIONS_LISTED, type SkillRecord, type SkillStub, type StoreReply, type StoreRequest } from '../core/messages';
+import { formatSkillRef } from '../core/skill-ref';
+import type { CurrentSkill } from '../store/types';
+import type { DirectBackend } from './direct';
+
+/** Takes items while their JSON fits in MAX_READ_PAGE_BYTES (at least one); `more` when some were left. */
+function page<T>(items: T[]): { taken: T[]; more: boolean } {
+  const taken: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = Buffer.byteLength(JSON.stringify(item), 'utf8') + 1;
+    if (taken.length > 0 && bytes + size > MAX_READ_PAGE_BYTES) return { taken, more: true };
+    taken.push(item);
+    bytes += size;
+  }
+  return { taken, more: false };
+}
+
+/**
+ * One page of something built per skill, by name then author, after the ref
+ * `after`: built one at a time while the page fits in MAX_READ_PAGE_BYTES.
+ * `next` is the last ref on the page when more follow.
+ */
+async function pageOfSkills<T>(backend: DirectBackend, after: string | undefined, build: (skill: CurrentSkill) => Promise<T | undefined>): Promise<{ items: T[]; next?: string }> {
+  const skills = await backend.skills();
+  // The cursor is the last ref of the previous page; refs are never deleted, so it is always found.
+  const from = after === undefined ? 0 : skills.findIndex((s) => formatSkillRef(s) === after) + 1;
+  const items: T[] = [];
+  let bytes = 0;
+  let last: CurrentSkill | undefined;
+  for (const skill of skills.slice(from)) {
+    const item = await build(skill);
+    if (item === undefined) continue;
+    const size = Buffer.byteLength(JSON.stringify(item), 'utf8') + 1;
+    // This one goes on the next page; it is built again there (a page is far bigger than one skill's item).
+    if (items.length > 0 && bytes + size > MAX_READ_PAGE_BYTES) return { items, next: formatSkillRef(last!) };
+    items.push(item);
+    bytes += size;
+    last = skill;
+  }
+  return { items };
+}
+
+/** The reply to one store request, from the direct backend. */
+export async function serveStoreRequest(backend: DirectBackend, request: StoreRequest): Promise<StoreReply> {
+  switch (request.op) {
+    case 'latest':
+      return { op: 'latest', record: (await backend.current(request.ref)) ?? null };
+    case 'version':
+      return { op: 'version', record: (await backend.getVersion(request.ref, request.version)) ?? null };
+    case 'history': {
+      const after = request.after ?? 0;
+      const { taken, more } = page((await backend.history(request.ref)).filter((v) => v.version > after));
+      return { op: 'history', versions: taken, ...(more ? { next: taken.at(-1)!.version } : {}) };
+    }
+    case 'list': {
+      // What this user gets: stable, or the candidate for the canary cohort (the worker's settings).
+      const all = await backend.list(request.user ?? '');
+      const from = request.after === undefined ? 0 : all.findIndex((v) => formatSkillRef(v) === request.after) + 1;
+      const known = request.known ?? {};
+      const listed = all.slice(from).map((v): SkillRecord | SkillStub => {
+        const have = known[formatSkillRef(v)];
+        // Equal, not "at least": a reverted candidate sends the cohort back to an older stable version.
+        return have === v.version ? { name: v.name, author: v.author, version: v.version, unchanged: true } : v;
+      });
+      const { taken, more } = page(listed);
+      return { op: 'list', items: taken, ...(more ? { next: formatSkillRef(taken.at(-1)!) } : {}) };
+    }
+    case 'recordAttribution':
+      await backend.recordAttribution(request.attribution);
+      return { op: 'recordAttribution' };
+    case 'transitions':
+      return { op: 'transitions', transitions: (await backend.transitions(request.ref)).slice(-MAX_TRANSITIONS_LISTED) };
+    case 'setRollout':
+      await backend.setRollout(request.ref, { policy: request.policy, ...(request.canary ? { canary: request.canary } : {}), by: request.by });
+      return { op: 'setRollout' };
+    case 'report': {
+      if (request.ref) return { op: 'report', skills: await backend.reports({ ref: request.ref, since: request.since }) };
+      const { items, next } = await pageOfSkills(backend, request.after, (skill) => backend.reportOf(skill, request.since));
+      return { op: 'report', skills: items, ...(next ? { next } : {}) };
+    }
+    case 'skillSummaries': {
+      const { items, next } = await pageOfSkills(backend, request.after, (skill) => backend.summaryOf(skill));
+      return { op: 'skillSummaries', skills: items, ...(next ? { next } : {}) };
+    }
+    case 'skillPage':
+      return { op: 'skillPage', page: (await backend.skillPage(request.ref, request.trial)) ?? null };
+  }
+}

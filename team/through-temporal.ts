@@ -1,0 +1,95 @@
+// The backend seam through Temporal: a teammate's machine, which holds only the
+// Temporal client settings. Reads are store requests served by the central
+// worker (team/store-requests.ts dispatches them to its direct backend), page by
+// page; a push and a decision are updates on the skill's lane; an attribution
+// row is a started (not awaited) store request.
+import { randomUUID } from 'node:crypto';
+import { MAX_KNOWN_REFS, receivedSkillRecord, type ReceivedSkillRecord, type StoreReply, type StoreRequest } from '../core/messages';
+import type { SkillRef } from '../core/skill-ref';
+import type { SkillVersion } from '../store/types';
+import { STORE_REQUEST_WORKFLOW_TYPE } from '../workflows/definitions';
+import type { storeRequestWorkflow } from '../workflows/store-request-workflow';
+import type { TeamBackend } from './backend';
+import { READ_TIMEOUT_MS, askStore, remoteError, type RemoteSourceOptions, type TeamConnection } from './connection';
+import { decideOnLane, pushThroughLane } from './lanes';
+import type { ListedSkill } from './skill-source';
+import { collectSkill, collectSkills } from './visibility';
+
+const asVersion = (record: ReceivedSkillRecord | null): SkillVersion | undefined => (record ? receivedSkillRecord(record) : undefined);
+const refOnly = (r: SkillRef): SkillRef => ({ name: r.name, author: r.author });
+
+/** Every page of a paged store request, its items in order. */
+async function allPages<Reply extends { next?: Cursor }, Item, Cursor>(ask: (after: Cursor | undefined) => Promise<Reply>, items: (reply: Reply) => Item[]): Promise<Item[]> {
+  const all: Item[] = [];
+  let after: Cursor | undefined;
+  do {
+    const reply = await ask(after);
+    all.push(...items(reply));
+    after = reply.next;
+  } while (after !== undefined);
+  return all;
+}
+
+/** `options.onReply` sees every request and its reply (tests: what a pull transferred). */
+export function temporalBackend(team: TeamConnection, options: RemoteSourceOptions = {}): TeamBackend {
+  const ask = <Op extends StoreReply['op']>(request: StoreRequest & { op: Op }) => askStore<Op>(team, request, options);
+  const page = <T>(after: T | undefined): { after?: T } => (after === undefined ? {} : { after });
+  return {
+    via: 'temporal',
+    current: async (ref) => asVersion((await ask({ op: 'latest', ref: refOnly(ref) })).record),
+    getVersion: async (ref, version) => asVersion((await ask({ op: 'version', ref: refOnly(ref), version })).record),
+    transitions: async (ref) => (await ask({ op: 'transitions', ref: refOnly(ref) })).transitions,
+    history: (ref) =>
+      allPages(
+        (after: number | undefined) => ask({ op: 'history', ref: refOnly(ref), ...page(after) }),
+        (reply) => reply.versions.map(receivedSkillRecord),
+      ),
+    list(user, knownMap) {
+      // Past MAX_KNOWN_REFS the rest are simply fetched whole: the request stays small.
+      const known = knownMap && knownMap.size > 0 ? Object.fromEntries([...knownMap].slice(0, MAX_KNOWN_REFS)) : undefined;
+      return allPages(
+        (after: string | undefined) => ask({ op: 'list', user, ...(known ? { known } : {}), ...page(after) }),
+        (reply) => reply.items.map((item): ListedSkill => ('unchanged' in item ? item : receivedSkillRecord(item))),
+      );
+    },
+    publish: (request) => pushThroughLane(team, request),
+    async reports({ ref, since }) {
+      if (ref) return (await ask({ op: 'report', ref: refOnly(ref), since })).skills;
+      return allPages(
+        (after: string | undefined) => ask({ op: 'report', since, ...page(after) }),
+        (reply) => reply.skills,
+      );
+    },
+    skillSummaries: () =>
+      allPages(
+        (after: string | undefined) => ask({ op: 'skillSummaries', ...page(after) }),
+        (reply) => reply.skills,
+      ),
+    async skillPage(ref, trial) {
+      const reply = await ask({ op: 'skillPage', ref: refOnly(ref), ...(trial ? { trial: { version: trial.version, since: trial.since } } : {}) });
+      return reply.page ?? undefined;
+    },
+    async setRollout(ref, { policy, canary, by }) {
+      await ask({ op: 'setRollout', ref: refOnly(ref), policy, ...(canary ? { canary } : {}), by });
+    },
+    decide: (ref, decision) => decideOnLane(team, ref, decision),
+    async recordAttribution(attribution) {
+      const { createdAt: _unused, ...row } = attribution;
+      try {
+        // Started, not awaited: the hook's time is short. A row no worker records within a day is not worth more.
+        await team.client.workflow.start<typeof storeRequestWorkflow>(STORE_REQUEST_WORKFLOW_TYPE, {
+          workflowId: `attribution:${attribution.sessionId}:${randomUUID()}`,
+          taskQueue: team.taskQueue,
+          args: [{ op: 'recordAttribution', attribution: row } satisfies StoreRequest],
+          workflowExecutionTimeout: '1 day',
+        });
+      } catch (err) {
+        throw remoteError(team, err, READ_TIMEOUT_MS);
+      }
+    },
+    skillsStatus: (now) => collectSkills(team.client, now),
+    skillStatus: (ref, limit) => collectSkill(team.client, ref, limit),
+    temporal: async () => team,
+    close: () => team.close(),
+  };
+}
