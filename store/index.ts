@@ -7,7 +7,7 @@ import { resolveStoreTarget, type OpenStoreOptions } from './location';
 import { migrationProvider } from './migrations';
 import { createPostgresEngine } from './postgres';
 import type { StoreDatabase } from './schema';
-import { SqlStore } from './sql-store';
+import { sqlStore } from './sql-store';
 import { openSqliteEngine } from './sqlite';
 import { StoreUnavailableError, type Store } from './types';
 
@@ -26,7 +26,7 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Store> 
     await db.destroy().catch(() => undefined);
     throw err;
   }
-  return new SqlStore(db, engine);
+  return sqlStore(db, engine);
 }
 
 async function reach(db: Kysely<StoreDatabase>, engine: StoreEngine): Promise<void> {

@@ -1,5 +1,5 @@
 // The store's contract: every part (activities, CLI, hooks) talks to the store
-// through this interface, whichever engine is behind it (SQLite or Postgres).
+// through these interfaces, whichever engine is behind it (SQLite or Postgres).
 import type { SkillRecord } from '../core/messages';
 import type { RolloutPolicy, VersionEvidence, VersionState, VersionTransition } from '../core/rollout-types';
 import type { SkillRef } from '../core/skill-ref';
@@ -207,9 +207,11 @@ export class StoreValidationError extends Error {
   override name = 'StoreValidationError';
 }
 
-export interface Store {
-  readonly engine: 'sqlite' | 'postgres';
+// The store's parts, one per aggregate it keeps, so that a caller can name the
+// part it uses; Store is their union plus its lifecycle.
 
+/** Versions of each skill with their states (stable, candidate, rejected, retired) and the transitions between them. */
+export interface VersionStore {
   /** Writes the version and its transition row (and the retired stable's) in one transaction. */
   publishVersion(input: NewSkillVersion): Promise<PublishResult>;
   /** The highest version number, whatever its state: what the push conflict rule compares against. */
@@ -241,7 +243,10 @@ export interface Store {
   setVersionState(ref: SkillRef, version: number, to: VersionState, options: StateChangeOptions): Promise<StateChangeResult>;
   /** Every state change of one skill's versions, publishes included, oldest first. */
   transitions(ref: SkillRef): Promise<VersionTransition[]>;
+}
 
+/** Each skill's rollout settings, and the evidence a canary is decided on. */
+export interface RolloutStore {
   /** The skill's own rollout settings, or undefined when it never had any (the team defaults apply). */
   rolloutSettings(ref: SkillRef): Promise<RolloutSettings | undefined>;
   /** Only for a skill in the store; returns the settings as stored. */
@@ -255,14 +260,10 @@ export interface Store {
    * has fewer than minStable.
    */
   canaryEvidence(ref: SkillRef, query: CanaryEvidenceQuery): Promise<CanaryEvidence>;
+}
 
-  /**
-   * Each version of the skill used from `since` (ISO-8601): sessions with it in
-   * context, judged invocations (counted per invocation as in canaryEvidence)
-   * and distinct users; oldest version first, only versions with any use.
-   */
-  versionUsage(ref: SkillRef, since: string): Promise<VersionUsage[]>;
-
+/** The edit sets the optimizer proposed, and whether each was applied or reverted. */
+export interface EditStore {
   recordEdit(input: NewEditRecord): Promise<EditRecord>;
   /** True when this skill already had an edit set with this fingerprint. */
   hasEditFingerprint(ref: SkillRef, fingerprint: string): Promise<boolean>;
@@ -272,7 +273,10 @@ export interface Store {
   recentEdits(ref: SkillRef, limit: number): Promise<EditRecord[]>;
   /** How many edits a skill has published, and the versions whose edit still awaits a verdict. */
   editStats(ref: SkillRef): Promise<{ published: number; awaitingOutcome: number[] }>;
+}
 
+/** Verdicts on invocations, the skills each session had (attribution), and the use of each version they add up to. */
+export interface VerdictStore {
   /**
    * Idempotent by eventId: returns false when that event was already recorded (the
    * first verdict of an event stands). A "passed" or "failed" verdict then resolves
@@ -287,6 +291,17 @@ export interface Store {
 
   recordAttribution(input: AttributionRecord): Promise<void>;
   attributions(sessionId: string): Promise<AttributionRecord[]>;
+
+  /**
+   * Each version of the skill used from `since` (ISO-8601): sessions with it in
+   * context, judged invocations (counted per invocation as in canaryEvidence)
+   * and distinct users; oldest version first, only versions with any use.
+   */
+  versionUsage(ref: SkillRef, since: string): Promise<VersionUsage[]>;
+}
+
+export interface Store extends VersionStore, RolloutStore, EditStore, VerdictStore {
+  readonly engine: 'sqlite' | 'postgres';
 
   close(): Promise<void>;
 }

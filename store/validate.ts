@@ -4,6 +4,8 @@ import { InvalidSkillRefError, formatSkillRef, validateSkillRef, type SkillRef }
 import { StoreValidationError } from './types';
 
 const MAX_ID_CHARS = 512;
+/** Who decided a state change or changed rollout settings: a user name, or `skillopt`. */
+export const MAX_DECIDER_CHARS = 256;
 // Postgres text cannot hold U+0000; a lone surrogate has no UTF-8 form and would be
 // stored as U+FFFD. Rejecting both keeps "what was written is what is read" on both engines.
 // eslint-disable-next-line no-control-regex -- matching NUL is the point

@@ -1,0 +1,477 @@
+// Versions of each skill and their states: publishing (numbering, conflicts,
+// idempotency), reads, state changes with their compare-and-set, and the
+// transition row every change writes. Methods that validate are async so that
+// a StoreValidationError arrives as a rejection, like every other.
+import type { Selectable, Transaction } from 'kysely';
+import { VERSION_STATES, type VersionState, type VersionTransition } from '../core/rollout-types';
+import type { SkillRef } from '../core/skill-ref';
+import { MAX_DESCRIPTION_CHARS, MAX_SKILL_BODY_BYTES } from '../core/limits';
+import type { SkillVersionsTable, StoreDatabase, VersionTransitionsTable } from './schema';
+import { parseJson, whereSkill, type Executor, type SqlContext } from './sql-context';
+import {
+  StoreValidationError,
+  VersionConflictError,
+  type CurrentSkill,
+  type NewSkillVersion,
+  type PublishResult,
+  type SkillVersion,
+  type StateChangeOptions,
+  type StateChangeResult,
+  type VersionStore,
+} from './types';
+import { checkInteger, checkOptionalId, checkRef, checkStringList, checkText, MAX_DECIDER_CHARS, refLabel } from './validate';
+
+const DEFAULT_SCOPE = 'org';
+const MAX_SCOPE_CHARS = 64;
+const MAX_TRANSITION_REASON_CHARS = 2000;
+/** setVersionState decides again after losing a race to a concurrent writer (Postgres), this many times in all. */
+const STATE_CHANGE_ATTEMPTS = 3;
+
+/**
+ * The store's own copy of the transition table, to refuse a change it must not
+ * write: the state a version must be in to move to each state (a version
+ * becomes a candidate only by being published). The rules that choose a
+ * transition are core/rollout.ts's.
+ */
+const REQUIRED_FROM: Record<VersionState, VersionState | undefined> = {
+  stable: 'candidate',
+  rejected: 'candidate',
+  retired: 'stable',
+  candidate: undefined,
+};
+
+/** Publishing a candidate while the skill has one; told apart so a racing retry of the same publish still finds its row. */
+class CandidateExistsError extends StoreValidationError {}
+
+/** A row changed between setVersionState's read and its write (Postgres, READ COMMITTED): decide again. */
+class StateRaceError extends Error {}
+
+/** One transition row to write. */
+interface TransitionChange {
+  version: number;
+  from: VersionState | null;
+  to: VersionState;
+  decidedBy: string;
+  reason: string;
+}
+
+/** A publish after its checks: the ref, what it derives from, and the row to insert (its number still to be taken). */
+interface CheckedPublish {
+  ref: SkillRef;
+  baseVersion: number;
+  state: 'stable' | 'candidate';
+  reason: string;
+  fields: Omit<SkillVersionsTable, 'version'>;
+}
+
+/** A state change after its checks. */
+interface CheckedChange {
+  decidedBy: string;
+  reason: string;
+  expectedFrom: VersionState | undefined;
+}
+
+export function sqlVersionStore(sql: SqlContext): VersionStore {
+  return {
+    publishVersion: (input) => publishVersion(sql, input),
+    latestVersion: (ref) => latestVersion(sql, ref),
+    getVersion: (ref, version) => getVersion(sql, ref, version),
+    listLatest: () => listLatest(sql),
+    history: (ref) => history(sql, ref),
+    stableVersion: (ref) => versionInState(sql, ref, 'stable'),
+    candidateVersion: (ref) => versionInState(sql, ref, 'candidate'),
+    listCurrent: () => listCurrent(sql),
+    setVersionState: (ref, version, to, options) => setVersionState(sql, ref, version, to, options),
+    transitions: (ref) => transitions(sql, ref),
+  };
+}
+
+async function publishVersion({ db, engine, guard }: SqlContext, input: NewSkillVersion): Promise<PublishResult> {
+  const publish = checkPublish(input);
+  const { ref, fields } = publish;
+  // The number this publish tried to take, for the conflict a racing writer causes.
+  const attempted = { version: publish.baseVersion + 1 };
+  return guard(async () => {
+    try {
+      return await db.transaction().execute((trx) => insertVersion(trx, publish, attempted));
+    } catch (err) {
+      const raced = err instanceof VersionConflictError || err instanceof CandidateExistsError || engine.isUniqueViolation(err);
+      if (!raced) throw err;
+      // Another writer got there first: its insert collided with ours, or (Postgres,
+      // READ COMMITTED) it committed between our key lookup and our checks.
+      // If that writer was a retry of this very publish, its row is ours.
+      const existing = await byIdempotencyKey(db, fields.idempotency_key, ref);
+      if (existing) return { version: existing, created: false };
+      if (err instanceof VersionConflictError || err instanceof CandidateExistsError) throw err;
+      throw new VersionConflictError(ref, attempted.version);
+    }
+  });
+}
+
+function latestVersion({ db, guard }: SqlContext, ref: SkillRef): Promise<SkillVersion | undefined> {
+  return guard(async () => {
+    const row = await db.selectFrom('skill_versions').selectAll().$call(whereSkill(ref)).orderBy('version', 'desc').limit(1).executeTakeFirst();
+    return row && toSkillVersion(row);
+  });
+}
+
+function getVersion({ db, guard }: SqlContext, ref: SkillRef, version: number): Promise<SkillVersion | undefined> {
+  return guard(async () => {
+    const row = await db.selectFrom('skill_versions').selectAll().$call(whereSkill(ref)).where('version', '=', version).executeTakeFirst();
+    return row && toSkillVersion(row);
+  });
+}
+
+function listLatest({ db, guard }: SqlContext): Promise<SkillVersion[]> {
+  return guard(async () => {
+    const rows = await db
+      .selectFrom('skill_versions as v')
+      .selectAll('v')
+      .where((eb) =>
+        eb(
+          'v.version',
+          '=',
+          eb
+            .selectFrom('skill_versions as w')
+            .select((sub) => sub.fn.max('w.version').as('latest'))
+            .whereRef('w.name', '=', 'v.name')
+            .whereRef('w.author', '=', 'v.author'),
+        ),
+      )
+      .orderBy('v.name')
+      .orderBy('v.author')
+      .execute();
+    return rows.map(toSkillVersion);
+  });
+}
+
+function history({ db, guard }: SqlContext, ref: SkillRef): Promise<SkillVersion[]> {
+  return guard(async () => {
+    const rows = await db.selectFrom('skill_versions').selectAll().$call(whereSkill(ref)).orderBy('version', 'asc').execute();
+    return rows.map(toSkillVersion);
+  });
+}
+
+function versionInState({ db, guard }: SqlContext, ref: SkillRef, state: 'stable' | 'candidate'): Promise<SkillVersion | undefined> {
+  return guard(async () => {
+    const row = await db.selectFrom('skill_versions').selectAll().$call(whereSkill(ref)).where('state', '=', state).executeTakeFirst();
+    return row && toSkillVersion(row);
+  });
+}
+
+function listCurrent({ db, guard }: SqlContext): Promise<CurrentSkill[]> {
+  return guard(async () => {
+    const [skills, live] = await Promise.all([
+      db
+        .selectFrom('skill_versions')
+        .select((eb) => ['name', 'author', eb.fn.max('version').as('latest')])
+        .groupBy(['name', 'author'])
+        .orderBy('name')
+        .orderBy('author')
+        .execute(),
+      db.selectFrom('skill_versions').selectAll().where('state', 'in', ['stable', 'candidate']).execute(),
+    ]);
+    const byRef = new Map(live.map((row) => [refKey(row, row.state), toSkillVersion(row)]));
+    return skills.map((skill) => ({
+      name: skill.name,
+      author: skill.author,
+      stable: byRef.get(refKey(skill, 'stable')) ?? null,
+      candidate: byRef.get(refKey(skill, 'candidate')) ?? null,
+      latestVersion: Number(skill.latest),
+    }));
+  });
+}
+
+/**
+ * Each change is a compare-and-set on the state read; one that lost a race to
+ * a concurrent writer (Postgres) is decided again on what that writer committed.
+ */
+async function setVersionState(
+  { db, engine, guard }: SqlContext,
+  ref: SkillRef,
+  version: number,
+  to: VersionState,
+  options: StateChangeOptions,
+): Promise<StateChangeResult> {
+  const checked = checkRef(ref);
+  const number = checkInteger('version', version, 1);
+  const target = checkState('the new state', to);
+  if (typeof options !== 'object' || options === null) throw new StoreValidationError('a state change needs decidedBy and reason');
+  const change: CheckedChange = {
+    decidedBy: checkText('decidedBy', options.decidedBy, { required: true, maxChars: MAX_DECIDER_CHARS }),
+    reason: checkReason(options.reason),
+    expectedFrom: options.expectedFrom === undefined ? undefined : checkState('expectedFrom', options.expectedFrom),
+  };
+  return guard(async () => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await db.transaction().execute((trx) => changeState(trx, checked, number, target, change));
+      } catch (err) {
+        if (!(err instanceof StateRaceError) && !engine.isUniqueViolation(err)) throw err;
+        if (attempt >= STATE_CHANGE_ATTEMPTS) throw new VersionConflictError(checked, number);
+      }
+    }
+  });
+}
+
+function transitions({ db, guard }: SqlContext, ref: SkillRef): Promise<VersionTransition[]> {
+  return guard(async () => {
+    const rows = await db.selectFrom('version_transitions').selectAll().$call(whereSkill(ref)).orderBy('id', 'asc').execute();
+    return rows.map(toTransition);
+  });
+}
+
+/** The state a version of the skill is in, or undefined when the skill has no such version. */
+export async function versionState(db: Executor, ref: SkillRef, version: number): Promise<VersionState | undefined> {
+  const row = await db.selectFrom('skill_versions').select('state').$call(whereSkill(ref)).where('version', '=', version).executeTakeFirst();
+  return row?.state;
+}
+
+/** True when the skill has any version in the store. */
+export async function skillExists(db: Executor, ref: SkillRef): Promise<boolean> {
+  const known = await db.selectFrom('skill_versions').select('version').$call(whereSkill(ref)).limit(1).executeTakeFirst();
+  return known !== undefined;
+}
+
+/** The publish's input checks, before anything is read or written. */
+function checkPublish(input: NewSkillVersion): CheckedPublish {
+  const ref = checkRef(input);
+  const label = refLabel(ref);
+  const baseVersion = checkInteger('baseVersion', input.baseVersion, 0);
+  const state = input.state ?? 'stable';
+  if (state !== 'stable' && state !== 'candidate') {
+    throw new StoreValidationError(`a version is published as "stable" or "candidate", not ${String(JSON.stringify(state))}`);
+  }
+  const reason = checkReason(input.reason ?? 'published');
+  const fields: Omit<SkillVersionsTable, 'version'> = {
+    name: ref.name,
+    author: ref.author,
+    body: checkText(`body of ${label}`, input.body, { maxBytes: MAX_SKILL_BODY_BYTES, limitName: 'MAX_SKILL_BODY_BYTES' }),
+    description: checkText(`description of ${label}`, input.description, {
+      maxChars: MAX_DESCRIPTION_CHARS,
+      limitName: 'MAX_DESCRIPTION_CHARS',
+    }),
+    scope: checkText('scope', input.scope ?? DEFAULT_SCOPE, { required: true, maxChars: MAX_SCOPE_CHARS }),
+    contributors: JSON.stringify(checkStringList('contributors', input.contributors)),
+    created_at: new Date().toISOString(),
+    created_by: checkText('createdBy', input.createdBy),
+    idempotency_key: checkOptionalId('idempotencyKey', input.idempotencyKey),
+    state,
+  };
+  return { ref, baseVersion, state, reason, fields };
+}
+
+/**
+ * The publish's transaction: the key already published returns its row; else the
+ * conflict rule (NewSkillVersion.baseVersion), the next free number (noted in
+ * `attempted`), the retired stable and the transition rows.
+ */
+async function insertVersion(trx: Transaction<StoreDatabase>, publish: CheckedPublish, attempted: { version: number }): Promise<PublishResult> {
+  const { ref, baseVersion, state, reason, fields } = publish;
+  const existing = await byIdempotencyKey(trx, fields.idempotency_key, ref);
+  if (existing) return { version: existing, created: false };
+
+  // The base, every version after it, and the live ones (stable, candidate).
+  const versions = await trx
+    .selectFrom('skill_versions')
+    .select(['version', 'state'])
+    .$call(whereSkill(ref))
+    .where((eb) => eb.or([eb('version', '>=', baseVersion), eb('state', 'in', ['stable', 'candidate'])]))
+    .orderBy('version')
+    .execute();
+  if (baseVersion > 0 && !versions.some((v) => v.version === baseVersion)) throw new VersionConflictError(ref, baseVersion + 1);
+  const candidate = versions.find((v) => v.state === 'candidate');
+  if (state === 'candidate' && candidate) {
+    throw new CandidateExistsError(`${refLabel(ref)} already has a candidate, v${candidate.version}; promote or reject it before publishing another`);
+  }
+  // A version after the base that was not rejected would be undone by this one.
+  const unseen = versions.find((v) => v.version > baseVersion && v.state !== 'rejected');
+  if (unseen) throw new VersionConflictError(ref, unseen.version);
+
+  const version = (versions.at(-1)?.version ?? 0) + 1;
+  attempted.version = version;
+  const previous = state === 'stable' ? versions.find((v) => v.state === 'stable') : undefined;
+  // Retired first: the database holds at most one stable version per skill.
+  if (previous && !(await moveState(trx, ref, previous.version, 'stable', 'retired'))) throw new VersionConflictError(ref, version);
+  const inserted = await trx
+    .insertInto('skill_versions')
+    .values({ ...fields, version })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await writeTransitions(trx, ref, fields.created_at, [
+    { version, from: null, to: state, decidedBy: fields.created_by, reason },
+    ...(previous ? [retiredBy(previous.version, version, fields.created_by)] : []),
+  ]);
+  return { version: toSkillVersion(inserted), created: true };
+}
+
+/** setVersionState's transaction: read the version, refuse what must not be written, move it (retiring the stable one on a promotion). */
+async function changeState(
+  trx: Transaction<StoreDatabase>,
+  ref: SkillRef,
+  number: number,
+  to: VersionState,
+  change: CheckedChange,
+): Promise<StateChangeResult> {
+  const label = `${refLabel(ref)} v${number}`;
+  const row = await trx.selectFrom('skill_versions').selectAll().$call(whereSkill(ref)).where('version', '=', number).executeTakeFirst();
+  if (!row) throw new StoreValidationError(`${refLabel(ref)} has no v${number}`);
+  if (row.state === to) return alreadyChanged(trx, ref, row, change.decidedBy);
+  checkTransition(label, row.state, to, change.expectedFrom);
+
+  const at = new Date().toISOString();
+  const previous = to === 'stable' ? await retireStable(trx, ref, number, label) : undefined;
+  const updated = await trx
+    .updateTable('skill_versions')
+    .set({ state: to })
+    .$call(whereSkill(ref))
+    .where('version', '=', number)
+    .where('state', '=', row.state)
+    .returningAll()
+    .executeTakeFirst();
+  if (!updated) throw new StateRaceError();
+  await writeTransitions(trx, ref, at, [
+    { version: number, from: row.state, to, decidedBy: change.decidedBy, reason: change.reason },
+    ...(previous === undefined ? [] : [retiredBy(previous, number, change.decidedBy)]),
+  ]);
+  return { version: toSkillVersion(updated), changed: true };
+}
+
+/** The version is already in the state asked: by this decider, a retry (an activity whose first attempt committed); by another, their decision stands. */
+async function alreadyChanged(
+  trx: Transaction<StoreDatabase>,
+  ref: SkillRef,
+  row: Selectable<SkillVersionsTable>,
+  decidedBy: string,
+): Promise<StateChangeResult> {
+  const last = await trx
+    .selectFrom('version_transitions')
+    .select('decided_by')
+    .$call(whereSkill(ref))
+    .where('version', '=', row.version)
+    .where('to_state', '=', row.state)
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  if (last?.decided_by === decidedBy) return { version: toSkillVersion(row), changed: false };
+  throw new StoreValidationError(`${refLabel(ref)} v${row.version} is already ${stateWord(row.state)}${last ? ` (decided by ${last.decided_by})` : ''}`);
+}
+
+/** Refuses a change from `from` to `to` that the transition table (REQUIRED_FROM) or the caller's expectedFrom does not allow. */
+function checkTransition(label: string, from: VersionState, to: VersionState, expectedFrom: VersionState | undefined): void {
+  if (expectedFrom !== undefined && from !== expectedFrom) {
+    throw new StoreValidationError(`${label} is ${stateWord(from)}, not ${stateWord(expectedFrom)}`);
+  }
+  const required = REQUIRED_FROM[to];
+  if (required === undefined) throw new StoreValidationError(`${label} is ${stateWord(from)}; a version becomes a candidate only by being published`);
+  if (from !== required) throw new StoreValidationError(`${label} is ${stateWord(from)}, not ${stateWord(required)}`);
+}
+
+/**
+ * Before promoting v`number`: retires the skill's stable version, refusing to
+ * promote over a newer one; returns the retired number, if there was one.
+ */
+async function retireStable(trx: Transaction<StoreDatabase>, ref: SkillRef, number: number, label: string): Promise<number | undefined> {
+  const stable = await trx.selectFrom('skill_versions').select('version').$call(whereSkill(ref)).where('state', '=', 'stable').executeTakeFirst();
+  if (stable && stable.version > number) {
+    throw new StoreValidationError(`${label} is older than the stable v${stable.version}; promoting it would undo v${stable.version}`);
+  }
+  // Retired first: the database holds at most one stable version per skill.
+  if (stable !== undefined && !(await moveState(trx, ref, stable.version, 'stable', 'retired'))) throw new StateRaceError();
+  return stable?.version;
+}
+
+/** Compare-and-set of one version's state; false when it was not in `from` (a concurrent writer moved it). */
+async function moveState(db: Executor, ref: SkillRef, version: number, from: VersionState, to: VersionState): Promise<boolean> {
+  const moved = await db
+    .updateTable('skill_versions')
+    .set({ state: to })
+    .$call(whereSkill(ref))
+    .where('version', '=', version)
+    .where('state', '=', from)
+    .returning('version')
+    .executeTakeFirst();
+  return moved !== undefined;
+}
+
+/** The transition row of a stable version retired because v`by` replaced it. */
+function retiredBy(version: number, by: number, decidedBy: string): TransitionChange {
+  return { version, from: 'stable', to: 'retired', decidedBy, reason: `replaced by v${by}` };
+}
+
+async function writeTransitions(db: Executor, ref: SkillRef, at: string, changes: TransitionChange[]): Promise<void> {
+  await db
+    .insertInto('version_transitions')
+    .values(
+      changes.map((c) => ({
+        name: ref.name,
+        author: ref.author,
+        version: c.version,
+        from_state: c.from,
+        to_state: c.to,
+        decided_by: c.decidedBy,
+        reason: c.reason,
+        at,
+      })),
+    )
+    .execute();
+}
+
+async function byIdempotencyKey(db: Executor, key: string | null, ref: SkillRef): Promise<SkillVersion | undefined> {
+  if (key === null) return undefined;
+  const row = await db.selectFrom('skill_versions').selectAll().where('idempotency_key', '=', key).executeTakeFirst();
+  if (!row) return undefined;
+  if (row.name !== ref.name || row.author !== ref.author) {
+    throw new StoreValidationError(`idempotency key ${key} was already used to publish ${refLabel(row)} v${row.version}, not ${refLabel(ref)}`);
+  }
+  return toSkillVersion(row);
+}
+
+function toSkillVersion(row: Selectable<SkillVersionsTable>): SkillVersion {
+  return {
+    name: row.name,
+    author: row.author,
+    version: row.version,
+    state: row.state,
+    body: row.body,
+    description: row.description,
+    scope: row.scope,
+    contributors: parseJson<string[]>(row.contributors),
+    createdAt: row.created_at,
+    createdBy: row.created_by,
+    idempotencyKey: row.idempotency_key,
+  };
+}
+
+function toTransition(row: Selectable<VersionTransitionsTable>): VersionTransition {
+  return {
+    name: row.name,
+    author: row.author,
+    version: row.version,
+    from: row.from_state,
+    to: row.to_state,
+    decidedBy: row.decided_by,
+    reason: row.reason,
+    at: row.at,
+  };
+}
+
+function refKey(ref: SkillRef, state: string): string {
+  return JSON.stringify([ref.name, ref.author, state]);
+}
+
+/** "a candidate", "stable", …: how a state reads in a message. */
+function stateWord(state: VersionState): string {
+  return state === 'candidate' ? 'a candidate' : state;
+}
+
+function checkState(field: string, value: unknown): VersionState {
+  if (typeof value !== 'string' || !(VERSION_STATES as readonly string[]).includes(value)) {
+    throw new StoreValidationError(`${field} must be one of ${VERSION_STATES.join(', ')}, got ${String(JSON.stringify(value))}`);
+  }
+  return value as VersionState;
+}
+
+function checkReason(value: unknown): string {
+  return checkText('reason', value, { required: true, maxChars: MAX_TRANSITION_REASON_CHARS });
+}
