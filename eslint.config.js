@@ -21,8 +21,9 @@ const LAYERS = {
   team: ['core', 'local', 'store', 'workflows/definitions', 'workflows/skill-workflow', 'workflows/store-request-workflow'],
   // This machine's skill folders and the team's skills: pull and push through the seam.
   sync: ['core', 'local', 'team'],
-  // The central worker serves teammates' store requests with the seam's direct backend.
-  activities: ['core', 'store', 'agents', 'team'],
+  // The central worker serves teammates' store requests with the seam's direct backend;
+  // signals go to the lanes through their definitions.
+  activities: ['core', 'store', 'agents', 'team', 'workflows/definitions'],
   workflows: ['core', 'activities/types'],
   // hooks/machine-worker.ts, the teammate's on-demand worker, runs the model activities.
   hooks: ['core', 'local', 'store', 'sync', 'team', 'workflows', 'activities', 'agents'],

@@ -7,7 +7,7 @@ import { constants } from 'node:fs';
 import { open, realpath, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureTypes } from './types';
+import { FailureTypes, type JudgeInput } from './types';
 
 /** Agent transcripts are JSON lines. */
 export const TRANSCRIPT_SUFFIX = '.jsonl';
@@ -83,4 +83,36 @@ export async function openTranscript(path: string, roots: readonly string[]): Pr
     refuse(path, roots, 'not a regular file');
   }
   return file;
+}
+
+/** How far before the invocation's recorded byte length the judge reads, for the turns before it. */
+const TRANSCRIPT_LOOKBACK_BYTES = 256 * 1024;
+/** The most transcript one judgment reads. */
+const MAX_TRANSCRIPT_READ_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The transcript bytes the judge sees: they end at the length recorded with the
+ * reaction, so a retry an hour later judges exactly the same text. They start a
+ * little before the invocation (when it was recorded in the same file), which
+ * bounds the read for long sessions.
+ */
+export async function readTranscriptWindow(input: JudgeInput, roots: readonly string[]): Promise<string> {
+  const path = input.reaction.transcriptPath || input.invocation.transcriptPath;
+  // Only inside the agent transcript folders: a signal must not make the worker read arbitrary files.
+  const file = await openTranscript(path, roots);
+  try {
+    const size = (await file.stat()).size;
+    const end = Math.min(input.reaction.transcriptBytes, size);
+    const sameFile = input.invocation.transcriptPath === path;
+    let start = sameFile ? Math.max(0, input.invocation.transcriptBytes - TRANSCRIPT_LOOKBACK_BYTES) : 0;
+    start = Math.max(start, end - MAX_TRANSCRIPT_READ_BYTES);
+    if (start >= end) return '';
+    const buffer = Buffer.alloc(end - start);
+    await file.read(buffer, 0, buffer.length, start);
+    const text = buffer.toString('utf8');
+    // A read from the middle starts inside a line: drop that partial line.
+    return start > 0 ? text.slice(text.indexOf('\n') + 1) : text;
+  } finally {
+    await file.close();
+  }
 }

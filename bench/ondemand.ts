@@ -20,7 +20,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { dailyModelCalls } from '../local/model-calls';
-import { createActivities } from '../activities';
+import { createActivities } from '../activities/create-activities';
 import { claudeCliModel } from '../agents';
 import { workflowIdForInvocation } from '../core/skill-ref';
 import { liveFlusherPid } from '../hooks/outbox';

@@ -11,7 +11,7 @@
 import { modelCallsFromEnv } from '../local/model-calls';
 import { agentTranscriptRoots } from '../local/transcript-roots';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
-import { createModelActivities } from '../activities';
+import { createModelActivities } from '../activities/create-activities';
 import type { ModelActivities } from '../activities/types';
 import { modelFromEnv } from '../agents';
 import type { ModelCall } from '../agents/types';

@@ -4,10 +4,10 @@
 import { cohortPercent, mergeCanarySettings, pullChoice } from '../core/rollout';
 import type { RolloutDefaults } from '../core/rollout-types';
 import type { SkillRef } from '../core/skill-ref';
-import type { SkillVersion, Store } from '../store/types';
+import type { RolloutStore, SkillVersion, VersionStore } from '../store/types';
 
 /** A skill's policy and canary settings: its own where set, else the team's. */
-export async function effectiveRollout(store: Store, ref: SkillRef, defaults: RolloutDefaults): Promise<RolloutDefaults> {
+export async function effectiveRollout(store: Pick<RolloutStore, 'rolloutSettings'>, ref: SkillRef, defaults: RolloutDefaults): Promise<RolloutDefaults> {
   const own = await store.rolloutSettings(ref);
   const merged = mergeCanarySettings(defaults.canary, own?.canary ?? {});
   // Stored overrides were validated when set; a default changed since cannot make them invalid.
@@ -15,7 +15,7 @@ export async function effectiveRollout(store: Store, ref: SkillRef, defaults: Ro
 }
 
 /** The version of every skill that `user` gets, by name then author (a skill with only a candidate, for the cohort only). */
-export async function versionsForUser(store: Store, user: string, defaults: RolloutDefaults): Promise<SkillVersion[]> {
+export async function versionsForUser(store: Pick<RolloutStore, 'rolloutSettings'> & Pick<VersionStore, 'listCurrent'>, user: string, defaults: RolloutDefaults): Promise<SkillVersion[]> {
   const chosen: SkillVersion[] = [];
   for (const skill of await store.listCurrent()) {
     const percent = skill.candidate ? cohortPercent(await effectiveRollout(store, skill, defaults)) : 0;

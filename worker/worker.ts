@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { Client } from '@temporalio/client';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities } from '../activities';
+import { createActivities } from '../activities/create-activities';
 import { requireRolloutDefaults } from '../core/rollout';
 import type { RolloutDefaults } from '../core/rollout-types';
 import type { ModelCall } from '../agents/types';

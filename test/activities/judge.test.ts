@@ -8,7 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createActivities, readTranscriptWindow } from '../../activities';
+import { createActivities, readTranscriptWindow } from '../../activities/create-activities';
 import { FailureTypes, type JudgeInput, type JudgeResult, type Proposal, type ProposeInput } from '../../activities/types';
 import type { ModelRequest } from '../../agents/types';
 import { dailyModelCalls, modelCallsToday } from '../../local/model-calls';

@@ -32,8 +32,12 @@ describe('dependency direction', () => {
     ['store/probe.ts', "import { withFileLock } from '../local/file-lock';"],
     ['agents/probe.ts', "import type { Store } from '../store/types';"],
     ['sync/probe.ts', "import { runCli } from '../cli/main';"],
-    ['activities/probe.ts', "import { TASK_QUEUE } from '../workflows/definitions';"],
-    ['workflows/probe.ts', "import { createActivities } from '../activities/index';"],
+    // Activities send to the lanes through the messages' definitions, and nothing else of the workflows.
+    ['activities/probe.ts', "import { skillWorkflow } from '../workflows/skill-workflow';"],
+    ['team/probe.ts', "import { createActivities } from '../activities/create-activities';"],
+    ['sync/probe.ts', "import { openStore } from '../store/index';"],
+    ['dashboard/probe.ts', "import type { Store } from '../store/types';"],
+    ['workflows/probe.ts', "import { createActivities } from '../activities/create-activities';"],
     ['workflows/probe.ts', "import { readFileSync } from 'node:fs';"],
     ['workflows/probe.ts', "import { Client } from '@temporalio/client';"],
     // Workflows take only types from activities: a value (the failure types) lives in core/.
@@ -60,6 +64,8 @@ describe('dependency direction', () => {
     ['workflows/probe.ts', "import type { SkillActivities } from '../activities/types';\nimport { formatSkillRef } from '../core/skill-ref';"],
     ['workflows/probe.ts', "import { type JudgeResult } from '../activities/types';\nexport type { SkillActivities } from '../activities/types';"],
     ['workflows/probe.ts', "import { FailureTypes } from '../core/failure-types';"],
+    ['activities/probe.ts', "import { failureSignal } from '../workflows/definitions';"],
+    ['team/probe.ts', "import { openStore } from '../store/index';\nimport { decideUpdate } from '../workflows/definitions';"],
     ['hooks/probe.ts', "import { pullSkills } from '../sync/pull';\nimport type { InvokedSignal } from '../workflows/definitions';"],
     ['worker/probe.ts', "import { drainOutbox } from '../hooks/flusher';"],
     ['cli/probe.ts', "import { runUp } from '../worker/up';\nimport packageJson from '../package.json';"],

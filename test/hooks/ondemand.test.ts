@@ -11,7 +11,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { dailyModelCalls } from '../../local/model-calls';
-import { createActivities } from '../../activities';
+import { createActivities } from '../../activities/create-activities';
 import { workflowIdForInvocation, type SkillRef } from '../../core/skill-ref';
 import { drainOutbox } from '../../hooks/flusher';
 import { PENDING_JUDGMENTS_FILE, liveFlusherPid, outboxDir } from '../../hooks/outbox';

@@ -3,15 +3,16 @@
 // decision written to the store. The rules are core/rollout.ts.
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { SignalNames, WorkflowTypes, type VerdictRecorded } from '../core/messages';
+import type { VerdictRecorded } from '../core/messages';
 import type { CandidateRollout, RolloutDefaults } from '../core/rollout-types';
 import { effectiveRollout } from '../team/rollout-choice';
 import { workflowIdForSkill, type SkillRef } from '../core/skill-ref';
-import { StoreValidationError, type SkillVersion, type Store } from '../store/types';
+import { StoreValidationError, type EditStore, type RolloutStore, type SkillVersion, type VersionStore } from '../store/types';
+import { SKILL_WORKFLOW_TYPE, verdictRecordedSignal } from '../workflows/definitions';
 import { FailureTypes, type SkillActivities } from './types';
 
 /** The trial a candidate is on, or undefined when the skill has none. */
-export async function candidateRollout(store: Store, ref: SkillRef, defaults: RolloutDefaults, candidate?: SkillVersion): Promise<CandidateRollout | undefined> {
+export async function candidateRollout(store: Pick<VersionStore, 'candidateVersion' | 'stableVersion'> & Pick<RolloutStore, 'rolloutSettings'>, ref: SkillRef, defaults: RolloutDefaults, candidate?: SkillVersion): Promise<CandidateRollout | undefined> {
   const open = candidate ?? (await store.candidateVersion(ref));
   if (!open) return undefined;
   const [stable, rollout] = await Promise.all([store.stableVersion(ref), effectiveRollout(store, ref, defaults)]);
@@ -26,7 +27,7 @@ export async function candidateRollout(store: Store, ref: SkillRef, defaults: Ro
 
 type RolloutActivities = Pick<SkillActivities, 'canaryEvidence' | 'decideCandidate'>;
 
-export function createRolloutActivities(store: Store): RolloutActivities {
+export function createRolloutActivities(store: VersionStore & RolloutStore & Pick<EditStore, 'resolveEdit'>): RolloutActivities {
   return {
     async canaryEvidence({ ref, rollout }) {
       const evidence = await store.canaryEvidence(ref, {
@@ -63,13 +64,13 @@ export function createRolloutActivities(store: Store): RolloutActivities {
  * reads the evidence again (signal-with-start: a candidate pushed with no lane
  * running starts its trial here).
  */
-export async function tellLaneOfVerdict(store: Store, client: Client, ref: SkillRef, taskQueue: string, verdict: VerdictRecorded): Promise<void> {
+export async function tellLaneOfVerdict(store: Pick<VersionStore, 'candidateVersion'>, client: Client, ref: SkillRef, taskQueue: string, verdict: VerdictRecorded): Promise<void> {
   if (!(await store.candidateVersion(ref))) return;
-  await client.workflow.signalWithStart(WorkflowTypes.skill, {
+  await client.workflow.signalWithStart(SKILL_WORKFLOW_TYPE, {
     workflowId: workflowIdForSkill(ref),
     taskQueue,
     args: [{ ref }],
-    signal: SignalNames.verdictRecorded,
+    signal: verdictRecordedSignal,
     signalArgs: [verdict],
   });
 }

@@ -1,0 +1,71 @@
+// The lane's side of an improvement in the store: what the skill is now, the
+// version a proposal improves (with the edits tried before), the publish of the
+// edited version (a candidate, or everyone's under the policy direct;
+// idempotent, refusing an edit set tried before, a lost race said as a
+// conflict), and the edit remembered.
+import { ApplicationFailure } from '@temporalio/common';
+import { priorEditLines } from '../core/edit-memory';
+import { MAX_PRIOR_EDIT_SUMMARIES, OPTIMIZER_NAME } from '../core/limits';
+import type { RolloutDefaults } from '../core/rollout-types';
+import { formatSkillRef } from '../core/skill-ref';
+import { VersionConflictError, type EditStore, type RolloutStore, type VersionStore } from '../store/types';
+import { effectiveRollout } from '../team/rollout-choice';
+import { failFastOnBadInput } from './bad-input';
+import { candidateRollout } from './rollout-decisions';
+import { FailureTypes, type SkillActivities } from './types';
+
+type PublishingActivities = Pick<SkillActivities, 'describeSkill' | 'readSkill' | 'publishSkill' | 'recordEdit'>;
+
+export function createPublishingActivities(store: VersionStore & RolloutStore & EditStore, rollout: RolloutDefaults): PublishingActivities {
+  return {
+    async describeSkill(ref) {
+      const [latest, edits, candidate] = await Promise.all([store.latestVersion(ref), store.editStats(ref), candidateRollout(store, ref, rollout)]);
+      return { version: latest?.version, improvementsPublished: edits.published, ...(candidate ? { candidate } : {}) };
+    },
+
+    async readSkill(ref) {
+      // Proposals improve what everyone has: the stable version (a skill pushed only as a candidate: that one).
+      const latest = (await store.stableVersion(ref)) ?? (await store.latestVersion(ref));
+      if (!latest) throw ApplicationFailure.nonRetryable(`skill ${formatSkillRef(ref)} is not in the store`, FailureTypes.UnknownSkill);
+      const edits = await store.recentEdits(ref, MAX_PRIOR_EDIT_SUMMARIES);
+      return { version: latest.version, body: latest.body, description: latest.description, priorEdits: priorEditLines(edits) };
+    },
+
+    async publishSkill(input) {
+      return failFastOnBadInput(async () => {
+        // Edit memory is in the shared store: no machine publishes an edit set tried before.
+        if (await store.hasEditFingerprint(input.ref, input.fingerprint)) return { status: 'duplicate' as const };
+        const base = await store.getVersion(input.ref, input.baseVersion);
+        if (!base) throw ApplicationFailure.nonRetryable(`skill ${formatSkillRef(input.ref)} v${input.baseVersion} is not in the store`, FailureTypes.UnknownSkill);
+        const { policy } = await effectiveRollout(store, input.ref, rollout);
+        try {
+          const { version } = await store.publishVersion({
+            name: input.ref.name,
+            author: input.ref.author,
+            body: input.body,
+            description: base.description,
+            scope: base.scope,
+            contributors: [...new Set([...base.contributors, OPTIMIZER_NAME])],
+            createdBy: OPTIMIZER_NAME,
+            idempotencyKey: input.idempotencyKey,
+            baseVersion: input.baseVersion,
+            // Policy direct: everyone's version at once, as the original did; else a candidate on trial.
+            state: policy === 'direct' ? 'stable' : 'candidate',
+            reason: 'proposed from failure reports',
+          });
+          const candidate = version.state === 'candidate' ? await candidateRollout(store, input.ref, rollout, version) : undefined;
+          return { status: 'published' as const, version: version.version, ...(candidate ? { candidate } : {}) };
+        } catch (err) {
+          if (!(err instanceof VersionConflictError)) throw err;
+          const latest = await store.latestVersion(input.ref);
+          return { status: 'conflict' as const, latestVersion: latest?.version ?? input.baseVersion + 1 };
+        }
+      });
+    },
+
+    async recordEdit({ ref, ...edit }) {
+      // The store's recordEdit is idempotent per published version: a retry returns the row already written.
+      await failFastOnBadInput(() => store.recordEdit({ name: ref.name, author: ref.author, ...edit }));
+    },
+  };
+}
