@@ -14,8 +14,7 @@ import { builtinModules } from 'node:module';
 const LAYERS = {
   core: [],
   local: ['core'],
-  // The default SQLite location follows the one SKILLOPT_HOME rule.
-  store: ['core', 'local/home'],
+  store: ['core'],
   agents: ['core'],
   // The backend seam: the store, or the central worker through Temporal (its workflows' message definitions, and their types).
   team: ['core', 'local', 'store', 'workflows/definitions', 'workflows/skill-workflow', 'workflows/store-request-workflow'],

@@ -15,7 +15,7 @@ export * from './types';
 export { describeStoreTarget, redactDatabaseUrl, resolveStoreTarget } from './location';
 export type { OpenStoreOptions, StoreTarget } from './location';
 
-export async function openStore(options: OpenStoreOptions = {}): Promise<Store> {
+export async function openStore(options: OpenStoreOptions): Promise<Store> {
   const target = resolveStoreTarget(options);
   const engine = target.engine === 'sqlite' ? await openSqliteEngine(target.path) : createPostgresEngine(target.url, target.schema);
   const db = new Kysely<StoreDatabase>({ dialect: engine.dialect });

@@ -1,20 +1,18 @@
-// Where the store lives: a Postgres URL, or a SQLite file (by default under
-// SKILLOPT_HOME). Pure functions, so the CLI can show the location without opening it.
+// Where the store lives: a Postgres URL, or a SQLite file (by default in the
+// home folder it is given; local/store-location.ts reads the environment for
+// it). Pure functions, so the CLI can show the location without opening it.
 import { join, resolve } from 'node:path';
-import { expandHome, skilloptHome } from '../local/home';
 import { StoreUnavailableError, StoreValidationError } from './types';
 
 export interface OpenStoreOptions {
-  /** postgres://…, postgresql://…, sqlite:<path>; default SKILLOPT_DATABASE_URL, then SQLite under home. */
+  /** postgres://…, postgresql://…, sqlite:<path>; absent (or "sqlite:"): SQLite in `home`. */
   url?: string;
-  /** Directory of the default SQLite store; default SKILLOPT_HOME, then ~/.skillopt. */
+  /** Directory of the default SQLite store (relative to cwd); needed when there is no url. */
   home?: string;
   /** What a relative home or SQLite path is relative to; default the process's cwd. */
   cwd?: string;
   /** Postgres only: the schema to use (created if missing), e.g. for test isolation. */
   schema?: string;
-  /** Where SKILLOPT_DATABASE_URL and SKILLOPT_HOME are read; default process.env. */
-  env?: NodeJS.ProcessEnv;
 }
 
 export type StoreTarget =
@@ -26,15 +24,15 @@ export const SQLITE_FILE_NAME = 'skillopt.db';
 // search_path, so nothing but a plain identifier may reach it.
 const SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
 
-/** The folder of the default SQLite store: `home`, else local/home's SKILLOPT_HOME rule. */
-function storeHome(options: OpenStoreOptions, env: NodeJS.ProcessEnv): string {
-  const cwd = options.cwd ?? process.cwd();
-  return options.home === undefined ? skilloptHome(env, cwd) : resolve(cwd, expandHome(options.home, env));
+/** The default SQLite file, in `home`. */
+function defaultSqlite(options: OpenStoreOptions): StoreTarget {
+  if (options.home === undefined) throw new StoreUnavailableError('no store location: give a database URL or the folder of the SQLite store');
+  return { engine: 'sqlite', path: join(resolve(options.cwd ?? process.cwd(), options.home), SQLITE_FILE_NAME) };
 }
 
-export function resolveStoreTarget(options: OpenStoreOptions = {}, env: NodeJS.ProcessEnv = options.env ?? process.env): StoreTarget {
-  const url = nonEmpty(options.url) ?? nonEmpty(env.SKILLOPT_DATABASE_URL);
-  if (url === undefined) return { engine: 'sqlite', path: join(storeHome(options, env), SQLITE_FILE_NAME) };
+export function resolveStoreTarget(options: OpenStoreOptions): StoreTarget {
+  const url = nonEmpty(options.url);
+  if (url === undefined) return defaultSqlite(options);
 
   if (/^postgres(ql)?:\/\//i.test(url)) {
     if (options.schema !== undefined && !SCHEMA_PATTERN.test(options.schema)) {
@@ -46,9 +44,9 @@ export function resolveStoreTarget(options: OpenStoreOptions = {}, env: NodeJS.P
   if (/^sqlite:/i.test(url)) {
     let path = url.slice('sqlite:'.length);
     if (path.startsWith('//')) path = path.slice(2); // sqlite:///abs/file.db
-    if (path === '') return { engine: 'sqlite', path: join(storeHome(options, env), SQLITE_FILE_NAME) };
+    if (path === '') return defaultSqlite(options);
     if (path === ':memory:') return { engine: 'sqlite', path };
-    return { engine: 'sqlite', path: resolve(options.cwd ?? process.cwd(), expandHome(path, env)) };
+    return { engine: 'sqlite', path: resolve(options.cwd ?? process.cwd(), path) };
   }
 
   throw new StoreUnavailableError(

@@ -2,8 +2,8 @@
 // its mode (local/mode.ts): the store itself on the embedded and the central
 // machine, the central worker through Temporal on a teammate's.
 import { machineMode } from '../local/mode';
-import { skilloptHome } from '../local/home';
 import { runningUp } from '../local/run-lock';
+import { storeLocation } from '../local/store-location';
 import { openStore } from '../store/index';
 import type { TeamBackend } from './backend';
 import { directBackend } from './direct';
@@ -22,11 +22,11 @@ export async function openBackend({ env = process.env, cwd = process.cwd() }: Op
     const [{ temporalBackend }, { connectTeam }] = await Promise.all([import('./through-temporal'), import('./connection')]);
     return temporalBackend(await connectTeam(env));
   }
-  const home = skilloptHome(env, cwd);
-  return directBackend(() => openStore({ env, cwd }), {
+  const location = storeLocation(env, cwd);
+  return directBackend(() => openStore(location), {
     env,
     connect: async () => (await import('./connection')).connectTeam(env),
     // The embedded machine's lanes run in `skillopt up`; the central machine's in the team's workers.
-    ...(mode === 'embedded' ? { upRunning: () => runningUp(home) !== undefined } : {}),
+    ...(mode === 'embedded' ? { upRunning: () => runningUp(location.home) !== undefined } : {}),
   });
 }

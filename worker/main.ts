@@ -4,6 +4,7 @@
 import { NativeConnection } from '@temporalio/worker';
 import { modelFromEnv } from '../agents';
 import { modelCallsFromEnv } from '../local/model-calls';
+import { storeLocation } from '../local/store-location';
 import { temporalSettings } from '../local/temporal';
 import { openStore } from '../store';
 import { TASK_QUEUE } from '../workflows/definitions';
@@ -13,7 +14,7 @@ async function main(): Promise<void> {
   const config = temporalSettings();
   const model = modelFromEnv();
   const modelCalls = modelCallsFromEnv();
-  const store = await openStore();
+  const store = await openStore(storeLocation());
   const connection = await NativeConnection.connect(config.connectionOptions);
   try {
     const worker = await createSkilloptWorker({

@@ -438,7 +438,7 @@ describe('push --canary, --rollout and skills set-rollout', () => {
   it('--rollout and skills set-rollout store the policy; a bad one is a one-line usage error', async () => {
     const src = await writeSkill(join(sb.dir, 'deploy'), DEPLOY);
     expect((await run(sb, ['push', src, '--rollout', 'approval'])).code).toBe(0);
-    const store = await openStore({ home: sb.skilloptHome, env: {} });
+    const store = await openStore({ home: sb.skilloptHome });
     try {
       expect(await store.rolloutSettings(parseSkillRef('deploy--alice'))).toMatchObject({ policy: 'approval', updatedBy: 'alice' });
       const set = await run(sb, ['skills', 'set-rollout', 'deploy--alice', 'canary+approval', '--percent', '20', '--max-hours', '48']);

@@ -30,6 +30,7 @@ describe('dependency direction', () => {
     ['local/probe.ts', "import { Command } from 'commander';"],
     ['local/probe.ts', "import { openStore } from '../store/index';"],
     ['store/probe.ts', "import { withFileLock } from '../local/file-lock';"],
+    ['store/probe.ts', "import { skilloptHome } from '../local/home';"],
     ['agents/probe.ts', "import type { Store } from '../store/types';"],
     ['sync/probe.ts', "import { runCli } from '../cli/main';"],
     // Activities send to the lanes through the messages' definitions, and nothing else of the workflows.
@@ -60,7 +61,7 @@ describe('dependency direction', () => {
     ['core/fingerprint.ts', "import { createHash } from 'node:crypto';"],
     ['local/probe.ts', "import { homedir } from 'node:os';\nimport type { Manifest } from '../core/manifest';"],
     ['local/temporal.ts', "import { Client } from '@temporalio/client';"],
-    ['store/probe.ts', "import { skilloptHome } from '../local/home';\nimport type { SkillRef } from '../core/skill-ref';"],
+    ['store/probe.ts', "import type { SkillRef } from '../core/skill-ref';"],
     ['workflows/probe.ts', "import type { SkillActivities } from '../activities/types';\nimport { formatSkillRef } from '../core/skill-ref';"],
     ['workflows/probe.ts', "import { type JudgeResult } from '../activities/types';\nexport type { SkillActivities } from '../activities/types';"],
     ['workflows/probe.ts', "import { FailureTypes } from '../core/failure-types';"],

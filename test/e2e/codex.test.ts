@@ -113,7 +113,7 @@ beforeAll(async () => {
   cwd = join(root, 'project');
   mkdirSync(cwd);
   const taskQueue = uniqueName('skillopt-codex');
-  [temporal, store] = await Promise.all([startTestServer(), openStore({ home: join(root, 'store'), env: {} })]);
+  [temporal, store] = await Promise.all([startTestServer(), openStore({ home: join(root, 'store') })]);
   env = baseEnv({
     ...user.env,
     SKILLOPT_USER: 'alice',

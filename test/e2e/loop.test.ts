@@ -145,7 +145,7 @@ beforeAll(async () => {
   const taskQueue = uniqueName('skillopt-e2e');
 
   // A SQLite store whatever the environment says (SKILLOPT_DATABASE_URL is not read).
-  [temporal, store] = await Promise.all([startTestServer(), openStore({ home: skilloptHome, env: {} })]);
+  [temporal, store] = await Promise.all([startTestServer(), openStore({ home: skilloptHome })]);
   worker = await createSkilloptWorker({
     connection: temporal.nativeConnection,
     namespace: temporal.namespace ?? 'default',

@@ -10,10 +10,11 @@ import { modelFromEnv } from '../../agents';
 import { openStore } from '../../store';
 import { createSkilloptWorker } from '../../worker/worker';
 import { TASK_QUEUE } from '../../workflows/definitions';
+import { storeLocation } from '../../local/store-location';
 
 const pauseFile = process.env.SKILLOPT_TEST_PAUSE_AFTER_PUBLISH;
 const config = loadClientConnectConfig();
-const store = await openStore();
+const store = await openStore(storeLocation());
 if (pauseFile) {
   const publishVersion = store.publishVersion.bind(store);
   store.publishVersion = async (input) => {

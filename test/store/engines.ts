@@ -69,7 +69,7 @@ export function uniqueAuthor(): string {
  * same migration table) but left unmigrated, for reading and writing raw rows.
  */
 export async function openRawDatabase(options: OpenStoreOptions): Promise<{ db: Kysely<unknown>; kind: EngineKind; migrationSchema?: string }> {
-  const target = resolveStoreTarget(options, {});
+  const target = resolveStoreTarget(options);
   const engine = target.engine === 'sqlite' ? await openSqliteEngine(target.path) : createPostgresEngine(target.url, target.schema);
   return { db: new Kysely<unknown>({ dialect: engine.dialect }), kind: engine.kind, migrationSchema: engine.migrationSchema };
 }

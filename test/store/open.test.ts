@@ -14,6 +14,7 @@ import {
   redactDatabaseUrl,
   resolveStoreTarget,
 } from '../../store';
+import { storeLocation } from '../../local/store-location';
 
 async function unavailable(options: Parameters<typeof openStore>[0]): Promise<StoreUnavailableError> {
   const err: unknown = await openStore(options).then(
@@ -40,33 +41,31 @@ async function closedPort(): Promise<number> {
   return address.port;
 }
 
+/** Where the store is for this environment, as every machine resolves it (local/store-location.ts, then store/location.ts). */
+const fromEnv = (env: NodeJS.ProcessEnv, cwd = '/work') => resolveStoreTarget(storeLocation(env, cwd));
+
 describe('resolveStoreTarget', () => {
   it('defaults to SQLite in SKILLOPT_HOME, then ~/.skillopt', () => {
-    expect(resolveStoreTarget({}, { SKILLOPT_HOME: '/srv/skillopt' })).toEqual({ engine: 'sqlite', path: '/srv/skillopt/skillopt.db' });
-    expect(resolveStoreTarget({}, {})).toEqual({ engine: 'sqlite', path: join(homedir(), '.skillopt', 'skillopt.db') });
-    expect(resolveStoreTarget({ home: '/opt/h' }, { SKILLOPT_HOME: '/srv/skillopt' })).toEqual({
-      engine: 'sqlite',
-      path: '/opt/h/skillopt.db',
-    });
-    expect(resolveStoreTarget({}, { SKILLOPT_DATABASE_URL: '  ', SKILLOPT_HOME: '/h' })).toEqual({ engine: 'sqlite', path: '/h/skillopt.db' });
-    // A caller (the CLI, tests) may pass its own environment instead of process.env.
-    expect(resolveStoreTarget({ env: { SKILLOPT_HOME: '/from-env-option' } })).toEqual({
-      engine: 'sqlite',
-      path: '/from-env-option/skillopt.db',
-    });
+    expect(fromEnv({ SKILLOPT_HOME: '/srv/skillopt' })).toEqual({ engine: 'sqlite', path: '/srv/skillopt/skillopt.db' });
+    expect(fromEnv({ HOME: homedir() })).toEqual({ engine: 'sqlite', path: join(homedir(), '.skillopt', 'skillopt.db') });
+    expect(resolveStoreTarget({ home: '/opt/h' })).toEqual({ engine: 'sqlite', path: '/opt/h/skillopt.db' });
+    expect(fromEnv({ SKILLOPT_DATABASE_URL: '  ', SKILLOPT_HOME: '/h' })).toEqual({ engine: 'sqlite', path: '/h/skillopt.db' });
+    // A relative SKILLOPT_HOME is relative to the caller's folder.
+    expect(fromEnv({ SKILLOPT_HOME: 'rel' }, '/from-cwd')).toEqual({ engine: 'sqlite', path: '/from-cwd/rel/skillopt.db' });
+    expect(() => resolveStoreTarget({})).toThrow(StoreUnavailableError);
   });
 
   it('reads sqlite: URLs', () => {
-    expect(resolveStoreTarget({ url: 'sqlite:/data/s.db' }, {})).toEqual({ engine: 'sqlite', path: '/data/s.db' });
-    expect(resolveStoreTarget({ url: 'sqlite:///data/s.db' }, {})).toEqual({ engine: 'sqlite', path: '/data/s.db' });
-    expect(resolveStoreTarget({ url: 'sqlite:' }, { SKILLOPT_HOME: '/h' })).toEqual({ engine: 'sqlite', path: '/h/skillopt.db' });
-    expect(resolveStoreTarget({}, { SKILLOPT_DATABASE_URL: 'sqlite:~/x.db' })).toEqual({ engine: 'sqlite', path: join(homedir(), 'x.db') });
+    expect(resolveStoreTarget({ url: 'sqlite:/data/s.db' })).toEqual({ engine: 'sqlite', path: '/data/s.db' });
+    expect(resolveStoreTarget({ url: 'sqlite:///data/s.db' })).toEqual({ engine: 'sqlite', path: '/data/s.db' });
+    expect(resolveStoreTarget({ url: 'sqlite:', home: '/h' })).toEqual({ engine: 'sqlite', path: '/h/skillopt.db' });
+    expect(fromEnv({ SKILLOPT_DATABASE_URL: 'sqlite:', SKILLOPT_HOME: '/h' })).toEqual({ engine: 'sqlite', path: '/h/skillopt.db' });
+    expect(fromEnv({ SKILLOPT_DATABASE_URL: 'sqlite:~/x.db', HOME: homedir() })).toEqual({ engine: 'sqlite', path: join(homedir(), 'x.db') });
   });
 
-  it('reads Postgres URLs from the option or SKILLOPT_DATABASE_URL, the option first', () => {
-    const env = { SKILLOPT_DATABASE_URL: 'postgres://env@db/skillopt' };
-    expect(resolveStoreTarget({}, env)).toEqual({ engine: 'postgres', url: 'postgres://env@db/skillopt', schema: undefined });
-    expect(resolveStoreTarget({ url: 'postgresql://opt@db/x', schema: 'tests_1' }, env)).toEqual({
+  it('reads Postgres URLs from the option or SKILLOPT_DATABASE_URL', () => {
+    expect(fromEnv({ SKILLOPT_DATABASE_URL: 'postgres://env@db/skillopt' })).toEqual({ engine: 'postgres', url: 'postgres://env@db/skillopt', schema: undefined });
+    expect(resolveStoreTarget({ url: 'postgresql://opt@db/x', schema: 'tests_1' })).toEqual({
       engine: 'postgres',
       url: 'postgresql://opt@db/x',
       schema: 'tests_1',
@@ -75,11 +74,11 @@ describe('resolveStoreTarget', () => {
 
   it('refuses schemas that are not plain identifiers and unknown URL schemes, without echoing passwords', () => {
     for (const schema of ['Public', 'a;drop', 'x"y', '1abc', '']) {
-      expect(() => resolveStoreTarget({ url: 'postgres://db/x', schema }, {})).toThrow(StoreValidationError);
+      expect(() => resolveStoreTarget({ url: 'postgres://db/x', schema })).toThrow(StoreValidationError);
     }
     const err = (() => {
       try {
-        resolveStoreTarget({ url: 'mysql://root:hunter2@db/x' }, {});
+        resolveStoreTarget({ url: 'mysql://root:hunter2@db/x' });
       } catch (e) {
         return e as Error;
       }
