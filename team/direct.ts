@@ -4,20 +4,22 @@
 // (skill-report, dashboard-pages, rollout-choice, push-to-store) compose core's
 // rules over the store. What belongs to a lane (a decision, the notice of a
 // candidate pushed here, status reads) goes through Temporal, opened on first use.
+import type { CandidateDecided, CandidateDecision } from '../core/messages';
 import type { CanaryTrial, SkillSummary, StoredSkillPage } from '../core/dashboard';
 import { describeError } from '../core/describe-error';
 import type { PushRequest } from '../core/push-rules';
 import type { SkillReport } from '../core/report';
 import { DEFAULT_CANARY_SETTINGS, requireRolloutDefaults, rolloutDefaultsFromEnv } from '../core/rollout';
-import { DEFAULT_ROLLOUT_POLICY, type RolloutDefaults } from '../core/rollout-types';
+import { DEFAULT_ROLLOUT_POLICY, type RolloutDefaults, type VersionTransition } from '../core/rollout-types';
 import type { SkillRef } from '../core/skill-ref';
-import type { CurrentSkill, SkillVersion, Store } from '../store/types';
-import type { Published, TeamBackend } from './backend';
+import type { AttributionRecord, CurrentSkill, SkillVersion, Store } from '../store/types';
+import type { Published, RolloutChange, TeamBackend } from './backend';
 import type { TeamConnection } from './connection';
 import { skillSummary, storedSkillPage } from './dashboard-pages';
 import { pushToStore } from './push-to-store';
 import { versionsForUser } from './rollout-choice';
 import { skillReport } from './skill-report';
+import type { SkillDetail, SkillStatusRow } from './visibility';
 
 export interface DirectBackendOptions {
   /** The team's rollout policy and canary settings are read from here (SKILLOPT_ROLLOUT, SKILLOPT_CANARY_*). */
@@ -34,18 +36,9 @@ export interface DirectBackendOptions {
   now?: () => number;
 }
 
-/** The direct backend, with the per-skill reads that a store request pages through. */
-export interface DirectBackend extends TeamBackend {
-  readonly via: 'store';
-  /** Every skill's current versions, by name then author. */
-  skills(): Promise<CurrentSkill[]>;
-  /** Always whole versions: everything is local. */
-  list(user: string): Promise<SkillVersion[]>;
-  /** The team's rollout defaults; a malformed SKILLOPT_ROLLOUT or SKILLOPT_CANARY_* is a one-line error. */
-  rolloutDefaults(): RolloutDefaults;
-  reportOf(ref: SkillRef, since: string): Promise<SkillReport | undefined>;
-  summaryOf(skill: CurrentSkill): Promise<SkillSummary>;
-}
+// Loaded on first use: most commands on this machine never need the Temporal client.
+const lanes = () => import('./lanes');
+const visibility = () => import('./visibility');
 
 /**
  * The backend on `store`, or on the store `openStore` opens at first use (a
@@ -54,31 +47,85 @@ export interface DirectBackend extends TeamBackend {
  * every other read refuses.
  */
 export function directBackend(store: Store | (() => Promise<Store>), options: DirectBackendOptions = {}): DirectBackend {
-  let opened: Promise<Store> | undefined = typeof store === 'function' ? undefined : Promise.resolve(store);
-  const db = (): Promise<Store> => (opened ??= (store as () => Promise<Store>)());
-  const env = options.env ?? process.env;
-  const now = options.now ?? Date.now;
-  const rolloutDefaults = (): RolloutDefaults => options.rollout ?? requireRolloutDefaults(env);
-  const pageDefaults = (): { defaults: RolloutDefaults; note?: string } => {
-    if (options.rollout) return { defaults: options.rollout };
-    const read = rolloutDefaultsFromEnv(env);
+  return new DirectBackend(store, options);
+}
+
+export class DirectBackend implements TeamBackend {
+  readonly via = 'store';
+  private opened: Promise<Store> | undefined;
+  private connection: Promise<TeamConnection> | undefined;
+
+  constructor(
+    private readonly store: Store | (() => Promise<Store>),
+    private readonly options: DirectBackendOptions,
+  ) {
+    if (typeof store !== 'function') this.opened = Promise.resolve(store);
+  }
+
+  private db(): Promise<Store> {
+    return (this.opened ??= (this.store as () => Promise<Store>)());
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  /** The team's rollout defaults; a malformed SKILLOPT_ROLLOUT or SKILLOPT_CANARY_* is a one-line error. */
+  rolloutDefaults(): RolloutDefaults {
+    return this.options.rollout ?? requireRolloutDefaults(this.options.env ?? process.env);
+  }
+
+  /** The dashboard's: the defaults, with a note saying why, when the environment's are malformed. */
+  private pageDefaults(): { defaults: RolloutDefaults; note?: string } {
+    if (this.options.rollout) return { defaults: this.options.rollout };
+    const read = rolloutDefaultsFromEnv(this.options.env ?? process.env);
     if (!('error' in read)) return { defaults: read.defaults };
     return { defaults: { policy: DEFAULT_ROLLOUT_POLICY, canary: { ...DEFAULT_CANARY_SETTINGS } }, note: `${read.error}; the defaults are shown` };
-  };
-  // Loaded on first use: most commands on this machine never need the Temporal client.
-  const lanes = () => import('./lanes');
-  const visibility = () => import('./visibility');
-  let connection: Promise<TeamConnection> | undefined;
-  const temporal = (): Promise<TeamConnection> => {
-    if (!options.connect) return Promise.reject(new Error('no Temporal connection was given to this store backend'));
-    return (connection ??= options.connect());
-  };
+  }
+
+  temporal(): Promise<TeamConnection> {
+    if (!this.options.connect) return Promise.reject(new Error('no Temporal connection was given to this store backend'));
+    return (this.connection ??= this.options.connect());
+  }
+
+  /** Every skill's current versions, by name then author. */
+  async skills(): Promise<CurrentSkill[]> {
+    return (await this.db()).listCurrent();
+  }
+
+  async current(ref: SkillRef): Promise<SkillVersion | undefined> {
+    const store = await this.db();
+    return (await store.stableVersion(ref)) ?? (await store.latestVersion(ref));
+  }
+
+  async getVersion(ref: SkillRef, version: number): Promise<SkillVersion | undefined> {
+    return (await this.db()).getVersion(ref, version);
+  }
+
+  async history(ref: SkillRef): Promise<SkillVersion[]> {
+    return (await this.db()).history(ref);
+  }
+
+  async transitions(ref: SkillRef): Promise<VersionTransition[]> {
+    return (await this.db()).transitions(ref);
+  }
+
+  /** Always whole versions: everything is local. */
+  async list(user: string): Promise<SkillVersion[]> {
+    return versionsForUser(await this.db(), user, this.rolloutDefaults());
+  }
+
+  async publish(request: PushRequest): Promise<Published> {
+    const outcome = await pushToStore(await this.db(), request);
+    if (!request.canary || outcome.status === 'refused' || outcome.status === 'up-to-date') return outcome;
+    return { ...outcome, trial: await this.startTrial(request.ref, outcome.version) };
+  }
 
   /** A candidate written straight to the store is one its lane did not publish: the lane is told, and its trial starts now. */
-  async function startTrial(ref: SkillRef, version: number): Promise<string> {
-    if (options.upRunning && !options.upRunning()) return 'skillopt up is not running: the canary trial starts when it does';
+  private async startTrial(ref: SkillRef, version: number): Promise<string> {
+    if (this.options.upRunning && !this.options.upRunning()) return 'skillopt up is not running: the canary trial starts when it does';
     try {
-      const team = await temporal();
+      const team = await this.temporal();
       await (await lanes()).tellLaneOfCandidate(team.client, team.taskQueue, ref, version);
       return 'its lane has started the canary trial';
     } catch (err) {
@@ -86,57 +133,61 @@ export function directBackend(store: Store | (() => Promise<Store>), options: Di
     }
   }
 
-  return {
-    via: 'store',
-    rolloutDefaults,
-    skills: async () => (await db()).listCurrent(),
-    async current(ref) {
-      const s = await db();
-      return (await s.stableVersion(ref)) ?? (await s.latestVersion(ref));
-    },
-    getVersion: async (ref, version) => (await db()).getVersion(ref, version),
-    history: async (ref) => (await db()).history(ref),
-    transitions: async (ref) => (await db()).transitions(ref),
-    list: async (user) => versionsForUser(await db(), user, rolloutDefaults()),
-    async publish(request: PushRequest): Promise<Published> {
-      const outcome = await pushToStore(await db(), request);
-      if (!request.canary || outcome.status === 'refused' || outcome.status === 'up-to-date') return outcome;
-      return { ...outcome, trial: await startTrial(request.ref, outcome.version) };
-    },
-    reportOf: async (ref, since) => skillReport(await db(), ref, since, rolloutDefaults()),
-    summaryOf: async (skill) => skillSummary(await db(), skill, rolloutDefaults(), now()),
-    async reports({ ref, since }) {
-      const [s, defaults] = [await db(), rolloutDefaults()];
-      const reports: SkillReport[] = [];
-      for (const r of ref ? [ref] : await s.listCurrent()) {
-        const report = await skillReport(s, { name: r.name, author: r.author }, since, defaults);
-        if (report) reports.push(report);
-      }
-      return reports;
-    },
-    async skillSummaries(): Promise<SkillSummary[]> {
-      const [s, { defaults }] = [await db(), pageDefaults()];
-      return Promise.all((await s.listCurrent()).map((skill) => skillSummary(s, skill, defaults, now())));
-    },
-    async skillPage(ref: SkillRef, trial?: CanaryTrial): Promise<StoredSkillPage | undefined> {
-      const { defaults, note } = pageDefaults();
-      const page = await storedSkillPage(await db(), ref, defaults, now(), trial);
-      if (page && note) page.rollout.settingsNote ??= note;
-      return page;
-    },
-    async setRollout(ref, { policy, canary, by }) {
-      await (await db()).setRolloutSettings(ref, { policy, canary: canary ?? null, updatedBy: by });
-    },
-    decide: async (ref, decision) => (await lanes()).decideOnLane(await temporal(), ref, decision),
-    recordAttribution: async (attribution) => (await db()).recordAttribution(attribution),
-    skillsStatus: async (at) => (await visibility()).collectSkills((await temporal()).client, at),
-    skillStatus: async (ref, limit) => (await visibility()).collectSkill((await temporal()).client, ref, limit),
-    temporal,
-    async close() {
-      // A store handed in is its owner's to close; one opened here, and the connection, are this backend's.
-      const [own, team] = [typeof store === 'function' ? opened : undefined, connection];
-      [opened, connection] = [undefined, undefined];
-      await Promise.all([own?.then((s) => s.close()), team?.then((c) => c.close())].map((p) => p?.catch(() => undefined)));
-    },
-  };
+  async reportOf(ref: SkillRef, since: string): Promise<SkillReport | undefined> {
+    return skillReport(await this.db(), ref, since, this.rolloutDefaults());
+  }
+
+  async reports({ ref, since }: { ref?: SkillRef; since: string }): Promise<SkillReport[]> {
+    const [store, defaults] = [await this.db(), this.rolloutDefaults()];
+    const reports: SkillReport[] = [];
+    for (const r of ref ? [ref] : await store.listCurrent()) {
+      const report = await skillReport(store, { name: r.name, author: r.author }, since, defaults);
+      if (report) reports.push(report);
+    }
+    return reports;
+  }
+
+  async summaryOf(skill: CurrentSkill): Promise<SkillSummary> {
+    return skillSummary(await this.db(), skill, this.rolloutDefaults(), this.now());
+  }
+
+  async skillSummaries(): Promise<SkillSummary[]> {
+    const [store, { defaults }] = [await this.db(), this.pageDefaults()];
+    return Promise.all((await store.listCurrent()).map((skill) => skillSummary(store, skill, defaults, this.now())));
+  }
+
+  async skillPage(ref: SkillRef, trial?: CanaryTrial): Promise<StoredSkillPage | undefined> {
+    const { defaults, note } = this.pageDefaults();
+    const page = await storedSkillPage(await this.db(), ref, defaults, this.now(), trial);
+    if (page && note) page.rollout.settingsNote ??= note;
+    return page;
+  }
+
+  async setRollout(ref: SkillRef, { policy, canary, by }: RolloutChange): Promise<void> {
+    await (await this.db()).setRolloutSettings(ref, { policy, canary: canary ?? null, updatedBy: by });
+  }
+
+  async decide(ref: SkillRef, decision: CandidateDecision): Promise<CandidateDecided> {
+    return (await lanes()).decideOnLane(await this.temporal(), ref, decision);
+  }
+
+  async recordAttribution(attribution: AttributionRecord): Promise<void> {
+    await (await this.db()).recordAttribution(attribution);
+  }
+
+  async skillsStatus(now: Date): Promise<{ rows: SkillStatusRow[]; notes: string[] }> {
+    return (await visibility()).collectSkills((await this.temporal()).client, now);
+  }
+
+  async skillStatus(ref: SkillRef, limit: number): Promise<{ detail: SkillDetail; truncated: boolean }> {
+    return (await visibility()).collectSkill((await this.temporal()).client, ref, limit);
+  }
+
+  async close(): Promise<void> {
+    // A store handed in is its owner's to close; one opened here, and the connection, are this backend's.
+    const [own, team] = [typeof this.store === 'function' ? this.opened : undefined, this.connection];
+    if (own) this.opened = undefined;
+    this.connection = undefined;
+    await Promise.all([own?.then((s) => s.close()), team?.then((c) => c.close())].map((p) => p?.catch(() => undefined)));
+  }
 }
