@@ -19,11 +19,24 @@ import type { SkillDetail, SkillStatusRow } from './visibility';
 
 export type { SkillSource };
 
-/** A push, published: the outcome, and for a candidate written straight to a store, what became of its trial. */
-export type Published = PushOutcome & {
-  /** One line on the canary trial (a `--canary` push on the store's machine tells the skill's lane). */
+/** Omit applied to each member of a union (Omit on the union itself keeps only the common fields). */
+type WithoutCandidate<T> = T extends unknown ? Omit<T, 'candidate'> : never;
+
+/** A push, published: the outcome, and for a `--canary` push what became of the candidate's trial. */
+export type Published = WithoutCandidate<PushOutcome> & {
+  /** One line on the canary trial: TRIAL_STARTED, or why it has not started yet. */
   trial?: string;
 };
+
+/** The outcome without the candidate's rollout (the lane's own business: it has the candidate on trial). */
+export function withoutRollout(outcome: PushOutcome): Published {
+  if (outcome.status === 'refused') return outcome;
+  const { candidate: _rollout, ...published } = outcome;
+  return published;
+}
+
+/** A `--canary` push whose lane has the candidate on trial. */
+export const TRIAL_STARTED = 'its lane has started the canary trial';
 
 /** `skills set-rollout`: a skill's policy from now on, and its own canary settings (absent: the team's). */
 export interface RolloutChange {
@@ -47,8 +60,13 @@ export interface TeamBackend extends SkillSource {
   setRollout(ref: SkillRef, change: RolloutChange): Promise<void>;
   /** A person's approve / reject of a pending candidate: the `decide` update on the skill's lane. */
   decide(ref: SkillRef, decision: CandidateDecision): Promise<CandidateDecided>;
-  /** SessionStart's row: which skills (and versions) a session has in context. */
-  recordAttribution(attribution: AttributionRecord): Promise<void>;
+  /**
+   * SessionStart's row: which skills (and versions) a session has in context,
+   * stamped when it is stored. Through Temporal it is handed to the central
+   * worker and not awaited (a hook's time is short): a row the store refuses is
+   * then in the worker's log only.
+   */
+  recordAttribution(attribution: Omit<AttributionRecord, 'createdAt'>): Promise<void>;
   /** Every skill lane with its recent invocations counted by verdict (Temporal's visibility). */
   skillsStatus(now: Date): Promise<{ rows: SkillStatusRow[]; notes: string[] }>;
   /** One skill's lane state and its most recent invocations (Temporal's visibility and the lane's `state` query). */

@@ -13,7 +13,7 @@ import { DEFAULT_CANARY_SETTINGS, requireRolloutDefaults, rolloutDefaultsFromEnv
 import { DEFAULT_ROLLOUT_POLICY, type RolloutDefaults, type VersionTransition } from '../core/rollout-types';
 import type { SkillRef } from '../core/skill-ref';
 import type { AttributionRecord, CurrentSkill, SkillVersion, Store } from '../store/types';
-import type { Published, RolloutChange, TeamBackend } from './backend';
+import { TRIAL_STARTED, withoutRollout, type Published, type RolloutChange, type TeamBackend } from './backend';
 import type { TeamConnection } from './connection';
 import { skillSummary, storedSkillPage } from './dashboard-pages';
 import { pushToStore } from './push-to-store';
@@ -116,7 +116,7 @@ export class DirectBackend implements TeamBackend {
   }
 
   async publish(request: PushRequest): Promise<Published> {
-    const outcome = await pushToStore(await this.db(), request);
+    const outcome = withoutRollout(await pushToStore(await this.db(), request));
     if (!request.canary || outcome.status === 'refused' || outcome.status === 'up-to-date') return outcome;
     return { ...outcome, trial: await this.startTrial(request.ref, outcome.version) };
   }
@@ -127,7 +127,7 @@ export class DirectBackend implements TeamBackend {
     try {
       const team = await this.temporal();
       await (await lanes()).tellLaneOfCandidate(team.client, team.taskQueue, ref, version);
-      return 'its lane has started the canary trial';
+      return TRIAL_STARTED;
     } catch (err) {
       return `its lane could not be told (${describeError(err)}); the canary trial starts with the candidate's first verdict`;
     }
@@ -171,7 +171,7 @@ export class DirectBackend implements TeamBackend {
     return (await lanes()).decideOnLane(await this.temporal(), ref, decision);
   }
 
-  async recordAttribution(attribution: AttributionRecord): Promise<void> {
+  async recordAttribution(attribution: Omit<AttributionRecord, 'createdAt'>): Promise<void> {
     await (await this.db()).recordAttribution(attribution);
   }
 

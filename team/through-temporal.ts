@@ -9,7 +9,7 @@ import type { SkillRef } from '../core/skill-ref';
 import type { SkillVersion } from '../store/types';
 import { STORE_REQUEST_WORKFLOW_TYPE } from '../workflows/definitions';
 import type { storeRequestWorkflow } from '../workflows/store-request-workflow';
-import type { TeamBackend } from './backend';
+import { TRIAL_STARTED, withoutRollout, type TeamBackend } from './backend';
 import { READ_TIMEOUT_MS, askStore, remoteError, type RemoteSourceOptions, type TeamConnection } from './connection';
 import { decideOnLane, pushThroughLane } from './lanes';
 import type { ListedSkill } from './skill-source';
@@ -52,7 +52,11 @@ export function temporalBackend(team: TeamConnection, options: RemoteSourceOptio
         (reply) => reply.items.map((item): ListedSkill => ('unchanged' in item ? item : receivedSkillRecord(item))),
       );
     },
-    publish: (request) => pushThroughLane(team, request),
+    async publish(request) {
+      // The lane that published a candidate has put it on trial already; its rollout is the lane's own business.
+      const outcome = await pushThroughLane(team, request);
+      return outcome.status !== 'refused' && outcome.candidate ? { ...withoutRollout(outcome), trial: TRIAL_STARTED } : withoutRollout(outcome);
+    },
     async reports({ ref, since }) {
       if (ref) return (await ask({ op: 'report', ref: refOnly(ref), since })).skills;
       return allPages(
@@ -74,13 +78,12 @@ export function temporalBackend(team: TeamConnection, options: RemoteSourceOptio
     },
     decide: (ref, decision) => decideOnLane(team, ref, decision),
     async recordAttribution(attribution) {
-      const { createdAt: _unused, ...row } = attribution;
       try {
         // Started, not awaited: the hook's time is short. A row no worker records within a day is not worth more.
         await team.client.workflow.start<typeof storeRequestWorkflow>(STORE_REQUEST_WORKFLOW_TYPE, {
           workflowId: `attribution:${attribution.sessionId}:${randomUUID()}`,
           taskQueue: team.taskQueue,
-          args: [{ op: 'recordAttribution', attribution: row } satisfies StoreRequest],
+          args: [{ op: 'recordAttribution', attribution } satisfies StoreRequest],
           workflowExecutionTimeout: '1 day',
         });
       } catch (err) {
