@@ -1,11 +1,10 @@
 // The edit sets the optimizer proposed, one per version they published, and
 // their resolution (applied or reverted) once a verdict or a trial decides.
-import type { Selectable } from 'kysely';
 import type { SkillRef } from '../core/skill-ref';
-import type { SkillEditsTable } from './schema';
-import { parseJson, whereSkill, type Executor, type SqlContext } from './sql-context';
+import { whereSkill, type Executor, type SqlContext } from './sql-context';
 import { StoreValidationError, type EditRecord, type EditStore, type NewEditRecord } from './types';
 import { checkId, checkInteger, checkJsonList, checkRef, checkStringList, refLabel } from './validate';
+import { toEditRecord } from './records';
 
 export function sqlEditStore(sql: SqlContext): EditStore {
   return {
@@ -135,18 +134,3 @@ function newEditRow(ref: SkillRef, input: NewEditRecord) {
   };
 }
 
-function toEditRecord(row: Selectable<SkillEditsTable>): EditRecord {
-  return {
-    id: row.id,
-    name: row.name,
-    author: row.author,
-    fingerprint: row.fingerprint,
-    summaries: parseJson<string[]>(row.summaries),
-    edits: parseJson<unknown[]>(row.edits),
-    baseVersion: row.base_version,
-    publishedVersion: row.published_version,
-    status: row.status,
-    createdAt: row.created_at,
-    resolvedAt: row.resolved_at,
-  };
-}

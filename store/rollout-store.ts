@@ -1,12 +1,11 @@
 // Each skill's rollout settings (its policy and canary overrides of the team
 // defaults) and the evidence a canary is decided on: judged invocations of the
 // candidate and of the stable version over the same period.
-import type { Selectable } from 'kysely';
 import { ROLLOUT_POLICIES, type RolloutPolicy } from '../core/rollout-types';
 import type { SkillRef } from '../core/skill-ref';
 import { judgedInvocationsOf, tally } from './judged-invocations';
 import type { SkillRolloutSettingsTable } from './schema';
-import { parseJson, whereSkill, type SqlContext } from './sql-context';
+import { whereSkill, type SqlContext } from './sql-context';
 import {
   StoreValidationError,
   type CanaryEvidence,
@@ -18,6 +17,7 @@ import {
 } from './types';
 import { checkInteger, checkRef, checkText, checkTimestamp, MAX_DECIDER_CHARS, refLabel } from './validate';
 import { skillExists } from './version-store';
+import { toRolloutSettings } from './records';
 
 /** A canary longer than a year is a typo. */
 const MAX_CANARY_HOURS = 24 * 366;
@@ -106,17 +106,6 @@ function settingsRow(ref: SkillRef, change: RolloutSettingsChange): { row: Skill
     updated_at: new Date().toISOString(),
   };
   return { row, setsPolicy: policy !== undefined, setsCanary: canary !== undefined };
-}
-
-function toRolloutSettings(row: Selectable<SkillRolloutSettingsTable>): RolloutSettings {
-  return {
-    name: row.name,
-    author: row.author,
-    policy: row.policy,
-    canary: row.canary === null ? null : parseJson<CanaryOverrides>(row.canary),
-    updatedBy: row.updated_by,
-    updatedAt: row.updated_at,
-  };
 }
 
 /** Bytewise, like the engines' ordering of names: no locale. */

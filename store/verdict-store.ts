@@ -6,16 +6,16 @@ import type { SkillRef } from '../core/skill-ref';
 import type { VerdictOutcome } from '../core/verdict';
 import { resolveProposedEdit } from './edit-store';
 import { judgedInvocationsOf, tally, type JudgedInvocation } from './judged-invocations';
-import type { AttributionsTable, VerdictsTable } from './schema';
+import type { AttributionsTable } from './schema';
 import { parseJson, whereSkill, type SqlContext } from './sql-context';
 import { StoreValidationError, type AttributionRecord, type VerdictRecord, type VerdictStore, type VersionUsage } from './types';
 import { checkId, checkInteger, checkOptionalId, checkRef, checkText, checkTimestamp } from './validate';
 import { versionState } from './version-store';
+import { toAttributionRecord, toVerdictRecord, type AttributionSkills } from './records';
 
 /** Every outcome, checked complete by the compiler. */
 const VERDICT_OUTCOMES: Record<VerdictOutcome, true> = { passed: true, failed: true, 'not-judged': true };
 
-type AttributionSkills = AttributionRecord['skills'];
 
 export function sqlVerdictStore(sql: SqlContext): VerdictStore {
   return {
@@ -186,31 +186,3 @@ function verdictRow(input: VerdictRecord) {
   };
 }
 
-function toVerdictRecord(row: Selectable<VerdictsTable>): VerdictRecord {
-  return {
-    name: row.name,
-    author: row.author,
-    skillVersion: row.skill_version,
-    sessionId: row.session_id,
-    toolUseId: row.tool_use_id,
-    eventId: row.event_id,
-    outcome: row.outcome,
-    confidence: row.confidence,
-    reason: row.reason,
-    agent: row.agent,
-    user: row.user_name,
-    createdAt: row.created_at,
-  };
-}
-
-function toAttributionRecord(row: Selectable<AttributionsTable>): AttributionRecord {
-  return {
-    sessionId: row.session_id,
-    user: row.user_name,
-    cwd: row.cwd,
-    agent: row.agent,
-    abBucket: row.ab_bucket,
-    skills: parseJson<AttributionSkills>(row.skills),
-    createdAt: row.created_at,
-  };
-}

@@ -6,8 +6,8 @@ import type { Selectable, Transaction } from 'kysely';
 import { VERSION_STATES, type VersionState, type VersionTransition } from '../core/rollout-types';
 import type { SkillRef } from '../core/skill-ref';
 import { MAX_DESCRIPTION_CHARS, MAX_SKILL_BODY_BYTES } from '../core/limits';
-import type { SkillVersionsTable, StoreDatabase, VersionTransitionsTable } from './schema';
-import { parseJson, whereSkill, type Executor, type SqlContext } from './sql-context';
+import type { SkillVersionsTable, StoreDatabase } from './schema';
+import { whereSkill, type Executor, type SqlContext } from './sql-context';
 import {
   StoreValidationError,
   VersionConflictError,
@@ -20,6 +20,7 @@ import {
   type VersionStore,
 } from './types';
 import { checkInteger, checkOptionalId, checkRef, checkStringList, checkText, MAX_DECIDER_CHARS, refLabel } from './validate';
+import { toSkillVersion, toTransition } from './records';
 
 const DEFAULT_SCOPE = 'org';
 const MAX_SCOPE_CHARS = 64;
@@ -425,35 +426,6 @@ async function byIdempotencyKey(db: Executor, key: string | null, ref: SkillRef)
     throw new StoreValidationError(`idempotency key ${key} was already used to publish ${refLabel(row)} v${row.version}, not ${refLabel(ref)}`);
   }
   return toSkillVersion(row);
-}
-
-function toSkillVersion(row: Selectable<SkillVersionsTable>): SkillVersion {
-  return {
-    name: row.name,
-    author: row.author,
-    version: row.version,
-    state: row.state,
-    body: row.body,
-    description: row.description,
-    scope: row.scope,
-    contributors: parseJson<string[]>(row.contributors),
-    createdAt: row.created_at,
-    createdBy: row.created_by,
-    idempotencyKey: row.idempotency_key,
-  };
-}
-
-function toTransition(row: Selectable<VersionTransitionsTable>): VersionTransition {
-  return {
-    name: row.name,
-    author: row.author,
-    version: row.version,
-    from: row.from_state,
-    to: row.to_state,
-    decidedBy: row.decided_by,
-    reason: row.reason,
-    at: row.at,
-  };
 }
 
 function refKey(ref: SkillRef, state: string): string {

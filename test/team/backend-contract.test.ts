@@ -3,31 +3,21 @@
 // central worker serving store requests), on one real store (SQLite, or Postgres
 // from SKILLOPT_TEST_DATABASE_URL) and one real Temporal dev server with a real
 // skillopt worker. A new operation is one method and one more case here.
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import { Kysely, PostgresDialect } from 'kysely';
-import pg from 'pg';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PushRequest } from '../../core/push-rules';
 import { DEFAULT_CANARY_SETTINGS, inCanaryCohort } from '../../core/rollout';
 import type { RolloutDefaults } from '../../core/rollout-types';
 import { formatSkillRef, type SkillRef } from '../../core/skill-ref';
-import { openStore, type Store } from '../../store/index';
 import type { TeamBackend } from '../../team/backend';
 import { connectTeam } from '../../team/connection';
 import { directBackend } from '../../team/direct';
 import { isStub, type ListedSkill, type SkillVersion } from '../../team/skill-source';
 import { temporalBackend } from '../../team/through-temporal';
-import { createSkilloptWorker } from '../../worker/worker';
-import { startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
+import { uniqueName } from '../helpers/temporal';
 import { until } from '../helpers/wait';
+import { startCentral, type Central } from './central';
 
-const pgUrl = process.env.SKILLOPT_TEST_DATABASE_URL?.trim() || undefined;
-const schema = `skillopt_contract_${randomBytes(6).toString('hex')}`;
 const since = '2020-01-01T00:00:00.000Z';
 
 /** The team's settings, given alike to the worker and the direct backend: half the users are in the canary cohort. */
@@ -37,51 +27,22 @@ const users = Array.from({ length: 50 }, (_, i) => `user${i}`);
 const inCohort = users.find((u) => inCanaryCohort(u, ROLLOUT.canary.percent))!;
 const outOfCohort = users.find((u) => !inCanaryCohort(u, ROLLOUT.canary.percent))!;
 
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
-let store: Store;
-let storeDir: string;
+let central: Central;
 
-const teamEnv = (): NodeJS.ProcessEnv => ({ TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace ?? 'default', HOME: storeDir });
+const teamEnv = (): NodeJS.ProcessEnv => ({ ...central.teammateEnv(), HOME: central.dir });
 
 /** The two implementations, each with its own Temporal connection (closed by its own close()). */
 const implementations: { label: string; open: () => Promise<TeamBackend> }[] = [
-  { label: 'direct, on the store', open: async () => directBackend(store, { rollout: ROLLOUT, connect: () => connectTeam(teamEnv()) }) },
+  { label: 'direct, on the store', open: async () => directBackend(central.store, { rollout: ROLLOUT, connect: () => connectTeam(teamEnv()) }) },
   { label: 'through Temporal, served by the central worker', open: async () => temporalBackend(await connectTeam(teamEnv())) },
 ];
 
 beforeAll(async () => {
-  env = await startTestServer();
-  storeDir = await mkdtemp(join(tmpdir(), 'skillopt-contract-store-'));
-  store = pgUrl ? await openStore({ url: pgUrl, schema }) : await openStore({ url: `sqlite:${join(storeDir, 'skillopt.db')}` });
-  worker = await createSkilloptWorker({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
-    store,
-    model: async () => {
-      throw new Error('no model in these tests');
-    },
-    workflowBundle: await workflowBundle(),
-    rollout: ROLLOUT,
-  });
-  running = worker.run();
+  central = await startCentral('contract', ROLLOUT);
 }, 120_000);
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running?.catch(() => undefined);
-  await store?.close();
-  if (pgUrl) {
-    const admin = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: pgUrl, max: 1 }) }) });
-    try {
-      await admin.schema.dropSchema(schema).ifExists().cascade().execute();
-    } finally {
-      await admin.destroy();
-    }
-  }
-  await rm(storeDir, { recursive: true, force: true });
-  await env?.teardown();
+  await central?.stop();
 });
 
 const body = (title: string, ...steps: string[]): string => `# ${title}\n\n${steps.map((s, i) => `${i + 1}. ${s}`).join('\n')}\n`;
@@ -262,7 +223,7 @@ describe.each(implementations)('the team backend $label', ({ open }) => {
       (r) => r[0]?.versions.some((v) => v.version === 1 && v.sessions === 1) === true,
     );
     expect(report!.versions).toEqual([expect.objectContaining({ version: 1, sessions: 1, users: 1, judged: 0 })]);
-    expect(await store.attributions(sessionId)).toMatchObject([{ sessionId, user: inCohort, cwd: '/work/project', agent: 'claude_code', abBucket: 7 }]);
+    expect(await central.store.attributions(sessionId)).toMatchObject([{ sessionId, user: inCohort, cwd: '/work/project', agent: 'claude_code', abBucket: 7 }]);
   });
 
   it("reports one skill or every skill, and none for an unknown one; lists the dashboard's skills and a skill's page", async () => {
@@ -281,7 +242,7 @@ describe.each(implementations)('the team backend $label', ({ open }) => {
     const all = await backend.reports({ since });
     expect(all.find((r) => r.ref === refText)).toEqual(report);
     // By name then author, as the store lists them.
-    const refs = (await store.listCurrent()).map((s) => formatSkillRef(s));
+    const refs = (await central.store.listCurrent()).map((s) => formatSkillRef(s));
     expect(all.map((r) => r.ref)).toEqual(refs);
 
     const summaries = await backend.skillSummaries();

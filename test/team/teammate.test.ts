@@ -4,47 +4,36 @@
 // Postgres from SKILLOPT_TEST_DATABASE_URL). The same commands in central mode
 // (SKILLOPT_DATABASE_URL on the worker's store) are the reference output.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import { Kysely, PostgresDialect } from 'kysely';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_READ_PAGE_BYTES, MAX_SKILL_BODY_BYTES } from '../../core/limits';
 import { parseManifest } from '../../core/manifest';
 import { SHARED_TASK_QUEUE, UpdateNames, WorkflowTypes, type StoreReply, type StoreRequest } from '../../core/messages';
 import { workflowIdForSkill } from '../../core/skill-ref';
 import { machineMode } from '../../local/mode';
-import { openStore, type Store } from '../../store/index';
+import type { Store } from '../../store/index';
 import { pullSkills } from '../../sync/pull';
 import { rolloutDefaultsFromEnv } from '../../core/rollout';
 import type { SkillReport } from '../../core/report';
 import { connectTeam, type TeamConnection } from '../../team/connection';
 import { directBackend } from '../../team/direct';
 import { temporalBackend } from '../../team/through-temporal';
-import { createSkilloptWorker } from '../../worker/worker';
 import { expectOneLineError, makeSandbox, run, skillText, writeSkill, type Sandbox } from '../cli/helpers';
 import { seedReportStore } from '../cli/report-seed';
 import { Session, makeHookSandbox, runHook } from '../hooks/helpers';
-import { startTestServer, workflowBundle } from '../helpers/temporal';
+import { startCentral, type Central } from './central';
 
-const pgUrl = process.env.SKILLOPT_TEST_DATABASE_URL?.trim() || undefined;
-const schema = `skillopt_team_${randomBytes(6).toString('hex')}`;
 
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
+let centralPart: Central;
 let store: Store;
-let storeDir: string;
 /** What a central machine sets: the worker's store. */
 let centralUrl: string;
 let team: TeamConnection;
 
 function teammateEnv(): NodeJS.ProcessEnv {
-  return { TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace ?? 'default' };
+  return centralPart.teammateEnv();
 }
 
 async function teammate(user: string): Promise<Sandbox> {
@@ -62,45 +51,14 @@ async function central(args: string[]) {
 }
 
 beforeAll(async () => {
-  env = await startTestServer();
-  storeDir = await mkdtemp(join(tmpdir(), 'skillopt-team-store-'));
-  if (pgUrl) {
-    store = await openStore({ url: pgUrl, schema });
-    const u = new URL(pgUrl);
-    u.searchParams.set('options', `-c search_path=${schema}`);
-    centralUrl = u.toString();
-  } else {
-    centralUrl = `sqlite:${join(storeDir, 'skillopt.db')}`;
-    store = await openStore({ url: centralUrl });
-  }
-  worker = await createSkilloptWorker({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
-    store,
-    model: async () => {
-      throw new Error('no model in these tests');
-    },
-    workflowBundle: await workflowBundle(),
-  });
-  running = worker.run();
-  team = await connectTeam({ ...teammateEnv(), HOME: storeDir });
+  centralPart = await startCentral('team');
+  ({ store, url: centralUrl } = centralPart);
+  team = await connectTeam({ ...teammateEnv(), HOME: centralPart.dir });
 }, 120_000);
 
 afterAll(async () => {
   await team?.close();
-  worker?.shutdown();
-  await running?.catch(() => undefined);
-  await store?.close();
-  if (pgUrl) {
-    const admin = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: pgUrl, max: 1 }) }) });
-    try {
-      await admin.schema.dropSchema(schema).ifExists().cascade().execute();
-    } finally {
-      await admin.destroy();
-    }
-  }
-  await rm(storeDir, { recursive: true, force: true });
-  await env?.teardown();
+  await centralPart?.stop();
 });
 
 const DEPLOY = skillText('name: deploy\ndescription: Use when deploying the app', '# Deploy\n\n1. Run the tests.\n');

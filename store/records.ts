@@ -1,0 +1,95 @@
+// How each table's row becomes the record the store returns: the one place that
+// knows both the column names (store/schema.ts) and the records' (store/types.ts).
+import type { Selectable } from 'kysely';
+import type { VersionTransition } from '../core/rollout-types';
+import type { AttributionsTable, SkillEditsTable, SkillRolloutSettingsTable, SkillVersionsTable, VerdictsTable, VersionTransitionsTable } from './schema';
+import { parseJson } from './sql-context';
+import type { AttributionRecord, CanaryOverrides, EditRecord, RolloutSettings, SkillVersion, VerdictRecord } from './types';
+
+/** The sessions' skills as an attribution row holds them (JSON). */
+export type AttributionSkills = AttributionRecord['skills'];
+
+export function toEditRecord(row: Selectable<SkillEditsTable>): EditRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    author: row.author,
+    fingerprint: row.fingerprint,
+    summaries: parseJson<string[]>(row.summaries),
+    edits: parseJson<unknown[]>(row.edits),
+    baseVersion: row.base_version,
+    publishedVersion: row.published_version,
+    status: row.status,
+    createdAt: row.created_at,
+    resolvedAt: row.resolved_at,
+  };
+}
+
+export function toRolloutSettings(row: Selectable<SkillRolloutSettingsTable>): RolloutSettings {
+  return {
+    name: row.name,
+    author: row.author,
+    policy: row.policy,
+    canary: row.canary === null ? null : parseJson<CanaryOverrides>(row.canary),
+    updatedBy: row.updated_by,
+    updatedAt: row.updated_at,
+  };
+}
+
+export function toVerdictRecord(row: Selectable<VerdictsTable>): VerdictRecord {
+  return {
+    name: row.name,
+    author: row.author,
+    skillVersion: row.skill_version,
+    sessionId: row.session_id,
+    toolUseId: row.tool_use_id,
+    eventId: row.event_id,
+    outcome: row.outcome,
+    confidence: row.confidence,
+    reason: row.reason,
+    agent: row.agent,
+    user: row.user_name,
+    createdAt: row.created_at,
+  };
+}
+
+export function toAttributionRecord(row: Selectable<AttributionsTable>): AttributionRecord {
+  return {
+    sessionId: row.session_id,
+    user: row.user_name,
+    cwd: row.cwd,
+    agent: row.agent,
+    abBucket: row.ab_bucket,
+    skills: parseJson<AttributionSkills>(row.skills),
+    createdAt: row.created_at,
+  };
+}
+
+export function toSkillVersion(row: Selectable<SkillVersionsTable>): SkillVersion {
+  return {
+    name: row.name,
+    author: row.author,
+    version: row.version,
+    state: row.state,
+    body: row.body,
+    description: row.description,
+    scope: row.scope,
+    contributors: parseJson<string[]>(row.contributors),
+    createdAt: row.created_at,
+    createdBy: row.created_by,
+    idempotencyKey: row.idempotency_key,
+  };
+}
+
+export function toTransition(row: Selectable<VersionTransitionsTable>): VersionTransition {
+  return {
+    name: row.name,
+    author: row.author,
+    version: row.version,
+    from: row.from_state,
+    to: row.to_state,
+    decidedBy: row.decided_by,
+    reason: row.reason,
+    at: row.at,
+  };
+}
