@@ -4,7 +4,7 @@
 import type { Client } from '@temporalio/client';
 import type { ModelCall } from '../agents/types';
 import type { ModelCallBudget } from '../core/model-calls';
-import { requireRolloutDefaults } from '../core/rollout';
+import { requireRolloutDefaults } from '../core/rollout-rules';
 import type { RolloutDefaults } from '../core/rollout-types';
 import type { Store } from '../store/types';
 import { createFailureReportActivities } from './failure-reports';

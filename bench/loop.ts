@@ -64,7 +64,7 @@ import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import type { ModelCall } from '../agents/types';
 import type { SkillRef } from '../core/skill-ref';
-import type { Store } from '../store';
+import type { Store } from '../store/open-store';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const num = (name: string, fallback: number): number => {

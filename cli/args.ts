@@ -1,7 +1,7 @@
 // Argument parsers for commander: a bad value becomes commander's usage error,
 // which runCli turns into one line.
 import { InvalidArgumentError } from 'commander';
-import { parseRolloutPolicy } from '../core/rollout';
+import { parseRolloutPolicy } from '../core/rollout-rules';
 import type { RolloutPolicy } from '../core/rollout-types';
 import { AGENT_NAMES, isAgentName, type AgentName } from '../local/agents';
 

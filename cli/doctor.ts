@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { execa } from 'execa';
-import type { ModelBackend } from '../agents/index';
+import type { ModelBackend } from '../agents/model-backend';
 import { MANIFEST_FILE, parseManifest } from '../core/manifest';
 import { AGENT_NAMES, type AgentName } from '../local/agents';
 import { skilloptHome, userHome } from '../local/home';
@@ -265,7 +265,7 @@ async function machineQueueCheck(client: Client, namespace: string, home: string
 // ---- the agent CLI and the model ----
 
 async function agentChecks(ctx: CliContext, withModel: boolean): Promise<DoctorCheck[]> {
-  const agents = await import('../agents/index');
+  const agents = await import('../agents/model-backend');
   let backend: ModelBackend;
   try {
     backend = agents.modelBackendFromEnv(ctx.env);

@@ -1,10 +1,10 @@
 // `skillopt pull`: the command's flags and report; the pull itself is sync/pull.ts.
 import type { Command } from 'commander';
 import { currentUser, userHome, skilloptHome } from '../local/home';
-import { pullSkills } from '../sync/pull';
+import { pullSkills } from '../sync/pull-skills';
 import type { AgentName } from '../local/agents';
 import { parseAgents } from './args';
-import type { PullReport, PullStatus } from '../sync/pull';
+import type { PullReport, PullStatus } from '../sync/pull-skills';
 import type { CliContext, RegisterCommands } from './context';
 import { CliError, UsageError } from './context';
 

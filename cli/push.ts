@@ -1,7 +1,7 @@
 // `skillopt push <skill-dir>`: the command's flags and output; the push itself is sync/push.ts.
 import type { Command } from 'commander';
 import { ROLLOUT_POLICIES, type RolloutPolicy } from '../core/rollout-types';
-import { pushSkill } from '../sync/push';
+import { pushSkill } from '../sync/push-folder';
 import { parseRolloutPolicyFlag } from './args';
 import type { CliContext, RegisterCommands } from './context';
 

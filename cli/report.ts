@@ -8,7 +8,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { atomicWriteFile } from '../local/fs';
-import type { CanaryReading, DecisionReport, EditReport, SkillReport, VersionReport } from '../core/report';
+import type { CanaryReading, DecisionReport, EditReport, SkillReport, VersionReport } from '../core/skill-reports';
 import { formatSkillRef, parseSkillRef } from '../core/skill-ref';
 import { oneLine } from '../core/text';
 import { parseSince } from './args';

@@ -9,7 +9,7 @@ import { parseVersionNumber } from './args';
 import type { CliContext, RegisterCommands } from './context';
 import { CliError } from './context';
 import { diffVersions } from '../sync/diff';
-import { renderInstalledSkill } from '../sync/pull';
+import { renderInstalledSkill } from '../sync/pull-skills';
 
 export { diffVersions } from '../sync/diff';
 import { registerSetRollout } from './rollout';

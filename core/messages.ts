@@ -9,8 +9,8 @@
 import * as v from 'valibot';
 import { ROLLOUT_POLICIES } from './rollout-types';
 import { MAX_REACTION_BYTES, MAX_VERDICT_REASON_CHARS } from './limits';
-import type { SkillSummary, StoredSkillPage } from './dashboard';
-import type { SkillReport } from './report';
+import type { SkillSummary, StoredSkillPage } from './dashboard-views';
+import type { SkillReport } from './skill-reports';
 import type { VersionState, VersionTransition } from './rollout-types';
 
 /** Workflow types and the names of their signals and queries: the workflows define them from these, senders use them. */

@@ -1,9 +1,9 @@
 // What the dashboard's JSON API returns: shared by the server (data.ts) and the
 // page (client.ts). Types only, so the browser bundle carries none of the server.
-import type { RolloutView, SkillSummary, StoredSkillPage } from '../core/dashboard';
+import type { RolloutView, SkillSummary, StoredSkillPage } from '../core/dashboard-views';
 import type { RolloutPolicy, VersionState } from '../core/rollout-types';
 
-export type { CanaryView, ChartSeries, LastVerdict, RolloutView, SkillSummary, TransitionView, VersionBrief, VersionView } from '../core/dashboard';
+export type { CanaryView, ChartSeries, LastVerdict, RolloutView, SkillSummary, TransitionView, VersionBrief, VersionView } from '../core/dashboard-views';
 
 /** Whether the approve / reject buttons can work here, and why not. */
 export interface ActionsInfo {

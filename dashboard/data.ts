@@ -3,7 +3,7 @@
 // evidence) from the store or the central worker; the invocations and the
 // lane's reading from Temporal (as `skillopt status`); approve / reject as the
 // lane's `decide` update (as `skillopt approve|reject`).
-import type { SkillSummary } from '../core/dashboard';
+import type { SkillSummary } from '../core/dashboard-views';
 import { formatSkillRef, workflowIdForSkill, type SkillRef } from '../core/skill-ref';
 import { diffVersions } from '../sync/diff';
 import type { TeamBackend } from '../team/backend';

@@ -4,7 +4,7 @@
 // with uPlot and inlined, renders them as text with a chart per skill. Its
 // Content-Security-Policy allows only the inline script and styles: nothing is
 // fetched from anywhere.
-import type { SkillReport } from '../core/report';
+import type { SkillReport } from '../core/skill-reports';
 import { loadPageAssets } from './assets';
 
 export interface ReportHtmlInput {

@@ -5,7 +5,7 @@
 // Bundled by esbuild (uPlot included) and inlined: the file needs no network.
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import type { SkillReport, VersionReport } from '../core/report';
+import type { SkillReport, VersionReport } from '../core/skill-reports';
 
 interface ReportPageData {
   since: string;

@@ -13,7 +13,7 @@ import { agentTranscriptRoots } from '../local/transcript-roots';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
 import { createModelActivities } from '../activities/create-activities';
 import type { ModelActivities } from '../activities/types';
-import { modelFromEnv } from '../agents';
+import { modelFromEnv } from '../agents/model-backend';
 import type { ModelCall } from '../agents/types';
 import { temporalSettings } from '../local/temporal';
 import type { HookLog } from './log';

@@ -5,7 +5,7 @@
 import { abBucket } from '../core/bucket';
 import { AGENT_IDS } from '../local/agents';
 import { currentUser } from '../local/home';
-import { pullSkills } from '../sync/pull';
+import { pullSkills } from '../sync/pull-skills';
 import { openBackend } from '../team/open';
 import type { SkillSource } from '../team/skill-source';
 import type { HookContext } from './context';

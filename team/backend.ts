@@ -7,9 +7,9 @@
 // workflow (a candidate's decision, status reads) goes through Temporal in
 // both, since the lanes own their candidates.
 import type { CandidateDecided, CandidateDecision } from '../core/messages';
-import type { CanaryTrial, SkillSummary, StoredSkillPage } from '../core/dashboard';
+import type { CanaryTrial, SkillSummary, StoredSkillPage } from '../core/dashboard-views';
 import type { PushOutcome, PushRequest } from '../core/push-rules';
-import type { SkillReport } from '../core/report';
+import type { SkillReport } from '../core/skill-reports';
 import type { RolloutPolicy } from '../core/rollout-types';
 import type { SkillRef } from '../core/skill-ref';
 import type { AttributionRecord, CanaryOverrides } from '../store/types';

@@ -2,8 +2,8 @@
 // core/dashboard.ts: the one set of functions both a machine holding the store
 // (`skillopt up`, the central machine) and the central worker serving a
 // teammate's dashboard call, so both pages show the same thing.
-import { dailyRates, judgedInvocations, versionChart, type CanaryTrial, type CanaryView, type LastVerdict, type RolloutView, type SkillSummary, type StoredSkillPage, type VersionBrief, type VersionView } from '../core/dashboard';
-import { mergeCanarySettings } from '../core/rollout';
+import { dailyRates, judgedInvocations, versionChart, type CanaryTrial, type CanaryView, type LastVerdict, type RolloutView, type SkillSummary, type StoredSkillPage, type VersionBrief, type VersionView } from '../core/dashboard-views';
+import { mergeCanarySettings } from '../core/rollout-rules';
 import type { RolloutDefaults } from '../core/rollout-types';
 import { formatSkillRef, type SkillRef } from '../core/skill-ref';
 import { effectiveRollout } from './rollout-choice';

@@ -5,11 +5,11 @@
 // rules over the store. What belongs to a lane (a decision, the notice of a
 // candidate pushed here, status reads) goes through Temporal, opened on first use.
 import type { CandidateDecided, CandidateDecision } from '../core/messages';
-import type { CanaryTrial, SkillSummary, StoredSkillPage } from '../core/dashboard';
+import type { CanaryTrial, SkillSummary, StoredSkillPage } from '../core/dashboard-views';
 import { describeError } from '../core/describe-error';
 import type { PushRequest } from '../core/push-rules';
-import type { SkillReport } from '../core/report';
-import { DEFAULT_CANARY_SETTINGS, requireRolloutDefaults, rolloutDefaultsFromEnv } from '../core/rollout';
+import type { SkillReport } from '../core/skill-reports';
+import { DEFAULT_CANARY_SETTINGS, requireRolloutDefaults, rolloutDefaultsFromEnv } from '../core/rollout-rules';
 import { DEFAULT_ROLLOUT_POLICY, type RolloutDefaults, type VersionTransition } from '../core/rollout-types';
 import type { SkillRef } from '../core/skill-ref';
 import type { AttributionRecord, CurrentSkill, SkillVersion, Store } from '../store/types';

@@ -4,7 +4,7 @@
 import { machineMode } from '../local/mode';
 import { runningUp } from '../local/run-lock';
 import { storeLocation } from '../local/store-location';
-import { openStore } from '../store/index';
+import { openStore } from '../store/open-store';
 import type { TeamBackend } from './backend';
 import { directBackend } from './direct';
 

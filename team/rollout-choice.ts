@@ -1,7 +1,7 @@
 // Which version of each skill a user gets: the stable version, or the
 // candidate for the canary cohort (core/rollout.ts pullChoice), under each
 // skill's own rollout settings or the team's defaults.
-import { cohortPercent, mergeCanarySettings, pullChoice } from '../core/rollout';
+import { cohortPercent, mergeCanarySettings, pullChoice } from '../core/rollout-rules';
 import type { RolloutDefaults } from '../core/rollout-types';
 import type { SkillRef } from '../core/skill-ref';
 import type { RolloutStore, SkillVersion, VersionStore } from '../store/types';

@@ -1,7 +1,7 @@
 // Reads one skill's report from the store and shapes it with core/report.ts:
 // the one function both the CLI (embedded, central) and the central worker
 // serving a teammate's `report` request call, so both print the same thing.
-import { buildSkillReport, MAX_REPORT_EDITS, type SkillReport } from '../core/report';
+import { buildSkillReport, MAX_REPORT_EDITS, type SkillReport } from '../core/skill-reports';
 import type { RolloutDefaults } from '../core/rollout-types';
 import type { SkillRef } from '../core/skill-ref';
 import { effectiveRollout } from './rollout-choice';

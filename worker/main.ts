@@ -2,11 +2,11 @@
 // (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS, or a temporal.toml
 // profile) and the store from SKILLOPT_DATABASE_URL. Run as many as you like.
 import { NativeConnection } from '@temporalio/worker';
-import { modelFromEnv } from '../agents';
+import { modelFromEnv } from '../agents/model-backend';
 import { modelCallsFromEnv } from '../local/model-calls';
 import { storeLocation } from '../local/store-location';
 import { temporalSettings } from '../local/temporal';
-import { openStore } from '../store';
+import { openStore } from '../store/open-store';
 import { TASK_QUEUE } from '../workflows/definitions';
 import { createSkilloptWorker } from './worker';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Client } from '@temporalio/client';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities/create-activities';
-import { requireRolloutDefaults } from '../core/rollout';
+import { requireRolloutDefaults } from '../core/rollout-rules';
 import type { RolloutDefaults } from '../core/rollout-types';
 import type { ModelCall } from '../agents/types';
 import type { ModelCallBudget } from '../core/model-calls';

@@ -18,7 +18,7 @@ import type {
   SupersededSignal,
 } from '../core/messages';
 import type { PushOutcome, PushRequest } from '../core/push-rules';
-import type { CanaryDecision } from '../core/rollout';
+import type { CanaryDecision } from '../core/rollout-rules';
 import type { CandidateRollout } from '../core/rollout-types';
 
 export type { CandidateRollout };

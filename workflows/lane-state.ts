@@ -6,7 +6,7 @@
 import type { FailureReport } from '../core/messages';
 import { DEFAULT_EDIT_BUDGET, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_PROPOSE_SCHEDULE_TO_START_MS, MAX_FAILURES_PER_PROPOSAL } from '../core/limits';
 import type { PublishResult } from '../activities/types';
-import type { CanaryDecision } from '../core/rollout';
+import type { CanaryDecision } from '../core/rollout-rules';
 import type { CandidateRollout, CarriedLane, LaneConfig, LaneCounters, LaneState, RolloutState, SkillWorkflowInput } from './definitions';
 import { onReading, startRollout, type RolloutStep } from './rollout-state';
 

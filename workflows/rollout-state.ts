@@ -3,7 +3,7 @@
 // verdict on the skill is recorded and when its period ends; core/rollout.ts
 // decides, this module turns the decision into the lane's next step. Plain
 // data and pure transitions, unit-tested without a server.
-import type { CanaryDecision } from '../core/rollout';
+import type { CanaryDecision } from '../core/rollout-rules';
 import type { CandidateRollout, RolloutState } from './definitions';
 
 export type RolloutStep =

@@ -30,7 +30,7 @@ import {
   parseMessage,
   type Schema,
 } from '../core/messages';
-import { decideCanary } from '../core/rollout';
+import { decideCanary } from '../core/rollout-rules';
 import { pushRequestProblem } from '../core/push-rules';
 import { formatSkillRef, type SkillRef } from '../core/skill-ref';
 import { STORE_RETRY, failureMessage, modelActivities, storeActivities as store, storeLocalActivities as storeLocal } from './activity-options';

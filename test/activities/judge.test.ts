@@ -13,7 +13,7 @@ import { FailureTypes, type JudgeInput, type JudgeResult, type Proposal, type Pr
 import type { ModelRequest } from '../../agents/types';
 import { dailyModelCalls, modelCallsToday } from '../../local/model-calls';
 import { agentTranscriptRoots } from '../../local/transcript-roots';
-import { openStore, type Store } from '../../store';
+import { openStore, type Store } from '../../store/open-store';
 import { until } from '../helpers/wait';
 
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'transcripts', 'skill-invocation-then-resumed-correction.jsonl');

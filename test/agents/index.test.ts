@@ -2,7 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { modelBackendFromEnv, modelFromEnv } from '../../agents/index';
+import { modelBackendFromEnv, modelFromEnv } from '../../agents/model-backend';
 import { ModelConfigError, type ModelRequest } from '../../agents/types';
 import { createFakeClaude } from '../fixtures/fake-claude';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseSince } from '../../cli/args';
 import type { ReportJson } from '../../cli/report';
-import { openStore } from '../../store/index';
+import { openStore } from '../../store/open-store';
 import { expectOneLineError, makeSandbox, run, type Sandbox } from './helpers';
 import { PROMOTE_REASON, REVERT_REASON, seedReportStore } from './report-seed';
 

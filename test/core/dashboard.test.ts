@@ -1,7 +1,7 @@
 // The numbers the skills dashboard charts, from stored verdicts (core/dashboard).
 import { describe, expect, it } from 'vitest';
-import { wilsonInterval } from '../../core/report';
-import { dailyRates, judgedInvocations, versionChart, DAY_MS, type VerdictInput } from '../../core/dashboard';
+import { wilsonInterval } from '../../core/skill-reports';
+import { dailyRates, judgedInvocations, versionChart, DAY_MS, type VerdictInput } from '../../core/dashboard-views';
 
 describe('dashboard numbers', () => {
   const verdict = (session: string, outcome: VerdictInput['outcome'], version: number, at: number): VerdictInput => ({

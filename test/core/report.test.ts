@@ -10,7 +10,7 @@ import {
   buildSkillReport,
   wilsonInterval,
   type ReportInput,
-} from '../../core/report';
+} from '../../core/skill-reports';
 import type { VersionTransition } from '../../core/rollout-types';
 
 describe('wilsonInterval', () => {

@@ -18,7 +18,7 @@ import {
   pullChoice,
   rolloutPolicyFromEnv,
   type CanarySettings,
-} from '../../core/rollout';
+} from '../../core/rollout-rules';
 import { VERSION_STATES, type VersionEvidence } from '../../core/rollout-types';
 
 const evidence = (version: number, passed: number, failed: number): VersionEvidence => ({ version, passed, failed });

@@ -15,7 +15,7 @@ import { startDashboard, type RunningDashboard } from '../../dashboard/server';
 import type { TeamConnection } from '../../team/connection';
 import { directBackend } from '../../team/direct';
 import { temporalBackend } from '../../team/through-temporal';
-import { openStore, type Store } from '../../store';
+import { openStore, type Store } from '../../store/open-store';
 import { dailyModelCalls } from '../../local/model-calls';
 import { createSkilloptWorker } from '../../worker/worker';
 import { TASK_QUEUE, laneStateQuery, verdictRecordedSignal } from '../../workflows/definitions';

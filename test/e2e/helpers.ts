@@ -8,7 +8,7 @@ import { expect } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { liveFlusherPid } from '../../hooks/outbox';
-import type { Store } from '../../store';
+import type { Store } from '../../store/open-store';
 import type { AnthropicServer } from '../fixtures/anthropic-server';
 
 export const REPO = join(import.meta.dirname, '..', '..');

@@ -12,7 +12,7 @@ import { parse } from 'smol-toml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { codexHookHash, codexHookKey } from '../../cli/codex-trust';
 import { installHooks, shellQuote, uninstallHooks } from '../../cli/hooks-install';
-import { openStore } from '../../store/index';
+import { openStore } from '../../store/open-store';
 import { HOOK_ENTRY, installOrgSkills, makeHookSandbox, outboxEvents, readHintFile, runHook, type HookSandbox } from './helpers';
 
 let sb: HookSandbox;

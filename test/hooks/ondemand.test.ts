@@ -15,7 +15,7 @@ import { createActivities } from '../../activities/create-activities';
 import { workflowIdForInvocation, type SkillRef } from '../../core/skill-ref';
 import { drainOutbox } from '../../hooks/flusher';
 import { PENDING_JUDGMENTS_FILE, liveFlusherPid, outboxDir } from '../../hooks/outbox';
-import { openStore, type Store } from '../../store';
+import { openStore, type Store } from '../../store/open-store';
 import { invocationStateQuery, type InvocationSummary } from '../../workflows/definitions';
 import { createFakeClaude, type FakeClaude } from '../fixtures/fake-claude';
 import { startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';

@@ -7,7 +7,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { abBucket } from '../../core/bucket';
-import { openStore, type Store } from '../../store/index';
+import { openStore, type Store } from '../../store/open-store';
 import { Session, installOrgSkills, makeHookSandbox, outboxEvents, runHook, until, type HookSandbox } from './helpers';
 
 let sb: HookSandbox;

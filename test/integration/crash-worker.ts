@@ -6,8 +6,8 @@
 import { writeFileSync } from 'node:fs';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
-import { modelFromEnv } from '../../agents';
-import { openStore } from '../../store';
+import { modelFromEnv } from '../../agents/model-backend';
+import { openStore } from '../../store/open-store';
 import { createSkilloptWorker } from '../../worker/worker';
 import { TASK_QUEUE } from '../../workflows/definitions';
 import { storeLocation } from '../../local/store-location';

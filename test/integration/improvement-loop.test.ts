@@ -11,9 +11,9 @@ import { workflowIdForInvocation, workflowIdForSkill, type SkillRef } from '../.
 import { dailyModelCalls } from '../../local/model-calls';
 import { agentTranscriptRoots } from '../../local/transcript-roots';
 import { tellLaneOfCandidate } from '../../team/lanes';
-import { pullSkills } from '../../sync/pull';
+import { pullSkills } from '../../sync/pull-skills';
 import { pushToStore } from '../../team/push-to-store';
-import { openStore, type Store } from '../../store';
+import { openStore, type Store } from '../../store/open-store';
 import { createSkilloptWorker } from '../../worker/worker';
 import {
   SearchAttributes,

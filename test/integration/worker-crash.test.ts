@@ -13,7 +13,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { PublishResult } from '../../activities/types';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { workflowIdForInvocation, workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
-import { openStore, type Store } from '../../store';
+import { openStore, type Store } from '../../store/open-store';
 import { invokedSignal, laneStateQuery, reactionSignal, type InvokedSignal } from '../../workflows/definitions';
 import { invocationWorkflow } from '../../workflows/invocation-workflow';
 import { createFakeClaude, type FakeClaude, type FakeClaudeScript } from '../fixtures/fake-claude';

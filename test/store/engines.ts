@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { resolveStoreTarget, type OpenStoreOptions } from '../../store';
+import { resolveStoreTarget, type OpenStoreOptions } from '../../store/open-store';
 import { migrations, type EngineKind } from '../../store/migrations';
 import { createPostgresEngine } from '../../store/postgres';
 import { openSqliteEngine } from '../../store/sqlite';

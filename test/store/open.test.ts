@@ -13,7 +13,7 @@ import {
   openStore,
   redactDatabaseUrl,
   resolveStoreTarget,
-} from '../../store';
+} from '../../store/open-store';
 import { storeLocation } from '../../local/store-location';
 
 async function unavailable(options: Parameters<typeof openStore>[0]): Promise<StoreUnavailableError> {

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore } from '../../store';
+import { openStore } from '../../store/open-store';
 import { testEngines, uniqueAuthor, type TestDatabase } from './engines';
 
 const run = promisify(execFile);

@@ -1,7 +1,7 @@
 // Rows the store tests publish and record, and the one-line rejection check.
 import { expect } from 'vitest';
 import type { SkillRef } from '../../core/skill-ref';
-import type { NewSkillVersion, VerdictRecord } from '../../store';
+import type { NewSkillVersion, VerdictRecord } from '../../store/open-store';
 
 export function newVersion(ref: SkillRef, baseVersion: number, extra: Partial<NewSkillVersion> = {}): NewSkillVersion {
   return {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { receivedSkillRecord, type ReceivedSkillRecord } from '../../core/messages';
 import type { VersionState } from '../../core/rollout-types';
 import type { SkillRef } from '../../core/skill-ref';
-import { StoreValidationError, VersionConflictError, openStore, type Store } from '../../store';
+import { StoreValidationError, VersionConflictError, openStore, type Store } from '../../store/open-store';
 import { openMigratedOnly, openRawDatabase, testEngines, uniqueAuthor, type TestDatabase } from './engines';
 import { expectOneLineRejection, newVersion, verdict } from './records';
 

@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_SKILL_BODY_BYTES } from '../../core/limits';
 import type { SkillRef } from '../../core/skill-ref';
-import { StoreValidationError, VersionConflictError, openStore, type Store } from '../../store';
+import { StoreValidationError, VersionConflictError, openStore, type Store } from '../../store/open-store';
 import { openMigratedOnly, openRawDatabase, testEngines, uniqueAuthor, type TestDatabase } from './engines';
 import { expectOneLineRejection, newVersion, verdict } from './records';
 

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PushRequest } from '../../core/push-rules';
-import { DEFAULT_CANARY_SETTINGS, inCanaryCohort } from '../../core/rollout';
+import { DEFAULT_CANARY_SETTINGS, inCanaryCohort } from '../../core/rollout-rules';
 import type { RolloutDefaults } from '../../core/rollout-types';
 import { formatSkillRef, type SkillRef } from '../../core/skill-ref';
 import type { TeamBackend } from '../../team/backend';

@@ -9,7 +9,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { RolloutDefaults } from '../../core/rollout-types';
-import { openStore, type Store } from '../../store/index';
+import { openStore, type Store } from '../../store/open-store';
 import { createSkilloptWorker } from '../../worker/worker';
 import { startTestServer, workflowBundle } from '../helpers/temporal';
 

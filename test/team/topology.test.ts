@@ -24,7 +24,7 @@ import { workflowIdForInvocation, workflowIdForSkill, type SkillRef } from '../.
 import { drainOutbox } from '../../hooks/flusher';
 import { liveFlusherPid, listOutbox } from '../../hooks/outbox';
 import { machineQueue } from '../../local/mode';
-import { openStore, type Store } from '../../store';
+import { openStore, type Store } from '../../store/open-store';
 import { invocationStateQuery, invokedSignal, reactionSignal, type InvocationSummary } from '../../workflows/definitions';
 import { invocationWorkflow } from '../../workflows/invocation-workflow';
 import { anthropicEnv, startAnthropicServer, type AnthropicServer } from '../fixtures/anthropic-server';

@@ -2,7 +2,7 @@
 // what each reading of the rule does under each policy, and how a person's
 // approve / reject is refused.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CANARY_SETTINGS, type CanaryDecision } from '../../core/rollout';
+import { DEFAULT_CANARY_SETTINGS, type CanaryDecision } from '../../core/rollout-rules';
 import type { FailureReport } from '../../core/messages';
 import type { CandidateRollout } from '../../core/rollout-types';
 import * as lanes from '../../workflows/lane-state';

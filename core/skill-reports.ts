@@ -6,7 +6,7 @@
 // central worker serving a teammate, so both print exactly the same thing.
 import { cutText } from './text';
 import { formatSkillRef, type SkillRef } from './skill-ref';
-import { probabilityCandidateAtLeastStable } from './rollout';
+import { probabilityCandidateAtLeastStable } from './rollout-rules';
 import type { RolloutPolicy, VersionEvidence, VersionState, VersionTransition } from './rollout-types';
 
 /** z for a two-sided 95% interval: the 0.975 quantile of the standard normal. */

@@ -6,7 +6,7 @@
 // An invocation (session id + tool use id) counts once, as the canary's
 // evidence does (store canaryEvidence): failed if any of its verdicts failed,
 // else passed, at the time of its first judged verdict; not-judged never counts.
-import { wilsonInterval } from './report';
+import { wilsonInterval } from './skill-reports';
 import type { CanarySettings, RolloutPolicy, VersionEvidence, VersionState } from './rollout-types';
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
