@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { startDashboard, DEFAULT_DASHBOARD_PORT, type RunningDashboard } from '../dashboard/server';
-import { drainOutbox } from '../hooks/flusher';
+import { drainOutbox } from './outbox-delivery';
 import { modelFromEnv } from '../agents';
 import { currentUser, skilloptHome } from '../local/home';
 import { dailyModelCalls, maxModelCallsPerDay } from '../local/model-calls';
