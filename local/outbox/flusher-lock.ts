@@ -1,11 +1,10 @@
-// outbox/flusher.pid: at most one flusher per SKILLOPT_HOME. The lock holds the
-// flusher's pid and is touched every few seconds, so a lock left by a dead (or
-// frozen) flusher goes stale even when its pid was reused. The hooks read it on
-// every event that may start a flusher, `skillopt doctor` to report one.
-// Only Node built-ins.
-import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
+// outbox/flusher.pid: at most one flusher per SKILLOPT_HOME, a lock of the one
+// protocol (local/process-lock.ts) with a heartbeat: the flusher touches it
+// every few seconds, so a lock left by a dead (or frozen) flusher goes stale
+// even when its pid was reused. The hooks read it on every event that may
+// start a flusher, `skillopt doctor` to report one. Only Node built-ins.
 import { join } from 'node:path';
-import { isProcessAlive } from '../process';
+import { lockHolder, tryLock, type HeldLock, type LockRules } from '../process-lock';
 import { outboxDir } from './files';
 
 export const FLUSHER_LOCK_FILE = 'flusher.pid';
@@ -14,64 +13,37 @@ export const FLUSHER_HEARTBEAT_MS = 2_000;
 /** …so a lock not touched for this long belongs to a dead (or frozen) flusher, even if its pid was reused. */
 export const FLUSHER_STALE_MS = 15_000;
 
+const FLUSHER_RULES: LockRules = { heartbeatMs: FLUSHER_STALE_MS };
+
 export function flusherLockPath(home: string): string {
   return join(outboxDir(home), FLUSHER_LOCK_FILE);
 }
 
 /** The pid of a running flusher for this home, or undefined. */
 export function liveFlusherPid(home: string, now = Date.now()): number | undefined {
-  const path = flusherLockPath(home);
-  try {
-    if (now - statSync(path).mtimeMs > FLUSHER_STALE_MS) return undefined;
-    const pid = Number(readFileSync(path, 'utf8').trim());
-    return Number.isInteger(pid) && pid > 0 && isProcessAlive(pid) ? pid : undefined;
-  } catch {
-    return undefined;
-  }
+  return lockHolder(flusherLockPath(home), FLUSHER_RULES, now)?.pid;
 }
 
-/** True when this process now holds the lock; false when a live flusher does. */
+/** The lock this process holds, per home. */
+const held = new Map<string, HeldLock>();
+
+/**
+ * True when this process now holds the lock; false when a live flusher does.
+ * Two flushers racing over a stale lock cannot both win; were they to, it would
+ * be harmless: delivery is at-least-once anyway.
+ */
 export function takeFlusherLock(home: string): boolean {
-  const path = flusherLockPath(home);
-  mkdirSync(outboxDir(home), { recursive: true, mode: 0o700 });
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(path, 'wx', 0o600);
-      try {
-        writeSync(fd, String(process.pid));
-      } finally {
-        closeSync(fd);
-      }
-      return true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      if (liveFlusherPid(home) !== undefined) return false;
-      // Stale. Two flushers racing here may both win: harmless, delivery is at-least-once anyway.
-      try {
-        unlinkSync(path);
-      } catch {
-        // Removed by the other one.
-      }
-    }
-  }
-  return false;
+  const attempt = tryLock(flusherLockPath(home), FLUSHER_RULES);
+  if (attempt.taken) held.set(home, attempt.lock);
+  return attempt.taken;
 }
 
 export function touchFlusherLock(home: string): void {
-  const now = new Date();
-  try {
-    utimesSync(flusherLockPath(home), now, now);
-  } catch {
-    // Removed under us: the next hook starts another flusher if one is needed.
-  }
+  held.get(home)?.refresh();
 }
 
 /** Removes the lock if this process holds it. */
 export function releaseFlusherLock(home: string): void {
-  const path = flusherLockPath(home);
-  try {
-    if (Number(readFileSync(path, 'utf8').trim()) === process.pid) unlinkSync(path);
-  } catch {
-    // Already gone.
-  }
+  held.get(home)?.release();
+  held.delete(home);
 }

@@ -8,7 +8,7 @@ import { readFile, readdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseManifest, removeEntry } from '../../core/manifest';
-import { withFileLock } from '../../local/file-lock';
+import { withFileLock } from '../../local/process-lock';
 import { pullSkills } from '../../sync/pull';
 import { pushSkill } from '../../sync/push';
 import { openStore } from '../../store/index';

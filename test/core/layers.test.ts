@@ -32,7 +32,7 @@ describe('dependency direction', () => {
     // A subfolder reaches the other folders through one more `../`, under the same rule.
     ['local/outbox/probe.ts', "import { openStore } from '../../store/index';"],
     ['local/outbox/probe.ts', "import * as v from 'valibot';"],
-    ['store/probe.ts', "import { withFileLock } from '../local/file-lock';"],
+    ['store/probe.ts', "import { withFileLock } from '../local/process-lock';"],
     ['store/probe.ts', "import { skilloptHome } from '../local/home';"],
     ['agents/probe.ts', "import type { Store } from '../store/types';"],
     ['sync/probe.ts', "import { runCli } from '../cli/main';"],
