@@ -5,7 +5,7 @@
 // reboot) is recognised as stale instead of blocking `up`; no heartbeat, so a
 // laptop's sleep never makes a running `up`'s lock look stale.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { lockHolder, tryLock, type HeldLock, type LockRules } from './process-lock';
 
@@ -35,14 +35,18 @@ function looksLikeUp(pid: number): boolean {
   }
 }
 
-// A lock naming this very process is left over (a reused pid); the one this process holds is in `held`.
-const UP_RULES: LockRules = { startTime: processStartTime, legacyHolder: (pid) => pid !== process.pid && looksLikeUp(pid) };
+const UP_RULES: LockRules = { startTime: processStartTime, legacyHolder: looksLikeUp };
 
 const held = new Map<string, HeldLock>();
 
 /** Takes the lock at `path`, or returns the pid of the live `skillopt up` that holds it. */
 export function takeRunLock(path: string): number | undefined {
-  const attempt = tryLock(path, UP_RULES);
+  let attempt = tryLock(path, UP_RULES);
+  // A lock naming this very process is a leftover (its pid reused), not a running `up`: replaced.
+  if (!attempt.taken && attempt.holder?.pid === process.pid) {
+    rmSync(path, { force: true });
+    attempt = tryLock(path, UP_RULES);
+  }
   if (attempt.taken) {
     held.set(path, attempt.lock);
     return undefined;
@@ -64,5 +68,6 @@ export function upLockPath(home: string): string {
 
 /** The live `skillopt up` of `home`, or undefined when none runs. */
 export function runningUp(home: string): number | undefined {
-  return lockHolder(upLockPath(home), UP_RULES)?.pid;
+  const pid = lockHolder(upLockPath(home), UP_RULES)?.pid;
+  return pid === process.pid ? undefined : pid;
 }

@@ -87,6 +87,9 @@ async function removeStaleChunks(results) {
   }
 }
 const splitBuilds = Promise.all([cli, sessionStart]).then(removeStaleChunks);
+// Bundles under their names before the flusher moved to worker/: gone, or `npm pack` would ship them.
+const RETIRED = ['hook-flusher.mjs', 'hook-machine-worker.mjs'].flatMap((name) => [name, `${name}.map`]);
+const retired = Promise.all(RETIRED.map((name) => rm(join(root, 'dist', name), { force: true })));
 
 // The same inputs worker/workflow-bundle.ts checks before trusting the bundle: keep them in step.
 // package.json, not the lockfile: the SDK is pinned there, and `npm prune` (Dockerfile) rewrites the lockfile.
@@ -137,6 +140,7 @@ const dashboardPages = [
   );
 
 await Promise.all([
+  retired,
   workflowBundle(),
   ...dashboardPages,
   splitBuilds,
