@@ -198,6 +198,24 @@ function connect(env: NodeJS.ProcessEnv): Promise<Client> {
   return temporalClient(env, { lazy: true, interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 2 }))] });
 }
 
+/**
+ * What the worker's decisions need to know of a delivered event. This machine's
+ * queue is read only for an invocation routed to a queue (embedded mode has none,
+ * and reading it makes the machine's id).
+ */
+function deliveredEvent(event: OutboxEvent, signalled: boolean, ownQueue: () => string): DeliveredEvent {
+  switch (event.signal) {
+    case 'invoked': {
+      const queue = event.payload.activityQueue;
+      return queue !== undefined && queue === ownQueue() ? { signal: 'invoked', ownQueue: queue } : { signal: 'invoked' };
+    }
+    case 'reaction':
+      return { signal: 'reaction', signalled };
+    default:
+      return { signal: event.signal };
+  }
+}
+
 interface FlusherSettings extends FlusherTimings {
   /** How long a judgment waits on this machine's queue: past it, a pending one is dropped. */
   offlineBoundMs: number;
@@ -275,14 +293,7 @@ class Flusher {
   }
 
   #onDelivered(event: OutboxEvent, signalled: boolean): void {
-    const delivered: DeliveredEvent =
-      event.signal === 'invoked'
-        ? // This machine's id is read only for an invocation routed to a queue (embedded mode has none).
-          { signal: 'invoked', ...(event.payload.activityQueue !== undefined && event.payload.activityQueue === machineQueue(this.#home, this.#env) ? { ownQueue: event.payload.activityQueue } : {}) }
-        : event.signal === 'reaction'
-          ? { signal: 'reaction', signalled }
-          : { signal: event.signal };
-    const { state, owesJudgment } = onDelivered(this.#supervisor, delivered, Date.now());
+    const { state, owesJudgment } = onDelivered(this.#supervisor, deliveredEvent(event, signalled, () => machineQueue(this.#home, this.#env)), Date.now());
     this.#supervisor = state;
     if (owesJudgment) this.#pending.add(event.payload.eventId, event.workflowId);
   }
