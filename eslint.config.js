@@ -7,10 +7,13 @@ import { builtinModules } from 'node:module';
 // Dependency direction (DESIGN.md "Components and layout"). Each folder may
 // import, by relative path, only its own files and the folders (or single
 // modules) listed here; anything two top-level folders share moves down a layer.
-// `cli`, `worker` and `hooks` form one fixed order with one entry point each
-// way: the CLI starts the embedded stack (worker/up), which drains the hooks'
-// outbox (hooks/flusher); nothing imports back up, so no cycle can form. The
-// dashboard is below both: `up` serves it, `skillopt dashboard` runs it alone.
+// `hooks` and `worker` never import each other: what both need (the outbox, the
+// flusher's lock, the hooks' log, the judgment queue) lives in local/; the hooks
+// start the flusher (worker/flusher.ts) as a process, by its bundle's path. The
+// CLI starts the embedded stack through one entry point (worker/up), and nothing
+// imports back up, so no cycle can form. The dashboard is below both: `up`
+// serves it, `skillopt dashboard` runs it alone. The hooks import no workflow,
+// activity or agent code: they only spool events.
 const LAYERS = {
   core: [],
   local: ['core'],
@@ -24,9 +27,9 @@ const LAYERS = {
   // signals go to the lanes through their definitions.
   activities: ['core', 'store', 'agents', 'team', 'workflows/definitions'],
   workflows: ['core', 'activities/types'],
-  // hooks/machine-worker.ts, the teammate's on-demand worker, runs the model activities.
-  hooks: ['core', 'local', 'store', 'sync', 'team', 'workflows', 'activities', 'agents'],
-  worker: ['core', 'local', 'store', 'agents', 'activities', 'workflows', 'hooks/flusher', 'team', 'dashboard'],
+  hooks: ['core', 'local', 'store', 'sync', 'team'],
+  // worker/machine-worker.ts, the teammate's on-demand worker, runs the model activities.
+  worker: ['core', 'local', 'store', 'agents', 'activities', 'workflows', 'team', 'dashboard'],
   cli: ['core', 'local', 'store', 'agents', 'sync', 'team', 'workflows', 'worker/up', 'dashboard', 'package.json'],
   dashboard: ['core', 'local', 'sync', 'team'],
 };
@@ -42,10 +45,11 @@ const TYPES_ONLY = { workflows: ['activities/types'] };
 // `yaml` does no I/O, so it stays in core; node:crypto's hashing is pure too
 // (workflows never import fingerprint.ts); the message contract's schemas use
 // valibot, pure JS that runs in the sandbox. local/ is on every hook's path: Node
-// built-ins only, except the Temporal client module (never loaded by a hook).
+// built-ins only, except the Temporal client module and the outbox's event checks
+// (valibot), which no hook loads (a hook imports only the event's type).
 const PACKAGES = {
   core: { '*': [], 'fingerprint.ts': ['node:crypto'], 'skill-document.ts': ['yaml'], 'messages.ts': ['valibot'] },
-  local: { '*': ['node:*'], 'temporal.ts': ['node:*', '@temporalio/client', '@temporalio/envconfig'] },
+  local: { '*': ['node:*'], 'temporal.ts': ['node:*', '@temporalio/client', '@temporalio/envconfig'], 'outbox/event.ts': ['node:*', 'valibot'] },
 };
 const WORKFLOW_BUILTINS = builtinModules.filter((m) => m !== 'assert').flatMap((m) => [m, `node:${m}`]);
 
@@ -54,27 +58,40 @@ function dependencyDirection() {
   return Object.entries(LAYERS).flatMap(([folder, below]) => {
     // `../x` for a folder: x/... or x itself (its index); `../x/y` for one module.
     const allowed = below.map((dep) => (dep.includes('/') || dep.includes('.') ? `${escape(dep)}$` : `${escape(dep)}(?:/|$)`));
-    const layer = {
-      regex: allowed.length ? `^\\.\\./(?!(?:${allowed.join('|')}))` : '^\\.\\./',
-      message: `${folder}/ may import only ${below.length ? below.map((d) => `${d}${d.includes('.') ? '' : '/'}`).join(', ') : 'its own files'} (DESIGN.md: dependencies flow one way)`,
+    // A file in a subfolder (local/outbox/) reaches the other folders through one more `../`;
+    // a single `../` stays inside its own folder.
+    const layer = (depth) => {
+      const up = '\\.\\./'.repeat(depth);
+      return {
+        regex: allowed.length ? `^${up}(?!(?:${allowed.join('|')}))` : `^${up}`,
+        message: `${folder}/ may import only ${below.length ? below.map((d) => `${d}${d.includes('.') ? '' : '/'}`).join(', ') : 'its own files'} (DESIGN.md: dependencies flow one way)`,
+      };
     };
     const byFile = PACKAGES[folder] ?? { '*': undefined };
-    return Object.entries(byFile).map(([file, packages]) => {
-      const patterns = [layer];
-      if (packages) {
-        const ok = packages.map((p) => (p === 'node:*' ? 'node:' : `${escape(p)}$`));
-        patterns.push({
-          regex: `^(?!\\.{1,2}/${ok.length ? `|${ok.join('|')}` : ''})`,
-          message: `${folder}/${file === '*' ? '' : file} may use ${packages.length ? packages.join(', ') : 'no npm package or Node built-in'} and no other package (eslint.config.js PACKAGES)`,
-        });
-      }
-      if (folder === 'workflows') {
-        // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no I/O.
-        patterns.push({ group: ['@temporalio/activity', '@temporalio/client', '@temporalio/worker'] });
-      }
-      const files = file === '*' ? [`${folder}/**/*.ts`] : [`${folder}/${file}`];
-      const paths = folder === 'workflows' ? WORKFLOW_BUILTINS : [];
-      return { files, rules: { 'no-restricted-imports': ['error', { paths, patterns }] } };
+    return Object.entries(byFile).flatMap(([file, packages]) => {
+      const targets =
+        file === '*'
+          ? [
+              [`${folder}/*.ts`, 1],
+              [`${folder}/*/**/*.ts`, 2],
+            ]
+          : [[`${folder}/${file}`, file.split('/').length]];
+      return targets.map(([files, depth]) => {
+        const patterns = [layer(depth)];
+        if (packages) {
+          const ok = packages.map((p) => (p === 'node:*' ? 'node:' : `${escape(p)}$`));
+          patterns.push({
+            regex: `^(?!\\.{1,2}/${ok.length ? `|${ok.join('|')}` : ''})`,
+            message: `${folder}/${file === '*' ? '' : file} may use ${packages.length ? packages.join(', ') : 'no npm package or Node built-in'} and no other package (eslint.config.js PACKAGES)`,
+          });
+        }
+        if (folder === 'workflows') {
+          // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no I/O.
+          patterns.push({ group: ['@temporalio/activity', '@temporalio/client', '@temporalio/worker'] });
+        }
+        const paths = folder === 'workflows' ? WORKFLOW_BUILTINS : [];
+        return { files: [files], rules: { 'no-restricted-imports': ['error', { paths, patterns }] } };
+      });
     });
   });
 }

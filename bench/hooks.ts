@@ -22,7 +22,8 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Worker } from '@temporalio/worker';
 import { workflowIdForInvocation, type SkillRef } from '../core/skill-ref';
-import { liveFlusherPid, listOutbox } from '../hooks/outbox';
+import { listOutbox } from '../local/outbox/files';
+import { liveFlusherPid } from '../local/outbox/flusher-lock';
 import { invocationStateQuery } from '../workflows/definitions';
 import { passingActivities, startTestServer, uniqueName, workflowBundle } from '../test/helpers/temporal';
 

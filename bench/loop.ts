@@ -15,7 +15,8 @@
 // baseline, current, … One load generator and one set of measurements; the
 // per-design adapter only says where the tree is (its own worker, store, dev
 // server and workflow code, imported from its path) and which outbox event its
-// hooks' flusher delivers (each tree's own hooks/flusher.ts deliverOutboxEvent:
+// hooks' flusher delivers (each tree's own deliverOutboxEvent, worker/outbox-delivery.ts
+// or, in older trees, hooks/flusher.ts:
 // signal-with-start of skillWorkflow for the baseline; signal-with-start of
 // invocationWorkflow with `invoked`, then `reaction` signals, for this tree).
 //
@@ -191,7 +192,7 @@ interface TreeModules {
   }): Promise<Worker>;
   /** Trees with a daily cap on model calls: its on-disk counter (local/model-calls.ts). */
   dailyModelCalls?(options: { home: string; cap: number }): unknown;
-  /** Each tree's own hooks/flusher.ts: what its hooks' flusher sends for one spooled event. */
+  /** Each tree's own worker/outbox-delivery.ts (hooks/flusher.ts before): what its hooks' flusher sends for one spooled event. */
   deliverOutboxEvent(client: Client, event: unknown, taskQueue: string): Promise<boolean | void>;
   workflowIdForSkill(ref: SkillRef): string;
   workflowIdForInvocation?(ref: SkillRef, sessionId: string, toolUseId: string): string;
@@ -226,9 +227,10 @@ interface Design {
 
 async function loadDesign(name: DesignName, root: string): Promise<Design> {
   const load = async (path: string): Promise<Record<string, unknown>> => (await import(pathToFileURL(join(root, path)).href)) as Record<string, unknown>;
-  const [devServer, store, worker, flusher, skillRef] = await Promise.all(
-    ['worker/dev-server.ts', 'store/index.ts', 'worker/worker.ts', 'hooks/flusher.ts', 'core/skill-ref.ts'].map(load),
-  );
+  const [devServer, worker, skillRef] = await Promise.all(['worker/dev-server.ts', 'worker/worker.ts', 'core/skill-ref.ts'].map(load));
+  const store = await load('store/open-store.ts').catch(() => load('store/index.ts'));
+  // The outbox's delivery moved from hooks/ to worker/; the baseline tree is older.
+  const flusher = await load('worker/outbox-delivery.ts').catch(() => load('hooks/flusher.ts'));
   // Optional: trees before the daily cap have no local/model-calls.ts.
   const modelCalls = await load('local/model-calls.ts').catch(() => ({}));
   const modules = { ...devServer, ...store, ...worker, ...flusher, ...skillRef, ...modelCalls } as unknown as TreeModules;

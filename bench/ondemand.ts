@@ -23,7 +23,7 @@ import { dailyModelCalls } from '../local/model-calls';
 import { createActivities } from '../activities/create-activities';
 import { claudeCliModel } from '../agents/model-backend';
 import { workflowIdForInvocation } from '../core/skill-ref';
-import { liveFlusherPid } from '../hooks/outbox';
+import { liveFlusherPid } from '../local/outbox/flusher-lock';
 import { openStore } from '../store/open-store';
 import { invocationStateQuery } from '../workflows/definitions';
 import { createFakeClaude } from '../test/fixtures/fake-claude';

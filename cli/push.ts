@@ -15,9 +15,8 @@ interface PushFlags {
 }
 
 async function runPush(ctx: CliContext, skillDir: string, flags: PushFlags): Promise<void> {
-  const backend = await ctx.openBackend();
   const result = await pushSkill({
-    publish: (request) => backend.publish(request),
+    publisher: await ctx.openBackend(),
     skillDir,
     cwd: ctx.cwd,
     env: ctx.env,

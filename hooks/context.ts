@@ -1,6 +1,6 @@
 // What every hook handler gets: the agent, its settings, its log, the clock.
 import type { AgentName } from '../local/agents';
-import type { HookLog } from './log';
+import type { HookLog } from '../local/hook-log';
 import type { HookSettings } from './settings';
 
 export interface HookContext {
@@ -10,6 +10,6 @@ export interface HookContext {
   log: HookLog;
   env: NodeJS.ProcessEnv;
   now: () => number;
-  /** The flusher bundle (dist/hook-flusher.mjs) the hook starts after spooling. */
+  /** The flusher bundle (dist/flusher.mjs) the hook starts after spooling. */
   flusherPath(): string;
 }

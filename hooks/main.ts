@@ -19,12 +19,13 @@ import { DEFAULT_RESUME_GRACE_MS } from '../core/limits';
 import { onPreToolUse, onSessionEnd, onUserPromptSubmit, readManifest } from './handlers';
 import { snapshotSessionSkills } from './session-skills';
 import { pruneStaleHints, reopenHint } from './hint';
-import { openHookLog } from './log';
-import { ensureFlusher, judgmentsPending, listOutbox } from './outbox';
+import { openHookLog } from '../local/hook-log';
+import { listOutbox } from '../local/outbox/files';
+import { judgmentsPending } from '../local/outbox/pending-judgments';
 import { payloadFrom } from './payload';
-import { servedQueue } from './queue';
+import { servedQueue } from '../local/judgment-queue';
 import { readHookSettings } from './settings';
-import { spawnDetachedNode } from './spawn';
+import { ensureFlusher, spawnDetachedNode } from './spawn';
 import { readStdin, readStillPending } from './stdin';
 
 /**
@@ -83,7 +84,7 @@ async function main(): Promise<void> {
     log,
     env: process.env,
     now: Date.now,
-    flusherPath: () => fileURLToPath(new URL('./hook-flusher.mjs', import.meta.url)),
+    flusherPath: () => fileURLToPath(new URL('./flusher.mjs', import.meta.url)),
   };
   switch (event) {
     case 'PreToolUse':

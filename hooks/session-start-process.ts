@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isAgentName, type AgentName } from '../local/agents';
 import type { HookContext } from './context';
-import { openHookLog } from './log';
+import { openHookLog } from '../local/hook-log';
 import type { HookPayload } from './payload';
 import { runSessionStart } from './session-start';
 import type { SkillInContext } from './session-skills';

@@ -1,7 +1,8 @@
 // What a hook run needs from its environment, read once. Only Node built-ins:
 // this module is on every hook's path.
-import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_JUDGE_WINDOW, MAX_ROUTED_SCHEDULE_TO_START_MS } from '../core/limits';
+import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_JUDGE_WINDOW } from '../core/limits';
 import { skilloptHome, userHome } from '../local/home';
+import { offlineJudgeMs } from '../local/judgment-queue';
 
 /** SessionStart's auto-pull budget (the seed's 5 s). */
 export const DEFAULT_AUTOPULL_TIMEOUT_MS = 5_000;
@@ -25,7 +26,7 @@ export interface HookSettings {
    * invocation's config, so each invocation keeps the bound it was armed with.
    */
   offlineJudgeMs?: number;
-  /** SKILLOPT_ACTIVITY_QUEUE: where judgments go instead of this machine's own queue (see hooks/queue.ts). */
+  /** SKILLOPT_ACTIVITY_QUEUE: where judgments go instead of this machine's own queue (see local/judgment-queue.ts). */
   activityQueue?: string;
   attribution: boolean;
   autopull: boolean;
@@ -45,7 +46,7 @@ function positiveNumber(value: string | undefined): number | undefined {
 export function readHookSettings(env: NodeJS.ProcessEnv = process.env): HookSettings {
   const window = positiveNumber(env.SKILLOPT_JUDGE_WINDOW);
   const idleOverride = positiveNumber(env.SKILLOPT_IDLE_TIMEOUT_MS);
-  const offlineHours = positiveNumber(env.SKILLOPT_OFFLINE_JUDGE_HOURS);
+  const offlineMs = offlineJudgeMs(env);
   return {
     home: skilloptHome(env),
     userHome: userHome(env),
@@ -55,7 +56,7 @@ export function readHookSettings(env: NodeJS.ProcessEnv = process.env): HookSett
     judgeWindow: window === undefined ? DEFAULT_JUDGE_WINDOW : Math.max(1, Math.floor(window)),
     ...(idleOverride === undefined ? {} : { idleTimeoutOverrideMs: Math.floor(idleOverride) }),
     idleTimeoutMs: idleOverride === undefined ? DEFAULT_IDLE_TIMEOUT_MS : Math.floor(idleOverride),
-    ...(offlineHours === undefined ? {} : { offlineJudgeMs: Math.min(MAX_ROUTED_SCHEDULE_TO_START_MS, Math.max(1_000, Math.round(offlineHours * 3_600_000))) }),
+    ...(offlineMs === undefined ? {} : { offlineJudgeMs: offlineMs }),
     ...(env.SKILLOPT_ACTIVITY_QUEUE?.trim() ? { activityQueue: env.SKILLOPT_ACTIVITY_QUEUE.trim() } : {}),
     attribution: env.SKILLOPT_ATTRIBUTION !== '0',
     autopull: env.SKILLOPT_AUTOPULL !== '0',

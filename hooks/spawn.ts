@@ -3,6 +3,7 @@
 // few ms of start-up), so it is loaded here, only when a process is started,
 // never at the top of a hook: most hook runs start nothing.
 import type * as ChildProcess from 'node:child_process';
+import { liveFlusherPid } from '../local/outbox/flusher-lock';
 
 type ChildProcessModule = typeof ChildProcess;
 
@@ -29,4 +30,13 @@ export async function spawnDetachedNode(args: string[], cwd: string | undefined,
     onError(err);
     return false;
   }
+}
+
+/**
+ * Starts a detached flusher (dist/flusher.mjs) unless one is running. It
+ * outlives the hook (own session, no stdio: Claude Code does not wait for it).
+ */
+export async function ensureFlusher(home: string, flusherPath: string, onError: (err: unknown) => void): Promise<boolean> {
+  if (liveFlusherPid(home) !== undefined) return false;
+  return spawnDetachedNode([flusherPath], home, onError);
 }

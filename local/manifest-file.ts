@@ -3,8 +3,8 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { MANIFEST_FILE, emptyManifest, parseManifest, serializeManifest } from '../core/manifest';
 import type { Manifest } from '../core/manifest';
-import type { FileLockOptions } from './file-lock';
-import { withFileLock } from './file-lock';
+import type { FileLockOptions } from './process-lock';
+import { withFileLock } from './process-lock';
 import { atomicWriteFile, readTextIfExists } from './fs';
 
 export function manifestPath(skilloptHome: string): string {

@@ -7,7 +7,7 @@
 import { readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { capReachedReason, parseDailyCap, utcDay, type ModelCallBudget, type ModelCallGrant } from '../core/model-calls';
-import { withFileLock } from './file-lock';
+import { withFileLock } from './process-lock';
 import { atomicWriteFile, readTextIfExists } from './fs';
 import { skilloptHome } from './home';
 

@@ -1,17 +1,13 @@
-// <home>/up.pid: one `skillopt up` per SKILLOPT_HOME. The file records the pid
-// and that process's start time as the kernel reports it, so a leftover file
-// whose pid now belongs to an unrelated process (pids are reused, e.g. after a
-// reboot) is recognised as stale instead of blocking `up`.
+// <home>/up.pid: one `skillopt up` per SKILLOPT_HOME, a lock of the one
+// protocol (local/process-lock.ts) held for as long as `up` runs. It records
+// the holder's start time as the kernel reports it, so a leftover file whose
+// pid now belongs to an unrelated process (pids are reused, e.g. after a
+// reboot) is recognised as stale instead of blocking `up`; no heartbeat, so a
+// laptop's sleep never makes a running `up`'s lock look stale.
 import { execFileSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { isProcessAlive } from './process';
-
-interface RunLockRecord {
-  pid: number;
-  /** The process's start time (Linux: /proc starttime ticks; else `ps -o lstart`), when it could be read. */
-  started?: string;
-}
+import { lockHolder, tryLock, type HeldLock, type LockRules } from './process-lock';
 
 /** When `pid` started, as a string that differs for any later process with the same pid; undefined when unknown. */
 export function processStartTime(pid: number): string | undefined {
@@ -39,62 +35,30 @@ function looksLikeUp(pid: number): boolean {
   }
 }
 
-function parseRecord(text: string): RunLockRecord | undefined {
-  const trimmed = text.trim();
-  // Older builds wrote the bare pid.
-  if (/^\d+$/.test(trimmed)) return { pid: Number(trimmed) };
-  try {
-    const r = JSON.parse(trimmed) as Partial<RunLockRecord>;
-    if (typeof r.pid === 'number' && Number.isInteger(r.pid) && r.pid > 0) return { pid: r.pid, ...(typeof r.started === 'string' ? { started: r.started } : {}) };
-  } catch {
-    // unreadable: stale
-  }
-  return undefined;
-}
+const UP_RULES: LockRules = { startTime: processStartTime, legacyHolder: looksLikeUp };
 
-/** The live `skillopt up` the record names, or undefined when the record is stale. */
-function liveHolder(record: RunLockRecord | undefined): number | undefined {
-  if (!record || record.pid === process.pid || !isProcessAlive(record.pid)) return undefined;
-  if (record.started !== undefined) {
-    const now = processStartTime(record.pid);
-    return now === undefined || now === record.started ? record.pid : undefined;
-  }
-  return looksLikeUp(record.pid) ? record.pid : undefined;
-}
+const held = new Map<string, HeldLock>();
 
 /** Takes the lock at `path`, or returns the pid of the live `skillopt up` that holds it. */
 export function takeRunLock(path: string): number | undefined {
-  const started = processStartTime(process.pid);
-  const mine = JSON.stringify({ pid: process.pid, ...(started !== undefined ? { started } : {}) });
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fd = openSync(path, 'wx', 0o600);
-      writeSync(fd, mine);
-      closeSync(fd);
-      return undefined;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      let text: string;
-      try {
-        text = readFileSync(path, 'utf8');
-      } catch {
-        continue; // removed in between
-      }
-      const holder = liveHolder(parseRecord(text));
-      if (holder !== undefined) return holder;
-      rmSync(path, { force: true }); // stale: its process is gone, or the pid is someone else's now
-    }
+  let attempt = tryLock(path, UP_RULES);
+  // A lock naming this very process is a leftover (its pid reused), not a running `up`: replaced.
+  if (!attempt.taken && attempt.holder?.pid === process.pid) {
+    rmSync(path, { force: true });
+    attempt = tryLock(path, UP_RULES);
   }
+  if (attempt.taken) {
+    held.set(path, attempt.lock);
+    return undefined;
+  }
+  if (attempt.holder) return attempt.holder.pid;
   throw new Error(`cannot take ${path}; remove it if no skillopt up is running`);
 }
 
 /** Removes the lock if it is still ours. */
 export function releaseRunLock(path: string): void {
-  try {
-    if (parseRecord(readFileSync(path, 'utf8'))?.pid === process.pid) rmSync(path, { force: true });
-  } catch {
-    // already gone
-  }
+  held.get(path)?.release();
+  held.delete(path);
 }
 
 /** <home>/up.pid: the lock of the `skillopt up` of that home. */
@@ -104,9 +68,6 @@ export function upLockPath(home: string): string {
 
 /** The live `skillopt up` of `home`, or undefined when none runs. */
 export function runningUp(home: string): number | undefined {
-  try {
-    return liveHolder(parseRecord(readFileSync(upLockPath(home), 'utf8')));
-  } catch {
-    return undefined;
-  }
+  const pid = lockHolder(upLockPath(home), UP_RULES)?.pid;
+  return pid === process.pid ? undefined : pid;
 }

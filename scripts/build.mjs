@@ -7,11 +7,10 @@
 //                    settings.json): our code inlined, Node built-ins only, no npm
 //                    package, so a hook starts by reading one small file.
 //                    SessionStart's store and pull code is a separate bundle, run as a
-//                    detached process,
-//                    dist/hook-session-start.mjs; dist/hook-flusher.mjs
-//                    is the detached process that delivers the hooks' outbox to Temporal
+//                    detached process, dist/hook-session-start.mjs.
+//  - dist/flusher.mjs the detached process a hook starts to deliver the outbox to Temporal
 //                    (the Temporal client inlined: it loads in ~100 ms instead of ~180);
-//                    dist/hook-machine-worker.mjs is its activities-only worker (teammate mode).
+//                    dist/machine-worker.mjs is its activities-only worker (teammate mode).
 //  - dist/dashboard/app.js, app.css  the skills dashboard's page (uPlot inlined; dashboard/assets.ts
 //                    serves them, or bundles the same in memory when they are missing or stale).
 //  - dist/workflow-bundle.js  the workflow code bundled by Temporal's bundler, so `up` and
@@ -47,10 +46,10 @@ const entries = [
   },
   // The Temporal client inlined: a flusher starts once per burst of hook events,
   // and skipping module resolution across node_modules halves its load time.
-  { in: 'hooks/flusher.ts', out: 'dist/hook-flusher.mjs', packages: undefined },
+  { in: 'worker/flusher.ts', out: 'dist/flusher.mjs', packages: undefined },
   // This machine's on-demand worker, imported by the flusher only when it has a queue to
   // serve: npm packages external (the worker's native bridge cannot be bundled).
-  { in: 'hooks/machine-worker.ts', out: 'dist/hook-machine-worker.mjs', packages: 'external' },
+  { in: 'worker/machine-worker.ts', out: 'dist/machine-worker.mjs', packages: 'external' },
 ];
 // The CLI is split into chunks, so a command loads only what it uses: `skills list`
 // never loads Temporal's native worker, which only `up` needs.
@@ -88,6 +87,9 @@ async function removeStaleChunks(results) {
   }
 }
 const splitBuilds = Promise.all([cli, sessionStart]).then(removeStaleChunks);
+// Bundles under their names before the flusher moved to worker/: gone, or `npm pack` would ship them.
+const RETIRED = ['hook-flusher.mjs', 'hook-machine-worker.mjs'].flatMap((name) => [name, `${name}.map`]);
+const retired = Promise.all(RETIRED.map((name) => rm(join(root, 'dist', name), { force: true })));
 
 // The same inputs worker/workflow-bundle.ts checks before trusting the bundle: keep them in step.
 // package.json, not the lockfile: the SDK is pinned there, and `npm prune` (Dockerfile) rewrites the lockfile.
@@ -138,6 +140,7 @@ const dashboardPages = [
   );
 
 await Promise.all([
+  retired,
   workflowBundle(),
   ...dashboardPages,
   splitBuilds,

@@ -14,22 +14,21 @@ import {
   normalizeBody,
   pushRefusalMessage,
   scopeProblem,
-  type PushRequest,
 } from '../core/push-rules';
 import { SkillDocumentError, parseSkillDocument } from '../core/skill-document';
 import { formatSkillRef, parseSkillRef, skillNameProblem } from '../core/skill-ref';
 import type { SkillRef } from '../core/skill-ref';
 import { atomicWriteFile, isErrno, readTextIfExists } from '../local/fs';
 import { currentUser } from '../local/home';
-import type { Published } from '../team/backend';
+import type { TeamBackend } from '../team/backend';
 
 export { DEFAULT_SCOPE, normalizeBody };
 
 /**
- * Where a push is published: the backend's `publish` (the store, or the skill's
- * lane through Temporal). Both apply core/push-rules.ts, so both refuse and answer alike.
+ * Where a push is published: the backend seam (the store, or the skill's lane
+ * through Temporal). Both apply core/push-rules.ts, so both refuse and answer alike.
  */
-export type PushPublisher = (request: PushRequest) => Promise<Published>;
+export type PushPublisher = Pick<TeamBackend, 'publish'>;
 
 /** What push publishes, read and validated from one SKILL.md. */
 export interface PreparedSkill {
@@ -41,7 +40,7 @@ export interface PreparedSkill {
 }
 
 export interface PushOptions {
-  publish: PushPublisher;
+  publisher: PushPublisher;
   /** A folder holding SKILL.md, or the SKILL.md itself; relative to cwd. */
   skillDir: string;
   cwd?: string;
@@ -163,7 +162,7 @@ export async function pushSkill(options: PushOptions): Promise<PushResult> {
   if (text === undefined) throw new PushError(`${file} does not exist; a skill folder must hold a SKILL.md`);
   const skill = prepareSkill(text, { author: options.author, pusher });
 
-  const outcome = await options.publish({
+  const outcome = await options.publisher.publish({
     ref: skill.ref,
     body: skill.body,
     description: skill.description,

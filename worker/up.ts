@@ -5,10 +5,11 @@ import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { startDashboard, DEFAULT_DASHBOARD_PORT, type RunningDashboard } from '../dashboard/server';
-import { drainOutbox } from '../hooks/flusher';
+import { drainOutbox } from './outbox-delivery';
 import { modelFromEnv } from '../agents/model-backend';
 import { currentUser, skilloptHome } from '../local/home';
 import { dailyModelCalls, maxModelCallsPerDay } from '../local/model-calls';
+import { storeLocation } from '../local/store-location';
 import { openStore } from '../store/open-store';
 import { startDevServer, portAcceptsConnections, type DevServer } from './dev-server';
 import { releaseRunLock, takeRunLock, upLockPath } from '../local/run-lock';
@@ -78,7 +79,8 @@ export async function runUp(options: UpOptions): Promise<number> {
     const model = modelFromEnv();
     // This machine's daily cap, counted in the stack's own home.
     const modelCalls = dailyModelCalls({ home, cap: maxModelCallsPerDay() });
-    store = await openStore({ home });
+    // SKILLOPT_DATABASE_URL when set (a central machine running up), else SQLite in this home.
+    store = await openStore({ ...storeLocation(), home });
     server = await startDevServer({ home, port: options.temporalPort, uiPort: options.uiPort, note: out });
     connection = await NativeConnection.connect({ address: server.address });
     const worker = await createSkilloptWorker({ connection, namespace: 'default', store, model, modelCalls });

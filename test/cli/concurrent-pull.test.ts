@@ -8,7 +8,7 @@ import { readFile, readdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseManifest, removeEntry } from '../../core/manifest';
-import { withFileLock } from '../../local/file-lock';
+import { withFileLock } from '../../local/process-lock';
 import { pullSkills } from '../../sync/pull-skills';
 import { pushSkill } from '../../sync/push-folder';
 import { openStore } from '../../store/open-store';
@@ -30,7 +30,7 @@ beforeEach(async () => {
   store = await openStore({ url: `sqlite:${join(sb.skilloptHome, 'skillopt.db')}` });
   for (let i = 0; i < SKILLS; i++) {
     const dir = await writeSkill(join(sb.dir, 'src', `skill-${i}`), skillText(`name: skill-${i}\ndescription: d${i}`, `Step ${i}.\n`));
-    await pushSkill({ publish: directBackend(store).publish, skillDir: dir, pusher: 'alice' });
+    await pushSkill({ publisher: directBackend(store), skillDir: dir, pusher: 'alice' });
   }
 });
 afterEach(async () => {
@@ -85,7 +85,7 @@ describe('healing', () => {
     const edited = join(root, 'skill-3--alice', 'SKILL.md');
     await writeFile(edited, (await readFile(edited, 'utf8')).replace('Step 3.', 'My own step.'));
     // skill-2 moved on to v2 in the store meanwhile: its folder is still exactly v1.
-    await pushSkill({ publish: directBackend(store).publish, skillDir: await writeSkill(join(sb.dir, 'src', 'skill-2'), skillText('name: skill-2\ndescription: d2', 'Step 2, better.\n')), pusher: 'alice' });
+    await pushSkill({ publisher: directBackend(store), skillDir: await writeSkill(join(sb.dir, 'src', 'skill-2'), skillText('name: skill-2\ndescription: d2', 'Step 2, better.\n')), pusher: 'alice' });
 
     const r = await run(sb, ['pull']);
     expect(r.code).toBe(0);

@@ -51,13 +51,13 @@ describe('a concurrent publisher', () => {
 
   it('is reported as a version conflict, and nothing is overwritten', async () => {
     const dir = await writeSkill(join(sb.dir, 'deploy'), skillText('name: deploy', 'v1\n'));
-    await pushSkill({ publish: directBackend(store).publish, skillDir: dir, pusher: 'alice' });
+    await pushSkill({ publisher: directBackend(store), skillDir: dir, pusher: 'alice' });
     const v1 = await store.latestVersion({ name: 'deploy', author: 'alice' });
     // Someone publishes v2 between our read of the latest version and our write.
     await store.publishVersion({ name: 'deploy', author: 'alice', body: 'theirs\n', description: '', contributors: ['bob'], createdBy: 'bob', baseVersion: 1 });
     const racing: Store = Object.assign(Object.create(store) as Store, { latestVersion: () => Promise.resolve(v1) });
     await writeSkill(dir, skillText('name: deploy', 'mine\n'));
-    const err = await pushSkill({ publish: directBackend(racing).publish, skillDir: dir, pusher: 'alice' }).catch((e: unknown) => e);
+    const err = await pushSkill({ publisher: directBackend(racing), skillDir: dir, pusher: 'alice' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(VersionConflictError);
     expect(describeError(err)).toMatch(/version 2 of deploy--alice was published concurrently/);
     expect((await store.latestVersion({ name: 'deploy', author: 'alice' }))?.body).toBe('theirs\n');

@@ -33,7 +33,7 @@ afterAll(async () => {
 
 describe('the package', () => {
   it('ships the command and every bundle, and no sources or source maps', () => {
-    for (const needed of ['bin/skillopt.js', 'dist/cli.mjs', 'dist/hook.cjs', 'dist/hook-flusher.mjs', 'dist/hook-session-start.mjs', 'dist/worker.mjs', 'dist/workflow-bundle.js', 'package.json']) {
+    for (const needed of ['bin/skillopt.js', 'dist/cli.mjs', 'dist/hook.cjs', 'dist/flusher.mjs', 'dist/machine-worker.mjs', 'dist/hook-session-start.mjs', 'dist/worker.mjs', 'dist/workflow-bundle.js', 'package.json']) {
       expect(files).toContain(needed);
     }
     expect(files.filter((f) => f.endsWith('.ts') || f.endsWith('.map'))).toEqual([]);

@@ -42,15 +42,15 @@ describe.skipIf(!url)('push and pull on Postgres', () => {
   it('pushes, pulls, pushes a change and pulls the update', async () => {
     const name = 'a-long-postgres-skill-name-that-is-well-over-eighty-characters-long-and-stays-whole';
     const src = await writeSkill(join(sb.dir, 'src'), skillText(`name: ${name}\ndescription: d`, 'Step one.\n'));
-    const pushed = await pushSkill({ publish: directBackend(store).publish, skillDir: src, pusher: 'alice' });
+    const pushed = await pushSkill({ publisher: directBackend(store), skillDir: src, pusher: 'alice' });
     expect(pushed).toMatchObject({ ref: `${name}--alice`, status: 'created', version: 1 });
-    expect(await pushSkill({ publish: directBackend(store).publish, skillDir: src, pusher: 'alice' })).toMatchObject({ status: 'up-to-date', version: 1 });
+    expect(await pushSkill({ publisher: directBackend(store), skillDir: src, pusher: 'alice' })).toMatchObject({ status: 'up-to-date', version: 1 });
 
     const first = await pullSkills({ source: directBackend(store), home: sb.home, skilloptHome: sb.skilloptHome });
     expect(first.items.map((i) => [i.ref, i.status])).toEqual([[`${name}--alice`, 'installed']]);
 
     await writeSkill(src, skillText(`name: ${name}\ndescription: d`, 'Step one.\nStep two.\n'));
-    expect(await pushSkill({ publish: directBackend(store).publish, skillDir: src, pusher: 'bob', author: 'alice' })).toMatchObject({ version: 2, contributors: ['alice', 'bob'] });
+    expect(await pushSkill({ publisher: directBackend(store), skillDir: src, pusher: 'bob', author: 'alice' })).toMatchObject({ version: 2, contributors: ['alice', 'bob'] });
     const second = await pullSkills({ source: directBackend(store), home: sb.home, skilloptHome: sb.skilloptHome });
     expect(second.items.map((i) => [i.status, i.installedVersion])).toEqual([['updated', 1]]);
     const installed = parseSkillDocument(await readFile(join(sb.userSkills, `${name}--alice`, 'SKILL.md'), 'utf8'));

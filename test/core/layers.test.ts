@@ -29,7 +29,10 @@ describe('dependency direction', () => {
     ['core/probe.ts', "import { readFileSync } from 'node:fs';"],
     ['local/probe.ts', "import { Command } from 'commander';"],
     ['local/probe.ts', "import { openStore } from '../store/index';"],
-    ['store/probe.ts', "import { withFileLock } from '../local/file-lock';"],
+    // A subfolder reaches the other folders through one more `../`, under the same rule.
+    ['local/outbox/probe.ts', "import { openStore } from '../../store/index';"],
+    ['local/outbox/probe.ts', "import * as v from 'valibot';"],
+    ['store/probe.ts', "import { withFileLock } from '../local/process-lock';"],
     ['store/probe.ts', "import { skilloptHome } from '../local/home';"],
     ['agents/probe.ts', "import type { Store } from '../store/types';"],
     ['sync/probe.ts', "import { runCli } from '../cli/main';"],
@@ -47,9 +50,15 @@ describe('dependency direction', () => {
     ['workflows/probe.ts', "export { MODEL_ACTIVITY_NAMES } from '../activities/types';"],
     ['hooks/probe.ts', "import { CliError } from '../cli/context';"],
     ['hooks/probe.ts', "import { runUp } from '../worker/up';"],
+    ['hooks/probe.ts', "import { runFlusher } from '../worker/flusher';"],
+    // The hooks only spool events: no workflow, activity or agent code on their path.
+    ['hooks/probe.ts', "import { invokedSignal } from '../workflows/definitions';"],
+    ['hooks/probe.ts', "import { createModelActivities } from '../activities/create-activities';"],
+    ['hooks/probe.ts', "import { modelFromEnv } from '../agents/index';"],
     ['worker/probe.ts', "import { runCli } from '../cli/main';"],
     ['worker/probe.ts', "import { readHookSettings } from '../hooks/settings';"],
-    ['cli/probe.ts', "import { outboxDir } from '../hooks/outbox';"],
+    ['worker/probe.ts', "import { ensureFlusher } from '../hooks/spawn';"],
+    ['cli/probe.ts', "import { onPreToolUse } from '../hooks/handlers';"],
     ['cli/probe.ts', "export { createSkilloptWorker } from '../worker/worker';"],
   ])('%s: %s is an error', async (file, code) => {
     expect(await problems(file, code)).toEqual([expect.stringMatching(/^(?:@typescript-eslint\/)?no-restricted-imports: /)]);
@@ -61,14 +70,17 @@ describe('dependency direction', () => {
     ['core/fingerprint.ts', "import { createHash } from 'node:crypto';"],
     ['local/probe.ts', "import { homedir } from 'node:os';\nimport type { Manifest } from '../core/manifest';"],
     ['local/temporal.ts', "import { Client } from '@temporalio/client';"],
+    ['local/outbox/event.ts', "import * as v from 'valibot';\nimport { messageProblem } from '../../core/messages';\nimport { outboxDir } from './files';"],
+    ['local/outbox/probe.ts', "import { isProcessAlive } from '../process';\nimport type { SkillRef } from '../../core/skill-ref';"],
     ['store/probe.ts', "import type { SkillRef } from '../core/skill-ref';"],
     ['workflows/probe.ts', "import type { SkillActivities } from '../activities/types';\nimport { formatSkillRef } from '../core/skill-ref';"],
     ['workflows/probe.ts', "import { type JudgeResult } from '../activities/types';\nexport type { SkillActivities } from '../activities/types';"],
     ['workflows/probe.ts', "import { FailureTypes } from '../core/failure-types';"],
     ['activities/probe.ts', "import { failureSignal } from '../workflows/definitions';"],
     ['team/probe.ts', "import { openStore } from '../store/index';\nimport { decideUpdate } from '../workflows/definitions';"],
-    ['hooks/probe.ts', "import { pullSkills } from '../sync/pull';\nimport type { InvokedSignal } from '../workflows/definitions';"],
-    ['worker/probe.ts', "import { drainOutbox } from '../hooks/flusher';"],
+    ['hooks/probe.ts', "import { pullSkills } from '../sync/pull';\nimport { writeOutboxEvent } from '../local/outbox/files';"],
+    ['worker/probe.ts', "import { listOutbox } from '../local/outbox/files';\nimport { createModelActivities } from '../activities/create-activities';"],
+    ['cli/probe.ts', "import { liveFlusherPid } from '../local/outbox/flusher-lock';"],
     ['cli/probe.ts', "import { runUp } from '../worker/up';\nimport packageJson from '../package.json';"],
   ])('%s: %s is allowed', async (file, code) => {
     expect(await problems(file, code)).toEqual([]);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { liveFlusherPid } from '../../hooks/outbox';
+import { liveFlusherPid } from '../../local/outbox/flusher-lock';
 import { anthropicEnv, startAnthropicServer, type AnthropicServer } from '../fixtures/anthropic-server';
 import { launchChromium } from '../helpers/chromium';
 import { freePort } from '../helpers/wait';

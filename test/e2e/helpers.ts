@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { liveFlusherPid } from '../../hooks/outbox';
+import { liveFlusherPid } from '../../local/outbox/flusher-lock';
 import type { Store } from '../../store/open-store';
 import type { AnthropicServer } from '../fixtures/anthropic-server';
 

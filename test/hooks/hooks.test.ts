@@ -1,6 +1,6 @@
 // The hooks as Claude Code runs them: real processes of the built bundle, real
 // payload shapes, a sandboxed HOME and SKILLOPT_HOME. No Temporal here: events
-// stay in the outbox (SKILLOPT_FLUSHER=0); delivery is tested in flusher.test.ts.
+// stay in the outbox (SKILLOPT_FLUSHER=0); delivery is tested in test/worker/flusher.test.ts.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, utimes, writeFile } from 'node:fs/promises';

@@ -1,6 +1,7 @@
 // The hooks' error log, <SKILLOPT_HOME>/hooks.log: a hook may not print (stdout
-// reaches the model, stderr shows up in transcripts), so problems go here.
-// Logging never throws, and the file is kept small by rotating it once.
+// reaches the model, stderr shows up in transcripts), so problems go here; so
+// do those of the processes the hooks start (the flusher and its worker), which
+// have no stdio. Logging never throws, and the file is kept small by rotating it once.
 import { appendFileSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 

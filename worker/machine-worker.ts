@@ -5,7 +5,7 @@
 // database credentials): they read this machine's transcripts and call its
 // agent CLI (agents/ modelFromEnv), so the model cost lands on this user.
 //
-// Its own bundle (dist/hook-machine-worker.mjs, npm packages external: the
+// Its own bundle (dist/machine-worker.mjs, npm packages external: the
 // worker's native bridge cannot be bundled), loaded by the flusher only when
 // there is a queue to serve, so plain delivery never loads it.
 import { modelCallsFromEnv } from '../local/model-calls';
@@ -16,7 +16,7 @@ import type { ModelActivities } from '../activities/types';
 import { modelFromEnv } from '../agents/model-backend';
 import type { ModelCall } from '../agents/types';
 import { temporalSettings } from '../local/temporal';
-import type { HookLog } from './log';
+import type { HookLog } from '../local/hook-log';
 
 export interface MachineWorkerOptions {
   env: NodeJS.ProcessEnv;

@@ -13,13 +13,15 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { dailyModelCalls } from '../../local/model-calls';
 import { createActivities } from '../../activities/create-activities';
 import { workflowIdForInvocation, type SkillRef } from '../../core/skill-ref';
-import { drainOutbox } from '../../hooks/flusher';
-import { PENDING_JUDGMENTS_FILE, liveFlusherPid, outboxDir } from '../../hooks/outbox';
+import { drainOutbox } from '../../worker/outbox-delivery';
+import { outboxDir } from '../../local/outbox/files';
+import { liveFlusherPid } from '../../local/outbox/flusher-lock';
+import { PENDING_JUDGMENTS_FILE } from '../../local/outbox/pending-judgments';
 import { openStore, type Store } from '../../store/open-store';
 import { invocationStateQuery, type InvocationSummary } from '../../workflows/definitions';
 import { createFakeClaude, type FakeClaude } from '../fixtures/fake-claude';
 import { startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
-import { Session, installOrgSkills, makeHookSandbox, outboxFiles, runHook, until, type HookSandbox } from './helpers';
+import { Session, installOrgSkills, makeHookSandbox, outboxFiles, runHook, until, type HookSandbox } from '../hooks/helpers';
 
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'transcripts', 'skill-invocation-then-resumed-correction.jsonl');
 const TOOL_USE_ID = 'toolu_01lfyrw5N8vmy7avHD8Pgdla';

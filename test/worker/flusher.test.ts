@@ -8,12 +8,12 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { workflowIdForInvocation, type SkillRef } from '../../core/skill-ref';
-import { drainOutbox } from '../../hooks/flusher';
-import { liveFlusherPid } from '../../hooks/outbox';
+import { drainOutbox } from '../../worker/outbox-delivery';
+import { liveFlusherPid } from '../../local/outbox/flusher-lock';
 import { resolveTemporalExecutable } from '../../worker/temporal-bin';
 import { ALL_SEARCH_ATTRIBUTES, SearchAttributes, invocationStateQuery, type InvocationSummary } from '../../workflows/definitions';
 import { passingActivities, startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
-import { Session, installOrgSkills, makeHookSandbox, outboxFiles, runHook, until, type HookSandbox } from './helpers';
+import { Session, installOrgSkills, makeHookSandbox, outboxFiles, runHook, until, type HookSandbox } from '../hooks/helpers';
 
 
 let env: TestWorkflowEnvironment;
@@ -43,7 +43,7 @@ function deliveryEnv(address: string, extra: NodeJS.ProcessEnv = {}): NodeJS.Pro
     TEMPORAL_ADDRESS: address,
     TEMPORAL_NAMESPACE: 'default',
     SKILLOPT_TASK_QUEUE: taskQueue,
-    // TEMPORAL_ADDRESS makes this a teammate machine: judgments are routed to the test's shared queue instead (test/hooks/ondemand.test.ts covers this machine's own).
+    // TEMPORAL_ADDRESS makes this a teammate machine: judgments are routed to the test's shared queue instead (test/worker/ondemand.test.ts covers this machine's own).
     SKILLOPT_ACTIVITY_QUEUE: taskQueue,
     SKILLOPT_FLUSHER_LINGER_MS: '300',
     ...extra,

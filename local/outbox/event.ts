@@ -1,7 +1,8 @@
-// Reading a spooled event back: the flusher checks every file against the
-// message contract (core/messages.ts) before delivering it, so a file that
-// could never be delivered is dead-lettered with its reason instead of being
-// retried forever. Not on the hooks' path (they only write events).
+// One spooled event: its shape, and reading it back. The flusher checks every
+// file against the message contract (core/messages.ts) before delivering it,
+// so a file that could never be delivered is dead-lettered with its reason
+// instead of being retried forever. The hooks import only the types here:
+// the checks use valibot, which no hook loads.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as v from 'valibot';
@@ -11,10 +12,39 @@ import {
   SessionEndedSignalSchema,
   SupersededSignalSchema,
   messageProblem,
-} from '../core/messages';
-import { MAX_ROUTED_SCHEDULE_TO_START_MS } from '../core/limits';
-import { formatSkillRef, tryParseSkillRef } from '../core/skill-ref';
-import { outboxDir, type OutboxEvent } from './outbox';
+  type InvokedSignal,
+  type ReactionSignal,
+  type SessionEndedSignal,
+  type SupersededSignal,
+} from '../../core/messages';
+import { MAX_ROUTED_SCHEDULE_TO_START_MS } from '../../core/limits';
+import { formatSkillRef, tryParseSkillRef, type SkillRef } from '../../core/skill-ref';
+import { outboxDir } from './files';
+
+export interface OutboxWorkflowConfig {
+  judgeWindow: number;
+  idleTimeoutMs?: number;
+  /** SKILLOPT_OFFLINE_JUDGE_HOURS: how long a judgment waits for this machine's worker. */
+  routedScheduleToStartMs?: number;
+}
+
+/**
+ * One spooled signal for an invocation workflow. `invoked` starts the workflow
+ * (signal-with-start, with `config`); the others only signal it, and are
+ * dropped once it has closed.
+ */
+export type OutboxEvent = {
+  v: 2;
+  createdAt: string;
+  ref: SkillRef;
+  /** The invocation workflow: "invocation:<ref>:<session id>:<tool_use id>". */
+  workflowId: string;
+} & (
+  | { signal: 'invoked'; payload: InvokedSignal; config: OutboxWorkflowConfig }
+  | { signal: 'reaction'; payload: ReactionSignal }
+  | { signal: 'superseded'; payload: SupersededSignal }
+  | { signal: 'sessionEnded'; payload: SessionEndedSignal }
+);
 
 const OutboxEventSchema = v.intersect([
   v.object({

@@ -1,5 +1,6 @@
 // Which task queue this machine's judgments go to, and so which queue its
-// flusher serves. One rule for the arming hook and the flusher:
+// flusher serves, and how long they wait for this machine. One rule for the
+// arming hook and the flusher:
 //
 //   SKILLOPT_ACTIVITY_QUEUE set  that queue (an explicit routing; tests, or a
 //                                machine that hands judging to another worker)
@@ -8,7 +9,21 @@
 //   embedded, central            none: the shared worker serves everything
 //
 // Only Node built-ins (local/mode.ts): the arming hook calls this.
-import { machineMode, machineQueue } from '../local/mode';
+import { MAX_ROUTED_SCHEDULE_TO_START_MS } from '../core/limits';
+import { machineMode, machineQueue } from './mode';
+
+/**
+ * SKILLOPT_OFFLINE_JUDGE_HOURS, when given: how long this machine's judgments
+ * wait for it to come back (the workflow's default is 24 h), at least a second,
+ * at most the workflow's bound.
+ */
+export function offlineJudgeMs(env: NodeJS.ProcessEnv): number | undefined {
+  const value = env.SKILLOPT_OFFLINE_JUDGE_HOURS;
+  if (value === undefined || value.trim() === '') return undefined;
+  const hours = Number(value);
+  if (!Number.isFinite(hours) || hours <= 0) return undefined;
+  return Math.min(MAX_ROUTED_SCHEDULE_TO_START_MS, Math.max(1_000, Math.round(hours * 3_600_000)));
+}
 
 export function judgmentQueue(home: string, env: NodeJS.ProcessEnv, override: string | undefined): string | undefined {
   if (override) return override;
