@@ -23,7 +23,7 @@ const LAYERS = {
   workflows: ['core', 'activities/types'],
   // hooks/machine-worker.ts, the teammate's on-demand worker, runs the model activities.
   hooks: ['core', 'local', 'store', 'sync', 'workflows', 'activities', 'agents'],
-  worker: ['core', 'local', 'store', 'agents', 'activities', 'workflows', 'hooks/flusher', 'sync/candidate-notice', 'dashboard'],
+  worker: ['core', 'local', 'store', 'agents', 'activities', 'workflows', 'hooks/flusher', 'sync/candidate-notice', 'sync/central-namespace', 'dashboard'],
   cli: ['core', 'local', 'store', 'agents', 'sync', 'workflows', 'worker/up', 'dashboard', 'package.json'],
   dashboard: ['core', 'local', 'store', 'sync', 'workflows'],
 };

@@ -6,15 +6,14 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { startDashboard, DEFAULT_DASHBOARD_PORT, type RunningDashboard } from '../dashboard/server';
 import { storeReads } from '../dashboard/data';
-import { drainOutbox } from '../hooks/flusher';
 import { modelFromEnv } from '../agents';
 import { currentUser, skilloptHome } from '../local/home';
 import { dailyModelCalls, maxModelCallsPerDay } from '../local/model-calls';
 import { openStore } from '../store';
 import { startDevServer, portAcceptsConnections, type DevServer } from './dev-server';
 import { releaseRunLock, takeRunLock, upLockPath } from '../local/run-lock';
-import { tellLanesOfOpenCandidates } from '../sync/candidate-notice';
 import { TASK_QUEUE } from '../workflows/definitions';
+import { catchUpAtStart } from './catch-up';
 import { createSkilloptWorker } from './worker';
 
 export interface UpOptions {
@@ -83,14 +82,10 @@ export async function runUp(options: UpOptions): Promise<number> {
     connection = await NativeConnection.connect({ address: server.address });
     const worker = await createSkilloptWorker({ connection, namespace: 'default', store, model, modelCalls });
     const running = worker.run();
-    // Hook events spooled while nothing was running are delivered now.
     clientConnection = await Connection.connect({ address: server.address });
     const client = new Client({ connection: clientConnection, namespace: 'default' });
-    const drained = await drainOutbox(client, home);
-    if (drained.delivered > 0) out(`delivered ${drained.delivered} hook event(s) spooled while skillopt was down`);
-    // A candidate pushed while the stack was down has its trial started now.
-    const told = await tellLanesOfOpenCandidates(client, TASK_QUEUE, store);
-    if (told > 0) out(`${told} skill(s) with a candidate on trial: their lanes run`);
+    // Hook events spooled while nothing was running are delivered, and candidates pushed meanwhile start their trials.
+    await catchUpAtStart({ client, store, home, taskQueue: TASK_QUEUE, out });
     // The dashboard, in this process: the store for reads, this client for the lanes (approve / reject as the CLI).
     const team = { client, address: server.address, namespace: 'default', taskQueue: TASK_QUEUE, close: async () => undefined };
     dashboard = await startDashboard({ reads: storeReads(store), team, temporalUiUrl: server.uiUrl, user: currentUser(), env: process.env, port: dashboardPort });
