@@ -34,6 +34,7 @@ import { workflowIdForSkill } from '../core/skill-ref';
 import type { SkillRef } from '../core/skill-ref';
 import type { AttributionRecord, SkillVersion } from '../store/types';
 import { temporalClient, temporalSettings } from '../local/temporal';
+import { centralMisconfiguredMessage } from './central-misconfigured';
 import type { PushPublisher } from './push';
 import type { ListedSkill, SkillSource } from './source';
 
@@ -81,6 +82,8 @@ function noWorker(team: TeamConnection, seconds: number): string {
 /** Any failure of a remote call as one line. */
 function remoteError(team: TeamConnection, err: unknown, timeoutMs: number, after = ''): RemoteError {
   if (err instanceof RemoteError) return err;
+  const misconfigured = centralMisconfiguredMessage(err, team);
+  if (misconfigured) return new RemoteError(misconfigured + after);
   const seconds = Math.round(timeoutMs / 1000);
   if (err instanceof WorkflowFailedError || err instanceof WorkflowUpdateFailedError) {
     if (err.cause instanceof TimeoutFailure) return new RemoteError(noWorker(team, seconds) + after);
