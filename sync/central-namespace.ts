@@ -54,7 +54,8 @@ function firstLine(err: unknown): string {
 /** The gRPC status codes these calls tell apart (grpc-js is not a dependency of ours). */
 const GRPC = { NOT_FOUND: 5, ALREADY_EXISTS: 6, PERMISSION_DENIED: 7, UNIMPLEMENTED: 12, UNAUTHENTICATED: 16 } as const;
 const isCode = (err: unknown, code: number): boolean => isGrpcServiceError(err) && (err as { code?: unknown }).code === code;
-const isRefusal = (err: unknown): boolean => [GRPC.PERMISSION_DENIED, GRPC.UNIMPLEMENTED, GRPC.UNAUTHENTICATED].some((code) => isCode(err, code));
+/** The server (or its auth) refuses these settings the call: on Temporal Cloud a key may not use the operator API. */
+export const isRefusal = (err: unknown): boolean => [GRPC.PERMISSION_DENIED, GRPC.UNIMPLEMENTED, GRPC.UNAUTHENTICATED].some((code) => isCode(err, code));
 
 const call = <T>(services: TemporalServices, fn: () => Promise<T>): Promise<T> => services.withDeadline(Date.now() + CALL_TIMEOUT_MS, fn);
 

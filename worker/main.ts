@@ -11,13 +11,13 @@ import { skilloptHome } from '../local/home';
 import { modelCallsFromEnv } from '../local/model-calls';
 import { temporalSettings } from '../local/temporal';
 import { describeStoreTarget, openStore, resolveStoreTarget } from '../store';
-import { centralNamespaceProblem, problemLine } from '../sync/central-namespace';
+import { centralNamespaceProblem, isRefusal, problemLine, type NamespaceProblem } from '../sync/central-namespace';
 import { TASK_QUEUE } from '../workflows/definitions';
 import { catchUpAtStart } from './catch-up';
 import { createSkilloptWorker } from './worker';
 
 /** A failure as one printable line: its first line, cut before any raw bytes (gRPC details can carry encoded protobuf). */
-export function oneLine(err: unknown): string {
+function oneLine(err: unknown): string {
   const text = (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
   // eslint-disable-next-line no-control-regex
   return text.split(/[\u0000-\u0008\u000b-\u001f\u007f\ufffd]/)[0]!.trim();
@@ -44,9 +44,14 @@ async function main(): Promise<void> {
         `cannot reach Temporal at ${config.address} (${oneLine(err)}): check TEMPORAL_ADDRESS (and TEMPORAL_API_KEY or the TLS settings), and that the Temporal frontend is up`,
       );
     }
-    const problem = await centralNamespaceProblem(clientConnection, config.namespace).catch((err: unknown) => {
-      throw new StartRefused(`cannot check namespace ${config.namespace} at ${config.address} (${oneLine(err)}): check TEMPORAL_API_KEY or the TLS settings`);
-    });
+    let problem: NamespaceProblem | undefined;
+    try {
+      problem = await centralNamespaceProblem(clientConnection, config.namespace);
+    } catch (err) {
+      if (!isRefusal(err)) throw new StartRefused(`cannot check namespace ${config.namespace} at ${config.address} (${oneLine(err)}): check TEMPORAL_API_KEY or the TLS settings`);
+      // A key that may run workflows but not read the namespace's settings (some Temporal Cloud roles): poll unchecked.
+      process.stderr.write(`skillopt worker: could not check namespace ${config.namespace}'s search attributes (${oneLine(err)}); polling unchecked: see \`skillopt doctor\`\n`);
+    }
     if (problem) throw new StartRefused(problemLine(problem));
     connection = await NativeConnection.connect(config.connectionOptions);
     const worker = await createSkilloptWorker({ connection, namespace: config.namespace, store, model, modelCalls, taskQueue });
