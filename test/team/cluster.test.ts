@@ -3,7 +3,7 @@
 // server) at the version the pinned CLI embeds, built from the Go module proxy
 // into .tools/temporal-server by `npm run setup:temporal-server` (pretest), on
 // Postgres persistence and SQL visibility whose schemas Temporal's own sql tool
-// applies; `skillopt setup`; the production worker (`node dist/worker.mjs`) as
+// applies, started with the README's config (docs/temporal-server); `skillopt setup`; the production worker (`node dist/worker.mjs`) as
 // the user nobody; two teammates, alice and bob, each with their own HOME and
 // only TEMPORAL_ADDRESS, running the real Claude Code CLI against the scripted
 // Messages API. Also the one-line refusals a misconfigured central part ends
@@ -15,7 +15,7 @@
 // with both present, anything that breaks fails the test.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,7 +63,6 @@ interface Teammate {
 }
 
 let model: AnthropicServer;
-let serverRoot: string;
 let temporal: ResultPromise | undefined;
 let temporalLog = '';
 let address: string;
@@ -114,64 +113,20 @@ function freeLowPort(): Promise<number> {
   });
 }
 
-/** The server's config (config/development.yaml under its root): Postgres persistence and SQL visibility, loopback ports only. */
-async function writeServerConfig(root: string, ports: number[]): Promise<number> {
+/** The README's server config (docs/temporal-server), a template the server renders from these variables: the test's Postgres, loopback ports. */
+function serverEnv(ports: number[]): Record<string, string> {
   const url = new URL(pgUrl!);
-  const [frontend, frontendMembership, history, historyMembership, matching, matchingMembership, workerPort, workerMembership] = ports as [number, number, number, number, number, number, number, number];
-  const datastore = (database: string, maxConns: number) => `
-      sql:
-        pluginName: postgres12
-        databaseName: ${database}
-        connectAddr: "${url.hostname}:${url.port || '5432'}"
-        connectProtocol: tcp
-        user: "${decodeURIComponent(url.username) || 'postgres'}"
-        password: "${decodeURIComponent(url.password)}"
-        maxConns: ${maxConns}
-        maxIdleConns: ${maxConns}
-        maxConnLifetime: 1h`;
-  const service = (grpc: number, membership: number) => `
-    rpc:
-      grpcPort: ${grpc}
-      membershipPort: ${membership}
-      bindOnLocalHost: true`;
-  mkdirSync(join(root, 'config'), { recursive: true });
-  writeFileSync(
-    join(root, 'config', 'development.yaml'),
-    `log:
-  stdout: true
-  level: warn
-persistence:
-  defaultStore: postgres-default
-  visibilityStore: postgres-visibility
-  numHistoryShards: 1
-  datastores:
-    postgres-default:${datastore(databases.persistence, 10)}
-    postgres-visibility:${datastore(databases.visibility, 4)}
-global:
-  membership:
-    maxJoinDuration: 30s
-    broadcastAddress: 127.0.0.1
-services:
-  frontend:${service(frontend, frontendMembership)}
-  history:${service(history, historyMembership)}
-  matching:${service(matching, matchingMembership)}
-  worker:${service(workerPort, workerMembership)}
-clusterMetadata:
-  enableGlobalNamespace: false
-  failoverVersionIncrement: 10
-  masterClusterName: active
-  currentClusterName: active
-  clusterInformation:
-    active:
-      enabled: true
-      initialFailoverVersion: 1
-      rpcName: frontend
-      rpcAddress: 127.0.0.1:${frontend}
-dcRedirectionPolicy:
-  policy: noop
-`,
-  );
-  return frontend;
+  const names = ['FRONTEND_PORT', 'FRONTEND_MEMBERSHIP_PORT', 'HISTORY_PORT', 'HISTORY_MEMBERSHIP_PORT', 'MATCHING_PORT', 'MATCHING_MEMBERSHIP_PORT', 'WORKER_PORT', 'WORKER_MEMBERSHIP_PORT'];
+  return {
+    ...Object.fromEntries(names.map((name, i) => [name, String(ports[i])])),
+    DB_HOST: url.hostname,
+    DB_PORT: url.port || '5432',
+    DB_USER: decodeURIComponent(url.username) || 'postgres',
+    DB_PASSWORD: decodeURIComponent(url.password),
+    DB_NAME: databases.persistence,
+    VISIBILITY_DB_NAME: databases.visibility,
+    BIND_ON_IP: '127.0.0.1',
+  };
 }
 
 /** `node dist/worker.mjs` as nobody, with the central machine's settings. */
@@ -278,15 +233,19 @@ beforeAll(async () => {
     await sqlTool(database, ['setup-schema', '--version', '0.0']);
     await sqlTool(database, ['update-schema', '--schema-name', schema]);
   }
-  serverRoot = mkdtempSync(join(tmpdir(), 'skillopt-temporal-server-'));
   const ports: number[] = [];
   while (ports.length < 8) {
     const port = await freeLowPort();
     if (!ports.includes(port)) ports.push(port);
   }
-  const frontendPort = await writeServerConfig(serverRoot, ports);
-  address = `127.0.0.1:${frontendPort}`;
-  temporal = execa(TEMPORAL_SERVER, ['--root', serverRoot, '--config', 'config', '--env', 'development', '--allow-no-auth', 'start'], { reject: false, all: true });
+  address = `127.0.0.1:${ports[0]}`;
+  // The README's command, with the README's config file.
+  temporal = execa(TEMPORAL_SERVER, ['--root', join(REPO, 'docs', 'temporal-server'), '--config', 'config', '--env', 'production', '--allow-no-auth', 'start'], {
+    env: baseEnv(serverEnv(ports)),
+    extendEnv: false,
+    reject: false,
+    all: true,
+  });
   temporal.all!.on('data', (chunk: Buffer) => (temporalLog = (temporalLog + chunk.toString()).slice(-20_000)));
   const served = await waitFor(
     'the Temporal server to serve',
@@ -343,7 +302,7 @@ afterAll(async () => {
   }
   await model?.close();
   for (const who of [alice, bob]) if (who) rmSync(who.box.root, { recursive: true, force: true });
-  for (const dir of [centralHome, serverRoot]) if (dir) rmSync(dir, { recursive: true, force: true });
+  if (centralHome) rmSync(centralHome, { recursive: true, force: true });
   if (installDir && installDir !== REPO) rmSync(installDir, { recursive: true, force: true });
 }, 90_000);
 
