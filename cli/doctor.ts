@@ -3,7 +3,9 @@
 // or a check that could not run, with why); exit 1 when any check fails.
 //
 // Checks: the machine's mode and why (local/mode.ts); Temporal reachable, the
-// namespace, skillopt's search attributes; a worker polling the shared queue;
+// namespace, skillopt's search attributes (team/central-namespace, the worker's own
+// check); a worker polling the shared queue; on the central machine the store
+// (reachable, migrated);
 // in teammate mode this machine's own queue (informational: its worker runs on
 // demand); the agent CLI (and with --model a tiny tools-less call); the hooks,
 // installed in exactly one settings file; the manifest; the outbox; the last
@@ -30,6 +32,7 @@ import { runningUp } from '../local/run-lock';
 import { ALL_SEARCH_ATTRIBUTES, TASK_QUEUE } from '../workflows/definitions';
 import type { CliContext, RegisterCommands } from './context';
 import { agentHookEvents, findInstalledHooks, hookCommandFile, untrustedCodexHooks } from './hooks-install';
+import { storeLocation } from '../local/store-location';
 
 /** Connecting, and each call after it. */
 export const DOCTOR_TIMEOUT_MS = 3_000;
@@ -43,7 +46,7 @@ const POLLER_FRESH_MS = 2 * 60_000;
 export type CheckStatus = 'ok' | 'fail' | 'info';
 
 export interface DoctorCheck {
-  /** Stable key for scripts: mode, temporal, namespace, search-attributes, shared-queue, machine-queue, agent-cli, model, hooks, manifest, outbox, judgments. */
+  /** Stable key for scripts: mode, temporal, namespace, search-attributes, shared-queue, machine-queue, store, agent-cli, model, hooks, manifest, outbox, judgments. */
   id: string;
   status: CheckStatus;
   /** What was found, one line. */
@@ -68,6 +71,7 @@ const TITLE: Record<string, string> = {
   'search-attributes': 'search attributes',
   'shared-queue': 'shared queue',
   'machine-queue': 'this machine\'s queue',
+  store: 'store',
   'agent-cli': 'agent CLI',
   model: 'model call',
   hooks: 'hooks',
@@ -91,8 +95,6 @@ function firstLine(err: unknown): string {
 
 // ---- Temporal ----
 
-/** `IndexedValueType` numbers (temporal.api.enums.v1) by the SDK's SearchAttributeType names. */
-const INDEXED_VALUE_TYPES: Record<string, number> = { TEXT: 1, KEYWORD: 2, INT: 3, DOUBLE: 4, BOOL: 5, DATETIME: 6, KEYWORD_LIST: 7 };
 const TASK_QUEUE_KIND_NORMAL = 1;
 const TASK_QUEUE_TYPE_WORKFLOW = 1;
 const TASK_QUEUE_TYPE_ACTIVITY = 2;
@@ -186,10 +188,14 @@ async function temporalChecks(ctx: CliContext, mode: MachineMode, home: string):
       await withDeadline(client, () => client.workflowService.describeNamespace({ namespace }));
       checks.push(ok('namespace', `${namespace} exists`));
     } catch (err) {
-      checks.push(fail('namespace', `${namespace} is not there (${firstLine(err)})`, 'set TEMPORAL_NAMESPACE to the team\'s namespace, or create it (`temporal operator namespace create`)'));
+      const fix =
+        mode === 'central'
+          ? 'run `skillopt setup` here (it creates the namespace and registers the search attributes), or set TEMPORAL_NAMESPACE to the team\'s namespace'
+          : 'set TEMPORAL_NAMESPACE to the team\'s namespace, or create it (`temporal operator namespace create`)';
+      checks.push(fail('namespace', `${namespace} is not there (${firstLine(err)})`, fix));
       return [...checks, ...skipped(`no namespace ${namespace}`).slice(1)];
     }
-    checks.push(await searchAttributesCheck(client, namespace));
+    checks.push(await searchAttributesCheck(client, namespace, mode));
     const now = Date.now();
     const queue = ctx.env.SKILLOPT_TASK_QUEUE?.trim() || TASK_QUEUE;
     try {
@@ -216,31 +222,17 @@ async function temporalChecks(ctx: CliContext, mode: MachineMode, home: string):
   }
 }
 
-async function searchAttributesCheck(client: Client, namespace: string): Promise<DoctorCheck> {
-  let registered: Record<string, unknown>;
+/** The worker's own check (team/central-namespace), as a doctor line; a teammate is told who can fix it. */
+async function searchAttributesCheck(client: Client, namespace: string, mode: MachineMode): Promise<DoctorCheck> {
+  const { searchAttributesProblem } = await import('../team/central-namespace');
+  let problem: Awaited<ReturnType<typeof searchAttributesProblem>>;
   try {
-    const response = await withDeadline(client, () => client.connection.operatorService.listSearchAttributes({ namespace }));
-    registered = { ...(response.systemAttributes ?? {}), ...(response.customAttributes ?? {}) };
+    problem = await searchAttributesProblem(client.connection, namespace);
   } catch (err) {
     return info('search-attributes', `not checked: ListSearchAttributes failed (${firstLine(err)})`);
   }
-  const missing: string[] = [];
-  const wrongType: string[] = [];
-  for (const key of ALL_SEARCH_ATTRIBUTES) {
-    const found = registered[key.name];
-    if (found === undefined) missing.push(key.name);
-    else if (Number(found) !== INDEXED_VALUE_TYPES[key.type]) wrongType.push(`${key.name} (not ${key.type})`);
-  }
-  if (missing.length === 0 && wrongType.length === 0) return ok('search-attributes', `all ${ALL_SEARCH_ATTRIBUTES.length} registered`);
-  const create = ALL_SEARCH_ATTRIBUTES.filter((k) => missing.includes(k.name))
-    .map((k) => `--name ${k.name} --type ${k.type === 'INT' ? 'Int' : 'Keyword'}`)
-    .join(' ');
-  const problems = [...(missing.length ? [`missing ${missing.join(', ')}`] : []), ...(wrongType.length ? [`wrong type: ${wrongType.join(', ')}`] : [])];
-  return fail(
-    'search-attributes',
-    problems.join('; '),
-    missing.length ? `\`temporal operator search-attribute create --namespace ${namespace} ${create}\` (the compose admin job does this)` : 'an attribute of another type has the name: use a namespace of its own',
-  );
+  if (!problem) return ok('search-attributes', `all ${ALL_SEARCH_ATTRIBUTES.length} registered`);
+  return fail('search-attributes', problem.detail, mode === 'teammate' ? "ask who runs the team's central part to run `skillopt setup` there" : problem.fix);
 }
 
 async function machineQueueCheck(client: Client, namespace: string, home: string, env: NodeJS.ProcessEnv, now: number): Promise<DoctorCheck> {
@@ -260,6 +252,20 @@ async function machineQueueCheck(client: Client, namespace: string, home: string
     );
   } catch (err) {
     return info('machine-queue', `"${queue}": not checked (${firstLine(err)})`);
+  }
+}
+
+// ---- the store (central machine) ----
+
+/** What the worker needs of the store, without migrating it (the worker and `skillopt setup` do). */
+async function storeCheck(ctx: CliContext): Promise<DoctorCheck> {
+  const { storeStatus } = await import('../store/status');
+  try {
+    const { location, pending } = await storeStatus(storeLocation(ctx.env, ctx.cwd));
+    if (pending.length === 0) return ok('store', `${location}: reachable and migrated`);
+    return ok('store', `${location}: reachable; ${pending.length} migration(s) to run (${pending.join(', ')}), which the worker or \`skillopt setup\` runs at start`);
+  } catch (err) {
+    return fail('store', firstLine(err), 'check SKILLOPT_DATABASE_URL and that the database is up and accepts this user');
   }
 }
 
@@ -424,13 +430,14 @@ async function judgmentsCheck(env: NodeJS.ProcessEnv): Promise<DoctorCheck> {
 export async function runDoctor(ctx: CliContext, options: { model?: boolean } = {}): Promise<DoctorReport> {
   const { mode, why } = machineMode(ctx.env);
   const home = skilloptHome(ctx.env, ctx.cwd);
-  const [temporal, agent, hooks, manifest] = await Promise.all([
+  const [temporal, store, agent, hooks, manifest] = await Promise.all([
     temporalChecks(ctx, mode, home),
+    mode === 'central' ? storeCheck(ctx) : undefined,
     agentChecks(ctx, options.model === true),
     hooksCheck(ctx),
     manifestCheck(home),
   ]);
-  const checks = [ok('mode', `${mode} — ${why}`), ...temporal, ...agent, hooks, manifest, outboxCheck(home), await judgmentsCheck({ ...ctx.env, SKILLOPT_HOME: home })];
+  const checks = [ok('mode', `${mode} — ${why}`), ...temporal, ...(store ? [store] : []), ...agent, hooks, manifest, outboxCheck(home), await judgmentsCheck({ ...ctx.env, SKILLOPT_HOME: home })];
   return { ok: checks.every((c) => c.status !== 'fail'), mode, why, checks };
 }
 

@@ -17,6 +17,7 @@ import { exitCodeFor } from './errors';
 import { registerPull } from './pull';
 import { registerPush } from './push';
 import { registerReport } from './report';
+import { registerSetup } from './setup';
 import { registerRollout } from './rollout';
 import { registerSkills } from './skills';
 import { registerDashboard } from './dashboard';
@@ -33,7 +34,7 @@ export { CliError, UsageError } from './context';
  * and exports a RegisterCommands; add it here (still to come: `hooks
  * install|uninstall`, `hook <event>`, `status`).
  */
-export const COMMANDS: RegisterCommands[] = [registerPush, registerPull, registerSkills, registerRollout, registerReport, registerStatus, registerHookCommands, registerDoctor, registerUp, registerDashboard];
+export const COMMANDS: RegisterCommands[] = [registerPush, registerPull, registerSkills, registerRollout, registerReport, registerStatus, registerHookCommands, registerDoctor, registerSetup, registerUp, registerDashboard];
 
 function forEachCommand(cmd: Command, fn: (cmd: Command, path: string) => void, path = cmd.name()): void {
   fn(cmd, path);

@@ -5,8 +5,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TEMPORAL_CLI_VERSION } from './temporal-version.mjs';
 
-const TEMPORAL_CLI_VERSION = '1.5.1';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const binDir = join(root, '.tools', 'bin');
 const target = join(binDir, 'temporal');

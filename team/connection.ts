@@ -15,6 +15,7 @@ import {
 import { ActivityFailure, TimeoutFailure } from '@temporalio/common';
 import { SHARED_TASK_QUEUE, type StoreReply, type StoreRequest } from '../core/messages';
 import { machineMode } from '../local/mode';
+import { centralMisconfiguredMessage } from './central-misconfigured';
 import { temporalClient, temporalSettings } from '../local/temporal';
 import { STORE_REQUEST_WORKFLOW_TYPE } from '../workflows/definitions';
 import type { storeRequestWorkflow } from '../workflows/store-request-workflow';
@@ -67,6 +68,8 @@ function noWorker(team: TeamConnection, seconds: number): string {
 /** Any failure of a remote call as one line. */
 export function remoteError(team: TeamConnection, err: unknown, timeoutMs: number, after = ''): RemoteError {
   if (err instanceof RemoteError) return err;
+  const misconfigured = centralMisconfiguredMessage(err, team);
+  if (misconfigured) return new RemoteError(misconfigured + after);
   const seconds = Math.round(timeoutMs / 1000);
   if (err instanceof WorkflowFailedError || err instanceof WorkflowUpdateFailedError) {
     if (err.cause instanceof TimeoutFailure) return new RemoteError(noWorker(team, seconds) + after);

@@ -5,7 +5,6 @@ import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { startDashboard, DEFAULT_DASHBOARD_PORT, type RunningDashboard } from '../dashboard/server';
-import { drainOutbox } from './outbox-delivery';
 import { modelFromEnv } from '../agents/model-backend';
 import { currentUser, skilloptHome } from '../local/home';
 import { dailyModelCalls, maxModelCallsPerDay } from '../local/model-calls';
@@ -14,8 +13,8 @@ import { openStore } from '../store/open-store';
 import { startDevServer, portAcceptsConnections, type DevServer } from './dev-server';
 import { releaseRunLock, takeRunLock, upLockPath } from '../local/run-lock';
 import { directBackend } from '../team/direct';
-import { tellLanesOfOpenCandidates } from '../team/lanes';
 import { TASK_QUEUE } from '../workflows/definitions';
+import { catchUpAtStart } from './catch-up';
 import { createSkilloptWorker } from './worker';
 
 export interface UpOptions {
@@ -85,14 +84,10 @@ export async function runUp(options: UpOptions): Promise<number> {
     connection = await NativeConnection.connect({ address: server.address });
     const worker = await createSkilloptWorker({ connection, namespace: 'default', store, model, modelCalls });
     const running = worker.run();
-    // Hook events spooled while nothing was running are delivered now.
     clientConnection = await Connection.connect({ address: server.address });
     const client = new Client({ connection: clientConnection, namespace: 'default' });
-    const drained = await drainOutbox(client, home);
-    if (drained.delivered > 0) out(`delivered ${drained.delivered} hook event(s) spooled while skillopt was down`);
-    // A candidate pushed while the stack was down has its trial started now.
-    const told = await tellLanesOfOpenCandidates(client, TASK_QUEUE, store);
-    if (told > 0) out(`${told} skill(s) with a candidate on trial: their lanes run`);
+    // Hook events spooled while nothing was running are delivered, and candidates pushed meanwhile start their trials.
+    await catchUpAtStart({ client, store, home, taskQueue: TASK_QUEUE, out });
     // The dashboard, in this process: the store for reads, this client for the lanes (approve / reject as the CLI).
     const team = { client, address: server.address, namespace: 'default', taskQueue: TASK_QUEUE, close: async () => undefined };
     const backend = directBackend(store, { connect: async () => team });

@@ -201,4 +201,25 @@ describe('skillopt doctor', () => {
     // Whatever runs on localhost:7233 here: reachable, or ✗ saying to start the embedded stack.
     if (temporal.status === 'fail') expect(temporal.fix).toMatch(/npm start/);
   });
+
+  it('the central machine: the store line says whether it is migrated; `skillopt setup` migrates it and keeps what the namespace has', async () => {
+    const central = { TEMPORAL_ADDRESS: server.address, SKILLOPT_DATABASE_URL: `sqlite:${join(sb.dir, 'central.db')}` };
+    const before = await json(central);
+    expect(before.report.mode).toBe('central');
+    expect(before.report.checks.find((c) => c.id === 'store')).toMatchObject({ status: 'ok', detail: expect.stringMatching(/: reachable; \d+ migration\(s\) to run .*which the worker or `skillopt setup` runs at start$/) });
+    const setup = await run(sb, ['setup'], central);
+    expect(setup).toEqual({
+      code: 0,
+      stdout: 'namespace default exists\nsearch attributes: all 7 registered in default\nstore: reachable and migrated\nready: start the worker (`node dist/worker.mjs`) with these settings\n',
+      stderr: '',
+    });
+    const after = await json(central);
+    expect(after.report.checks.find((c) => c.id === 'store')).toMatchObject({ status: 'ok', detail: expect.stringMatching(/: reachable and migrated$/) });
+    expect(after.report.checks.find((c) => c.id === 'search-attributes')).toMatchObject({ status: 'ok' });
+  });
+
+  it('the central machine with an unreachable store: ✗ with the fix', async () => {
+    const { report } = await json({ SKILLOPT_DATABASE_URL: 'postgres://nobody@127.0.0.1:1/skillopt' });
+    expect(report.checks.find((c) => c.id === 'store')).toMatchObject({ status: 'fail', fix: expect.stringContaining('SKILLOPT_DATABASE_URL') });
+  });
 });

@@ -89,7 +89,7 @@ describe('dependency direction', () => {
 
 // no-restricted-imports sees import and export declarations only.
 describe('dynamic imports keep the same direction', () => {
-  const FOLDERS = ['core', 'local', 'store', 'agents', 'sync', 'activities', 'workflows', 'hooks', 'worker', 'cli'];
+  const FOLDERS = ['core', 'local', 'store', 'agents', 'team', 'sync', 'activities', 'workflows', 'hooks', 'worker', 'cli', 'dashboard'];
   const files = FOLDERS.flatMap((folder) =>
     readdirSync(join(root, folder), { recursive: true, encoding: 'utf8' })
       .filter((f) => f.endsWith('.ts'))

@@ -13,7 +13,7 @@
 import { execa, type ResultPromise } from 'execa';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -31,18 +31,15 @@ import { invocationWorkflow } from '../../workflows/invocation-workflow';
 import { anthropicEnv, startAnthropicServer, type AnthropicServer } from '../fixtures/anthropic-server';
 import { AGENT_ONLY_TEXT, BETTER_TESTS_LINE, BODY, FAILURE_REASON, PLEASED, SKILL, SKILL_NAME, TESTS_LINE, WRONG, deployRules } from '../e2e/deploy-skill';
 import { freePort } from '../helpers/wait';
+import { NOBODY, cannotRunAsNobody, installForNobody } from './nobody';
 import { CLAUDE_BIN, REPO, baseEnv, onlyToolUseId, describeRun, makeSandbox, runClaude, until, writeSkillDir, type ClaudeRun, type Sandbox } from '../e2e/helpers';
 
-const NOBODY = 65534;
 const pgUrl = process.env.SKILLOPT_TEST_DATABASE_URL?.trim() || undefined;
 
 /** Why this machine cannot run the test, or undefined. */
 function cannotRun(): string | undefined {
   if (!pgUrl) return 'needs SKILLOPT_TEST_DATABASE_URL (the central store is Postgres; .ci/run sets it)';
-  if (process.getuid?.() !== 0) return 'needs root, to run the central part as the user nobody';
-  const probe = spawnSync(process.execPath, ['-e', '0'], { uid: NOBODY, gid: NOBODY });
-  if (probe.error || probe.status !== 0) return `cannot run a process as the user nobody (${probe.error?.message ?? `exit ${probe.status}`})`;
-  return undefined;
+  return cannotRunAsNobody();
 }
 const skipReason = cannotRun();
 if (skipReason) console.warn(`team-topology test skipped: ${skipReason}`);
@@ -69,24 +66,6 @@ let store: Store;
 const schema = `skillopt_topology_${randomBytes(6).toString('hex')}`;
 let alice: Teammate;
 let bob: Teammate;
-
-/**
- * Where `nobody` runs skillopt from: the checkout itself when nobody can read
- * it, else a hard-linked copy of what it needs in a folder nobody can enter (a
- * clone under /root is not readable by other users).
- */
-function installForNobody(): string {
-  const readable = spawnSync(process.execPath, [join(REPO, 'bin', 'skillopt.js'), '--version'], { uid: NOBODY, gid: NOBODY });
-  if (readable.status === 0) return REPO;
-  const dir = mkdtempSync(join(tmpdir(), 'skillopt-central-install-'));
-  chmodSync(dir, 0o755);
-  for (const part of ['package.json', 'bin', 'dist', 'node_modules', '.tools']) {
-    if (!existsSync(join(REPO, part))) continue;
-    // Hard links: instant, and the files keep their modes (readable by all, as a clone writes them).
-    if (spawnSync('cp', ['-al', join(REPO, part), join(dir, part)]).status !== 0) cpSync(join(REPO, part), join(dir, part), { recursive: true, verbatimSymlinks: true });
-  }
-  return dir;
-}
 
 function makeTeammate(name: string): Teammate {
   const box = makeSandbox(`skillopt-${name}-`); // 0700: nobody cannot enter it
