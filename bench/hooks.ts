@@ -14,6 +14,10 @@
 //    the invocation's workflow answering its `state` query. Warm (a flusher
 //    is lingering) and cold (the hook starts the flusher).
 //
+// 3. With BENCH_BASELINE_HOOK=<another build's dist/hook.cjs> (e.g. the previous
+//    commit's, built in a worktree): that hook too, interleaved in the same loop
+//    in its own spool-only home, so "no slower than before" is a ratio of one run.
+//
 // Knobs: BENCH_HOOK_RUNS (default 150), BENCH_COLD_RUNS (40), BENCH_DELIVERY_RUNS (100).
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { closeSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
@@ -32,6 +36,7 @@ const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 40);
 const DELIVERY_RUNS = Number(process.env.BENCH_DELIVERY_RUNS ?? 100);
 const ROOT = join(import.meta.dirname, '..');
 const HOOK_ENTRY = join(ROOT, 'dist', 'hook.cjs');
+const BASELINE_HOOK = process.env.BENCH_BASELINE_HOOK?.trim() || undefined;
 const TARGETS = { noWindowRatio: 1.15, armingRatio: 1.3, reactionRatio: 1.3, deliveryP99Ms: 1000 };
 
 interface Stats {
@@ -94,6 +99,10 @@ writeFileSync(
 const spoolOnlyHome = join(dir, 'skillopt-home-spool-only');
 mkdirSync(spoolOnlyHome, { recursive: true });
 writeFileSync(join(spoolOnlyHome, 'manifest.json'), readFileSync(join(skilloptHome, 'manifest.json')));
+// The baseline build's own spool-only home, so neither build's files meet the other's.
+const baselineHome = join(dir, 'skillopt-home-baseline');
+mkdirSync(baselineHome, { recursive: true });
+writeFileSync(join(baselineHome, 'manifest.json'), readFileSync(join(skilloptHome, 'manifest.json')));
 const projectKey = project.replace(/[^A-Za-z0-9]/g, '-');
 const transcriptDir = join(home, '.claude', 'projects', projectKey);
 mkdirSync(transcriptDir, { recursive: true });
@@ -226,6 +235,8 @@ async function main(): Promise<void> {
     // Codex, socket stdin: an ordinary shell command (the hook runs for each), arming, a reaction; with their own bare baseline.
     const codex = { bare: [] as number[], shellCommand: [] as number[], arming: [] as number[], reaction: [] as number[] };
     const spoolOnlyEnv = { ...baseEnv, SKILLOPT_HOME: spoolOnlyHome, SKILLOPT_FLUSHER: '0' };
+    const baselineEnv = { ...baseEnv, SKILLOPT_HOME: baselineHome, SKILLOPT_FLUSHER: '0' };
+    const baseline = { noWindow: [] as number[], arming: [] as number[], reaction: [] as number[] };
     const idleSession = randomUUID();
     const prompt = 'that was wrong, you skipped the tests';
     for (let i = 0; i < HOOK_RUNS; i++) {
@@ -246,6 +257,12 @@ async function main(): Promise<void> {
       const spoolSession = randomUUID();
       spoolOnly.arming.push(timeProcess(hookArgs('PreToolUse'), line(preToolUse(spoolSession)), spoolOnlyEnv, 'socket'));
       spoolOnly.reaction.push(timeProcess(hookArgs('UserPromptSubmit'), line(userPromptSubmit(spoolSession, prompt)), spoolOnlyEnv, 'socket'));
+      if (BASELINE_HOOK) {
+        const baselineSession = randomUUID();
+        baseline.noWindow.push(timeProcess([BASELINE_HOOK, 'hook', 'UserPromptSubmit'], line(userPromptSubmit(idleSession, prompt)), baselineEnv, 'socket'));
+        baseline.arming.push(timeProcess([BASELINE_HOOK, 'hook', 'PreToolUse'], line(preToolUse(baselineSession)), baselineEnv, 'socket'));
+        baseline.reaction.push(timeProcess([BASELINE_HOOK, 'hook', 'UserPromptSubmit'], line(userPromptSubmit(baselineSession, prompt)), baselineEnv, 'socket'));
+      }
     }
 
     // Cold arming: no flusher running, so the hook starts one (the usual case after minutes of quiet).
@@ -305,6 +322,22 @@ async function main(): Promise<void> {
     const spoolOnlyRatio = (k: 'arming' | 'reaction') => Math.round((spoolOnlyStats[k].median / socket.ms.bare.median) * 1000) / 1000;
     const codexStats = { bare: stats(codex.bare), shellCommand: stats(codex.shellCommand), arming: stats(codex.arming), reaction: stats(codex.reaction) };
     const codexRatio = (k: 'shellCommand' | 'arming' | 'reaction') => Math.round((codexStats[k].median / codexStats.bare.median) * 1000) / 1000;
+    // This build against the baseline build, each with no flusher: ratios of medians (below 1: faster now).
+    const againstBaseline = BASELINE_HOOK
+      ? (() => {
+          const ms = { noWindow: stats(baseline.noWindow), arming: stats(baseline.arming), reaction: stats(baseline.reaction) };
+          const ratio = (now: Stats, before: Stats) => Math.round((now.median / before.median) * 1000) / 1000;
+          return {
+            hook: BASELINE_HOOK,
+            ms,
+            ratioToBaseline: {
+              noWindow: ratio(socket.ms.noWindow, ms.noWindow),
+              arming: ratio(spoolOnlyStats.arming, ms.arming),
+              reaction: ratio(spoolOnlyStats.reaction, ms.reaction),
+            },
+          };
+        })()
+      : undefined;
     const coldStats = { bare: stats(cold.bare), arming: stats(cold.arming) };
     const coldRatio = Math.round((coldStats.arming.median / coldStats.bare.median) * 1000) / 1000;
     const delivery = { cold: stats(deliveryCold), warm: stats(deliveryWarm) };
@@ -323,6 +356,8 @@ async function main(): Promise<void> {
         armingColdFlusherSpawn: { ms: coldStats, ratioToBare: { median: coldRatio } },
         /** `hook <Event> --agent codex`, socket stdin: PreToolUse for an ordinary shell command, for a read of the pulled SKILL.md (arming), and a reaction. */
         codexSocketStdin: { ms: codexStats, ratioToBare: { shellCommand: codexRatio('shellCommand'), arming: codexRatio('arming'), reaction: codexRatio('reaction') } },
+        /** BENCH_BASELINE_HOOK's build, socket stdin, spool only: this build's medians over its. */
+        ...(againstBaseline ? { againstBaseline } : {}),
       },
       deliveryMs: delivery,
       targets: TARGETS,
@@ -360,6 +395,12 @@ async function main(): Promise<void> {
     console.log(row('PreToolUse arming, starts flusher', coldStats.arming, coldRatio));
     console.log(row('delivery, flusher started by hook', delivery.cold));
     console.log(row('delivery, flusher lingering', delivery.warm));
+    if (againstBaseline) {
+      console.log(row('baseline: UserPromptSubmit, no window', againstBaseline.ms.noWindow, againstBaseline.ratioToBaseline.noWindow));
+      console.log(row('baseline: PreToolUse arming, spool only', againstBaseline.ms.arming, againstBaseline.ratioToBaseline.arming));
+      console.log(row('baseline: reaction, spool only', againstBaseline.ms.reaction, againstBaseline.ratioToBaseline.reaction));
+      console.log(`this build / baseline (medians): ${JSON.stringify(againstBaseline.ratioToBaseline)}`);
+    }
     console.log(`targets met: ${JSON.stringify(results.meetsTargets)}`);
     console.log('wrote bench/results/hooks.json');
   } finally {
