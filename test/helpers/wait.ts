@@ -12,14 +12,17 @@ export async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, time
   }
 }
 
-/** A TCP port free on 127.0.0.1 right now. */
+/**
+ * A TCP port free on 127.0.0.1 right now, below the kernel's ephemeral range
+ * (32768 up): a port the kernel hands out at random could be taken by any
+ * outgoing connection of the tests running alongside before the server that
+ * was given it binds it. (Temporal's SQL persistence also stores ports as smallint.)
+ */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.once('error', reject);
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const probe = createServer();
+    probe.once('error', () => void freePort().then(resolve, reject));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(port)));
   });
 }

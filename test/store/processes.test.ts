@@ -62,7 +62,7 @@ async function race(database: TestDatabase, ref: { name: string; author: string 
 beforeAll(async () => {
   await mkdir(bundleDir, { recursive: true });
   await build({
-    entryPoints: ['store/index.ts'],
+    entryPoints: ['store/open-store.ts'],
     outfile: join(bundleDir, 'store.mjs'),
     bundle: true,
     platform: 'node',

@@ -16,7 +16,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -32,6 +31,7 @@ import { anthropicEnv, startAnthropicServer, type AnthropicServer } from '../fix
 import { AGENT_ONLY_TEXT, BETTER_TESTS_LINE, BODY, SKILL, SKILL_NAME, TESTS_LINE, WRONG, deployRules } from '../e2e/deploy-skill';
 import { CLAUDE_BIN, REPO, baseEnv, describeRun, makeSandbox, onlyToolUseId, runClaude, until, writeSkillDir, type Sandbox } from '../e2e/helpers';
 import { NOBODY, cannotRunAsNobody, installForNobody } from './nobody';
+import { freePort } from '../helpers/wait';
 
 const SERVER_DIR = join(REPO, '.tools', 'temporal-server');
 const TEMPORAL_SERVER = join(SERVER_DIR, 'temporal-server');
@@ -98,19 +98,6 @@ function sqlFlags(database: string): string[] {
 async function sqlTool(database: string, args: string[]): Promise<void> {
   const result = await execa(SQL_TOOL, [...sqlFlags(database), ...args], { reject: false, all: true });
   if (result.exitCode !== 0) throw new Error(`temporal-sql-tool ${args.join(' ')} failed: ${result.all}`);
-}
-
-/**
- * A free loopback port below 32768: the server records its membership ports in
- * Postgres as smallint, so the kernel's ephemeral ports (from 32768) refuse to start it.
- */
-function freeLowPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
-    const probe = createServer();
-    probe.once('error', () => void freeLowPort().then(resolve, reject));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(port)));
-  });
 }
 
 /** The README's server config (docs/temporal-server), a template the server renders from these variables: the test's Postgres, loopback ports. */
@@ -235,7 +222,7 @@ beforeAll(async () => {
   }
   const ports: number[] = [];
   while (ports.length < 8) {
-    const port = await freeLowPort();
+    const port = await freePort();
     if (!ports.includes(port)) ports.push(port);
   }
   address = `127.0.0.1:${ports[0]}`;

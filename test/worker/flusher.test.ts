@@ -2,7 +2,6 @@
 // invocation workflow (in-memory activities): exactly one effect per event, also
 // for events spooled while Temporal was unreachable and for a file delivered twice.
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -14,6 +13,7 @@ import { resolveTemporalExecutable } from '../../worker/temporal-bin';
 import { ALL_SEARCH_ATTRIBUTES, SearchAttributes, invocationStateQuery, type InvocationSummary } from '../../workflows/definitions';
 import { passingActivities, startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
 import { Session, installOrgSkills, makeHookSandbox, outboxFiles, runHook, until, type HookSandbox } from '../hooks/helpers';
+import { freePort } from '../helpers/wait';
 
 
 let env: TestWorkflowEnvironment;
@@ -74,14 +74,6 @@ function invocationState(s: Session, toolUseId: string, client = env.client): Pr
 /** Every reaction it was sent is judged (each judgment passes here). */
 function judged(st: InvocationSummary | undefined, reactions: number): boolean {
   return st !== undefined && st.counters.reactions === reactions && st.verdicts.length === reactions && st.queued === 0;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 async function flusherGone(): Promise<boolean> {
