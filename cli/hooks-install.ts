@@ -17,13 +17,20 @@ import { HookSettingsError, trustCodexHooks, untrustCodexHooks, untrustedHooks, 
 
 export type HookScope = 'user' | 'project';
 
-export const HOOK_EVENTS = ['SessionStart', 'PreToolUse', 'UserPromptSubmit', 'SessionEnd'] as const;
+export const HOOK_EVENTS = ['SessionStart', 'PreToolUse', 'UserPromptExpansion', 'UserPromptSubmit', 'SessionEnd'] as const;
 export type HookEvent = (typeof HOOK_EVENTS)[number];
 
-/** What each agent gets: Codex has no SessionEnd (its windows close on the idle timer) and no Skill tool (its shell reads SKILL.md). */
+/**
+ * What each agent gets: Codex has no SessionEnd (its windows close on the idle
+ * timer), no Skill tool (its shell reads SKILL.md) and no UserPromptExpansion
+ * (its UserPromptSubmit sees a `$skill` mention).
+ */
 const AGENT_HOOKS: Record<AgentName, { events: readonly HookEvent[]; matcher: Partial<Record<HookEvent, string>>; flag: string }> = {
-  // Only the Skill tool arms a window.
-  claude: { events: HOOK_EVENTS, matcher: { PreToolUse: 'Skill' }, flag: '' },
+  // A window opens on a Skill tool call, or on a skill the user typed as `/<name>--<author>`: Claude Code
+  // matches UserPromptExpansion on the command's name, as a regular expression once the matcher has a
+  // character other than letters, digits, `_`, `|`, `,`, space and `-` (docs/claude-code.md), so no other
+  // slash command starts the hook.
+  claude: { events: HOOK_EVENTS, matcher: { PreToolUse: 'Skill', UserPromptExpansion: '^[a-z0-9][a-z0-9-]*--.+$' }, flag: '' },
   // Codex names its shell tool Bash (docs/codex-cli.md): only a shell command can read a SKILL.md.
   codex: { events: ['SessionStart', 'PreToolUse', 'UserPromptSubmit'], matcher: { PreToolUse: 'Bash' }, flag: ' --agent codex' },
 };
@@ -33,7 +40,7 @@ const AGENT_HOOKS: Record<AgentName, { events: readonly HookEvent[]; matcher: Pa
  * stops itself far sooner). SessionEnd gets none: a timeout there would stretch
  * the 1.5 s budget Claude Code gives every SessionEnd hook.
  */
-const HOOK_TIMEOUT_SECONDS: Partial<Record<HookEvent, number>> = { SessionStart: 30, PreToolUse: 10, UserPromptSubmit: 10 };
+const HOOK_TIMEOUT_SECONDS: Partial<Record<HookEvent, number>> = { SessionStart: 30, PreToolUse: 10, UserPromptExpansion: 10, UserPromptSubmit: 10 };
 
 export { HookSettingsError };
 

@@ -8,7 +8,10 @@
 // reaction, so the last line may be half written: lines that do not parse are
 // ignored. For Claude Code only the conversation's active branch is read (a
 // rewind leaves the abandoned turns in the file); injected text (`isMeta`: the
-// skill body, Stop-hook feedback) and tool results are not turns. For Codex
+// skill body, Stop-hook feedback) and tool results are not turns. A skill the
+// user typed as `/<name>` is a command entry (`<command-name>/<name></command-name>`,
+// the prompt's promptId) followed by the skill body as a meta entry: that
+// entry is the invocation, as a Skill tool call is. For Codex
 // only `response_item` lines are read: typed user text (not the environment
 // context or an injected `<skill>`), assistant text, function calls, and the
 // outputs of commands that failed. What the assistant did
@@ -43,8 +46,8 @@ export interface JudgeWindowOptions {
 export interface JudgeWindow {
   window: string;
   /**
-   * False when neither the pinned id nor a call for the ref (Claude's Skill tool, or a Codex shell command
-   * reading `<ref>/SKILL.md`) was found: the window is then the last turns.
+   * False when neither the pinned id nor a call for the ref (Claude's Skill tool or `/<ref>` command, or a
+   * Codex shell command reading `<ref>/SKILL.md`) was found: the window is then the last turns.
    */
   invocationFound: boolean;
   /** Transcript turns in the window (the appended reaction not counted). */
@@ -64,7 +67,9 @@ interface Turn {
 
 export function buildJudgeWindow(input: JudgeWindowInput, options: JudgeWindowOptions = {}): JudgeWindow {
   const { before = WINDOW_TURNS_BEFORE, after = WINDOW_TURNS_AFTER, maxChars = MAX_WINDOW_CHARS } = options;
-  const turns = nameFailedCalls(activeBranch(parseTranscript(input.transcriptText)).flatMap((e) => (isCodexLine(e) ? codexTurns(e) : entryTurns(e))));
+  const entries = activeBranch(parseTranscript(input.transcriptText));
+  const skillCommands = skillCommandEntries(entries);
+  const turns = nameFailedCalls(entries.flatMap((e) => (isCodexLine(e) ? codexTurns(e) : entryTurns(e, skillCommands))));
   const at = findInvocation(turns, input.toolUseId, input.skillRef);
   const reaction = redactSecrets(input.reaction.trim());
   const selected = withoutEchoedReaction(sliceAround(turns, at ?? turns.length, before, after), reaction);
@@ -120,12 +125,54 @@ function parentOf(entry: Entry): string | undefined {
   return typeof entry.logicalParentUuid === 'string' ? entry.logicalParentUuid : undefined;
 }
 
-function entryTurns(entry: Entry): Turn[] {
+function entryTurns(entry: Entry, skillCommands: ReadonlySet<string>): Turn[] {
   if (entry.isSidechain === true || !isPlainObject(entry.message)) return [];
   const content = entry.message.content;
-  if (entry.type === 'user') return isInjected(entry) ? [] : [...toolErrorTurns(content), ...textTurn('USER', userText(content))];
+  if (entry.type === 'user') {
+    if (isInjected(entry)) return [];
+    const command = slashCommand(userText(content));
+    if (command) return [commandTurn(entry, command, skillCommands)];
+    return [...toolErrorTurns(content), ...textTurn('USER', userText(content))];
+  }
   if (entry.type === 'assistant') return assistantTurns(content);
   return [];
+}
+
+/** The tags of a command entry, as Claude Code records what the user typed: `<command-message>`, `<command-name>`, `<command-args>`. */
+const COMMAND_TAG = /<(command-message|command-name|command-args)>[\s\S]*?<\/\1>/g;
+
+/** The slash command a user entry records (`/name args` typed), or undefined for any other text (such a tag in typed text among them). */
+function slashCommand(text: string): { name: string; args: string } | undefined {
+  if (!text.trimStart().startsWith('<command-') || text.replace(COMMAND_TAG, '').trim() !== '') return undefined;
+  const name = /<command-name>\/?([^<]*)<\/command-name>/.exec(text)?.[1]?.trim();
+  if (!name) return undefined;
+  return { name, args: /<command-args>([\s\S]*?)<\/command-args>/.exec(text)?.[1]?.trim() ?? '' };
+}
+
+/**
+ * The uuids of command entries that invoked a skill: Claude Code follows such
+ * an entry with the skill's body, a meta entry opening "Base directory for
+ * this skill:" (a custom command's body or a built-in command's output has
+ * no such line).
+ */
+function skillCommandEntries(entries: Entry[]): Set<string> {
+  const found = new Set<string>();
+  for (const entry of entries) {
+    if (entry.type !== 'user' || entry.isMeta !== true || typeof entry.parentUuid !== 'string' || !isPlainObject(entry.message)) continue;
+    if (userText(entry.message.content).startsWith('Base directory for this skill:')) found.add(entry.parentUuid);
+  }
+  return found;
+}
+
+/**
+ * What the user typed, `/name args`; a skill invoked so is its invocation,
+ * a Skill call named by the prompt's id (what the UserPromptExpansion hook pins).
+ */
+function commandTurn(entry: Entry, command: { name: string; args: string }, skillCommands: ReadonlySet<string>): Turn {
+  const typed = shorten(oneLine(redactSecrets(command.args ? `${command.name} ${command.args}` : command.name)), MAX_TOOL_INPUT_CHARS);
+  if (typeof entry.uuid !== 'string' || !skillCommands.has(entry.uuid)) return { role: 'USER', text: `/${typed}` };
+  const id = typeof entry.promptId === 'string' ? entry.promptId : entry.uuid;
+  return { role: 'USER', text: typed, tool: { id, name: 'Skill', skill: command.name } };
 }
 
 /** Text the user did not type: the skill body, hook feedback, compaction summaries. */
@@ -225,7 +272,9 @@ function describeToolInput(name: string, input: unknown): string {
 
 /**
  * The pinned tool_use id (for Codex the hook's tool_use_id is the function
- * call's call_id); failing that the last call for the ref: a Claude Skill call,
+ * call's call_id, or the turn id of a `$skill` mention; for a skill the user
+ * typed as `/<name>` in Claude Code, the prompt id); failing that the last
+ * call for the ref: a Claude Skill call or `/<name>` command,
  * or a Codex shell command that reads `<ref>/SKILL.md` (Codex has no skill tool:
  * the model reads the file with `cat`, `sed -n`…); else undefined.
  */

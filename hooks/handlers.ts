@@ -1,6 +1,7 @@
-// PreToolUse (arm), UserPromptSubmit (react) and SessionEnd: the hooks on the
-// agent's hot path. Each does a few file operations and no network: signals
-// are spooled to the outbox and delivered by the flusher process.
+// PreToolUse and UserPromptExpansion (arm), UserPromptSubmit (react) and
+// SessionEnd: the hooks on the agent's hot path. Each does a few file
+// operations and no network: signals are spooled to the outbox and delivered
+// by the flusher process.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { MANIFEST_FILE, findEntry, parseManifest } from '../core/manifest';
@@ -102,6 +103,11 @@ type SkillCall = { ref: SkillRef; install: ManifestEntry } | 'not-skill-tool' | 
 function claudeSkillCall(payload: HookPayload, manifest: () => Manifest | undefined, ctx: HookContext): SkillCall {
   const skill = payload.tool_input?.skill;
   if (payload.tool_name !== 'Skill' || typeof skill !== 'string') return 'not-skill-tool';
+  return claudeOrgSkill(skill, payload, manifest, ctx);
+}
+
+/** The pulled install Claude Code loads for the skill named `skill` in this session, or 'not-org-skill'. */
+function claudeOrgSkill(skill: string, payload: HookPayload, manifest: () => Manifest | undefined, ctx: HookContext): SkillCall {
   const ref = tryParseSkillRef(skill);
   const roots = agentSkillRoots('claude', { home: ctx.settings.userHome, cwd: payload.cwd || process.cwd(), env: ctx.env });
   const pulled = ref && manifest();
@@ -143,7 +149,9 @@ export async function onPreToolUse(payload: HookPayload, ctx: HookContext): Prom
 /**
  * Opens the session's window on an invocation of `ref` (installed as
  * `install`), named by `toolUseId` (the call's id; Codex's turn id for a
- * `$skill` mention): spools `invoked`, and `superseded` to the window it replaces.
+ * `$skill` mention; Claude Code's prompt id for a `/skill` command): spools
+ * `invoked`, and `superseded` to the window it replaces. `promptId`, when the
+ * prompt itself invoked the skill, keeps that prompt from being its reaction.
  */
 async function arm(payload: HookPayload, ctx: HookContext, ref: SkillRef, install: ManifestEntry, toolUseId: string, promptId?: string): Promise<ArmResult> {
   const { settings } = ctx;
@@ -198,6 +206,21 @@ async function armMentionedSkill(payload: HookPayload, ctx: HookContext): Promis
   // The last one named wins, as a later Skill call takes over the window.
   const last = refs.map((ref) => ({ ref, install: installInContext(manifest, formatSkillRef(ref), roots, existsSync) })).filter((r) => r.install).at(-1);
   return last ? arm(payload, ctx, last.ref, last.install!, payload.turn_id, payload.turn_id) : undefined;
+}
+
+/**
+ * UserPromptExpansion (Claude Code): the user typed `/<name>--<author>`, so
+ * Claude Code expands the skill into the prompt without a Skill tool call
+ * (docs/claude-code.md). A pulled skill invoked so arms as a Skill call does,
+ * named by the prompt's id: a second run of the hook (installed twice) is the
+ * same invocation, and UserPromptSubmit, which runs after it for the same
+ * prompt, does not count that prompt as a reaction to it.
+ */
+export async function onUserPromptExpansion(payload: HookPayload, ctx: HookContext): Promise<ArmResult> {
+  if (ctx.agent !== 'claude' || payload.expansion_type !== 'slash_command' || !payload.command_name) return 'not-skill-tool';
+  const call = claudeOrgSkill(payload.command_name, payload, () => readManifest(ctx.settings.home), ctx);
+  if (typeof call === 'string') return call;
+  return arm(payload, ctx, call.ref, call.install, payload.prompt_id ?? '', payload.prompt_id);
 }
 
 export type ReactResult = 'sent' | 'duplicate' | 'no-window' | 'session-ended' | 'expired' | 'blank';

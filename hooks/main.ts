@@ -16,7 +16,7 @@ import type { SessionStartJob } from './session-start-process';
 import { emptyManifest } from '../core/manifest';
 import { AGENT_NAMES, agentSkillRoots, isAgentName } from '../local/agents';
 import { DEFAULT_RESUME_GRACE_MS } from '../core/limits';
-import { onPreToolUse, onSessionEnd, onUserPromptSubmit, readManifest } from './handlers';
+import { onPreToolUse, onSessionEnd, onUserPromptExpansion, onUserPromptSubmit, readManifest } from './handlers';
 import { snapshotSessionSkills } from './session-skills';
 import { pruneStaleHints, reopenHint } from './hint';
 import { openHookLog } from '../local/hook-log';
@@ -92,6 +92,9 @@ async function main(): Promise<void> {
       return;
     case 'UserPromptSubmit':
       log.debug(`UserPromptSubmit: ${await onUserPromptSubmit(payload, ctx)}`);
+      return;
+    case 'UserPromptExpansion':
+      log.debug(`UserPromptExpansion: ${await onUserPromptExpansion(payload, ctx)}`);
       return;
     case 'SessionEnd':
       await onSessionEnd(payload, ctx);

@@ -1,5 +1,5 @@
 // The JSON Claude Code or Codex sends a hook on stdin (the same shape; see the
-// hooks reference, §3, and docs/codex-cli.md).
+// hooks reference, §3, docs/claude-code.md and docs/codex-cli.md).
 // Every field is optional here: a payload is untrusted input, and a missing or
 // mistyped field makes the hook do nothing rather than fail.
 
@@ -18,13 +18,20 @@ export interface HookPayload {
   prompt_id?: string;
   /** Codex, every event but SessionStart: one id per turn (a prompt starts one). */
   turn_id?: string;
+  /** Claude Code, UserPromptExpansion (a prompt-type slash command the user typed): slash_command | mcp_prompt. */
+  expansion_type?: string;
+  /** UserPromptExpansion: the command without its slash (a skill's name: its folder). */
+  command_name?: string;
+  command_args?: string;
+  /** UserPromptExpansion: where the command was loaded from (userSettings, projectSettings, plugin, …). */
+  command_source?: string;
   /** PreToolUse. */
   tool_name?: string;
   tool_input?: Record<string, unknown>;
   tool_use_id?: string;
 }
 
-const STRING_FIELDS = ['session_id', 'transcript_path', 'cwd', 'hook_event_name', 'source', 'reason', 'prompt', 'prompt_id', 'turn_id', 'tool_name', 'tool_use_id'] as const;
+const STRING_FIELDS = ['session_id', 'transcript_path', 'cwd', 'hook_event_name', 'source', 'reason', 'prompt', 'prompt_id', 'turn_id', 'expansion_type', 'command_name', 'command_args', 'command_source', 'tool_name', 'tool_use_id'] as const;
 
 /** The payload's known fields with the right types; undefined when the text is not a JSON object. */
 export function parsePayload(text: string): HookPayload | undefined {

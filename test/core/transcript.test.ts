@@ -132,6 +132,55 @@ describe('buildJudgeWindow on real Claude Code transcripts', () => {
   });
 });
 
+// The user typed the skill as a slash command: a real session of the pinned Claude Code CLI
+// (test/fixtures/transcripts/record-claude-slash-command.ts), and the hook payloads it sent.
+describe('buildJudgeWindow on a skill the user invoked by name (/<skill>, no Skill tool call)', () => {
+  const hooks = () =>
+    fixture('slash-command-then-resumed-correction-hooks')
+      .split('\n')
+      .filter((line) => line.trim())
+      .map((line) => JSON.parse(line) as Record<string, string>);
+  /** What the UserPromptExpansion hook pinned: the prompt's id. */
+  const promptId = () => hooks().find((h) => h.hook_event_name === 'UserPromptExpansion')!.prompt_id!;
+
+  it('finds the invocation by its command entry, pinned by the prompt id the hook saw, without the injected body', () => {
+    const transcript = cutBefore(fixture('slash-command-then-resumed-correction'), isPrompt(REACTION));
+    const result = buildJudgeWindow({ transcriptText: transcript, toolUseId: promptId(), skillRef: REF, reaction: REACTION });
+    expect(result).toEqual({
+      window: [`USER [tool Skill]: ${REF}`, 'ASSISTANT: Deployed.', `USER: ${REACTION}`].join('\n\n'),
+      invocationFound: true,
+      turns: 2,
+    });
+    // Without the id (an older event), the last command for the ref is the invocation.
+    expect(buildJudgeWindow({ transcriptText: transcript, skillRef: REF, reaction: REACTION }).invocationFound).toBe(true);
+    expect(buildJudgeWindow({ transcriptText: transcript, skillRef: 'notes--bob', reaction: REACTION }).invocationFound).toBe(false);
+  });
+
+  it('the command entry carries the same prompt id as the hook payloads of that prompt', () => {
+    const command = parseTranscript(fixture('slash-command-then-resumed-correction')).find((e) => JSON.stringify(e.message ?? '').includes(`<command-name>/${REF}</command-name>`));
+    expect(command?.promptId).toBe(promptId());
+    expect(hooks().filter((h) => h.prompt_id === promptId()).map((h) => h.hook_event_name)).toEqual(['UserPromptExpansion', 'UserPromptSubmit', 'SessionEnd']);
+  });
+
+  it('shows the arguments typed after the skill, and a slash command that is not a skill as what was typed', () => {
+    const s = new Session();
+    s.user(`<command-message>${REF}</command-message>\n<command-name>/${REF}</command-name>\n<command-args>to staging</command-args>`, { promptId: 'p1' });
+    s.user([{ type: 'text', text: `Base directory for this skill: /h/.claude/skills/${REF}\n\n# Deploy` }], { isMeta: true, promptId: 'p1' });
+    s.say('On it.');
+    // A custom command: its body is injected too, but it is not a skill.
+    s.user('<command-message>review</command-message>\n<command-name>/review</command-name>', { promptId: 'p2' });
+    s.user([{ type: 'text', text: 'Review the diff.' }], { isMeta: true, promptId: 'p2' });
+    s.say('Looks fine.');
+    // Typed text that merely contains the tag is what the user said.
+    s.user(`why <command-name>/${REF}</command-name>?`, { promptId: 'p3' });
+    const result = buildJudgeWindow({ transcriptText: s.text(), toolUseId: 'p1', skillRef: REF, reaction: '' }, { after: 10 });
+    expect(result.window).toBe(
+      [`USER [tool Skill]: ${REF} to staging`, 'ASSISTANT: On it.', 'USER: /review', 'ASSISTANT: Looks fine.', `USER: why <command-name>/${REF}</command-name>?`].join('\n\n'),
+    );
+    expect(buildJudgeWindow({ transcriptText: s.text(), toolUseId: 'p2', skillRef: 'review--x', reaction: '' }).invocationFound).toBe(false);
+  });
+});
+
 // Real rollouts of the pinned Codex CLI (test/fixtures/transcripts/record-codex-rollout.ts).
 describe('buildJudgeWindow on real Codex rollouts', () => {
   const SKILL_READ = 'call_43e1890d53bf0bba1c7cc032';

@@ -7,6 +7,8 @@ export const SKILL_NAME = 'deploy-checklist';
 export const SKILL = 'deploy-checklist--alice';
 export const TESTS_LINE = '1. Run the full test suite and make sure it passes.';
 export const BETTER_TESTS_LINE = '1. Run the full test suite (`npm test`) and paste its summary line; never deploy without a green run.';
+/** The proposer's second edit, on a version that already has BETTER_TESTS_LINE. */
+export const BEST_TESTS_LINE = '1. Run the full test suite (`npm test`) first, paste its summary line, and stop at any failure; never deploy without a green run.';
 export const BODY = `# Deploy checklist\n\n${TESTS_LINE}\n2. Build the release artifact.\n3. Deploy to staging, smoke-test, then deploy to production.\n`;
 export const FAILURE_REASON = 'The assistant deployed without running the test suite; the user had to point it out.';
 /** Said only by the agent, in the session: it is in the transcript and nowhere else. */
@@ -28,16 +30,16 @@ export function deployRules(extra: Rule[] = []): Rule[] {
       }),
     },
     {
-      // skillopt's proposer.
+      // skillopt's proposer: strengthens the test step of whichever version it is shown.
       name: 'proposer',
       match: match.systemIncludes('JSON array'),
-      reply: {
-        text: [
-          'The checklist never makes the test run verifiable, so it was skipped.',
-          '```json',
-          JSON.stringify([{ op: 'replace', target: TESTS_LINE, content: BETTER_TESTS_LINE }]),
-          '```',
-        ].join('\n'),
+      reply: (req) => {
+        // The document it is shown (earlier edits may be listed after it, under ALREADY TRIED).
+        const current = req.lastUserText.split('CONFIRMED FAILURES')[0] ?? '';
+        const [target, content] = current.includes(TESTS_LINE) ? [TESTS_LINE, BETTER_TESTS_LINE] : [BETTER_TESTS_LINE, BEST_TESTS_LINE];
+        return {
+          text: ['The checklist never makes the test run verifiable, so it was skipped.', '```json', JSON.stringify([{ op: 'replace', target, content }]), '```'].join('\n'),
+        };
       },
     },
     {

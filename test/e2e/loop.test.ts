@@ -31,7 +31,7 @@ import { createSkilloptWorker } from '../../worker/worker';
 import { invocationStateQuery, laneStateQuery, type InvocationSummary, type LaneState } from '../../workflows/definitions';
 import { anthropicEnv, match, startAnthropicServer, type AnthropicServer, type RecordedRequest, type Rule } from '../fixtures/anthropic-server';
 import { startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
-import { BETTER_TESTS_LINE, BODY, FAILURE_REASON, PLEASED, SKILL, SKILL_NAME, TESTS_LINE, WRONG, deployRules } from './deploy-skill';
+import { BEST_TESTS_LINE, BETTER_TESTS_LINE, BODY, FAILURE_REASON, PLEASED, SKILL, SKILL_NAME, TESTS_LINE, WRONG, deployRules } from './deploy-skill';
 import { REPO, SKILLOPT_BIN, baseEnv, onlyToolUseId, stopLoopStack, describeRun, makeSandbox, runClaude, until, writeSkillDir, type ClaudeRun, type Sandbox } from './helpers';
 import { freePort } from '../helpers/wait';
 
@@ -44,6 +44,12 @@ const RULES: Rule[] = deployRules([
     name: 'call-local-skill',
     match: match.all(match.prompt('tidy up the repo'), match.noToolResult),
     reply: { toolUse: { name: 'Skill', input: { skill: LOCAL_SKILL } } },
+  },
+  {
+    // The user typed `/deploy-checklist--alice`: Claude Code sends the command and the skill's body, no Skill call.
+    name: 'typed-skill',
+    match: match.all(match.lastUserIncludes(`<command-name>/${SKILL}</command-name>`), match.noToolResult),
+    reply: { text: 'Deployed.' },
   },
 ]);
 
@@ -192,14 +198,15 @@ afterAll(() => stopLoopStack({ skilloptHomes: [skilloptHome], worker, workerRun,
 // ---------------------------------------------------------------- the loop
 
 describe('the loop with the real Claude Code CLI', () => {
-  it('installs the four hooks into $HOME/.claude/settings.json', () => {
+  it('installs the five hooks into $HOME/.claude/settings.json', () => {
     const settings = JSON.parse(readFileSync(join(box.home, '.claude', 'settings.json'), 'utf8')) as {
       hooks: Record<string, Array<{ matcher?: string; hooks: Array<{ command: string }> }>>;
     };
-    for (const event of ['SessionStart', 'PreToolUse', 'UserPromptSubmit', 'SessionEnd']) {
+    for (const event of ['SessionStart', 'PreToolUse', 'UserPromptExpansion', 'UserPromptSubmit', 'SessionEnd']) {
       expect(settings.hooks[event]?.[0]?.hooks[0]?.command).toBe(`node "${join(REPO, 'dist', 'hook.cjs')}" hook ${event}`);
     }
     expect(settings.hooks.PreToolUse?.[0]?.matcher).toBe('Skill');
+    expect(settings.hooks.UserPromptExpansion?.[0]?.matcher).toBe('^[a-z0-9][a-z0-9-]*--.+$');
   });
 
   let failedSession = '';
@@ -408,6 +415,47 @@ describe('the loop with the real Claude Code CLI', () => {
     expect(result.overheadMs).toBeLessThan(4_000);
   }, 90_000);
 
+  it('a skill the user invokes by name (/deploy-checklist--alice: no Skill call) arms, and the pushback publishes version 3', async () => {
+    const session = await agent(`/${SKILL}`);
+    expect(session.json?.result).toBe('Deployed.');
+    // Claude Code expanded the skill into the prompt (version 2, on disk since earlier sessions); the model called no tool.
+    const requests = server.sessionRequests(session.sessionId);
+    expect(requests.map((r) => r.rule)).toEqual(['typed-skill']);
+    expect(requests[0]!.messages!.lastUserText).toContain(BETTER_TESTS_LINE);
+    // The UserPromptExpansion hook armed it, named by the prompt's id (the command entry's promptId in the transcript).
+    const transcript = readFileSync(join(box.home, '.claude', 'projects', box.cwd.replace(/[^A-Za-z0-9]/g, '-'), `${session.sessionId}.jsonl`), 'utf8');
+    const command = transcript
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { promptId?: string; message?: { content?: unknown } })
+      .find((e) => JSON.stringify(e.message?.content ?? '').includes(`<command-name>/${SKILL}</command-name>`));
+    const promptId = command?.promptId;
+    expect(promptId).toBeTypeOf('string');
+    const handle = temporal.client.workflow.getHandle(workflowIdForInvocation(REF, session.sessionId, promptId!));
+    const armed = await waitFor('the typed skill to open its window', () => handle.query(invocationStateQuery).catch(() => undefined), (s) => s !== undefined && s.phase !== 'closed');
+    expect(armed).toMatchObject({ toolUseId: promptId, user: 'bob', skillVersion: 2, verdict: 'pending', remaining: 3 });
+    expect(hooksLog()).toMatch(/UserPromptExpansion: armed/);
+
+    // The pushback, in the resumed session: the one reaction (the prompt that typed the skill was none).
+    const reaction = await agent(WRONG, { resume: session.sessionId });
+    expect(reaction.json?.result).toBe('Sorry: running the tests now.');
+    await waitFor('version 3 in the store', () => store.latestVersion(REF), (v) => v?.version === 3, 60_000);
+    const judged = (await handle.result()) as InvocationSummary;
+    expect(judged).toMatchObject({ verdict: 'failed', failureReported: true, skillVersion: 2 });
+    expect(judged.counters).toMatchObject({ reactions: 1, duplicateEvents: 0 });
+    // The judge saw the invocation the user typed, then the answer and the pushback.
+    const judge = server.messageRequests().filter((r) => r.rule === 'judge' && r.messages!.lastUserText.includes(`USER [tool Skill]: ${SKILL}`));
+    expect(judge).toHaveLength(1);
+    expect(judge[0]!.messages!.lastUserText).toMatch(new RegExp(`USER \\[tool Skill\\]: ${SKILL}\\s+ASSISTANT: Deployed\\.\\s+USER: ${WRONG}`));
+    const v3 = await store.latestVersion(REF);
+    expect(v3?.body).toContain(BEST_TESTS_LINE);
+    expect(v3?.body).not.toContain(BETTER_TESTS_LINE);
+    expect((await store.verdicts(REF)).filter((v) => v.sessionId === session.sessionId)).toEqual([
+      expect.objectContaining({ outcome: 'failed', skillVersion: 2, toolUseId: promptId, agent: 'claude_code', reason: FAILURE_REASON }),
+    ]);
+    expect(server.unmatched()).toEqual([]);
+  }, 90_000);
+
   it('the hooks stay invisible to the agent: no hook entry in any transcript, no hook text sent to the model', () => {
     // Every session above ran every hook. Claude Code records a hook that printed, failed or
     // timed out as an attachment (hooks reference §4-5), and sends SessionStart/UserPromptSubmit output to the model.
@@ -432,7 +480,7 @@ describe('the loop with the real Claude Code CLI', () => {
     expect(agentRequests.length).toBeGreaterThanOrEqual(8);
     // How Claude Code words hook output for the model (reference §4), our command, our log lines.
     // (Plain "hook" is not enough: Claude Code's own skill listing mentions "hook troubleshooting".)
-    const hookText = /\b(?:SessionStart|UserPromptSubmit|PreToolUse|PostToolUse|SessionEnd|Stop)(?::\S+)? hook (?:additional context|success|feedback|error|blocking error)|blocked by hook|hook\.cjs|\[(?:SessionStart|PreToolUse|UserPromptSubmit|SessionEnd|flusher) \d+\]/i;
+    const hookText = /\b(?:SessionStart|UserPromptSubmit|UserPromptExpansion|PreToolUse|PostToolUse|SessionEnd|Stop)(?::\S+)? hook (?:additional context|success|feedback|error|blocking error)|blocked by hook|hook\.cjs|\[(?:SessionStart|PreToolUse|UserPromptExpansion|UserPromptSubmit|SessionEnd|flusher) \d+\]/i;
     const found = server
       .messageRequests()
       .map((r) => r.messages?.allText ?? '')

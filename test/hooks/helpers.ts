@@ -4,6 +4,7 @@
 // like the ones captured from Claude Code 2.1.197 (reference §3).
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -79,6 +80,12 @@ export function runHook(sb: HookSandbox, event: string, input: unknown, env: Nod
   });
 }
 
+/** The hook payloads the pinned Claude Code sent for a `/deploy-checklist--alice` session (record-claude-slash-command.ts). */
+const RECORDED_HOOKS = readFileSync(join(ROOT, 'test', 'fixtures', 'transcripts', 'slash-command-then-resumed-correction-hooks.jsonl'), 'utf8')
+  .split('\n')
+  .filter((line) => line.trim())
+  .map((line) => JSON.parse(line) as Record<string, string>);
+
 export function projectKey(cwd: string): string {
   return cwd.replace(/[^A-Za-z0-9]/g, '-');
 }
@@ -107,6 +114,18 @@ export class Session {
       hook_event_name: 'UserPromptSubmit',
       prompt,
     };
+  }
+
+  /**
+   * The user types `/<skill> [args]`: Claude Code sends UserPromptExpansion, then UserPromptSubmit for
+   * the same prompt (one prompt_id), shaped as recorded from the pinned CLI
+   * (test/fixtures/transcripts/slash-command-then-resumed-correction-hooks.jsonl).
+   */
+  slashCommand(skill: string, args = '') {
+    const submit = this.userPromptSubmit(args ? `/${skill} ${args}` : `/${skill}`);
+    const recorded = RECORDED_HOOKS.find((h) => h.hook_event_name === 'UserPromptExpansion')!;
+    const expansion = { ...recorded, session_id: this.id, transcript_path: this.transcriptPath, cwd: this.sb.project, prompt_id: this.promptId, command_name: skill, command_args: args, prompt: submit.prompt };
+    return { expansion, submit };
   }
 
   preToolUseSkill(skill: string, toolUseId = `toolu_01${randomUUID().replace(/-/g, '').slice(0, 22)}`, toolName = 'Skill') {

@@ -213,6 +213,82 @@ describe('PreToolUse (arming)', () => {
   });
 });
 
+describe('UserPromptExpansion (the user invokes a skill by name: /<name>--<author>)', () => {
+  it('arms as a Skill call does, named by the prompt id; that prompt is not a reaction to it, the next one is', async () => {
+    const s = new Session(sb);
+    const transcript = '{"type":"user"}\n';
+    await s.writeTranscript(transcript);
+    const { expansion, submit } = s.slashCommand('deploy-checklist--alice');
+    expectQuiet(await runHook(sb, 'UserPromptExpansion', expansion));
+    // Claude Code runs UserPromptSubmit for the same prompt right after (docs/claude-code.md).
+    expectQuiet(await runHook(sb, 'UserPromptSubmit', submit));
+    const [event, ...rest] = await outboxEvents(sb);
+    expect(rest).toEqual([]);
+    expect(event).toMatchObject({
+      signal: 'invoked',
+      ref: { name: 'deploy-checklist', author: 'alice' },
+      workflowId: `invocation:deploy-checklist--alice:${s.id}:${expansion.prompt_id}`,
+      config: { judgeWindow: 3 },
+      payload: { sessionId: s.id, toolUseId: expansion.prompt_id, user: 'alice', agent: 'claude_code', skillVersion: 4, transcriptPath: s.transcriptPath, transcriptBytes: Buffer.byteLength(transcript) },
+    });
+    expect(await readHintFile(sb, s.id)).toMatchObject({ ref: 'deploy-checklist--alice', toolUseId: expansion.prompt_id, workflowId: event!.workflowId, remaining: 3 });
+
+    expectQuiet(await runHook(sb, 'UserPromptSubmit', s.userPromptSubmit('that was wrong, you skipped the tests')));
+    expect((await outboxEvents(sb)).map((e) => [e.signal, e.workflowId, e.payload.text])).toEqual([
+      ['invoked', event!.workflowId, undefined],
+      ['reaction', event!.workflowId, 'that was wrong, you skipped the tests'],
+    ]);
+  });
+
+  it('installed twice (two settings files), at once or one after the other: one invocation, and still no reaction to itself', async () => {
+    const s = new Session(sb);
+    const { expansion, submit } = s.slashCommand('deploy-checklist--alice', 'to staging');
+    for (const run of await Promise.all([runHook(sb, 'UserPromptExpansion', expansion), runHook(sb, 'UserPromptExpansion', expansion)])) expectQuiet(run);
+    expectQuiet(await runHook(sb, 'UserPromptExpansion', expansion));
+    for (const run of await Promise.all([runHook(sb, 'UserPromptSubmit', submit), runHook(sb, 'UserPromptSubmit', submit)])) expectQuiet(run);
+    const events = await outboxEvents(sb);
+    expect(events.every((e) => e.signal === 'invoked')).toBe(true);
+    // The workflow ignores an event id it has seen: however many copies were spooled, they are one.
+    expect(new Set(events.map((e) => e.payload.eventId)).size).toBe(1);
+    expect(new Set(events.map((e) => e.workflowId))).toEqual(new Set([`invocation:deploy-checklist--alice:${s.id}:${expansion.prompt_id}`]));
+    expect(await readHintFile(sb, s.id)).toMatchObject({ remaining: 3 });
+  });
+
+  it('a skill typed while another window is open takes it over, as a second Skill call does', async () => {
+    await installOrgSkills(sb, [
+      { name: 'deploy-checklist', author: 'alice', version: 4 },
+      { name: 'release-notes', author: 'bob', version: 1 },
+    ]);
+    const s = new Session(sb);
+    await runHook(sb, 'PreToolUse', s.preToolUseSkill('deploy-checklist--alice', 'toolu_a'));
+    const { expansion, submit } = s.slashCommand('release-notes--bob');
+    await runHook(sb, 'UserPromptExpansion', expansion);
+    await runHook(sb, 'UserPromptSubmit', submit);
+    expect((await outboxEvents(sb)).map((e) => [e.signal, e.workflowId])).toEqual([
+      ['invoked', `invocation:deploy-checklist--alice:${s.id}:toolu_a`],
+      ['superseded', `invocation:deploy-checklist--alice:${s.id}:toolu_a`],
+      ['invoked', `invocation:release-notes--bob:${s.id}:${expansion.prompt_id}`],
+    ]);
+  });
+
+  it('arms only on a pulled skill Claude Code loads: never a local or shadowed one, an MCP prompt, or under Codex', async () => {
+    await mkdir(join(sb.userSkills, 'deploy--blue-green'), { recursive: true });
+    const s = new Session(sb);
+    for (const skill of ['deploy--blue-green', 'review', 'deploy-checklist--bob', '../x--y']) {
+      expectQuiet(await runHook(sb, 'UserPromptExpansion', s.slashCommand(skill).expansion));
+    }
+    expectQuiet(await runHook(sb, 'UserPromptExpansion', { ...s.slashCommand('deploy-checklist--alice').expansion, expansion_type: 'mcp_prompt' }));
+    expectQuiet(await runHook(sb, 'UserPromptExpansion --agent codex', s.slashCommand('deploy-checklist--alice').expansion));
+    // A pulled project skill shadowed by a personal one of the same name (what Claude Code loads).
+    const projectSkills = join(sb.project, '.claude', 'skills');
+    await installOrgSkills(sb, [{ name: 'release-notes', author: 'bob', version: 2, root: projectSkills, scope: 'project' }]);
+    await mkdir(join(sb.userSkills, 'release-notes--bob'), { recursive: true });
+    expectQuiet(await runHook(sb, 'UserPromptExpansion', s.slashCommand('release-notes--bob').expansion));
+    expect(await outboxFiles(sb)).toEqual([]);
+    expect(await readHintFile(sb, s.id)).toBeUndefined();
+  });
+});
+
 describe('installed in both user and project settings (Claude Code runs each hook twice)', () => {
   it('two runs for one payload, at once or one after the other, are one event and spend the budget once', async () => {
     const s = new Session(sb);

@@ -48,7 +48,7 @@ function hookCommands(settings: Record<string, unknown>, event: string): string[
 }
 
 describe('installHooks / uninstallHooks', () => {
-  it('adds the four hooks with the node command, keeping every foreign setting and hook', async () => {
+  it('adds the five hooks with the node command, keeping every foreign setting and hook', async () => {
     await writeJson(userSettings(), FOREIGN);
     const command = `node ${shellQuote(HOOK_ENTRY)}`;
     const result = await installHooks({ scope: 'user', home: sb.home, cwd: sb.project, command });
@@ -68,6 +68,10 @@ describe('installHooks / uninstallHooks', () => {
       { matcher: 'Skill', hooks: [{ type: 'command', command: `node "${HOOK_ENTRY}" hook PreToolUse`, timeout: 10 }] },
     ]);
     expect(hooks.UserPromptSubmit).toEqual([{ hooks: [{ type: 'command', command: `node "${HOOK_ENTRY}" hook UserPromptSubmit`, timeout: 10 }] }]);
+    // A skill the user types as /<name>--<author>: only such command names start the hook.
+    expect(hooks.UserPromptExpansion).toEqual([
+      { matcher: '^[a-z0-9][a-z0-9-]*--.+$', hooks: [{ type: 'command', command: `node "${HOOK_ENTRY}" hook UserPromptExpansion`, timeout: 10 }] },
+    ]);
     // No timeout on SessionEnd: it would stretch Claude Code's 1.5 s budget for every SessionEnd hook.
     expect(hooks.SessionEnd).toEqual([{ hooks: [{ type: 'command', command: `node "${HOOK_ENTRY}" hook SessionEnd` }] }]);
   });
@@ -80,6 +84,31 @@ describe('installHooks / uninstallHooks', () => {
     expect(again).toMatchObject({ changed: [], written: false });
     expect(await readFile(userSettings(), 'utf8')).toBe(once);
     for (const event of HOOK_EVENTS) expect(hookCommands(await readJson(userSettings()), event).filter(isSkilloptHookCommand)).toHaveLength(1);
+  });
+
+  it('a settings file from an older skillopt (four hooks, no UserPromptExpansion) gets the new hook on the next install, once', async () => {
+    const command = `node ${shellQuote(HOOK_ENTRY)}`;
+    const older = (event: string, extra: Record<string, unknown> = {}) => [{ ...extra, hooks: [{ type: 'command', command: `${command} hook ${event}`, ...(event === 'SessionEnd' ? {} : { timeout: event === 'SessionStart' ? 30 : 10 }) }] }];
+    await writeJson(userSettings(), {
+      ...FOREIGN,
+      hooks: {
+        ...FOREIGN.hooks,
+        SessionStart: [...FOREIGN.hooks.SessionStart, ...older('SessionStart')],
+        PreToolUse: [...FOREIGN.hooks.PreToolUse, ...older('PreToolUse', { matcher: 'Skill' })],
+        UserPromptSubmit: older('UserPromptSubmit'),
+        SessionEnd: older('SessionEnd'),
+      },
+    });
+    const before = await readJson(userSettings());
+    expect(await installHooks({ scope: 'user', home: sb.home, cwd: sb.project, command })).toMatchObject({ changed: ['UserPromptExpansion'], written: true });
+    const after = await readJson(userSettings());
+    // Everything else as it was, in its order.
+    expect({ ...after, hooks: { ...(after.hooks as object), UserPromptExpansion: undefined } }).toEqual({ ...before, hooks: { ...(before.hooks as object), UserPromptExpansion: undefined } });
+    expect(hookCommands(after, 'UserPromptExpansion')).toEqual([`${command} hook UserPromptExpansion`]);
+    expect(await installHooks({ scope: 'user', home: sb.home, cwd: sb.project, command })).toMatchObject({ changed: [], written: false });
+    // And uninstall takes out all five, leaving the user's own.
+    await uninstallHooks({ scope: 'user', home: sb.home, cwd: sb.project });
+    expect(await readJson(userSettings())).toEqual(FOREIGN);
   });
 
   it('an install from another checkout path replaces the old hook instead of adding a second', async () => {
