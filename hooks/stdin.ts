@@ -11,7 +11,7 @@
 // - A socket (Node-style stdio) cannot be reopened: fs.read on the thread pool.
 //   A read still blocked there keeps the process from exiting, which only
 //   happens if the sender neither finishes a line nor closes the pipe; then
-//   `readStillPending()` is true and the hook ends with SIGKILL (see main.ts).
+//   `readStillPending()` is true and the hook ends with SIGKILL (see hook-entry.ts).
 import { closeSync, constants, fstatSync, openSync, read, readSync } from 'node:fs';
 
 export const STDIN_TIMEOUT_MS = 2_000;

@@ -33,11 +33,11 @@ const common = {
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
 };
 const entries = [
-  { in: 'worker/main.ts', out: 'dist/worker.mjs', packages: 'external' },
+  { in: 'worker/production-worker.ts', out: 'dist/worker.mjs', packages: 'external' },
   // CommonJS: an ES-module entry alone costs a hook ~15% over a bare `node -e 0`, and
   // Node built-ins load without building their ES-module facades.
   {
-    in: 'hooks/main.ts',
+    in: 'hooks/hook-entry.ts',
     out: 'dist/hook.cjs',
     packages: 'external',
     format: 'cjs',
@@ -55,7 +55,7 @@ const entries = [
 // never loads Temporal's native worker, which only `up` needs.
 const cli = build({
   ...common,
-  entryPoints: { cli: join(root, 'cli/main.ts') },
+  entryPoints: { cli: join(root, 'cli/run-cli.ts') },
   outdir: join(root, 'dist'),
   outExtension: { '.js': '.mjs' },
   splitting: true,

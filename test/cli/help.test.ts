@@ -3,7 +3,7 @@
 // later is covered without touching this file.
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMMANDS } from '../../cli/main';
+import { COMMANDS } from '../../cli/run-cli';
 import type { CliContext } from '../../cli/context';
 import type { Sandbox } from './helpers';
 import { makeSandbox, run } from './helpers';

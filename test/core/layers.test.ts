@@ -35,7 +35,7 @@ describe('dependency direction', () => {
     ['store/probe.ts', "import { withFileLock } from '../local/process-lock';"],
     ['store/probe.ts', "import { skilloptHome } from '../local/home';"],
     ['agents/probe.ts', "import type { Store } from '../store/types';"],
-    ['sync/probe.ts', "import { runCli } from '../cli/main';"],
+    ['sync/probe.ts', "import { runCli } from '../cli/run-cli';"],
     // Activities send to the lanes through the messages' definitions, and nothing else of the workflows.
     ['activities/probe.ts', "import { skillWorkflow } from '../workflows/skill-workflow';"],
     ['team/probe.ts', "import { createActivities } from '../activities/create-activities';"],
@@ -55,7 +55,7 @@ describe('dependency direction', () => {
     ['hooks/probe.ts', "import { invokedSignal } from '../workflows/definitions';"],
     ['hooks/probe.ts', "import { createModelActivities } from '../activities/create-activities';"],
     ['hooks/probe.ts', "import { modelFromEnv } from '../agents/index';"],
-    ['worker/probe.ts', "import { runCli } from '../cli/main';"],
+    ['worker/probe.ts', "import { runCli } from '../cli/run-cli';"],
     ['worker/probe.ts', "import { readHookSettings } from '../hooks/settings';"],
     ['worker/probe.ts', "import { ensureFlusher } from '../hooks/spawn';"],
     ['cli/probe.ts', "import { onPreToolUse } from '../hooks/handlers';"],

@@ -102,7 +102,7 @@ describe('hooks install --agent codex', () => {
   });
 
   it('`skillopt hooks install --agent all` installs both agents’ hooks', async () => {
-    const { runCli } = await import('../../cli/main');
+    const { runCli } = await import('../../cli/run-cli');
     const out: string[] = [];
     const code = await runCli(['hooks', 'install', '--agent', 'all'], { env: sb.env, cwd: sb.project, stdout: { write: (t: string) => out.push(t) }, stderr: { write: () => true } } as never);
     expect(code).toBe(0);

@@ -4,7 +4,7 @@
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../../cli/main';
+import { runCli } from '../../cli/run-cli';
 import { HOOK_EVENTS, installHooks, isSkilloptHookCommand, shellQuote, uninstallHooks } from '../../cli/hooks-install';
 import { HOOK_ENTRY, makeHookSandbox, type HookSandbox } from './helpers';
 

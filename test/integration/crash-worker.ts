@@ -1,4 +1,4 @@
-// The production worker (worker/main.ts) with one seam for the crash test: when
+// The production worker (worker/production-worker.ts) with one seam for the crash test: when
 // SKILLOPT_TEST_PAUSE_AFTER_PUBLISH names a file, the store's publishVersion
 // writes the committed version there after the real commit, then never returns.
 // The test kills this process in that gap: the version row exists, the
