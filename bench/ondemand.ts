@@ -18,9 +18,8 @@
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from '@temporalio/worker';
 import { dailyModelCalls } from '../local/model-calls';
-import { createActivities } from '../activities/create-activities';
+import { createSkilloptWorker } from '../worker/worker';
 import { claudeCliModel } from '../agents/model-backend';
 import { workflowIdForInvocation } from '../core/skill-ref';
 import { liveFlusherPid } from '../local/outbox/flusher-lock';
@@ -58,18 +57,16 @@ async function main(): Promise<void> {
   const store = await openStore({ home: storeDir });
   const fake = createFakeClaude({ judge: [{ text: { success: 1, confidence: 0.9, reason: 'fine' } }] });
   const taskQueue = uniqueName('shared');
-  const worker = await Worker.create({
+  const worker = await createSkilloptWorker({
     connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({
-      store,
-      model: claudeCliModel({ env: { ...process.env, ...fake.env } }),
-      client: env.client,
-      // The sessions' transcripts live in the sandboxes made under the temp folder; the cap is out of the way.
-      transcriptRoots: [realpathSync(tmpdir())],
-      modelCalls: dailyModelCalls({ home: storeDir, cap: 1_000_000 }),
-    }),
+    store,
+    model: claudeCliModel({ env: { ...process.env, ...fake.env } }),
+    // The sessions' transcripts live in the sandboxes made under the temp folder; the cap is out of the way.
+    transcriptRoots: [realpathSync(tmpdir())],
+    modelCalls: dailyModelCalls({ home: storeDir, cap: 1_000_000 }),
   });
   const boxes: HookSandbox[] = [];
   const results: Record<string, number[]> = { embeddedCold: [], embeddedWarm: [], teammateCold: [], teammateWarm: [] };

@@ -28,10 +28,15 @@ export const PENDING_CHECK_MS = 5_000;
 export const FIRST_BACKOFF_MS = 250;
 export const MAX_BACKOFF_MS = 5_000;
 
+/** The flusher's clock settings (the environment's, or these defaults). */
 export interface FlusherTimings {
+  /** How long delivery retries while Temporal is unreachable before the flusher gives up (and marks the outbox stalled). */
   retryForMs: number;
+  /** How long an empty outbox is watched before the flusher exits. */
   lingerMs: number;
+  /** How long this machine's worker stays after its last judgment or proposal. */
   graceMs: number;
+  /** How long it waits at most for the judgments of reactions it delivered. */
   maxWaitMs: number;
 }
 

@@ -11,7 +11,7 @@ import { formatSkillRef, workflowIdForInvocation, workflowIdForSkill, type Skill
 import { SearchAttributes, failureSignal, invokedSignal, reactionSignal, type InvocationInfo } from '../../workflows/definitions';
 import { invocationWorkflow } from '../../workflows/invocation-workflow';
 import { skillWorkflow } from '../../workflows/skill-workflow';
-import { startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
+import { passingActivities, startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
 import { until } from '../helpers/wait';
 import { expectOneLineError, makeSandbox, run, type Sandbox } from './helpers';
 
@@ -34,14 +34,11 @@ function judged(text: string): JudgeResult {
   return { outcome: 'passed', confidence: 0.8, reason: 'the user moved on' };
 }
 
+/** Judged by the reaction's text; a failure reaches the lane, whose proposer finds nothing to change. */
 function fakeActivities(taskQueue: string): SkillActivities {
-  const unused = async (): Promise<never> => {
-    throw new Error('not used here');
-  };
   return {
+    ...passingActivities(),
     judgeReaction: async ({ reaction }) => judged(reaction.text),
-    alreadyJudged: async () => undefined,
-    recordVerdict: async () => undefined,
     // As the real activity does: signal-with-start of the skill's lane.
     reportFailure: async ({ ref, report }) => {
       await env.client.workflow.signalWithStart(skillWorkflow, {
@@ -56,12 +53,6 @@ function fakeActivities(taskQueue: string): SkillActivities {
     readSkill: async () => ({ version: 4, body: '# Steps\n', description: 'deploys', priorEdits: [] }),
     // The proposer finds nothing to change: the lane records it and waits.
     proposeEdit: async ({ body }) => ({ changed: false, editedBody: body, edits: [], report: [], summaries: [], fingerprint: '' }),
-    publishSkill: unused,
-    recordEdit: unused,
-    pushVersion: unused,
-    storeRequest: unused,
-    canaryEvidence: unused,
-    decideCandidate: unused,
   };
 }
 

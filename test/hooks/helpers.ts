@@ -99,16 +99,19 @@ export class Session {
     return join(this.sb.home, '.claude', 'projects', projectKey(this.sb.project), `${this.id}.jsonl`);
   }
 
+  /** What every Claude Code hook payload of this session carries. */
+  private common() {
+    return { session_id: this.id, transcript_path: this.transcriptPath, cwd: this.sb.project };
+  }
+
   sessionStart(source = 'startup') {
-    return { session_id: this.id, transcript_path: this.transcriptPath, cwd: this.sb.project, hook_event_name: 'SessionStart', source };
+    return { ...this.common(), hook_event_name: 'SessionStart', source };
   }
 
   userPromptSubmit(prompt: string) {
     this.promptId = randomUUID();
     return {
-      session_id: this.id,
-      transcript_path: this.transcriptPath,
-      cwd: this.sb.project,
+      ...this.common(),
       prompt_id: this.promptId,
       permission_mode: 'default',
       hook_event_name: 'UserPromptSubmit',
@@ -124,15 +127,13 @@ export class Session {
   slashCommand(skill: string, args = '') {
     const submit = this.userPromptSubmit(args ? `/${skill} ${args}` : `/${skill}`);
     const recorded = RECORDED_HOOKS.find((h) => h.hook_event_name === 'UserPromptExpansion')!;
-    const expansion = { ...recorded, session_id: this.id, transcript_path: this.transcriptPath, cwd: this.sb.project, prompt_id: this.promptId, command_name: skill, command_args: args, prompt: submit.prompt };
+    const expansion = { ...recorded, ...this.common(), prompt_id: this.promptId, command_name: skill, command_args: args, prompt: submit.prompt };
     return { expansion, submit };
   }
 
   preToolUseSkill(skill: string, toolUseId = `toolu_01${randomUUID().replace(/-/g, '').slice(0, 22)}`, toolName = 'Skill') {
     return {
-      session_id: this.id,
-      transcript_path: this.transcriptPath,
-      cwd: this.sb.project,
+      ...this.common(),
       prompt_id: this.promptId,
       permission_mode: 'default',
       effort: { level: 'high' },

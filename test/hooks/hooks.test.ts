@@ -77,6 +77,12 @@ it('node:child_process (net, stream, dgram: ms per run) loads only in a run that
   expect(await builtinsOf('SessionStart', s.sessionStart(), { SKILLOPT_AUTOPULL: '0' })).toContain('NativeModule child_process');
 });
 
+
+/** Two pulled skills: a second invocation in a session can take the first one's window over. */
+const TWO_SKILLS = [
+  { name: 'deploy-checklist', author: 'alice', version: 4 },
+  { name: 'release-notes', author: 'bob', version: 1 },
+];
 describe('PreToolUse (arming)', () => {
   it('an org skill arms: an invoked event in the outbox and the session hint', async () => {
     const s = new Session(sb);
@@ -185,10 +191,7 @@ describe('PreToolUse (arming)', () => {
   });
 
   it('a second invocation replaces the window, resets its budget, and tells the first one it was superseded', async () => {
-    await installOrgSkills(sb, [
-      { name: 'deploy-checklist', author: 'alice', version: 4 },
-      { name: 'release-notes', author: 'bob', version: 1 },
-    ]);
+    await installOrgSkills(sb, TWO_SKILLS);
     const s = new Session(sb);
     await runHook(sb, 'PreToolUse', s.preToolUseSkill('deploy-checklist--alice', 'toolu_a'));
     await runHook(sb, 'UserPromptSubmit', s.userPromptSubmit('ok'));
@@ -255,10 +258,7 @@ describe('UserPromptExpansion (the user invokes a skill by name: /<name>--<autho
   });
 
   it('a skill typed while another window is open takes it over, as a second Skill call does', async () => {
-    await installOrgSkills(sb, [
-      { name: 'deploy-checklist', author: 'alice', version: 4 },
-      { name: 'release-notes', author: 'bob', version: 1 },
-    ]);
+    await installOrgSkills(sb, TWO_SKILLS);
     const s = new Session(sb);
     await runHook(sb, 'PreToolUse', s.preToolUseSkill('deploy-checklist--alice', 'toolu_a'));
     const { expansion, submit } = s.slashCommand('release-notes--bob');

@@ -15,7 +15,7 @@
 // with both present, anything that breaks fails the test.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -27,11 +27,12 @@ import { liveFlusherPid } from '../../local/outbox/flusher-lock';
 import { machineQueue } from '../../local/mode';
 import { openStore, type Store } from '../../store/open-store';
 import { ALL_SEARCH_ATTRIBUTES, invocationStateQuery, type InvocationSummary } from '../../workflows/definitions';
-import { anthropicEnv, startAnthropicServer, type AnthropicServer } from '../fixtures/anthropic-server';
+import { startAnthropicServer, type AnthropicServer } from '../fixtures/anthropic-server';
 import { AGENT_ONLY_TEXT, BETTER_TESTS_LINE, BODY, SKILL, SKILL_NAME, TESTS_LINE, WRONG, deployRules } from '../e2e/deploy-skill';
-import { CLAUDE_BIN, REPO, baseEnv, describeRun, makeSandbox, onlyToolUseId, runClaude, until, writeSkillDir, type Sandbox } from '../e2e/helpers';
-import { NOBODY, cannotRunAsNobody, installForNobody } from './nobody';
+import { REPO, baseEnv, describeRun, onlyToolUseId, runClaude, until, writeSkillDir } from '../e2e/helpers';
+import { NOBODY, cannotRunAsNobody, installForNobody, runCentralAsNobody } from './nobody';
 import { freePort } from '../helpers/wait';
+import { makeTeammate as makeTeammateMachine, skillopt, type Teammate } from './teammate-machine';
 
 const SERVER_DIR = join(REPO, '.tools', 'temporal-server');
 const TEMPORAL_SERVER = join(SERVER_DIR, 'temporal-server');
@@ -54,13 +55,6 @@ const REF: SkillRef = { name: SKILL_NAME, author: 'alice' };
 const runId = randomBytes(5).toString('hex');
 const databases = { persistence: `skillopt_temporal_${runId}`, visibility: `skillopt_temporal_vis_${runId}` };
 const storeSchema = `skillopt_cluster_${runId}`;
-
-interface Teammate {
-  name: string;
-  box: Sandbox;
-  skilloptHome: string;
-  env: Record<string, string>;
-}
 
 let model: AnthropicServer;
 let temporal: ResultPromise | undefined;
@@ -119,25 +113,7 @@ function serverEnv(ports: number[]): Record<string, string> {
 /** `node dist/worker.mjs` as nobody, with the central machine's settings. */
 function startWorker(): ResultPromise {
   workerOutput = '';
-  const child = execa(process.execPath, [join(installDir, 'dist', 'worker.mjs')], {
-    env: baseEnv({
-      HOME: centralHome,
-      TEMPORAL_ADDRESS: address,
-      SKILLOPT_DATABASE_URL: centralUrl,
-      // The central machine has no agent CLI: a judgment or proposal routed to it could not run.
-      SKILLOPT_CLAUDE_BIN: join(centralHome, 'no-claude-here'),
-      // The whole team in the canary cohort.
-      SKILLOPT_CANARY_PERCENT: '100',
-    }),
-    extendEnv: false,
-    uid: NOBODY,
-    gid: NOBODY,
-    cwd: centralHome,
-    reject: false,
-    all: true,
-  });
-  child.all!.on('data', (chunk: Buffer) => (workerOutput += chunk.toString()));
-  return child;
+  return runCentralAsNobody(join(installDir, 'dist', 'worker.mjs'), [], { home: centralHome, databaseUrl: centralUrl, env: { TEMPORAL_ADDRESS: address } }, (text) => (workerOutput += text));
 }
 
 /** What a refusing worker said: its exit code and its stderr, which must be one line. */
@@ -162,26 +138,7 @@ function temporalCli(args: string[]) {
 }
 
 function makeTeammate(name: string): Teammate {
-  const box = makeSandbox(`skillopt-${name}-`); // 0700: nobody cannot enter it
-  const bin = join(box.root, 'bin');
-  mkdirSync(bin);
-  symlinkSync(CLAUDE_BIN, join(bin, 'claude'));
-  symlinkSync(join(REPO, 'bin', 'skillopt.js'), join(bin, 'skillopt'));
-  const env = baseEnv({
-    PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}`,
-    HOME: box.home,
-    SKILLOPT_USER: name,
-    TEMPORAL_ADDRESS: address,
-    SKILLOPT_FLUSHER_LINGER_MS: '1000',
-    SKILLOPT_WORKER_GRACE_MS: '5000',
-    SKILLOPT_DEBUG: '1', // hooks.log, shown when a wait fails
-    ...anthropicEnv(model.url),
-  });
-  return { name, box, skilloptHome: join(box.home, '.skillopt'), env };
-}
-
-function skillopt(who: Teammate, args: string[], env: Record<string, string> = who.env) {
-  return execa('skillopt', args, { env, extendEnv: false, cwd: who.box.cwd, reject: false, timeout: 90_000 });
+  return makeTeammateMachine(name, { temporalAddress: address, modelUrl: model.url });
 }
 
 function installed(who: Teammate): string {

@@ -5,7 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO } from '../e2e/helpers';
+import { execa, type ResultPromise } from 'execa';
+import { REPO, baseEnv } from '../e2e/helpers';
 
 export const NOBODY = 65534;
 
@@ -33,4 +34,30 @@ export function installForNobody(): string {
     if (spawnSync('cp', ['-al', join(REPO, part), join(dir, part)]).status !== 0) cpSync(join(REPO, part), join(dir, part), { recursive: true, verbatimSymlinks: true });
   }
   return dir;
+}
+
+/**
+ * A central machine's skillopt process (`node <script> …args`), run as nobody
+ * in `home`, on the store at `databaseUrl`, with no agent CLI (a judgment or
+ * proposal routed to it could not run) and the whole team in the canary cohort.
+ * Its combined output goes to `onOutput`.
+ */
+export function runCentralAsNobody(script: string, args: string[], where: { home: string; databaseUrl: string; env?: Record<string, string> }, onOutput: (text: string) => void): ResultPromise {
+  const child = execa(process.execPath, [script, ...args], {
+    env: baseEnv({
+      HOME: where.home,
+      SKILLOPT_DATABASE_URL: where.databaseUrl,
+      SKILLOPT_CLAUDE_BIN: join(where.home, 'no-claude-here'),
+      SKILLOPT_CANARY_PERCENT: '100',
+      ...where.env,
+    }),
+    extendEnv: false,
+    uid: NOBODY,
+    gid: NOBODY,
+    cwd: where.home,
+    reject: false,
+    all: true,
+  });
+  child.all!.on('data', (chunk: Buffer) => onOutput(chunk.toString()));
+  return child;
 }

@@ -10,10 +10,10 @@
 //
 // One OS user (root) plays both teammates, so SKILLOPT_USER names each person;
 // the flusher's linger and worker grace are shortened so the test is quick.
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -28,11 +28,12 @@ import { machineQueue } from '../../local/mode';
 import { openStore, type Store } from '../../store/open-store';
 import { invocationStateQuery, invokedSignal, reactionSignal, type InvocationSummary } from '../../workflows/definitions';
 import { invocationWorkflow } from '../../workflows/invocation-workflow';
-import { anthropicEnv, startAnthropicServer, type AnthropicServer } from '../fixtures/anthropic-server';
+import { startAnthropicServer, type AnthropicServer } from '../fixtures/anthropic-server';
 import { AGENT_ONLY_TEXT, BETTER_TESTS_LINE, BODY, FAILURE_REASON, PLEASED, SKILL, SKILL_NAME, TESTS_LINE, WRONG, deployRules } from '../e2e/deploy-skill';
 import { freePort } from '../helpers/wait';
-import { NOBODY, cannotRunAsNobody, installForNobody } from './nobody';
-import { CLAUDE_BIN, REPO, baseEnv, onlyToolUseId, describeRun, makeSandbox, runClaude, until, writeSkillDir, type ClaudeRun, type Sandbox } from '../e2e/helpers';
+import { NOBODY, cannotRunAsNobody, installForNobody, runCentralAsNobody } from './nobody';
+import { REPO, onlyToolUseId, describeRun, runClaude, until, writeSkillDir, type ClaudeRun } from '../e2e/helpers';
+import { makeTeammate as makeTeammateMachine, skillopt as runSkillopt, type Teammate } from './teammate-machine';
 
 const pgUrl = process.env.SKILLOPT_TEST_DATABASE_URL?.trim() || undefined;
 
@@ -45,14 +46,6 @@ const skipReason = cannotRun();
 if (skipReason) console.warn(`team-topology test skipped: ${skipReason}`);
 
 const REF: SkillRef = { name: SKILL_NAME, author: 'alice' };
-
-/** A teammate's machine: their own HOME (skillopt keeps ~/.skillopt there), `claude` and `skillopt` on PATH. */
-interface Teammate {
-  name: string;
-  box: Sandbox;
-  skilloptHome: string;
-  env: Record<string, string>;
-}
 
 let server: AnthropicServer;
 let installDir: string;
@@ -67,27 +60,10 @@ const schema = `skillopt_topology_${randomBytes(6).toString('hex')}`;
 let alice: Teammate;
 let bob: Teammate;
 
-function makeTeammate(name: string): Teammate {
-  const box = makeSandbox(`skillopt-${name}-`); // 0700: nobody cannot enter it
-  const bin = join(box.root, 'bin');
-  mkdirSync(bin);
-  symlinkSync(CLAUDE_BIN, join(bin, 'claude'));
-  symlinkSync(join(REPO, 'bin', 'skillopt.js'), join(bin, 'skillopt'));
-  const env = baseEnv({
-    PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}`,
-    HOME: box.home,
-    SKILLOPT_USER: name,
-    TEMPORAL_ADDRESS: temporalAddress,
-    SKILLOPT_FLUSHER_LINGER_MS: '1000',
-    SKILLOPT_WORKER_GRACE_MS: '5000',
-    SKILLOPT_DEBUG: '1', // hooks.log, shown when a wait fails
-    ...anthropicEnv(server.url),
-  });
-  return { name, box, skilloptHome: join(box.home, '.skillopt'), env };
-}
+const skillopt = (who: Teammate, args: string[], env: Record<string, string> = who.env) => runSkillopt(who, args, env, 60_000);
 
-function skillopt(who: Teammate, args: string[], env: Record<string, string> = who.env) {
-  return execa('skillopt', args, { env, extendEnv: false, cwd: who.box.cwd, reject: false, timeout: 60_000 });
+function makeTeammate(name: string): Teammate {
+  return makeTeammateMachine(name, { temporalAddress: temporalAddress, modelUrl: server.url });
 }
 
 async function agent(who: Teammate, prompt: string, options: { resume?: string; env?: Record<string, string> } = {}): Promise<ClaudeRun & { sessionId: string }> {
@@ -166,23 +142,9 @@ beforeAll(async () => {
   chownSync(centralHome, NOBODY, NOBODY);
   const [temporalPort, uiPort] = [await freePort(), await freePort()];
   temporalAddress = `127.0.0.1:${temporalPort}`;
-  central = execa(process.execPath, [join(installDir, 'bin', 'skillopt.js'), 'up', '--temporal-port', String(temporalPort), '--ui-port', String(uiPort), '--dashboard-port', String(await freePort()), '--home', centralHome], {
-    env: baseEnv({
-      HOME: centralHome,
-      SKILLOPT_DATABASE_URL: centralUrl.toString(),
-      // The central machine has no agent CLI: a judgment or proposal routed to it could not run.
-      SKILLOPT_CLAUDE_BIN: join(centralHome, 'no-claude-here'),
-      // The default rollout (canary) with the whole team in the cohort: both teammates get the candidate v2.
-      SKILLOPT_CANARY_PERCENT: '100',
-    }),
-    extendEnv: false,
-    uid: NOBODY,
-    gid: NOBODY,
-    cwd: centralHome,
-    reject: false,
-    all: true,
-  });
-  central.all!.on('data', (chunk: Buffer) => (centralOutput += chunk.toString()));
+  // The default rollout (canary) with the whole team in the cohort: both teammates get the candidate v2.
+  const upArgs = ['up', '--temporal-port', String(temporalPort), '--ui-port', String(uiPort), '--dashboard-port', String(await freePort()), '--home', centralHome];
+  central = runCentralAsNobody(join(installDir, 'bin', 'skillopt.js'), upArgs, { home: centralHome, databaseUrl: centralUrl.toString() }, (text) => (centralOutput += text));
   await until('the central part to be up', () => centralOutput, (out) => out.includes('Ctrl-C stops everything.') || central!.exitCode !== null, 120_000, 250).catch(() => undefined);
   if (!centralOutput.includes('Ctrl-C stops everything.')) throw new Error(`skillopt up (as nobody) did not start:\n${centralOutput}`);
   expect(centralOutput).toContain('Postgres (SKILLOPT_DATABASE_URL)');

@@ -8,10 +8,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { dailyModelCalls } from '../../local/model-calls';
-import { createActivities } from '../../activities/create-activities';
+import { createSkilloptWorker } from '../../worker/worker';
 import { workflowIdForInvocation, type SkillRef } from '../../core/skill-ref';
 import { drainOutbox } from '../../worker/outbox-delivery';
 import { outboxDir } from '../../local/outbox/files';
@@ -49,21 +48,19 @@ afterAll(async () => {
 
 /** The central worker: workflows and store activities on the shared queue; its model must never be asked. */
 async function withCentral<T>(body: () => Promise<T>): Promise<T> {
-  const worker = await Worker.create({
+  const worker = await createSkilloptWorker({
     connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({
-      store,
-      // No transcript folder at all: the central worker must never read one.
-      transcriptRoots: [],
-      modelCalls: dailyModelCalls({ home: storeDir, cap: 1_000 }),
-      model: async (request) => {
-        centralModelCalls.push(request.role);
-        throw new Error('the central worker has no transcript: it must not judge');
-      },
-      client: env.client,
-    }),
+    store,
+    // No transcript folder at all: the central worker must never read one.
+    transcriptRoots: [],
+    modelCalls: dailyModelCalls({ home: storeDir, cap: 1_000 }),
+    model: async (request) => {
+      centralModelCalls.push(request.role);
+      throw new Error('the central worker has no transcript: it must not judge');
+    },
   });
   return worker.runUntil(body);
 }
