@@ -128,20 +128,6 @@ export interface VersionUsage {
   users: number;
 }
 
-export interface EditRecord {
-  id: number;
-  name: string;
-  author: string;
-  fingerprint: string;
-  summaries: string[];
-  edits: unknown[];
-  baseVersion: number;
-  publishedVersion: number;
-  status: EditStatus;
-  createdAt: string;
-  resolvedAt: string | null;
-}
-
 export interface NewEditRecord {
   name: string;
   author: string;
@@ -150,6 +136,14 @@ export interface NewEditRecord {
   edits: unknown[];
   baseVersion: number;
   publishedVersion: number;
+}
+
+/** An edit as stored: what was proposed, and what became of it. */
+export interface EditRecord extends NewEditRecord {
+  id: number;
+  status: EditStatus;
+  createdAt: string;
+  resolvedAt: string | null;
 }
 
 export interface VerdictRecord {

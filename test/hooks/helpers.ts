@@ -145,7 +145,7 @@ export class Session {
   }
 
   sessionEnd(reason = 'other') {
-    return { session_id: this.id, transcript_path: this.transcriptPath, cwd: this.sb.project, prompt_id: this.promptId, hook_event_name: 'SessionEnd', reason };
+    return { ...this.common(), prompt_id: this.promptId, hook_event_name: 'SessionEnd', reason };
   }
 
   async writeTranscript(text: string): Promise<void> {
