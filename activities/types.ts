@@ -1,5 +1,5 @@
 // The activity interface the workflows schedule. Workflow code imports only
-// these types; the implementations live in activities/index.ts.
+// these types; the implementations live in activities/create-activities.ts and the modules it puts together.
 import type { FailureReport, InvocationInfo, StoreReply, StoreRequest } from '../core/messages';
 import type { PushOutcome, PushRequest } from '../core/push-rules';
 import type { SkillRef } from '../core/skill-ref';

@@ -92,13 +92,13 @@ export function remoteError(team: TeamConnection, err: unknown, timeoutMs: numbe
   return new RemoteError(firstLine(err));
 }
 
-export interface RemoteSourceOptions {
+export interface StoreRequestOptions {
   /** Sees every request and its reply (tests: what a pull transferred). */
   onReply?: (request: StoreRequest, reply: StoreReply) => void;
 }
 
 /** One store request, served by the central worker: its reply (one page). */
-export async function storeRequest(team: TeamConnection, request: StoreRequest, options: RemoteSourceOptions = {}): Promise<StoreReply> {
+export async function storeRequest(team: TeamConnection, request: StoreRequest, options: StoreRequestOptions = {}): Promise<StoreReply> {
   let reply: StoreReply;
   try {
     reply = (await team.client.connection.withDeadline(Date.now() + READ_TIMEOUT_MS + 5_000, () =>
@@ -117,7 +117,7 @@ export async function storeRequest(team: TeamConnection, request: StoreRequest, 
 }
 
 /** One store request whose reply must be of the same op (an older central worker may not know a newer op). */
-export async function askStore<Op extends StoreReply['op']>(team: TeamConnection, request: StoreRequest & { op: Op }, options: RemoteSourceOptions): Promise<Extract<StoreReply, { op: Op }>> {
+export async function askStore<Op extends StoreReply['op']>(team: TeamConnection, request: StoreRequest & { op: Op }, options: StoreRequestOptions): Promise<Extract<StoreReply, { op: Op }>> {
   const reply = await storeRequest(team, request, options);
   if (reply.op !== request.op) throw new RemoteError(`the central worker answered a ${request.op} read with ${reply.op}: upgrade skillopt on both sides`);
   return reply as Extract<StoreReply, { op: Op }>;

@@ -10,7 +10,7 @@ import type { SkillVersion } from '../store/types';
 import { STORE_REQUEST_WORKFLOW_TYPE } from '../workflows/definitions';
 import type { storeRequestWorkflow } from '../workflows/store-request-workflow';
 import { TRIAL_STARTED, withoutRollout, type TeamBackend } from './backend';
-import { READ_TIMEOUT_MS, askStore, remoteError, type RemoteSourceOptions, type TeamConnection } from './connection';
+import { READ_TIMEOUT_MS, askStore, remoteError, type StoreRequestOptions, type TeamConnection } from './connection';
 import { decideOnLane, pushThroughLane } from './lanes';
 import type { ListedSkill } from './skill-source';
 import { collectSkill, collectSkills } from './visibility';
@@ -31,7 +31,7 @@ async function allPages<Reply extends { next?: Cursor }, Item, Cursor>(ask: (aft
 }
 
 /** `options.onReply` sees every request and its reply (tests: what a pull transferred). */
-export function temporalBackend(team: TeamConnection, options: RemoteSourceOptions = {}): TeamBackend {
+export function temporalBackend(team: TeamConnection, options: StoreRequestOptions = {}): TeamBackend {
   const ask = <Op extends StoreReply['op']>(request: StoreRequest & { op: Op }) => askStore<Op>(team, request, options);
   const page = <T>(after: T | undefined): { after?: T } => (after === undefined ? {} : { after });
   return {

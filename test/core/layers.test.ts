@@ -24,13 +24,13 @@ async function problems(filePath: string, code: string): Promise<string[]> {
 
 describe('dependency direction', () => {
   it.each([
-    ['core/probe.ts', "import { openStore } from '../store/index';"],
+    ['core/probe.ts', "import { openStore } from '../store/open-store';"],
     ['core/probe.ts', "import { parse } from 'yaml';"],
     ['core/probe.ts', "import { readFileSync } from 'node:fs';"],
     ['local/probe.ts', "import { Command } from 'commander';"],
-    ['local/probe.ts', "import { openStore } from '../store/index';"],
+    ['local/probe.ts', "import { openStore } from '../store/open-store';"],
     // A subfolder reaches the other folders through one more `../`, under the same rule.
-    ['local/outbox/probe.ts', "import { openStore } from '../../store/index';"],
+    ['local/outbox/probe.ts', "import { openStore } from '../../store/open-store';"],
     ['local/outbox/probe.ts', "import * as v from 'valibot';"],
     ['store/probe.ts', "import { withFileLock } from '../local/process-lock';"],
     ['store/probe.ts', "import { skilloptHome } from '../local/home';"],
@@ -39,7 +39,7 @@ describe('dependency direction', () => {
     // Activities send to the lanes through the messages' definitions, and nothing else of the workflows.
     ['activities/probe.ts', "import { skillWorkflow } from '../workflows/skill-workflow';"],
     ['team/probe.ts', "import { createActivities } from '../activities/create-activities';"],
-    ['sync/probe.ts', "import { openStore } from '../store/index';"],
+    ['sync/probe.ts', "import { openStore } from '../store/open-store';"],
     ['dashboard/probe.ts', "import type { Store } from '../store/types';"],
     ['workflows/probe.ts', "import { createActivities } from '../activities/create-activities';"],
     ['workflows/probe.ts', "import { readFileSync } from 'node:fs';"],
@@ -77,7 +77,7 @@ describe('dependency direction', () => {
     ['workflows/probe.ts', "import { type JudgeResult } from '../activities/types';\nexport type { SkillActivities } from '../activities/types';"],
     ['workflows/probe.ts', "import { FailureTypes } from '../core/failure-types';"],
     ['activities/probe.ts', "import { failureSignal } from '../workflows/definitions';"],
-    ['team/probe.ts', "import { openStore } from '../store/index';\nimport { decideUpdate } from '../workflows/definitions';"],
+    ['team/probe.ts', "import { openStore } from '../store/open-store';\nimport { decideUpdate } from '../workflows/definitions';"],
     ['hooks/probe.ts', "import { pullSkills } from '../sync/pull';\nimport { writeOutboxEvent } from '../local/outbox/files';"],
     ['worker/probe.ts', "import { listOutbox } from '../local/outbox/files';\nimport { createModelActivities } from '../activities/create-activities';"],
     ['cli/probe.ts', "import { liveFlusherPid } from '../local/outbox/flusher-lock';"],
