@@ -1,6 +1,6 @@
 // The rollout's side effects: what a skill's candidate is on trial under (the
 // worker's settings with the skill's overrides), its evidence, and the
-// decision written to the store. The rules are core/rollout.ts.
+// decision written to the store. The rules are core/rollout-rules.ts.
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { VerdictRecorded } from '../core/messages';

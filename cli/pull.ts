@@ -1,4 +1,4 @@
-// `skillopt pull`: the command's flags and report; the pull itself is sync/pull.ts.
+// `skillopt pull`: the command's flags and report; the pull itself is sync/pull-skills.ts.
 import type { Command } from 'commander';
 import { currentUser, userHome, skilloptHome } from '../local/home';
 import { pullSkills } from '../sync/pull-skills';

@@ -1,4 +1,4 @@
-// `skillopt push <skill-dir>`: the command's flags and output; the push itself is sync/push.ts.
+// `skillopt push <skill-dir>`: the command's flags and output; the push itself is sync/push-folder.ts.
 import type { Command } from 'commander';
 import { ROLLOUT_POLICIES, type RolloutPolicy } from '../core/rollout-types';
 import { pushSkill } from '../sync/push-folder';
@@ -26,12 +26,11 @@ async function runPush(ctx: CliContext, skillDir: string, flags: PushFlags): Pro
     canary: flags.canary,
     rollout: flags.rollout,
   });
-  const { trial, ...pushed } = result;
-  if (flags.json) return ctx.printJson(trial === undefined ? pushed : { ...pushed, trial });
+  if (flags.json) return ctx.printJson(result);
   if (result.status === 'up-to-date') ctx.print(`${result.ref} is up to date at v${result.version}; nothing pushed`);
   else if (result.status === 'created') ctx.print(`pushed ${result.ref} v${result.version} (new skill)${flags.canary ? ' as a candidate for the canary cohort' : ''}`);
   else ctx.print(`pushed ${result.ref} v${result.version} (was v${result.previousVersion})${flags.canary ? ' as a candidate for the canary cohort' : ''}`);
-  if (trial) ctx.print(trial);
+  if (result.trial) ctx.print(result.trial);
 }
 
 export const registerPush: RegisterCommands = (program: Command, ctx: CliContext) => {

@@ -1,7 +1,7 @@
 // `skillopt report [<ref>] [--since 30d] [--json]`: per skill and version, how
 // it went (sessions with it in context, judged invocations, success rate with a
 // 95% Wilson interval, distinct users), the canary on trial, every state change
-// with who decided and why, and the edits. The data is core/report.ts's
+// with who decided and why, and the edits. The data is core/skill-reports.ts's
 // SkillReport, built by team/skill-report.ts next to the store (here, or on the
 // central worker for a teammate), so every machine prints the same. `--html FILE` renders these same SkillReports as one
 // self-contained page (dashboard/report-html.ts).
@@ -127,7 +127,7 @@ export const registerReport: RegisterCommands = (program: Command, ctx: CliConte
     .description('per skill and version: sessions, judged invocations, success rate with a 95% interval, users; the canary, its decisions and the edits')
     .argument('[ref]', 'one skill, as <name>--<author> (default: every skill)')
     .option('--since <when>', `count from this long ago (30d, 12h, 2w) or from this ISO date (default ${DEFAULT_SINCE})`, (value: string) => parseSince(value))
-    .option('--json', 'print {since, skills: [...]} as JSON (core/report.ts SkillReport per skill)')
+    .option('--json', 'print {since, skills: [...]} as JSON (core/skill-reports.ts SkillReport per skill)')
     .option('--html <file>', 'write one self-contained page (no network: its chart library is inlined) with a chart of success rate by version over time')
     .action((ref: string | undefined, flags: ReportFlags) => report(ctx, ref, flags));
 };

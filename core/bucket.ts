@@ -1,5 +1,5 @@
 // Deterministic buckets: the same session (A/B arm) or user (canary cohort,
-// core/rollout.ts) always lands in the same bucket, on every machine, with no state.
+// core/rollout-rules.ts) always lands in the same bucket, on every machine, with no state.
 
 const FNV_OFFSET_BASIS = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;

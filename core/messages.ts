@@ -254,7 +254,7 @@ export type StoreReply =
   | { op: 'recordAttribution' }
   | { op: 'setRollout' }
   | { op: 'transitions'; transitions: VersionTransition[] }
-  /** Reports by name then author (each capped per skill, core/report.ts); none for an unknown ref. */
+  /** Reports by name then author (each capped per skill, core/skill-reports.ts); none for an unknown ref. */
   | { op: 'report'; skills: SkillReport[]; next?: string }
   | { op: 'skillSummaries'; skills: SkillSummary[]; next?: string }
   /** null: no such skill. */

@@ -1,4 +1,4 @@
-// The rules of a push, shared by the local push (sync/push.ts, straight to the
+// The rules of a push, shared by the local push (sync/push-folder.ts, straight to the
 // store), the lane's `push` update validator (workflow sandbox: no Buffer, no
 // Node) and the central worker's pushVersion activity, so a push is refused
 // for the same reasons with the same one-line messages wherever it runs.

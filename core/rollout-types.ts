@@ -1,6 +1,6 @@
 // The rollout's vocabulary (DESIGN.md "Rollout"), shared by the store, the
 // lane workflow, the CLI and the dashboard. The rules that use it are in
-// core/rollout.ts.
+// core/rollout-rules.ts.
 
 /**
  * A version's state. `stable` is what everyone gets; `candidate` is on trial

@@ -136,7 +136,7 @@ export interface CanaryReading {
   candidate: VersionEvidence;
   /** null when there is no stable version to compare with. */
   stable: (VersionEvidence & { since: string }) | null;
-  /** P(candidate ≥ stable) under Beta(1,1) posteriors (core/rollout.ts); null without a stable version. */
+  /** P(candidate ≥ stable) under Beta(1,1) posteriors (core/rollout-rules.ts); null without a stable version. */
   probability: number | null;
   minJudged: number;
   threshold: number;

@@ -32,7 +32,7 @@ const STATE_CHANGE_ATTEMPTS = 3;
  * The store's own copy of the transition table, to refuse a change it must not
  * write: the state a version must be in to move to each state (a version
  * becomes a candidate only by being published). The rules that choose a
- * transition are core/rollout.ts's.
+ * transition are core/rollout-rules.ts's.
  */
 const REQUIRED_FROM: Record<VersionState, VersionState | undefined> = {
   stable: 'candidate',

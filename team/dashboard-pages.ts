@@ -1,5 +1,5 @@
 // Reads what the skills dashboard shows from the store and shapes it with
-// core/dashboard.ts: the one set of functions both a machine holding the store
+// core/dashboard-views.ts: the one set of functions both a machine holding the store
 // (`skillopt up`, the central machine) and the central worker serving a
 // teammate's dashboard call, so both pages show the same thing.
 import { dailyRates, judgedInvocations, versionChart, type CanaryTrial, type CanaryView, type LastVerdict, type RolloutView, type SkillSummary, type StoredSkillPage, type VersionBrief, type VersionView } from '../core/dashboard-views';

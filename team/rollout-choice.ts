@@ -1,5 +1,5 @@
 // Which version of each skill a user gets: the stable version, or the
-// candidate for the canary cohort (core/rollout.ts pullChoice), under each
+// candidate for the canary cohort (core/rollout-rules.ts pullChoice), under each
 // skill's own rollout settings or the team's defaults.
 import { cohortPercent, mergeCanarySettings, pullChoice } from '../core/rollout-rules';
 import type { RolloutDefaults } from '../core/rollout-types';

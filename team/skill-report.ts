@@ -1,4 +1,4 @@
-// Reads one skill's report from the store and shapes it with core/report.ts:
+// Reads one skill's report from the store and shapes it with core/skill-reports.ts:
 // the one function both the CLI (embedded, central) and the central worker
 // serving a teammate's `report` request call, so both print the same thing.
 import { buildSkillReport, MAX_REPORT_EDITS, type SkillReport } from '../core/skill-reports';

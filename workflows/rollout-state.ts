@@ -1,6 +1,6 @@
 // A candidate's rollout inside its skill's lane: from the publish (or a push
 // with --canary) to the decision. The canary reads the evidence each time a
-// verdict on the skill is recorded and when its period ends; core/rollout.ts
+// verdict on the skill is recorded and when its period ends; core/rollout-rules.ts
 // decides, this module turns the decision into the lane's next step. Plain
 // data and pure transitions, unit-tested without a server.
 import type { CanaryDecision } from '../core/rollout-rules';

@@ -54,7 +54,7 @@ describe('dependency direction', () => {
     // The hooks only spool events: no workflow, activity or agent code on their path.
     ['hooks/probe.ts', "import { invokedSignal } from '../workflows/definitions';"],
     ['hooks/probe.ts', "import { createModelActivities } from '../activities/create-activities';"],
-    ['hooks/probe.ts', "import { modelFromEnv } from '../agents/index';"],
+    ['hooks/probe.ts', "import { modelFromEnv } from '../agents/model-backend';"],
     ['worker/probe.ts', "import { runCli } from '../cli/run-cli';"],
     ['worker/probe.ts', "import { readHookSettings } from '../hooks/settings';"],
     ['worker/probe.ts', "import { ensureFlusher } from '../hooks/spawn';"],

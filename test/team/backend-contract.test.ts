@@ -23,7 +23,7 @@ const since = '2020-01-01T00:00:00.000Z';
 /** The team's settings, given alike to the worker and the direct backend: half the users are in the canary cohort. */
 const ROLLOUT: RolloutDefaults = { policy: 'canary', canary: { ...DEFAULT_CANARY_SETTINGS, percent: 50 } };
 const users = Array.from({ length: 50 }, (_, i) => `user${i}`);
-/** A user the canary cohort holds, and one it does not (core/rollout.ts decides who). */
+/** A user the canary cohort holds, and one it does not (core/rollout-rules.ts decides who). */
 const inCohort = users.find((u) => inCanaryCohort(u, ROLLOUT.canary.percent))!;
 const outOfCohort = users.find((u) => !inCanaryCohort(u, ROLLOUT.canary.percent))!;
 
