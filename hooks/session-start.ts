@@ -51,14 +51,20 @@ export async function runSessionStart(payload: HookPayload, ctx: HookContext, in
   const opened = openBackend({ env: ctx.env, cwd });
   // Whether the team's skills answered within the pull's budget: the attribution is recorded only then.
   let reached = false;
-  const source = opened.then((backend): SkillSource => ({
-    ...backend,
-    list: async (user, known) => {
-      const listed = await backend.list(user, known);
-      reached = true;
-      return listed;
-    },
-  }));
+  // Every read of the pull goes to the backend (a class: its methods are not own properties to spread); `list` also notes the answer.
+  const source = opened.then(
+    (backend): SkillSource => ({
+      current: (ref) => backend.current(ref),
+      getVersion: (ref, version) => backend.getVersion(ref, version),
+      history: (ref) => backend.history(ref),
+      transitions: (ref) => backend.transitions(ref),
+      list: async (user, known) => {
+        const listed = await backend.list(user, known);
+        reached = true;
+        return listed;
+      },
+    }),
+  );
 
   if (settings.autopull) {
     const controller = new AbortController();

@@ -3,11 +3,12 @@
 // when the database hangs.
 import { createServer, type Server, type Socket } from 'node:net';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { abBucket } from '../../core/bucket';
 import { openStore, type Store } from '../../store/open-store';
+import { renderInstalledSkill } from '../../sync/pull-skills';
 import { Session, installOrgSkills, makeHookSandbox, outboxEvents, runHook, until, type HookSandbox } from './helpers';
 
 let sb: HookSandbox;
@@ -73,6 +74,18 @@ describe('SessionStart', () => {
       { name: 'deploy-checklist', author: 'alice', version: 2 },
       { name: 'release-notes', author: 'bob', version: 3 },
     ]);
+  });
+
+  it('adopts a folder that holds exactly an older pulled version, and updates it (every read of the pull goes through the backend)', async () => {
+    await withStore((s) => publish(s, 'deploy-checklist', 'alice', ['# v1\n', '# v2\n']));
+    // No manifest entry: a copy of v1 as pull writes it (another machine's pull, a restored backup).
+    const v1 = await withStore(async (s) => (await s.getVersion({ name: 'deploy-checklist', author: 'alice' }, 1))!);
+    const dir = join(sb.userSkills, 'deploy-checklist--alice');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'SKILL.md'), renderInstalledSkill(v1));
+    expect(await runHook(sb, 'SessionStart', new Session(sb).sessionStart())).toMatchObject({ code: 0, stdout: '' });
+    expect(await readFile(join(dir, 'SKILL.md'), 'utf8')).toContain('# v2');
+    expect(existsSync(join(sb.skilloptHome, 'hooks.log')) ? await readFile(join(sb.skilloptHome, 'hooks.log'), 'utf8') : '').not.toMatch(/auto-pull/);
   });
 
   it('credits an invocation to the version the session loaded, not one pulled since', async () => {
