@@ -48,8 +48,14 @@ const TYPES_ONLY = { workflows: ['activities/types'] };
 // built-ins only, except the Temporal client module and the outbox's event checks
 // (valibot), which no hook loads (a hook imports only the event's type).
 const PACKAGES = {
-  core: { '*': [], 'fingerprint.ts': ['node:crypto'], 'skill-document.ts': ['yaml'], 'messages.ts': ['valibot'] },
-  local: { '*': ['node:*'], 'temporal.ts': ['node:*', '@temporalio/client', '@temporalio/envconfig'], 'outbox/event.ts': ['node:*', 'valibot'] },
+  core: { '*': [], 'fingerprint.ts': ['node:crypto'], 'content-hash.ts': ['node:crypto'], 'skill-document.ts': ['yaml'], 'messages.ts': ['valibot'] },
+  local: {
+    '*': ['node:*'],
+    'temporal.ts': ['node:*', '@temporalio/client', '@temporalio/envconfig'],
+    'outbox/event.ts': ['node:*', 'valibot'],
+    // gitignore syntax for .skilloptignore, as git reads it.
+    'skill-folder.ts': ['node:*', 'ignore'],
+  },
 };
 const WORKFLOW_BUILTINS = builtinModules.filter((m) => m !== 'assert').flatMap((m) => [m, `node:${m}`]);
 

@@ -44,6 +44,9 @@ export function createPublishingActivities(store: VersionStore & RolloutStore & 
             author: input.ref.author,
             body: input.body,
             description: base.description,
+            // The optimizer edits the body; every other part of the folder carries over as it was.
+            frontmatter: base.frontmatter,
+            files: base.files,
             scope: base.scope,
             contributors: [...new Set([...base.contributors, OPTIMIZER_NAME])],
             createdBy: OPTIMIZER_NAME,

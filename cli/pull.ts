@@ -22,7 +22,8 @@ export function formatPullReport(report: PullReport): string[] {
   const refWidth = Math.max(0, ...report.items.map((i) => i.ref.length));
   const lines = report.items.map((item, n) => {
     const was = item.status === 'updated' && item.installedVersion !== undefined ? ` (was v${item.installedVersion})` : '';
-    const why = item.reason ? `: ${item.reason}` : '';
+    const kept = item.kept ? `; your changes to ${item.kept.join(', ')} are kept as ${item.kept.map((k) => `${k}.bak`).join(', ')}` : '';
+    const why = item.reason ? `: ${item.reason}` : kept;
     return `${labels[n]!.padEnd(labelWidth)}  ${item.ref.padEnd(refWidth)}  v${item.version}${was}${why}`;
   });
   if (report.items.length === 0) lines.push('no skills in the store yet; publish one with `skillopt push <skill-dir>`');
@@ -84,7 +85,8 @@ export const registerPull: RegisterCommands = (program: Command, ctx: CliContext
     .option('--json', 'print the report as JSON')
     .addHelpText(
       'after',
-      '\nA replaced SKILL.md is kept as SKILL.md.bak. Installs are recorded in $SKILLOPT_HOME/manifest.json;\n' +
+      '\nEach skill is installed whole (every file of its folder) or not at all; an installed file you changed is kept as <file>.bak.\n' +
+        'Installs are recorded, file by file, in $SKILLOPT_HOME/manifest.json;\n' +
         'a <name>--<author> folder that is not in it is never touched.',
     )
     .action((flags: PullFlags) => runPull(ctx, flags));

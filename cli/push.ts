@@ -26,6 +26,8 @@ async function runPush(ctx: CliContext, skillDir: string, flags: PushFlags): Pro
     canary: flags.canary,
     rollout: flags.rollout,
   });
+  // Warnings go to stderr, one line each: the push went through, and the output stays what scripts read.
+  for (const warning of result.warnings) ctx.stderr.write(`skillopt: warning: ${warning}\n`);
   if (flags.json) return ctx.printJson(result);
   if (result.status === 'up-to-date') ctx.print(`${result.ref} is up to date at v${result.version}; nothing pushed`);
   else if (result.status === 'created') ctx.print(`pushed ${result.ref} v${result.version} (new skill)${flags.canary ? ' as a candidate for the canary cohort' : ''}`);
@@ -36,7 +38,7 @@ async function runPush(ctx: CliContext, skillDir: string, flags: PushFlags): Pro
 export const registerPush: RegisterCommands = (program: Command, ctx: CliContext) => {
   program
     .command('push')
-    .description('publish a local skill folder (its SKILL.md) as the next version of the shared skill <name>--<author>')
+    .description('publish a local skill folder (SKILL.md and every file beside it) as the next version of the shared skill <name>--<author>')
     .argument('<skill-dir>', 'folder holding SKILL.md (frontmatter `name:` is a kebab name or a full <name>--<author> ref)')
     .option('--author <author>', 'the skill\'s author (default: the ref\'s author, frontmatter `author`, $SKILLOPT_USER, then your OS user name)')
     .option('--scope <scope>', 'scope label stored with the version (default: the previous version\'s, else "org")')
@@ -44,6 +46,12 @@ export const registerPush: RegisterCommands = (program: Command, ctx: CliContext
     .option('--canary', 'publish a candidate that the canary cohort tries first; the evidence promotes or reverts it (default: everyone\'s version at once)')
     .option('--rollout <policy>', `the skill's rollout policy from now on: ${ROLLOUT_POLICIES.join(', ')} (default: SKILLOPT_ROLLOUT, else canary)`, parseRolloutPolicyFlag)
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', '\nThe frontmatter is metadata: only the body and the description are versioned. Unchanged content publishes nothing.')
+    .addHelpText(
+      'after',
+      '\nThe whole folder is versioned: SKILL.md with its frontmatter as written, and every other file with its executable bit, ' +
+        'except .git/, node_modules/, caches, editor files, *.bak and what .skilloptignore (gitignore syntax) names. ' +
+        'Limits: 10 MiB a file, 50 MiB and 1,000 files a skill (SKILLOPT_MAX_FILE_MB, SKILLOPT_MAX_SKILL_MB, SKILLOPT_MAX_SKILL_FILES). ' +
+        'Only contents the store lacks are uploaded; an unchanged folder publishes nothing.',
+    )
     .action((skillDir: string, flags: PushFlags) => runPush(ctx, skillDir, flags));
 };

@@ -57,10 +57,17 @@ async function list(ctx: CliContext, flags: { json?: boolean }): Promise<void> {
   );
 }
 
-async function show(ctx: CliContext, refText: string, flags: { version?: number; json?: boolean }): Promise<void> {
+async function show(ctx: CliContext, refText: string, flags: { version?: number; json?: boolean; files?: boolean }): Promise<void> {
   const ref = parseSkillRef(refText);
   const store = await ctx.openBackend();
   const v = flags.version === undefined ? await currentOrFail(store, ref) : await versionOrFail(store, ref, flags.version);
+  if (flags.files) {
+    // The tree as pull installs it: SKILL.md as rendered, then every other file.
+    const skillMd = Buffer.byteLength(renderInstalledSkill(v), 'utf8');
+    const rows = [{ path: 'SKILL.md', size: skillMd, executable: false }, ...v.files];
+    if (flags.json) return ctx.printJson(rows);
+    return ctx.print(formatTable(['PATH', 'SIZE', 'MODE'], rows.map((f) => [f.path, String(f.size), f.executable ? '755' : '644']), { alignRight: [1] }));
+  }
   if (flags.json) return ctx.printJson(versionRecord(v));
   ctx.stdout.write(renderInstalledSkill(v));
 }
@@ -104,11 +111,10 @@ async function diff(ctx: CliContext, refText: string, v1: number, v2: number, fl
   const store = await ctx.openBackend();
   const from = await versionOrFail(store, ref, v1);
   const to = await versionOrFail(store, ref, v2);
-  const patch = diffVersions(formatSkillRef(ref), from, to);
-  const bodyChanged = from.body !== to.body;
-  const descriptionChanged = from.description !== to.description;
+  const { patch, files, bodyChanged, descriptionChanged, frontmatterChanged } = await diffVersions(formatSkillRef(ref), from, to, store);
   if (flags.json) {
-    return ctx.printJson({ ref: formatSkillRef(ref), from: v1, to: v2, changed: bodyChanged || descriptionChanged, bodyChanged, descriptionChanged, patch });
+    const changed = bodyChanged || frontmatterChanged || files.length > 0;
+    return ctx.printJson({ ref: formatSkillRef(ref), from: v1, to: v2, changed, bodyChanged, descriptionChanged, frontmatterChanged, files, patch });
   }
   ctx.stdout.write(patch);
 }
@@ -122,11 +128,12 @@ export const registerSkills: RegisterCommands = (program: Command, ctx: CliConte
     .action((flags: { json?: boolean }) => list(ctx, flags));
   skills
     .command('show')
-    .description('print a version of a skill as the SKILL.md pull would install')
+    .description('print a version of a skill as the SKILL.md pull would install, or with --files its whole tree')
     .argument('<ref>', 'the skill, as <name>--<author>')
     .option('--version <n>', 'which version (default: the stable one, everyone\'s)', parseVersionNumber)
-    .option('--json', 'print the stored record as JSON instead')
-    .action((ref: string, flags: { version?: number; json?: boolean }) => show(ctx, ref, flags));
+    .option('--files', "list the version's files (path, size, mode) instead")
+    .option('--json', 'print the stored record (with --files: the file list) as JSON instead')
+    .action((ref: string, flags: { version?: number; json?: boolean; files?: boolean }) => show(ctx, ref, flags));
   skills
     .command('history')
     .description('every version of a skill, oldest first: its state, who published it and when, and who or what decided its last state change and why')
@@ -135,11 +142,11 @@ export const registerSkills: RegisterCommands = (program: Command, ctx: CliConte
     .action((ref: string, flags: { json?: boolean }) => history(ctx, ref, flags));
   skills
     .command('diff')
-    .description('unified diff of two versions of a skill: its description and its body')
+    .description("diff of two versions of a skill, file by file: SKILL.md's frontmatter and body, then every file added, removed or changed (binary ones by size)")
     .argument('<ref>', 'the skill, as <name>--<author>')
     .argument('<v1>', 'the older version', parseVersionNumber)
     .argument('<v2>', 'the newer version', parseVersionNumber)
-    .option('--json', 'print {ref, from, to, changed, bodyChanged, descriptionChanged, patch} as JSON')
+    .option('--json', 'print {ref, from, to, changed, bodyChanged, descriptionChanged, frontmatterChanged, files, patch} as JSON')
     .action((ref: string, v1: number, v2: number, flags: { json?: boolean }) => diff(ctx, ref, v1, v2, flags));
   registerSetRollout(skills, ctx);
 };

@@ -63,6 +63,7 @@ export function describeError(err: unknown): string {
     case 'CliError':
     case 'UsageError':
     case 'PushError':
+    case 'SkillFolderError':
     case 'FileLockError':
     case 'RemoteError':
       return message;

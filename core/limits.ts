@@ -32,10 +32,12 @@ export const MAX_VERDICT_REASON_CHARS = 240;
 export const MAX_REACTION_BYTES = 8 * 1024;
 /** Characters of transcript shown to the judge. */
 export const MAX_WINDOW_CHARS = 4000;
-/** Largest SKILL.md body the store accepts (bytes of UTF-8). */
-export const MAX_SKILL_BODY_BYTES = 64 * 1024;
-/** Largest description (characters). */
-export const MAX_DESCRIPTION_CHARS = 1024;
+/** Largest SKILL.md body the store accepts (bytes of UTF-8): published skills have 74 KB ones. */
+export const MAX_SKILL_BODY_BYTES = 256 * 1024;
+/** Largest description (characters) the store keeps; over 1,024 (the format's advice) a push warns and publishes. */
+export const MAX_DESCRIPTION_CHARS = 8 * 1024;
+/** Largest SKILL.md frontmatter (bytes of UTF-8). */
+export const MAX_FRONTMATTER_BYTES = 64 * 1024;
 /** Text turns of transcript shown before a skill invocation. */
 export const WINDOW_TURNS_BEFORE = 3;
 /** Text turns of transcript shown from a skill invocation on. */

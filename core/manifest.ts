@@ -5,6 +5,7 @@
 // only; reading and writing the file is the caller's job.
 import { formatSkillRef, tryParseSkillRef } from './skill-ref';
 import type { SkillRef } from './skill-ref';
+import { SKILL_FILE, isContentHash, treePathProblem } from './skill-tree';
 
 export const MANIFEST_VERSION = 1;
 export const MANIFEST_FILE = 'manifest.json';
@@ -24,6 +25,8 @@ export interface ManifestEntry {
   pulledAt: string;
   /** Installed as a candidate on trial (this user is in its canary cohort); absent: the stable version. */
   candidate?: true;
+  /** What pull wrote, path → content hash, SKILL.md included; absent for an install from before skills were folders. */
+  files?: Record<string, string>;
 }
 
 export interface Manifest {
@@ -59,7 +62,16 @@ export function validateEntry(raw: unknown): ManifestEntry | undefined {
   if (scope !== 'user' && scope !== 'project') return undefined;
   if (typeof root !== 'string' || !isAbsoluteRoot(root)) return undefined;
   if (typeof pulledAt !== 'string') return undefined;
-  return { dirName, name, author, version, scope, root, pulledAt, ...(e.candidate === true ? { candidate: true as const } : {}) };
+  const files = validFiles(e.files);
+  return { dirName, name, author, version, scope, root, pulledAt, ...(e.candidate === true ? { candidate: true as const } : {}), ...(files ? { files } : {}) };
+}
+
+/** A recorded tree whose every path is portable and every hash a SHA-256, else undefined (the install is then treated as one from before trees). */
+function validFiles(raw: unknown): Record<string, string> | undefined {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
+  const entries = Object.entries(raw as Record<string, unknown>);
+  const valid = entries.every(([path, hash]) => (path === SKILL_FILE || treePathProblem(path) === undefined) && isContentHash(hash));
+  return valid ? Object.fromEntries(entries) as Record<string, string> : undefined;
 }
 
 /** Never throws: a corrupt or foreign file reads as empty, invalid entries are dropped, duplicates keep the last. */

@@ -12,6 +12,7 @@ import { MAX_REACTION_BYTES, MAX_VERDICT_REASON_CHARS } from './limits';
 import type { SkillSummary, StoredSkillPage } from './dashboard-views';
 import type { SkillReport } from './skill-reports';
 import type { VersionState, VersionTransition } from './rollout-types';
+import { CHUNK_BYTES, type TreeFile } from './skill-tree';
 
 /** Workflow types and the names of their signals and queries: the workflows define them from these, senders use them. */
 export const WorkflowTypes = { invocation: 'invocationWorkflow', skill: 'skillWorkflow', storeRequest: 'storeRequestWorkflow' } as const;
@@ -123,6 +124,10 @@ export const PushRequestSchema = v.object({
   ref: RefSchema,
   body: v.string(),
   description: v.string(),
+  /** Checked by the validator too (text, size). */
+  frontmatter: v.optional(v.unknown()),
+  /** The tree (core/skill-tree.ts treeProblem checks it in the validator). */
+  files: v.optional(v.array(v.unknown())),
   scope: v.optional(v.string()),
   basedOn: v.optional(v.unknown()),
   pusher: v.string(),
@@ -140,6 +145,20 @@ export const AttributionSchema = v.object({
   abBucket: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(99)),
   skills: v.pipe(v.array(v.object({ name: v.string(), author: v.string(), version: count })), v.maxLength(1000)),
 });
+
+/** Content hashes one contents request names at most (~70 bytes each). */
+export const MAX_HASHES_PER_REQUEST = 4096;
+/**
+ * Content bytes one request or reply carries at most (one whole chunk always
+ * fits): as base64 about 450 KB, far below the 2 MiB payload limit even twice
+ * in a history.
+ */
+export const MAX_CONTENT_BYTES_PER_REQUEST = CHUNK_BYTES + 64 * 1024;
+const hash = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/));
+const hashes = v.pipe(v.array(hash), v.maxLength(MAX_HASHES_PER_REQUEST));
+/** One chunk of content, base64 (Temporal's JSON payloads carry no bytes). */
+export const ContentChunkSchema = v.object({ hash, data: v.pipe(v.string(), v.maxLength(Math.ceil(CHUNK_BYTES / 3) * 4)) });
+export type ContentChunk = v.InferOutput<typeof ContentChunkSchema>;
 
 /** State changes a `transitions` reply lists at most (~300 bytes each): far below the payload limits. */
 export const MAX_TRANSITIONS_LISTED = 1000;
@@ -186,6 +205,12 @@ export const StoreRequestSchema = v.variant('op', [
   v.object({ op: v.literal('skillSummaries'), after: v.optional(v.pipe(v.string(), v.maxLength(256))) }),
   /** The skills dashboard's page of one skill, as far as the store holds it; `trial`: the lane's candidate on trial and when it began. */
   v.object({ op: v.literal('skillPage'), ref: RefSchema, trial: v.optional(v.object({ version: count, since: v.pipe(v.string(), v.maxLength(64)) })) }),
+  /** Which of these contents the store lacks (a push uploads only those). */
+  v.object({ op: v.literal('missingContents'), hashes }),
+  /** Contents to keep (the store checks each hash). */
+  v.object({ op: v.literal('putContents'), chunks: v.pipe(v.array(ContentChunkSchema), v.maxLength(MAX_HASHES_PER_REQUEST)) }),
+  /** Contents by hash, as many as fit in MAX_CONTENT_BYTES_PER_REQUEST (at least one): ask again for the rest. */
+  v.object({ op: v.literal('contents'), hashes }),
 ]);
 export type StoreRequest = v.InferOutput<typeof StoreRequestSchema>;
 
@@ -215,6 +240,10 @@ export interface SkillRecord {
   state: VersionState;
   body: string;
   description: string;
+  /** The author's frontmatter as written (core/skill-document authorFrontmatter); an older central worker sends none. */
+  frontmatter: string;
+  /** Every file but SKILL.md; an older central worker sends none. */
+  files: TreeFile[];
   scope: string;
   contributors: string[];
   createdAt: string;
@@ -235,11 +264,15 @@ export interface SkillStub {
  * rollout sends no `state`; every version it served was then everyone's, so
  * readers take a missing state as `stable` (receivedSkillRecord).
  */
-export type ReceivedSkillRecord = Omit<SkillRecord, 'state'> & { state?: VersionState };
+export type ReceivedSkillRecord = Omit<SkillRecord, 'state' | 'frontmatter' | 'files'> & { state?: VersionState; frontmatter?: string; files?: TreeFile[] };
 
-/** The record with its state; a missing one (an older sender) reads as `stable`. */
-export function receivedSkillRecord(record: ReceivedSkillRecord): SkillRecord {
-  return { ...record, state: record.state ?? 'stable' };
+/**
+ * The record with its state, a missing one (an older sender) read as `stable`,
+ * and its tree (an older sender's is SKILL.md alone; `legacy` gives the
+ * frontmatter of such a version, core/skill-document legacyFrontmatter).
+ */
+export function receivedSkillRecord(record: ReceivedSkillRecord, legacy: (name: string, description: string) => string): SkillRecord {
+  return { ...record, state: record.state ?? 'stable', frontmatter: record.frontmatter ?? legacy(record.name, record.description), files: record.files ?? [] };
 }
 
 /**
@@ -258,4 +291,8 @@ export type StoreReply =
   | { op: 'report'; skills: SkillReport[]; next?: string }
   | { op: 'skillSummaries'; skills: SkillSummary[]; next?: string }
   /** null: no such skill. */
-  | { op: 'skillPage'; page: StoredSkillPage | null };
+  | { op: 'skillPage'; page: StoredSkillPage | null }
+  | { op: 'missingContents'; missing: string[] }
+  | { op: 'putContents' }
+  /** Those found, in the order asked, as many as fit; `unknown`: hashes the store does not hold. */
+  | { op: 'contents'; chunks: ContentChunk[]; unknown: string[] };

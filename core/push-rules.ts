@@ -3,8 +3,9 @@
 // Node) and the central worker's pushVersion activity, so a push is refused
 // for the same reasons with the same one-line messages wherever it runs.
 import type { CandidateRollout, RolloutPolicy } from './rollout-types';
-import { MAX_DESCRIPTION_CHARS, MAX_SKILL_BODY_BYTES, OPTIMIZER_NAME } from './limits';
+import { MAX_DESCRIPTION_CHARS, MAX_FRONTMATTER_BYTES, MAX_SKILL_BODY_BYTES, OPTIMIZER_NAME } from './limits';
 import { authorProblem, formatSkillRef, skillNameProblem, type SkillRef } from './skill-ref';
+import { sameTree, treeProblem, type TreeFile } from './skill-tree';
 
 export const DEFAULT_SCOPE = 'org';
 const SCOPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$/;
@@ -17,6 +18,10 @@ export interface PushRequest {
   /** Normalized body (trimmed, LF line ends, one final newline). */
   body: string;
   description: string;
+  /** The author's frontmatter as written (core/skill-document authorFrontmatter); absent from an older sender. */
+  frontmatter?: string;
+  /** Every file of the folder but SKILL.md; their contents are in the store already (uploaded first). Absent: none. */
+  files?: TreeFile[];
   /** Default: the previous version's scope, else "org". */
   scope?: string;
   /** The `version:` the file was pulled at, when it has one. */
@@ -47,6 +52,9 @@ export interface VersionFacts {
   version: number;
   body: string;
   description: string;
+  /** The author's frontmatter (for a version from before skills were folders: its name and description). */
+  frontmatter: string;
+  files: TreeFile[];
   scope: string;
   contributors: string[];
   createdBy: string;
@@ -81,8 +89,17 @@ export function authorFieldProblem(author: string): string | undefined {
   return problem ? `${problem}; pass a valid --author` : undefined;
 }
 
+/** Over the format's 1,024 characters agents still load a description, so this is a warning; MAX_DESCRIPTION_CHARS is the store's hard limit. */
+export const DESCRIPTION_WARN_CHARS = 1024;
+
 export function descriptionProblem(description: string): string | undefined {
+  if (description.trim() === '') return 'SKILL.md has no `description:`; agents skip a skill without one, so say what it does and when to use it';
   return description.length > MAX_DESCRIPTION_CHARS ? `the description is ${description.length} characters; the limit is ${MAX_DESCRIPTION_CHARS}` : undefined;
+}
+
+export function frontmatterSizeProblem(frontmatter: string): string | undefined {
+  const bytes = utf8Length(frontmatter);
+  return bytes > MAX_FRONTMATTER_BYTES ? `the SKILL.md frontmatter is ${bytes} bytes; the limit is ${MAX_FRONTMATTER_BYTES} bytes` : undefined;
 }
 
 export const EMPTY_BODY_PROBLEM = "SKILL.md has no body below its frontmatter; write the skill's instructions there";
@@ -100,6 +117,8 @@ export function pushRequestProblem(request: {
   ref: SkillRef;
   body: string;
   description: string;
+  frontmatter?: unknown;
+  files?: unknown;
   scope?: string;
   basedOn?: unknown;
   pusher: string;
@@ -115,6 +134,15 @@ export function pushRequestProblem(request: {
   if (normalizeBody(request.body) === '') return EMPTY_BODY_PROBLEM;
   const sizeIssue = bodySizeProblem(request.body);
   if (sizeIssue) return sizeIssue;
+  if (request.frontmatter !== undefined) {
+    if (typeof request.frontmatter !== 'string') return 'the frontmatter must be text';
+    const issue = frontmatterSizeProblem(request.frontmatter);
+    if (issue) return issue;
+  }
+  if (request.files !== undefined) {
+    const issue = Array.isArray(request.files) ? treeProblem(request.files) : 'the files must be a list';
+    if (issue) return issue;
+  }
   if (request.scope !== undefined) {
     const issue = scopeProblem(request.scope);
     if (issue) return issue;
@@ -150,6 +178,8 @@ function mergeContributors(previous: VersionFacts | undefined, author: string, p
 export interface NewVersionFields {
   body: string;
   description: string;
+  frontmatter?: string;
+  files: TreeFile[];
   scope: string;
   contributors: string[];
   createdBy: string;
@@ -170,6 +200,9 @@ export async function planPush(request: PushRequest, latest: VersionFacts | unde
     const unchanged =
       normalizeBody(latest.body) === normalizeBody(request.body) &&
       latest.description.trim() === request.description &&
+      // An older sender sends no frontmatter: its push compares as before (name and description only).
+      (request.frontmatter === undefined || request.frontmatter === latest.frontmatter) &&
+      sameTree(latest.files, request.files ?? []) &&
       (scope === undefined || scope === latest.scope);
     if (unchanged) {
       return { kind: 'done', outcome: { status: 'up-to-date', version: latest.version, previousVersion: latest.version, contributors: latest.contributors, createdBy: latest.createdBy } };
@@ -190,6 +223,8 @@ export async function planPush(request: PushRequest, latest: VersionFacts | unde
     version: {
       body: request.body,
       description: request.description,
+      ...(request.frontmatter === undefined ? {} : { frontmatter: request.frontmatter }),
+      files: request.files ?? [],
       scope: scope ?? latest?.scope ?? DEFAULT_SCOPE,
       contributors: mergeContributors(latest, request.ref.author, pusher),
       createdBy: pusher,

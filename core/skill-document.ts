@@ -1,11 +1,37 @@
 // SKILL.md = YAML frontmatter between "---" lines, then a Markdown body.
-// Only the body is ever edited by skillopt; frontmatter is metadata.
-import { parse, stringify } from 'yaml';
+// Only the body is ever edited by skillopt. The frontmatter is kept as its
+// author wrote it (order, quoting, comments), except the fields skillopt owns,
+// which are spliced in or out as text: rewriting the YAML would change fields
+// the agents read (allowed-tools, model, metadata, …).
+import { isMap, parse, parseDocument, stringify, type Pair } from 'yaml';
 
 export interface SkillDocument {
   frontmatter: Record<string, unknown>;
+  /** The YAML between the fences, exactly as written. */
+  frontmatterText: string;
   body: string;
 }
+
+/** The fields skillopt sets in an installed SKILL.md; every other field is the author's. */
+export const OWNED_FIELDS = ['name', 'author', 'version', 'contributors', 'updated_at'] as const;
+
+/** Fields the Agent Skills format and the agents skillopt knows read; any other is warned about (and kept). */
+export const KNOWN_FIELDS: ReadonlySet<string> = new Set([
+  ...OWNED_FIELDS,
+  'description',
+  'license',
+  'compatibility',
+  'metadata',
+  'allowed-tools',
+  'model',
+  'effort',
+  'disable-model-invocation',
+  'user-invocable',
+  'argument-hint',
+  'context',
+  'agent',
+  'hooks',
+]);
 
 export class SkillDocumentError extends Error {
   override name = 'SkillDocumentError';
@@ -51,7 +77,76 @@ export function parseSkillDocument(text: string): SkillDocument {
   if (typeof data !== 'object' || Array.isArray(data)) {
     throw new SkillDocumentError('SKILL.md frontmatter must be a YAML mapping (key: value lines)');
   }
-  return { frontmatter: data as Record<string, unknown>, body: text.slice(match[0].length).replace(/^\s*\n/, '') };
+  return { frontmatter: data as Record<string, unknown>, frontmatterText: match[1] ?? '', body: text.slice(match[0].length).replace(/^\s*\n/, '') };
+}
+
+/** The top-level pairs of a block-style frontmatter with their text ranges, or undefined for another shape (flow style). */
+function topLevelPairs(yaml: string): Array<{ key: string; start: number; valueEnd: number; end: number }> | undefined {
+  const doc = parseDocument(yaml);
+  if (doc.contents === null) return [];
+  if (!isMap(doc.contents) || doc.contents.flow) return undefined;
+  return (doc.contents.items as Pair[]).map((pair) => {
+    const key = pair.key as { value?: unknown; range?: [number, number, number] };
+    const value = pair.value as { range?: [number, number, number] } | null;
+    const keyRange = key.range ?? [0, 0, 0];
+    const valueRange = value?.range ?? keyRange;
+    return { key: String(key.value), start: keyRange[0], valueEnd: valueRange[1], end: valueRange[2] };
+  });
+}
+
+/**
+ * The author's frontmatter as a version keeps it: as written, without the
+ * fields skillopt sets at install (author, version, contributors, updated_at)
+ * and with `name` set to `name` (a pulled copy says `name: <name>--<author>`),
+ * so a pulled folder pushed back unchanged is the same version.
+ */
+export function authorFrontmatter(yaml: string, name: string): string {
+  const pairs = topLevelPairs(yaml);
+  if (pairs === undefined) {
+    const data = parse(yaml) as Record<string, unknown>;
+    const kept = Object.fromEntries(Object.entries(data).filter(([k]) => !(OWNED_FIELDS as readonly string[]).includes(k) || k === 'name'));
+    return stringify({ ...kept, name }, { lineWidth: 0 }).trimEnd();
+  }
+  let text = yaml;
+  let named = false;
+  // From the last pair back, so earlier ranges stay valid.
+  for (const pair of [...pairs].reverse()) {
+    if (pair.key === 'name') {
+      text = `${text.slice(0, pair.start)}name: ${name}${text.slice(pair.valueEnd)}`;
+      named = true;
+    } else if ((OWNED_FIELDS as readonly string[]).includes(pair.key)) {
+      text = text.slice(0, pair.start) + text.slice(pair.end);
+    }
+  }
+  text = text.replace(/\r\n?/g, '\n').trimEnd();
+  return named ? text : `name: ${name}\n${text}`.trimEnd();
+}
+
+/** The frontmatter of a version stored before skills were folders: only its name and description were kept. */
+export function legacyFrontmatter(name: string, description: string): string {
+  return stringify({ name, description }, { lineWidth: 0 }).trimEnd();
+}
+
+/** What skillopt writes into an installed SKILL.md's frontmatter. */
+export interface OwnedFields {
+  /** The full ref, `<name>--<author>`: the folder's name. */
+  name: string;
+  author: string;
+  version: number;
+  contributors: string[];
+  updated_at: string;
+}
+
+/**
+ * The installed SKILL.md of a version whose frontmatter the author wrote
+ * (authorFrontmatter): that text with `name` set to the ref and the other
+ * owned fields appended.
+ */
+export function renderWithAuthorFrontmatter(yaml: string, owned: OwnedFields, body: string): string {
+  const { name, ...rest } = owned;
+  const named = authorFrontmatter(yaml, name);
+  const appended = stringify(rest, { lineWidth: 0 }).trimEnd();
+  return `---\n${named}\n${appended}\n---\n\n${body.trim()}\n`;
 }
 
 /** Frontmatter keys in the given order, then a blank line, the trimmed body and a trailing newline. */

@@ -1,5 +1,6 @@
 // What the dashboard's JSON API returns: shared by the server (data.ts) and the
 // page (client.ts). Types only, so the browser bundle carries none of the server.
+import type { FileDiff } from '../sync/diff';
 import type { RolloutView, SkillSummary, StoredSkillPage } from '../core/dashboard-views';
 import type { RolloutPolicy, VersionState } from '../core/rollout-types';
 
@@ -66,6 +67,8 @@ export interface DiffResponse {
   to: number;
   bodyChanged: boolean;
   descriptionChanged: boolean;
+  /** Every file besides SKILL.md that was added, removed or changed (the patch shows each). */
+  files: FileDiff[];
   patch: string;
 }
 

@@ -336,6 +336,28 @@ function decisionPanel(page: SkillPageResponse, rerender: () => Promise<void>): 
   return h('section', { class: 'panel decide', 'data-testid': 'decide' }, h('h2', {}, `Candidate v${candidate.version}`), token, ...buttons, message);
 }
 
+/**
+ * The patch's lines with their class: each file's `Index:` and `===` lines are
+ * dropped and its `---`/`+++` pair becomes one file header; `binary …` and
+ * `mode …` lines (sync/diff.ts) are file notes.
+ */
+function patchLines(patch: string): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  const all = patch.split('\n');
+  for (let i = 0; i < all.length; i++) {
+    const l = all[i]!;
+    if (l.startsWith('Index: ') || l.startsWith('\\')) continue;
+    if (/^=+$/.test(l)) {
+      // The file's header pair: its name once.
+      const name = (all[i + 2] ?? '').replace(/^\+\+\+ /, '').split('\t')[0]!;
+      out.push(['file', name === '/dev/null' ? (all[i + 1] ?? '').replace(/^--- /, '').split('\t')[0]! : name]);
+      i += 2;
+    } else if (l.startsWith('binary ') || l.startsWith('mode ')) out.push(['file', l]);
+    else if (l !== '') out.push([l.startsWith('+') ? 'add' : l.startsWith('-') ? 'del' : l.startsWith('@@') ? 'hunk' : 'ctx', l]);
+  }
+  return out;
+}
+
 function diffPanel(page: SkillPageResponse, from?: number, to?: number): HTMLElement {
   const numbers = page.versions.map((v) => v.version);
   const pick = (name: string, selected: number | undefined) =>
@@ -345,16 +367,11 @@ function diffPanel(page: SkillPageResponse, from?: number, to?: number): HTMLEle
   const out = h('div', { class: 'diff', 'data-testid': 'diff' });
   const show = async () => {
     const d = await api<DiffResponse>(`${skillPath(page.summary.ref)}/diff?from=${encodeURIComponent(a.value)}&to=${encodeURIComponent(b.value)}`);
-    const all = d.patch.split('\n');
-    const first = all.findIndex((l) => l.startsWith('@@'));
-    const lines = first < 0 ? [] : all.slice(first).filter((l) => !l.startsWith('\\'));
+    const files = d.files.map((f) => `${f.path} ${f.kind}${f.binary ? ` (binary, ${f.sizeBefore ?? 0} → ${f.sizeAfter ?? 0} bytes)` : ''}`);
     out.replaceChildren(
       h('p', { class: 'muted' }, `v${d.from} → v${d.to}: ${d.descriptionChanged ? 'description changed' : 'description unchanged'}, ${d.bodyChanged ? 'body changed' : 'body unchanged'}`),
-      h(
-        'pre',
-        {},
-        ...lines.map((l) => h('div', { class: l.startsWith('+') ? 'add' : l.startsWith('-') ? 'del' : l.startsWith('@@') ? 'hunk' : 'ctx' }, l || ' ')),
-      ),
+      ...(files.length > 0 ? [h('p', { class: 'muted', 'data-testid': 'diff-files' }, `other files: ${files.join('; ')}`)] : []),
+      h('pre', {}, ...patchLines(d.patch).map(([cls, l]) => h('div', { class: cls }, l || ' '))),
     );
   };
   if (from !== undefined && to !== undefined) void show().catch((err: unknown) => out.replaceChildren(h('p', { class: 'error' }, (err as Error).message)));

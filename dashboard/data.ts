@@ -104,14 +104,8 @@ export class DashboardData {
     const [a, b] = await Promise.all([backend.getVersion(ref, from), backend.getVersion(ref, to)]);
     const missing = !a ? from : !b ? to : undefined;
     if (missing !== undefined || !a || !b) throw new DashboardError(`${formatSkillRef(ref)} has no version ${missing}`, 404);
-    return {
-      ref: formatSkillRef(ref),
-      from,
-      to,
-      bodyChanged: a.body !== b.body,
-      descriptionChanged: a.description !== b.description,
-      patch: diffVersions(formatSkillRef(ref), a, b),
-    };
+    const { bodyChanged, descriptionChanged, files, patch } = await diffVersions(formatSkillRef(ref), a, b, backend);
+    return { ref: formatSkillRef(ref), from, to, bodyChanged, descriptionChanged, files, patch };
   }
 
   /** The same path as `skillopt approve|reject`: the lane's `decide` update; its validator's refusal is the error's one line. */

@@ -58,6 +58,7 @@ export async function runSessionStart(payload: HookPayload, ctx: HookContext, in
       getVersion: (ref, version) => backend.getVersion(ref, version),
       history: (ref) => backend.history(ref),
       transitions: (ref) => backend.transitions(ref),
+      contents: (hashes) => backend.contents(hashes),
       list: async (user, known) => {
         const listed = await backend.list(user, known);
         reached = true;

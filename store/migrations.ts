@@ -20,6 +20,7 @@ export function migrations(engine: EngineKind): Record<string, Migration> {
     '0001_initial': initial(engine),
     '0002_verdict_outcome': verdictOutcome,
     '0003_version_states': versionStates(engine),
+    '0004_skill_trees': skillTrees(engine),
   };
 }
 
@@ -232,6 +233,29 @@ function versionStates(engine: EngineKind): Migration {
         .addColumn('updated_at', 'text', notNull)
         .addPrimaryKeyConstraint('skill_rollout_settings_pkey', ['name', 'author'])
         .addCheckConstraint('skill_rollout_settings_policy_check', sql`policy is null or ${oneOf('policy', POLICIES_0003)}`)
+        .execute();
+    },
+  };
+}
+
+/**
+ * 0004: a version is a tree. `frontmatter` keeps the author's YAML as written
+ * (null: a version from before, whose SKILL.md was its name and description);
+ * `files` lists every other file of the folder (JSON, [] for the versions
+ * before: one-file trees, nothing lost). Contents are stored once by hash,
+ * in chunks, across versions and skills.
+ */
+function skillTrees(engine: EngineKind): Migration {
+  const bytes = engine === 'postgres' ? 'bytea' : 'blob';
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('skill_versions').addColumn('frontmatter', 'text').execute();
+      await db.schema.alterTable('skill_versions').addColumn('files', 'text', (col) => col.notNull().defaultTo('[]')).execute();
+      await db.schema
+        .createTable('skill_contents')
+        .addColumn('hash', 'text', (col) => col.primaryKey())
+        .addColumn('size', 'integer', (col) => col.notNull())
+        .addColumn('data', sql.raw(bytes), (col) => col.notNull())
         .execute();
     },
   };

@@ -3,6 +3,8 @@
 import type { Selectable } from 'kysely';
 import type { VersionTransition } from '../core/rollout-types';
 import type { AttributionsTable, SkillEditsTable, SkillRolloutSettingsTable, SkillVersionsTable, VerdictsTable, VersionTransitionsTable } from './schema';
+import { legacyFrontmatter } from '../core/skill-document';
+import type { TreeFile } from '../core/skill-tree';
 import { parseJson } from './sql-context';
 import type { AttributionRecord, CanaryOverrides, EditRecord, RolloutSettings, SkillVersion, VerdictRecord } from './types';
 
@@ -73,6 +75,8 @@ export function toSkillVersion(row: Selectable<SkillVersionsTable>): SkillVersio
     state: row.state,
     body: row.body,
     description: row.description,
+    frontmatter: row.frontmatter ?? legacyFrontmatter(row.name, row.description),
+    files: parseJson<TreeFile[]>(row.files),
     scope: row.scope,
     contributors: parseJson<string[]>(row.contributors),
     createdAt: row.created_at,

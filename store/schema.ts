@@ -17,6 +17,17 @@ export interface SkillVersionsTable {
   idempotency_key: string | null;
   /** Migration 0003; at most one stable and one candidate per skill (partial unique indexes). */
   state: VersionState;
+  /** Migration 0004: the author's frontmatter as written; null for a version from before. */
+  frontmatter: string | null;
+  /** Migration 0004, JSON: TreeFile[], every file but SKILL.md. */
+  files: string;
+}
+
+/** Migration 0004: contents by hash, one row per chunk (core/skill-tree.ts CHUNK_BYTES). */
+export interface SkillContentsTable {
+  hash: string;
+  size: number;
+  data: Uint8Array;
 }
 
 export interface SkillEditsTable {
@@ -93,4 +104,5 @@ export interface StoreDatabase {
   skill_edits: SkillEditsTable;
   verdicts: VerdictsTable;
   attributions: AttributionsTable;
+  skill_contents: SkillContentsTable;
 }

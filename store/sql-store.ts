@@ -1,7 +1,8 @@
 // The Store over Kysely: one set of queries for both engines, every value a bound
 // parameter, split by the aggregate each part keeps (version-store, rollout-store,
-// edit-store, verdict-store). Engine specifics come in through StoreEngine.
+// edit-store, verdict-store, content-store). Engine specifics come in through StoreEngine.
 import type { Kysely } from 'kysely';
+import { sqlContentStore } from './content-store';
 import { sqlEditStore } from './edit-store';
 import type { StoreEngine } from './engine';
 import { sqlRolloutStore } from './rollout-store';
@@ -21,6 +22,7 @@ export function sqlStore(db: Kysely<StoreDatabase>, engine: StoreEngine): Store 
     ...sqlRolloutStore(context),
     ...sqlEditStore(context),
     ...sqlVerdictStore(context),
+    ...sqlContentStore(context),
     close() {
       closed ??= db.destroy();
       return closed;

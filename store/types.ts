@@ -3,6 +3,7 @@
 import type { SkillRecord } from '../core/messages';
 import type { RolloutPolicy, VersionEvidence, VersionState, VersionTransition } from '../core/rollout-types';
 import type { SkillRef } from '../core/skill-ref';
+import type { TreeFile } from '../core/skill-tree';
 import type { VerdictOutcome } from '../core/verdict';
 
 export type EditStatus = 'proposed' | 'applied' | 'reverted';
@@ -15,6 +16,10 @@ export interface NewSkillVersion {
   author: string;
   body: string;
   description: string;
+  /** The author's frontmatter as written; absent: the version's SKILL.md is its name and description. */
+  frontmatter?: string;
+  /** Every file but SKILL.md; each chunk must be in the store (putContents) before the publish. Default none. */
+  files?: TreeFile[];
   scope?: string; // default 'org'
   contributors: string[];
   createdBy: string;
@@ -294,7 +299,17 @@ export interface VerdictStore {
   versionUsage(ref: SkillRef, since: string): Promise<VersionUsage[]>;
 }
 
-export interface Store extends VersionStore, RolloutStore, EditStore, VerdictStore {
+/** Contents by hash (chunks of the files of versions' trees), each stored once. */
+export interface ContentStore {
+  /** The hashes the store does not hold, in the order given, each once. */
+  missingContents(hashes: readonly string[]): Promise<string[]>;
+  /** Keeps each chunk (a StoreValidationError when one does not match its hash or is over the chunk size); one held already is skipped. */
+  putContents(chunks: ReadonlyArray<{ hash: string; data: Uint8Array }>): Promise<void>;
+  /** The chunks the store holds of those asked for. */
+  getContents(hashes: readonly string[]): Promise<Map<string, Uint8Array>>;
+}
+
+export interface Store extends VersionStore, RolloutStore, EditStore, VerdictStore, ContentStore {
   readonly engine: 'sqlite' | 'postgres';
 
   close(): Promise<void>;

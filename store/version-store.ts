@@ -5,7 +5,9 @@
 import type { Selectable, Transaction } from 'kysely';
 import { VERSION_STATES, type VersionState, type VersionTransition } from '../core/rollout-types';
 import type { SkillRef } from '../core/skill-ref';
-import { MAX_DESCRIPTION_CHARS, MAX_SKILL_BODY_BYTES } from '../core/limits';
+import { MAX_DESCRIPTION_CHARS, MAX_FRONTMATTER_BYTES, MAX_SKILL_BODY_BYTES } from '../core/limits';
+import { fileChunks, sortTree, treeProblem, type TreeFile } from '../core/skill-tree';
+import { missingContents } from './content-store';
 import type { SkillVersionsTable, StoreDatabase } from './schema';
 import { whereSkill, type Executor, type SqlContext } from './sql-context';
 import {
@@ -234,6 +236,14 @@ export async function skillExists(db: Executor, ref: SkillRef): Promise<boolean>
   return known !== undefined;
 }
 
+/** The tree as it is stored: checked, sorted by path, only the fields a TreeFile has. */
+function checkTree(label: string, files: readonly TreeFile[]): TreeFile[] {
+  if (!Array.isArray(files)) throw new StoreValidationError(`the files of ${label} must be a list`);
+  const problem = treeProblem(files);
+  if (problem) throw new StoreValidationError(`${label}: ${problem}`);
+  return sortTree(files).map(({ path, size, executable, hash, chunks }) => ({ path, size, executable, hash, ...(chunks ? { chunks } : {}) }));
+}
+
 /** The publish's input checks, before anything is read or written. */
 function checkPublish(input: NewSkillVersion): CheckedPublish {
   const ref = checkRef(input);
@@ -252,6 +262,9 @@ function checkPublish(input: NewSkillVersion): CheckedPublish {
       maxChars: MAX_DESCRIPTION_CHARS,
       limitName: 'MAX_DESCRIPTION_CHARS',
     }),
+    frontmatter:
+      input.frontmatter === undefined ? null : checkText(`frontmatter of ${label}`, input.frontmatter, { maxBytes: MAX_FRONTMATTER_BYTES, limitName: 'MAX_FRONTMATTER_BYTES' }),
+    files: JSON.stringify(checkTree(label, input.files ?? [])),
     scope: checkText('scope', input.scope ?? DEFAULT_SCOPE, { required: true, maxChars: MAX_SCOPE_CHARS }),
     contributors: JSON.stringify(checkStringList('contributors', input.contributors)),
     created_at: new Date().toISOString(),
@@ -271,6 +284,9 @@ async function insertVersion(trx: Transaction<StoreDatabase>, publish: CheckedPu
   const { ref, baseVersion, state, reason, fields } = publish;
   const existing = await byIdempotencyKey(trx, fields.idempotency_key, ref);
   if (existing) return { version: existing, created: false };
+  // A version whose contents are not all here could never be installed.
+  const lacking = await missingContents(trx, (JSON.parse(fields.files) as TreeFile[]).flatMap(fileChunks));
+  if (lacking.length > 0) throw new StoreValidationError(`${refLabel(ref)}: ${lacking.length} chunks of its files' contents are not in the store; upload them before publishing`);
 
   // The base, every version after it, and the live ones (stable, candidate).
   const versions = await trx

@@ -1,23 +1,28 @@
-// Pull: install the latest version of every org skill as
-// <root>/<name>--<author>/SKILL.md and record it in the manifest. Used by
-// `skillopt pull` (cli/pull.ts) and by the SessionStart hook.
+// Pull: install the latest version of every org skill as the folder
+// <root>/<name>--<author> (SKILL.md and every file of its tree) and record it,
+// file by file, in the manifest. Used by `skillopt pull` (cli/pull.ts) and by
+// the SessionStart hook.
 //
 // Safety rules: a folder pull did not install (not in the manifest) is never
-// touched; files are replaced atomically with the previous one kept as
-// SKILL.md.bak; the manifest entry is written before a new folder is created,
-// so an interrupted pull can always finish the install next time.
-import { mkdir } from 'node:fs/promises';
+// touched; a version is installed whole or not at all (sync/install-tree.ts),
+// a person's changes to installed files kept as <file>.bak; the manifest entry
+// is written before a new folder appears, so an interrupted pull can always
+// finish the install next time.
 import { join } from 'node:path';
 import { agentSkillRoots, type AgentName } from '../local/agents';
 import { findEntry, isSafeDirName, removeEntry, upsertEntry } from '../core/manifest';
 import type { InstallScope, Manifest } from '../core/manifest';
-import { documentVersion, renderSkillDocument } from '../core/skill-document';
+import { documentVersion, renderWithAuthorFrontmatter } from '../core/skill-document';
 import { authorProblem, formatSkillRef, skillNameProblem } from '../core/skill-ref';
 import { describeError } from '../core/describe-error';
-import { lstatIfExists, readTextIfExists, replaceFileKeepingBackup } from '../local/fs';
+import { contentCache } from '../local/content-cache';
+import { lstatIfExists, readTextIfExists } from '../local/fs';
 import { currentUser, userHome } from '../local/home';
 import { manifestPath, readManifestFile, withManifestLock, writeManifestFile } from '../local/manifest-file';
 import { isStub, type ListedSkill, type SkillSource, type SkillVersion } from '../team/skill-source';
+import { contentHash } from '../core/content-hash';
+import { SKILL_FILE } from '../core/skill-tree';
+import { clearStaging, installTree } from './install-tree';
 
 export interface PullOptions {
   /** Where the skills come from: the backend seam (the store, or the central worker through Temporal). */
@@ -59,6 +64,10 @@ export interface PullItem {
   reason?: string;
   /** The skill's folder. */
   path: string;
+  /** Installed files a person had changed, kept beside the new ones as <file>.bak. */
+  kept?: string[];
+  /** Contents fetched from the store for this install (the rest came from the installed folder or this machine's cache). */
+  fetched?: { chunks: number; bytes: number };
 }
 
 export interface PullReport {
@@ -81,15 +90,9 @@ export function skillsRoot(scope: InstallScope, where: { cwd: string; home: stri
  * the folder agree; `version` is what the next pull compares against.
  */
 export function renderInstalledSkill(v: SkillVersion): string {
-  return renderSkillDocument(
-    {
-      name: formatSkillRef(v),
-      description: v.description,
-      author: v.author,
-      version: v.version,
-      contributors: v.contributors,
-      updated_at: v.createdAt,
-    },
+  return renderWithAuthorFrontmatter(
+    v.frontmatter,
+    { name: formatSkillRef(v), author: v.author, version: v.version, contributors: v.contributors, updated_at: v.createdAt },
     v.body,
   );
 }
@@ -137,6 +140,10 @@ async function pullInto(report: PullReport, versions: ListedSkill[], source: Ski
     if (write) await writeManifestFile(mPath, next);
     manifest = next;
   };
+
+  // What a pull that died midway staged (the lock is held: no other pull is staging now).
+  if (write) await clearStaging(root);
+  const cache = contentCache(options.skilloptHome);
 
   // Entries whose folder was deleted by the user: drop them, the skill is reinstalled below as new.
   const orphans: string[] = [];
@@ -201,7 +208,9 @@ async function pullInto(report: PullReport, versions: ListedSkill[], source: Ski
           item.reason = `${dir} exists but was not installed by skillopt pull; move it away to install this skill`;
           continue;
         }
-        entry = { dirName: ref, name: v.name, author: v.author, version: pulled, scope, root, pulledAt: now().toISOString() };
+        // Its SKILL.md is exactly what pull wrote: recorded as such, so an update keeps no .bak of it.
+        const files = { [SKILL_FILE]: contentHash(Buffer.from(installedText!, 'utf8')) };
+        entry = { dirName: ref, name: v.name, author: v.author, version: pulled, scope, root, pulledAt: now().toISOString(), files };
         await save(upsertEntry(manifest, entry));
       }
 
@@ -226,19 +235,29 @@ async function pullInto(report: PullReport, versions: ListedSkill[], source: Ski
       if (!write) continue;
 
       if (!existing) {
-        // Claim the folder first: a crash between mkdir and the manifest write
-        // would otherwise leave a folder pull no longer considers its own.
+        // Claim the folder first: a crash between the install and the manifest
+        // write would otherwise leave a folder pull no longer considers its own.
         await save(upsertEntry(manifest, newEntry));
-        try {
-          await mkdir(dir, { recursive: true });
-        } catch (err) {
-          await save(removeEntry(manifest, root, ref)).catch(() => undefined);
-          throw err;
-        }
       }
-      await replaceFileKeepingBackup(join(dir, 'SKILL.md'), renderInstalledSkill(full), installedText !== undefined ? join(dir, 'SKILL.md.bak') : undefined);
+      let installed;
       try {
-        await save(upsertEntry(manifest, newEntry));
+        installed = await installTree({
+          root,
+          ref,
+          skillText: renderInstalledSkill(full),
+          files: full.files,
+          installed: existing ? (entry?.files ? { files: entry.files } : { legacy: true }) : undefined,
+          source,
+          cache,
+        });
+      } catch (err) {
+        if (!existing) await save(removeEntry(manifest, root, ref)).catch(() => undefined);
+        throw err;
+      }
+      if (installed.kept.length > 0) item.kept = installed.kept;
+      item.fetched = installed.fetched;
+      try {
+        await save(upsertEntry(manifest, { ...newEntry, files: installed.files }));
       } catch (err) {
         // The folder is already claimed; its recorded version is repaired by the next pull.
         item.reason = `installed, but the manifest was not updated: ${describeError(err)}`;
@@ -248,6 +267,7 @@ async function pullInto(report: PullReport, versions: ListedSkill[], source: Ski
       item.reason = describeError(err);
     }
   }
+  if (write) await clearStaging(root);
 }
 
 /** `version` when `text` is byte for byte what pull installs for that version of the skill, else undefined. */

@@ -1,25 +1,30 @@
-// Push: read and check a local SKILL.md, and publish it through the backend
+// Push: read and check a local skill folder (SKILL.md and every file beside
+// it), upload the contents the store lacks, and publish it through the backend
 // seam as the next version of the org skill (name, author). Used by `skillopt
-// push <skill-dir>` (cli/push.ts). Frontmatter is metadata; only the body (and
-// the description) are versioned.
+// push <skill-dir>` (cli/push.ts). The frontmatter is kept as written; what
+// agents load anyway is published with a warning.
 import type { RolloutPolicy } from '../core/rollout-types';
-import { stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { open, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import {
   DEFAULT_SCOPE,
+  DESCRIPTION_WARN_CHARS,
   EMPTY_BODY_PROBLEM,
   authorFieldProblem,
   bodySizeProblem,
   descriptionProblem,
+  frontmatterSizeProblem,
   normalizeBody,
   pushRefusalMessage,
   scopeProblem,
 } from '../core/push-rules';
-import { SkillDocumentError, parseSkillDocument } from '../core/skill-document';
+import { KNOWN_FIELDS, SkillDocumentError, authorFrontmatter, parseSkillDocument } from '../core/skill-document';
 import { formatSkillRef, parseSkillRef, skillNameProblem } from '../core/skill-ref';
 import type { SkillRef } from '../core/skill-ref';
-import { atomicWriteFile, isErrno, readTextIfExists } from '../local/fs';
+import { CHUNK_BYTES, chunkSize, fileChunks, type TreeFile } from '../core/skill-tree';
+import { atomicWriteFile, isErrno } from '../local/fs';
 import { currentUser } from '../local/home';
+import { readSkillFolder, treeLimitsFromEnv, type FolderFile } from '../local/skill-folder';
 import type { TeamBackend } from '../team/backend';
 
 export { DEFAULT_SCOPE, normalizeBody };
@@ -28,16 +33,26 @@ export { DEFAULT_SCOPE, normalizeBody };
  * Where a push is published: the backend seam (the store, or the skill's lane
  * through Temporal). Both apply core/push-rules.ts, so both refuse and answer alike.
  */
-export type PushPublisher = Pick<TeamBackend, 'publish'>;
+export type PushPublisher = Pick<TeamBackend, 'publish' | 'missingContents' | 'putContents'>;
 
 /** What push publishes, read and validated from one SKILL.md. */
 export interface PreparedSkill {
   ref: SkillRef;
   body: string;
   description: string;
+  /** The author's frontmatter as written (without the fields skillopt sets). */
+  frontmatter: string;
   /** The `version:` the file was pulled at, when it has one. */
   basedOn: number | undefined;
+  /** What agents load anyway but the format advises against: said, and published. */
+  warnings: string[];
 }
+
+/** SKILL.md lines past which the format's guidance says to move detail into references (agents load the body whole). */
+const LONG_SKILL_LINES = 500;
+
+/** Contents read from disk and uploaded at once, at most (the Temporal backend splits them further). */
+const UPLOAD_BATCH_BYTES = 8 * CHUNK_BYTES;
 
 export interface PushOptions {
   publisher: PushPublisher;
@@ -74,6 +89,10 @@ export interface PushResult {
   file: string;
   /** A candidate pushed on the store's machine: what became of its canary trial. */
   trial?: string;
+  /** Files besides SKILL.md, and the contents uploaded (those the store lacked). */
+  files: number;
+  uploaded: { chunks: number; bytes: number };
+  warnings: string[];
 }
 
 /** A push refused, with the one line that says why and what to do. */
@@ -93,7 +112,7 @@ function frontmatterString(value: unknown, field: string): string | undefined {
  * or PushError with a one-line reason.
  */
 export function prepareSkill(text: string, options: { author?: string; pusher: string }): PreparedSkill {
-  const { frontmatter, body: rawBody } = parseSkillDocument(text);
+  const { frontmatter, frontmatterText, body: rawBody } = parseSkillDocument(text);
   const rawName = frontmatterString(frontmatter.name, 'name');
   if (!rawName) throw new SkillDocumentError('SKILL.md frontmatter has no `name:`; add a kebab-case name such as `name: deploy-checklist`');
 
@@ -117,6 +136,18 @@ export function prepareSkill(text: string, options: { author?: string; pusher: s
   const description = frontmatterString(frontmatter.description, 'description') ?? '';
   const descriptionIssue = descriptionProblem(description);
   if (descriptionIssue) throw new PushError(descriptionIssue);
+  const ownFrontmatter = authorFrontmatter(frontmatterText, name);
+  const frontmatterIssue = frontmatterSizeProblem(ownFrontmatter);
+  if (frontmatterIssue) throw new PushError(frontmatterIssue);
+
+  const warnings: string[] = [];
+  if (description.length > DESCRIPTION_WARN_CHARS) {
+    warnings.push(`the description is ${description.length} characters, over the format's ${DESCRIPTION_WARN_CHARS}; agents load it, but some validators refuse it`);
+  }
+  const unknown = Object.keys(frontmatter).filter((k) => !KNOWN_FIELDS.has(k));
+  if (unknown.length > 0) warnings.push(`frontmatter field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `\`${k}\``).join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not in the Agent Skills format; kept as written`);
+  const lines = text.split('\n').length;
+  if (lines > LONG_SKILL_LINES) warnings.push(`SKILL.md is ${lines} lines; agents load it whole when the skill is used, so consider moving detail into files it links to`);
 
   const normalized = normalizeBody(rawBody);
   if (!normalized) throw new SkillDocumentError(EMPTY_BODY_PROBLEM);
@@ -128,18 +159,55 @@ export function prepareSkill(text: string, options: { author?: string; pusher: s
   const v = frontmatter.version;
   const sameSkill = refAuthor === undefined || refAuthor === author;
   const basedOn = sameSkill && typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined;
-  return { ref: { name, author }, body, description, basedOn };
+  return { ref: { name, author }, body, description, frontmatter: ownFrontmatter, basedOn, warnings };
 }
 
-/** <dir>/SKILL.md, or the path itself when it is a file. */
-async function skillFilePath(path: string): Promise<string> {
+/** The skill's folder: the path itself, or the folder of a SKILL.md given as a file. */
+async function skillFolderPath(path: string): Promise<string> {
   try {
-    return (await stat(path)).isDirectory() ? join(path, 'SKILL.md') : path;
+    return (await stat(path)).isDirectory() ? path : dirname(path);
   } catch (err) {
     if (isErrno(err, 'ENOENT')) throw new PushError(`${path} does not exist; pass a folder that holds a SKILL.md`);
     throw err;
   }
 }
+
+/** Uploads the chunks of `files` the store lacks, reading each from disk only then; what was sent. */
+async function uploadMissing(publisher: PushPublisher, files: readonly FolderFile[]): Promise<{ chunks: number; bytes: number }> {
+  const missing = new Set(await publisher.missingContents([...new Set(files.flatMap(fileChunks))]));
+  const sent = { chunks: 0, bytes: 0 };
+  let batch: Array<{ hash: string; data: Uint8Array }> = [];
+  let batchBytes = 0;
+  const flush = async () => {
+    if (batch.length > 0) await publisher.putContents(batch);
+    batch = [];
+    batchBytes = 0;
+  };
+  for (const file of files) {
+    const chunks = fileChunks(file);
+    if (!chunks.some((h) => missing.has(h))) continue;
+    const handle = await open(file.absolute, 'r');
+    try {
+      for (const [index, hash] of chunks.entries()) {
+        if (!missing.has(hash)) continue;
+        missing.delete(hash);
+        const data = new Uint8Array(chunkSize(file.size, index));
+        await handle.read(data, 0, data.length, index * CHUNK_BYTES);
+        batch.push({ hash, data });
+        batchBytes += data.length;
+        sent.chunks += 1;
+        sent.bytes += data.length;
+        if (batchBytes >= UPLOAD_BATCH_BYTES) await flush();
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+  await flush();
+  return sent;
+}
+
+const treeFile = ({ path, size, executable, hash, chunks }: FolderFile): TreeFile => ({ path, size, executable, hash, ...(chunks ? { chunks } : {}) });
 
 // Rewrites only the `version:` line of the frontmatter, so the file records the
 // version it now matches and the next push is not mistaken for a stale one.
@@ -157,15 +225,18 @@ export async function pushSkill(options: PushOptions): Promise<PushResult> {
   const scope = options.scope?.trim();
   const scopeIssue = scope === undefined ? undefined : scopeProblem(scope);
   if (scopeIssue) throw new PushError(scopeIssue);
-  const file = await skillFilePath(resolve(cwd, options.skillDir));
-  const text = await readTextIfExists(file);
-  if (text === undefined) throw new PushError(`${file} does not exist; a skill folder must hold a SKILL.md`);
+  const folder = await readSkillFolder(await skillFolderPath(resolve(cwd, options.skillDir)), treeLimitsFromEnv(options.env));
+  const { text, skillFile: file } = folder;
   const skill = prepareSkill(text, { author: options.author, pusher });
 
+  // Contents first: the store refuses a version whose files it does not hold.
+  const uploaded = await uploadMissing(options.publisher, folder.files);
   const outcome = await options.publisher.publish({
     ref: skill.ref,
     body: skill.body,
     description: skill.description,
+    frontmatter: skill.frontmatter,
+    files: folder.files.map(treeFile),
     ...(scope === undefined ? {} : { scope }),
     ...(skill.basedOn === undefined ? {} : { basedOn: skill.basedOn }),
     pusher,
@@ -192,5 +263,8 @@ export async function pushSkill(options: PushOptions): Promise<PushResult> {
     contributors: outcome.contributors,
     createdBy: outcome.createdBy,
     ...(outcome.trial ? { trial: outcome.trial } : {}),
+    files: folder.files.length,
+    uploaded,
+    warnings: skill.warnings,
   };
 }

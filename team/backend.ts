@@ -49,8 +49,12 @@ export interface RolloutChange {
 export interface TeamBackend extends SkillSource {
   /** Where the team's skills are, for messages: the store itself, or the central worker through Temporal. */
   readonly via: 'store' | 'temporal';
-  /** Publishes a person's push (core/push-rules.ts applies in both). */
+  /** Publishes a person's push (core/push-rules.ts applies in both); its files' contents must be in the store first. */
   publish(request: PushRequest): Promise<Published>;
+  /** Which of these contents the store lacks: a push uploads only those. */
+  missingContents(hashes: readonly string[]): Promise<string[]>;
+  /** Uploads contents (chunks, each checked against its hash by the store). */
+  putContents(chunks: ReadonlyArray<{ hash: string; data: Uint8Array }>): Promise<void>;
   /** `skillopt report`: one skill's report (none for an unknown ref), or every skill's, by name then author. */
   reports(query: { ref?: SkillRef; since: string }): Promise<SkillReport[]>;
   /** The skills dashboard's list. */

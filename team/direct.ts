@@ -115,6 +115,18 @@ export class DirectBackend implements TeamBackend {
     return versionsForUser(await this.db(), user, this.rolloutDefaults());
   }
 
+  async contents(hashes: readonly string[]): Promise<Map<string, Uint8Array>> {
+    return (await this.db()).getContents(hashes);
+  }
+
+  async missingContents(hashes: readonly string[]): Promise<string[]> {
+    return (await this.db()).missingContents(hashes);
+  }
+
+  async putContents(chunks: ReadonlyArray<{ hash: string; data: Uint8Array }>): Promise<void> {
+    await (await this.db()).putContents(chunks);
+  }
+
   async publish(request: PushRequest): Promise<Published> {
     const outcome = withoutRollout(await pushToStore(await this.db(), request));
     if (!request.canary || outcome.status === 'refused' || outcome.status === 'up-to-date') return outcome;

@@ -25,6 +25,8 @@ export interface SkillSource {
    * stub, without its body: only what changed is transferred.
    */
   list(user: string, known?: ReadonlyMap<string, number>): Promise<ListedSkill[]>;
+  /** Contents (chunks of versions' files) by hash; a hash the store does not hold is missing from the map. */
+  contents(hashes: readonly string[]): Promise<Map<string, Uint8Array>>;
 }
 
 export function isStub(skill: ListedSkill): skill is SkillStub {

@@ -3,7 +3,7 @@
 // on the worker's store. Each op is one line over a backend method; what is
 // paged is cut here, to far below Temporal's payload limit.
 import { MAX_READ_PAGE_BYTES } from '../core/limits';
-import { MAX_TRANSITIONS_LISTED, type SkillRecord, type SkillStub, type StoreReply, type StoreRequest } from '../core/messages';
+import { MAX_CONTENT_BYTES_PER_REQUEST, MAX_TRANSITIONS_LISTED, type ContentChunk, type SkillRecord, type SkillStub, type StoreReply, type StoreRequest } from '../core/messages';
 import { formatSkillRef } from '../core/skill-ref';
 import type { CurrentSkill } from '../store/types';
 import type { DirectBackend } from './direct';
@@ -90,5 +90,24 @@ export async function serveStoreRequest(backend: DirectBackend, request: StoreRe
     }
     case 'skillPage':
       return { op: 'skillPage', page: (await backend.skillPage(request.ref, request.trial)) ?? null };
+    case 'missingContents':
+      return { op: 'missingContents', missing: await backend.missingContents(request.hashes) };
+    case 'putContents':
+      await backend.putContents(request.chunks.map((c) => ({ hash: c.hash, data: Buffer.from(c.data, 'base64') })));
+      return { op: 'putContents' };
+    case 'contents': {
+      const found = await backend.contents(request.hashes);
+      const chunks: ContentChunk[] = [];
+      let bytes = 0;
+      for (const hash of request.hashes) {
+        const data = found.get(hash);
+        if (!data) continue;
+        // The rest is asked for again: a reply stays far below the payload limit.
+        if (chunks.length > 0 && bytes + data.length > MAX_CONTENT_BYTES_PER_REQUEST) break;
+        chunks.push({ hash, data: Buffer.from(data).toString('base64') });
+        bytes += data.length;
+      }
+      return { op: 'contents', chunks, unknown: request.hashes.filter((h) => !found.has(h)) };
+    }
   }
 }

@@ -4,19 +4,27 @@
 // page; a push and a decision are updates on the skill's lane; an attribution
 // row is a started (not awaited) store request.
 import { randomUUID } from 'node:crypto';
-import { MAX_KNOWN_REFS, receivedSkillRecord, type ReceivedSkillRecord, type StoreReply, type StoreRequest } from '../core/messages';
+import { MAX_CONTENT_BYTES_PER_REQUEST, MAX_HASHES_PER_REQUEST, MAX_KNOWN_REFS, receivedSkillRecord, type ContentChunk, type ReceivedSkillRecord, type StoreReply, type StoreRequest } from '../core/messages';
+import { legacyFrontmatter } from '../core/skill-document';
 import type { SkillRef } from '../core/skill-ref';
 import type { SkillVersion } from '../store/types';
 import { STORE_REQUEST_WORKFLOW_TYPE } from '../workflows/definitions';
 import type { storeRequestWorkflow } from '../workflows/store-request-workflow';
 import { TRIAL_STARTED, withoutRollout, type TeamBackend } from './backend';
-import { READ_TIMEOUT_MS, askStore, remoteError, type StoreRequestOptions, type TeamConnection } from './connection';
+import { READ_TIMEOUT_MS, RemoteError, askStore, remoteError, type StoreRequestOptions, type TeamConnection } from './connection';
 import { decideOnLane, pushThroughLane } from './lanes';
 import type { ListedSkill } from './skill-source';
 import { collectSkill, collectSkills } from './visibility';
 
-const asVersion = (record: ReceivedSkillRecord | null): SkillVersion | undefined => (record ? receivedSkillRecord(record) : undefined);
+const received = (record: ReceivedSkillRecord): SkillVersion => receivedSkillRecord(record, legacyFrontmatter);
+const asVersion = (record: ReceivedSkillRecord | null): SkillVersion | undefined => (record ? received(record) : undefined);
 const refOnly = (r: SkillRef): SkillRef => ({ name: r.name, author: r.author });
+
+function batches<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
 
 /** Every page of a paged store request, its items in order. */
 async function allPages<Reply extends { next?: Cursor }, Item, Cursor>(ask: (after: Cursor | undefined) => Promise<Reply>, items: (reply: Reply) => Item[]): Promise<Item[]> {
@@ -42,15 +50,51 @@ export function temporalBackend(team: TeamConnection, options: StoreRequestOptio
     history: (ref) =>
       allPages(
         (after: number | undefined) => ask({ op: 'history', ref: refOnly(ref), ...page(after) }),
-        (reply) => reply.versions.map(receivedSkillRecord),
+        (reply) => reply.versions.map(received),
       ),
     list(user, knownMap) {
       // Past MAX_KNOWN_REFS the rest are simply fetched whole: the request stays small.
       const known = knownMap && knownMap.size > 0 ? Object.fromEntries([...knownMap].slice(0, MAX_KNOWN_REFS)) : undefined;
       return allPages(
         (after: string | undefined) => ask({ op: 'list', user, ...(known ? { known } : {}), ...page(after) }),
-        (reply) => reply.items.map((item): ListedSkill => ('unchanged' in item ? item : receivedSkillRecord(item))),
+        (reply) => reply.items.map((item): ListedSkill => ('unchanged' in item ? item : received(item))),
       );
+    },
+    async missingContents(hashes) {
+      const missing: string[] = [];
+      for (const batch of batches(hashes, MAX_HASHES_PER_REQUEST)) missing.push(...(await ask({ op: 'missingContents', hashes: batch })).missing);
+      return missing;
+    },
+    async putContents(chunks) {
+      // Requests of at most MAX_CONTENT_BYTES_PER_REQUEST (one whole chunk always fits).
+      let batch: ContentChunk[] = [];
+      let bytes = 0;
+      const send = async () => {
+        if (batch.length > 0) await ask({ op: 'putContents', chunks: batch });
+        batch = [];
+        bytes = 0;
+      };
+      for (const { hash, data } of chunks) {
+        if (batch.length > 0 && (bytes + data.length > MAX_CONTENT_BYTES_PER_REQUEST || batch.length >= MAX_HASHES_PER_REQUEST)) await send();
+        batch.push({ hash, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64') });
+        bytes += data.length;
+      }
+      await send();
+    },
+    async contents(hashes) {
+      const found = new Map<string, Uint8Array>();
+      let rest = [...new Set(hashes)];
+      while (rest.length > 0) {
+        // Each reply carries as many as fit; those it left out are asked for again.
+        const reply = await ask({ op: 'contents', hashes: rest.slice(0, MAX_HASHES_PER_REQUEST) });
+        for (const chunk of reply.chunks) found.set(chunk.hash, new Uint8Array(Buffer.from(chunk.data, 'base64')));
+        const unknown = new Set(reply.unknown);
+        const answered = rest.slice(0, MAX_HASHES_PER_REQUEST).filter((h) => found.has(h) || unknown.has(h));
+        if (answered.length === 0) throw new RemoteError('the central worker sent no contents for a contents request: upgrade skillopt on both sides');
+        const done = new Set(answered);
+        rest = rest.filter((h) => !done.has(h));
+      }
+      return found;
     },
     async publish(request) {
       // The lane that published a candidate has put it on trial already; its rollout is the lane's own business.

@@ -54,8 +54,10 @@ export async function writeSkill(dir: string, text: string): Promise<string> {
   return dir;
 }
 
+/** A SKILL.md; without a `description:` in `frontmatter`, one is added (agents skip a skill without one). */
 export function skillText(frontmatter: string, body = '# Steps\n\n1. Do the thing.\n'): string {
-  return `---\n${frontmatter.trim()}\n---\n\n${body}`;
+  const described = /^description:/m.test(frontmatter) ? frontmatter.trim() : `${frontmatter.trim()}\ndescription: Use when testing`;
+  return `---\n${described}\n---\n\n${body}`;
 }
 
 /** Asserts the run failed with exactly one `skillopt: …` line on stderr. */

@@ -2,12 +2,13 @@
 // schema dropped afterwards), through the same functions the CLI and the
 // SessionStart hook call.
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSkillDocument } from '../../core/skill-document';
+import { CHUNK_BYTES } from '../../core/skill-tree';
 import { pullSkills } from '../../sync/pull-skills';
 import { pushSkill } from '../../sync/push-folder';
 import { openStore } from '../../store/open-store';
@@ -56,5 +57,22 @@ describe.skipIf(!url)('push and pull on Postgres', () => {
     const installed = parseSkillDocument(await readFile(join(sb.userSkills, `${name}--alice`, 'SKILL.md'), 'utf8'));
     expect(installed.frontmatter).toMatchObject({ name: `${name}--alice`, version: 2 });
     expect(installed.body).toBe('Step one.\nStep two.\n');
+  });
+
+  it('a folder with a script, a nested reference and a binary over one chunk arrives byte for byte', async () => {
+    const src = await writeSkill(join(sb.dir, 'folder'), skillText('name: folder\ndescription: d\nlicense: MIT', 'Run scripts/go.sh.\n'));
+    await mkdir(join(src, 'scripts'));
+    await mkdir(join(src, 'references', 'deep'), { recursive: true });
+    await writeFile(join(src, 'scripts', 'go.sh'), '#!/bin/sh\necho go\n', { mode: 0o755 });
+    await writeFile(join(src, 'references', 'deep', 'ref.md'), '# Ref\n');
+    const blob = randomBytes(CHUNK_BYTES + 7);
+    await writeFile(join(src, 'blob.bin'), blob);
+    expect(await pushSkill({ publisher: directBackend(store), skillDir: src, pusher: 'alice' })).toMatchObject({ status: 'created', files: 3 });
+    await pullSkills({ source: directBackend(store), home: sb.home, skilloptHome: sb.skilloptHome });
+    const dir = join(sb.userSkills, 'folder--alice');
+    expect((await readFile(join(dir, 'blob.bin'))).equals(blob)).toBe(true);
+    expect(await readFile(join(dir, 'references', 'deep', 'ref.md'), 'utf8')).toBe('# Ref\n');
+    expect((await stat(join(dir, 'scripts', 'go.sh'))).mode & 0o111).not.toBe(0);
+    expect(parseSkillDocument(await readFile(join(dir, 'SKILL.md'), 'utf8')).frontmatter).toMatchObject({ license: 'MIT' });
   });
 });

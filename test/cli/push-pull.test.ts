@@ -2,10 +2,11 @@
 import { chmod, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseManifest } from '../../core/manifest';
 import { parseSkillDocument } from '../../core/skill-document';
-import { MAX_SKILL_BODY_BYTES } from '../../core/limits';
+import { MAX_DESCRIPTION_CHARS, MAX_SKILL_BODY_BYTES } from '../../core/limits';
 import { parseSkillRef, skillRefFromWorkflowId, workflowIdForSkill } from '../../core/skill-ref';
 import { pullSkills } from '../../sync/pull-skills';
 import { openStore } from '../../store/open-store';
@@ -88,12 +89,15 @@ describe('push', () => {
   it.each([
     ['no frontmatter', '# Just a body\n', /no frontmatter/],
     ['no name', skillText('description: x'), /no `name:`/],
+    ['no description', '---\nname: deploy\n---\n\n# Deploy\n', /no `description:`; agents skip a skill without one/],
+    ['an empty description', '---\nname: deploy\ndescription: ""\n---\n\n# Deploy\n', /no `description:`/],
+    ['YAML that does not parse', '---\nname: deploy\ndescription: Use when: deploying\n---\n\n# Deploy\n', /not valid YAML/],
     ['an invalid name', skillText('name: Not_Kebab'), /kebab case/],
     ['an invalid ref', skillText('name: deploy--'), /not a shared skill ref/],
     ['an invalid author', skillText('name: deploy\nauthor: "bad author!"'), /author "bad author!" may only contain/],
     ['an empty body', skillText('name: deploy', '\n\n'), /no body/],
-    ['a body over the limit', skillText('name: deploy', 'x'.repeat(MAX_SKILL_BODY_BYTES + 1)), /limit is 65536 bytes/],
-    ['a description over the limit', skillText(`name: deploy\ndescription: ${'d'.repeat(1025)}`), /description is 1025 characters/],
+    ['a body over the limit', skillText('name: deploy', 'x'.repeat(MAX_SKILL_BODY_BYTES + 1)), new RegExp(`limit is ${MAX_SKILL_BODY_BYTES} bytes`)],
+    ['a description over the store limit', skillText(`name: deploy\ndescription: ${'d'.repeat(MAX_DESCRIPTION_CHARS + 1)}`), new RegExp(`description is ${MAX_DESCRIPTION_CHARS + 1} characters`)],
   ])('refuses a SKILL.md with %s in one line and writes nothing', async (_label, text, pattern) => {
     const dir = await writeSkill(join(sb.dir, 'bad'), text);
     const r = await run(sb, ['push', dir]);
@@ -223,21 +227,28 @@ describe('pull', () => {
     expect(existsSync(join(sb.userSkills, 'deploy--alice', 'SKILL.md.bak'))).toBe(false);
   });
 
-  it('updates to a newer version and keeps the previous file as SKILL.md.bak', async () => {
+  it('updates to a newer version; a SKILL.md changed here is kept as SKILL.md.bak, an unchanged one is not', async () => {
     const src = await writeSkill(join(sb.dir, 'deploy'), DEPLOY);
     await run(sb, ['push', src]);
     await run(sb, ['pull']);
     const installed = join(sb.userSkills, 'deploy--alice', 'SKILL.md');
-    const v1 = await readFile(installed, 'utf8');
 
     await writeSkill(src, DEPLOY.replace('Run the tests.', 'Run the tests, then tag.'));
     await run(sb, ['push', src]);
     const r = await run(sb, ['pull']);
     expect(r.stdout).toMatch(/^updated\s+deploy--alice\s+v2 \(was v1\)$/m);
-    expect(await readFile(join(sb.userSkills, 'deploy--alice', 'SKILL.md.bak'), 'utf8')).toBe(v1);
     expect(parseSkillDocument(await readFile(installed, 'utf8')).body).toMatch(/then tag/);
     expect((await readManifestJson()).entries[0]?.version).toBe(2);
-    // No temp files are left behind.
+    // Nothing to keep, and no temp files are left behind.
+    expect(await readdir(join(sb.userSkills, 'deploy--alice'))).toEqual(['SKILL.md']);
+
+    const edited = (await readFile(installed, 'utf8')).replace('then tag', 'then tag (my note)');
+    await writeFile(installed, edited);
+    await writeSkill(src, DEPLOY.replace('Run the tests.', 'Run the tests, then tag and push.'));
+    await run(sb, ['push', src]);
+    const again = await run(sb, ['pull']);
+    expect(again.stdout).toMatch(/^updated\s+deploy--alice\s+v3 \(was v2\); your changes to SKILL\.md are kept as SKILL\.md\.bak$/m);
+    expect(await readFile(`${installed}.bak`, 'utf8')).toBe(edited);
     expect((await readdir(join(sb.userSkills, 'deploy--alice'))).sort()).toEqual(['SKILL.md', 'SKILL.md.bak']);
   });
 
@@ -308,22 +319,25 @@ describe('pull', () => {
     expect(existsSync(join(sb.skilloptHome, 'manifest.json'))).toBe(manifestBefore);
   });
 
-  it('keeps the previous SKILL.md intact when replacing it fails', async () => {
+  it('keeps the previous version whole when installing the new one fails', async () => {
     const src = await writeSkill(join(sb.dir, 'deploy'), DEPLOY);
     await run(sb, ['push', src]);
     await run(sb, ['pull']);
     const dir = join(sb.userSkills, 'deploy--alice');
     const v1 = await readFile(join(dir, 'SKILL.md'), 'utf8');
     await writeSkill(src, DEPLOY.replace('Run the tests.', 'Changed.'));
+    await writeFile(join(src, 'NOTES.md'), 'notes\n');
     await run(sb, ['push', src]);
 
-    // A folder where the backup must go makes the replace fail (chmod does not stop root).
-    await mkdir(join(dir, 'SKILL.md.bak', 'blocker'), { recursive: true });
+    // The store has lost v2's NOTES.md (a content row deleted by hand): v2 cannot be installed whole.
+    const db = new Database(join(sb.skilloptHome, 'skillopt.db'));
+    db.prepare('delete from skill_contents').run();
+    db.close();
     const r = await run(sb, ['pull']);
-    expectOneLineError(r, /could not install deploy--alice: cannot write .*SKILL\.md\.bak: a folder is in the way; its folder was left as it was/);
+    expectOneLineError(r, /could not install deploy--alice: the store has lost a content of this version .*; push the skill again; its folder was left as it was/);
     expect(r.stdout).toMatch(/^failed\s+deploy--alice\s+v2/m);
     expect(await readFile(join(dir, 'SKILL.md'), 'utf8')).toBe(v1);
-    expect((await readdir(dir)).sort()).toEqual(['SKILL.md', 'SKILL.md.bak']);
+    expect(await readdir(dir)).toEqual(['SKILL.md']);
     expect((await readManifestJson()).entries[0]?.version).toBe(1);
   });
 

@@ -203,7 +203,8 @@ it('SIGKILL while a candidate is on trial: its timer and the verdicts that came 
     const promoted = (await store.transitions(ref)).find((t) => t.version === 2 && t.to === 'stable');
     // Stable v1: the pushback (failed) and one pass, over the period and topped up before it.
     expect(promoted?.reason).toBe('candidate v2 2/2 passed vs stable v1 1/2: P(candidate ≥ stable) = 0.80 ≥ 0.8: promote');
-    expect((await lane.query(laneStateQuery)).counters.promotions).toBe(1);
+    // The store holds the promotion as soon as the activity wrote it; the lane counts it when the activity's result is back.
+    await until(async () => (await lane.query(laneStateQuery)).counters.promotions === 1, 'the lane to count the promotion', 30_000);
   } finally {
     second.kill('SIGTERM');
     await second;

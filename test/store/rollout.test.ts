@@ -5,6 +5,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { receivedSkillRecord, type ReceivedSkillRecord } from '../../core/messages';
 import type { VersionState } from '../../core/rollout-types';
+import { legacyFrontmatter } from '../../core/skill-document';
 import type { SkillRef } from '../../core/skill-ref';
 import { StoreValidationError, VersionConflictError, openStore, type Store } from '../../store/open-store';
 import { openMigratedOnly, openRawDatabase, testEngines, uniqueAuthor, type TestDatabase } from './engines';
@@ -649,7 +650,7 @@ describe('a SkillRecord on the wire', () => {
       createdBy: 'alice',
       idempotencyKey: null,
     };
-    expect(receivedSkillRecord(old)).toEqual({ ...old, state: 'stable' });
-    expect(receivedSkillRecord({ ...old, state: 'candidate' }).state).toBe('candidate');
+    expect(receivedSkillRecord(old, legacyFrontmatter)).toEqual({ ...old, state: 'stable', frontmatter: legacyFrontmatter(old.name, old.description), files: [] });
+    expect(receivedSkillRecord({ ...old, state: 'candidate' }, legacyFrontmatter).state).toBe('candidate');
   });
 });

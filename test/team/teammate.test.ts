@@ -4,12 +4,14 @@
 // Postgres from SKILLOPT_TEST_DATABASE_URL). The same commands in central mode
 // (SKILLOPT_DATABASE_URL on the worker's store) are the reference output.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_READ_PAGE_BYTES, MAX_SKILL_BODY_BYTES } from '../../core/limits';
+import { MAX_DESCRIPTION_CHARS, MAX_READ_PAGE_BYTES, MAX_SKILL_BODY_BYTES } from '../../core/limits';
 import { parseManifest } from '../../core/manifest';
+import { parseSkillDocument } from '../../core/skill-document';
+import { CHUNK_BYTES } from '../../core/skill-tree';
 import { SHARED_TASK_QUEUE, UpdateNames, WorkflowTypes, type StoreReply, type StoreRequest } from '../../core/messages';
 import { workflowIdForSkill } from '../../core/skill-ref';
 import { machineMode } from '../../local/mode';
@@ -108,6 +110,42 @@ describe('a teammate machine (Temporal settings only)', () => {
     }
   });
 
+  it('a multi-file skill (a script, a nested reference, a 3-chunk binary) pushes through Temporal and arrives byte for byte; only missing contents move', async () => {
+    const a = await teammate('alice');
+    const b = await teammate('bob');
+    try {
+      const src = await writeSkill(join(a.dir, 'src', 'forms'), skillText('name: forms\ndescription: Use when filling forms\nlicense: MIT\nallowed-tools: Read', '# Forms\n\nRun scripts/fill.sh, read references/deep/fields.md.\n'));
+      await mkdir(join(src, 'scripts'), { recursive: true });
+      await mkdir(join(src, 'references', 'deep'), { recursive: true });
+      await mkdir(join(src, 'assets'), { recursive: true });
+      await writeFile(join(src, 'scripts', 'fill.sh'), '#!/bin/sh\necho filled\n', { mode: 0o755 });
+      await writeFile(join(src, 'references', 'deep', 'fields.md'), '# Fields\n');
+      const font = randomBytes(CHUNK_BYTES * 2 + 99);
+      await writeFile(join(src, 'assets', 'font.ttf'), font);
+      const pushed = await run(a, ['push', src, '--json']);
+      expect(pushed.code).toBe(0);
+      expect(JSON.parse(pushed.stdout)).toMatchObject({ status: 'created', files: 3, uploaded: { chunks: 5, bytes: font.length + 22 + 9 } });
+      // Pushed again unchanged: nothing to upload, nothing published.
+      expect(JSON.parse((await run(a, ['push', src, '--json'])).stdout)).toMatchObject({ status: 'up-to-date', uploaded: { chunks: 0, bytes: 0 } });
+
+      const pulled = await run(b, ['pull', '--json']);
+      const items = (JSON.parse(pulled.stdout) as { items: Array<{ ref: string }> }).items;
+      expect(items.find((i) => i.ref === 'forms--alice')).toMatchObject({ status: 'installed', fetched: { chunks: 5, bytes: font.length + 22 + 9 } });
+      const dir = join(b.userSkills, 'forms--alice');
+      expect((await readFile(join(dir, 'assets', 'font.ttf'))).equals(font)).toBe(true);
+      expect(await readFile(join(dir, 'references', 'deep', 'fields.md'), 'utf8')).toBe('# Fields\n');
+      expect((await stat(join(dir, 'scripts', 'fill.sh'))).mode & 0o777).toBe(0o755);
+      expect(parseSkillDocument(await readFile(join(dir, 'SKILL.md'), 'utf8')).frontmatter).toMatchObject({ name: 'forms--alice', license: 'MIT', 'allowed-tools': 'Read' });
+      // What the store's own commands print, through Temporal too.
+      for (const args of [['skills', 'show', 'forms--alice'], ['skills', 'show', 'forms--alice', '--files']]) {
+        expect(await run(b, args), args.join(' ')).toEqual(await central(args));
+      }
+    } finally {
+      await a.cleanup();
+      await b.cleanup();
+    }
+  }, 60_000);
+
   it('refuses a bad push in the validator, with the local one-line error, and nothing enters the history', async () => {
     const a = await teammate('alice');
     const local = await makeSandbox({ SKILLOPT_USER: 'alice' });
@@ -115,7 +153,7 @@ describe('a teammate machine (Temporal settings only)', () => {
       const big = skillText('name: huge', `# Huge\n\n${'x'.repeat(MAX_SKILL_BODY_BYTES + 10)}\n`);
       const dir = await writeSkill(join(a.dir, 'huge'), big);
       const remote = await run(a, ['push', dir]);
-      expectOneLineError(remote, /the SKILL\.md body is \d+ bytes; the limit is 65536 bytes, so shorten it/);
+      expectOneLineError(remote, new RegExp(`the SKILL\\.md body is \\d+ bytes; the limit is ${MAX_SKILL_BODY_BYTES} bytes, so shorten it`));
       expect(remote).toEqual(await run(local, ['push', await writeSkill(join(local.dir, 'huge'), big)]));
 
       // Sent straight to the lane (not through the CLI's own checks): the validator refuses it.
@@ -143,7 +181,12 @@ describe('a teammate machine (Temporal settings only)', () => {
       );
       expect(await refusal({ basedOn: 'three' })).toBe('the base version (the file\'s `version:`) must be a whole number of 1 or more, got "three"');
       expect(await refusal({ ref: { name: 'Bad Name', author: 'alice' } })).toMatch(/^a push of Bad Name--alice was sent to the lane of guarded--alice/);
-      expect(await refusal({ description: 'd'.repeat(2000) })).toBe('the description is 2000 characters; the limit is 1024');
+      expect(await refusal({ description: 'd'.repeat(MAX_DESCRIPTION_CHARS + 1) })).toBe(`the description is ${MAX_DESCRIPTION_CHARS + 1} characters; the limit is ${MAX_DESCRIPTION_CHARS}`);
+      expect(await refusal({ description: ' ' })).toMatch(/no `description:`/);
+      expect(await refusal({ files: [{ path: '../x', size: 1, executable: false, hash: 'a'.repeat(64) }] })).toBe('../x: a path part ".."');
+      expect(await refusal({ files: [{ path: 'A.md', size: 1, executable: false, hash: 'a'.repeat(64) }, { path: 'a.md', size: 1, executable: false, hash: 'b'.repeat(64) }] })).toMatch(
+        /^A\.md and a\.md differ only by case/,
+      );
       expect(await refusal({ force: 'yes' })).toMatch(/^malformed push: force: /);
       const history = await team.client.workflow.getHandle(workflowIdForSkill(ref)).fetchHistory();
       // The lane ran (update-with-start started it), but no refused push was accepted into its history.
