@@ -8,15 +8,57 @@ import { priorEditLines } from '../core/edit-memory';
 import { MAX_PRIOR_EDIT_SUMMARIES, OPTIMIZER_NAME } from '../core/limits';
 import type { RolloutDefaults } from '../core/rollout-types';
 import { formatSkillRef } from '../core/skill-ref';
-import { VersionConflictError, type EditStore, type RolloutStore, type VersionStore } from '../store/types';
+import { treeFileOf } from '../core/content-hash';
+import { linkedTextFiles } from '../core/linked-files';
+import { fileChunks, type TreeFile } from '../core/skill-tree';
+import { VersionConflictError, type ContentStore, type EditStore, type RolloutStore, type SkillVersion, type VersionStore } from '../store/types';
 import { effectiveRollout } from '../team/rollout-choice';
 import { failFastOnBadInput } from './bad-input';
 import { candidateRollout } from './rollout-decisions';
-import { FailureTypes, type SkillActivities } from './types';
+import { FailureTypes, type LinkedText, type SkillActivities } from './types';
 
 type PublishingActivities = Pick<SkillActivities, 'describeSkill' | 'readSkill' | 'publishSkill' | 'recordEdit'>;
+type PublishingStore = VersionStore & RolloutStore & EditStore & ContentStore;
 
-export function createPublishingActivities(store: VersionStore & RolloutStore & EditStore, rollout: RolloutDefaults): PublishingActivities {
+/** The linked text files of a version, read from the store (a file that is not UTF-8 is left out: it is no text to edit). */
+async function linkedTexts(store: ContentStore, version: SkillVersion): Promise<LinkedText[]> {
+  const linked = linkedTextFiles(version.body, version.files);
+  const chunks = await store.getContents(linked.flatMap(fileChunks));
+  const texts: LinkedText[] = [];
+  for (const file of linked) {
+    const parts = fileChunks(file).map((h) => chunks.get(h));
+    if (parts.some((p) => p === undefined)) continue;
+    try {
+      texts.push({ path: file.path, text: new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(parts as Uint8Array[])) });
+    } catch {
+      // Not UTF-8.
+    }
+  }
+  return texts;
+}
+
+/**
+ * The candidate's tree: the base's, with each edited linked file's new content
+ * (stored first). Only a file the optimizer was shown may change: anything
+ * else (a script, a binary, a new path) is refused.
+ */
+async function editedTree(store: ContentStore, base: SkillVersion, edited: readonly LinkedText[]): Promise<TreeFile[]> {
+  const editable = new Set(linkedTextFiles(base.body, base.files).map((f) => f.path));
+  const byPath = new Map(base.files.map((f) => [f.path, f]));
+  for (const { path, text } of edited) {
+    const file = byPath.get(path);
+    if (!file || !editable.has(path)) {
+      throw ApplicationFailure.nonRetryable(`${formatSkillRef(base)}: the proposal edits ${path}, which is not a linked text file of v${base.version}`, FailureTypes.InvalidInput);
+    }
+    const bytes = Buffer.from(text, 'utf8');
+    const next = treeFileOf(path, bytes, file.executable);
+    await store.putContents([{ hash: next.hash, data: bytes }]);
+    byPath.set(path, next);
+  }
+  return [...byPath.values()];
+}
+
+export function createPublishingActivities(store: PublishingStore, rollout: RolloutDefaults): PublishingActivities {
   return {
     async describeSkill(ref) {
       const [latest, edits, candidate] = await Promise.all([store.latestVersion(ref), store.editStats(ref), candidateRollout(store, ref, rollout)]);
@@ -27,8 +69,15 @@ export function createPublishingActivities(store: VersionStore & RolloutStore & 
       // Proposals improve what everyone has: the stable version (a skill pushed only as a candidate: that one).
       const latest = (await store.stableVersion(ref)) ?? (await store.latestVersion(ref));
       if (!latest) throw ApplicationFailure.nonRetryable(`skill ${formatSkillRef(ref)} is not in the store`, FailureTypes.UnknownSkill);
-      const edits = await store.recentEdits(ref, MAX_PRIOR_EDIT_SUMMARIES);
-      return { version: latest.version, body: latest.body, description: latest.description, priorEdits: priorEditLines(edits) };
+      const [edits, linked] = await Promise.all([store.recentEdits(ref, MAX_PRIOR_EDIT_SUMMARIES), linkedTexts(store, latest)]);
+      return {
+        version: latest.version,
+        body: latest.body,
+        description: latest.description,
+        priorEdits: priorEditLines(edits),
+        files: latest.files.map(({ path, size }) => ({ path, size })),
+        linked,
+      };
     },
 
     async publishSkill(input) {
@@ -44,9 +93,9 @@ export function createPublishingActivities(store: VersionStore & RolloutStore & 
             author: input.ref.author,
             body: input.body,
             description: base.description,
-            // The optimizer edits the body; every other part of the folder carries over as it was.
+            // The optimizer edits the body and linked text files; every other part of the folder carries over as it was.
             frontmatter: base.frontmatter,
-            files: base.files,
+            files: input.editedFiles ? await editedTree(store, base, input.editedFiles) : base.files,
             scope: base.scope,
             contributors: [...new Set([...base.contributors, OPTIMIZER_NAME])],
             createdBy: OPTIMIZER_NAME,

@@ -30,6 +30,16 @@ export interface SkillSnapshot {
   description: string;
   /** Labelled summaries of edits tried before, newest first. */
   priorEdits: string[];
+  /** The folder's other files, paths and sizes (absent from an older worker). */
+  files?: Array<{ path: string; size: number }>;
+  /** The text files SKILL.md links to, which the proposer may edit (core/linked-files.ts). */
+  linked?: LinkedText[];
+}
+
+/** A linked text file of a skill's folder, as the proposer sees it and edits it. */
+export interface LinkedText {
+  path: string;
+  text: string;
 }
 
 export interface SkillStats {
@@ -46,11 +56,15 @@ export interface ProposeInput {
   failures: string[];
   priorEdits: string[];
   budget: number;
+  files?: Array<{ path: string; size: number }>;
+  linked?: LinkedText[];
 }
 
 export interface Proposal {
   changed: boolean;
   editedBody: string;
+  /** Linked files the edits changed, with their new text. */
+  editedFiles?: LinkedText[];
   edits: unknown[];
   report: string[];
   summaries: string[];
@@ -61,6 +75,8 @@ export interface PublishInput {
   ref: SkillRef;
   baseVersion: number;
   body: string;
+  /** Linked text files the proposal changed; every other file carries over from baseVersion unchanged. */
+  editedFiles?: LinkedText[];
   fingerprint: string;
   /** Same key on a retry returns the version already written. */
   idempotencyKey: string;

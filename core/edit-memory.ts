@@ -16,6 +16,11 @@ export interface PriorEditRecord {
 
 /** `append "…"`, `insert_after @"target" "…"`, `replace @"old" → "new"`, `delete @"old rule"`. */
 export function summarizeEdit(edit: SkillEdit): string {
+  // Edits of a linked file say which: the same words in SKILL.md and in a reference are different ideas.
+  return edit.file === undefined ? summarizeOp(edit) : `${edit.file}: ${summarizeOp(edit)}`;
+}
+
+function summarizeOp(edit: SkillEdit): string {
   switch (edit.op) {
     case 'append':
       return `append ${quote(edit.content)}`;

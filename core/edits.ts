@@ -15,6 +15,8 @@ export interface SkillEdit {
   op: EditOp;
   target?: string;
   content?: string;
+  /** A linked text file of the folder (core/linked-files.ts) the edit applies to; absent: SKILL.md's body. */
+  file?: string;
 }
 
 export const SLOW_UPDATE_START = '<!-- SLOW_UPDATE_START -->';
@@ -65,6 +67,52 @@ export function parseProposedEdits(text: string): SkillEdit[] {
     const edit = toEdit(item);
     return edit ? [edit] : [];
   });
+}
+
+/** What a folder's edits apply to: SKILL.md's body and the linked text files the proposer was shown. */
+export interface EditableTexts {
+  body: string;
+  /** Path → text of each file the proposer may edit. */
+  files: Readonly<Record<string, string>>;
+}
+
+export interface ApplyFolderEditsResult extends ApplyEditsResult {
+  /** The linked files an edit changed, path → new text. */
+  editedFiles: Record<string, string>;
+}
+
+/**
+ * Applies the first `budget` edits in order, each to the text it names (the
+ * body, or a linked file). An edit naming any other file is skipped: scripts,
+ * binaries and unlisted files are never edited.
+ */
+export function applyFolderEdits(texts: EditableTexts, edits: readonly SkillEdit[], { budget = DEFAULT_EDIT_BUDGET }: ApplyEditsOptions = {}): ApplyFolderEditsResult {
+  const budgeted = edits.slice(0, budgetCount(budget));
+  const applied: SkillEdit[] = [];
+  const report: string[] = [];
+  let body = texts.body;
+  const files: Record<string, string> = { ...texts.files };
+  for (const edit of budgeted) {
+    const inFile = edit.file !== undefined && edit.file !== 'SKILL.md';
+    if (inFile && !Object.hasOwn(files, edit.file!)) {
+      report.push(`SKIP ${edit.op}: ${edit.file} is not a file the optimizer may edit`);
+      continue;
+    }
+    const step = checkedStep(inFile ? files[edit.file!]! : body, edit);
+    report.push(inFile ? `${step.report} in ${edit.file}` : step.report);
+    if (step.text === undefined) continue;
+    if (inFile) files[edit.file!] = step.text;
+    else body = step.text;
+    // SKILL.md is the default: an edit that names it is the same idea as one that does not.
+    applied.push(inFile ? edit : withoutFile(edit));
+  }
+  const editedFiles = Object.fromEntries(Object.entries(files).filter(([path, text]) => texts.files[path] !== text));
+  return { edits: budgeted, applied, editedBody: body, editedFiles, report, changed: body !== texts.body || Object.keys(editedFiles).length > 0 };
+}
+
+function withoutFile(edit: SkillEdit): SkillEdit {
+  const { file: _file, ...rest } = edit;
+  return rest;
 }
 
 /** Applies the first `budget` edits in order to `body`. */
@@ -201,6 +249,7 @@ function toEdit(item: unknown): SkillEdit | undefined {
   const edit: SkillEdit = { op: item.op };
   if (typeof item.target === 'string') edit.target = item.target;
   if (typeof item.content === 'string') edit.content = item.content;
+  if (typeof item.file === 'string' && item.file !== '') edit.file = item.file;
   return edit;
 }
 

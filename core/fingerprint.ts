@@ -14,8 +14,9 @@ export function editFingerprint(edits: readonly SkillEdit[]): string {
 }
 
 function canonicalEdit(edit: SkillEdit): string {
-  // JSON keeps the three parts unambiguous whatever characters they hold.
-  return JSON.stringify([edit.op, normalize(edit.target), normalize(edit.content)]);
+  // JSON keeps the parts unambiguous whatever characters they hold; an edit of SKILL.md (no file) hashes as it always did.
+  const parts = [edit.op, normalize(edit.target), normalize(edit.content)];
+  return JSON.stringify(edit.file === undefined ? parts : [...parts, edit.file]);
 }
 
 /** LF line ends, no trailing whitespace on any line, no blank lines at either end; indentation kept. */

@@ -2,6 +2,7 @@
 // (core/skill-tree.ts). A push asks which it lacks and sends only those; a
 // publish refuses a tree whose chunks are not all here; a pull asks for the
 // chunks its machine lacks. Each chunk is checked against its hash on the way in.
+import { batches } from '../core/batches';
 import { contentHash } from '../core/content-hash';
 import { CHUNK_BYTES, isContentHash } from '../core/skill-tree';
 import type { Executor, SqlContext } from './sql-context';
@@ -9,12 +10,6 @@ import { StoreValidationError, type ContentStore } from './types';
 
 /** Hashes per query: far below either engine's bound-parameter limit. */
 const HASHES_PER_QUERY = 500;
-
-function batches<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
 
 function checkHashes(hashes: readonly string[]): string[] {
   for (const h of hashes) if (!isContentHash(h)) throw new StoreValidationError(`${JSON.stringify(h)} is not a content hash (SHA-256, lowercase hex)`);

@@ -3,6 +3,7 @@
 // worker (team/store-requests.ts dispatches them to its direct backend), page by
 // page; a push and a decision are updates on the skill's lane; an attribution
 // row is a started (not awaited) store request.
+import { batches } from '../core/batches';
 import { randomUUID } from 'node:crypto';
 import { MAX_CONTENT_BYTES_PER_REQUEST, MAX_HASHES_PER_REQUEST, MAX_KNOWN_REFS, receivedSkillRecord, type ContentChunk, type ReceivedSkillRecord, type StoreReply, type StoreRequest } from '../core/messages';
 import { legacyFrontmatter } from '../core/skill-document';
@@ -19,12 +20,6 @@ import { collectSkill, collectSkills } from './visibility';
 const received = (record: ReceivedSkillRecord): SkillVersion => receivedSkillRecord(record, legacyFrontmatter);
 const asVersion = (record: ReceivedSkillRecord | null): SkillVersion | undefined => (record ? received(record) : undefined);
 const refOnly = (r: SkillRef): SkillRef => ({ name: r.name, author: r.author });
-
-function batches<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
 
 /** Every page of a paged store request, its items in order. */
 async function allPages<Reply extends { next?: Cursor }, Item, Cursor>(ask: (after: Cursor | undefined) => Promise<Reply>, items: (reply: Reply) => Item[]): Promise<Item[]> {

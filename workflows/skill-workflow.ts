@@ -325,7 +325,16 @@ class LaneRun {
       const failures = batch.map((r) => r.reason);
       const proposal = await this.orUndefined(
         `proposeEdit on ${queue ?? 'the shared queue'}`,
-        models.proposeEdit({ ref: this.ref, body: snapshot.body, failures, priorEdits: snapshot.priorEdits, budget: this.lane.config.editBudget }),
+        models.proposeEdit({
+          ref: this.ref,
+          body: snapshot.body,
+          failures,
+          priorEdits: snapshot.priorEdits,
+          budget: this.lane.config.editBudget,
+          // The folder: its file list, and the linked text files the proposer may edit (absent from an older worker's snapshot).
+          ...(snapshot.files ? { files: snapshot.files } : {}),
+          ...(snapshot.linked ? { linked: snapshot.linked } : {}),
+        }),
       );
       if (proposal) return proposal;
     }
@@ -341,6 +350,7 @@ class LaneRun {
         ref: this.ref,
         baseVersion: snapshot.version,
         body: proposal.editedBody,
+        ...(proposal.editedFiles && proposal.editedFiles.length > 0 ? { editedFiles: proposal.editedFiles } : {}),
         fingerprint,
         idempotencyKey: `${workflowInfo().workflowId}@${snapshot.version}:${fingerprint}`,
       }),

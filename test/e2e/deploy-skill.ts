@@ -5,11 +5,15 @@ import { match, type Rule } from '../fixtures/anthropic-server';
 
 export const SKILL_NAME = 'deploy-checklist';
 export const SKILL = 'deploy-checklist--alice';
+/** The reference SKILL.md sends the model to, and a script beside it: the skill is a folder. */
+export const ROLLBACK_PATH = 'references/rollback.md';
+export const ROLLBACK = '# Rollback\n\n1. Redeploy the previous release tag.\n';
+export const SMOKE_SCRIPT = '#!/bin/sh\ncurl -fsS http://localhost:8080/health\n';
 export const TESTS_LINE = '1. Run the full test suite and make sure it passes.';
 export const BETTER_TESTS_LINE = '1. Run the full test suite (`npm test`) and paste its summary line; never deploy without a green run.';
 /** The proposer's second edit, on a version that already has BETTER_TESTS_LINE. */
 export const BEST_TESTS_LINE = '1. Run the full test suite (`npm test`) first, paste its summary line, and stop at any failure; never deploy without a green run.';
-export const BODY = `# Deploy checklist\n\n${TESTS_LINE}\n2. Build the release artifact.\n3. Deploy to staging, smoke-test, then deploy to production.\n`;
+export const BODY = `# Deploy checklist\n\n${TESTS_LINE}\n2. Build the release artifact.\n3. Deploy to staging, smoke-test, then deploy to production.\n\nIf a deploy fails, follow ${ROLLBACK_PATH}.\n`;
 export const FAILURE_REASON = 'The assistant deployed without running the test suite; the user had to point it out.';
 /** Said only by the agent, in the session: it is in the transcript and nowhere else. */
 export const AGENT_ONLY_TEXT = "I'll follow the deploy checklist.";

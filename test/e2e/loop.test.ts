@@ -13,7 +13,7 @@
 // NEXT session on, and the session whose SessionStart pulls version N+1 still
 // injects version N when the model calls the skill.
 import { execa } from 'execa';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -31,7 +31,7 @@ import { createSkilloptWorker } from '../../worker/worker';
 import { invocationStateQuery, laneStateQuery, type InvocationSummary, type LaneState } from '../../workflows/definitions';
 import { anthropicEnv, match, startAnthropicServer, type AnthropicServer, type RecordedRequest, type Rule } from '../fixtures/anthropic-server';
 import { startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
-import { BEST_TESTS_LINE, BETTER_TESTS_LINE, BODY, FAILURE_REASON, PLEASED, SKILL, SKILL_NAME, TESTS_LINE, WRONG, deployRules } from './deploy-skill';
+import { BEST_TESTS_LINE, BETTER_TESTS_LINE, BODY, FAILURE_REASON, PLEASED, ROLLBACK, ROLLBACK_PATH, SKILL, SKILL_NAME, SMOKE_SCRIPT, TESTS_LINE, WRONG, deployRules } from './deploy-skill';
 import { REPO, SKILLOPT_BIN, baseEnv, onlyToolUseId, stopLoopStack, describeRun, makeSandbox, runClaude, until, writeSkillDir, type ClaudeRun, type Sandbox } from './helpers';
 import { freePort } from '../helpers/wait';
 
@@ -187,6 +187,10 @@ beforeAll(async () => {
   // alice publishes the skill; bob installs the hooks.
   const source = join(box.root, 'src', 'deploy-checklist');
   writeSkillDir(source, 'deploy-checklist', 'Use when deploying services to production', BODY);
+  mkdirSync(join(source, 'references'), { recursive: true });
+  mkdirSync(join(source, 'scripts'), { recursive: true });
+  writeFileSync(join(source, ROLLBACK_PATH), ROLLBACK);
+  writeFileSync(join(source, 'scripts', 'smoke.sh'), SMOKE_SCRIPT, { mode: 0o755 });
   const push = await skilloptCli(['push', source, '--author', 'alice'], baseEnv({ HOME: join(box.root, 'alice'), SKILLOPT_HOME: skilloptHome, SKILLOPT_USER: 'alice' }));
   expect(push.exitCode, `${push.stdout}\n${push.stderr}`).toBe(0);
   const install = await skilloptCli(['hooks', 'install'], agentEnv);
@@ -266,12 +270,20 @@ describe('the loop with the real Claude Code CLI', () => {
     expect(proposer[0]!.messages!.tools).toEqual([]);
     expect(proposer[0]!.messages!.lastUserText).toContain(TESTS_LINE);
     expect(proposer[0]!.messages!.lastUserText).toContain(FAILURE_REASON);
+    // The proposer sees the folder: its files, and the reference SKILL.md links to; the candidate keeps every file.
+    expect(proposer[0]!.messages!.lastUserText).toContain('- scripts/smoke.sh');
+    expect(proposer[0]!.messages!.lastUserText).toContain(`LINKED FILE ${ROLLBACK_PATH}`);
+    expect(v2?.files).toEqual((await store.getVersion(REF, 1))?.files);
+    expect(v2?.files.map((f) => f.path)).toEqual([ROLLBACK_PATH, 'scripts/smoke.sh']);
 
     // Session 2: SessionStart pulls v2 into the skill's folder…
     const next = await agent('deploy the service');
     const installed = await waitFor('v2 to be pulled', () => installedSkillIfAny(), (t) => /^version: 2$/m.test(t));
     expect(installed).toContain(BETTER_TESTS_LINE);
     expect(installed).not.toContain(TESTS_LINE);
+    const folder = join(box.home, '.claude', 'skills', SKILL);
+    expect(readFileSync(join(folder, ROLLBACK_PATH), 'utf8')).toBe(ROLLBACK);
+    expect(statSync(join(folder, 'scripts', 'smoke.sh')).mode & 0o777).toBe(0o755);
     // …but Claude Code had read the folder before the hook ran: this session still injects v1.
     const stale = afterSkillRequest(next.sessionId).messages!.lastUserText;
     expect(stale).toContain(TESTS_LINE);

@@ -13,7 +13,7 @@
 import type { ResultPromise } from 'execa';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -29,7 +29,7 @@ import { openStore, type Store } from '../../store/open-store';
 import { invocationStateQuery, invokedSignal, reactionSignal, type InvocationSummary } from '../../workflows/definitions';
 import { invocationWorkflow } from '../../workflows/invocation-workflow';
 import { startAnthropicServer, type AnthropicServer } from '../fixtures/anthropic-server';
-import { AGENT_ONLY_TEXT, BETTER_TESTS_LINE, BODY, FAILURE_REASON, PLEASED, SKILL, SKILL_NAME, TESTS_LINE, WRONG, deployRules } from '../e2e/deploy-skill';
+import { AGENT_ONLY_TEXT, BETTER_TESTS_LINE, BODY, FAILURE_REASON, PLEASED, ROLLBACK, ROLLBACK_PATH, SKILL, SKILL_NAME, SMOKE_SCRIPT, TESTS_LINE, WRONG, deployRules } from '../e2e/deploy-skill';
 import { freePort } from '../helpers/wait';
 import { NOBODY, cannotRunAsNobody, installForNobody, runCentralAsNobody } from './nobody';
 import { REPO, onlyToolUseId, describeRun, runClaude, until, writeSkillDir, type ClaudeRun } from '../e2e/helpers';
@@ -188,9 +188,13 @@ describe.skipIf(skipReason !== undefined)('a team: the central part as nobody, t
     }
   });
 
-  it("alice's push reaches bob's pull", async () => {
+  it("alice's push of the skill's folder (a reference, a script) reaches bob's pull whole", async () => {
     const source = join(alice.box.root, 'src', 'deploy-checklist');
     writeSkillDir(source, 'deploy-checklist', 'Use when deploying services to production', BODY);
+    mkdirSync(join(source, 'references'), { recursive: true });
+    mkdirSync(join(source, 'scripts'), { recursive: true });
+    writeFileSync(join(source, ROLLBACK_PATH), ROLLBACK);
+    writeFileSync(join(source, 'scripts', 'smoke.sh'), SMOKE_SCRIPT, { mode: 0o755 });
     const push = await skillopt(alice, ['push', source, '--author', 'alice']);
     expect(push.exitCode, `${push.stdout}\n${push.stderr}`).toBe(0);
     for (const who of [bob, alice]) {
@@ -198,6 +202,9 @@ describe.skipIf(skipReason !== undefined)('a team: the central part as nobody, t
       expect(pull.exitCode, `${pull.stdout}\n${pull.stderr}`).toBe(0);
       expect(installed(who)).toMatch(/^version: 1$/m);
       expect(installed(who)).toContain(TESTS_LINE);
+      const folder = join(who.box.home, '.claude', 'skills', SKILL);
+      expect(readFileSync(join(folder, ROLLBACK_PATH), 'utf8')).toBe(ROLLBACK);
+      expect(statSync(join(folder, 'scripts', 'smoke.sh')).mode & 0o777).toBe(0o755);
     }
   });
 
