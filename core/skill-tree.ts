@@ -31,12 +31,15 @@ export interface TreeLimits {
 
 export const DEFAULT_TREE_LIMITS: TreeLimits = { fileBytes: 10 * 1024 * 1024, versionBytes: 50 * 1024 * 1024, files: 1000 };
 
+/** What the store and the lane accept whatever a pusher's settings: push's limits are raised up to these. */
+export const STORE_TREE_LIMITS: TreeLimits = { fileBytes: 100 * 1024 * 1024, versionBytes: 500 * 1024 * 1024, files: 5000 };
+
 /**
- * What the store and the lane accept whatever a pusher's settings: push's
- * limits are raised up to these. 10,000 files list in ~1.5 MB, still below
- * Temporal's 2 MiB payload limit.
+ * The most a tree's listing may take as JSON: it travels whole in a push and in
+ * a read reply, each far below Temporal's 2 MiB payload limit. 1,000 files
+ * with ordinary paths list in about 150 KB.
  */
-export const STORE_TREE_LIMITS: TreeLimits = { fileBytes: 100 * 1024 * 1024, versionBytes: 500 * 1024 * 1024, files: 10_000 };
+export const MAX_TREE_LISTING_BYTES = 1024 * 1024;
 
 /** The longest relative path a tree holds (characters). */
 export const MAX_TREE_PATH_CHARS = 400;
@@ -152,6 +155,9 @@ export function treeProblem(files: readonly unknown[], limits: TreeLimits = STOR
     total += f.size;
   }
   if (total > limits.versionBytes) return `the skill's files are ${total} bytes; the limit is ${limits.versionBytes} bytes a version`;
+  // Characters, not bytes (no Buffer in the workflow sandbox): a listing is ASCII but for its paths.
+  const listing = JSON.stringify(files).length;
+  if (listing > MAX_TREE_LISTING_BYTES) return `the list of the skill's files is ${listing} characters of JSON; the limit is ${MAX_TREE_LISTING_BYTES}: ship fewer files or shorter paths`;
   const clash = caseClash([...paths]);
   if (clash) return `${clash[0]} and ${clash[1]} differ only by case (one file on macOS and Windows)`;
   return undefined;

@@ -21,7 +21,7 @@ import {
 import { KNOWN_FIELDS, SkillDocumentError, authorFrontmatter, parseSkillDocument } from '../core/skill-document';
 import { formatSkillRef, parseSkillRef, skillNameProblem } from '../core/skill-ref';
 import type { SkillRef } from '../core/skill-ref';
-import { CHUNK_BYTES, chunkSize, fileChunks, type TreeFile } from '../core/skill-tree';
+import { CHUNK_BYTES, chunkSize, fileChunks, treeProblem, type TreeFile } from '../core/skill-tree';
 import { atomicWriteFile, isErrno } from '../local/fs';
 import { currentUser } from '../local/home';
 import { readSkillFolder, treeLimitsFromEnv, type FolderFile } from '../local/skill-folder';
@@ -229,6 +229,10 @@ export async function pushSkill(options: PushOptions): Promise<PushResult> {
   const { text, skillFile: file } = folder;
   const skill = prepareSkill(text, { author: options.author, pusher });
 
+  const files = folder.files.map(treeFile);
+  // What the store would refuse is refused here, before anything is uploaded.
+  const treeIssue = treeProblem(files);
+  if (treeIssue) throw new PushError(treeIssue);
   // Contents first: the store refuses a version whose files it does not hold.
   const uploaded = await uploadMissing(options.publisher, folder.files);
   const outcome = await options.publisher.publish({
@@ -236,7 +240,7 @@ export async function pushSkill(options: PushOptions): Promise<PushResult> {
     body: skill.body,
     description: skill.description,
     frontmatter: skill.frontmatter,
-    files: folder.files.map(treeFile),
+    files,
     ...(scope === undefined ? {} : { scope }),
     ...(skill.basedOn === undefined ? {} : { basedOn: skill.basedOn }),
     pusher,

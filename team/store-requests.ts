@@ -8,6 +8,9 @@ import { formatSkillRef } from '../core/skill-ref';
 import type { CurrentSkill } from '../store/types';
 import type { DirectBackend } from './direct';
 
+/** Contents read from the store per query while a contents reply fills (a reply holds about one whole chunk). */
+const CONTENTS_READ_AT_ONCE = 4;
+
 /** Takes items while their JSON fits in MAX_READ_PAGE_BYTES (at least one); `more` when some were left. */
 function page<T>(items: T[]): { taken: T[]; more: boolean } {
   const taken: T[] = [];
@@ -96,18 +99,24 @@ export async function serveStoreRequest(backend: DirectBackend, request: StoreRe
       await backend.putContents(request.chunks.map((c) => ({ hash: c.hash, data: Buffer.from(c.data, 'base64') })));
       return { op: 'putContents' };
     case 'contents': {
-      const found = await backend.contents(request.hashes);
+      // Read a few at a time and stop when the reply is full: the rest are asked for again, and never read twice meanwhile.
+      const unknown = await backend.missingContents(request.hashes);
+      const absent = new Set(unknown);
+      const held = request.hashes.filter((h) => !absent.has(h));
       const chunks: ContentChunk[] = [];
       let bytes = 0;
-      for (const hash of request.hashes) {
-        const data = found.get(hash);
-        if (!data) continue;
-        // The rest is asked for again: a reply stays far below the payload limit.
-        if (chunks.length > 0 && bytes + data.length > MAX_CONTENT_BYTES_PER_REQUEST) break;
-        chunks.push({ hash, data: Buffer.from(data).toString('base64') });
-        bytes += data.length;
+      reading: for (let i = 0; i < held.length; i += CONTENTS_READ_AT_ONCE) {
+        const group = held.slice(i, i + CONTENTS_READ_AT_ONCE);
+        const found = await backend.contents(group);
+        for (const hash of group) {
+          const data = found.get(hash);
+          if (!data) continue;
+          if (chunks.length > 0 && bytes + data.length > MAX_CONTENT_BYTES_PER_REQUEST) break reading;
+          chunks.push({ hash, data: Buffer.from(data).toString('base64') });
+          bytes += data.length;
+        }
       }
-      return { op: 'contents', chunks, unknown: request.hashes.filter((h) => !found.has(h)) };
+      return { op: 'contents', chunks, unknown };
     }
   }
 }

@@ -21,6 +21,18 @@ const received = (record: ReceivedSkillRecord): SkillVersion => receivedSkillRec
 const asVersion = (record: ReceivedSkillRecord | null): SkillVersion | undefined => (record ? received(record) : undefined);
 const refOnly = (r: SkillRef): SkillRef => ({ name: r.name, author: r.author });
 
+/** Store requests carrying contents sent at once: the round trips overlap, the central worker's activities run side by side. */
+const CONTENT_REQUESTS_IN_FLIGHT = 4;
+
+/** Runs `work` on every item, at most `limit` at a time; the first failure fails it all. */
+async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const runner = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, runner));
+}
+
 /** Every page of a paged store request, its items in order. */
 async function allPages<Reply extends { next?: Cursor }, Item, Cursor>(ask: (after: Cursor | undefined) => Promise<Reply>, items: (reply: Reply) => Item[]): Promise<Item[]> {
   const all: Item[] = [];
@@ -61,34 +73,40 @@ export function temporalBackend(team: TeamConnection, options: StoreRequestOptio
       return missing;
     },
     async putContents(chunks) {
-      // Requests of at most MAX_CONTENT_BYTES_PER_REQUEST (one whole chunk always fits).
+      // Requests of at most MAX_CONTENT_BYTES_PER_REQUEST (one whole chunk always fits), a few in flight.
+      const requests: ContentChunk[][] = [];
       let batch: ContentChunk[] = [];
       let bytes = 0;
-      const send = async () => {
-        if (batch.length > 0) await ask({ op: 'putContents', chunks: batch });
-        batch = [];
-        bytes = 0;
-      };
       for (const { hash, data } of chunks) {
-        if (batch.length > 0 && (bytes + data.length > MAX_CONTENT_BYTES_PER_REQUEST || batch.length >= MAX_HASHES_PER_REQUEST)) await send();
+        if (batch.length > 0 && (bytes + data.length > MAX_CONTENT_BYTES_PER_REQUEST || batch.length >= MAX_HASHES_PER_REQUEST)) {
+          requests.push(batch);
+          batch = [];
+          bytes = 0;
+        }
         batch.push({ hash, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64') });
         bytes += data.length;
       }
-      await send();
+      if (batch.length > 0) requests.push(batch);
+      await inParallel(requests, CONTENT_REQUESTS_IN_FLIGHT, async (chunks) => void (await ask({ op: 'putContents', chunks })));
     },
     async contents(hashes) {
       const found = new Map<string, Uint8Array>();
-      let rest = [...new Set(hashes)];
-      while (rest.length > 0) {
-        // Each reply carries as many as fit; those it left out are asked for again.
-        const reply = await ask({ op: 'contents', hashes: rest.slice(0, MAX_HASHES_PER_REQUEST) });
-        for (const chunk of reply.chunks) found.set(chunk.hash, new Uint8Array(Buffer.from(chunk.data, 'base64')));
-        const unknown = new Set(reply.unknown);
-        const answered = rest.slice(0, MAX_HASHES_PER_REQUEST).filter((h) => found.has(h) || unknown.has(h));
-        if (answered.length === 0) throw new RemoteError('the central worker sent no contents for a contents request: upgrade skillopt on both sides');
-        const done = new Set(answered);
-        rest = rest.filter((h) => !done.has(h));
-      }
+      const wanted = [...new Set(hashes)];
+      // A few lanes in flight, each asking for its share until every hash is answered.
+      const lanes = Array.from({ length: CONTENT_REQUESTS_IN_FLIGHT }, (_, lane) => wanted.filter((_h, i) => i % CONTENT_REQUESTS_IN_FLIGHT === lane));
+      await inParallel(lanes, CONTENT_REQUESTS_IN_FLIGHT, async (share) => {
+        let rest = share;
+        while (rest.length > 0) {
+          // Each reply carries as many as fit; those it left out are asked for again.
+          const asked = rest.slice(0, MAX_HASHES_PER_REQUEST);
+          const reply = await ask({ op: 'contents', hashes: asked });
+          for (const chunk of reply.chunks) found.set(chunk.hash, new Uint8Array(Buffer.from(chunk.data, 'base64')));
+          const unknown = new Set(reply.unknown);
+          const done = new Set(asked.filter((h) => found.has(h) || unknown.has(h)));
+          if (done.size === 0) throw new RemoteError('the central worker sent no contents for a contents request: upgrade skillopt on both sides');
+          rest = rest.filter((h) => !done.has(h));
+        }
+      });
       return found;
     },
     async publish(request) {

@@ -42,6 +42,9 @@ describe('paths a teammate machine can hold', () => {
     expect(treeProblem([file('a.md', 'x'), file('a.md', 'y')])).toBe('a.md is listed twice');
     expect(treeProblem([file('SKILL.md', 'x')])).toMatch(/^SKILL\.md is not a file of the tree/);
     expect(treeProblem([file('a.md', 'x')], { files: 0, fileBytes: 10, versionBytes: 10 })).toBe('the skill has 1 files besides SKILL.md; the limit is 0');
+    // A listing that would not fit a Temporal payload comfortably, whatever the limits.
+    const many = Array.from({ length: 3000 }, (_, i) => file(`${'deep/'.repeat(60)}f${i}.md`, 'x'));
+    expect(treeProblem(many)).toMatch(/^the list of the skill's files is \d+ characters of JSON; the limit is 1048576/);
   });
 });
 

@@ -4,7 +4,10 @@
 // from SKILLOPT_TEST_DATABASE_URL) and one real Temporal dev server with a real
 // skillopt worker. A new operation is one method and one more case here.
 import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contentHash, treeFileOf } from '../../core/content-hash';
+import { CHUNK_BYTES } from '../../core/skill-tree';
 import type { PushRequest } from '../../core/push-rules';
 import { DEFAULT_CANARY_SETTINGS, inCanaryCohort } from '../../core/rollout-rules';
 import type { RolloutDefaults } from '../../core/rollout-types';
@@ -79,6 +82,27 @@ describe.each(implementations)('the team backend $label', ({ open }) => {
   });
   afterAll(async () => {
     await backend?.close();
+  });
+
+  it('keeps contents by hash: says which it lacks, takes them, hands back exactly those; a tree publishes only once its contents are in', async () => {
+    const big = randomBytes(CHUNK_BYTES * 2 + 3);
+    const script = Buffer.from(`#!/bin/sh\necho ${author}\n`);
+    const file = treeFileOf('assets/big.bin', big, false);
+    const run = treeFileOf('scripts/run.sh', script, true);
+    const chunks = [big.subarray(0, CHUNK_BYTES), big.subarray(CHUNK_BYTES, 2 * CHUNK_BYTES), big.subarray(2 * CHUNK_BYTES), script].map((data) => ({ hash: contentHash(data), data }));
+    const hashes = chunks.map((c) => c.hash);
+    expect(await backend.missingContents(hashes)).toEqual(hashes);
+    const ref = { name: 'folder', author };
+    const tree = { ...push(ref, body('Folder', 'Run scripts/run.sh.')), files: [file, run], frontmatter: 'name: folder\ndescription: d\nlicense: MIT' };
+    await expect(backend.publish(tree)).rejects.toThrow(/4 chunks of its files' contents are not in the store/);
+    await backend.putContents(chunks);
+    expect(await backend.missingContents(hashes)).toEqual([]);
+    const got = await backend.contents([...hashes, 'f'.repeat(64)]);
+    expect([...got.keys()].sort()).toEqual([...hashes].sort());
+    expect(Buffer.concat([got.get(hashes[0]!)!, got.get(hashes[1]!)!, got.get(hashes[2]!)!]).equals(big)).toBe(true);
+    expect(await backend.publish(tree)).toMatchObject({ status: 'created', version: 1 });
+    expect(await backend.publish(tree)).toMatchObject({ status: 'up-to-date', version: 1 });
+    expect(await backend.current(ref)).toMatchObject({ files: [file, run], frontmatter: 'name: folder\ndescription: d\nlicense: MIT' });
   });
 
   it('publishes a new skill (created), a change (updated), the same file (up to date), and refuses a push over versions the pusher never saw', async () => {
