@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { Browser, Page } from 'playwright-core';
+import { treeFileOf } from '../../core/content-hash';
+import type { TreeFile } from '../../core/skill-tree';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatSkillRef, workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
 import { startDashboard, type RunningDashboard } from '../../dashboard/server';
@@ -41,10 +43,17 @@ const deploy: SkillRef = { name: uniqueName('deploy'), author: 'ann' };
 const review: SkillRef = { name: uniqueName('review'), author: 'bob' };
 const evil: SkillRef = { name: uniqueName('evil'), author: 'eve' };
 
-async function withCandidate(ref: SkillRef, bodies: [string, string], descriptions: [string, string]): Promise<void> {
-  await store.publishVersion({ ...ref, body: bodies[0], description: descriptions[0], contributors: [ref.author], createdBy: ref.author, baseVersion: 0 });
+/** Files of a version's folder, path → content; their contents are stored first. */
+async function tree(files: Record<string, string | Buffer>): Promise<TreeFile[]> {
+  const out = Object.entries(files).map(([path, content]) => ({ file: treeFileOf(path, Buffer.from(content), false), data: Buffer.from(content) }));
+  await store.putContents(out.map(({ file, data }) => ({ hash: file.hash, data })));
+  return out.map((o) => o.file);
+}
+
+async function withCandidate(ref: SkillRef, bodies: [string, string], descriptions: [string, string], trees: [TreeFile[], TreeFile[]] = [[], []]): Promise<void> {
+  await store.publishVersion({ ...ref, body: bodies[0], description: descriptions[0], contributors: [ref.author], createdBy: ref.author, baseVersion: 0, files: trees[0] });
   await store.setRolloutSettings(ref, { policy: 'approval', updatedBy: ref.author });
-  await store.publishVersion({ ...ref, body: bodies[1], description: descriptions[1], contributors: [ref.author], createdBy: 'skillopt', baseVersion: 1, state: 'candidate', reason: 'improvement from 2 failures' });
+  await store.publishVersion({ ...ref, body: bodies[1], description: descriptions[1], contributors: [ref.author], createdBy: 'skillopt', baseVersion: 1, state: 'candidate', reason: 'improvement from 2 failures', files: trees[1] });
   // As the worker does after a verdict: the lane learns of its candidate (signal-with-start).
   await env.client.workflow.signalWithStart('skillWorkflow', {
     workflowId: workflowIdForSkill(ref),
@@ -95,7 +104,10 @@ beforeAll(async () => {
   running = worker.run();
 
   await withCandidate(deploy, ['# Deploy\n\n1. Test.\n2. Ship.\n', '# Deploy\n\n1. Run the full test suite.\n2. Deploy to staging first.\n3. Ship.\n'], ['Use when deploying', 'Use when deploying services']);
-  await withCandidate(review, ['# Review\n\nRead the diff.\n', '# Review\n\nSkim.\n'], ['Use for code review', 'Use for code review']);
+  await withCandidate(review, ['# Review\n\nRead the diff.\n', '# Review\n\nSkim.\n'], ['Use for code review', 'Use for code review'], [
+    await tree({ 'references/style.md': '# Style\n\nTabs.\n', 'assets/logo.png': Buffer.from([0, 1, 2]) }),
+    await tree({ 'references/style.md': '# Style\n\nSpaces.\n', 'assets/logo.png': Buffer.from([0, 1, 2, 3]) }),
+  ]);
   await withCandidate(evil, [EVIL_BODY, `${EVIL_BODY}<b onmouseover="window.__pwned=1">bold</b>\n`], ['<img src=x onerror="window.__pwned=1">', '<script>window.__pwned=1</script>']);
   await verdicts(deploy, 1, ['passed', 'failed', 'failed'], 6);
   await verdicts(deploy, 1, ['passed', 'failed', 'passed'], 4);
@@ -184,6 +196,18 @@ describe('the skills dashboard in Chromium', () => {
     expect(added).toContain('+2. Deploy to staging first.');
     expect(added).toContain('+description: Use when deploying services');
     await page.screenshot({ path: join(SHOTS, 'diff.png'), fullPage: true });
+  });
+
+  it('shows a diff file by file: a text file as lines, a binary by size', async () => {
+    await open(`#/skill/${encodeURIComponent(formatSkillRef(review))}`);
+    await page.selectOption('[data-testid="diff-from"]', '1');
+    await page.selectOption('[data-testid="diff-to"]', '2');
+    await page.click('[data-testid="show-diff"]');
+    await page.waitForSelector('[data-testid="diff-files"]');
+    expect(await page.locator('[data-testid="diff-files"]').textContent()).toBe('other files: assets/logo.png changed (binary, 3 → 4 bytes); references/style.md changed');
+    const files = await page.locator('[data-testid="diff"] pre .file').allTextContents();
+    expect(files).toEqual([`${formatSkillRef(review)}@v2/SKILL.md`, 'binary assets/logo.png (changed): size 3 bytes → 4 bytes', `${formatSkillRef(review)}@v2/references/style.md`]);
+    expect(await page.locator('[data-testid="diff"] pre .add').allTextContents()).toContain('+Spaces.');
   });
 
   it('approves a pending candidate: it becomes the stable version', async () => {
