@@ -43,8 +43,6 @@ export interface TreeInstall {
 }
 
 export interface TreeInstalled {
-  /** What is installed now, path → content hash (for the manifest). */
-  files: Record<string, string>;
   /** Files of the previous install a person had changed, kept as <path>.bak. */
   kept: string[];
   /** Contents fetched from the store (not found in the folder or the cache). */
@@ -122,7 +120,7 @@ export async function installTree(install: TreeInstall): Promise<TreeInstalled> 
   const area = stagingArea(install.root);
   const tag = `${install.ref}.${process.pid}.${randomBytes(4).toString('hex')}`;
   const staging = join(area, `new.${tag}`);
-  const result: TreeInstalled = { files: {}, kept: [], fetched: { chunks: 0, bytes: 0 } };
+  const result: TreeInstalled = { kept: [], fetched: { chunks: 0, bytes: 0 } };
   await mkdir(install.root, { recursive: true });
   await mkdir(area, { recursive: true });
   await mkdir(staging);
@@ -142,12 +140,8 @@ export async function installTree(install: TreeInstall): Promise<TreeInstalled> 
       install,
       result.fetched,
     );
-    for (const file of install.files) {
-      await writeInto(staging, file.path, reused.get(file.path) ?? assemble(file, chunks), file.executable);
-      result.files[file.path] = file.hash;
-    }
+    for (const file of install.files) await writeInto(staging, file.path, reused.get(file.path) ?? assemble(file, chunks), file.executable);
     await writeInto(staging, SKILL_FILE, install.skillText, false);
-    result.files[SKILL_FILE] = contentHash(Buffer.from(install.skillText, 'utf8'));
 
     if (install.installed) await carryOver(dir, staging, install, result);
 
@@ -171,6 +165,7 @@ export async function installTree(install: TreeInstall): Promise<TreeInstalled> 
 /** What of the installed folder the new one keeps: a person's changes as .bak, files pull never installed as they are. */
 async function carryOver(dir: string, staging: string, install: TreeInstall, result: TreeInstalled): Promise<void> {
   const previous = install.installed && 'files' in install.installed ? install.installed.files : undefined;
+  const shipped = new Set([SKILL_FILE, ...install.files.map((f) => f.path)]);
   const changed: Array<{ path: string; data: Uint8Array; executable: boolean }> = [];
   for (const path of await listFiles(dir)) {
     const absolute = join(dir, ...path.split('/'));
@@ -180,7 +175,7 @@ async function carryOver(dir: string, staging: string, install: TreeInstall, res
     const installedHash = previous ? previous[path] : path === SKILL_FILE ? null : undefined;
     if (installedHash === undefined) {
       // Not pull's: the person's own file (or a .bak kept before) stays, unless the new version ships that path.
-      if (!(path in result.files)) await writeInto(staging, path, data, executable);
+      if (!shipped.has(path)) await writeInto(staging, path, data, executable);
     } else if (installedHash === null || contentHash(data) !== installedHash) {
       changed.push({ path, data, executable });
     }

@@ -223,12 +223,14 @@ async function pullInto(report: PullReport, versions: ListedSkill[], source: Ski
         root,
         pulledAt: now().toISOString(),
         ...(full.state === 'candidate' ? { candidate: true as const } : {}),
+        // What the install will hold, known before it is written: a claim or a repair records it.
+        files: installedFiles(full),
       };
       // Equal, not "at least": a reverted candidate sends the cohort back to the older stable version.
       if (installedText !== undefined && installedVersion !== undefined && installedVersion === v.version && !options.force) {
         item.status = 'up-to-date';
-        // Repairs an entry left behind when a previous pull wrote the file but not the manifest.
-        if (entry && entry.version !== installedVersion && write) await save(upsertEntry(manifest, { ...entry, version: installedVersion }));
+        // Repairs an entry left behind when a previous pull swapped the folder in but did not write the manifest.
+        if (entry && entry.version !== installedVersion && write) await save(upsertEntry(manifest, { ...entry, version: installedVersion, files: newEntry.files }));
         continue;
       }
       item.status = installedText === undefined ? 'installed' : 'updated';
@@ -257,7 +259,7 @@ async function pullInto(report: PullReport, versions: ListedSkill[], source: Ski
       if (installed.kept.length > 0) item.kept = installed.kept;
       item.fetched = installed.fetched;
       try {
-        await save(upsertEntry(manifest, { ...newEntry, files: installed.files }));
+        await save(upsertEntry(manifest, newEntry));
       } catch (err) {
         // The folder is already claimed; its recorded version is repaired by the next pull.
         item.reason = `installed, but the manifest was not updated: ${describeError(err)}`;
@@ -268,6 +270,13 @@ async function pullInto(report: PullReport, versions: ListedSkill[], source: Ski
     }
   }
   if (write) await clearStaging(root);
+}
+
+/** Path → content hash of everything pull installs for `v`, SKILL.md included (the manifest's record of an install). */
+function installedFiles(v: SkillVersion): Record<string, string> {
+  const files: Record<string, string> = Object.fromEntries(v.files.map((f) => [f.path, f.hash]));
+  files[SKILL_FILE] = contentHash(Buffer.from(renderInstalledSkill(v), 'utf8'));
+  return files;
 }
 
 /** `version` when `text` is byte for byte what pull installs for that version of the skill, else undefined. */
