@@ -6,7 +6,7 @@
 // its own), with a fresh SKILLOPT_HOME (its start: loading the
 // bundle, the Temporal client and worker; ~0.5 s of CPU). Rounds alternate
 // none / normal / low, so the machine's load hits all three alike.
-//   npm run build && npx tsx bench/background-priority.ts [rounds]   → bench/results/background-priority.json
+//   npm run bench:priority [-- rounds]   → bench/results/background-priority.json
 import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
