@@ -71,6 +71,9 @@ export class Tui {
     const tui = new Tui(name, options.logDir);
     const vars = Object.entries({ TERM: 'xterm-256color', ...options.env }).map(([k, v]) => `${k}=${v}`);
     // tmux runs a command given as several words directly (no shell); `env -i` gives it exactly this environment.
+    await tui
+      .tmux(['-V'])
+      .catch((err: NodeJS.ErrnoException) => Promise.reject(err.code === 'ENOENT' ? new Error('the interactive tests need tmux on PATH (e.g. `apt-get install tmux`)') : err));
     await tui.tmux(['new-session', '-d', '-s', name, '-x', String(options.columns ?? 120), '-y', String(options.rows ?? 40), '-c', options.cwd, '--', 'env', '-i', ...vars, CLAUDE_BIN, ...(options.args ?? [])]);
     // Everything the TUI writes, including what lasts less than a screen read.
     await tui.tmux(['pipe-pane', '-t', name, '-o', `cat >> '${tui.rawPath}'`]);
