@@ -1,12 +1,13 @@
 // Enter → answer in the interactive Claude Code (the pinned CLI, in tmux,
 // test/e2e/tui.ts) against the scripted model server on loopback, with
-// skillopt's hooks as this version installs them ("on"), as the previous
-// release installed them (shell form, waited for: "before") and without any
-// ("off"). Per session, three prompts: the first prompt of the session, a
+// skillopt's hooks as this version installs them ("on"; "normal": the same,
+// with the processes they start at normal priority instead of the background
+// one), as the previous release installed them (shell form, waited for:
+// "before") and without any ("off"). Per session, three prompts: the first prompt of the session, a
 // prompt the model answers by calling the pulled skill (PreToolUse arms, the
 // flusher starts), and a reaction while that window is open. Sessions
-// alternate on / before / off (rotating the order each round), so the
-// machine's load falls on all three alike. The stack is the end-to-end
+// alternate on / normal / before / off (rotating the order each round), so the
+// machine's load falls on all four alike. The stack is the end-to-end
 // tests': a Temporal dev server, the skillopt worker on a SQLite store (its
 // judge and proposer an instant script: no `claude -p` competes for the CPU),
 // the skill pushed and pulled as a user would.
@@ -28,7 +29,7 @@ import { BODY, SKILL } from '../test/e2e/deploy-skill';
 import { Tui, acceptFirstRun } from '../test/e2e/tui';
 
 const ROUNDS = Number(process.argv[2] ?? process.env.BENCH_TUI_ROUNDS ?? 5);
-const MODES = ['on', 'before', 'off'] as const;
+const MODES = ['on', 'normal', 'before', 'off'] as const;
 type Mode = (typeof MODES)[number];
 const PROMPTS = ['first', 'skill', 'reaction'] as const;
 type PromptKind = (typeof PROMPTS)[number];
@@ -102,6 +103,7 @@ async function main(): Promise<void> {
       SKILLOPT_TASK_QUEUE: taskQueue,
       SKILLOPT_ACTIVITY_QUEUE: taskQueue,
       ...anthropicEnv(server.url),
+      ...(mode === 'normal' ? { SKILLOPT_BACKGROUND_PRIORITY: 'normal' } : {}),
     });
     await skillopt(['pull'], envs[mode]);
     acceptFirstRun(home, box.cwd, envs[mode].ANTHROPIC_API_KEY!);
@@ -151,7 +153,7 @@ async function main(): Promise<void> {
     machine: { cpus: cpus().length, loadavgAtEnd: loadavg().map((l) => Math.round(l * 100) / 100) },
     claudeCode: '2.1.197',
     rounds: ROUNDS,
-    what: 'ms from Enter to the answer on screen in the interactive Claude Code (tmux, screen read every 5 ms), scripted model on loopback; on = this version\'s hooks (exec form, PreToolUse/UserPromptSubmit asyncRewake), before = the previous release\'s (shell form, all waited for), off = no hooks; median of rounds',
+    what: 'ms from Enter to the answer on screen in the interactive Claude Code (tmux, screen read every 5 ms), scripted model on loopback; on = this version\'s hooks (exec form, PreToolUse/UserPromptSubmit asyncRewake, what they start at nice 19), normal = the same at normal priority, before = the previous release\'s (shell form, all waited for), off = no hooks; median of rounds',
     medianMs: medians,
     samplesMs: Object.fromEntries(MODES.map((m) => [m, Object.fromEntries(PROMPTS.map((p) => [p, samples[m][p].map(Math.round)]))])),
   };
