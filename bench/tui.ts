@@ -153,7 +153,7 @@ async function main(): Promise<void> {
     machine: { cpus: cpus().length, loadavgAtEnd: loadavg().map((l) => Math.round(l * 100) / 100) },
     claudeCode: '2.1.197',
     rounds: ROUNDS,
-    what: 'ms from Enter to the answer on screen in the interactive Claude Code (tmux, screen read every 5 ms), scripted model on loopback; on = this version\'s hooks (exec form, PreToolUse/UserPromptSubmit asyncRewake, what they start at nice 19), normal = the same at normal priority, before = the previous release\'s (shell form, all waited for), off = no hooks; median of rounds',
+    what: 'ms from Enter to the answer on screen in the interactive Claude Code (tmux, screen read every 5 ms), scripted model on loopback; on = this version\'s hooks (exec form, PreToolUse/UserPromptSubmit asyncRewake, what they start at nice 10), normal = the same at normal priority, before = the previous release\'s (shell form, all waited for), off = no hooks; median of rounds',
     medianMs: medians,
     samplesMs: Object.fromEntries(MODES.map((m) => [m, Object.fromEntries(PROMPTS.map((p) => [p, samples[m][p].map(Math.round)]))])),
   };

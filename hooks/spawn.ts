@@ -9,8 +9,13 @@ import { liveFlusherPid } from '../local/outbox/flusher-lock';
 
 type ChildProcessModule = typeof ChildProcess;
 
-/** The nice value background work starts at: the lowest priority, so the agent answering is never slowed by it. */
-export const BACKGROUND_NICE = 19;
+/**
+ * The nice value background work starts at. Against the agent busy on a core
+ * it gets about a tenth of it (CFS weights 110 vs 1024), so the agent's answer
+ * is not slowed; 19 (1.5 %) starved it: on a machine busy for minutes the
+ * flusher took tens of seconds just to start, and events waited that long.
+ */
+export const BACKGROUND_NICE = 10;
 
 function builtin<T>(id: string): T | undefined {
   // Synchronous and loader-free (Node ≥ 20.16). import() in the CommonJS hook

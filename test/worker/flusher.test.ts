@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { workflowIdForInvocation, type SkillRef } from '../../core/skill-ref';
 import { drainOutbox } from '../../worker/outbox-delivery';
 import { liveFlusherPid } from '../../local/outbox/flusher-lock';
+import { BACKGROUND_NICE } from '../../hooks/spawn';
 import { resolveTemporalExecutable } from '../../worker/temporal-bin';
 import { ALL_SEARCH_ATTRIBUTES, SearchAttributes, invocationStateQuery, type InvocationSummary } from '../../workflows/definitions';
 import { passingActivities, startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
@@ -85,7 +86,7 @@ async function flusherGone(): Promise<boolean> {
 const ref3 = () => `${ref.name}--${ref.author}`;
 
 describe('the flusher a hook starts', () => {
-  it('runs at the background priority (nice 19, and its session\'s autogroup where Linux has one): it never competes with the agent', async () => {
+  it('runs at the background priority (nice 10, and its session\'s autogroup where Linux has one): it does not compete with the agent', async () => {
     const priorityOf = async (extra: NodeJS.ProcessEnv): Promise<{ nice: number; autogroup?: string }> => {
       const s = new Session(sb);
       expect((await runHook(sb, 'PreToolUse', s.preToolUseSkill(ref3(), `toolu_${s.id}`), deliveryEnv(env.address, extra))).code).toBe(0);
@@ -96,8 +97,8 @@ describe('the flusher a hook starts', () => {
       return seen;
     };
     const low = await priorityOf({});
-    expect(low.nice).toBe(19);
-    if (low.autogroup !== undefined) expect(low.autogroup).toMatch(/ nice 19\s*$/);
+    expect(low.nice).toBe(BACKGROUND_NICE);
+    if (low.autogroup !== undefined) expect(low.autogroup).toMatch(new RegExp(` nice ${BACKGROUND_NICE}\\s*$`));
     // SKILLOPT_BACKGROUND_PRIORITY=normal: as the hook itself.
     expect((await priorityOf({ SKILLOPT_BACKGROUND_PRIORITY: 'normal' })).nice).toBe(getPriority());
   });
