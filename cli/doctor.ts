@@ -343,6 +343,13 @@ async function agentHooksCheck(ctx: CliContext, agent: AgentName): Promise<Docto
   const [installed] = withHooks as [(typeof withHooks)[number]];
   const missing = agentHookEvents(agent).filter((e) => !installed.events.includes(e));
   if (missing.length > 0) return fail('hooks', `${installed.settingsPath} lacks ${missing.join(', ')}`, `run \`skillopt hooks install${flag} --scope ${installed.scope}\``);
+  if (installed.outdated.length > 0) {
+    return fail(
+      'hooks',
+      `${installed.settingsPath} holds an older skillopt's ${installed.outdated.join(', ')} hook${installed.outdated.length > 1 ? 's' : ''}${agent === 'claude' ? ` (${label} may wait for them before it answers)` : ''}`,
+      `run \`skillopt hooks install${flag} --scope ${installed.scope}\` to upgrade them in place`,
+    );
+  }
   for (const command of installed.commands) {
     const file = hookCommandFile(command);
     if (file !== undefined && !existsSync(file)) {

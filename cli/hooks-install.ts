@@ -3,11 +3,14 @@
 // Code: settings.json (user: $HOME/.claude/settings.json, project:
 // <cwd>/.claude/settings.json). Codex: hooks.json, the same shape (user:
 // $CODEX_HOME/hooks.json, project: <cwd>/.codex/hooks.json), plus the trust
-// Codex requires before it runs a hook (cli/codex-trust.ts). Installing twice
+// Codex requires before it runs a hook (cli/codex-trust.ts). Claude Code gets
+// the exec form (`command` node, `args` [<entry>, "hook", <Event>]: no shell)
+// and, on the hooks a user waits on, `asyncRewake` (CLAUDE_ASYNC). Installing twice
 // changes nothing; uninstall removes exactly the entries skillopt added
-// (recognised by their command, `… skillopt.js" hook <Event> [--agent codex]`,
-// so an install from an older checkout path is replaced, not doubled). A file
-// that is not a JSON object is refused, never overwritten.
+// (recognised by their command line, `… skillopt.js" hook <Event> [--agent codex]`
+// or `…/dist/hook.cjs hook <Event>`, in either form, so an install from another
+// checkout path, or an older skillopt's shell-form hook, is replaced where it
+// stands, not doubled). A file that is not a JSON object is refused, never overwritten.
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { codexHome, type AgentName } from '../local/agents';
@@ -36,6 +39,20 @@ const AGENT_HOOKS: Record<AgentName, { events: readonly HookEvent[]; matcher: Pa
 };
 
 /**
+ * The Claude Code hooks it does not wait for: those on every prompt and every skill call, where a user waits
+ * for the answer. Marked `asyncRewake` rather than `async` (docs/claude-code.md §3): the interactive agent
+ * starts them in the background and goes on, as with `async`, but a `claude -p` run waits for them instead
+ * of killing those still running when it ends (which loses the event), and a run driven by an SDK waits
+ * for them before it exits. "Rewake" (exit code 2 wakes the model) never happens: a hook always exits 0.
+ * Not SessionStart (a resumed session's window must reopen before the prompt that follows is handled),
+ * UserPromptExpansion (it arms before the UserPromptSubmit of the same prompt runs, so that prompt is never
+ * counted as a reaction; it runs only for `/<name>--<author>` commands), nor SessionEnd (Claude Code exits
+ * right after it, waiting for it up to 1.5 s). Codex has no such mode (it runs an `async` hook
+ * synchronously, docs/codex-cli.md).
+ */
+const CLAUDE_ASYNC: readonly HookEvent[] = ['PreToolUse', 'UserPromptSubmit'];
+
+/**
  * Claude Code's own timeout per hook, in seconds: a safety net only (each hook
  * stops itself far sooner). SessionEnd gets none: a timeout there would stretch
  * the 1.5 s budget Claude Code gives every SessionEnd hook.
@@ -54,8 +71,8 @@ export interface HookInstallOptions {
   home: string;
   /** The project folder (scope project). */
   cwd: string;
-  /** The command before ` hook <Event>`; default: node "<this checkout>/bin/skillopt.js". */
-  command?: string;
+  /** The program and arguments before `hook <Event>`; default: node <this checkout>/dist/hook.cjs. */
+  entry?: readonly string[];
 }
 
 export interface HookInstallResult {
@@ -82,9 +99,14 @@ export function shellQuote(text: string): string {
   return `"${text.replace(/[\\"$`]/g, (c) => `\\${c}`)}"`;
 }
 
-/** `node "<checkout>/dist/hook.cjs"`: the bundled hook entry itself (`skillopt hook` loads the same file). */
-export function defaultHookCommand(): string {
-  return `node ${shellQuote(join(projectRoot(), 'dist', 'hook.cjs'))}`;
+/** `node <checkout>/dist/hook.cjs`: the bundled hook entry itself (`skillopt hook` loads the same file). */
+export function defaultHookEntry(): string[] {
+  return ['node', join(projectRoot(), 'dist', 'hook.cjs')];
+}
+
+/** The entry as one shell command line: `node "<path>"` (the program name bare when it needs no quoting). */
+export function shellCommandOf(entry: readonly string[]): string {
+  return entry.map((word, i) => (i === 0 && /^[\w./-]+$/.test(word) ? word : shellQuote(word))).join(' ');
 }
 
 export function settingsPathFor(options: Pick<HookInstallOptions, 'agent' | 'env' | 'scope' | 'home' | 'cwd'>): string {
@@ -105,8 +127,20 @@ function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** A hook's command line: `command` as written (shell form), or the exec form's `command` and `args`, shell-quoted. */
+function commandLine(hook: JsonObject): string | undefined {
+  if (typeof hook.command !== 'string') return undefined;
+  if (hook.args === undefined) return hook.command;
+  if (!Array.isArray(hook.args) || !hook.args.every((a) => typeof a === 'string')) return undefined;
+  // `node "<entry>" hook <Event>`: the words from `hook` on are plain.
+  const args = hook.args as string[];
+  const at = args.lastIndexOf('hook');
+  return at < 0 ? shellCommandOf([hook.command, ...args]) : `${shellCommandOf([hook.command, ...args.slice(0, at)])} ${args.slice(at).join(' ')}`;
+}
+
+/** skillopt's hook, in either form: the exec form this version writes, or the shell form older ones wrote. */
 function isSkilloptHook(hook: Json): boolean {
-  return isObject(hook) && isSkilloptHookCommand(hook.command);
+  return isObject(hook) && isSkilloptHookCommand(commandLine(hook));
 }
 
 async function readSettings(path: string): Promise<{ settings: JsonObject; existed: boolean }> {
@@ -159,8 +193,14 @@ function withoutSkillopt(groups: Json[]): Json[] {
   return kept;
 }
 
-function ourGroup(agent: AgentName, event: HookEvent, command: string): JsonObject {
-  const hook: JsonObject = { type: 'command', command: `${command} hook ${event}${AGENT_HOOKS[agent].flag}` };
+function ourGroup(agent: AgentName, event: HookEvent, entry: readonly string[]): JsonObject {
+  // Claude Code: the exec form (a program and its arguments: no shell is started, no path is re-parsed).
+  // Codex knows only a shell command line.
+  const hook: JsonObject =
+    agent === 'claude'
+      ? { type: 'command', command: entry[0]!, args: [...entry.slice(1), 'hook', event] }
+      : { type: 'command', command: `${shellCommandOf(entry)} hook ${event}${AGENT_HOOKS[agent].flag}` };
+  if (agent === 'claude' && CLAUDE_ASYNC.includes(event)) hook.asyncRewake = true;
   const timeout = HOOK_TIMEOUT_SECONDS[event];
   if (timeout !== undefined) hook.timeout = timeout;
   const matcher = AGENT_HOOKS[agent].matcher[event];
@@ -192,6 +232,8 @@ export interface InstalledHooks {
   events: HookEvent[];
   /** The distinct commands before ` hook <Event>`. */
   commands: string[];
+  /** Events whose skillopt hook is not as this version writes it (an older skillopt's): `hooks install` upgrades them. */
+  outdated: HookEvent[];
   /** Set when the file cannot be read as settings (then `events` is empty). */
   error?: string;
 }
@@ -212,19 +254,34 @@ export async function findInstalledHooks(options: Pick<HookInstallOptions, 'agen
       const hooks = (settings.hooks ?? {}) as JsonObject;
       const events: HookEvent[] = [];
       const commands = new Set<string>();
+      const outdated: HookEvent[] = [];
       for (const event of HOOK_EVENTS) {
-        const ours = ((hooks[event] ?? []) as Json[])
-          .flatMap((g) => (isObject(g) && Array.isArray(g.hooks) ? g.hooks : []))
-          .filter(isSkilloptHook) as JsonObject[];
+        const groups = (hooks[event] ?? []) as Json[];
+        const ours = groups.flatMap((g) => (isObject(g) && Array.isArray(g.hooks) ? g.hooks : [])).filter(isSkilloptHook) as JsonObject[];
         if (ours.length > 0) events.push(event);
-        for (const hook of ours) commands.add(String(hook.command).replace(/\s+hook\s+\S+(?:\s+--agent\s+\S+)?\s*$/, ''));
+        for (const hook of ours) commands.add(commandLine(hook)!.replace(/\s+hook\s+\S+(?:\s+--agent\s+\S+)?\s*$/, ''));
+        // Written by an older skillopt: not the hook this one writes (for any command), e.g. one Claude Code waits for.
+        const group = groups.find((g) => isObject(g) && Array.isArray(g.hooks) && g.hooks.some(isSkilloptHook)) as JsonObject | undefined;
+        if (group && ours.length === 1 && !sameJson(group, ourGroup(options.agent ?? 'claude', event, entryOf(ours[0]!)))) outdated.push(event);
       }
-      found.push({ scope, settingsPath, events, commands: [...commands] });
+      found.push({ scope, settingsPath, events, commands: [...commands], outdated });
     } catch (err) {
-      found.push({ scope, settingsPath, events: [], commands: [], error: (err as Error).message });
+      found.push({ scope, settingsPath, events: [], commands: [], outdated: [], error: (err as Error).message });
     }
   }
   return found;
+}
+
+/** The program and arguments before `hook <Event>` of one of skillopt's hooks, in either form. */
+function entryOf(hook: JsonObject): string[] {
+  if (Array.isArray(hook.args)) {
+    const args = hook.args as string[];
+    const at = args.lastIndexOf('hook');
+    return [String(hook.command), ...args.slice(0, at < 0 ? args.length : at)];
+  }
+  const prefix = String(hook.command).replace(/\s+hook\s+\S+(?:\s+--agent\s+\S+)?\s*$/, '');
+  const file = hookCommandFile(prefix);
+  return file === undefined ? [prefix] : ['node', file];
 }
 
 /** The file a hook command runs (`node "<path>"` as `hooks install` writes it); undefined for any other shape. */
@@ -245,21 +302,26 @@ export async function installHooks(options: HookInstallOptions): Promise<HookIns
 async function installInto(options: HookInstallOptions): Promise<HookInstallResult> {
   const agent = options.agent ?? 'claude';
   const settingsPath = settingsPathFor(options);
-  const command = options.command ?? defaultHookCommand();
-  if (/[\r\n]/.test(command)) throw new HookSettingsError('the hook command must be one line');
+  const entry = options.entry ?? defaultHookEntry();
+  if (entry.length === 0 || entry.some((word) => /[\r\n]/.test(word))) throw new HookSettingsError('the hook command must be one line');
   const { settings } = await readSettings(settingsPath);
   const hooks: JsonObject = { ...((settings.hooks as JsonObject | undefined) ?? {}) };
   const changed: HookEvent[] = [];
   for (const event of HOOK_EVENTS) {
-    const before = hooks[event] as Json[] | undefined;
+    const before = (hooks[event] as Json[] | undefined) ?? [];
     const wanted = AGENT_HOOKS[agent].events.includes(event);
-    const group = ourGroup(agent, event, command);
+    const group = ourGroup(agent, event, entry);
     // Already there, exactly once and exactly so (or absent and not wanted): leave the user's order alone.
-    const ours = (before ?? []).filter((g) => isObject(g) && Array.isArray(g.hooks) && g.hooks.some(isSkilloptHook));
+    const hasOurs = (g: Json) => isObject(g) && Array.isArray(g.hooks) && g.hooks.some(isSkilloptHook);
+    const ours = before.filter(hasOurs);
     if (wanted ? ours.length === 1 && sameJson(ours[0], group) : ours.length === 0) continue;
-    const rest = withoutSkillopt(before ?? []);
-    if (wanted) hooks[event] = [...rest, group];
-    else if (rest.length > 0) hooks[event] = rest;
+    const rest = withoutSkillopt(before);
+    if (wanted) {
+      // An older skillopt's hook is upgraded where it stands (among the user's hooks kept before it); a new one goes last.
+      const at = before.findIndex(hasOurs);
+      const place = at < 0 ? rest.length : withoutSkillopt(before.slice(0, at)).length;
+      hooks[event] = [...rest.slice(0, place), group, ...rest.slice(place)];
+    } else if (rest.length > 0) hooks[event] = rest;
     else delete hooks[event];
     changed.push(event);
   }

@@ -20,6 +20,7 @@ import { judgmentsPending } from '../local/outbox/pending-judgments';
 import type { HookPayload } from './payload';
 import { judgmentQueue } from '../local/judgment-queue';
 import { ensureFlusher } from './spawn';
+import { promptStartOffset } from './prompt-offset';
 import { versionInSession } from './session-skills';
 import { installInContext } from './skills-in-context';
 import { skillFilesInCommand } from '../core/skill-path';
@@ -87,7 +88,8 @@ function spool(ctx: HookContext, ref: SkillRef, workflowId: string, now: number,
 
 async function startFlusher(ctx: HookContext): Promise<void> {
   if (!ctx.settings.spawnFlusher) return;
-  await ensureFlusher(ctx.settings.home, ctx.flusherPath(), (err) => ctx.log.error('could not start the outbox flusher', err));
+  // The hook's last work: the flusher may start at the background priority (hooks/spawn.ts).
+  await ensureFlusher(ctx.settings.home, ctx.flusherPath(), ctx.settings.backgroundPriority === 'low', (err) => ctx.log.error('could not start the outbox flusher', err));
 }
 
 export type ArmResult = 'armed' | 'duplicate' | 'not-skill-tool' | 'not-org-skill' | 'no-session';
@@ -272,8 +274,9 @@ async function reactToPrompt(payload: HookPayload, ctx: HookContext): Promise<Re
     sessionId,
     text: reactionText(prompt),
     transcriptPath: payload.transcript_path ?? '',
-    // The hook runs before the agent appends this prompt (Claude Code and Codex alike): the window ends before the reaction.
-    transcriptBytes: fileSize(payload.transcript_path),
+    // The window ends where this prompt begins: Claude Code may have written it, and part of the answer, before
+    // this hook (which it does not wait for) runs; Codex waits for its hooks, so there it is the file's size.
+    transcriptBytes: promptStartOffset(payload.transcript_path, payload.prompt_id),
   };
   spool(ctx, ref, hint.workflowId, now, { signal: 'reaction', payload: reaction });
   // Spent after spooling: a crash in between sends one reaction too many, never one too few.

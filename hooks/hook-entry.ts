@@ -107,30 +107,33 @@ async function main(): Promise<void> {
       }, watchdogMs).unref();
       pruneStaleHints(settings.home, settings.idleTimeoutMs);
       if (payload.source === 'resume' && payload.session_id) reopenHint(settings.home, payload.session_id, Date.now(), DEFAULT_RESUME_GRACE_MS);
+      // What this session runs is what is installed now, before its own pull (see session-skills.ts).
+      const inContext =
+        payload.session_id && payload.source !== 'compact'
+          ? snapshotSessionSkills(settings.home, payload.session_id, readManifest(settings.home) ?? emptyManifest(), agentSkillRoots(agent, { home: settings.userHome, cwd: payload.cwd || process.cwd(), env: process.env }))
+          : [];
+      const job: SessionStartJob | undefined =
+        settings.autopull || settings.attribution ? { agent, payload: { session_id: payload.session_id, cwd: payload.cwd || process.cwd(), source: payload.source }, inContext } : undefined;
+      if (job && settings.sessionStartWait) {
+        // Opt-in: do the pull and the attribution inside the hook (the session waits).
+        const { runSessionStart } = (await import(new URL('./hook-session-start.mjs', import.meta.url).href)) as typeof SessionStartModule;
+        await runSessionStart(job.payload, ctx, job.inContext);
+      }
+      // The processes started last: the hook lowers its own priority to start them at the background one (spawn.ts).
+      const lowPriority = settings.backgroundPriority === 'low';
       // Events left by a flusher that gave up while Temporal was down, or judgments this machine still owes,
       // get a new one; on a teammate's machine always: judgments may wait on its queue since it was offline.
       if (
         settings.spawnFlusher &&
         (listOutbox(settings.home).length > 0 || judgmentsPending(settings.home) || servedQueue(settings.home, process.env, settings.activityQueue) !== undefined)
       ) {
-        await ensureFlusher(settings.home, ctx.flusherPath(), (err) => log.error('could not start the outbox flusher', err));
+        await ensureFlusher(settings.home, ctx.flusherPath(), lowPriority, (err) => log.error('could not start the outbox flusher', err));
       }
-      // What this session runs is what is installed now, before its own pull (see session-skills.ts).
-      const inContext =
-        payload.session_id && payload.source !== 'compact'
-          ? snapshotSessionSkills(settings.home, payload.session_id, readManifest(settings.home) ?? emptyManifest(), agentSkillRoots(agent, { home: settings.userHome, cwd: payload.cwd || process.cwd(), env: process.env }))
-          : [];
-      if (!settings.autopull && !settings.attribution) return;
-      const job: SessionStartJob = { agent, payload: { session_id: payload.session_id, cwd: payload.cwd || process.cwd(), source: payload.source }, inContext };
-      if (settings.sessionStartWait) {
-        // Opt-in: do the pull and the attribution inside the hook (the session waits).
-        const { runSessionStart } = (await import(new URL('./hook-session-start.mjs', import.meta.url).href)) as typeof SessionStartModule;
-        await runSessionStart(job.payload, ctx, job.inContext);
-        return;
+      if (job && !settings.sessionStartWait) {
+        await spawnDetachedNode([fileURLToPath(new URL('./hook-session-start.mjs', import.meta.url)), JSON.stringify(job)], { lowPriority }, (err) =>
+          log.error('could not start the SessionStart job', err),
+        );
       }
-      await spawnDetachedNode([fileURLToPath(new URL('./hook-session-start.mjs', import.meta.url)), JSON.stringify(job)], undefined, (err) =>
-        log.error('could not start the SessionStart job', err),
-      );
       return;
     }
     default:

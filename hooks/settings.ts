@@ -35,6 +35,11 @@ export interface HookSettings {
   sessionStartWait: boolean;
   /** SKILLOPT_FLUSHER=0: only spool; something else (`skillopt up`) drains the outbox. */
   spawnFlusher: boolean;
+  /**
+   * SKILLOPT_BACKGROUND_PRIORITY: the priority the processes a hook starts (flusher, SessionStart job) run at;
+   * `low` (default: they never slow the agent's answer) or `normal` (to compare).
+   */
+  backgroundPriority: 'low' | 'normal';
 }
 
 function positiveNumber(value: string | undefined): number | undefined {
@@ -63,5 +68,6 @@ export function readHookSettings(env: NodeJS.ProcessEnv = process.env): HookSett
     autopullTimeoutMs: positiveNumber(env.SKILLOPT_AUTOPULL_TIMEOUT_MS) ?? DEFAULT_AUTOPULL_TIMEOUT_MS,
     sessionStartWait: env.SKILLOPT_SESSION_START_WAIT === '1',
     spawnFlusher: env.SKILLOPT_FLUSHER !== '0',
+    backgroundPriority: env.SKILLOPT_BACKGROUND_PRIORITY === 'normal' ? 'normal' : 'low',
   };
 }

@@ -4,8 +4,8 @@
 // agent CLI is a small script standing in for `claude` (its --version and one
 // JSON reply).
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
@@ -13,6 +13,8 @@ import type { DoctorReport } from '../../cli/doctor';
 import { passingActivities, startTestServer, workflowBundle } from '../helpers/temporal';
 import { until } from '../helpers/wait';
 import { makeSandbox, run, type RunResult, type Sandbox } from './helpers';
+
+const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 
 let server: TestWorkflowEnvironment;
 let sb: Sandbox;
@@ -103,6 +105,24 @@ describe('skillopt doctor', () => {
       expect(line(r, 'model call')).toMatch(/^✓ model call: the judge model answered in [\d.]+ s \("OK"\)$/);
       expect(lines(r).filter((l) => l.startsWith('✗'))).toEqual([]);
     });
+  });
+
+  it('hooks an older skillopt wrote (shell form, waited for) are ✗ until `hooks install` upgrades them, once', async () => {
+    const entry = join(REPO_ROOT, 'dist', 'hook.cjs');
+    const settingsPath = join(sb.home, '.claude', 'settings.json');
+    const older = (event: string) => [{ ...(event === 'PreToolUse' ? { matcher: 'Skill' } : {}), hooks: [{ type: 'command', command: `node "${entry}" hook ${event}`, timeout: 10 }] }];
+    mkdirSync(join(sb.home, '.claude'), { recursive: true });
+    writeFileSync(settingsPath, JSON.stringify({ model: 'opus', hooks: { SessionStart: older('SessionStart'), PreToolUse: older('PreToolUse'), UserPromptSubmit: older('UserPromptSubmit'), SessionEnd: older('SessionEnd') } }));
+    expect(line(await run(sb, ['doctor']), 'hooks')).toMatch(/^✗ hooks: .*settings\.json lacks UserPromptExpansion; fix: run `skillopt hooks install --scope user`$/);
+    // Only the new hook missing: the older ones are named, with the fix.
+    writeFileSync(settingsPath, JSON.stringify({ model: 'opus', hooks: { SessionStart: older('SessionStart'), PreToolUse: older('PreToolUse'), UserPromptExpansion: older('UserPromptExpansion'), UserPromptSubmit: older('UserPromptSubmit'), SessionEnd: older('SessionEnd') } }));
+    expect(line(await run(sb, ['doctor']), 'hooks')).toMatch(
+      /^✗ hooks: .*settings\.json holds an older skillopt's SessionStart, PreToolUse, UserPromptExpansion, UserPromptSubmit, SessionEnd hooks \(Claude Code may wait for them before it answers\); fix: run `skillopt hooks install --scope user` to upgrade them in place$/,
+    );
+    expect((await run(sb, ['hooks', 'install'])).stdout).toMatch(/^installed skillopt hooks \(SessionStart, PreToolUse, UserPromptExpansion, UserPromptSubmit, SessionEnd\)/);
+    expect(line(await run(sb, ['doctor']), 'hooks')).toMatch(/^✓ hooks: Claude Code: installed in .*settings\.json \(user\), running node ".*dist\/hook\.cjs"$/);
+    expect((await run(sb, ['hooks', 'install'])).stdout).toMatch(/already installed/);
+    expect(JSON.parse(readFileSync(settingsPath, 'utf8'))).toMatchObject({ model: 'opus' });
   });
 
   it('hooks in both the user and the project settings file are ✗', async () => {

@@ -74,12 +74,13 @@ describe('the package', () => {
     const { version } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { version: string };
     expect(skillopt(['--version'])).toMatchObject({ status: 0, stdout: `${version}\n` });
     expect(skillopt(['hooks', 'install'])).toMatchObject({ status: 0 });
-    const settings = JSON.parse(await readFile(join(home, '.claude', 'settings.json'), 'utf8')) as { hooks: Record<string, { hooks: { command: string }[] }[]> };
-    const command = settings.hooks.UserPromptSubmit![0]!.hooks[0]!.command;
-    expect(command).toBe(`node "${join(pkg, 'dist', 'hook.cjs')}" hook UserPromptSubmit`);
+    const settings = JSON.parse(await readFile(join(home, '.claude', 'settings.json'), 'utf8')) as { hooks: Record<string, { hooks: { command: string; args: string[] }[] }[]> };
+    const { command, args } = settings.hooks.UserPromptSubmit![0]!.hooks[0]!;
+    expect([command, ...args]).toEqual(['node', join(pkg, 'dist', 'hook.cjs'), 'hook', 'UserPromptSubmit']);
 
+    // As Claude Code runs the exec form: the program from PATH with its arguments, no shell.
     const payload = JSON.stringify({ session_id: 's1', cwd: elsewhere, hook_event_name: 'UserPromptSubmit', prompt: 'hi', transcript_path: join(dir, 'none.jsonl') });
-    const hook = spawnSync('/bin/sh', ['-c', command], { cwd: elsewhere, env, input: payload, encoding: 'utf8', timeout: 30_000 });
+    const hook = spawnSync(command, args, { cwd: elsewhere, env, input: payload, encoding: 'utf8', timeout: 30_000 });
     expect(hook).toMatchObject({ status: 0, stdout: '', stderr: '' });
   });
 });

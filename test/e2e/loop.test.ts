@@ -204,10 +204,14 @@ afterAll(() => stopLoopStack({ skilloptHomes: [skilloptHome], worker, workerRun,
 describe('the loop with the real Claude Code CLI', () => {
   it('installs the five hooks into $HOME/.claude/settings.json', () => {
     const settings = JSON.parse(readFileSync(join(box.home, '.claude', 'settings.json'), 'utf8')) as {
-      hooks: Record<string, Array<{ matcher?: string; hooks: Array<{ command: string }> }>>;
+      hooks: Record<string, Array<{ matcher?: string; hooks: Array<{ command: string; args?: string[]; asyncRewake?: boolean }> }>>;
     };
     for (const event of ['SessionStart', 'PreToolUse', 'UserPromptExpansion', 'UserPromptSubmit', 'SessionEnd']) {
-      expect(settings.hooks[event]?.[0]?.hooks[0]?.command).toBe(`node "${join(REPO, 'dist', 'hook.cjs')}" hook ${event}`);
+      const hook = settings.hooks[event]?.[0]?.hooks[0];
+      // The exec form (no shell); the interactive Claude Code does not wait for the hooks on every skill call
+      // and prompt (`claude -p`, as here, does: it would kill them when it ends).
+      expect(hook).toMatchObject({ command: 'node', args: [join(REPO, 'dist', 'hook.cjs'), 'hook', event] });
+      expect(hook?.asyncRewake ?? false).toBe(event === 'PreToolUse' || event === 'UserPromptSubmit');
     }
     expect(settings.hooks.PreToolUse?.[0]?.matcher).toBe('Skill');
     expect(settings.hooks.UserPromptExpansion?.[0]?.matcher).toBe('^[a-z0-9][a-z0-9-]*--.+$');

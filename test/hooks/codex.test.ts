@@ -66,7 +66,7 @@ describe('hooks install --agent codex', () => {
   it("writes skillopt's three hooks to $CODEX_HOME/hooks.json and trusts exactly them in config.toml, keeping the rest", async () => {
     await writeFile(configPath(), FOREIGN_CONFIG);
     await writeFile(hooksPath(), JSON.stringify({ hooks: { Stop: [{ hooks: [{ type: 'command', command: 'notify.sh' }] }] } }));
-    const result = await installHooks({ agent: 'codex', env: sb.env, scope: 'user', home: sb.home, cwd: sb.project, command: command() });
+    const result = await installHooks({ agent: 'codex', env: sb.env, scope: 'user', home: sb.home, cwd: sb.project, entry: ['node', HOOK_ENTRY] });
     expect(result).toMatchObject({ settingsPath: hooksPath(), trustPath: configPath(), changed: ['SessionStart', 'PreToolUse', 'UserPromptSubmit'], written: true });
 
     const hooks = JSON.parse(await readFile(hooksPath(), 'utf8')).hooks;
@@ -87,7 +87,7 @@ describe('hooks install --agent codex', () => {
     });
 
     // Again: nothing to do. Uninstall: hooks.json and config.toml as they were.
-    expect(await installHooks({ agent: 'codex', env: sb.env, scope: 'user', home: sb.home, cwd: sb.project, command: command() })).toMatchObject({ written: false });
+    expect(await installHooks({ agent: 'codex', env: sb.env, scope: 'user', home: sb.home, cwd: sb.project, entry: ['node', HOOK_ENTRY] })).toMatchObject({ written: false });
     expect(await uninstallHooks({ agent: 'codex', env: sb.env, scope: 'user', home: sb.home, cwd: sb.project })).toMatchObject({ written: true, trustPath: configPath() });
     expect(await readFile(configPath(), 'utf8')).toBe(FOREIGN_CONFIG);
     expect(JSON.parse(await readFile(hooksPath(), 'utf8'))).toEqual({ hooks: { Stop: [{ hooks: [{ type: 'command', command: 'notify.sh' }] }] } });
@@ -95,7 +95,7 @@ describe('hooks install --agent codex', () => {
 
   it('refuses a config.toml that is not valid TOML, in one line, and changes neither file', async () => {
     await writeFile(configPath(), 'model = "gpt-5\n');
-    await expect(installHooks({ agent: 'codex', env: sb.env, scope: 'user', home: sb.home, cwd: sb.project, command: command() })).rejects.toThrow(
+    await expect(installHooks({ agent: 'codex', env: sb.env, scope: 'user', home: sb.home, cwd: sb.project, entry: ['node', HOOK_ENTRY] })).rejects.toThrow(
       new RegExp(`^${configPath().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not valid TOML \\(.*\\); fix it first, skillopt will not overwrite it$`),
     );
     expect(await readFile(configPath(), 'utf8')).toBe('model = "gpt-5\n');

@@ -350,6 +350,32 @@ describe('UserPromptSubmit (reactions)', () => {
     expect(new Set(events.map((e) => e.payload.eventId)).size).toBe(4);
   });
 
+  it('a hook that runs after Claude Code wrote the prompt and the answer (async) still cuts the judgment before the prompt', async () => {
+    // The pinned CLI's transcript of a skill call, its answer, the pushback and the answer to the pushback.
+    const recorded = await readFile(join(ROOT, 'test', 'fixtures', 'transcripts', 'skill-invocation-then-resumed-correction.jsonl'), 'utf8');
+    const lines = recorded.split(/(?<=\n)/);
+    const at = lines.findIndex((l) => l.includes('"promptId":"36d459f1-a74e-4699-b26f-82bff520bbd2"'));
+    const seen = lines.slice(0, at).join('');
+    const s = new Session(sb);
+    await runHook(sb, 'PreToolUse', s.preToolUseSkill('deploy-checklist--alice', 'toolu_1'));
+    // Late: the whole exchange is in the file when the hook runs.
+    await s.writeTranscript(recorded);
+    const pushback = { ...s.userPromptSubmit('that was wrong, you skipped the tests'), prompt_id: '36d459f1-a74e-4699-b26f-82bff520bbd2' };
+    expectQuiet(await runHook(sb, 'UserPromptSubmit', pushback));
+    const reaction = (await outboxEvents(sb)).find((e) => e.signal === 'reaction')!;
+    expect(reaction.payload.transcriptBytes).toBe(Buffer.byteLength(seen));
+    // The judge reads up to that offset: the answer to the pushback, which the user had not seen, is not in it.
+    expect(seen).toContain('Deployed after following the deploy checklist.');
+    expect(seen).not.toContain("You're right, I skipped the tests");
+    // On time (the prompt not written yet), the same cut.
+    const t = new Session(sb);
+    await runHook(sb, 'PreToolUse', t.preToolUseSkill('deploy-checklist--alice', 'toolu_2'));
+    await t.writeTranscript(seen);
+    expectQuiet(await runHook(sb, 'UserPromptSubmit', { ...t.userPromptSubmit('that was wrong, you skipped the tests'), prompt_id: '36d459f1-a74e-4699-b26f-82bff520bbd2' }));
+    const onTime = (await outboxEvents(sb)).filter((e) => e.signal === 'reaction').map((e) => e.payload.transcriptBytes);
+    expect(onTime).toEqual([Buffer.byteLength(seen), Buffer.byteLength(seen)]);
+  });
+
   it('a blank prompt sends nothing and spends nothing', async () => {
     const s = new Session(sb);
     await runHook(sb, 'PreToolUse', s.preToolUseSkill('deploy-checklist--alice'));

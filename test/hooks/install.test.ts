@@ -42,16 +42,19 @@ async function readJson(path: string): Promise<Record<string, unknown>> {
   return JSON.parse(await readFile(path, 'utf8'));
 }
 
+/** Each hook's command line: the shell form as written, the exec form's words joined. */
 function hookCommands(settings: Record<string, unknown>, event: string): string[] {
-  const groups = ((settings.hooks as Record<string, unknown> | undefined)?.[event] ?? []) as { hooks: { command: string }[] }[];
-  return groups.flatMap((g) => g.hooks.map((h) => h.command));
+  const groups = ((settings.hooks as Record<string, unknown> | undefined)?.[event] ?? []) as { hooks: { command: string; args?: string[] }[] }[];
+  return groups.flatMap((g) => g.hooks.map((h) => (h.args ? [h.command, ...h.args].join(' ') : h.command)));
 }
 
+/** What this version writes for `event`: the exec form (no shell); async where a user waits on it. */
+const execHook = (event: string, extra: Record<string, unknown> = {}) => ({ type: 'command', command: 'node', args: [HOOK_ENTRY, 'hook', event], ...extra });
+
 describe('installHooks / uninstallHooks', () => {
-  it('adds the five hooks with the node command, keeping every foreign setting and hook', async () => {
+  it('adds the five hooks in the exec form, in the background where the user waits for an answer, keeping every foreign setting and hook', async () => {
     await writeJson(userSettings(), FOREIGN);
-    const command = `node ${shellQuote(HOOK_ENTRY)}`;
-    const result = await installHooks({ scope: 'user', home: sb.home, cwd: sb.project, command });
+    const result = await installHooks({ scope: 'user', home: sb.home, cwd: sb.project, entry: ['node', HOOK_ENTRY] });
     expect(result).toMatchObject({ settingsPath: userSettings(), changed: [...HOOK_EVENTS], written: true });
     const settings = await readJson(userSettings());
     expect(settings.model).toBe('opus');
@@ -59,21 +62,16 @@ describe('installHooks / uninstallHooks', () => {
     expect(settings.statusLine).toEqual(FOREIGN.statusLine);
     const hooks = settings.hooks as Record<string, unknown[]>;
     expect(hooks.Stop).toEqual(FOREIGN.hooks.Stop);
-    expect(hooks.SessionStart).toEqual([
-      ...FOREIGN.hooks.SessionStart,
-      { hooks: [{ type: 'command', command: `node "${HOOK_ENTRY}" hook SessionStart`, timeout: 30 }] },
-    ]);
-    expect(hooks.PreToolUse).toEqual([
-      ...FOREIGN.hooks.PreToolUse,
-      { matcher: 'Skill', hooks: [{ type: 'command', command: `node "${HOOK_ENTRY}" hook PreToolUse`, timeout: 10 }] },
-    ]);
-    expect(hooks.UserPromptSubmit).toEqual([{ hooks: [{ type: 'command', command: `node "${HOOK_ENTRY}" hook UserPromptSubmit`, timeout: 10 }] }]);
-    // A skill the user types as /<name>--<author>: only such command names start the hook.
-    expect(hooks.UserPromptExpansion).toEqual([
-      { matcher: '^[a-z0-9][a-z0-9-]*--.+$', hooks: [{ type: 'command', command: `node "${HOOK_ENTRY}" hook UserPromptExpansion`, timeout: 10 }] },
-    ]);
+    // Waited for: a resumed session's window reopens before the prompt that follows.
+    expect(hooks.SessionStart).toEqual([...FOREIGN.hooks.SessionStart, { hooks: [execHook('SessionStart', { timeout: 30 })] }]);
+    // Not waited for: every skill call and every prompt.
+    expect(hooks.PreToolUse).toEqual([...FOREIGN.hooks.PreToolUse, { matcher: 'Skill', hooks: [execHook('PreToolUse', { asyncRewake: true, timeout: 10 })] }]);
+    expect(hooks.UserPromptSubmit).toEqual([{ hooks: [execHook('UserPromptSubmit', { asyncRewake: true, timeout: 10 })] }]);
+    // A skill the user types as /<name>--<author>: only such command names start the hook, which arms before
+    // the same prompt's UserPromptSubmit runs (waited for).
+    expect(hooks.UserPromptExpansion).toEqual([{ matcher: '^[a-z0-9][a-z0-9-]*--.+$', hooks: [execHook('UserPromptExpansion', { timeout: 10 })] }]);
     // No timeout on SessionEnd: it would stretch Claude Code's 1.5 s budget for every SessionEnd hook.
-    expect(hooks.SessionEnd).toEqual([{ hooks: [{ type: 'command', command: `node "${HOOK_ENTRY}" hook SessionEnd` }] }]);
+    expect(hooks.SessionEnd).toEqual([{ hooks: [execHook('SessionEnd')] }]);
   });
 
   it('is idempotent: a second install adds nothing and does not rewrite the file', async () => {
@@ -86,35 +84,41 @@ describe('installHooks / uninstallHooks', () => {
     for (const event of HOOK_EVENTS) expect(hookCommands(await readJson(userSettings()), event).filter(isSkilloptHookCommand)).toHaveLength(1);
   });
 
-  it('a settings file from an older skillopt (four hooks, no UserPromptExpansion) gets the new hook on the next install, once', async () => {
+  it('a settings file from an older skillopt (shell form, waited for, no UserPromptExpansion) is upgraded in place, once', async () => {
     const command = `node ${shellQuote(HOOK_ENTRY)}`;
     const older = (event: string, extra: Record<string, unknown> = {}) => [{ ...extra, hooks: [{ type: 'command', command: `${command} hook ${event}`, ...(event === 'SessionEnd' ? {} : { timeout: event === 'SessionStart' ? 30 : 10 }) }] }];
+    const mine = { hooks: [{ type: 'command', command: 'after-skillopt.sh' }] };
     await writeJson(userSettings(), {
       ...FOREIGN,
       hooks: {
         ...FOREIGN.hooks,
-        SessionStart: [...FOREIGN.hooks.SessionStart, ...older('SessionStart')],
-        PreToolUse: [...FOREIGN.hooks.PreToolUse, ...older('PreToolUse', { matcher: 'Skill' })],
+        // The user's own hooks before and after skillopt's keep their places.
+        SessionStart: [...FOREIGN.hooks.SessionStart, ...older('SessionStart'), mine],
+        PreToolUse: [FOREIGN.hooks.PreToolUse[0], ...older('PreToolUse', { matcher: 'Skill' }), FOREIGN.hooks.PreToolUse[1]],
         UserPromptSubmit: older('UserPromptSubmit'),
         SessionEnd: older('SessionEnd'),
       },
     });
-    const before = await readJson(userSettings());
-    expect(await installHooks({ scope: 'user', home: sb.home, cwd: sb.project, command })).toMatchObject({ changed: ['UserPromptExpansion'], written: true });
+    const entry = ['node', HOOK_ENTRY];
+    expect(await installHooks({ scope: 'user', home: sb.home, cwd: sb.project, entry })).toMatchObject({ changed: [...HOOK_EVENTS], written: true });
     const after = await readJson(userSettings());
-    // Everything else as it was, in its order.
-    expect({ ...after, hooks: { ...(after.hooks as object), UserPromptExpansion: undefined } }).toEqual({ ...before, hooks: { ...(before.hooks as object), UserPromptExpansion: undefined } });
-    expect(hookCommands(after, 'UserPromptExpansion')).toEqual([`${command} hook UserPromptExpansion`]);
-    expect(await installHooks({ scope: 'user', home: sb.home, cwd: sb.project, command })).toMatchObject({ changed: [], written: false });
+    const hooks = after.hooks as Record<string, unknown[]>;
+    expect({ ...after, hooks: undefined }).toEqual({ ...FOREIGN, hooks: undefined });
+    expect(hooks.Stop).toEqual(FOREIGN.hooks.Stop);
+    expect(hooks.SessionStart).toEqual([...FOREIGN.hooks.SessionStart, { hooks: [execHook('SessionStart', { timeout: 30 })] }, mine]);
+    expect(hooks.PreToolUse).toEqual([FOREIGN.hooks.PreToolUse[0], { matcher: 'Skill', hooks: [execHook('PreToolUse', { asyncRewake: true, timeout: 10 })] }, FOREIGN.hooks.PreToolUse[1]]);
+    expect(hooks.UserPromptSubmit).toEqual([{ hooks: [execHook('UserPromptSubmit', { asyncRewake: true, timeout: 10 })] }]);
+    expect(hookCommands(after, 'UserPromptExpansion')).toEqual([`node ${HOOK_ENTRY} hook UserPromptExpansion`]);
+    expect(await installHooks({ scope: 'user', home: sb.home, cwd: sb.project, entry })).toMatchObject({ changed: [], written: false });
     // And uninstall takes out all five, leaving the user's own.
     await uninstallHooks({ scope: 'user', home: sb.home, cwd: sb.project });
-    expect(await readJson(userSettings())).toEqual(FOREIGN);
+    expect(await readJson(userSettings())).toEqual({ ...FOREIGN, hooks: { ...FOREIGN.hooks, SessionStart: [...FOREIGN.hooks.SessionStart, mine] } });
   });
 
   it('an install from another checkout path replaces the old hook instead of adding a second', async () => {
-    await installHooks({ scope: 'user', home: sb.home, cwd: sb.project, command: 'node "/old/place/bin/skillopt.js"' });
-    await installHooks({ scope: 'user', home: sb.home, cwd: sb.project, command: 'node "/new/place/bin/skillopt.js"' });
-    expect(hookCommands(await readJson(userSettings()), 'PreToolUse')).toEqual(['node "/new/place/bin/skillopt.js" hook PreToolUse']);
+    await installHooks({ scope: 'user', home: sb.home, cwd: sb.project, entry: ['node', '/old/place/bin/skillopt.js'] });
+    await installHooks({ scope: 'user', home: sb.home, cwd: sb.project, entry: ['node', '/new/place/bin/skillopt.js'] });
+    expect(hookCommands(await readJson(userSettings()), 'PreToolUse')).toEqual(['node /new/place/bin/skillopt.js hook PreToolUse']);
   });
 
   it('uninstall removes exactly what install added', async () => {
@@ -200,7 +204,7 @@ describe('the commander commands', () => {
   it('hooks install / uninstall [--scope]', async () => {
     expect(await cli(['hooks', 'install'])).toMatchObject({ code: 0, stdout: `installed skillopt hooks (${HOOK_EVENTS.join(', ')}) in ${userSettings()}\n` });
     const settings = await readJson(userSettings());
-    expect(hookCommands(settings, 'PreToolUse')).toEqual([`node "${HOOK_ENTRY}" hook PreToolUse`]);
+    expect(hookCommands(settings, 'PreToolUse')).toEqual([`node ${HOOK_ENTRY} hook PreToolUse`]);
     expect(await cli(['hooks', 'install'])).toMatchObject({ code: 0, stdout: `skillopt hooks already installed in ${userSettings()}\n` });
     expect((await cli(['hooks', 'install', '--scope', 'project'])).code).toBe(0);
     expect(await cli(['hooks', 'uninstall', '--scope', 'project'])).toMatchObject({ code: 0, stdout: expect.stringMatching(/^removed skillopt hooks/) });

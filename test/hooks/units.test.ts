@@ -1,10 +1,13 @@
 // The hooks' pure pieces, in-process.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { emptyManifest, upsertEntry } from '../../core/manifest';
 import { derivedEventId, eventIdFor, fnv1a128 } from '../../hooks/event-id';
 import { cutUtf8, reactionText } from '../../hooks/handlers';
 import { sessionFileStem } from '../../hooks/hint';
+import { promptStartOffset } from '../../hooks/prompt-offset';
 import { orgSkillsInContext } from '../../hooks/skills-in-context';
 import { agentSkillRoots } from '../../local/agents';
 
@@ -96,4 +99,44 @@ it('org skills in context: what Claude Code loads (user root, else project root)
     { name: 'alpha', author: 'zed', version: 2 },
     { name: 'zeta', author: 'bob', version: 1 },
   ]);
+});
+
+describe('promptStartOffset (where a late-running UserPromptSubmit cuts the judgment)', () => {
+  const entry = (fields: Record<string, unknown>) => `${JSON.stringify(fields)}\n`;
+  const user = (promptId: string, text: string) => entry({ parentUuid: 'p', promptId, type: 'user', message: { role: 'user', content: text } });
+  const answer = (text: string) => entry({ type: 'assistant', message: { role: 'assistant', content: [{ type: 'text', text }] } });
+  const withFile = (text: string, fn: (path: string) => void) => {
+    const dir = mkdtempSync(join(tmpdir(), 'skillopt-offset-'));
+    try {
+      const path = join(dir, 't.jsonl');
+      writeFileSync(path, text);
+      fn(path);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it('is the start of the prompt\'s first entry, whatever was appended after it; the size when the prompt is not written yet', () => {
+    // Long lines, so that the entries straddle the 64 KiB chunks read from the end.
+    const before = user('p1', 'deploy') + answer('x'.repeat(100_000)) + entry({ type: 'queue-operation', content: 'that was wrong' });
+    const prompt = user('p2', 'that was wrong');
+    const after = answer('y'.repeat(70_000)) + entry({ type: 'user', promptId: 'p2', message: { content: [{ type: 'tool_result' }] } }) + answer('z'.repeat(200_000));
+    const at = Buffer.byteLength(before);
+    withFile(before + prompt + after, (path) => expect(promptStartOffset(path, 'p2')).toBe(at));
+    // The answer's last line still being written.
+    withFile(before + prompt + after.slice(0, -5000), (path) => expect(promptStartOffset(path, 'p2')).toBe(at));
+    withFile(before + prompt, (path) => expect(promptStartOffset(path, 'p2')).toBe(at));
+    // Not written yet: everything in the file came before it.
+    withFile(before, (path) => expect(promptStartOffset(path, 'p2')).toBe(at));
+    // The first prompt of the file.
+    withFile(prompt + after, (path) => expect(promptStartOffset(path, 'p2')).toBe(0));
+    // Without an id (Codex), the size; without a file, 0.
+    withFile(before + prompt, (path) => expect(promptStartOffset(path, undefined)).toBe(at + Buffer.byteLength(prompt)));
+    expect(promptStartOffset(join(tmpdir(), 'no-such-dir-skillopt', 't.jsonl'), 'p2')).toBe(0);
+  });
+
+  it('counts bytes, not characters', () => {
+    const before = user('p1', 'déployé 😀') + answer('€'.repeat(30_000));
+    withFile(before + user('p2', 'non, faux') + answer('ok'), (path) => expect(promptStartOffset(path, 'p2')).toBe(Buffer.byteLength(before)));
+  });
 });

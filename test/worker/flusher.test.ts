@@ -1,7 +1,9 @@
 // Delivery of the hooks' outbox to a real Temporal dev server running the real
 // invocation workflow (in-memory activities): exactly one effect per event, also
 // for events spooled while Temporal was unreachable and for a file delivered twice.
+import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { getPriority } from 'node:os';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -9,6 +11,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { workflowIdForInvocation, type SkillRef } from '../../core/skill-ref';
 import { drainOutbox } from '../../worker/outbox-delivery';
 import { liveFlusherPid } from '../../local/outbox/flusher-lock';
+import { BACKGROUND_NICE } from '../../hooks/spawn';
 import { resolveTemporalExecutable } from '../../worker/temporal-bin';
 import { ALL_SEARCH_ATTRIBUTES, SearchAttributes, invocationStateQuery, type InvocationSummary } from '../../workflows/definitions';
 import { passingActivities, startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
@@ -83,6 +86,23 @@ async function flusherGone(): Promise<boolean> {
 const ref3 = () => `${ref.name}--${ref.author}`;
 
 describe('the flusher a hook starts', () => {
+  it('runs at the background priority (nice 10, and its session\'s autogroup where Linux has one): it does not compete with the agent', async () => {
+    const priorityOf = async (extra: NodeJS.ProcessEnv): Promise<{ nice: number; autogroup?: string }> => {
+      const s = new Session(sb);
+      expect((await runHook(sb, 'PreToolUse', s.preToolUseSkill(ref3(), `toolu_${s.id}`), deliveryEnv(env.address, extra))).code).toBe(0);
+      const pid = await until(async () => liveFlusherPid(sb.skilloptHome), (p) => p !== undefined, 10_000);
+      const autogroupFile = `/proc/${pid}/autogroup`;
+      const seen = { nice: getPriority(pid!), ...(existsSync(autogroupFile) ? { autogroup: readFileSync(autogroupFile, 'utf8') } : {}) };
+      await until(flusherGone, (gone) => gone, 15_000);
+      return seen;
+    };
+    const low = await priorityOf({});
+    expect(low.nice).toBe(BACKGROUND_NICE);
+    if (low.autogroup !== undefined) expect(low.autogroup).toMatch(new RegExp(` nice ${BACKGROUND_NICE}\\s*$`));
+    // SKILLOPT_BACKGROUND_PRIORITY=normal: as the hook itself.
+    expect((await priorityOf({ SKILLOPT_BACKGROUND_PRIORITY: 'normal' })).nice).toBe(getPriority());
+  });
+
   it('delivers arming and reactions once, in order, then exits when the outbox stays empty', async () => {
     const s = new Session(sb);
     const delivery = deliveryEnv(env.address);

@@ -1,0 +1,172 @@
+// Enter → answer in the interactive Claude Code (the pinned CLI, in tmux,
+// test/e2e/tui.ts) against the scripted model server on loopback, with
+// skillopt's hooks as this version installs them ("on"; "normal": the same,
+// with the processes they start at normal priority instead of the background
+// one), as the previous release installed them (shell form, waited for:
+// "before") and without any ("off"). Per session, three prompts: the first prompt of the session, a
+// prompt the model answers by calling the pulled skill (PreToolUse arms, the
+// flusher starts), and a reaction while that window is open. Sessions
+// alternate on / normal / before / off (rotating the order each round), so the
+// machine's load falls on all four alike. The stack is the end-to-end
+// tests': a Temporal dev server, the skillopt worker on a SQLite store (its
+// judge and proposer an instant script: no `claude -p` competes for the CPU),
+// the skill pushed and pulled as a user would.
+//   npm run bench:tui [-- rounds]   → bench/results/tui.json (it builds first)
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ModelCall } from '../agents/types';
+import { DEFAULT_CANARY_SETTINGS } from '../core/rollout-rules';
+import { agentTranscriptRoots } from '../local/transcript-roots';
+import { dailyModelCalls } from '../local/model-calls';
+import { openStore } from '../store/open-store';
+import { createSkilloptWorker } from '../worker/worker';
+import { anthropicEnv, match, startAnthropicServer, type MessagesRequest } from '../test/fixtures/anthropic-server';
+import { startTestServer, uniqueName, workflowBundle } from '../test/helpers/temporal';
+import { BODY, SKILL } from '../test/e2e/deploy-skill';
+import { Tui, acceptFirstRun } from '../test/e2e/tui';
+
+const ROUNDS = Number(process.argv[2] ?? process.env.BENCH_TUI_ROUNDS ?? 5);
+const MODES = ['on', 'normal', 'before', 'off'] as const;
+type Mode = (typeof MODES)[number];
+const PROMPTS = ['first', 'skill', 'reaction'] as const;
+type PromptKind = (typeof PROMPTS)[number];
+
+/** The number a prompt of this session carries (`… #<n>`), so each answer is new on screen. */
+const nonce = (req: MessagesRequest): string => /#(\d+)/.exec(req.lastUserText)?.[1] ?? /#(\d+)(?![\s\S]*#\d)/.exec(req.allText)?.[1] ?? '?';
+
+/** The judge passes every reaction; nothing is proposed. Instant: the model is not what is measured. */
+const instantModel: ModelCall = async ({ role }) => (role === 'judge' ? JSON.stringify({ success: 1, confidence: 0.9, reason: 'fine' }) : '[]');
+
+const REPO = join(import.meta.dirname, '..');
+const SKILLOPT_BIN = join(REPO, 'bin', 'skillopt.js');
+
+/** Only what is given (test/e2e/helpers.ts's baseEnv; that module loads vitest). */
+function baseEnv(extra: Record<string, string>): Record<string, string> {
+  return { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8', ...extra };
+}
+
+const execFileAsync = promisify(execFile);
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function main(): Promise<void> {
+  execFileSync(process.execPath, [join(REPO, 'scripts', 'build.mjs')], { stdio: 'inherit' });
+  const server = await startAnthropicServer({
+    rules: [
+      { name: 'first', match: match.lastUserIncludes('hello #'), reply: (req) => ({ text: `Hi number ${nonce(req)}.` }) },
+      { name: 'call-skill', match: match.all(match.lastUserIncludes('deploy the service #'), match.noToolResult), reply: { toolUse: { name: 'Skill', input: { skill: SKILL } } } },
+      { name: 'after-skill', match: match.toolResult, reply: (req) => ({ text: `Deployed number ${nonce(req)}.` }) },
+      { name: 'reaction', match: match.lastUserIncludes('that was wrong #'), reply: (req) => ({ text: `Sorry number ${nonce(req)}.` }) },
+      // Claude Code's own side requests (titles, suggestions).
+      { name: 'other', match: () => true, reply: { text: 'ok' } },
+    ],
+  });
+  const root = mkdtempSync(join(tmpdir(), 'skillopt-bench-tui-'));
+  const box = { root, cwd: join(root, 'project') };
+  mkdirSync(box.cwd, { recursive: true });
+  const skilloptHome = join(box.root, 'skillopt');
+  const [temporal, store] = await Promise.all([startTestServer(), openStore({ home: skilloptHome })]);
+  const taskQueue = uniqueName('skillopt-bench-tui');
+  const worker = await createSkilloptWorker({
+    connection: temporal.nativeConnection,
+    namespace: temporal.namespace ?? 'default',
+    store,
+    model: instantModel,
+    transcriptRoots: MODES.flatMap((m) => agentTranscriptRoots({ HOME: join(box.root, m) })),
+    modelCalls: dailyModelCalls({ home: skilloptHome, cap: 10_000 }),
+    rollout: { policy: 'direct', canary: DEFAULT_CANARY_SETTINGS },
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+  });
+  const workerRun = worker.run();
+  // Not execFileSync: the worker serving the pull runs in this process.
+  const skillopt = (args: string[], env: Record<string, string>) => execFileAsync(process.execPath, [SKILLOPT_BIN, ...args], { env, cwd: box.cwd, encoding: 'utf8' });
+
+  // alice publishes the skill; each mode's user has it pulled (the same tree), with or without hooks.
+  const source = join(box.root, 'src', 'deploy-checklist');
+  mkdirSync(source, { recursive: true });
+  writeFileSync(join(source, 'SKILL.md'), `---\nname: deploy-checklist\ndescription: Use when deploying services to production\n---\n${BODY}`);
+  await skillopt(['push', source, '--author', 'alice'], baseEnv({ HOME: join(box.root, 'alice'), SKILLOPT_HOME: skilloptHome, SKILLOPT_USER: 'alice' }));
+  const envs = {} as Record<Mode, Record<string, string>>;
+  for (const mode of MODES) {
+    const home = join(box.root, mode);
+    mkdirSync(home, { recursive: true });
+    envs[mode] = baseEnv({
+      HOME: home,
+      SKILLOPT_HOME: join(home, '.skillopt'),
+      SKILLOPT_USER: `bob-${mode}`,
+      TEMPORAL_ADDRESS: temporal.address,
+      TEMPORAL_NAMESPACE: temporal.namespace ?? 'default',
+      SKILLOPT_TASK_QUEUE: taskQueue,
+      SKILLOPT_ACTIVITY_QUEUE: taskQueue,
+      ...anthropicEnv(server.url),
+      ...(mode === 'normal' ? { SKILLOPT_BACKGROUND_PRIORITY: 'normal' } : {}),
+    });
+    await skillopt(['pull'], envs[mode]);
+    acceptFirstRun(home, box.cwd, envs[mode].ANTHROPIC_API_KEY!);
+    if (mode === 'off') continue;
+    await skillopt(['hooks', 'install'], envs[mode]);
+    if (mode === 'before') {
+      // What the previous release wrote: `node "<entry>" hook <Event>` through a shell, each waited for.
+      const path = join(home, '.claude', 'settings.json');
+      const settings = JSON.parse(readFileSync(path, 'utf8')) as { hooks: Record<string, { hooks: Record<string, unknown>[] }[]> };
+      for (const groups of Object.values(settings.hooks)) {
+        for (const hook of groups.flatMap((g) => g.hooks)) {
+          hook.command = `node "${(hook.args as string[])[0]}" ${(hook.args as string[]).slice(1).join(' ')}`;
+          delete hook.args;
+          delete hook.asyncRewake;
+        }
+      }
+      writeFileSync(path, JSON.stringify(settings, null, 2));
+    }
+  }
+
+  const samples = Object.fromEntries(MODES.map((m) => [m, Object.fromEntries(PROMPTS.map((p) => [p, [] as number[]]))])) as Record<Mode, Record<PromptKind, number[]>>;
+  let n = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = [...MODES.slice(round % MODES.length), ...MODES.slice(0, round % MODES.length)];
+    for (const mode of order) {
+      const tui = await Tui.start(`bench-${mode}-${round}`, { env: envs[mode], cwd: box.cwd, logDir: join(box.root, 'tui') });
+      try {
+        // A moment for the session's start (SessionStart and what it spawned) to settle, as a user reads the screen.
+        await new Promise((r) => setTimeout(r, 1500));
+        n++;
+        samples[mode].first.push(await tui.ask(`hello #${n}`, `Hi number ${n}.`));
+        n++;
+        samples[mode].skill.push(await tui.ask(`deploy the service #${n}`, `Deployed number ${n}.`));
+        n++;
+        samples[mode].reaction.push(await tui.ask(`that was wrong #${n}`, `Sorry number ${n}.`));
+        await tui.exit();
+      } finally {
+        tui.kill();
+      }
+      console.log(`round ${round + 1}/${ROUNDS} ${mode}: ${PROMPTS.map((p) => `${p} ${Math.round(samples[mode][p].at(-1)!)} ms`).join(', ')}`);
+    }
+  }
+
+  const medians = Object.fromEntries(MODES.map((m) => [m, Object.fromEntries(PROMPTS.map((p) => [p, Math.round(median(samples[m][p]))]))]));
+  const result = {
+    date: new Date().toISOString(),
+    machine: { cpus: cpus().length, loadavgAtEnd: loadavg().map((l) => Math.round(l * 100) / 100) },
+    claudeCode: '2.1.197',
+    rounds: ROUNDS,
+    what: 'ms from Enter to the answer on screen in the interactive Claude Code (tmux, screen read every 5 ms), scripted model on loopback; on = this version\'s hooks (exec form, PreToolUse/UserPromptSubmit asyncRewake, what they start at nice 10), normal = the same at normal priority, before = the previous release\'s (shell form, all waited for), off = no hooks; median of rounds',
+    medianMs: medians,
+    samplesMs: Object.fromEntries(MODES.map((m) => [m, Object.fromEntries(PROMPTS.map((p) => [p, samples[m][p].map(Math.round)]))])),
+  };
+  mkdirSync(join(REPO, 'bench', 'results'), { recursive: true });
+  writeFileSync(join(REPO, 'bench', 'results', 'tui.json'), `${JSON.stringify(result, null, 2)}\n`);
+  console.log(JSON.stringify(medians));
+
+  worker.shutdown();
+  await workerRun;
+  await store.close();
+  await temporal.teardown();
+  await server.close();
+  rmSync(box.root, { recursive: true, force: true });
+}
+
+await main();
