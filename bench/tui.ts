@@ -14,18 +14,15 @@
 //   npm run bench:tui [-- rounds]   → bench/results/tui.json (it builds first)
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ModelCall } from '../agents/types';
 import { DEFAULT_CANARY_SETTINGS } from '../core/rollout-rules';
 import { agentTranscriptRoots } from '../local/transcript-roots';
-import { dailyModelCalls } from '../local/model-calls';
-import { openStore } from '../store/open-store';
-import { createSkilloptWorker } from '../worker/worker';
-import { anthropicEnv, match, startAnthropicServer, type MessagesRequest } from '../test/fixtures/anthropic-server';
-import { startTestServer, uniqueName, workflowBundle } from '../test/helpers/temporal';
+import { match, startAnthropicServer, type MessagesRequest } from '../test/fixtures/anthropic-server';
 import { BODY, SKILL } from '../test/e2e/deploy-skill';
+import { REPO, SKILLOPT_BIN, baseEnv, startLoopStack, stopLoopStack, userEnvOn } from '../test/e2e/helpers';
 import { Tui, acceptFirstRun } from '../test/e2e/tui';
 
 const ROUNDS = Number(process.argv[2] ?? process.env.BENCH_TUI_ROUNDS ?? 5);
@@ -40,13 +37,7 @@ const nonce = (req: MessagesRequest): string => /#(\d+)/.exec(req.lastUserText)?
 /** The judge passes every reaction; nothing is proposed. Instant: the model is not what is measured. */
 const instantModel: ModelCall = async ({ role }) => (role === 'judge' ? JSON.stringify({ success: 1, confidence: 0.9, reason: 'fine' }) : '[]');
 
-const REPO = join(import.meta.dirname, '..');
-const SKILLOPT_BIN = join(REPO, 'bin', 'skillopt.js');
 
-/** Only what is given (test/e2e/helpers.ts's baseEnv; that module loads vitest). */
-function baseEnv(extra: Record<string, string>): Record<string, string> {
-  return { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8', ...extra };
-}
 
 const execFileAsync = promisify(execFile);
 
@@ -68,20 +59,14 @@ async function main(): Promise<void> {
   const box = { root, cwd: join(root, 'project') };
   mkdirSync(box.cwd, { recursive: true });
   const skilloptHome = join(box.root, 'skillopt');
-  const [temporal, store] = await Promise.all([startTestServer(), openStore({ home: skilloptHome })]);
-  const taskQueue = uniqueName('skillopt-bench-tui');
-  const worker = await createSkilloptWorker({
-    connection: temporal.nativeConnection,
-    namespace: temporal.namespace ?? 'default',
-    store,
+  const stack = await startLoopStack({
+    skilloptHome,
+    queue: 'skillopt-bench-tui',
     model: instantModel,
     transcriptRoots: MODES.flatMap((m) => agentTranscriptRoots({ HOME: join(box.root, m) })),
-    modelCalls: dailyModelCalls({ home: skilloptHome, cap: 10_000 }),
     rollout: { policy: 'direct', canary: DEFAULT_CANARY_SETTINGS },
-    taskQueue,
-    workflowBundle: await workflowBundle(),
+    modelCallCap: 10_000,
   });
-  const workerRun = worker.run();
   // Not execFileSync: the worker serving the pull runs in this process.
   const skillopt = (args: string[], env: Record<string, string>) => execFileAsync(process.execPath, [SKILLOPT_BIN, ...args], { env, cwd: box.cwd, encoding: 'utf8' });
 
@@ -94,17 +79,7 @@ async function main(): Promise<void> {
   for (const mode of MODES) {
     const home = join(box.root, mode);
     mkdirSync(home, { recursive: true });
-    envs[mode] = baseEnv({
-      HOME: home,
-      SKILLOPT_HOME: join(home, '.skillopt'),
-      SKILLOPT_USER: `bob-${mode}`,
-      TEMPORAL_ADDRESS: temporal.address,
-      TEMPORAL_NAMESPACE: temporal.namespace ?? 'default',
-      SKILLOPT_TASK_QUEUE: taskQueue,
-      SKILLOPT_ACTIVITY_QUEUE: taskQueue,
-      ...anthropicEnv(server.url),
-      ...(mode === 'normal' ? { SKILLOPT_BACKGROUND_PRIORITY: 'normal' } : {}),
-    });
+    envs[mode] = userEnvOn(stack, { home, skilloptHome: join(home, '.skillopt'), name: `bob-${mode}`, modelUrl: server.url }, mode === 'normal' ? { SKILLOPT_BACKGROUND_PRIORITY: 'normal' } : {});
     await skillopt(['pull'], envs[mode]);
     acceptFirstRun(home, box.cwd, envs[mode].ANTHROPIC_API_KEY!);
     if (mode === 'off') continue;
@@ -161,12 +136,7 @@ async function main(): Promise<void> {
   writeFileSync(join(REPO, 'bench', 'results', 'tui.json'), `${JSON.stringify(result, null, 2)}\n`);
   console.log(JSON.stringify(medians));
 
-  worker.shutdown();
-  await workerRun;
-  await store.close();
-  await temporal.teardown();
-  await server.close();
-  rmSync(box.root, { recursive: true, force: true });
+  await stopLoopStack({ skilloptHomes: MODES.map((m) => join(box.root, m, '.skillopt')), ...stack, server, folders: [box.root] });
 }
 
 await main();

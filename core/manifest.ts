@@ -5,7 +5,6 @@
 // only; reading and writing the file is the caller's job.
 import { formatSkillRef, tryParseSkillRef } from './skill-ref';
 import type { SkillRef } from './skill-ref';
-import { SKILL_FILE, isContentHash, treePathProblem } from './skill-tree';
 
 export const MANIFEST_VERSION = 1;
 export const MANIFEST_FILE = 'manifest.json';
@@ -66,12 +65,18 @@ export function validateEntry(raw: unknown): ManifestEntry | undefined {
   return { dirName, name, author, version, scope, root, pulledAt, ...(e.candidate === true ? { candidate: true as const } : {}), ...(files ? { files } : {}) };
 }
 
-/** A recorded tree whose every path is portable and every hash a SHA-256, else undefined (the install is then treated as one from before trees). */
+/**
+ * A recorded tree, path → content hash, or undefined (the install is then
+ * treated as one from before trees). Only its shape is checked: pull looks
+ * hashes up by the paths of a version's tree or of the folder on disk, never
+ * writes to a path it read here, and every hook parses this manifest, so the
+ * paths are not validated one by one.
+ */
 function validFiles(raw: unknown): Record<string, string> | undefined {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
-  const entries = Object.entries(raw as Record<string, unknown>);
-  const valid = entries.every(([path, hash]) => (path === SKILL_FILE || treePathProblem(path) === undefined) && isContentHash(hash));
-  return valid ? Object.fromEntries(entries) as Record<string, string> : undefined;
+  const files = raw as Record<string, unknown>;
+  for (const key in files) if (typeof files[key] !== 'string') return undefined;
+  return files as Record<string, string>;
 }
 
 /** Never throws: a corrupt or foreign file reads as empty, invalid entries are dropped, duplicates keep the last. */

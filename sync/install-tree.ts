@@ -172,7 +172,7 @@ async function carryOver(dir: string, staging: string, install: TreeInstall, res
     const [data, info] = await Promise.all([readFile(absolute), stat(absolute)]);
     const executable = (info.mode & 0o111) !== 0;
     // An install from before trees recorded no hashes: its SKILL.md is kept as .bak, as pull always did then.
-    const installedHash = previous ? previous[path] : path === SKILL_FILE ? null : undefined;
+    const installedHash = previous ? (Object.hasOwn(previous, path) ? previous[path] : undefined) : path === SKILL_FILE ? null : undefined;
     if (installedHash === undefined) {
       // Not pull's: the person's own file (or a .bak kept before) stays, unless the new version ships that path.
       if (!shipped.has(path)) await writeInto(staging, path, data, executable);

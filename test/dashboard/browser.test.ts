@@ -186,12 +186,17 @@ describe('the skills dashboard in Chromium', () => {
     }
   });
 
-  it('shows the diff between two versions', async () => {
-    await open(`#/skill/${encodeURIComponent(formatSkillRef(deploy))}`);
+  /** Opens the skill's page and shows the diff of v1 → v2, as a person would. */
+  async function showDiff(ref: SkillRef): Promise<void> {
+    await open(`#/skill/${encodeURIComponent(formatSkillRef(ref))}`);
     await page.selectOption('[data-testid="diff-from"]', '1');
     await page.selectOption('[data-testid="diff-to"]', '2');
     await page.click('[data-testid="show-diff"]');
     await page.waitForSelector('[data-testid="diff"] pre .add');
+  }
+
+  it('shows the diff between two versions', async () => {
+    await showDiff(deploy);
     const added = await page.locator('[data-testid="diff"] pre .add').allTextContents();
     expect(added).toContain('+2. Deploy to staging first.');
     expect(added).toContain('+description: Use when deploying services');
@@ -199,11 +204,7 @@ describe('the skills dashboard in Chromium', () => {
   });
 
   it('shows a diff file by file: a text file as lines, a binary by size', async () => {
-    await open(`#/skill/${encodeURIComponent(formatSkillRef(review))}`);
-    await page.selectOption('[data-testid="diff-from"]', '1');
-    await page.selectOption('[data-testid="diff-to"]', '2');
-    await page.click('[data-testid="show-diff"]');
-    await page.waitForSelector('[data-testid="diff-files"]');
+    await showDiff(review);
     expect(await page.locator('[data-testid="diff-files"]').textContent()).toBe('other files: assets/logo.png changed (binary, 3 → 4 bytes); references/style.md changed');
     const files = await page.locator('[data-testid="diff"] pre .file').allTextContents();
     expect(files).toEqual([`${formatSkillRef(review)}@v2/SKILL.md`, 'binary assets/logo.png (changed): size 3 bytes → 4 bytes', `${formatSkillRef(review)}@v2/references/style.md`]);

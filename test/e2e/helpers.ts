@@ -4,12 +4,17 @@ import { execa } from 'execa';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
+import { claudeCliModel } from '../../agents/claude-cli';
+import type { ModelCall } from '../../agents/types';
+import type { RolloutDefaults } from '../../core/rollout-types';
+import { dailyModelCalls } from '../../local/model-calls';
 import { liveFlusherPid } from '../../local/outbox/flusher-lock';
-import type { Store } from '../../store/open-store';
-import type { AnthropicServer } from '../fixtures/anthropic-server';
+import { openStore, type Store } from '../../store/open-store';
+import { createSkilloptWorker } from '../../worker/worker';
+import { anthropicEnv, type AnthropicServer } from '../fixtures/anthropic-server';
+import { startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
 
 export const REPO = join(import.meta.dirname, '..', '..');
 export const CLAUDE_BIN = join(REPO, 'node_modules', '.bin', 'claude');
@@ -113,8 +118,70 @@ export function onlyToolUseId(server: AnthropicServer, sessionId: string): strin
     .sessionRequests(sessionId)
     .map((r) => r.reply?.toolUse?.id)
     .filter((id): id is string => id !== undefined);
-  expect(ids).toHaveLength(1);
+  // Thrown, not expect(): this module loads no vitest, so the benchmarks can share it.
+  if (ids.length !== 1) throw new Error(`expected one tool_use id in session ${sessionId}, got ${ids.length}: ${ids.join(', ')}`);
   return ids[0]!;
+}
+
+/** The judge and the proposer as skillopt runs them: the real `claude -p` against the scripted server, in a HOME of their own. */
+export function scriptedClaudeModel(serverUrl: string, home: string): ModelCall {
+  mkdirSync(home, { recursive: true });
+  return claudeCliModel({ bin: CLAUDE_BIN, env: baseEnv({ HOME: home, ...anthropicEnv(serverUrl) }) });
+}
+
+/** The central part of an end-to-end test on this machine: a Temporal dev server, a SQLite store and a worker on its queue. */
+export interface RunningStack {
+  temporal: TestWorkflowEnvironment;
+  store: Store;
+  worker: Worker;
+  workerRun: Promise<void>;
+  taskQueue: string;
+}
+
+export async function startLoopStack(options: {
+  /** The store's home: a SQLite store here whatever the environment says (SKILLOPT_DATABASE_URL is not read). */
+  skilloptHome: string;
+  /** The queue's name, made unique. */
+  queue: string;
+  model: ModelCall;
+  /** Where the sessions' transcripts are: the only place the judge reads. */
+  transcriptRoots: string[];
+  rollout: RolloutDefaults;
+  modelCallCap?: number;
+}): Promise<RunningStack> {
+  const taskQueue = uniqueName(options.queue);
+  const [temporal, store] = await Promise.all([startTestServer(), openStore({ home: options.skilloptHome })]);
+  const worker = await createSkilloptWorker({
+    connection: temporal.nativeConnection,
+    namespace: temporal.namespace ?? 'default',
+    store,
+    model: options.model,
+    transcriptRoots: options.transcriptRoots,
+    modelCalls: dailyModelCalls({ home: options.skilloptHome, cap: options.modelCallCap ?? 100 }),
+    rollout: options.rollout,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+  });
+  return { temporal, store, worker, workerRun: worker.run(), taskQueue };
+}
+
+/**
+ * A user's environment on the stack: their HOME and SKILLOPT_HOME, Temporal and
+ * the stack's queue (the embedded path with an explicit address: judged by the
+ * shared worker, not this machine's own queue), and the scripted model.
+ */
+export function userEnvOn(stack: RunningStack, user: { home: string; skilloptHome: string; name: string; modelUrl: string }, extra: Record<string, string> = {}): Record<string, string> {
+  return baseEnv({
+    HOME: user.home,
+    SKILLOPT_HOME: user.skilloptHome,
+    SKILLOPT_USER: user.name,
+    TEMPORAL_ADDRESS: stack.temporal.address,
+    TEMPORAL_NAMESPACE: stack.temporal.namespace ?? 'default',
+    SKILLOPT_TASK_QUEUE: stack.taskQueue,
+    SKILLOPT_ACTIVITY_QUEUE: stack.taskQueue,
+    ...anthropicEnv(user.modelUrl),
+    ...extra,
+  });
 }
 
 export interface LoopStack {

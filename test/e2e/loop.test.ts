@@ -19,20 +19,32 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { claudeCliModel } from '../../agents/claude-cli';
 import { DEFAULT_CANARY_SETTINGS } from '../../core/rollout-rules';
 import { formatSkillRef, workflowIdForInvocation, workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
 import { listOutbox, outboxDir } from '../../local/outbox/files';
 import { liveFlusherPid } from '../../local/outbox/flusher-lock';
-import { dailyModelCalls } from '../../local/model-calls';
 import { agentTranscriptRoots } from '../../local/transcript-roots';
-import { openStore, type Store } from '../../store/open-store';
-import { createSkilloptWorker } from '../../worker/worker';
+import type { Store } from '../../store/open-store';
 import { invocationStateQuery, laneStateQuery, type InvocationSummary, type LaneState } from '../../workflows/definitions';
-import { anthropicEnv, match, startAnthropicServer, type AnthropicServer, type RecordedRequest, type Rule } from '../fixtures/anthropic-server';
-import { startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
+import { match, startAnthropicServer, type AnthropicServer, type RecordedRequest, type Rule } from '../fixtures/anthropic-server';
 import { BEST_TESTS_LINE, BETTER_TESTS_LINE, BODY, FAILURE_REASON, PLEASED, ROLLBACK, ROLLBACK_PATH, SKILL, SKILL_NAME, SMOKE_SCRIPT, TESTS_LINE, WRONG, deployRules } from './deploy-skill';
-import { REPO, SKILLOPT_BIN, baseEnv, onlyToolUseId, stopLoopStack, describeRun, makeSandbox, runClaude, until, writeSkillDir, type ClaudeRun, type Sandbox } from './helpers';
+import {
+  REPO,
+  SKILLOPT_BIN,
+  baseEnv,
+  describeRun,
+  makeSandbox,
+  onlyToolUseId,
+  runClaude,
+  scriptedClaudeModel,
+  startLoopStack,
+  stopLoopStack,
+  until,
+  userEnvOn,
+  writeSkillDir,
+  type ClaudeRun,
+  type Sandbox,
+} from './helpers';
 import { freePort } from '../helpers/wait';
 
 const REF: SkillRef = { name: SKILL_NAME, author: 'alice' };
@@ -147,41 +159,21 @@ beforeAll(async () => {
   server = await startAnthropicServer({ rules: RULES });
   box = makeSandbox('skillopt-loop-');
   skilloptHome = join(box.root, 'skillopt');
-  const judgeHome = join(box.root, 'worker-home');
-  mkdirSync(judgeHome);
-  const taskQueue = uniqueName('skillopt-e2e');
-
-  // A SQLite store whatever the environment says (SKILLOPT_DATABASE_URL is not read).
-  [temporal, store] = await Promise.all([startTestServer(), openStore({ home: skilloptHome })]);
-  worker = await createSkilloptWorker({
-    connection: temporal.nativeConnection,
-    namespace: temporal.namespace ?? 'default',
-    store,
-    // The judge and the proposer: real `claude -p` runs against the same scripted server (the worker's own HOME).
-    model: claudeCliModel({ bin: join(REPO, 'node_modules', '.bin', 'claude'), env: baseEnv({ HOME: judgeHome, ...anthropicEnv(server.url) }) }),
-    // The sessions run with HOME=box.home: their transcripts are under box.home/.claude/projects.
+  // The judge and the proposer: real `claude -p` runs against the same scripted server (the worker's own HOME).
+  // The sessions run with HOME=box.home: their transcripts are under box.home/.claude/projects.
+  // Every improvement is everyone's version at once (the original's behavior): this test is the loop itself;
+  // candidates and their canary are test/integration/improvement-loop.test.ts's.
+  const stack = await startLoopStack({
+    skilloptHome,
+    queue: 'skillopt-e2e',
+    model: scriptedClaudeModel(server.url, join(box.root, 'worker-home')),
     transcriptRoots: agentTranscriptRoots({ HOME: box.home }),
-    modelCalls: dailyModelCalls({ home: skilloptHome, cap: 100 }),
-    // Every improvement is everyone's version at once (the original's behavior): this test is the loop itself;
-    // candidates and their canary are test/integration/improvement-loop.test.ts's.
     rollout: { policy: 'direct', canary: DEFAULT_CANARY_SETTINGS },
-    taskQueue,
-    workflowBundle: await workflowBundle(),
   });
-  workerRun = worker.run();
-
-  agentEnv = baseEnv({
-    HOME: box.home,
-    SKILLOPT_HOME: skilloptHome,
-    SKILLOPT_USER: 'bob',
+  ({ temporal, store, worker, workerRun } = stack);
+  agentEnv = userEnvOn(stack, { home: box.home, skilloptHome, name: 'bob', modelUrl: server.url }, {
     SKILLOPT_DEBUG: '1',
-    TEMPORAL_ADDRESS: temporal.address,
-    TEMPORAL_NAMESPACE: temporal.namespace ?? 'default',
-    SKILLOPT_TASK_QUEUE: taskQueue,
-    // The embedded path with an explicit address: judged by the shared worker, not this machine's own queue.
-    SKILLOPT_ACTIVITY_QUEUE: taskQueue,
     SKILLOPT_FLUSHER_LINGER_MS: '1000',
-    ...anthropicEnv(server.url),
   });
 
   // alice publishes the skill; bob installs the hooks.

@@ -13,23 +13,19 @@
 // for shows only its spinner ("Computing…"), so the time it costs is
 // bench/tui.ts's to measure, not this test's.
 import { execa } from 'execa';
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { claudeCliModel } from '../../agents/claude-cli';
 import { DEFAULT_CANARY_SETTINGS } from '../../core/rollout-rules';
 import { workflowIdForInvocation, type SkillRef } from '../../core/skill-ref';
 import { agentTranscriptRoots } from '../../local/transcript-roots';
-import { dailyModelCalls } from '../../local/model-calls';
-import { openStore, type Store } from '../../store/open-store';
-import { createSkilloptWorker } from '../../worker/worker';
+import type { Store } from '../../store/open-store';
 import { invocationStateQuery, type InvocationSummary } from '../../workflows/definitions';
-import { anthropicEnv, match, startAnthropicServer, type AnthropicServer } from '../fixtures/anthropic-server';
-import { startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
+import { match, startAnthropicServer, type AnthropicServer } from '../fixtures/anthropic-server';
 import { BETTER_TESTS_LINE, BODY, WRONG, deployRules } from './deploy-skill';
-import { REPO, SKILLOPT_BIN, baseEnv, makeSandbox, onlyToolUseId, stopLoopStack, until, writeSkillDir, type Sandbox } from './helpers';
+import { SKILLOPT_BIN, baseEnv, makeSandbox, onlyToolUseId, scriptedClaudeModel, startLoopStack, stopLoopStack, until, userEnvOn, writeSkillDir, type Sandbox } from './helpers';
 import { Tui, acceptFirstRun } from './tui';
 
 const MODEL_CALLED: SkillRef = { name: 'deploy-checklist', author: 'alice' };
@@ -110,35 +106,16 @@ beforeAll(async () => {
   // No "skillopt" in the paths the TUI shows (its header names the project folder).
   box = makeSandbox('agent-tui-');
   skilloptHome = join(box.root, 'skillopt');
-  const judgeHome = join(box.root, 'worker-home');
-  mkdirSync(judgeHome);
-  const taskQueue = uniqueName('skillopt-tui');
-  [temporal, store] = await Promise.all([startTestServer(), openStore({ home: skilloptHome })]);
-  worker = await createSkilloptWorker({
-    connection: temporal.nativeConnection,
-    namespace: temporal.namespace ?? 'default',
-    store,
-    model: claudeCliModel({ bin: join(REPO, 'node_modules', '.bin', 'claude'), env: baseEnv({ HOME: judgeHome, ...anthropicEnv(server.url) }) }),
+  const stack = await startLoopStack({
+    skilloptHome,
+    queue: 'skillopt-tui',
+    model: scriptedClaudeModel(server.url, join(box.root, 'worker-home')),
     transcriptRoots: agentTranscriptRoots({ HOME: box.home }),
-    modelCalls: dailyModelCalls({ home: skilloptHome, cap: 100 }),
     // The default: an improvement is published as a candidate.
     rollout: { policy: 'canary', canary: DEFAULT_CANARY_SETTINGS },
-    taskQueue,
-    workflowBundle: await workflowBundle(),
   });
-  workerRun = worker.run();
-  agentEnv = baseEnv({
-    HOME: box.home,
-    SKILLOPT_HOME: skilloptHome,
-    SKILLOPT_USER: 'bob',
-    SKILLOPT_DEBUG: '1',
-    TEMPORAL_ADDRESS: temporal.address,
-    TEMPORAL_NAMESPACE: temporal.namespace ?? 'default',
-    SKILLOPT_TASK_QUEUE: taskQueue,
-    SKILLOPT_ACTIVITY_QUEUE: taskQueue,
-    SKILLOPT_FLUSHER_LINGER_MS: '1000',
-    ...anthropicEnv(server.url),
-  });
+  ({ temporal, store, worker, workerRun } = stack);
+  agentEnv = userEnvOn(stack, { home: box.home, skilloptHome, name: 'bob', modelUrl: server.url }, { SKILLOPT_DEBUG: '1', SKILLOPT_FLUSHER_LINGER_MS: '1000' });
   // alice publishes both skills; bob pulls them and installs the hooks, and has used Claude Code before.
   const alice = baseEnv({ HOME: join(box.root, 'alice'), SKILLOPT_HOME: skilloptHome, SKILLOPT_USER: 'alice' });
   for (const [name, description] of [

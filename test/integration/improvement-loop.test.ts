@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claudeCliModel } from '../../agents/claude-cli';
-import { contentHash, treeFileOf } from '../../core/content-hash';
+import { contentChunks, treeFileOf } from '../../core/content-hash';
 import { CHUNK_BYTES } from '../../core/skill-tree';
 import { workflowIdForInvocation, workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
 import { dailyModelCalls } from '../../local/model-calls';
@@ -216,7 +216,7 @@ describe('improvement loop with real activities', () => {
     const script = Buffer.from('#!/bin/sh\nnpm run deploy\n');
     const logo = randomBytes(CHUNK_BYTES + 5);
     const files = [treeFileOf('references/checklist.md', reference, false), treeFileOf('scripts/deploy.sh', script, true), treeFileOf('assets/logo.png', logo, false)];
-    await store.putContents([reference, script, logo.subarray(0, CHUNK_BYTES), logo.subarray(CHUNK_BYTES)].map((data) => ({ hash: contentHash(data), data })));
+    await store.putContents([reference, script, logo].flatMap(contentChunks));
     const body = `${BODY}\nBefore deploying, go through [the checklist](references/checklist.md); run scripts/deploy.sh.\n`;
     await store.publishVersion({ ...ref, body, description: 'Use when deploying services', contributors: ['alice'], createdBy: 'alice', baseVersion: 0, files });
     const editReference = { text: [{ op: 'replace', file: 'references/checklist.md', target: '- Run the full test suite and make sure it passes.', content: '- Run `npm test` and paste its summary line.' }] };

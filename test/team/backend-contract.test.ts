@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contentHash, treeFileOf } from '../../core/content-hash';
+import { contentChunks, treeFileOf } from '../../core/content-hash';
 import { CHUNK_BYTES } from '../../core/skill-tree';
 import type { PushRequest } from '../../core/push-rules';
 import { DEFAULT_CANARY_SETTINGS, inCanaryCohort } from '../../core/rollout-rules';
@@ -89,7 +89,8 @@ describe.each(implementations)('the team backend $label', ({ open }) => {
     const script = Buffer.from(`#!/bin/sh\necho ${author}\n`);
     const file = treeFileOf('assets/big.bin', big, false);
     const run = treeFileOf('scripts/run.sh', script, true);
-    const chunks = [big.subarray(0, CHUNK_BYTES), big.subarray(CHUNK_BYTES, 2 * CHUNK_BYTES), big.subarray(2 * CHUNK_BYTES), script].map((data) => ({ hash: contentHash(data), data }));
+    const chunks = [...contentChunks(big), ...contentChunks(script)];
+    expect(chunks).toHaveLength(4);
     const hashes = chunks.map((c) => c.hash);
     expect(await backend.missingContents(hashes)).toEqual(hashes);
     const ref = { name: 'folder', author };
