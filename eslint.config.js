@@ -44,11 +44,12 @@ const TYPES_ONLY = { workflows: ['activities/types'] };
 // named where it is used. Parsing SKILL.md's YAML frontmatter is domain logic and
 // `yaml` does no I/O, so it stays in core; node:crypto's hashing is pure too
 // (workflows never import fingerprint.ts); the message contract's schemas use
-// valibot, pure JS that runs in the sandbox. local/ is on every hook's path: Node
+// valibot, pure JS that runs in the sandbox; signatures use noble's ed25519 and
+// sha256, pure JS too, so the lane's update validators check them. local/ is on every hook's path: Node
 // built-ins only, except the Temporal client module and the outbox's event checks
 // (valibot), which no hook loads (a hook imports only the event's type).
 const PACKAGES = {
-  core: { '*': [], 'fingerprint.ts': ['node:crypto'], 'content-hash.ts': ['node:crypto'], 'skill-document.ts': ['yaml'], 'messages.ts': ['valibot'] },
+  core: { '*': [], 'fingerprint.ts': ['node:crypto'], 'content-hash.ts': ['node:crypto'], 'skill-document.ts': ['yaml'], 'messages.ts': ['valibot'], 'signing.ts': ['@noble/curves/ed25519.js', '@noble/hashes/sha2.js', '@noble/hashes/utils.js'] },
   local: {
     '*': ['node:*'],
     'temporal.ts': ['node:*', '@temporalio/client', '@temporalio/envconfig'],

@@ -13,6 +13,8 @@ import type { SkillSummary, StoredSkillPage } from './dashboard-views';
 import type { SkillReport } from './skill-reports';
 import type { VersionState, VersionTransition } from './rollout-types';
 import { CHUNK_BYTES, type TreeFile } from './skill-tree';
+import type { Signature } from './signing';
+import type { SkillSigners, VersionSignature } from './trust';
 
 /** Workflow types and the names of their signals and queries: the workflows define them from these, senders use them. */
 export const WorkflowTypes = { invocation: 'invocationWorkflow', skill: 'skillWorkflow', storeRequest: 'storeRequestWorkflow' } as const;
@@ -211,6 +213,8 @@ export const StoreRequestSchema = v.variant('op', [
   v.object({ op: v.literal('putContents'), chunks: v.pipe(v.array(ContentChunkSchema), v.maxLength(MAX_HASHES_PER_REQUEST)) }),
   /** Contents by hash, as many as fit in MAX_CONTENT_BYTES_PER_REQUEST (at least one): ask again for the rest. */
   v.object({ op: v.literal('contents'), hashes }),
+  /** Who may sign a skill's versions, as the store says (a pulling machine checks it: core/trust.ts). */
+  v.object({ op: v.literal('signers'), ref: RefSchema }),
 ]);
 export type StoreRequest = v.InferOutput<typeof StoreRequestSchema>;
 
@@ -249,6 +253,12 @@ export interface SkillRecord {
   createdAt: string;
   createdBy: string;
   idempotencyKey: string | null;
+  /** Its own signature (core/trust.ts); absent: from before signatures, or an older central worker. */
+  signature?: VersionSignature | null;
+  /** An owner's signed approval of this very tree (a proposal approved, an older version signed). */
+  approval?: Signature | null;
+  /** Who proposed it, while it is a proposal: pushed by a non-owner, waiting for an owner's approval. */
+  proposedBy?: string | null;
 }
 
 /** A skill listed without its body: the puller already has this version. */
@@ -295,4 +305,5 @@ export type StoreReply =
   | { op: 'missingContents'; missing: string[] }
   | { op: 'putContents' }
   /** Those found, in the order asked, as many as fit; `unknown`: hashes the store does not hold. */
-  | { op: 'contents'; chunks: ContentChunk[]; unknown: string[] };
+  | { op: 'contents'; chunks: ContentChunk[]; unknown: string[] }
+  | { op: 'signers'; signers: SkillSigners };

@@ -59,6 +59,7 @@ export async function runSessionStart(payload: HookPayload, ctx: HookContext, in
       history: (ref) => backend.history(ref),
       transitions: (ref) => backend.transitions(ref),
       contents: (hashes) => backend.contents(hashes),
+      signers: (ref) => backend.signers(ref),
       list: async (user, known) => {
         const listed = await backend.list(user, known);
         reached = true;

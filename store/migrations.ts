@@ -21,6 +21,7 @@ export function migrations(engine: EngineKind): Record<string, Migration> {
     '0002_verdict_outcome': verdictOutcome,
     '0003_version_states': versionStates(engine),
     '0004_skill_trees': skillTrees(engine),
+    '0005_signatures': signatures(engine),
   };
 }
 
@@ -257,6 +258,61 @@ function skillTrees(engine: EngineKind): Migration {
         .addColumn('size', 'integer', (col) => col.notNull())
         .addColumn('data', sql.raw(bytes), (col) => col.notNull())
         .execute();
+    },
+  };
+}
+
+/**
+ * 0005: who may change a skill. A version keeps its own signature (a person's
+ * push, or the service's candidate), an owner's approval, and who proposed it
+ * while it waits for one; a transition keeps the decider's signature. Each
+ * person's public key (registered on first use), every signed key change, and
+ * every signed owner change. No owner rows are written for the skills already
+ * here: a skill's first owner is its author by rule (core/trust.ts ownersOf),
+ * for every skill old or new. Versions from before stay unsigned: machines that
+ * have them keep them; a new install waits for an owner's signature
+ * (`skillopt skills sign`).
+ */
+function signatures(engine: EngineKind): Migration {
+  const postgres = engine === 'postgres';
+  const keyText = postgres ? sql`text collate "C"` : sql`text`;
+  const id = (col: ColumnDefinitionBuilder) => (postgres ? col.primaryKey().generatedByDefaultAsIdentity() : col.primaryKey().autoIncrement());
+  const notNull = (col: ColumnDefinitionBuilder) => col.notNull();
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('skill_versions').addColumn('signature', 'text').execute();
+      await db.schema.alterTable('skill_versions').addColumn('approval', 'text').execute();
+      await db.schema.alterTable('skill_versions').addColumn('proposed_by', 'text').execute();
+      await db.schema.alterTable('version_transitions').addColumn('signature', 'text').execute();
+      await db.schema.alterTable('skill_rollout_settings').addColumn('signed_at', 'text').execute();
+      await db.schema
+        .createTable('signing_keys')
+        .addColumn('user_name', keyText, (col) => col.primaryKey())
+        .addColumn('public_key', 'text', notNull)
+        .addColumn('registered_at', 'text', notNull)
+        .execute();
+      await db.schema
+        .createTable('key_changes')
+        .addColumn('id', 'integer', id)
+        .addColumn('user_name', keyText, notNull)
+        .addColumn('public_key', 'text', notNull)
+        .addColumn('at', 'text', notNull)
+        .addColumn('signature', 'text', notNull)
+        .addColumn('created_at', 'text', notNull)
+        .execute();
+      await db.schema
+        .createTable('skill_owner_changes')
+        .addColumn('id', 'integer', id)
+        .addColumn('name', keyText, notNull)
+        .addColumn('author', keyText, notNull)
+        .addColumn('action', 'text', notNull)
+        .addColumn('user_name', keyText, notNull)
+        .addColumn('at', 'text', notNull)
+        .addColumn('signature', 'text', notNull)
+        .addColumn('created_at', 'text', notNull)
+        .addCheckConstraint('skill_owner_changes_action_check', sql`action in ('add', 'remove')`)
+        .execute();
+      await db.schema.createIndex('skill_owner_changes_skill_idx').on('skill_owner_changes').columns(['name', 'author', 'id']).execute();
     },
   };
 }

@@ -4,7 +4,9 @@ import type { Selectable } from 'kysely';
 import type { VersionTransition } from '../core/rollout-types';
 import type { AttributionsTable, SkillEditsTable, SkillRolloutSettingsTable, SkillVersionsTable, VerdictsTable, VersionTransitionsTable } from './schema';
 import { legacyFrontmatter } from '../core/skill-document';
+import type { Signature } from '../core/signing';
 import type { TreeFile } from '../core/skill-tree';
+import type { VersionSignature } from '../core/trust';
 import { parseJson } from './sql-context';
 import type { AttributionRecord, CanaryOverrides, EditRecord, RolloutSettings, SkillVersion, VerdictRecord } from './types';
 
@@ -82,6 +84,9 @@ export function toSkillVersion(row: Selectable<SkillVersionsTable>): SkillVersio
     createdAt: row.created_at,
     createdBy: row.created_by,
     idempotencyKey: row.idempotency_key,
+    signature: row.signature === null ? null : parseJson<VersionSignature>(row.signature),
+    approval: row.approval === null ? null : parseJson<Signature>(row.approval),
+    proposedBy: row.proposed_by,
   };
 }
 

@@ -44,6 +44,12 @@ async function setRolloutSettings({ db, guard }: SqlContext, ref: SkillRef, chan
   return guard(() =>
     db.transaction().execute(async (trx) => {
       if (!(await skillExists(trx, checked))) throw new StoreValidationError(`no skill ${refLabel(checked)} in the store`);
+      if (row.signed_at !== null) {
+        const inForce = await trx.selectFrom('skill_rollout_settings').select('signed_at').$call(whereSkill(checked)).executeTakeFirst();
+        if (inForce?.signed_at && inForce.signed_at >= row.signed_at) {
+          throw new StoreValidationError(`${refLabel(checked)}: a rollout change signed at ${inForce.signed_at} is in force; this one, signed at ${row.signed_at}, is older or a replay`);
+        }
+      }
       const stored = await trx
         .insertInto('skill_rollout_settings')
         .values(row)
@@ -53,6 +59,7 @@ async function setRolloutSettings({ db, guard }: SqlContext, ref: SkillRef, chan
             ...(setsCanary ? { canary: eb.ref('excluded.canary') } : {}),
             updated_by: eb.ref('excluded.updated_by'),
             updated_at: eb.ref('excluded.updated_at'),
+            ...(row.signed_at === null ? {} : { signed_at: eb.ref('excluded.signed_at') }),
           })),
         )
         .returningAll()
@@ -104,6 +111,7 @@ function settingsRow(ref: SkillRef, change: RolloutSettingsChange): { row: Skill
     canary: canary ?? null,
     updated_by: checkText('updatedBy', change.updatedBy, { required: true, maxChars: MAX_DECIDER_CHARS }),
     updated_at: new Date().toISOString(),
+    signed_at: change.signedAt === undefined ? null : checkTimestamp('signedAt', change.signedAt),
   };
   return { row, setsPolicy: policy !== undefined, setsCanary: canary !== undefined };
 }

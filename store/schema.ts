@@ -21,6 +21,41 @@ export interface SkillVersionsTable {
   frontmatter: string | null;
   /** Migration 0004, JSON: TreeFile[], every file but SKILL.md. */
   files: string;
+  /** Migration 0005, JSON: core/trust VersionSignature; null for a version from before signatures. */
+  signature: string | null;
+  /** Migration 0005, JSON: core/signing Signature, an owner's approval of this very tree. */
+  approval: string | null;
+  /** Migration 0005: the non-owner who pushed this version, while it waits for an owner's approval. */
+  proposed_by: string | null;
+}
+
+/** Migration 0005: each person's public key (hex), registered on first use. */
+export interface SigningKeysTable {
+  user_name: string;
+  public_key: string;
+  registered_at: string;
+}
+
+/** Migration 0005: a key replaced, signed by the old key or the admin key. */
+export interface KeyChangesTable {
+  id: Generated<number>;
+  user_name: string;
+  public_key: string;
+  at: string;
+  signature: string; // JSON: Signature
+  created_at: string;
+}
+
+/** Migration 0005: an owner added or removed, signed by an owner. */
+export interface SkillOwnerChangesTable {
+  id: Generated<number>;
+  name: string;
+  author: string;
+  action: 'add' | 'remove';
+  user_name: string;
+  at: string;
+  signature: string; // JSON: Signature
+  created_at: string;
 }
 
 /** Migration 0004: contents by hash, one row per chunk (core/skill-tree.ts CHUNK_BYTES). */
@@ -85,6 +120,8 @@ export interface VersionTransitionsTable {
   decided_by: string;
   reason: string;
   at: string; // ISO-8601 UTC
+  /** Migration 0005, JSON: the decider's Signature (a person's approve or reject, the service's canary decision). */
+  signature: string | null;
 }
 
 /** Migration 0003: a skill's own rollout settings; null means the team default. */
@@ -95,6 +132,8 @@ export interface SkillRolloutSettingsTable {
   canary: string | null; // JSON: CanaryOverrides
   updated_by: string;
   updated_at: string;
+  /** Migration 0005: when the change in force was signed; an older signed change is a replay. */
+  signed_at: string | null;
 }
 
 export interface StoreDatabase {
@@ -105,4 +144,7 @@ export interface StoreDatabase {
   verdicts: VerdictsTable;
   attributions: AttributionsTable;
   skill_contents: SkillContentsTable;
+  signing_keys: SigningKeysTable;
+  key_changes: KeyChangesTable;
+  skill_owner_changes: SkillOwnerChangesTable;
 }

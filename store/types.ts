@@ -3,7 +3,9 @@
 import type { SkillRecord } from '../core/messages';
 import type { RolloutPolicy, VersionEvidence, VersionState, VersionTransition } from '../core/rollout-types';
 import type { SkillRef } from '../core/skill-ref';
+import type { Signature } from '../core/signing';
 import type { TreeFile } from '../core/skill-tree';
+import type { KeyChange, OwnerChange, VersionSignature } from '../core/trust';
 import type { VerdictOutcome } from '../core/verdict';
 
 export type EditStatus = 'proposed' | 'applied' | 'reverted';
@@ -43,6 +45,10 @@ export interface NewSkillVersion {
   state?: 'stable' | 'candidate';
   /** Why it was published, for its transition row; default `published`. */
   reason?: string;
+  /** The version's own signature (a person's push, the service's candidate); the store keeps it, pulling machines check it. */
+  signature?: VersionSignature;
+  /** A non-owner's push: a candidate no pull installs until an owner approves it. */
+  proposedBy?: string;
 }
 
 export interface PublishResult {
@@ -58,6 +64,10 @@ export interface StateChangeOptions {
   reason: string;
   /** Refuse unless the version is in this state now (a compare-and-set for callers that read it first). */
   expectedFrom?: VersionState;
+  /** The decider's signature, kept with the transition; an owner's approve (to stable) is also the version's approval. */
+  signature?: Signature;
+  /** The signature is an owner's approval of this version's tree: kept on the version, and it is no longer a proposal. */
+  approves?: boolean;
 }
 
 export interface StateChangeResult {
@@ -104,6 +114,8 @@ export interface RolloutSettingsChange {
   /** Replaces the overrides as a whole (an empty object is the same as null). */
   canary?: CanaryOverrides | null;
   updatedBy: string;
+  /** When the change was signed: a change signed no later than the one in force is refused as a replay. */
+  signedAt?: string;
 }
 
 export interface CanaryEvidenceQuery {
@@ -242,6 +254,24 @@ export interface VersionStore {
   setVersionState(ref: SkillRef, version: number, to: VersionState, options: StateChangeOptions): Promise<StateChangeResult>;
   /** Every state change of one skill's versions, publishes included, oldest first. */
   transitions(ref: SkillRef): Promise<VersionTransition[]>;
+  /** Keeps an owner's signed approval of a version as it is (no state change): `skills sign` of a version from before signatures. */
+  setApproval(ref: SkillRef, version: number, approval: Signature): Promise<SkillVersion>;
+}
+
+/** Who may sign what: each person's key, their key changes, each skill's owner changes (core/trust.ts reads them). */
+export interface SignerStore {
+  /** The public key registered for `user` (SERVICE_SIGNER: the central worker's), if any. */
+  signingKey(user: string): Promise<string | undefined>;
+  /** Registers `key` for `user` unless they have one (trust on first use); returns the key registered now. */
+  registerKey(user: string, key: string): Promise<string>;
+  /** Replaces a key (the caller checked the change's signature) and keeps the change for pulling machines. */
+  replaceKey(change: KeyChange): Promise<void>;
+  /** Every key change of these users, oldest first. */
+  keyChanges(users: readonly string[]): Promise<KeyChange[]>;
+  /** The skill's owner changes, oldest first. */
+  ownerChanges(ref: SkillRef): Promise<OwnerChange[]>;
+  /** Keeps an owner change (the caller checked it). */
+  addOwnerChange(ref: SkillRef, change: OwnerChange): Promise<void>;
 }
 
 /** Each skill's rollout settings, and the evidence a canary is decided on. */
@@ -309,7 +339,7 @@ export interface ContentStore {
   getContents(hashes: readonly string[]): Promise<Map<string, Uint8Array>>;
 }
 
-export interface Store extends VersionStore, RolloutStore, EditStore, VerdictStore, ContentStore {
+export interface Store extends VersionStore, RolloutStore, EditStore, VerdictStore, ContentStore, SignerStore {
   readonly engine: 'sqlite' | 'postgres';
 
   close(): Promise<void>;

@@ -1,5 +1,7 @@
 // Input checks done before anything is written. Each failure is a one-line
 // StoreValidationError naming the field, so a caller can report it as is.
+import { signatureShapeProblem, type Signature } from '../core/signing';
+import type { VersionSignature } from '../core/trust';
 import { InvalidSkillRefError, formatSkillRef, validateSkillRef, type SkillRef } from '../core/skill-ref';
 import { StoreValidationError } from './types';
 
@@ -99,4 +101,20 @@ export function checkTimestamp(field: string, value: unknown): string {
     throw new StoreValidationError(`${field} must be an ISO-8601 timestamp, got ${JSON.stringify(value)}`);
   }
   return date.toISOString();
+}
+
+/** A signature's shape (whether it verifies is the caller's check: team/signed-changes.ts). */
+export function checkSignature(field: string, value: unknown): Signature {
+  const problem = signatureShapeProblem(value);
+  if (problem) throw new StoreValidationError(`${field}: ${problem}`);
+  const { signer, key, sig } = value as Signature;
+  return { signer: checkText(`${field}.signer`, signer, { required: true, maxChars: MAX_DECIDER_CHARS }), key, sig };
+}
+
+export function checkVersionSignature(value: unknown): VersionSignature {
+  const signature = checkSignature('signature', value);
+  const v = value as Record<string, unknown>;
+  if (v.kind === 'push') return { ...signature, kind: 'push', base: checkInteger('signature.base', v.base, 0) };
+  if (v.kind === 'candidate') return { ...signature, kind: 'candidate', from: checkInteger('signature.from', v.from, 1) };
+  throw new StoreValidationError('signature.kind must be "push" or "candidate"');
 }

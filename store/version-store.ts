@@ -21,7 +21,8 @@ import {
   type StateChangeResult,
   type VersionStore,
 } from './types';
-import { checkInteger, checkOptionalId, checkRef, checkStringList, checkText, MAX_DECIDER_CHARS, refLabel } from './validate';
+import { checkInteger, checkOptionalId, checkRef, checkSignature, checkStringList, checkText, checkVersionSignature, MAX_DECIDER_CHARS, refLabel } from './validate';
+import type { Signature } from '../core/signing';
 import { toSkillVersion, toTransition } from './records';
 
 const DEFAULT_SCOPE = 'org';
@@ -56,6 +57,8 @@ interface TransitionChange {
   to: VersionState;
   decidedBy: string;
   reason: string;
+  /** JSON of the decider's Signature. */
+  signature?: string | null;
 }
 
 /** A publish after its checks: the ref, what it derives from, and the row to insert (its number still to be taken). */
@@ -72,6 +75,9 @@ interface CheckedChange {
   decidedBy: string;
   reason: string;
   expectedFrom: VersionState | undefined;
+  /** JSON of the decider's Signature, or null. */
+  signature: string | null;
+  approves: boolean;
 }
 
 export function sqlVersionStore(sql: SqlContext): VersionStore {
@@ -86,7 +92,25 @@ export function sqlVersionStore(sql: SqlContext): VersionStore {
     listCurrent: () => listCurrent(sql),
     setVersionState: (ref, version, to, options) => setVersionState(sql, ref, version, to, options),
     transitions: (ref) => transitions(sql, ref),
+    setApproval: (ref, version, approval) => setApproval(sql, ref, version, approval),
   };
+}
+
+function setApproval({ db, guard }: SqlContext, ref: SkillRef, version: number, approval: Signature): Promise<SkillVersion> {
+  const checked = checkRef(ref);
+  const number = checkInteger('version', version, 1);
+  const json = JSON.stringify(checkSignature('approval', approval));
+  return guard(async () => {
+    const row = await db
+      .updateTable('skill_versions')
+      .set({ approval: json, proposed_by: null })
+      .$call(whereSkill(checked))
+      .where('version', '=', number)
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) throw new StoreValidationError(`${refLabel(checked)} has no v${number}`);
+    return toSkillVersion(row);
+  });
 }
 
 async function publishVersion({ db, engine, guard }: SqlContext, input: NewSkillVersion): Promise<PublishResult> {
@@ -204,7 +228,10 @@ async function setVersionState(
     decidedBy: checkText('decidedBy', options.decidedBy, { required: true, maxChars: MAX_DECIDER_CHARS }),
     reason: checkReason(options.reason),
     expectedFrom: options.expectedFrom === undefined ? undefined : checkState('expectedFrom', options.expectedFrom),
+    signature: options.signature === undefined ? null : JSON.stringify(checkSignature('signature', options.signature)),
+    approves: options.approves === true,
   };
+  if (change.approves && (change.signature === null || target !== 'stable')) throw new StoreValidationError('an approval is a signed promotion to stable');
   return guard(async () => {
     for (let attempt = 1; ; attempt++) {
       try {
@@ -271,7 +298,11 @@ function checkPublish(input: NewSkillVersion): CheckedPublish {
     created_by: checkText('createdBy', input.createdBy),
     idempotency_key: checkOptionalId('idempotencyKey', input.idempotencyKey),
     state,
+    signature: input.signature === undefined ? null : JSON.stringify(checkVersionSignature(input.signature)),
+    approval: null,
+    proposed_by: input.proposedBy === undefined ? null : checkText('proposedBy', input.proposedBy, { required: true, maxChars: MAX_DECIDER_CHARS }),
   };
+  if (fields.proposed_by !== null && state !== 'candidate') throw new StoreValidationError(`${label}: a proposal is published as a candidate`);
   return { ref, baseVersion, state, reason, fields };
 }
 
@@ -340,7 +371,7 @@ async function changeState(
   const previous = to === 'stable' ? await retireStable(trx, ref, number, label) : undefined;
   const updated = await trx
     .updateTable('skill_versions')
-    .set({ state: to })
+    .set(change.approves ? { state: to, approval: change.signature, proposed_by: null } : { state: to })
     .$call(whereSkill(ref))
     .where('version', '=', number)
     .where('state', '=', row.state)
@@ -348,7 +379,7 @@ async function changeState(
     .executeTakeFirst();
   if (!updated) throw new StateRaceError();
   await writeTransitions(trx, ref, at, [
-    { version: number, from: row.state, to, decidedBy: change.decidedBy, reason: change.reason },
+    { version: number, from: row.state, to, decidedBy: change.decidedBy, reason: change.reason, signature: change.signature },
     ...(previous === undefined ? [] : [retiredBy(previous, number, change.decidedBy)]),
   ]);
   return { version: toSkillVersion(updated), changed: true };
@@ -428,6 +459,7 @@ async function writeTransitions(db: Executor, ref: SkillRef, at: string, changes
         to_state: c.to,
         decided_by: c.decidedBy,
         reason: c.reason,
+        signature: c.signature ?? null,
         at,
       })),
     )

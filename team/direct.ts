@@ -12,12 +12,14 @@ import type { SkillReport } from '../core/skill-reports';
 import { DEFAULT_CANARY_SETTINGS, requireRolloutDefaults, rolloutDefaultsFromEnv } from '../core/rollout-rules';
 import { DEFAULT_ROLLOUT_POLICY, type RolloutDefaults, type VersionTransition } from '../core/rollout-types';
 import type { SkillRef } from '../core/skill-ref';
+import type { SkillSigners } from '../core/trust';
 import type { AttributionRecord, CurrentSkill, SkillVersion, Store } from '../store/types';
 import { TRIAL_STARTED, withoutRollout, type Published, type RolloutChange, type TeamBackend } from './backend';
 import type { TeamConnection } from './connection';
 import { skillSummary, storedSkillPage } from './dashboard-pages';
 import { pushToStore } from './push-to-store';
 import { versionsForUser } from './rollout-choice';
+import { skillSigners } from './signed-changes';
 import { skillReport } from './skill-report';
 import type { SkillDetail, SkillStatusRow } from './visibility';
 
@@ -34,6 +36,8 @@ export interface DirectBackendOptions {
    */
   upRunning?: () => boolean;
   now?: () => number;
+  /** The team's admin key (hex), which may replace a person's key: SKILLOPT_ADMIN_KEY where the store is. */
+  adminKey?: string;
 }
 
 // Loaded on first use: most commands on this machine never need the Temporal client.
@@ -117,6 +121,10 @@ export class DirectBackend implements TeamBackend {
 
   async contents(hashes: readonly string[]): Promise<Map<string, Uint8Array>> {
     return (await this.db()).getContents(hashes);
+  }
+
+  async signers(ref: SkillRef): Promise<SkillSigners> {
+    return skillSigners(await this.db(), ref, this.options.adminKey);
   }
 
   async missingContents(hashes: readonly string[]): Promise<string[]> {

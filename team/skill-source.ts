@@ -3,6 +3,7 @@
 import type { SkillStub } from '../core/messages';
 import type { VersionTransition } from '../core/rollout-types';
 import type { SkillRef } from '../core/skill-ref';
+import type { SkillSigners } from '../core/trust';
 import type { SkillVersion } from '../store/types';
 
 export type { SkillStub, SkillVersion };
@@ -27,6 +28,8 @@ export interface SkillSource {
   list(user: string, known?: ReadonlyMap<string, number>): Promise<ListedSkill[]>;
   /** Contents (chunks of versions' files) by hash; a hash the store does not hold is missing from the map. */
   contents(hashes: readonly string[]): Promise<Map<string, Uint8Array>>;
+  /** Who may sign the skill's versions, as the store says: owner changes, keys, key changes (checked by the puller, core/trust.ts). */
+  signers(ref: SkillRef): Promise<SkillSigners>;
 }
 
 export function isStub(skill: ListedSkill): skill is SkillStub {

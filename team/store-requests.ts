@@ -118,5 +118,7 @@ export async function serveStoreRequest(backend: DirectBackend, request: StoreRe
       }
       return { op: 'contents', chunks, unknown };
     }
+    case 'signers':
+      return { op: 'signers', signers: await backend.signers(request.ref) };
   }
 }

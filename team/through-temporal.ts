@@ -109,6 +109,7 @@ export function temporalBackend(team: TeamConnection, options: StoreRequestOptio
       });
       return found;
     },
+    signers: async (ref) => (await ask({ op: 'signers', ref: refOnly(ref) })).signers,
     async publish(request) {
       // The lane that published a candidate has put it on trial already; its rollout is the lane's own business.
       const outcome = await pushThroughLane(team, request);
