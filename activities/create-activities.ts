@@ -13,7 +13,7 @@ import { createProposalActivities } from './proposal';
 import { createPublishingActivities } from './publishing';
 import { createRolloutActivities } from './rollout-decisions';
 import { createTeamRequestActivities } from './team-requests';
-import type { ModelActivities, SkillActivities } from './types';
+import type { ModelActivities, ServiceSigner, SkillActivities } from './types';
 import { createVerdictActivities } from './verdicts';
 
 export { readTranscriptWindow } from './transcript-file';
@@ -30,6 +30,8 @@ export interface ActivityDeps {
   client: Client;
   /** The team's rollout policy and canary settings; default: SKILLOPT_ROLLOUT and SKILLOPT_CANARY_* of this process. */
   rollout?: RolloutDefaults;
+  /** The central worker's service key: signs the optimizer's candidates and the canary's decisions. */
+  serviceKey: ServiceSigner;
 }
 
 /**
@@ -41,13 +43,13 @@ export function createModelActivities(deps: ModelActivityDeps): ModelActivities 
   return { ...createJudgmentActivities(deps), ...createProposalActivities(deps) };
 }
 
-export function createActivities({ store, model, client, transcriptRoots, modelCalls, rollout = requireRolloutDefaults(process.env) }: ActivityDeps): SkillActivities {
+export function createActivities({ store, model, client, transcriptRoots, modelCalls, serviceKey, rollout = requireRolloutDefaults(process.env) }: ActivityDeps): SkillActivities {
   return {
     ...createModelActivities({ model, transcriptRoots, modelCalls, verdictForEvent: (eventId) => store.verdictForEvent(eventId) }),
     ...createVerdictActivities(store, client),
     ...createFailureReportActivities(client),
-    ...createPublishingActivities(store, rollout),
-    ...createRolloutActivities(store),
+    ...createPublishingActivities(store, rollout, serviceKey),
+    ...createRolloutActivities(store, serviceKey),
     ...createTeamRequestActivities(store, rollout),
   };
 }

@@ -10,12 +10,14 @@ import type { RolloutDefaults } from '../core/rollout-types';
 import { formatSkillRef } from '../core/skill-ref';
 import { treeFileOf } from '../core/content-hash';
 import { linkedTextFiles } from '../core/linked-files';
+import { SERVICE_SIGNER, treeHash } from '../core/signing';
 import { fileChunks, type TreeFile } from '../core/skill-tree';
+import { serviceEditProblem } from '../core/trust';
 import { VersionConflictError, type ContentStore, type EditStore, type RolloutStore, type SkillVersion, type VersionStore } from '../store/types';
 import { effectiveRollout } from '../team/rollout-choice';
 import { failFastOnBadInput } from './bad-input';
 import { candidateRollout } from './rollout-decisions';
-import { FailureTypes, type LinkedText, type SkillActivities } from './types';
+import { FailureTypes, type LinkedText, type ServiceSigner, type SkillActivities } from './types';
 
 type PublishingActivities = Pick<SkillActivities, 'describeSkill' | 'readSkill' | 'publishSkill' | 'recordEdit'>;
 type PublishingStore = VersionStore & RolloutStore & EditStore & ContentStore;
@@ -58,7 +60,7 @@ async function editedTree(store: ContentStore, base: SkillVersion, edited: reado
   return [...byPath.values()];
 }
 
-export function createPublishingActivities(store: PublishingStore, rollout: RolloutDefaults): PublishingActivities {
+export function createPublishingActivities(store: PublishingStore, rollout: RolloutDefaults, serviceKey: ServiceSigner): PublishingActivities {
   return {
     async describeSkill(ref) {
       const [latest, edits, candidate] = await Promise.all([store.latestVersion(ref), store.editStats(ref), candidateRollout(store, ref, rollout)]);
@@ -87,15 +89,20 @@ export function createPublishingActivities(store: PublishingStore, rollout: Roll
         const base = await store.getVersion(input.ref, input.baseVersion);
         if (!base) throw ApplicationFailure.nonRetryable(`skill ${formatSkillRef(input.ref)} v${input.baseVersion} is not in the store`, FailureTypes.UnknownSkill);
         const { policy } = await effectiveRollout(store, input.ref, rollout);
+        // The optimizer edits the body and linked text files; every other part of the folder carries over as it was.
+        const files = input.editedFiles ? await editedTree(store, base, input.editedFiles) : base.files;
+        const edited = { frontmatter: base.frontmatter, body: input.body, files };
+        // Never signed: a candidate that changes more than the optimizer may (every machine would refuse it anyway).
+        const beyond = serviceEditProblem(base, edited);
+        if (beyond) throw ApplicationFailure.nonRetryable(`${formatSkillRef(input.ref)}: the candidate is refused: ${beyond}`, FailureTypes.InvalidInput);
+        const signature = serviceKey.sign({ kind: 'candidate', ref: formatSkillRef(input.ref), tree: treeHash(edited), from: base.version }, SERVICE_SIGNER);
         try {
           const { version } = await store.publishVersion({
             name: input.ref.name,
             author: input.ref.author,
-            body: input.body,
             description: base.description,
-            // The optimizer edits the body and linked text files; every other part of the folder carries over as it was.
-            frontmatter: base.frontmatter,
-            files: input.editedFiles ? await editedTree(store, base, input.editedFiles) : base.files,
+            ...edited,
+            signature: { ...signature, kind: 'candidate', from: base.version },
             scope: base.scope,
             contributors: [...new Set([...base.contributors, OPTIMIZER_NAME])],
             createdBy: OPTIMIZER_NAME,

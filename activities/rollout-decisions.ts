@@ -6,10 +6,12 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { VerdictRecorded } from '../core/messages';
 import type { CandidateRollout, RolloutDefaults } from '../core/rollout-types';
 import { effectiveRollout } from '../team/rollout-choice';
-import { workflowIdForSkill, type SkillRef } from '../core/skill-ref';
-import { StoreValidationError, type EditStore, type RolloutStore, type SkillVersion, type VersionStore } from '../store/types';
+import { formatSkillRef, workflowIdForSkill, type SkillRef } from '../core/skill-ref';
+import { StoreValidationError, type EditStore, type RolloutStore, type SignerStore, type SkillVersion, type VersionStore } from '../store/types';
 import { SKILL_WORKFLOW_TYPE, verdictRecordedSignal } from '../workflows/definitions';
-import { FailureTypes, type SkillActivities } from './types';
+import { SERVICE_SIGNER, treeHash, type Signature, type SignedChange } from '../core/signing';
+import { acceptPersonSignature, requireOwner } from '../team/signed-changes';
+import { FailureTypes, type DecideCandidateInput, type ServiceSigner, type SkillActivities } from './types';
 
 /** The trial a candidate is on, or undefined when the skill has none. */
 export async function candidateRollout(store: Pick<VersionStore, 'candidateVersion' | 'stableVersion'> & Pick<RolloutStore, 'rolloutSettings'>, ref: SkillRef, defaults: RolloutDefaults, candidate?: SkillVersion): Promise<CandidateRollout | undefined> {
@@ -19,7 +21,8 @@ export async function candidateRollout(store: Pick<VersionStore, 'candidateVersi
   return {
     version: open.version,
     ...(stable ? { stableVersion: stable.version } : {}),
-    policy: rollout.policy,
+    // A proposal (a non-owner's push) waits for an owner whatever the skill's policy.
+    policy: open.proposedBy ? 'approval' : rollout.policy,
     settings: rollout.canary,
     since: open.createdAt,
   };
@@ -27,7 +30,21 @@ export async function candidateRollout(store: Pick<VersionStore, 'candidateVersi
 
 type RolloutActivities = Pick<SkillActivities, 'canaryEvidence' | 'decideCandidate'>;
 
-export function createRolloutActivities(store: VersionStore & RolloutStore & Pick<EditStore, 'resolveEdit'>): RolloutActivities {
+export function createRolloutActivities(store: VersionStore & RolloutStore & SignerStore & Pick<EditStore, 'resolveEdit'>, serviceKey: ServiceSigner): RolloutActivities {
+  /** The decider's signature, checked: a person's must be an owner's; the canary's is made here, and never promotes a proposal. */
+  async function signedDecision({ ref, version, to, decidedBy, signature }: DecideCandidateInput): Promise<Signature> {
+    const record = await store.getVersion(ref, version);
+    if (!record) throw new StoreValidationError(`${formatSkillRef(ref)} has no v${version}`);
+    const change: SignedChange = { kind: 'decide', ref: formatSkillRef(ref), version, tree: treeHash(record), action: to === 'stable' ? 'approve' : 'reject' };
+    if (decidedBy === SERVICE_SIGNER) {
+      if (to === 'stable' && record.proposedBy) throw new StoreValidationError(`${formatSkillRef(ref)} v${version} is a proposal by ${record.proposedBy}: only an owner approves it`);
+      return serviceKey.sign(change, SERVICE_SIGNER);
+    }
+    await acceptPersonSignature(store, change, signature, decidedBy);
+    await requireOwner(store, ref, decidedBy, to === 'stable' ? 'approve a version of' : 'reject a version of');
+    return signature!;
+  }
+
   return {
     async canaryEvidence({ ref, rollout }) {
       const evidence = await store.canaryEvidence(ref, {
@@ -39,14 +56,17 @@ export function createRolloutActivities(store: VersionStore & RolloutStore & Pic
       return { candidate: evidence.candidate, stable: { version: evidence.stable.version, passed: evidence.stable.passed, failed: evidence.stable.failed } };
     },
 
-    async decideCandidate({ ref, version, to, decidedBy, reason }) {
+    async decideCandidate(input) {
+      const { ref, version, to, decidedBy, reason } = input;
       try {
+        const signature = await signedDecision(input);
+        const person = decidedBy !== SERVICE_SIGNER;
         // A person pushed a newer stable version during the trial: promoting this one would undo it.
         const stableNow = to === 'stable' ? await store.stableVersion(ref) : undefined;
         const superseded = stableNow !== undefined && stableNow.version > version;
         const { version: decided } = superseded
           ? await store.setVersionState(ref, version, 'rejected', { decidedBy, reason: `not promoted: v${stableNow.version} was made stable during its trial (${reason})`, expectedFrom: 'candidate' })
-          : await store.setVersionState(ref, version, to, { decidedBy, reason, expectedFrom: 'candidate' });
+          : await store.setVersionState(ref, version, to, { decidedBy, reason, expectedFrom: 'candidate', signature, approves: person && to === 'stable' });
         // Edit memory: the proposer sees a reverted edit as one the team turned down.
         await store.resolveEdit(ref, version, decided.state === 'stable' ? 'applied' : 'reverted');
         const stable = await store.stableVersion(ref);

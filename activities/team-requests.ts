@@ -20,7 +20,8 @@ export function createTeamRequestActivities(store: Store, rollout: RolloutDefaul
     async pushVersion(input) {
       try {
         const outcome = await pushToStore(store, input);
-        if (outcome.status === 'refused' || !input.canary) return outcome;
+        // A --canary push or a proposal is a candidate: the lane runs its trial (a proposal's waits for an owner).
+        if (outcome.status === 'refused' || !(input.canary || outcome.proposal)) return outcome;
         const candidate = await candidateRollout(store, input.ref, rollout);
         return candidate?.version === outcome.version ? { ...outcome, candidate } : outcome;
       } catch (err) {

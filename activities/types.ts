@@ -1,5 +1,6 @@
 // The activity interface the workflows schedule. Workflow code imports only
 // these types; the implementations live in activities/create-activities.ts and the modules it puts together.
+import type { Signature, SignedChange } from '../core/signing';
 import type { FailureReport, InvocationInfo, StoreReply, StoreRequest } from '../core/messages';
 import type { PushOutcome, PushRequest } from '../core/push-rules';
 import type { SkillRef } from '../core/skill-ref';
@@ -123,6 +124,14 @@ export interface DecideCandidateInput {
   /** A user name, or `skillopt` for the canary's own decision. */
   decidedBy: string;
   reason: string;
+  /** A person's signature of the decision (core/signing `decide`); the canary's is made by the activity with the service key. */
+  signature?: Signature;
+}
+
+/** What signs with the central worker's service key (local/signing-key SigningKey fits); the secret stays inside. */
+export interface ServiceSigner {
+  readonly publicKey: string;
+  sign(change: SignedChange, signer: string): Signature;
 }
 
 export interface DecideCandidateResult {

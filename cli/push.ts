@@ -28,8 +28,12 @@ async function runPush(ctx: CliContext, skillDir: string, flags: PushFlags): Pro
   });
   // Warnings go to stderr, one line each: the push went through, and the output stays what scripts read.
   for (const warning of result.warnings) ctx.stderr.write(`skillopt: warning: ${warning}\n`);
+  // Said to a person at a terminal; `skillopt keys show` and `doctor` say it to anyone later.
+  if (result.keyCreated && (ctx.stderr as Partial<NodeJS.WriteStream>).isTTY) ctx.stderr.write(`skillopt: ${result.keyCreated}\n`);
   if (flags.json) return ctx.printJson(result);
-  if (result.status === 'up-to-date') ctx.print(`${result.ref} is up to date at v${result.version}; nothing pushed`);
+  if (result.proposal && result.status !== 'up-to-date') {
+    ctx.print(`proposed ${result.ref} v${result.version}: you do not own it, so no one gets it until an owner approves it (skillopt skills approve ${result.ref} ${result.version})`);
+  } else if (result.status === 'up-to-date') ctx.print(`${result.ref} is up to date at v${result.version}; nothing pushed`);
   else if (result.status === 'created') ctx.print(`pushed ${result.ref} v${result.version} (new skill)${flags.canary ? ' as a candidate for the canary cohort' : ''}`);
   else ctx.print(`pushed ${result.ref} v${result.version} (was v${result.previousVersion})${flags.canary ? ' as a candidate for the canary cohort' : ''}`);
   if (result.trial) ctx.print(result.trial);
@@ -51,7 +55,9 @@ export const registerPush: RegisterCommands = (program: Command, ctx: CliContext
       '\nThe whole folder is versioned: SKILL.md with its frontmatter as written, and every other file with its executable bit, ' +
         'except .git/, node_modules/, caches, editor files, *.bak and what .skilloptignore (gitignore syntax) names. ' +
         'Limits: 10 MiB a file, 50 MiB and 1,000 files a skill (SKILLOPT_MAX_FILE_MB, SKILLOPT_MAX_SKILL_MB, SKILLOPT_MAX_SKILL_FILES). ' +
-        'Only contents the store lacks are uploaded; an unchanged folder publishes nothing.',
+        'Only contents the store lacks are uploaded; an unchanged folder publishes nothing. ' +
+        "The push is signed with this machine's key (created on first push; see `skillopt keys`). " +
+        "An owner's push publishes; anyone else's is a proposal that installs nowhere until an owner approves it.",
     )
     .action((skillDir: string, flags: PushFlags) => runPush(ctx, skillDir, flags));
 };

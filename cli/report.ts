@@ -5,6 +5,7 @@
 // SkillReport, built by team/skill-report.ts next to the store (here, or on the
 // central worker for a teammate), so every machine prints the same. `--html FILE` renders these same SkillReports as one
 // self-contained page (dashboard/report-html.ts).
+import { versionStateLabel } from '../core/rollout-types';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { atomicWriteFile } from '../local/fs';
@@ -31,7 +32,7 @@ const percent = (x: number): string => `${Math.round(x * 100)}%`;
 function versionRow(v: VersionReport): string[] {
   return [
     `v${v.version}`,
-    v.state,
+    versionStateLabel(v),
     String(v.sessions),
     String(v.judged),
     String(v.passed),

@@ -4,14 +4,24 @@
 import type { Command } from 'commander';
 import { ROLLOUT_POLICIES, type RolloutPolicy } from '../core/rollout-types';
 import { formatSkillRef, parseSkillRef } from '../core/skill-ref';
+import { treeHash } from '../core/signing';
 import { currentUser } from '../local/home';
+import { signingKeyFor } from '../local/signing-key';
+import { CliError } from './context';
 import { parseCount, parseHours, parsePercent, parseRolloutPolicyFlag, parseVersionNumber } from './args';
 import type { CliContext, RegisterCommands } from './context';
 
 async function decide(ctx: CliContext, action: 'approve' | 'reject', refText: string, version: number, flags: { reason?: string; json?: boolean }): Promise<void> {
   const ref = parseSkillRef(refText);
   const by = currentUser(ctx.env);
-  const decided = await (await ctx.openBackend()).decide(ref, { version, action, by, ...(flags.reason ? { reason: flags.reason } : {}) });
+  const backend = await ctx.openBackend();
+  // Signed over the version's tree as read here: the store refuses it if the version is not that tree.
+  const record = await backend.getVersion(ref, version);
+  if (!record) throw new CliError(`${formatSkillRef(ref)} has no v${version} (see \`skillopt skills history ${formatSkillRef(ref)}\`)`);
+  const tree = treeHash(record);
+  const key = await signingKeyFor(ctx.env);
+  const signature = key.sign({ kind: 'decide', ref: formatSkillRef(ref), version, tree, action }, by);
+  const decided = await backend.decide(ref, { version, action, by, tree, signature, ...(flags.reason ? { reason: flags.reason } : {}) });
   if (flags.json) return ctx.printJson({ ref: formatSkillRef(ref), ...decided, decidedBy: by });
   ctx.print(
     decided.state === 'stable'
@@ -31,7 +41,10 @@ async function setRollout(ctx: CliContext, refText: string, policy: RolloutPolic
   const by = currentUser(ctx.env);
   const canary = Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== undefined)) as SetRolloutFlags;
   const overrides = Object.keys(canary).length > 0 ? canary : undefined;
-  await (await ctx.openBackend()).setRollout(ref, { policy, ...(overrides ? { canary: overrides } : {}), by });
+  const at = new Date().toISOString();
+  const key = await signingKeyFor(ctx.env);
+  const signature = key.sign({ kind: 'rollout', ref: formatSkillRef(ref), policy, canary: overrides ?? null, at }, by);
+  await (await ctx.openBackend()).setRollout(ref, { policy, ...(overrides ? { canary: overrides } : {}), by, at, signature });
   const own = overrides ? `; its own canary settings: ${Object.entries(overrides).map(([k, v]) => `${k} ${v}`).join(', ')}` : "; the team's canary settings";
   ctx.print(`${formatSkillRef(ref)}: rollout policy ${policy}${own} (its next candidate follows them)`);
 }

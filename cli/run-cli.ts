@@ -14,6 +14,7 @@ import type { TeamBackend } from '../team/backend';
 import { openBackend } from '../team/open';
 import type { CliContext, CliIo, RegisterCommands } from './context';
 import { exitCodeFor } from './errors';
+import { registerOwners } from './owners';
 import { registerPull } from './pull';
 import { registerPush } from './push';
 import { registerReport } from './report';
@@ -34,7 +35,7 @@ export { CliError, UsageError } from './context';
  * and exports a RegisterCommands; add it here (still to come: `hooks
  * install|uninstall`, `hook <event>`, `status`).
  */
-export const COMMANDS: RegisterCommands[] = [registerPush, registerPull, registerSkills, registerRollout, registerReport, registerStatus, registerHookCommands, registerDoctor, registerSetup, registerUp, registerDashboard];
+export const COMMANDS: RegisterCommands[] = [registerPush, registerPull, registerSkills, registerRollout, registerOwners, registerReport, registerStatus, registerHookCommands, registerDoctor, registerSetup, registerUp, registerDashboard];
 
 function forEachCommand(cmd: Command, fn: (cmd: Command, path: string) => void, path = cmd.name()): void {
   fn(cmd, path);

@@ -1,4 +1,5 @@
 // `skillopt skills list|show|history|diff`: read-only views of the store.
+import { versionStateLabel } from '../core/rollout-types';
 import type { Command } from 'commander';
 import { formatSkillRef, parseSkillRef } from '../core/skill-ref';
 import { currentUser } from '../local/home';
@@ -12,6 +13,7 @@ import { diffVersions } from '../sync/diff';
 import { renderInstalledSkill } from '../sync/pull-skills';
 
 export { diffVersions } from '../sync/diff';
+import { registerSignVersion } from './owners';
 import { registerSetRollout } from './rollout';
 import { formatTable } from './table';
 
@@ -100,7 +102,7 @@ async function history(ctx: CliContext, refText: string, flags: { json?: boolean
   ctx.print(
     formatTable(
       ['VERSION', 'STATE', 'CREATED_BY', 'CREATED_AT', 'BODY_BYTES', 'DECIDED'],
-      versions.map((v) => [`v${v.version}`, v.state, v.createdBy, v.createdAt, String(bodyBytes(v)), decided(v)]),
+      versions.map((v) => [`v${v.version}`, versionStateLabel(v), v.createdBy, v.createdAt, String(bodyBytes(v)), decided(v)]),
       { alignRight: [4] },
     ),
   );
@@ -149,4 +151,5 @@ export const registerSkills: RegisterCommands = (program: Command, ctx: CliConte
     .option('--json', 'print {ref, from, to, changed, bodyChanged, descriptionChanged, frontmatterChanged, files, patch} as JSON')
     .action((ref: string, v1: number, v2: number, flags: { json?: boolean }) => diff(ctx, ref, v1, v2, flags));
   registerSetRollout(skills, ctx);
+  registerSignVersion(skills, ctx);
 };

@@ -22,6 +22,8 @@ export interface VersionBrief {
   state: VersionState;
   createdAt: string;
   createdBy: string;
+  /** A proposal (a non-owner's push) waiting for an owner's approval: who proposed it. */
+  proposedBy?: string;
 }
 
 export interface LastVerdict {

@@ -102,11 +102,18 @@ export const CandidatePublishedSchema = v.object({ version: count });
 export type CandidatePublished = v.InferOutput<typeof CandidatePublishedSchema>;
 
 /** `decide` (an update on the skill's lane): a person approves or rejects the pending candidate. */
+/** A signature as it crosses the wire (core/signing.ts Signature); whether it verifies is checked where it is accepted. */
+export const SignatureSchema = v.object({ signer: text(256), key: text(64), sig: text(128) });
+
 export const CandidateDecisionSchema = v.object({
   version: v.pipe(count, v.minValue(1)),
   action: v.picklist(['approve', 'reject']),
   by: v.pipe(v.string(), v.minLength(1), v.maxLength(256)),
   reason: v.optional(text(1000)),
+  /** The version's tree hash, as the decider read it: the signature names it (core/signing `decide`). */
+  tree: v.optional(text(64)),
+  /** The decider's signature; a decision without one is refused by the lane's validator. */
+  signature: v.optional(SignatureSchema),
 });
 export type CandidateDecision = v.InferOutput<typeof CandidateDecisionSchema>;
 
@@ -136,6 +143,9 @@ export const PushRequestSchema = v.object({
   force: v.boolean(),
   canary: v.optional(v.boolean()),
   rollout: v.optional(v.picklist(ROLLOUT_POLICIES)),
+  /** Checked by the validator (core/push-rules pushSignatureProblem), in its words. */
+  base: v.optional(v.unknown()),
+  signature: v.optional(v.unknown()),
 });
 
 /** A SessionStart attribution row (store/types AttributionRecord), sent by a teammate machine. */
@@ -197,7 +207,16 @@ export const StoreRequestSchema = v.variant('op', [
     /** Per-skill overrides of the worker's canary settings (the store validates them); absent: the team's. */
     canary: v.optional(v.object({ percent: v.optional(v.number()), minJudged: v.optional(v.number()), maxHours: v.optional(v.number()) })),
     by: v.pipe(v.string(), v.minLength(1), v.maxLength(256)),
+    /** When `by` signed it, and the signature (core/signing `rollout`); the store refuses an unsigned or replayed change. */
+    at: v.optional(text(64)),
+    signature: v.optional(SignatureSchema),
   }),
+  /** `skillopt owners add|remove`: an owner's signed change of the skill's owners. */
+  v.object({ op: v.literal('changeOwners'), ref: RefSchema, action: v.picklist(['add', 'remove']), user: text(256), at: text(64), signature: SignatureSchema }),
+  /** `skillopt skills sign`: an owner's signed approval of one version as it is (a version from before signatures). */
+  v.object({ op: v.literal('signVersion'), ref: RefSchema, version: v.pipe(count, v.minValue(1)), approval: SignatureSchema }),
+  /** `skillopt keys rotate|replace`: a person's key from now on, signed by their old key or the team's admin key. */
+  v.object({ op: v.literal('replaceKey'), user: text(256), key: text(64), at: text(64), signature: SignatureSchema }),
   /**
    * `skillopt report`: one skill's report (`ref`), or every skill's after the
    * ref `after`, paged. `since` is an ISO-8601 timestamp (the store checks it).
@@ -296,6 +315,10 @@ export type StoreReply =
   | { op: 'list'; items: (ReceivedSkillRecord | SkillStub)[]; next?: string }
   | { op: 'recordAttribution' }
   | { op: 'setRollout' }
+  /** The owners after the change. */
+  | { op: 'changeOwners'; owners: string[] }
+  | { op: 'signVersion' }
+  | { op: 'replaceKey' }
   | { op: 'transitions'; transitions: VersionTransition[] }
   /** Reports by name then author (each capped per skill, core/skill-reports.ts); none for an unknown ref. */
   | { op: 'report'; skills: SkillReport[]; next?: string }

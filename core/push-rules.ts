@@ -5,6 +5,7 @@
 import type { CandidateRollout, RolloutPolicy } from './rollout-types';
 import { MAX_DESCRIPTION_CHARS, MAX_FRONTMATTER_BYTES, MAX_SKILL_BODY_BYTES, OPTIMIZER_NAME } from './limits';
 import { authorProblem, formatSkillRef, skillNameProblem, type SkillRef } from './skill-ref';
+import { signatureShapeProblem, signatureVerifies, treeHash, type Signature, type SignedChange } from './signing';
 import { sameTree, treeProblem, type TreeFile } from './skill-tree';
 
 export const DEFAULT_SCOPE = 'org';
@@ -33,6 +34,10 @@ export interface PushRequest {
   canary?: boolean;
   /** The skill's rollout policy from now on (`push --rollout`). */
   rollout?: RolloutPolicy;
+  /** The skill's highest version as the pusher read it (0: none), which the signature names; the store refuses the push once it moved on. */
+  base?: number;
+  /** The pusher's signature of pushChange(request): without it the push is refused. */
+  signature?: Signature;
 }
 
 /** Why a push was refused; the sender words it with its own file path (pushRefusalMessage). */
@@ -40,11 +45,22 @@ export type PushRefusal =
   /** The file was pulled at `basedOn`, and the store has moved on to `latest`. */
   | { kind: 'stale-base'; latest: number; basedOn: number }
   /** `version`, by `by`, came after the pusher's own last push, and the file does not say it includes it. */
-  | { kind: 'unseen'; latest: number; version: number; by: string };
+  | { kind: 'unseen'; latest: number; version: number; by: string }
+  /** The push was signed over `base`, and the skill has moved on to `latest` since: sign again over it. */
+  | { kind: 'moved'; latest: number; base: number };
 
 export type PushOutcome =
   /** `candidate`: pushed with --canary, the version is on trial (its lane runs the rollout). */
-  | { status: 'created' | 'updated' | 'up-to-date'; version: number; previousVersion?: number; contributors: string[]; createdBy: string; candidate?: CandidateRollout }
+  | {
+      status: 'created' | 'updated' | 'up-to-date';
+      version: number;
+      previousVersion?: number;
+      contributors: string[];
+      createdBy: string;
+      candidate?: CandidateRollout;
+      /** Pushed by someone who does not own the skill: a candidate no pull installs until an owner approves it. */
+      proposal?: boolean;
+    }
   | { status: 'refused'; refusal: PushRefusal };
 
 /** The facts of a stored version the rules look at (store/types SkillVersion fits). */
@@ -233,9 +249,31 @@ export async function planPush(request: PushRequest, latest: VersionFacts | unde
   };
 }
 
+/** What a push signs: the tree it publishes over the skill's latest version `base`. */
+export function pushChange(request: Pick<PushRequest, 'ref' | 'body' | 'frontmatter' | 'files'>, base: number): SignedChange {
+  return { kind: 'push', ref: formatSkillRef(request.ref), tree: treeHash({ frontmatter: request.frontmatter ?? '', body: request.body, files: request.files ?? [] }), base };
+}
+
+/**
+ * Why a push's signature cannot be right, whoever holds the key: missing,
+ * malformed, not the pusher's, or made for another push (skill, tree or base).
+ * Whether the key is the pusher's is the store's question (team/signed-changes.ts).
+ */
+export function pushSignatureProblem(request: PushRequest): string | undefined {
+  if (request.signature === undefined) return 'the push is not signed: upgrade skillopt on this machine (pushes are signed since 0.6)';
+  const shape = signatureShapeProblem(request.signature);
+  if (shape) return shape;
+  if (request.signature.signer !== request.pusher) return `the push is signed by ${request.signature.signer}, not by the pusher ${request.pusher}`;
+  const base = request.base;
+  if (!(typeof base === 'number' && Number.isSafeInteger(base) && base >= 0)) return 'the push names no base version for its signature';
+  if (!signatureVerifies(pushChange(request, base), request.signature)) return "the push's signature does not verify: it was made for another skill, tree or base, or altered";
+  return undefined;
+}
+
 /** The one line a refused push prints; `file` is the SKILL.md on the pusher's machine. */
 export function pushRefusalMessage(refusal: PushRefusal, ref: SkillRef, file: string): string {
   const refText = formatSkillRef(ref);
+  if (refusal.kind === 'moved') return `${refText} moved on to v${refusal.latest} while this push was signed over v${refusal.base}; push again`;
   if (refusal.kind === 'stale-base') {
     return (
       `${refText} is at v${refusal.latest} in the store but ${file} is based on v${refusal.basedOn}; ` +

@@ -10,6 +10,11 @@
 export type VersionState = 'stable' | 'candidate' | 'rejected' | 'retired';
 export const VERSION_STATES: readonly VersionState[] = ['stable', 'candidate', 'rejected', 'retired'];
 
+/** How a version's state reads to people: a candidate pushed by a non-owner is a proposal, waiting for an owner. */
+export function versionStateLabel(version: { state: VersionState; proposedBy?: string | null }): string {
+  return version.state === 'candidate' && version.proposedBy ? `proposal by ${version.proposedBy}` : version.state;
+}
+
 /**
  * How a skill's candidates become stable: `canary` (default: the evidence
  * decides), `approval` (a person decides), `canary+approval` (the canary runs,

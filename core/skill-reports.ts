@@ -62,6 +62,8 @@ export interface ReportVersionInput {
   state: VersionState;
   createdAt: string;
   createdBy: string;
+  /** A proposal waiting for an owner: who proposed it. */
+  proposedBy?: string | null;
 }
 
 /** One version's use since the report's start (store/types VersionUsage). */
@@ -115,6 +117,8 @@ export interface ReportInput {
 export interface VersionReport {
   version: number;
   state: VersionState;
+  /** A proposal waiting for an owner: who proposed it. */
+  proposedBy?: string;
   createdAt: string;
   createdBy: string;
   /** Distinct sessions that had this version in context at SessionStart, since `since`. */
@@ -190,6 +194,7 @@ function versionReport(v: ReportVersionInput, usage: ReportUsageInput | undefine
   return {
     version: v.version,
     state: v.state,
+    ...(v.proposedBy ? { proposedBy: v.proposedBy } : {}),
     createdAt: v.createdAt,
     createdBy: v.createdBy,
     sessions: usage?.sessions ?? 0,

@@ -73,8 +73,9 @@ function when(iso: string | null): string {
   return iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z').replace(/Z$/, ' UTC');
 }
 
-function stateBadge(state: string): HTMLElement {
-  return h('span', { class: `badge state-${state}`, 'data-state': state }, state);
+function stateBadge(state: string, proposedBy?: string): HTMLElement {
+  // A proposal reads as one: a candidate no one gets until an owner approves it.
+  return h('span', { class: `badge state-${state}`, 'data-state': state }, state === 'candidate' && proposedBy ? `proposal by ${proposedBy}` : state);
 }
 
 function verdictBadge(verdict: string): HTMLElement {
@@ -221,7 +222,7 @@ function timeline(versions: VersionView[]): HTMLElement {
       h(
         'li',
         { 'data-version': v.version },
-        h('div', { class: 'head' }, h('strong', {}, `v${v.version}`), ' ', stateBadge(v.state), ' ', h('span', { class: 'muted' }, `by ${v.createdBy}, ${when(v.createdAt)}, ${v.bodyBytes} bytes`)),
+        h('div', { class: 'head' }, h('strong', {}, `v${v.version}`), ' ', stateBadge(v.state, v.proposedBy), ' ', h('span', { class: 'muted' }, `by ${v.createdBy}, ${when(v.createdAt)}, ${v.bodyBytes} bytes`)),
         h('div', { class: 'desc' }, v.description),
         h(
           'ul',

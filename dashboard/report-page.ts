@@ -3,6 +3,7 @@
 // text only (no innerHTML), with a uPlot chart per skill of each version's
 // success rate and its 95% interval, placed at the version's publish time.
 // Bundled by esbuild (uPlot included) and inlined: the file needs no network.
+import { versionStateLabel } from '../core/rollout-types';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { SkillReport, VersionReport } from '../core/skill-reports';
@@ -32,7 +33,7 @@ function versionTable(versions: VersionReport[]): HTMLTableElement {
   for (const v of versions) {
     const row = body.insertRow();
     const interval = v.interval ? `${percent(v.interval.low)}–${percent(v.interval.high)}` : '–';
-    for (const cell of [`v${v.version}`, v.state, `${v.createdAt.slice(0, 10)} by ${v.createdBy}`, v.sessions, v.judged, v.passed, percent(v.successRate), interval, v.users]) {
+    for (const cell of [`v${v.version}`, versionStateLabel(v), `${v.createdAt.slice(0, 10)} by ${v.createdBy}`, v.sessions, v.judged, v.passed, percent(v.successRate), interval, v.users]) {
       row.append(el('td', String(cell)));
     }
   }

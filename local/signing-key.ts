@@ -20,8 +20,11 @@ export class SigningKeyError extends Error {
   override readonly name = 'SigningKeyError';
 }
 
-export function signingKeyPath(env: NodeJS.ProcessEnv = process.env): string {
-  return join(skilloptHome(env), 'keys', 'signing-key');
+/** A person's key (their changes), or the central worker's service key (the optimizer's candidates, the canary's decisions). */
+export type KeyRole = 'person' | 'service';
+
+export function signingKeyPath(env: NodeJS.ProcessEnv = process.env, role: KeyRole = 'person'): string {
+  return join(skilloptHome(env), 'keys', role === 'person' ? 'signing-key' : 'service-key');
 }
 
 /** The key file's text: the secret as hex, or the SSH key file it adopted (read each time, never copied). */
@@ -40,8 +43,8 @@ function hexBytes(hex: string): Uint8Array {
 }
 
 /** This machine's key, or undefined when it has none. A file it cannot use is a one-line SigningKeyError. */
-export async function readSigningKey(env: NodeJS.ProcessEnv = process.env): Promise<SigningKey | undefined> {
-  const path = signingKeyPath(env);
+export async function readSigningKey(env: NodeJS.ProcessEnv = process.env, role: KeyRole = 'person'): Promise<SigningKey | undefined> {
+  const path = signingKeyPath(env, role);
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -61,8 +64,8 @@ export async function readSigningKey(env: NodeJS.ProcessEnv = process.env): Prom
 }
 
 /** Writes `file` as the key file, refusing to replace one (a key is never overwritten by accident). */
-async function writeKeyFile(env: NodeJS.ProcessEnv, file: KeyFile): Promise<string> {
-  const path = signingKeyPath(env);
+async function writeKeyFile(env: NodeJS.ProcessEnv, file: KeyFile, role: KeyRole = 'person'): Promise<string> {
+  const path = signingKeyPath(env, role);
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   let handle;
   try {
@@ -80,9 +83,9 @@ async function writeKeyFile(env: NodeJS.ProcessEnv, file: KeyFile): Promise<stri
 }
 
 /** A new key for this machine (`skillopt keys init`). */
-export async function createSigningKey(env: NodeJS.ProcessEnv = process.env): Promise<SigningKey> {
+export async function createSigningKey(env: NodeJS.ProcessEnv = process.env, role: KeyRole = 'person'): Promise<SigningKey> {
   const secret = newSecretKey();
-  const path = await writeKeyFile(env, { secretKey: Buffer.from(secret).toString('hex') });
+  const path = await writeKeyFile(env, { secretKey: Buffer.from(secret).toString('hex') }, role);
   return keyOf(secret, path);
 }
 
@@ -97,16 +100,16 @@ export async function adoptSshKey(sshKeyPath: string, env: NodeJS.ProcessEnv = p
  * This machine's key, created on first need: a person's first push or decision
  * needs no setup step. `onCreated` is told (the CLI says where it is and to back it up).
  */
-export async function signingKeyFor(env: NodeJS.ProcessEnv = process.env, onCreated?: (key: SigningKey) => void): Promise<SigningKey> {
-  const existing = await readSigningKey(env);
+export async function signingKeyFor(env: NodeJS.ProcessEnv = process.env, onCreated?: (key: SigningKey) => void, role: KeyRole = 'person'): Promise<SigningKey> {
+  const existing = await readSigningKey(env, role);
   if (existing) return existing;
   try {
-    const created = await createSigningKey(env);
+    const created = await createSigningKey(env, role);
     onCreated?.(created);
     return created;
   } catch (err) {
-    // Another command created it at the same moment: use that one.
-    const raced = err instanceof SigningKeyError ? await readSigningKey(env) : undefined;
+    // Another process created it at the same moment: use that one.
+    const raced = err instanceof SigningKeyError ? await readSigningKey(env, role) : undefined;
     if (raced) return raced;
     throw err;
   }

@@ -15,8 +15,10 @@ import {
   descriptionProblem,
   frontmatterSizeProblem,
   normalizeBody,
+  pushChange,
   pushRefusalMessage,
   scopeProblem,
+  type PushRequest,
 } from '../core/push-rules';
 import { KNOWN_FIELDS, SkillDocumentError, authorFrontmatter, parseSkillDocument } from '../core/skill-document';
 import { formatSkillRef, parseSkillRef, skillNameProblem } from '../core/skill-ref';
@@ -25,7 +27,8 @@ import { CHUNK_BYTES, chunkSize, fileChunks, treeProblem, type TreeFile } from '
 import { atomicWriteFile, isErrno } from '../local/fs';
 import { currentUser } from '../local/home';
 import { readSkillFolder, treeLimitsFromEnv, type FolderFile } from '../local/skill-folder';
-import type { TeamBackend } from '../team/backend';
+import { createdKeyNotice, signingKeyFor, type SigningKey } from '../local/signing-key';
+import type { Published, TeamBackend } from '../team/backend';
 
 export { DEFAULT_SCOPE, normalizeBody };
 
@@ -33,7 +36,7 @@ export { DEFAULT_SCOPE, normalizeBody };
  * Where a push is published: the backend seam (the store, or the skill's lane
  * through Temporal). Both apply core/push-rules.ts, so both refuse and answer alike.
  */
-export type PushPublisher = Pick<TeamBackend, 'publish' | 'missingContents' | 'putContents'>;
+export type PushPublisher = Pick<TeamBackend, 'publish' | 'missingContents' | 'putContents' | 'current'>;
 
 /** What push publishes, read and validated from one SKILL.md. */
 export interface PreparedSkill {
@@ -72,6 +75,8 @@ export interface PushOptions {
   canary?: boolean;
   /** The skill's rollout policy from now on. */
   rollout?: RolloutPolicy;
+  /** The key the push is signed with; default this machine's (created on first need). */
+  key?: SigningKey;
 }
 
 export type PushStatus = 'created' | 'updated' | 'up-to-date';
@@ -89,6 +94,10 @@ export interface PushResult {
   file: string;
   /** A candidate pushed on the store's machine: what became of its canary trial. */
   trial?: string;
+  /** Pushed by someone who does not own the skill: no pull installs it until an owner approves it. */
+  proposal?: boolean;
+  /** This machine's signing key was created for this push: where, and to keep it. */
+  keyCreated?: string;
   /** Files besides SKILL.md, and the contents uploaded (those the store lacked). */
   files: number;
   uploaded: { chunks: number; bytes: number };
@@ -219,6 +228,17 @@ function withFrontmatterVersion(text: string, version: number): string | undefin
   return open + yaml.replace(/^version:[^\n\r]*/m, `version: ${version}`) + close + text.slice(whole.length);
 }
 
+/**
+ * Publishes a push signed by its pusher over the skill's highest version as
+ * read now; when a version was published meanwhile (a candidate the read did
+ * not show), signs once more over it.
+ */
+export async function publishSigned(publisher: PushPublisher, request: PushRequest, key: Pick<SigningKey, 'sign'>): Promise<Published> {
+  const publish = (base: number) => publisher.publish({ ...request, base, signature: key.sign(pushChange(request, base), request.pusher) });
+  const outcome = await publish((await publisher.current(request.ref))?.version ?? 0);
+  return outcome.status === 'refused' && outcome.refusal.kind === 'moved' ? publish(outcome.refusal.latest) : outcome;
+}
+
 export async function pushSkill(options: PushOptions): Promise<PushResult> {
   const cwd = options.cwd ?? process.cwd();
   const pusher = options.pusher?.trim() || currentUser(options.env);
@@ -235,7 +255,9 @@ export async function pushSkill(options: PushOptions): Promise<PushResult> {
   if (treeIssue) throw new PushError(treeIssue);
   // Contents first: the store refuses a version whose files it does not hold.
   const uploaded = await uploadMissing(options.publisher, folder.files);
-  const outcome = await options.publisher.publish({
+  let keyCreated: string | undefined;
+  const key = options.key ?? (await signingKeyFor(options.env, (created) => (keyCreated = createdKeyNotice(created))));
+  const request: PushRequest = {
     ref: skill.ref,
     body: skill.body,
     description: skill.description,
@@ -247,7 +269,8 @@ export async function pushSkill(options: PushOptions): Promise<PushResult> {
     force: options.force ?? false,
     ...(options.canary ? { canary: true } : {}),
     ...(options.rollout ? { rollout: options.rollout } : {}),
-  });
+  };
+  const outcome = await publishSigned(options.publisher, request, key);
   if (outcome.status === 'refused') throw new PushError(pushRefusalMessage(outcome.refusal, skill.ref, file));
 
   if (outcome.status !== 'up-to-date' && skill.basedOn !== undefined) {
@@ -267,6 +290,8 @@ export async function pushSkill(options: PushOptions): Promise<PushResult> {
     contributors: outcome.contributors,
     createdBy: outcome.createdBy,
     ...(outcome.trial ? { trial: outcome.trial } : {}),
+    ...(outcome.proposal ? { proposal: true } : {}),
+    ...(keyCreated ? { keyCreated } : {}),
     files: folder.files.length,
     uploaded,
     warnings: skill.warnings,

@@ -12,6 +12,8 @@ import type { PushOutcome, PushRequest } from '../core/push-rules';
 import type { SkillReport } from '../core/skill-reports';
 import type { RolloutPolicy } from '../core/rollout-types';
 import type { SkillRef } from '../core/skill-ref';
+import type { Signature } from '../core/signing';
+import type { KeyChange, OwnerChange } from '../core/trust';
 import type { AttributionRecord, CanaryOverrides } from '../store/types';
 import type { TeamConnection } from './connection';
 import type { SkillSource } from './skill-source';
@@ -44,6 +46,10 @@ export interface RolloutChange {
   canary?: CanaryOverrides;
   /** Who changes it (a user name). */
   by: string;
+  /** When it was signed (ISO-8601): an older signed change than the one in force is a replay. */
+  at: string;
+  /** `by`'s signature of the change (core/signing `rollout`). */
+  signature: Signature;
 }
 
 export interface TeamBackend extends SkillSource {
@@ -61,7 +67,14 @@ export interface TeamBackend extends SkillSource {
   skillSummaries(): Promise<SkillSummary[]>;
   /** A skill's dashboard page as far as the store holds it; undefined for an unknown skill. */
   skillPage(ref: SkillRef, trial?: CanaryTrial): Promise<StoredSkillPage | undefined>;
+  /** Signed by an owner (team/signed-changes.ts checks it where it is accepted). */
   setRollout(ref: SkillRef, change: RolloutChange): Promise<void>;
+  /** `owners add|remove`, signed by an owner; the owners after it. */
+  changeOwners(ref: SkillRef, change: OwnerChange): Promise<string[]>;
+  /** `skills sign`: an owner's signed approval of one version as it is. */
+  signVersion(ref: SkillRef, version: number, approval: Signature): Promise<void>;
+  /** `keys rotate|replace`: a person's key from now on, signed by their old key or the team's admin key. */
+  replaceKey(change: KeyChange): Promise<void>;
   /** A person's approve / reject of a pending candidate: the `decide` update on the skill's lane. */
   decide(ref: SkillRef, decision: CandidateDecision): Promise<CandidateDecided>;
   /**

@@ -10,7 +10,7 @@ import { effectiveRollout } from './rollout-choice';
 import type { CurrentSkill, SkillVersion, Store } from '../store/types';
 
 function brief(v: SkillVersion | null | undefined): VersionBrief | null {
-  return v ? { version: v.version, state: v.state, createdAt: v.createdAt, createdBy: v.createdBy } : null;
+  return v ? { version: v.version, state: v.state, createdAt: v.createdAt, createdBy: v.createdBy, ...(v.proposedBy ? { proposedBy: v.proposedBy } : {}) } : null;
 }
 
 /** The skill list's row of one skill: versions, 30-day rate and trend, last verdict, open canary. */

@@ -12,14 +12,15 @@ import type { SkillReport } from '../core/skill-reports';
 import { DEFAULT_CANARY_SETTINGS, requireRolloutDefaults, rolloutDefaultsFromEnv } from '../core/rollout-rules';
 import { DEFAULT_ROLLOUT_POLICY, type RolloutDefaults, type VersionTransition } from '../core/rollout-types';
 import type { SkillRef } from '../core/skill-ref';
-import type { SkillSigners } from '../core/trust';
+import type { Signature } from '../core/signing';
+import type { KeyChange, OwnerChange, SkillSigners } from '../core/trust';
 import type { AttributionRecord, CurrentSkill, SkillVersion, Store } from '../store/types';
 import { TRIAL_STARTED, withoutRollout, type Published, type RolloutChange, type TeamBackend } from './backend';
 import type { TeamConnection } from './connection';
 import { skillSummary, storedSkillPage } from './dashboard-pages';
 import { pushToStore } from './push-to-store';
 import { versionsForUser } from './rollout-choice';
-import { skillSigners } from './signed-changes';
+import { changeOwners, replaceKey, setSignedRollout, signVersion, skillSigners } from './signed-changes';
 import { skillReport } from './skill-report';
 import type { SkillDetail, SkillStatusRow } from './visibility';
 
@@ -137,7 +138,8 @@ export class DirectBackend implements TeamBackend {
 
   async publish(request: PushRequest): Promise<Published> {
     const outcome = withoutRollout(await pushToStore(await this.db(), request));
-    if (!request.canary || outcome.status === 'refused' || outcome.status === 'up-to-date') return outcome;
+    // A candidate (a --canary push, or a proposal awaiting an owner) is its lane's to run.
+    if (outcome.status === 'refused' || outcome.status === 'up-to-date' || !(request.canary || outcome.proposal)) return outcome;
     return { ...outcome, trial: await this.startTrial(request.ref, outcome.version) };
   }
 
@@ -183,8 +185,20 @@ export class DirectBackend implements TeamBackend {
     return page;
   }
 
-  async setRollout(ref: SkillRef, { policy, canary, by }: RolloutChange): Promise<void> {
-    await (await this.db()).setRolloutSettings(ref, { policy, canary: canary ?? null, updatedBy: by });
+  async setRollout(ref: SkillRef, change: RolloutChange): Promise<void> {
+    await setSignedRollout(await this.db(), ref, change, this.now());
+  }
+
+  async changeOwners(ref: SkillRef, change: OwnerChange): Promise<string[]> {
+    return [...(await changeOwners(await this.db(), ref, change, this.now()))].sort();
+  }
+
+  async signVersion(ref: SkillRef, version: number, approval: Signature): Promise<void> {
+    await signVersion(await this.db(), ref, version, approval);
+  }
+
+  async replaceKey(change: KeyChange): Promise<void> {
+    await replaceKey(await this.db(), change, this.options.adminKey, this.now());
   }
 
   async decide(ref: SkillRef, decision: CandidateDecision): Promise<CandidateDecided> {

@@ -18,7 +18,8 @@ export async function effectiveRollout(store: Pick<RolloutStore, 'rolloutSetting
 export async function versionsForUser(store: Pick<RolloutStore, 'rolloutSettings'> & Pick<VersionStore, 'listCurrent'>, user: string, defaults: RolloutDefaults): Promise<SkillVersion[]> {
   const chosen: SkillVersion[] = [];
   for (const skill of await store.listCurrent()) {
-    const percent = skill.candidate ? cohortPercent(await effectiveRollout(store, skill, defaults)) : 0;
+    // A proposal (a non-owner's push) goes to no one until an owner approves it.
+    const percent = skill.candidate && !skill.candidate.proposedBy ? cohortPercent(await effectiveRollout(store, skill, defaults)) : 0;
     const choice = pullChoice({ user, percent, stable: skill.stable?.version, candidate: skill.candidate?.version });
     if (!choice) continue;
     chosen.push(choice.as === 'candidate' ? skill.candidate! : skill.stable!);

@@ -7,9 +7,10 @@
 // they pinned themselves (core/trust.ts): this side keeps the store honest for
 // honest readers, it is not what a machine trusts.
 import { formatSkillRef, type SkillRef } from '../core/skill-ref';
-import { SERVICE_SIGNER, keyFingerprint, signatureShapeProblem, signatureVerifies, type Signature, type SignedChange } from '../core/signing';
-import { ADMIN_PIN, ownersOf, type SkillSigners } from '../core/trust';
-import { StoreValidationError, type SignerStore, type VersionStore } from '../store/types';
+import { SERVICE_SIGNER, keyFingerprint, publicKeyProblem, signatureShapeProblem, signatureVerifies, signedAtProblem, treeHash, type Signature, type SignedChange } from '../core/signing';
+import { ADMIN_PIN, ownersOf, type KeyChange, type OwnerChange, type SkillSigners } from '../core/trust';
+import { StoreValidationError, type RolloutStore, type SignerStore, type VersionStore } from '../store/types';
+import type { RolloutChange } from './backend';
 
 /** A change refused for its signature or its signer, in one line. */
 export class SignatureRefusedError extends StoreValidationError {
@@ -105,4 +106,71 @@ export async function skillSigners(store: SignerStore & Pick<VersionStore, 'hist
     if (key) keys[user] = key;
   }
   return { owners, keys, keyChanges: await store.keyChanges(Object.keys(keys)), ...(adminKey ? { adminKey } : {}) };
+}
+
+type SignedStore = SignerStore & Pick<VersionStore, 'getVersion' | 'setApproval'> & Pick<RolloutStore, 'setRolloutSettings'>;
+
+function requireFresh(at: string, nowMs: number): void {
+  const problem = signedAtProblem(at, nowMs);
+  if (problem) throw new SignatureRefusedError(problem);
+}
+
+/** `skills set-rollout`, signed by an owner; a change signed no later than the one in force is a replay (the store refuses it). */
+export async function setSignedRollout(store: SignedStore, ref: SkillRef, change: RolloutChange, nowMs: number): Promise<void> {
+  const { policy, canary, by, at, signature } = change;
+  requireFresh(at, nowMs);
+  await acceptPersonSignature(store, { kind: 'rollout', ref: formatSkillRef(ref), policy, canary: canary ?? null, at }, signature, by);
+  await requireOwner(store, ref, by, 'change the rollout of');
+  await store.setRolloutSettings(ref, { policy, canary: canary ?? null, updatedBy: by, signedAt: at });
+}
+
+/** `owners add|remove`, signed by an owner; the last owner stays. */
+export async function changeOwners(store: SignedStore, ref: SkillRef, change: OwnerChange, nowMs: number): Promise<Set<string>> {
+  const label = formatSkillRef(ref);
+  requireFresh(change.at, nowMs);
+  const signer = await acceptPersonSignature(store, { kind: 'owners', ref: label, action: change.action, user: change.user, at: change.at }, change.signature);
+  if (!(await store.getVersion(ref, 1))) throw new SignatureRefusedError(`no skill ${label} in the store`);
+  await requireOwner(store, ref, signer, 'change the owners of');
+  const owners = await currentOwners(store, ref);
+  if (change.action === 'add' && owners.has(change.user)) throw new SignatureRefusedError(`${change.user} already owns ${label}`);
+  if (change.action === 'remove' && !owners.has(change.user)) throw new SignatureRefusedError(`${change.user} does not own ${label}`);
+  if (change.action === 'remove' && owners.size === 1) throw new SignatureRefusedError(`${change.user} is the last owner of ${label}; add another owner first`);
+  const last = (await store.ownerChanges(ref)).at(-1);
+  if (last && last.at >= change.at) throw new SignatureRefusedError(`an owner change of ${label} signed at ${last.at} is in force; this one, signed at ${change.at}, is older or a replay`);
+  await store.addOwnerChange(ref, change);
+  if (change.action === 'add') owners.add(change.user);
+  else owners.delete(change.user);
+  return owners;
+}
+
+/** `skills sign`: an owner signs one version as it is (one from before signatures), so every machine may install it. */
+export async function signVersion(store: SignedStore, ref: SkillRef, version: number, approval: Signature): Promise<void> {
+  const label = `${formatSkillRef(ref)} v${version}`;
+  const record = await store.getVersion(ref, version);
+  if (!record) throw new SignatureRefusedError(`no ${label} in the store`);
+  if (record.state === 'candidate' && record.proposedBy) throw new SignatureRefusedError(`${label} is a proposal by ${record.proposedBy}: approve it with \`skillopt approve ${formatSkillRef(ref)} ${version}\``);
+  const change: SignedChange = { kind: 'decide', ref: formatSkillRef(ref), version, tree: treeHash(record), action: 'approve' };
+  const signer = await acceptPersonSignature(store, change, approval);
+  await requireOwner(store, ref, signer, 'sign');
+  await store.setApproval(ref, version, approval);
+}
+
+/** A person's key replaced: signed by their current key (`keys rotate`) or by the team's admin key (`keys replace`). */
+export async function replaceKey(store: SignerStore, change: KeyChange, adminKey: string | undefined, nowMs: number): Promise<void> {
+  requireFresh(change.at, nowMs);
+  const shape = signatureShapeProblem(change.signature) ?? publicKeyProblem(change.key);
+  if (shape) throw new SignatureRefusedError(`the key change is refused: ${shape}`);
+  const current = await store.signingKey(change.user);
+  const { signer, key } = change.signature;
+  const byOld = signer === change.user && current !== undefined && key === current;
+  const byAdmin = signer === ADMIN_PIN && adminKey !== undefined && key === adminKey;
+  if (!byOld && !byAdmin) {
+    throw new SignatureRefusedError(
+      current === undefined
+        ? `${change.user} has no key on the team yet: their first signed push or decision registers it`
+        : `a key change for ${change.user} must be signed by their current key (${keyFingerprint(current)}) or by the team's admin key`,
+    );
+  }
+  if (!signatureVerifies({ kind: 'key', user: change.user, key: change.key, at: change.at }, change.signature)) throw new SignatureRefusedError("the key change's signature does not verify");
+  await store.replaceKey(change);
 }

@@ -7,6 +7,7 @@ import { MAX_CONTENT_BYTES_PER_REQUEST, MAX_TRANSITIONS_LISTED, type ContentChun
 import { formatSkillRef } from '../core/skill-ref';
 import type { CurrentSkill } from '../store/types';
 import type { DirectBackend } from './direct';
+import { SignatureRefusedError } from './signed-changes';
 
 /** Contents read from the store per query while a contents reply fills (a reply holds about one whole chunk). */
 const CONTENTS_READ_AT_ONCE = 4;
@@ -79,9 +80,23 @@ export async function serveStoreRequest(backend: DirectBackend, request: StoreRe
       return { op: 'recordAttribution' };
     case 'transitions':
       return { op: 'transitions', transitions: (await backend.transitions(request.ref)).slice(-MAX_TRANSITIONS_LISTED) };
-    case 'setRollout':
-      await backend.setRollout(request.ref, { policy: request.policy, ...(request.canary ? { canary: request.canary } : {}), by: request.by });
+    case 'setRollout': {
+      const { ref, policy, canary, by, at, signature } = request;
+      if (at === undefined || signature === undefined) throw new SignatureRefusedError('the rollout change is not signed: upgrade skillopt on this machine (changes are signed since 0.6)');
+      await backend.setRollout(ref, { policy, ...(canary ? { canary } : {}), by, at, signature });
       return { op: 'setRollout' };
+    }
+    case 'changeOwners': {
+      const { ref, ...change } = request;
+      const owners = await backend.changeOwners(ref, { action: change.action, user: change.user, at: change.at, signature: change.signature });
+      return { op: 'changeOwners', owners };
+    }
+    case 'signVersion':
+      await backend.signVersion(request.ref, request.version, request.approval);
+      return { op: 'signVersion' };
+    case 'replaceKey':
+      await backend.replaceKey({ user: request.user, key: request.key, at: request.at, signature: request.signature });
+      return { op: 'replaceKey' };
     case 'report': {
       if (request.ref) return { op: 'report', skills: await backend.reports({ ref: request.ref, since: request.since }) };
       const { items, next } = await pageOfSkills(backend, request.after, (skill) => backend.reportOf(skill, request.since));

@@ -131,8 +131,15 @@ export function temporalBackend(team: TeamConnection, options: StoreRequestOptio
       const reply = await ask({ op: 'skillPage', ref: refOnly(ref), ...(trial ? { trial: { version: trial.version, since: trial.since } } : {}) });
       return reply.page ?? undefined;
     },
-    async setRollout(ref, { policy, canary, by }) {
-      await ask({ op: 'setRollout', ref: refOnly(ref), policy, ...(canary ? { canary } : {}), by });
+    async setRollout(ref, { policy, canary, by, at, signature }) {
+      await ask({ op: 'setRollout', ref: refOnly(ref), policy, ...(canary ? { canary } : {}), by, at, signature });
+    },
+    changeOwners: async (ref, change) => (await ask({ op: 'changeOwners', ref: refOnly(ref), ...change })).owners,
+    async signVersion(ref, version, approval) {
+      await ask({ op: 'signVersion', ref: refOnly(ref), version, approval });
+    },
+    async replaceKey(change) {
+      await ask({ op: 'replaceKey', ...change });
     },
     decide: (ref, decision) => decideOnLane(team, ref, decision),
     async recordAttribution(attribution) {

@@ -12,7 +12,9 @@ import { agentTranscriptRoots } from '../local/transcript-roots';
 import type { Store } from '../store/types';
 import { TASK_QUEUE } from '../workflows/definitions';
 import { projectRoot } from '../local/project-root';
+import { serviceKeyFor } from './service-key';
 import { freshWorkflowBundle } from './workflow-bundle';
+import type { SigningKey } from '../local/signing-key';
 
 export interface SkilloptWorkerOptions {
   connection: NativeConnection;
@@ -32,6 +34,8 @@ export interface SkilloptWorkerOptions {
   modelCalls?: ModelCallBudget;
   /** The team's rollout policy and canary settings; default: SKILLOPT_ROLLOUT and SKILLOPT_CANARY_* (a bad value fails the start with one line). */
   rollout?: RolloutDefaults;
+  /** Signs the optimizer's candidates and the canary's decisions; default: this machine's service key, registered with the store. */
+  serviceKey?: SigningKey;
 }
 
 /**
@@ -48,6 +52,7 @@ export async function createSkilloptWorker(options: SkilloptWorkerOptions): Prom
   // Read first: a bad SKILLOPT_MAX_MODEL_CALLS_PER_DAY fails the start with one line, not the first judgment.
   const modelCalls = options.modelCalls ?? modelCallsFromEnv();
   const rollout = options.rollout ?? requireRolloutDefaults(process.env);
+  const serviceKey = options.serviceKey ?? (await serviceKeyFor(options.store));
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -61,6 +66,7 @@ export async function createSkilloptWorker(options: SkilloptWorkerOptions): Prom
       transcriptRoots: options.transcriptRoots ?? agentTranscriptRoots(),
       modelCalls,
       rollout,
+      serviceKey,
     }),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 50,
   });

@@ -3,7 +3,9 @@
 // verdict on the skill is recorded and when its period ends; core/rollout-rules.ts
 // decides, this module turns the decision into the lane's next step. Plain
 // data and pure transitions, unit-tested without a server.
+import type { CandidateDecision } from '../core/messages';
 import type { CanaryDecision } from '../core/rollout-rules';
+import { signatureVerifies } from '../core/signing';
 import type { CandidateRollout, RolloutState } from './definitions';
 
 export type RolloutStep =
@@ -54,6 +56,20 @@ export function onReading(rollout: RolloutState, reading: CanaryDecision, nowMs:
 export interface CandidateDecisionRequest {
   version: number;
   action: 'approve' | 'reject';
+}
+
+/**
+ * Why a person's decision cannot be theirs, whoever holds the key: unsigned,
+ * signed by someone else, or signed for another skill, version or tree. Whose
+ * key it is, whether they own the skill and whether the tree is the version's,
+ * the store checks (activities/rollout-decisions.ts).
+ */
+export function decisionSignatureProblem(ref: string, request: CandidateDecision): string | undefined {
+  const { signature, tree } = request;
+  if (!signature || tree === undefined) return 'the decision is not signed: upgrade skillopt on this machine (decisions are signed since 0.6)';
+  if (signature.signer !== request.by) return `the decision is signed by ${signature.signer}, not by ${request.by}`;
+  const change = { kind: 'decide', ref, version: request.version, tree, action: request.action } as const;
+  return signatureVerifies(change, signature) ? undefined : "the decision's signature does not verify: it was made for another skill, version or tree, or altered";
 }
 
 /** Why a person's approve/reject is refused, in one line; undefined when it is the pending candidate. */

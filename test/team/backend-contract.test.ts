@@ -12,7 +12,11 @@ import type { PushRequest } from '../../core/push-rules';
 import { DEFAULT_CANARY_SETTINGS, inCanaryCohort } from '../../core/rollout-rules';
 import type { RolloutDefaults } from '../../core/rollout-types';
 import { formatSkillRef, type SkillRef } from '../../core/skill-ref';
-import type { TeamBackend } from '../../team/backend';
+import type { RolloutChange, TeamBackend } from '../../team/backend';
+import type { CandidateDecision } from '../../core/messages';
+import { treeHash } from '../../core/signing';
+import { publishSigned } from '../../sync/push-folder';
+import { testKey, type TestKey } from '../helpers/keys';
 import { connectTeam } from '../../team/connection';
 import { directBackend } from '../../team/direct';
 import { isStub, type ListedSkill, type SkillVersion } from '../../team/skill-source';
@@ -55,6 +59,36 @@ function push(ref: SkillRef, text: string, extra: Partial<PushRequest> = {}): Pu
   return { ref, body: text, description: `Use when you ${ref.name}`, pusher: ref.author, force: false, ...extra };
 }
 
+/** Each person's key (registered with the team on their first signed change). */
+const keys = new Map<string, TestKey>();
+const keyOf = (user: string): TestKey => keys.get(user) ?? keys.set(user, testKey()).get(user)!;
+/** Signed settings need strictly later times; two in one millisecond would read as a replay. */
+let lastSignedAt = 0;
+const signedAt = () => new Date((lastSignedAt = Math.max(Date.now(), lastSignedAt + 1))).toISOString();
+
+/** A push signed by its pusher, as `skillopt push` sends it. */
+const publish = (b: TeamBackend, request: PushRequest) => publishSigned(b, request, keyOf(request.pusher));
+
+function setRollout(b: TeamBackend, ref: SkillRef, change: Omit<RolloutChange, 'at' | 'signature'>) {
+  const at = signedAt();
+  const signature = keyOf(change.by).sign({ kind: 'rollout', ref: formatSkillRef(ref), policy: change.policy, canary: change.canary ?? null, at }, change.by);
+  return b.setRollout(ref, { ...change, at, signature });
+}
+
+/** An approve or reject signed by its decider over the version's tree, as `skillopt approve|reject` sends it. */
+async function decide(b: TeamBackend, ref: SkillRef, decision: Omit<CandidateDecision, 'tree' | 'signature'>) {
+  const record = await b.getVersion(ref, decision.version);
+  const tree = record ? treeHash(record) : '0'.repeat(64);
+  const signature = keyOf(decision.by).sign({ kind: 'decide', ref: formatSkillRef(ref), version: decision.version, tree, action: decision.action }, decision.by);
+  return b.decide(ref, { ...decision, tree, signature });
+}
+
+/** The author adds an owner, signed. */
+function addOwner(b: TeamBackend, ref: SkillRef, user: string) {
+  const at = signedAt();
+  return b.changeOwners(ref, { action: 'add', user, at, signature: keyOf(ref.author).sign({ kind: 'owners', ref: formatSkillRef(ref), action: 'add', user, at }, ref.author) });
+}
+
 const mine = (author: string) => (skills: ListedSkill[]) => skills.filter((s) => s.author === author);
 const versionsOf = (skills: ListedSkill[]) => skills.map((s) => [formatSkillRef(s), s.version]);
 
@@ -95,35 +129,36 @@ describe.each(implementations)('the team backend $label', ({ open }) => {
     expect(await backend.missingContents(hashes)).toEqual(hashes);
     const ref = { name: 'folder', author };
     const tree = { ...push(ref, body('Folder', 'Run scripts/run.sh.')), files: [file, run], frontmatter: 'name: folder\ndescription: d\nlicense: MIT' };
-    await expect(backend.publish(tree)).rejects.toThrow(/4 chunks of its files' contents are not in the store/);
+    await expect(publish(backend, tree)).rejects.toThrow(/4 chunks of its files' contents are not in the store/);
     await backend.putContents(chunks);
     expect(await backend.missingContents(hashes)).toEqual([]);
     const got = await backend.contents([...hashes, 'f'.repeat(64)]);
     expect([...got.keys()].sort()).toEqual([...hashes].sort());
     expect(Buffer.concat([got.get(hashes[0]!)!, got.get(hashes[1]!)!, got.get(hashes[2]!)!]).equals(big)).toBe(true);
-    expect(await backend.publish(tree)).toMatchObject({ status: 'created', version: 1 });
-    expect(await backend.publish(tree)).toMatchObject({ status: 'up-to-date', version: 1 });
+    expect(await publish(backend, tree)).toMatchObject({ status: 'created', version: 1 });
+    expect(await publish(backend, tree)).toMatchObject({ status: 'up-to-date', version: 1 });
     expect(await backend.current(ref)).toMatchObject({ files: [file, run], frontmatter: 'name: folder\ndescription: d\nlicense: MIT' });
   });
 
   it('publishes a new skill (created), a change (updated), the same file (up to date), and refuses a push over versions the pusher never saw', async () => {
     const ref = { name: 'deploy', author };
-    expect(await backend.publish(push(ref, body('Deploy', 'Run the tests.')))).toEqual({ status: 'created', version: 1, contributors: [author], createdBy: author });
-    expect(await backend.publish(push(ref, body('Deploy', 'Run the tests.', 'Tag.'), { basedOn: 1 }))).toEqual({
+    expect(await publish(backend, push(ref, body('Deploy', 'Run the tests.')))).toEqual({ status: 'created', version: 1, contributors: [author], createdBy: author });
+    expect(await publish(backend, push(ref, body('Deploy', 'Run the tests.', 'Tag.'), { basedOn: 1 }))).toEqual({
       status: 'updated',
       version: 2,
       previousVersion: 1,
       contributors: [author],
       createdBy: author,
     });
-    expect(await backend.publish(push(ref, body('Deploy', 'Run the tests.', 'Tag.')))).toEqual({ status: 'up-to-date', version: 2, previousVersion: 2, contributors: [author], createdBy: author });
+    expect(await publish(backend, push(ref, body('Deploy', 'Run the tests.', 'Tag.')))).toEqual({ status: 'up-to-date', version: 2, previousVersion: 2, contributors: [author], createdBy: author });
 
-    // Bob's file was pulled at v1: alice's v2 would be undone.
+    // Bob, an owner too, pulled his file at v1: alice's v2 would be undone.
+    expect(await addOwner(backend, ref, 'bob')).toEqual([author, 'bob'].sort());
     const bobs = body('Deploy', 'Run all the tests.');
-    expect(await backend.publish(push(ref, bobs, { pusher: 'bob', basedOn: 1 }))).toEqual({ status: 'refused', refusal: { kind: 'stale-base', latest: 2, basedOn: 1 } });
-    expect(await backend.publish(push(ref, bobs, { pusher: 'bob', basedOn: 1, force: true }))).toMatchObject({ status: 'updated', version: 3, previousVersion: 2, createdBy: 'bob' });
+    expect(await publish(backend, push(ref, bobs, { pusher: 'bob', basedOn: 1 }))).toEqual({ status: 'refused', refusal: { kind: 'stale-base', latest: 2, basedOn: 1 } });
+    expect(await publish(backend, push(ref, bobs, { pusher: 'bob', basedOn: 1, force: true }))).toMatchObject({ status: 'updated', version: 3, previousVersion: 2, createdBy: 'bob' });
     // The author's file says no version: bob's v3 came after her last push.
-    expect(await backend.publish(push(ref, body('Deploy', 'Ship it.')))).toEqual({ status: 'refused', refusal: { kind: 'unseen', latest: 3, version: 3, by: 'bob' } });
+    expect(await publish(backend, push(ref, body('Deploy', 'Ship it.')))).toEqual({ status: 'refused', refusal: { kind: 'unseen', latest: 3, version: 3, by: 'bob' } });
 
     // What everyone reads now.
     expect(await backend.current(ref)).toMatchObject({ name: 'deploy', author, version: 3, state: 'stable', body: bobs, createdBy: 'bob' });
@@ -149,8 +184,8 @@ describe.each(implementations)('the team backend $label', ({ open }) => {
   it('publishes a --canary push as a candidate its lane puts on trial: the cohort lists it, everyone else stable', async () => {
     const ref = { name: 'canary-push', author };
     const [v1, v2] = [body('Canary', 'One.'), body('Canary', 'One.', 'Two.')];
-    await backend.publish(push(ref, v1));
-    const outcome = await backend.publish(push(ref, v2, { basedOn: 1, canary: true }));
+    await publish(backend, push(ref, v1));
+    const outcome = await publish(backend, push(ref, v2, { basedOn: 1, canary: true }));
     if (outcome.status === 'refused') throw new Error(`refused: ${JSON.stringify(outcome.refusal)}`);
     // Both say the same (`skillopt push --canary --json` prints it): the lane has the candidate on trial.
     expect(outcome).toEqual({ status: 'updated', version: 2, previousVersion: 1, contributors: [author], createdBy: author, trial: 'its lane has started the canary trial' });
@@ -171,8 +206,8 @@ describe.each(implementations)('the team backend $label', ({ open }) => {
 
   it('lists what each user gets; with the versions a caller has, only what changed needs transferring', async () => {
     const ref = { name: 'listed', author };
-    await backend.publish(push(ref, body('Listed', 'One.')));
-    await backend.publish(push(ref, body('Listed', 'One.', 'Two.'), { basedOn: 1, canary: true }));
+    await publish(backend, push(ref, body('Listed', 'One.')));
+    await publish(backend, push(ref, body('Listed', 'One.', 'Two.'), { basedOn: 1, canary: true }));
     for (const user of [inCohort, outOfCohort]) {
       const whole = mine(author)(await backend.list(user));
       expect(whole.every((s) => !isStub(s))).toBe(true);
@@ -189,21 +224,21 @@ describe.each(implementations)('the team backend $label', ({ open }) => {
   it('sets a skill’s rollout; pulls, reports and pages read it at once', async () => {
     const ref = { name: 'rollout-settings', author };
     const refText = formatSkillRef(ref);
-    await backend.publish(push(ref, body('Rollout', 'One.')));
-    await backend.publish(push(ref, body('Rollout', 'One.', 'Two.'), { basedOn: 1, canary: true }));
+    await publish(backend, push(ref, body('Rollout', 'One.')));
+    await publish(backend, push(ref, body('Rollout', 'One.', 'Two.'), { basedOn: 1, canary: true }));
     const gets = async (user: string) => (await backend.list(user)).find((s) => formatSkillRef(s) === refText)?.version;
     expect([await gets(inCohort), await gets(outOfCohort)]).toEqual([2, 1]);
     expect((await backend.reports({ ref, since }))[0]).toMatchObject({ policy: 'canary', policySource: 'team default' });
 
     // Approval: a person decides, nobody tries the candidate meanwhile.
-    await backend.setRollout(ref, { policy: 'approval', by: author });
+    await setRollout(backend, ref, { policy: 'approval', by: author });
     expect([await gets(inCohort), await gets(outOfCohort)]).toEqual([1, 1]);
     expect((await backend.reports({ ref, since }))[0]).toMatchObject({ policy: 'approval', policySource: 'skill' });
     expect((await backend.skillPage(ref))?.rollout).toMatchObject({ policy: 'approval', policySource: 'skill', overridden: [] });
     expect((await backend.skillSummaries()).find((s) => s.ref === refText)?.policy).toBe('approval');
 
     // The skill's own canary share: everyone is in its cohort.
-    await backend.setRollout(ref, { policy: 'canary', canary: { percent: 100 }, by: author });
+    await setRollout(backend, ref, { policy: 'canary', canary: { percent: 100 }, by: author });
     expect([await gets(inCohort), await gets(outOfCohort)]).toEqual([2, 2]);
     expect((await backend.skillPage(ref))?.rollout).toMatchObject({ policy: 'canary', policySource: 'skill', canary: { ...ROLLOUT.canary, percent: 100 }, overridden: ['percent'] });
   });
@@ -211,20 +246,21 @@ describe.each(implementations)('the team backend $label', ({ open }) => {
   it("publishes a push's --rollout as the skill's policy, even when the body is unchanged", async () => {
     const ref = { name: 'pushed-policy', author };
     const text = body('Policy', 'One.');
-    await backend.publish(push(ref, text, { rollout: 'direct' }));
+    await publish(backend, push(ref, text, { rollout: 'direct' }));
     expect((await backend.reports({ ref, since }))[0]).toMatchObject({ policy: 'direct', policySource: 'skill' });
-    expect(await backend.publish(push(ref, text, { rollout: 'approval' }))).toMatchObject({ status: 'up-to-date', version: 1 });
+    expect(await publish(backend, push(ref, text, { rollout: 'approval' }))).toMatchObject({ status: 'up-to-date', version: 1 });
     expect((await backend.skillPage(ref))?.rollout).toMatchObject({ policy: 'approval', policySource: 'skill' });
   });
 
   it("approves a pending candidate through the skill's lane: it becomes everyone's version, and a second decision is refused", async () => {
     const ref = { name: 'approved', author };
-    await backend.publish(push(ref, body('Approved', 'One.')));
-    await backend.setRollout(ref, { policy: 'approval', by: author });
-    await backend.publish(push(ref, body('Approved', 'One.', 'Two.'), { basedOn: 1, canary: true }));
+    await publish(backend, push(ref, body('Approved', 'One.')));
+    await setRollout(backend, ref, { policy: 'approval', by: author });
+    await publish(backend, push(ref, body('Approved', 'One.', 'Two.'), { basedOn: 1, canary: true }));
     await laneHasCandidate(backend, ref, 2);
+    await addOwner(backend, ref, 'carol');
 
-    expect(await backend.decide(ref, { version: 2, action: 'approve', by: 'carol', reason: 'reads right' })).toEqual({ version: 2, state: 'stable' });
+    expect(await decide(backend, ref, { version: 2, action: 'approve', by: 'carol', reason: 'reads right' })).toEqual({ version: 2, state: 'stable' });
     expect((await backend.current(ref))?.version).toBe(2);
     expect((await backend.list(outOfCohort)).find((s) => s.name === ref.name && s.author === author)?.version).toBe(2);
     expect((await backend.transitions(ref)).slice(-2)).toEqual(
@@ -234,12 +270,12 @@ describe.each(implementations)('the team backend $label', ({ open }) => {
       ]),
     );
     expect((await backend.history(ref)).map((v) => v.state)).toEqual(['retired', 'stable']);
-    await expect(backend.decide(ref, { version: 2, action: 'reject', by: 'carol' })).rejects.toThrow(`${formatSkillRef(ref)} has no pending candidate: v2 cannot be rejected`);
+    await expect(decide(backend, ref, { version: 2, action: 'reject', by: 'carol' })).rejects.toThrow(`${formatSkillRef(ref)} has no pending candidate: v2 cannot be rejected`);
   });
 
   it("records a session's attribution: the skill's report counts the session", async () => {
     const ref = { name: 'attributed', author };
-    await backend.publish(push(ref, body('Attributed', 'One.')));
+    await publish(backend, push(ref, body('Attributed', 'One.')));
     const sessionId = randomUUID();
     await backend.recordAttribution({ sessionId, user: inCohort, cwd: '/work/project', agent: 'claude_code', abBucket: 7, skills: [{ ...ref, version: 1 }] });
     // Through Temporal the row is recorded by a started request: it lands shortly after.
@@ -254,8 +290,8 @@ describe.each(implementations)('the team backend $label', ({ open }) => {
   it("reports one skill or every skill, and none for an unknown one; lists the dashboard's skills and a skill's page", async () => {
     const ref = { name: 'reported', author };
     const refText = formatSkillRef(ref);
-    await backend.publish(push(ref, body('Reported', 'One.')));
-    await backend.publish(push(ref, body('Reported', 'One.', 'Two.'), { basedOn: 1 }));
+    await publish(backend, push(ref, body('Reported', 'One.')));
+    await publish(backend, push(ref, body('Reported', 'One.', 'Two.'), { basedOn: 1 }));
 
     const [report] = await backend.reports({ ref, since });
     expect(report).toMatchObject({ ref: refText, stable: 2, candidate: null, policy: 'canary', policySource: 'team default', canary: null, since });
@@ -291,8 +327,8 @@ describe.each(implementations)('the team backend $label', ({ open }) => {
   it("lists every skill's lane in status, and one skill's lane with its state", async () => {
     const ref = { name: 'status', author };
     const refText = formatSkillRef(ref);
-    await backend.publish(push(ref, body('Status', 'One.')));
-    await backend.publish(push(ref, body('Status', 'One.', 'Two.'), { basedOn: 1, canary: true }));
+    await publish(backend, push(ref, body('Status', 'One.')));
+    await publish(backend, push(ref, body('Status', 'One.', 'Two.'), { basedOn: 1, canary: true }));
     const lane = await laneHasCandidate(backend, ref, 2);
     expect(lane).toMatchObject({ ref: refText, status: 'RUNNING', workflowId: `skill:${refText}` });
 
@@ -319,10 +355,10 @@ describe('both implementations on the same store', () => {
   beforeAll(async () => {
     [direct, remote] = await Promise.all(implementations.map((i) => i.open()));
     // A stable version and a candidate on trial; a stable-only skill with its own policy; a session that had them.
-    await direct.publish(push(alpha, body('Alpha', 'One.')));
-    await direct.publish(push(alpha, body('Alpha', 'One.', 'Two.'), { basedOn: 1, canary: true }));
-    await direct.publish(push(beta, body('Beta', 'One.')));
-    await direct.setRollout(beta, { policy: 'approval', canary: { minJudged: 3 }, by: author });
+    await publish(direct, push(alpha, body('Alpha', 'One.')));
+    await publish(direct, push(alpha, body('Alpha', 'One.', 'Two.'), { basedOn: 1, canary: true }));
+    await publish(direct, push(beta, body('Beta', 'One.')));
+    await setRollout(direct, beta, { policy: 'approval', canary: { minJudged: 3 }, by: author });
     await direct.recordAttribution({ sessionId: randomUUID(), user: inCohort, cwd: '/work/project', agent: 'claude_code', abBucket: 1, skills: [{ ...alpha, version: 2 }, { ...beta, version: 1 }] });
     await laneHasCandidate(direct, alpha, 2);
   });
