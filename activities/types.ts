@@ -1,6 +1,6 @@
 // The activity interface the workflows schedule. Workflow code imports only
 // these types; the implementations live in activities/create-activities.ts and the modules it puts together.
-import type { Signature, SignedChange } from '../core/signing';
+import type { Signature, Signer } from '../core/signing';
 import type { FailureReport, InvocationInfo, StoreReply, StoreRequest } from '../core/messages';
 import type { PushOutcome, PushRequest } from '../core/push-rules';
 import type { SkillRef } from '../core/skill-ref';
@@ -128,11 +128,8 @@ export interface DecideCandidateInput {
   signature?: Signature;
 }
 
-/** What signs with the central worker's service key (local/signing-key SigningKey fits); the secret stays inside. */
-export interface ServiceSigner {
-  readonly publicKey: string;
-  sign(change: SignedChange, signer: string): Signature;
-}
+/** The central worker's service key. */
+export type ServiceSigner = Signer;
 
 export interface DecideCandidateResult {
   version: number;

@@ -4,10 +4,9 @@
 import type { Command } from 'commander';
 import { ROLLOUT_POLICIES, type RolloutPolicy } from '../core/rollout-types';
 import { formatSkillRef, parseSkillRef } from '../core/skill-ref';
-import { treeHash } from '../core/signing';
 import { currentUser } from '../local/home';
 import { signingKeyFor } from '../local/signing-key';
-import { CliError } from './context';
+import { signedDecision } from '../team/signed-requests';
 import { parseCount, parseHours, parsePercent, parseRolloutPolicyFlag, parseVersionNumber } from './args';
 import type { CliContext, RegisterCommands } from './context';
 
@@ -15,13 +14,8 @@ async function decide(ctx: CliContext, action: 'approve' | 'reject', refText: st
   const ref = parseSkillRef(refText);
   const by = currentUser(ctx.env);
   const backend = await ctx.openBackend();
-  // Signed over the version's tree as read here: the store refuses it if the version is not that tree.
-  const record = await backend.getVersion(ref, version);
-  if (!record) throw new CliError(`${formatSkillRef(ref)} has no v${version} (see \`skillopt skills history ${formatSkillRef(ref)}\`)`);
-  const tree = treeHash(record);
-  const key = await signingKeyFor(ctx.env);
-  const signature = key.sign({ kind: 'decide', ref: formatSkillRef(ref), version, tree, action }, by);
-  const decided = await backend.decide(ref, { version, action, by, tree, signature, ...(flags.reason ? { reason: flags.reason } : {}) });
+  const request = await signedDecision(backend, ref, { version, action, by, ...(flags.reason ? { reason: flags.reason } : {}) }, await signingKeyFor(ctx.env));
+  const decided = await backend.decide(ref, request);
   if (flags.json) return ctx.printJson({ ref: formatSkillRef(ref), ...decided, decidedBy: by });
   ctx.print(
     decided.state === 'stable'

@@ -54,6 +54,12 @@ export interface Signature {
   sig: string;
 }
 
+/** What signs with a key it holds (a person's, or the service's); the secret stays inside. */
+export interface Signer {
+  readonly publicKey: string;
+  sign(change: SignedChange, signer: string): Signature;
+}
+
 /** Keys in a fixed order at every depth, so signer and checker hash the same bytes. */
 function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);

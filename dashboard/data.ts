@@ -3,6 +3,9 @@
 // evidence) from the store or the central worker; the invocations and the
 // lane's reading from Temporal (as `skillopt status`); approve / reject as the
 // lane's `decide` update (as `skillopt approve|reject`).
+import type { Signer } from '../core/signing';
+import { signingKeyFor } from '../local/signing-key';
+import { signedDecision } from '../team/signed-requests';
 import type { SkillSummary } from '../core/dashboard-views';
 import { formatSkillRef, workflowIdForSkill, type SkillRef } from '../core/skill-ref';
 import { diffVersions } from '../sync/diff';
@@ -30,6 +33,9 @@ export interface DashboardSources {
   temporalUiUrl: string;
   /** Who decides when a person clicks approve or reject (the dashboard's user, as the CLI's). */
   user: string;
+  /** Their key, which signs the decision; default this machine's (SKILLOPT_HOME of `env`), as the CLI's. */
+  key?: () => Promise<Signer>;
+  env?: NodeJS.ProcessEnv;
 }
 
 export function workflowLink(temporalUiUrl: string, namespace: string, workflowId: string): string {
@@ -113,7 +119,8 @@ export class DashboardData {
     const { backend, user } = this.sources;
     if (this.sources.temporal === false) throw new DashboardError("no Temporal connection: approve and reject go through the skill's lane", 503);
     try {
-      const decided = await backend.decide(ref, { version: request.version, action: request.action, by: user, ...(request.reason ? { reason: request.reason } : {}) });
+      const decision = await signedDecision(backend, ref, { version: request.version, action: request.action, by: user, ...(request.reason ? { reason: request.reason } : {}) }, await (this.sources.key?.() ?? signingKeyFor(this.sources.env)));
+      const decided = await backend.decide(ref, decision);
       return { version: decided.version, state: decided.state };
     } catch (err) {
       throw new DashboardError((err as Error).message.split('\n')[0]!, 409);

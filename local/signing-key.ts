@@ -4,15 +4,13 @@
 // the team registers its public half under the person's name on first use.
 import { mkdir, open, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { keyFingerprint, newSecretKey, publicKeyOf, signChange, type Signature, type SignedChange } from '../core/signing';
+import { keyFingerprint, newSecretKey, publicKeyOf, signChange, type Signer } from '../core/signing';
 import { isErrno } from './fs';
 import { skilloptHome } from './home';
 
-export interface SigningKey {
-  readonly publicKey: string;
+export interface SigningKey extends Signer {
   /** Where it is kept: the key file, or the SSH key it adopted. */
   readonly source: string;
-  sign(change: SignedChange, signer: string): Signature;
 }
 
 /** Why there is no usable key, in one line. */
