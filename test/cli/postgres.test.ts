@@ -16,6 +16,8 @@ import type { Store } from '../../store/types';
 import type { Sandbox } from './helpers';
 import { makeSandbox, skillText, writeSkill } from './helpers';
 import { directBackend } from '../../team/direct';
+import { readSigningKey } from '../../local/signing-key';
+import { formatSkillRef } from '../../core/skill-ref';
 
 const url = process.env.SKILLOPT_TEST_DATABASE_URL?.trim() || undefined;
 
@@ -43,15 +45,20 @@ describe.skipIf(!url)('push and pull on Postgres', () => {
   it('pushes, pulls, pushes a change and pulls the update', async () => {
     const name = 'a-long-postgres-skill-name-that-is-well-over-eighty-characters-long-and-stays-whole';
     const src = await writeSkill(join(sb.dir, 'src'), skillText(`name: ${name}\ndescription: d`, 'Step one.\n'));
-    const pushed = await pushSkill({ publisher: directBackend(store), skillDir: src, pusher: 'alice' });
+    const pushed = await pushSkill({ publisher: directBackend(store), skillDir: src, pusher: 'alice', env: sb.env });
     expect(pushed).toMatchObject({ ref: `${name}--alice`, status: 'created', version: 1 });
-    expect(await pushSkill({ publisher: directBackend(store), skillDir: src, pusher: 'alice' })).toMatchObject({ status: 'up-to-date', version: 1 });
+    expect(await pushSkill({ publisher: directBackend(store), skillDir: src, pusher: 'alice', env: sb.env })).toMatchObject({ status: 'up-to-date', version: 1 });
 
     const first = await pullSkills({ source: directBackend(store), home: sb.home, skilloptHome: sb.skilloptHome });
     expect(first.items.map((i) => [i.ref, i.status])).toEqual([[`${name}--alice`, 'installed']]);
 
     await writeSkill(src, skillText(`name: ${name}\ndescription: d`, 'Step one.\nStep two.\n'));
-    expect(await pushSkill({ publisher: directBackend(store), skillDir: src, pusher: 'bob', author: 'alice' })).toMatchObject({ version: 2, contributors: ['alice', 'bob'] });
+    // Bob, whom alice made an owner, pushes the change.
+    const ref = { name, author: 'alice' };
+    const at = new Date().toISOString();
+    const alice = (await readSigningKey(sb.env))!;
+    await directBackend(store).changeOwners(ref, { action: 'add', user: 'bob', at, signature: alice.sign({ kind: 'owners', ref: formatSkillRef(ref), action: 'add', user: 'bob', at }, 'alice') });
+    expect(await pushSkill({ publisher: directBackend(store), skillDir: src, pusher: 'bob', author: 'alice', env: sb.env })).toMatchObject({ version: 2, contributors: ['alice', 'bob'] });
     const second = await pullSkills({ source: directBackend(store), home: sb.home, skilloptHome: sb.skilloptHome });
     expect(second.items.map((i) => [i.status, i.installedVersion])).toEqual([['updated', 1]]);
     const installed = parseSkillDocument(await readFile(join(sb.userSkills, `${name}--alice`, 'SKILL.md'), 'utf8'));
@@ -67,7 +74,7 @@ describe.skipIf(!url)('push and pull on Postgres', () => {
     await writeFile(join(src, 'references', 'deep', 'ref.md'), '# Ref\n');
     const blob = randomBytes(CHUNK_BYTES + 7);
     await writeFile(join(src, 'blob.bin'), blob);
-    expect(await pushSkill({ publisher: directBackend(store), skillDir: src, pusher: 'alice' })).toMatchObject({ status: 'created', files: 3 });
+    expect(await pushSkill({ publisher: directBackend(store), skillDir: src, pusher: 'alice', env: sb.env })).toMatchObject({ status: 'created', files: 3 });
     await pullSkills({ source: directBackend(store), home: sb.home, skilloptHome: sb.skilloptHome });
     const dir = join(sb.userSkills, 'folder--alice');
     expect((await readFile(join(dir, 'blob.bin'))).equals(blob)).toBe(true);

@@ -120,7 +120,8 @@ describe('push', () => {
     await run(sb, ['push', src]);
     await run(sb, ['pull']);
     const installed = join(sb.userSkills, 'deploy--alice', 'SKILL.md');
-    // Someone else publishes v2 while the pulled v1 is being edited.
+    // Another owner publishes v2 while the pulled v1 is being edited.
+    await run(sb, ['owners', 'add', 'deploy--alice', 'bob']);
     await writeSkill(src, DEPLOY.replace('Run the tests.', 'Run all the tests.'));
     await run(sb, ['push', src, '--author', 'alice'], { SKILLOPT_USER: 'bob' });
     await writeFile(installed, (await readFile(installed, 'utf8')).replace('Run the tests.', 'Run the tests twice.'));
@@ -181,9 +182,10 @@ describe('push over versions the source does not include', () => {
     expect((await run(sb, ['push', src])).stdout).toMatch(/pushed deploy--alice v6/);
   });
 
-  it('refuses when another user published after your last push; a first push by a teammate is allowed', async () => {
+  it('refuses when another owner published after your last push; a first push by a co-owner is allowed', async () => {
     const src = await writeSkill(join(sb.dir, 'src', 'deploy'), DEPLOY);
     await run(sb, ['push', src]);
+    expect((await run(sb, ['owners', 'add', 'deploy--alice', 'bob'])).stdout).toBe('deploy--alice: owners alice, bob\n');
     // Bob's own copy of the source: his first push is allowed (nothing says what it is based on).
     const bobs = await writeSkill(join(sb.dir, 'bob', 'deploy'), DEPLOY.replace('Run the tests.', 'Run the tests (bob).'));
     expect((await run(sb, ['push', bobs, '--author', 'alice'], { SKILLOPT_USER: 'bob' })).stdout).toMatch(/pushed deploy--alice v2/);

@@ -17,9 +17,10 @@ async function publishTwoVersions(): Promise<void> {
   const dir = await writeSkill(join(sb.dir, 'deploy'), skillText('name: deploy\ndescription: Use when deploying', '# Deploy\n\n1. Test.\n2. Ship.\n'));
   expect((await run(sb, ['push', dir])).code).toBe(0);
   await writeSkill(dir, skillText('name: deploy\ndescription: Use when deploying', '# Deploy\n\n1. Test.\n2. Tag.\n3. Ship.\n'));
+  expect((await run(sb, ['owners', 'add', 'deploy--alice', 'bob'])).code).toBe(0);
   expect((await run(sb, ['push', dir, '--author', 'alice'], { SKILLOPT_USER: 'bob' })).code).toBe(0);
   const other = await writeSkill(join(sb.dir, 'lint'), skillText('name: lint\nauthor: carol', 'Run the linter.\n'));
-  expect((await run(sb, ['push', other])).code).toBe(0);
+  expect((await run(sb, ['push', other], { SKILLOPT_USER: 'carol' })).code).toBe(0);
 }
 
 describe('skills list', () => {
@@ -146,8 +147,8 @@ describe('usage', () => {
 
   it('turns every usage error into one line and exit 2', async () => {
     const cases: Array<[string[], RegExp]> = [
-      [[], /`skillopt` needs a command: push, pull, skills, approve, reject, report, status, hooks, doctor, setup, up, dashboard/],
-      [['skills'], /`skillopt skills` needs a command: list, show, history, diff, set-rollout/],
+      [[], /`skillopt` needs a command: push, pull, skills, approve, reject, owners, report, status, hooks, doctor, setup, up, dashboard/],
+      [['skills'], /`skillopt skills` needs a command: list, show, history, diff, set-rollout, sign/],
       [['skills', 'set-rollout', 'deploy--alice', 'sometimes'], /rollout policy must be one of canary, approval, canary\+approval, direct|"sometimes"/],
       [['approve', 'deploy--alice', 'latest'], /a version is a whole number/],
       [['pul'], /unknown command 'pul' \(Did you mean pull\?\); see `skillopt --help`/],

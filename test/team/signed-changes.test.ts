@@ -5,7 +5,10 @@
 // nothing written; a non-owner's push is a proposal that no one is given; only
 // owners change owners, rollout settings and signed versions. On SQLite and,
 // with SKILLOPT_TEST_DATABASE_URL, Postgres.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { Kysely, PostgresDialect } from 'kysely';
+import pgDriver from 'pg';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -13,22 +16,33 @@ import type { PushRequest } from '../../core/push-rules';
 import { DEFAULT_CANARY_SETTINGS } from '../../core/rollout-rules';
 import { formatSkillRef, type SkillRef } from '../../core/skill-ref';
 import { treeHash } from '../../core/signing';
-import { openStore, type Store } from '../../store/open-store';
+import { openStore, type Store, type OpenStoreOptions } from '../../store/open-store';
 import { directBackend, type DirectBackend } from '../../team/direct';
 import { publishSigned } from '../../sync/push-folder';
 import { testKey, type TestKey } from '../helpers/keys';
 
-const engines = [{ label: 'SQLite', url: () => `sqlite:${join(dir, `s-${Math.random()}.db`)}` }];
-const pg = process.env.SKILLOPT_TEST_DATABASE_URL;
-if (pg) engines.push({ label: 'Postgres', url: () => pg });
+const pg = process.env.SKILLOPT_TEST_DATABASE_URL?.trim() || undefined;
+/** Postgres in a schema of its own, dropped after: keys registered here must not meet another run's. */
+const schema = `skillopt_signed_${randomBytes(6).toString('hex')}`;
+const engines: { label: string; options: () => OpenStoreOptions }[] = [{ label: 'SQLite', options: () => ({ url: `sqlite:${join(dir, `s-${randomBytes(4).toString('hex')}.db`)}` }) }];
+if (pg) engines.push({ label: 'Postgres', options: () => ({ url: pg, schema }) });
 
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'skillopt-signed-'));
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  if (!pg) return;
+  const admin = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pgDriver.Pool({ connectionString: pg, max: 1 }) }) });
+  try {
+    await admin.schema.dropSchema(schema).ifExists().cascade().execute();
+  } finally {
+    await admin.destroy();
+  }
+});
 
-describe.each(engines)('signed changes on $label', ({ url }) => {
+describe.each(engines)('signed changes on $label', ({ options }) => {
   let store: Store;
   let backend: DirectBackend;
   const keys = new Map<string, TestKey>();
@@ -40,7 +54,7 @@ describe.each(engines)('signed changes on $label', ({ url }) => {
   let n = 0;
 
   beforeAll(async () => {
-    store = await openStore({ url: url() });
+    store = await openStore(options());
     backend = directBackend(store, { rollout: { policy: 'canary', canary: DEFAULT_CANARY_SETTINGS } });
   });
   afterAll(async () => {
