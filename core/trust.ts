@@ -150,6 +150,8 @@ export function serviceEditProblem(base: Pick<SignedVersion, 'body' | 'frontmatt
   const editable = new Set(linkedTextFiles(base.body, base.files).map((f) => f.path));
   const before = new Map(base.files.map((f) => [f.path, f]));
   if (candidate.files.length !== base.files.length) return 'it adds or removes files';
+  // The same paths, each once: a path listed twice could stand in for a file it drops.
+  if (new Set(candidate.files.map((f) => f.path)).size !== candidate.files.length) return 'it lists a file twice';
   for (const file of candidate.files) {
     const old = before.get(file.path);
     if (!old) return `it adds ${file.path}`;
