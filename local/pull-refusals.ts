@@ -2,6 +2,7 @@
 // $SKILLOPT_HOME/pull-refusals.json, so `skillopt doctor` can show them after
 // a SessionStart auto-pull that printed nothing. Written by pull while it holds
 // the manifest's lock (the only writer), per skills root.
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { atomicWriteFile, readTextIfExists } from './fs';
 
@@ -54,5 +55,6 @@ export async function recordPullRefusals(skilloptHome: string, root: string, han
   if (next.length === 0 && before.length === 0) return;
   if (next.length === 0) delete file[root];
   else file[root] = next;
+  await mkdir(skilloptHome, { recursive: true, mode: 0o700 });
   await atomicWriteFile(pullRefusalsPath(skilloptHome), `${JSON.stringify(file, null, 2)}\n`, 0o600);
 }
