@@ -17,6 +17,8 @@ import { readPullRefusals } from '../../local/pull-refusals';
 import { openStore } from '../../store/open-store';
 import type { Store } from '../../store/types';
 import { pullSkills, type PullReport } from '../../sync/pull-skills';
+import { MAX_CANDIDATE_CHAIN, checkVersion } from '../../sync/verify-version';
+import type { SkillVersion } from '../../team/skill-source';
 import { directBackend } from '../../team/direct';
 import { openRawDatabase, testEngines, uniqueAuthor, type TestDatabase } from '../store/engines';
 import type { Sandbox } from './helpers';
@@ -145,6 +147,15 @@ describe.each(testEngines.map((engine) => [engine.name, engine] as const))('pull
     expect(await readFile(join(dir(), 'scripts', 'go.sh'), 'utf8')).toBe('#!/bin/sh\necho go\n');
   });
 
+  it.skipIf(engine.skipReason)('a dry run says what it would refuse and writes no pins', async () => {
+    await publish(store, ref, 0, V1, undefined);
+    const report = await pullSkills({ source: directBackend(store), user: author, home: sb.home, skilloptHome: sb.skilloptHome, dryRun: true });
+    expect(itemOf(report, refText)).toMatchObject({ status: 'refused' });
+    expect(await readPinnedKeys(sb.skilloptHome)).toEqual({});
+    expect(await readPullRefusals(sb.skilloptHome)).toEqual([]);
+    expect(existsSync(dir())).toBe(false);
+  });
+
   it.skipIf(engine.skipReason)('refuses a version whose body was changed in the database, and keeps the installed one byte for byte', async () => {
     await publish(store, ref, 0, V1, { by: alice, kind: 'push' });
     await pull();
@@ -156,7 +167,8 @@ describe.each(testEngines.map((engine) => [engine.name, engine] as const))('pull
     expect(item).toMatchObject({ status: 'refused', version: 2, installedVersion: 1 });
     expect(item.reason).toMatch(new RegExp(`^v2's signature by ${author} does not verify with the key this machine trusts for them; the installed v1 stays$`));
     expect(await folderBytes(dir())).toEqual(before);
-    expect(await readPullRefusals(sb.skilloptHome)).toEqual([expect.objectContaining({ ref: refText, version: 2, why: item.reason })]);
+    // The database is shared by this file's tests: other tests' refused skills are listed too.
+    expect((await readPullRefusals(sb.skilloptHome)).filter((r) => r.ref === refText)).toEqual([expect.objectContaining({ ref: refText, version: 2, why: item.reason })]);
   });
 
   it.skipIf(engine.skipReason)("refuses a version whose script was swapped in the database for another content", async () => {
@@ -267,5 +279,67 @@ describe('`skillopt pull` refusing a tampered version (embedded store)', () => {
     } finally {
       await store.close();
     }
+  });
+});
+
+describe('checkVersion: a chain of optimizer edits', () => {
+  const alice = person('alice');
+  const service = person(SERVICE_SIGNER);
+  const ref = { name: 'deploy', author: 'alice' };
+  const files: TreeFile[] = [{ path: 'scripts/go.sh', size: 3, executable: true, hash: 'a'.repeat(64) }];
+
+  /** v1 alice's push, then `candidates` optimizer edits, each of the one before. */
+  function chain(candidates: number): SkillVersion[] {
+    const versions: SkillVersion[] = [];
+    for (let n = 1; n <= candidates + 1; n++) {
+      const v = { ...ref, version: n, body: `Run scripts/go.sh.\n${'More.\n'.repeat(n)}`, frontmatter: 'name: deploy\ndescription: d', files, description: 'd', state: 'stable' as const, scope: 'org', contributors: ['alice'], createdAt: '', createdBy: 'alice', idempotencyKey: null };
+      const tree = treeHash(v);
+      const signature =
+        n === 1
+          ? { ...signChange({ kind: 'push', ref: 'deploy--alice', tree, base: 0 }, 'alice', alice.secret), kind: 'push' as const, base: 0 }
+          : { ...signChange({ kind: 'candidate', ref: 'deploy--alice', tree, from: n - 1 }, SERVICE_SIGNER, service.secret), kind: 'candidate' as const, from: n - 1 };
+      versions.push({ ...v, signature });
+    }
+    return versions;
+  }
+  function source(versions: SkillVersion[]) {
+    const reads = { signers: 0, versions: 0 };
+    return {
+      reads,
+      signers: () => {
+        reads.signers++;
+        return Promise.resolve({ owners: [], keys: { alice: alice.key, [SERVICE_SIGNER]: service.key }, keyChanges: [] });
+      },
+      getVersion: (_ref: unknown, n: number) => {
+        reads.versions++;
+        return Promise.resolve(versions[n - 1]);
+      },
+    };
+  }
+
+  it(`follows ${MAX_CANDIDATE_CHAIN} edits back to the owner's push, one read each; refuses one more`, async () => {
+    const versions = chain(MAX_CANDIDATE_CHAIN);
+    const s = source(versions);
+    const started = performance.now();
+    const check = await checkVersion(s, versions.at(-1)!, {});
+    const ms = performance.now() - started;
+    expect(check.trust).toEqual({ trusted: true, why: `the optimizer's edit of v${MAX_CANDIDATE_CHAIN}` });
+    expect(s.reads).toEqual({ signers: 1, versions: MAX_CANDIDATE_CHAIN });
+    expect(check.pins).toEqual({ alice: alice.key, [SERVICE_SIGNER]: service.key });
+    // Pure JS: each step verifies one or two signatures (about a millisecond each), far within SessionStart's budget.
+    expect(ms).toBeLessThan(2_000);
+
+    const longer = chain(MAX_CANDIDATE_CHAIN + 1);
+    const refused = await checkVersion(source(longer), longer.at(-1)!, {});
+    expect(refused.trust).toMatchObject({ trusted: false, why: expect.stringMatching(/ends more than 20 optimizer edits in a row/) });
+  });
+
+  it('refuses a candidate that names itself or a later version as its base, without reading it', async () => {
+    const [v1] = chain(0);
+    const tree = treeHash(v1!);
+    const selfBased = { ...v1!, signature: { ...signChange({ kind: 'candidate', ref: 'deploy--alice', tree, from: 1 }, SERVICE_SIGNER, service.secret), kind: 'candidate' as const, from: 1 } };
+    const s = source([selfBased]);
+    expect((await checkVersion(s, selfBased, {})).trust).toMatchObject({ trusted: false, why: expect.stringMatching(/names v1 as its base, which is not an earlier version/) });
+    expect(s.reads.versions).toBe(0);
   });
 });
