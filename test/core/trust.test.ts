@@ -192,3 +192,16 @@ describe('serviceEditProblem, paths', () => {
     expect(serviceEditProblem(version(1), version(2, { files: [{ ...notes, hash: hash('c') }, notes] }))).toBeDefined();
   });
 });
+
+describe('resolveKeys, user names that are also object properties', () => {
+  it('pins "constructor" and "__proto__" on first sight like anyone else', () => {
+    for (const name of ['constructor', 'toString', '__proto__']) {
+      const p = person(name);
+      const keys = JSON.parse(`{${JSON.stringify(name)}: ${JSON.stringify(p.key)}}`) as Record<string, string>;
+      const { keysOf, pins, refused } = resolveKeys({}, signers(keys));
+      expect(refused).toEqual({});
+      expect(Object.entries(pins)).toEqual([[name, p.key]]);
+      expect([...keysOf(name)]).toEqual([p.key]);
+    }
+  });
+});
