@@ -413,7 +413,7 @@ async function signingKeyCheck(ctx: CliContext, home: string): Promise<DoctorChe
   if (!key) return info('signing-key', 'none yet: created at the first push or decision, or now with `skillopt keys init` (`--adopt ~/.ssh/id_ed25519` to use an SSH key)');
   const mine = keyFingerprint(key.publicKey);
   const pinned = await readPinnedKeys(home).then(
-    (pins) => pins[user],
+    (pins) => (Object.hasOwn(pins, user) ? pins[user] : undefined),
     () => undefined,
   );
   if (pinned === key.publicKey) return ok('signing-key', `${mine} (${key.source}), registered with the team as ${user}`);

@@ -35,12 +35,12 @@ function parsePins(path: string, text: string): PinnedKeys {
     throw damaged('is not valid JSON');
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw damaged('is not a map of user names to keys');
-  const pins: PinnedKeys = {};
-  for (const [user, key] of Object.entries(value as Record<string, unknown>)) {
+  const entries = Object.entries(value as Record<string, unknown>);
+  for (const [user, key] of entries) {
     if (user === '' || typeof key !== 'string' || !HEX_KEY.test(key)) throw damaged(`holds a pin for "${user}" that is not an ed25519 public key`);
-    pins[user] = key;
   }
-  return pins;
+  // Own properties, whatever the user names (a "__proto__" assigned would be lost).
+  return Object.fromEntries(entries) as PinnedKeys;
 }
 
 /** The pins, {} when none were written yet. */
@@ -80,7 +80,7 @@ export async function addPins(skilloptHome: string, pins: Readonly<PinnedKeys>):
     if (user === '' || !HEX_KEY.test(key)) throw new PinnedKeysError(`refusing to pin "${user}": not an ed25519 public key`);
   }
   await updatePins(skilloptHome, (current) => {
-    if (entries.every(([user, key]) => current[user] === key)) return undefined;
+    if (entries.every(([user, key]) => Object.hasOwn(current, user) && current[user] === key)) return undefined;
     return { pins: { ...current, ...pins }, result: undefined };
   });
 }
@@ -88,9 +88,7 @@ export async function addPins(skilloptHome: string, pins: Readonly<PinnedKeys>):
 /** Drops `user`'s pin: the next pull pins whatever key the team has for them. Returns the key that was pinned, if any. */
 export async function forgetPin(skilloptHome: string, user: string): Promise<string | undefined> {
   return updatePins(skilloptHome, (current) => {
-    const key = current[user];
-    if (key === undefined) return undefined;
-    const { [user]: _dropped, ...rest } = current;
-    return { pins: rest, result: key };
+    if (!Object.hasOwn(current, user)) return undefined;
+    return { pins: Object.fromEntries(Object.entries(current).filter(([u]) => u !== user)), result: current[user] };
   });
 }

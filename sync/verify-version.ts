@@ -52,7 +52,7 @@ export async function checkVersion(source: Pick<SkillSource, 'signers' | 'getVer
   const trust = await check(version, 0);
   if (trust.trusted) return { trust, pins };
   // A key the store changed without the old one's signature: say so, it is the likelier story than a bad signature.
-  const signer = [version.signature?.signer, version.approval?.signer].find((s): s is string => s !== undefined && refused[s] !== undefined);
+  const signer = [version.signature?.signer, version.approval?.signer].find((s): s is string => s !== undefined && Object.hasOwn(refused, s));
   if (signer === undefined) return { trust, pins };
   return {
     trust: { trusted: false, why: `${trust.why}: ${refused[signer]}; if ${signer} really changed keys, \`skillopt keys forget ${signer}\` and pull again` },

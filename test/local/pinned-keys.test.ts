@@ -83,3 +83,14 @@ describe('pull refusals', () => {
     expect((await readPullRefusals(home)).map((r) => r.root)).toEqual(['/r2']);
   });
 });
+
+describe('pinned keys, user names that are also object properties', () => {
+  it('keeps, reads and forgets "__proto__" and "constructor" like anyone else', async () => {
+    await addPins(home, JSON.parse(`{"__proto__": "${A}", "constructor": "${B}"}`) as Record<string, string>);
+    const pins = await readPinnedKeys(home);
+    expect(Object.entries(pins).sort()).toEqual([['__proto__', A], ['constructor', B]]);
+    expect(await forgetPin(home, 'toString')).toBeUndefined();
+    expect(await forgetPin(home, '__proto__')).toBe(A);
+    expect(Object.entries(await readPinnedKeys(home))).toEqual([['constructor', B]]);
+  });
+});
