@@ -9,7 +9,8 @@
 // in teammate mode this machine's own queue (informational: its worker runs on
 // demand); the agent CLI (and with --model a tiny tools-less call); the hooks,
 // installed in exactly one settings file; the manifest; the outbox; the last
-// local judgments and the daily cap.
+// local judgments and the daily cap; this machine's signing key (never its
+// secret) and whether the last pulls refused a version.
 //
 // Fast: every Temporal call has a ~3 s deadline, and the checks that need no
 // server run beside the ones that do.
@@ -23,7 +24,7 @@ import { execa } from 'execa';
 import type { ModelBackend } from '../agents/model-backend';
 import { MANIFEST_FILE, parseManifest } from '../core/manifest';
 import { AGENT_NAMES, type AgentName } from '../local/agents';
-import { skilloptHome, userHome } from '../local/home';
+import { currentUser, skilloptHome, userHome } from '../local/home';
 import { modelCallsToday } from '../local/model-calls';
 import { machineMode, machineQueue, type MachineMode } from '../local/mode';
 import { DEAD_LETTER_DIR, listDeadLettered, listOutbox, outboxDir, outboxStalled } from '../local/outbox/files';
@@ -33,6 +34,10 @@ import { ALL_SEARCH_ATTRIBUTES, TASK_QUEUE } from '../workflows/definitions';
 import type { CliContext, RegisterCommands } from './context';
 import { agentHookEvents, findInstalledHooks, hookCommandFile, untrustedCodexHooks } from './hooks-install';
 import { storeLocation } from '../local/store-location';
+import { keyFingerprint } from '../core/signing';
+import { readPinnedKeys } from '../local/pinned-keys';
+import { readPullRefusals } from '../local/pull-refusals';
+import { readSigningKey } from '../local/signing-key';
 
 /** Connecting, and each call after it. */
 export const DOCTOR_TIMEOUT_MS = 3_000;
@@ -46,7 +51,7 @@ const POLLER_FRESH_MS = 2 * 60_000;
 export type CheckStatus = 'ok' | 'fail' | 'info';
 
 export interface DoctorCheck {
-  /** Stable key for scripts: mode, temporal, namespace, search-attributes, shared-queue, machine-queue, store, agent-cli, model, hooks, manifest, outbox, judgments. */
+  /** Stable key for scripts: mode, temporal, namespace, search-attributes, shared-queue, machine-queue, store, agent-cli, model, hooks, manifest, signing-key, pull, outbox, judgments. */
   id: string;
   status: CheckStatus;
   /** What was found, one line. */
@@ -76,6 +81,8 @@ const TITLE: Record<string, string> = {
   model: 'model call',
   hooks: 'hooks',
   manifest: 'manifest',
+  'signing-key': 'signing key',
+  pull: 'last pull',
   outbox: 'outbox',
   judgments: 'judgments',
 };
@@ -389,6 +396,50 @@ async function manifestCheck(home: string): Promise<DoctorCheck> {
   return ok('manifest', `${path}: ${entries} installed skill${entries === 1 ? '' : 's'}`);
 }
 
+/**
+ * This machine's key, by fingerprint. Whether the team registered it is seen
+ * without asking the store: a pull pins the key the team has for each signer,
+ * this user included once a skill they signed was pulled.
+ */
+async function signingKeyCheck(ctx: CliContext, home: string): Promise<DoctorCheck> {
+  const user = currentUser(ctx.env);
+  let key;
+  try {
+    key = await readSigningKey({ ...ctx.env, SKILLOPT_HOME: home });
+  } catch (err) {
+    return fail('signing-key', firstLine(err), 'run `skillopt keys init` once the file named is moved away');
+  }
+  // Pulling needs no key, and the first push or decision creates one: not a failure.
+  if (!key) return info('signing-key', 'none yet: created at the first push or decision, or now with `skillopt keys init` (`--adopt ~/.ssh/id_ed25519` to use an SSH key)');
+  const mine = keyFingerprint(key.publicKey);
+  const pinned = await readPinnedKeys(home).then(
+    (pins) => (Object.hasOwn(pins, user) ? pins[user] : undefined),
+    () => undefined,
+  );
+  if (pinned === key.publicKey) return ok('signing-key', `${mine} (${key.source}), registered with the team as ${user}`);
+  if (pinned !== undefined) {
+    return fail(
+      'signing-key',
+      `${mine} (${key.source}), but the team has ${keyFingerprint(pinned)} for ${user}: what this machine signs is refused`,
+      'sign on the machine that holds that key, or replace it with `skillopt keys rotate` there (or a team admin\'s `skillopt keys replace`)',
+    );
+  }
+  return ok('signing-key', `${mine} (${key.source}); the team registers it under ${user} at the first push or decision`);
+}
+
+/** The versions the last pulls (SessionStart's too) refused to install. */
+async function pullCheck(home: string): Promise<DoctorCheck> {
+  const refusals = await readPullRefusals(home).catch(() => []);
+  if (refusals.length === 0) return ok('pull', 'no version refused: everything installed verified with the pinned keys');
+  const [first] = refusals as [(typeof refusals)[number]];
+  const more = refusals.length > 1 ? ` (and ${refusals.length - 1} more)` : '';
+  return fail(
+    'pull',
+    `refused ${first.ref} v${first.version} at ${first.at}: ${first.why}${more}`,
+    'ask its owner to push or approve it signed; the installed version stays until then (`skillopt pull` says why for each)',
+  );
+}
+
 function outboxCheck(home: string): DoctorCheck {
   const waiting = listOutbox(home).length;
   const dead = listDeadLettered(home).length;
@@ -437,21 +488,23 @@ async function judgmentsCheck(env: NodeJS.ProcessEnv): Promise<DoctorCheck> {
 export async function runDoctor(ctx: CliContext, options: { model?: boolean } = {}): Promise<DoctorReport> {
   const { mode, why } = machineMode(ctx.env);
   const home = skilloptHome(ctx.env, ctx.cwd);
-  const [temporal, store, agent, hooks, manifest] = await Promise.all([
+  const [temporal, store, agent, hooks, manifest, signingKey, pull] = await Promise.all([
     temporalChecks(ctx, mode, home),
     mode === 'central' ? storeCheck(ctx) : undefined,
     agentChecks(ctx, options.model === true),
     hooksCheck(ctx),
     manifestCheck(home),
+    signingKeyCheck(ctx, home),
+    pullCheck(home),
   ]);
-  const checks = [ok('mode', `${mode} — ${why}`), ...temporal, ...(store ? [store] : []), ...agent, hooks, manifest, outboxCheck(home), await judgmentsCheck({ ...ctx.env, SKILLOPT_HOME: home })];
+  const checks = [ok('mode', `${mode} — ${why}`), ...temporal, ...(store ? [store] : []), ...agent, hooks, manifest, signingKey, pull, outboxCheck(home), await judgmentsCheck({ ...ctx.env, SKILLOPT_HOME: home })];
   return { ok: checks.every((c) => c.status !== 'fail'), mode, why, checks };
 }
 
 export const registerDoctor: RegisterCommands = (program: Command, ctx: CliContext) => {
   program
     .command('doctor')
-    .description('check this machine\'s setup: mode, Temporal, workers, the agent CLI, hooks, manifest and outbox; one line per check with the fix')
+    .description('check this machine\'s setup: mode, Temporal, workers, the agent CLI, hooks, manifest, signing key, refused pulls and outbox; one line per check with the fix')
     .option('--model', 'also make one tiny tools-less call to the judge model (costs a model call)')
     .option('--json', 'machine-readable output')
     .action(async (flags: { model?: boolean; json?: boolean }) => {

@@ -14,6 +14,7 @@ const STATUS_LABEL: Record<PullStatus, [done: string, planned: string]> = {
   'up-to-date': ['up to date', 'up to date'],
   skipped: ['skipped', 'would skip'],
   failed: ['failed', 'failed'],
+  refused: ['refused', 'would refuse'],
 };
 
 export function formatPullReport(report: PullReport): string[] {
@@ -27,7 +28,7 @@ export function formatPullReport(report: PullReport): string[] {
     return `${labels[n]!.padEnd(labelWidth)}  ${item.ref.padEnd(refWidth)}  v${item.version}${was}${why}`;
   });
   if (report.items.length === 0) lines.push('no skills in the store yet; publish one with `skillopt push <skill-dir>`');
-  const counts = (['installed', 'updated', 'up-to-date', 'skipped', 'failed'] as const)
+  const counts = (['installed', 'updated', 'up-to-date', 'skipped', 'failed', 'refused'] as const)
     .map((s) => [s, report.items.filter((i) => i.status === s).length] as const)
     .filter(([, n]) => n > 0)
     .map(([s, n]) => `${n} ${STATUS_LABEL[s][report.dryRun ? 1 : 0]}`);
@@ -66,10 +67,12 @@ async function runPull(ctx: CliContext, flags: PullFlags): Promise<void> {
     if (!flags.json) for (const line of formatPullReport(report)) ctx.print(line);
   }
   if (flags.json) ctx.printJson(reports.length === 1 ? reports[0] : reports);
-  const failed = reports.flatMap((r) => r.items).filter((i) => i.status === 'failed');
+  // A refused version is a failure too: the machine did not get what the team has.
+  const failed = reports.flatMap((r) => r.items).filter((i) => i.status === 'failed' || i.status === 'refused');
   if (failed.length > 0) {
     const first = failed[0]!;
     const more = failed.length > 1 ? ` (and ${failed.length - 1} more)` : '';
+    if (first.status === 'refused') throw new CliError(`refused ${first.ref} v${first.version}: ${first.reason}${more}`);
     throw new CliError(`could not install ${first.ref}: ${first.reason}${more}; its folder was left as it was`);
   }
 }
@@ -87,7 +90,10 @@ export const registerPull: RegisterCommands = (program: Command, ctx: CliContext
       'after',
       '\nEach skill is installed whole (every file of its folder) or not at all; an installed file you changed is kept as <file>.bak.\n' +
         'Installs are recorded, file by file, in $SKILLOPT_HOME/manifest.json;\n' +
-        'a <name>--<author> folder that is not in it is never touched.',
+        'a <name>--<author> folder that is not in it is never touched.\n' +
+        'A version is installed only when its signatures verify with the keys this machine pinned\n' +
+        '($SKILLOPT_HOME/pinned-keys.json, see `skillopt keys pins`): signed by an owner, approved by one,\n' +
+        "or the optimizer's text-only edit of such a version. Any other is refused and the installed one stays.",
     )
     .action((flags: PullFlags) => runPull(ctx, flags));
 };

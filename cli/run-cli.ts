@@ -24,6 +24,7 @@ import { registerSkills } from './skills';
 import { registerDashboard } from './dashboard';
 import { registerDoctor } from './doctor';
 import { registerHookCommands } from './hooks';
+import { registerKeys } from './keys';
 import { registerStatus } from './status';
 import { registerUp } from './up';
 
@@ -35,7 +36,7 @@ export { CliError, UsageError } from './context';
  * and exports a RegisterCommands; add it here (still to come: `hooks
  * install|uninstall`, `hook <event>`, `status`).
  */
-export const COMMANDS: RegisterCommands[] = [registerPush, registerPull, registerSkills, registerRollout, registerOwners, registerReport, registerStatus, registerHookCommands, registerDoctor, registerSetup, registerUp, registerDashboard];
+export const COMMANDS: RegisterCommands[] = [registerPush, registerPull, registerSkills, registerRollout, registerOwners, registerReport, registerStatus, registerHookCommands, registerKeys, registerDoctor, registerSetup, registerUp, registerDashboard];
 
 function forEachCommand(cmd: Command, fn: (cmd: Command, path: string) => void, path = cmd.name()): void {
   fn(cmd, path);

@@ -80,14 +80,16 @@ function byTime<T extends { at: string }>(items: readonly T[]): T[] {
  * along changes each signed by the key before it (or by the pinned admin key).
  */
 export function resolveKeys(pinned: Readonly<Record<string, string>>, signers: SkillSigners): ResolvedKeys {
-  const pins: Record<string, string> = {};
-  const refused: Record<string, string> = {};
+  // Maps, and own properties only: a user may be named "constructor" or "__proto__".
+  const pinnedKey = (user: string): string | undefined => (Object.hasOwn(pinned, user) ? pinned[user] : undefined);
+  const pins = new Map<string, string>();
+  const refused = new Map<string, string>();
   const trusted = new Map<string, Set<string>>();
-  const admin = pinned[ADMIN_PIN] ?? signers.adminKey;
-  if (admin && !pinned[ADMIN_PIN]) pins[ADMIN_PIN] = admin;
+  const admin = pinnedKey(ADMIN_PIN) ?? signers.adminKey;
+  if (admin && !pinnedKey(ADMIN_PIN)) pins.set(ADMIN_PIN, admin);
   for (const [user, storeKey] of Object.entries(signers.keys)) {
     const changes = byTime(signers.keyChanges.filter((c) => c.user === user));
-    const start = pinned[user];
+    const start = pinnedKey(user);
     if (start === undefined) {
       // First sight: the store's key, and the keys its signed changes came from (so older signatures still count).
       const chain = new Set([storeKey]);
@@ -95,7 +97,7 @@ export function resolveKeys(pinned: Readonly<Record<string, string>>, signers: S
         if (chain.has(change.key) && change.signature.signer === user && keyChangeVerifies(change)) chain.add(change.signature.key);
       }
       trusted.set(user, chain);
-      pins[user] = storeKey;
+      pins.set(user, storeKey);
       continue;
     }
     const chain = new Set([start]);
@@ -111,14 +113,20 @@ export function resolveKeys(pinned: Readonly<Record<string, string>>, signers: S
     }
     if (current === storeKey) {
       trusted.set(user, chain);
-      if (current !== start) pins[user] = current;
+      if (current !== start) pins.set(user, current);
     } else {
       trusted.set(user, new Set([start]));
-      refused[user] =
-        `${user}'s key on the team (${keyFingerprint(storeKey)}) is not the one this machine pinned (${keyFingerprint(start)}) and no change signed by the old key leads to it`;
+      refused.set(
+        user,
+        `${user}'s key on the team (${keyFingerprint(storeKey)}) is not the one this machine pinned (${keyFingerprint(start)}) and no change signed by the old key leads to it`,
+      );
     }
   }
-  return { keysOf: (user) => trusted.get(user) ?? new Set(pinned[user] ? [pinned[user]] : []), pins, refused };
+  return {
+    keysOf: (user) => trusted.get(user) ?? new Set(pinnedKey(user) ? [pinnedKey(user)!] : []),
+    pins: Object.fromEntries(pins),
+    refused: Object.fromEntries(refused),
+  };
 }
 
 function keyChangeVerifies(change: KeyChange): boolean {
@@ -150,6 +158,8 @@ export function serviceEditProblem(base: Pick<SignedVersion, 'body' | 'frontmatt
   const editable = new Set(linkedTextFiles(base.body, base.files).map((f) => f.path));
   const before = new Map(base.files.map((f) => [f.path, f]));
   if (candidate.files.length !== base.files.length) return 'it adds or removes files';
+  // The same paths, each once: a path listed twice could stand in for a file it drops.
+  if (new Set(candidate.files.map((f) => f.path)).size !== candidate.files.length) return 'it lists a file twice';
   for (const file of candidate.files) {
     const old = before.get(file.path);
     if (!old) return `it adds ${file.path}`;

@@ -76,7 +76,7 @@ export async function runSessionStart(payload: HookPayload, ctx: HookContext, in
     try {
       const report = await withTimeout(pull, settings.autopullTimeoutMs, 'auto-pull');
       for (const item of report.items) {
-        if (item.status === 'failed') log.error(`auto-pull: ${item.ref}: ${item.reason ?? 'failed'}`);
+        if (item.status === 'failed' || item.status === 'refused') log.error(`auto-pull: ${item.ref}: ${item.reason ?? item.status}`);
       }
     } catch (err) {
       // Stops between skills; a skill being written finishes atomically or not at all.

@@ -7,7 +7,9 @@
 // touched; a version is installed whole or not at all (sync/install-tree.ts),
 // a person's changes to installed files kept as <file>.bak; the manifest entry
 // is written before a new folder appears, so an interrupted pull can always
-// finish the install next time.
+// finish the install next time. A version is installed only when its
+// signatures verify with the keys this machine pinned (sync/verify-version.ts);
+// one that does not is refused and the installed one stays.
 import { join } from 'node:path';
 import { agentSkillRoots, type AgentName } from '../local/agents';
 import { findEntry, isSafeDirName, removeEntry, upsertEntry } from '../core/manifest';
@@ -17,12 +19,15 @@ import { authorProblem, formatSkillRef, skillNameProblem } from '../core/skill-r
 import { describeError } from '../core/describe-error';
 import { contentCache } from '../local/content-cache';
 import { lstatIfExists, readTextIfExists } from '../local/fs';
+import { addPins, readPinnedKeys, type PinnedKeys } from '../local/pinned-keys';
+import { recordPullRefusals } from '../local/pull-refusals';
 import { currentUser, userHome } from '../local/home';
 import { manifestPath, readManifestFile, withManifestLock, writeManifestFile } from '../local/manifest-file';
 import { isStub, type ListedSkill, type SkillSource, type SkillVersion } from '../team/skill-source';
 import { contentHash } from '../core/content-hash';
 import { SKILL_FILE } from '../core/skill-tree';
 import { clearStaging, installTree } from './install-tree';
+import { checkVersion } from './verify-version';
 
 export interface PullOptions {
   /** Where the skills come from: the backend seam (the store, or the central worker through Temporal). */
@@ -49,7 +54,8 @@ export interface PullOptions {
   now?: () => Date;
 }
 
-export type PullStatus = 'installed' | 'updated' | 'up-to-date' | 'skipped' | 'failed';
+/** `refused`: its signatures do not verify with the keys this machine pinned; nothing of it was installed. */
+export type PullStatus = 'installed' | 'updated' | 'up-to-date' | 'skipped' | 'failed' | 'refused';
 
 export interface PullItem {
   ref: string;
@@ -60,7 +66,7 @@ export interface PullItem {
   /** The version found in the local SKILL.md before this pull, if any. */
   installedVersion?: number;
   status: PullStatus;
-  /** Why it was skipped or failed. */
+  /** Why it was skipped, failed or refused. */
   reason?: string;
   /** The skill's folder. */
   path: string;
@@ -144,6 +150,9 @@ async function pullInto(report: PullReport, versions: ListedSkill[], source: Ski
   // What a pull that died midway staged (the lock is held: no other pull is staging now).
   if (write) await clearStaging(root);
   const cache = contentCache(options.skilloptHome);
+  // Read once; what each skill's check pins is used by the next ones, and written at the end.
+  const pinned: PinnedKeys = await readPinnedKeys(options.skilloptHome);
+  const newPins: PinnedKeys = {};
 
   // Entries whose folder was deleted by the user: drop them, the skill is reinstalled below as new.
   const orphans: string[] = [];
@@ -234,6 +243,15 @@ async function pullInto(report: PullReport, versions: ListedSkill[], source: Ski
         continue;
       }
       item.status = installedText === undefined ? 'installed' : 'updated';
+      const verdict = await checkVersion(source, full, pinned);
+      Object.assign(pinned, verdict.pins);
+      Object.assign(newPins, verdict.pins);
+      if (!verdict.trust.trusted) {
+        item.status = 'refused';
+        const stays = installedVersion === undefined ? '' : `; the installed v${installedVersion} stays`;
+        item.reason = `${verdict.trust.why}${stays}`;
+        continue;
+      }
       if (!write) continue;
 
       if (!existing) {
@@ -269,7 +287,18 @@ async function pullInto(report: PullReport, versions: ListedSkill[], source: Ski
       item.reason = describeError(err);
     }
   }
-  if (write) await clearStaging(root);
+  if (write) {
+    await clearStaging(root);
+    await addPins(options.skilloptHome, newPins);
+    const refused = report.items.filter((i) => i.status === 'refused');
+    // For `doctor` only: the pull itself already says why, so a failure to record it fails nothing.
+    await recordPullRefusals(
+      options.skilloptHome,
+      root,
+      report.aborted ? report.items.map((i) => i.ref) : versions.map((v) => formatSkillRef(v)),
+      refused.map((i) => ({ ref: i.ref, version: i.version, why: i.reason ?? 'refused', at: now().toISOString() })),
+    ).catch(() => undefined);
+  }
 }
 
 /** Path → content hash of everything pull installs for `v`, SKILL.md included (the manifest's record of an install). */

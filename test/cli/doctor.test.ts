@@ -202,6 +202,8 @@ describe('skillopt doctor', () => {
       'agent-cli',
       'hooks',
       'manifest',
+      'signing-key',
+      'pull',
       'outbox',
       'judgments',
     ]);

@@ -1,0 +1,65 @@
+// Test fixtures for signed skills: a person with an ed25519 key, and a publish
+// straight into a store with the signature the accepting side would have
+// checked, so a pull (which verifies) installs it.
+import { contentHash } from '../../core/content-hash';
+import { newSecretKey, publicKeyOf, signChange, treeHash } from '../../core/signing';
+import type { TreeFile } from '../../core/skill-tree';
+import type { VersionSignature } from '../../core/trust';
+import type { Store } from '../../store/types';
+
+export interface Person {
+  name: string;
+  secret: Uint8Array;
+  key: string;
+}
+
+export function person(name: string): Person {
+  const secret = newSecretKey();
+  return { name, secret, key: publicKeyOf(secret) };
+}
+
+export interface SignedContent {
+  body: string;
+  /** Default `name: <name>\ndescription: Use when testing`. */
+  frontmatter?: string;
+  /** path → [text, executable] */
+  files?: Record<string, [string, boolean]>;
+}
+
+export type Signer = { by: Person; kind: 'push' } | { by: Person; kind: 'candidate'; from: number };
+
+/** Publishes version base+1, signed by `sign` (unsigned without it), registering the signer's key; returns its number. */
+export async function publishSigned(store: Store, ref: { name: string; author: string }, base: number, content: SignedContent, sign: Signer | undefined, state?: 'stable' | 'candidate'): Promise<number> {
+  const files: TreeFile[] = [];
+  const chunks: Array<{ hash: string; data: Uint8Array }> = [];
+  for (const [path, [text, executable]] of Object.entries(content.files ?? {})) {
+    const data = Buffer.from(text);
+    files.push({ path, size: data.length, executable, hash: contentHash(data) });
+    chunks.push({ hash: contentHash(data), data });
+  }
+  await store.putContents(chunks);
+  const frontmatter = content.frontmatter ?? `name: ${ref.name}\ndescription: Use when testing`;
+  const tree = treeHash({ frontmatter, body: content.body, files });
+  const text = `${ref.name}--${ref.author}`;
+  let signature: VersionSignature | undefined;
+  if (sign) {
+    await store.registerKey(sign.by.name, sign.by.key);
+    signature =
+      sign.kind === 'push'
+        ? { ...signChange({ kind: 'push', ref: text, tree, base }, sign.by.name, sign.by.secret), kind: 'push', base }
+        : { ...signChange({ kind: 'candidate', ref: text, tree, from: sign.from }, sign.by.name, sign.by.secret), kind: 'candidate', from: sign.from };
+  }
+  const published = await store.publishVersion({
+    ...ref,
+    body: content.body,
+    description: 'Use when testing',
+    frontmatter,
+    files,
+    contributors: [ref.author],
+    createdBy: sign?.by.name ?? ref.author,
+    baseVersion: base,
+    ...(state ? { state } : {}),
+    ...(signature ? { signature } : {}),
+  });
+  return published.version.version;
+}
