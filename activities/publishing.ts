@@ -95,7 +95,9 @@ export function createPublishingActivities(store: PublishingStore, rollout: Roll
         // Never signed: a candidate that changes more than the optimizer may (every machine would refuse it anyway).
         const beyond = serviceEditProblem(base, edited);
         if (beyond) throw ApplicationFailure.nonRetryable(`${formatSkillRef(input.ref)}: the candidate is refused: ${beyond}`, FailureTypes.InvalidInput);
-        const signature = serviceKey.sign({ kind: 'candidate', ref: formatSkillRef(input.ref), tree: treeHash(edited), from: base.version }, SERVICE_SIGNER);
+        // Signed as the number it takes: the next after the highest (a racing publish makes it a conflict, proposed again).
+        const number = ((await store.latestVersion(input.ref))?.version ?? 0) + 1;
+        const signature = serviceKey.sign({ kind: 'candidate', ref: formatSkillRef(input.ref), tree: treeHash(edited), version: number, from: base.version }, SERVICE_SIGNER);
         try {
           const { version } = await store.publishVersion({
             name: input.ref.name,
@@ -103,6 +105,7 @@ export function createPublishingActivities(store: PublishingStore, rollout: Roll
             description: base.description,
             ...edited,
             signature: { ...signature, kind: 'candidate', from: base.version },
+            signedVersion: number,
             scope: base.scope,
             contributors: [...new Set([...base.contributors, OPTIMIZER_NAME])],
             createdBy: OPTIMIZER_NAME,

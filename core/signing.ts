@@ -36,10 +36,10 @@ export interface SignedCanary {
  * settings whose replay the store refuses by time.
  */
 export type SignedChange =
-  /** A person's push of `tree` over the skill's latest version `base` (0: a new skill); the store refuses it once the latest moved on. */
+  /** A person's push of `tree` over the skill's highest version `base` (0: a new skill): it becomes `base + 1`, or is refused. */
   | { kind: 'push'; ref: string; tree: string; base: number }
-  /** The optimizer's candidate `tree`, derived from version `from` (service only). */
-  | { kind: 'candidate'; ref: string; tree: string; from: number }
+  /** The optimizer's candidate `tree` as `version`, derived from version `from` (service only). */
+  | { kind: 'candidate'; ref: string; tree: string; version: number; from: number }
   /** Approve or reject one version: by an owner, or by the service for the canary's own decision. */
   | { kind: 'decide'; ref: string; version: number; tree: string; action: 'approve' | 'reject' }
   | { kind: 'rollout'; ref: string; policy: RolloutPolicy; canary: SignedCanary | null; at: string }

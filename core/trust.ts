@@ -190,10 +190,12 @@ export function versionTrust(version: SignedVersion, context: TrustContext): Tru
   if (signature.kind === 'push') {
     const valid = signedBy({ kind: 'push', ref, tree, base: signature.base }, signature, keysOf);
     if (!valid) return { trusted: false, why: `v${version.version}'s signature by ${signature.signer} does not verify with the key this machine trusts for them` };
+    // A push over `base` became base + 1: an old signed tree served again as a newer version is a rollback.
+    if (signature.base !== version.version - 1) return { trusted: false, why: `v${version.version} carries the signature of a push that made v${signature.base + 1}` };
     if (owners.has(signature.signer)) return { trusted: true, why: `pushed by owner ${signature.signer}` };
     return { trusted: false, why: `v${version.version} is a proposal by ${signature.signer}, not an owner; it installs once an owner approves it` };
   }
-  const valid = signature.signer === SERVICE_SIGNER && signedBy({ kind: 'candidate', ref, tree, from: signature.from }, signature, keysOf);
+  const valid = signature.signer === SERVICE_SIGNER && signedBy({ kind: 'candidate', ref, tree, version: version.version, from: signature.from }, signature, keysOf);
   if (!valid) return { trusted: false, why: `v${version.version}'s service signature does not verify with the service key this machine trusts` };
   const base = context.base;
   if (!base || base.version.version !== signature.from) return { trusted: false, why: `v${version.version}'s base v${signature.from} could not be read` };

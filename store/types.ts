@@ -49,6 +49,8 @@ export interface NewSkillVersion {
   signature?: VersionSignature;
   /** A non-owner's push: a candidate no pull installs until an owner approves it. */
   proposedBy?: string;
+  /** The number the signature names: the version must take it, or the publish is a VersionConflictError. */
+  signedVersion?: number;
 }
 
 export interface PublishResult {

@@ -65,6 +65,7 @@ interface TransitionChange {
 interface CheckedPublish {
   ref: SkillRef;
   baseVersion: number;
+  signedVersion: number | undefined;
   state: 'stable' | 'candidate';
   reason: string;
   fields: Omit<SkillVersionsTable, 'version'>;
@@ -303,7 +304,8 @@ function checkPublish(input: NewSkillVersion): CheckedPublish {
     proposed_by: input.proposedBy === undefined ? null : checkText('proposedBy', input.proposedBy, { required: true, maxChars: MAX_DECIDER_CHARS }),
   };
   if (fields.proposed_by !== null && state !== 'candidate') throw new StoreValidationError(`${label}: a proposal is published as a candidate`);
-  return { ref, baseVersion, state, reason, fields };
+  const signedVersion = input.signedVersion === undefined ? undefined : checkInteger('signedVersion', input.signedVersion, 1);
+  return { ref, baseVersion, signedVersion, state, reason, fields };
 }
 
 /**
@@ -338,6 +340,8 @@ async function insertVersion(trx: Transaction<StoreDatabase>, publish: CheckedPu
 
   const version = (versions.at(-1)?.version ?? 0) + 1;
   attempted.version = version;
+  // Signed as another number: publishing it as this one would make every machine refuse it.
+  if (publish.signedVersion !== undefined && publish.signedVersion !== version) throw new VersionConflictError(ref, version);
   const previous = state === 'stable' ? versions.find((v) => v.state === 'stable') : undefined;
   // Retired first: the database holds at most one stable version per skill.
   if (previous && !(await moveState(trx, ref, previous.version, 'stable', 'retired'))) throw new VersionConflictError(ref, version);

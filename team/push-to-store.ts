@@ -60,6 +60,7 @@ export async function pushToStore(store: Store, request: PushRequest): Promise<P
     baseVersion: base,
     ...(key === undefined ? {} : { idempotencyKey: key }),
     signature: { ...request.signature!, kind: 'push', base },
+    signedVersion: base + 1,
     // An owner's push is everyone's version (its owner decided), unless they ask for a canary; anyone else's waits for an owner.
     ...(owner ? { state: request.canary ? 'candidate' : 'stable', reason: request.canary ? 'pushed with --canary' : 'pushed' } : { state: 'candidate', reason: `proposed by ${signer}`, proposedBy: signer }),
   });

@@ -13,6 +13,8 @@ import { openStore } from '../../store/open-store';
 import type { Sandbox } from './helpers';
 import { expectOneLineError, makeSandbox, run, skillText, writeSkill } from './helpers';
 import { directBackend } from '../../team/direct';
+import { SERVICE_SIGNER, treeHash } from '../../core/signing';
+import { testKey } from '../helpers/keys';
 
 let sb: Sandbox;
 beforeEach(async () => {
@@ -136,19 +138,28 @@ describe('push', () => {
 });
 
 describe('push over versions the source does not include', () => {
+  const service = testKey();
   async function publishAsOptimizer(body: string): Promise<void> {
     const store = await openStore({ url: `sqlite:${join(sb.skilloptHome, 'skillopt.db')}` });
     try {
-      const latest = await store.latestVersion({ name: 'deploy', author: 'alice' });
+      const latest = (await store.latestVersion({ name: 'deploy', author: 'alice' }))!;
+      // Signed as the central worker signs the optimizer's edits, so a pull installs it.
+      await store.registerKey(SERVICE_SIGNER, service.publicKey);
+      const version = latest.version + 1;
+      const tree = treeHash({ frontmatter: latest.frontmatter, body, files: latest.files });
+      const signature = service.sign({ kind: 'candidate', ref: 'deploy--alice', tree, version, from: latest.version }, SERVICE_SIGNER);
       await store.publishVersion({
         name: 'deploy',
         author: 'alice',
         body,
-        description: latest!.description,
-        contributors: [...latest!.contributors, 'skillopt'],
+        description: latest.description,
+        frontmatter: latest.frontmatter,
+        files: latest.files,
+        contributors: [...latest.contributors, 'skillopt'],
         createdBy: 'skillopt',
-        idempotencyKey: `opt-${latest!.version}`,
-        baseVersion: latest!.version,
+        idempotencyKey: `opt-${latest.version}`,
+        baseVersion: latest.version,
+        signature: { ...signature, kind: 'candidate', from: latest.version },
       });
     } finally {
       await store.close();

@@ -241,7 +241,7 @@ describe('checkVersion: a chain of optimizer edits', () => {
       const signature =
         n === 1
           ? { ...signChange({ kind: 'push', ref: 'deploy--alice', tree, base: 0 }, 'alice', alice.secret), kind: 'push' as const, base: 0 }
-          : { ...signChange({ kind: 'candidate', ref: 'deploy--alice', tree, from: n - 1 }, SERVICE_SIGNER, service.secret), kind: 'candidate' as const, from: n - 1 };
+          : { ...signChange({ kind: 'candidate', ref: 'deploy--alice', tree, version: n, from: n - 1 }, SERVICE_SIGNER, service.secret), kind: 'candidate' as const, from: n - 1 };
       versions.push({ ...v, signature });
     }
     return versions;
@@ -281,7 +281,7 @@ describe('checkVersion: a chain of optimizer edits', () => {
   it('refuses a candidate that names itself or a later version as its base, without reading it', async () => {
     const [v1] = chain(0);
     const tree = treeHash(v1!);
-    const selfBased = { ...v1!, signature: { ...signChange({ kind: 'candidate', ref: 'deploy--alice', tree, from: 1 }, SERVICE_SIGNER, service.secret), kind: 'candidate' as const, from: 1 } };
+    const selfBased = { ...v1!, signature: { ...signChange({ kind: 'candidate', ref: 'deploy--alice', tree, version: 1, from: 1 }, SERVICE_SIGNER, service.secret), kind: 'candidate' as const, from: 1 } };
     const s = source([selfBased]);
     expect((await checkVersion(s, selfBased, {})).trust).toMatchObject({ trusted: false, why: expect.stringMatching(/names v1 as its base, which is not an earlier version/) });
     expect(s.reads.versions).toBe(0);

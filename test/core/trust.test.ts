@@ -38,7 +38,7 @@ function pushed(v: SignedVersion, who: Person, base = v.version - 1): SignedVers
   return { ...v, signature: { ...sign(who, { kind: 'push', ref: REF_TEXT, tree: treeHash(v), base }), kind: 'push', base } };
 }
 function candidate(v: SignedVersion, from: number, who: Person = service): SignedVersion {
-  return { ...v, signature: { ...sign(who, { kind: 'candidate', ref: REF_TEXT, tree: treeHash(v), from }), kind: 'candidate', from } };
+  return { ...v, signature: { ...sign(who, { kind: 'candidate', ref: REF_TEXT, tree: treeHash(v), version: v.version, from }), kind: 'candidate', from } };
 }
 function approved(v: SignedVersion, who: Person): SignedVersion {
   return { ...v, approval: sign(who, { kind: 'decide', ref: REF_TEXT, version: v.version, tree: treeHash(v), action: 'approve' }) };
@@ -154,6 +154,16 @@ describe('versionTrust', () => {
     const v3 = version(3);
     const approvalOfV2 = { ...v3, approval: approved(version(2), alice).approval };
     expect(versionTrust(approvalOfV2, context).trusted).toBe(false);
+  });
+
+  it('refuses an old signed version served again as a newer one (a rollback written into the store)', () => {
+    const v1 = pushed(version(1), alice, 0);
+    expect(versionTrust({ ...v1, version: 5 }, context)).toMatchObject({ trusted: false, why: 'v5 carries the signature of a push that made v1' });
+    const base = pushed(version(1), alice, 0);
+    const edit = candidate(version(2, { body: `${BODY}Check references/notes.md first.\n` }), 1);
+    const trustedBase = { version: base, trust: versionTrust(base, context) };
+    expect(versionTrust(edit, { ...context, base: trustedBase }).trusted).toBe(true);
+    expect(versionTrust({ ...edit, version: 7 }, { ...context, base: trustedBase })).toMatchObject({ trusted: false, why: expect.stringMatching(/service signature does not verify/) });
   });
 
   it("trusts the service's text-only candidate of a trusted version", () => {

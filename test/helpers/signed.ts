@@ -47,7 +47,7 @@ export async function publishSigned(store: Store, ref: { name: string; author: s
     signature =
       sign.kind === 'push'
         ? { ...signChange({ kind: 'push', ref: text, tree, base }, sign.by.name, sign.by.secret), kind: 'push', base }
-        : { ...signChange({ kind: 'candidate', ref: text, tree, from: sign.from }, sign.by.name, sign.by.secret), kind: 'candidate', from: sign.from };
+        : { ...signChange({ kind: 'candidate', ref: text, tree, version: base + 1, from: sign.from }, sign.by.name, sign.by.secret), kind: 'candidate', from: sign.from };
   }
   const published = await store.publishVersion({
     ...ref,
