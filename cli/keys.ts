@@ -1,4 +1,4 @@
-// `skillopt keys init|show|pins|forget`: this machine's signing key (local/signing-key.ts)
+// `skillopt keys init|show|rotate|replace|pins|forget`: this machine's signing key (local/signing-key.ts)
 // and the teammates' keys it pinned (local/pinned-keys.ts). Nothing here prints,
 // logs or sends any part of the secret key.
 import { resolve } from 'node:path';
@@ -7,7 +7,7 @@ import { keyFingerprint } from '../core/signing';
 import { ADMIN_PIN } from '../core/trust';
 import { currentUser, expandHome, skilloptHome } from '../local/home';
 import { forgetPin, pinnedKeysPath, readPinnedKeys } from '../local/pinned-keys';
-import { adoptSshKey, createSigningKey, readSigningKey, type SigningKey } from '../local/signing-key';
+import { adoptSshKey, createSigningKey, publicKeyFromText, readSigningKey, rotateSigningKey, type SigningKey } from '../local/signing-key';
 import { CliError, type CliContext, type RegisterCommands } from './context';
 
 /** The env with SKILLOPT_HOME resolved against the command's cwd (the key functions read the env alone). */
@@ -79,6 +79,28 @@ async function runForget(ctx: CliContext, user: string): Promise<void> {
   );
 }
 
+async function runRotate(ctx: CliContext): Promise<void> {
+  const user = currentUser(ctx.env);
+  const backend = await ctx.openBackend();
+  const next = await rotateSigningKey(homeEnv(ctx), async (key, old) => {
+    const at = new Date().toISOString();
+    await backend.replaceKey({ user, key: key.publicKey, at, signature: old.sign({ kind: 'key', user, key: key.publicKey, at }, user) });
+  });
+  ctx.print(`${user}'s key on the team is now ${keyFingerprint(next.publicKey)} (${next.source}); the old one is kept as ${next.source}.old and signs nothing more`);
+  ctx.print("teammates' machines follow the change at their next pull: the old key signed it");
+}
+
+async function runReplace(ctx: CliContext, user: string, publicKeyText: string): Promise<void> {
+  const key = publicKeyFromText(publicKeyText);
+  if (!key) throw new CliError('the new key must be 64 hex digits (`skillopt keys show` on their machine) or an `ssh-ed25519 AAAA…` line');
+  const admin = await readSigningKey(homeEnv(ctx));
+  if (!admin) throw new CliError('this machine has no signing key; the team admin key is the one named by SKILLOPT_ADMIN_KEY where the store is');
+  const at = new Date().toISOString();
+  await (await ctx.openBackend()).replaceKey({ user, key, at, signature: admin.sign({ kind: 'key', user, key, at }, ADMIN_PIN) });
+  ctx.print(`${user}'s key on the team is now ${keyFingerprint(key)}, signed by the team admin key ${keyFingerprint(admin.publicKey)}`);
+  ctx.print(`machines that pinned ${user}'s old key follow the change if they pinned this admin key; others refuse it until \`skillopt keys forget ${user}\``);
+}
+
 export const registerKeys: RegisterCommands = (program: Command, ctx: CliContext) => {
   const keys = program
     .command('keys')
@@ -104,6 +126,16 @@ export const registerKeys: RegisterCommands = (program: Command, ctx: CliContext
     .description("the teammates' keys this machine pinned on first sight ($SKILLOPT_HOME/pinned-keys.json), by fingerprint")
     .option('--json', 'print them as JSON')
     .action((flags: { json?: boolean }) => runPins(ctx, flags));
+  keys
+    .command('rotate')
+    .description("replace this machine's signing key with a new one, signed by the old (teammates' machines follow the change)")
+    .action(() => runRotate(ctx));
+  keys
+    .command('replace')
+    .argument('<user>', 'whose key to replace (one who lost theirs)')
+    .argument('<public-key>', 'their new public key: 64 hex digits, or an `ssh-ed25519 AAAA…` line')
+    .description("team admin only: replace a person's key, signed by the admin key (SKILLOPT_ADMIN_KEY where the store is)")
+    .action((user: string, publicKey: string) => runReplace(ctx, user, publicKey));
   keys
     .command('forget')
     .argument('<user>', 'whose pinned key to drop')

@@ -2,7 +2,7 @@
 // $SKILLOPT_HOME/keys/signing-key (mode 0600), never sent, logged, or shown.
 // Every change a person makes to a skill is signed with it (core/signing.ts);
 // the team registers its public half under the person's name on first use.
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { keyFingerprint, newSecretKey, publicKeyOf, signChange, type Signer } from '../core/signing';
 import { isErrno } from './fs';
@@ -111,6 +111,57 @@ export async function signingKeyFor(env: NodeJS.ProcessEnv = process.env, onCrea
     if (raced) return raced;
     throw err;
   }
+}
+
+/**
+ * A new key for this machine, replacing its key: `register` tells the team,
+ * signed by the old key, before the new key replaces the old one here (kept as
+ * signing-key.old); a refusal leaves everything as it was.
+ */
+export async function rotateSigningKey(env: NodeJS.ProcessEnv, register: (next: Signer, old: SigningKey) => Promise<void>): Promise<SigningKey> {
+  const old = await readSigningKey(env);
+  if (!old) throw new SigningKeyError('this machine has no signing key to rotate; `skillopt keys init` creates one');
+  const path = signingKeyPath(env);
+  const secret = newSecretKey();
+  const next = keyOf(secret, path);
+  // Written first beside the old one: a key the team knows is never one this machine lost.
+  const staged = `${path}.next`;
+  await rm(staged, { force: true });
+  const handle = await open(staged, 'wx', 0o600);
+  try {
+    await handle.writeFile(`${JSON.stringify({ secretKey: Buffer.from(secret).toString('hex') } satisfies KeyFile)}\n`);
+  } finally {
+    await handle.close();
+  }
+  try {
+    await register(next, old);
+  } catch (err) {
+    await rm(staged, { force: true });
+    throw err;
+  }
+  await rename(path, `${path}.old`);
+  await rename(staged, path);
+  return next;
+}
+
+/** SKILLOPT_ADMIN_KEY where the store is: the team admin's public key (hex, or an OpenSSH `ssh-ed25519 AAAA…` line), which may replace anyone's key. */
+export function adminKeyFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const text = env.SKILLOPT_ADMIN_KEY?.trim();
+  if (!text) return undefined;
+  const key = publicKeyFromText(text);
+  if (!key) throw new SigningKeyError('SKILLOPT_ADMIN_KEY is not an ed25519 public key: give 64 hex digits (`skillopt keys show`) or an `ssh-ed25519 AAAA…` line');
+  return key;
+}
+
+/** A public key as hex, from hex or an OpenSSH public key line; undefined when it is neither. */
+export function publicKeyFromText(text: string): string | undefined {
+  const trimmed = text.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(trimmed)) return trimmed.toLowerCase();
+  const ssh = /^ssh-ed25519\s+([A-Za-z0-9+/=]+)/.exec(trimmed);
+  if (!ssh) return undefined;
+  const blob = Buffer.from(ssh[1]!, 'base64');
+  // string "ssh-ed25519", then string key (32 bytes).
+  return blob.length === 51 && blob.readUInt32BE(0) === 11 && blob.readUInt32BE(15) === 32 ? blob.subarray(19).toString('hex') : undefined;
 }
 
 /** The line the CLI prints when a key was created on first need. */

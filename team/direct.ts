@@ -22,6 +22,7 @@ import { pushToStore } from './push-to-store';
 import { versionsForUser } from './rollout-choice';
 import { changeOwners, replaceKey, setSignedRollout, signVersion, skillSigners } from './signed-changes';
 import { skillReport } from './skill-report';
+import { adminKeyFromEnv } from '../local/signing-key';
 import type { SkillDetail, SkillStatusRow } from './visibility';
 
 export interface DirectBackendOptions {
@@ -37,7 +38,7 @@ export interface DirectBackendOptions {
    */
   upRunning?: () => boolean;
   now?: () => number;
-  /** The team's admin key (hex), which may replace a person's key: SKILLOPT_ADMIN_KEY where the store is. */
+  /** The team's admin key (hex), which may replace a person's key; default SKILLOPT_ADMIN_KEY of `env`. */
   adminKey?: string;
 }
 
@@ -125,7 +126,7 @@ export class DirectBackend implements TeamBackend {
   }
 
   async signers(ref: SkillRef): Promise<SkillSigners> {
-    return skillSigners(await this.db(), ref, this.options.adminKey);
+    return skillSigners(await this.db(), ref, this.options.adminKey ?? adminKeyFromEnv(this.options.env));
   }
 
   async missingContents(hashes: readonly string[]): Promise<string[]> {
@@ -198,7 +199,7 @@ export class DirectBackend implements TeamBackend {
   }
 
   async replaceKey(change: KeyChange): Promise<void> {
-    await replaceKey(await this.db(), change, this.options.adminKey, this.now());
+    await replaceKey(await this.db(), change, this.options.adminKey ?? adminKeyFromEnv(this.options.env), this.now());
   }
 
   async decide(ref: SkillRef, decision: CandidateDecision): Promise<CandidateDecided> {

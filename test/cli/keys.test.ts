@@ -9,7 +9,8 @@ import { addPins } from '../../local/pinned-keys';
 import { recordPullRefusals } from '../../local/pull-refusals';
 import { signingKeyPath } from '../../local/signing-key';
 import type { Sandbox } from './helpers';
-import { expectOneLineError, makeSandbox, run } from './helpers';
+import { expectOneLineError, makeSandbox, run, skillText, writeSkill } from './helpers';
+import { openStore } from '../../store/open-store';
 
 let sb: Sandbox;
 beforeEach(async () => {
@@ -65,6 +66,55 @@ describe('skillopt keys', () => {
     expect(forget.stdout).toMatch(/^forgot bob's pinned key ed25519:[0-9a-f]{16}: the next pull trusts whatever key the team has for bob now, as on first sight/);
     expect(JSON.parse((await run(sb, ['keys', 'pins', '--json'])).stdout)).toEqual([expect.objectContaining({ user: '@admin' })]);
     expectOneLineError(await run(sb, ['keys', 'forget', 'bob']), /no key is pinned for bob/);
+  });
+});
+
+describe('keys rotate and keys replace', () => {
+  async function pushDeploy(env: NodeJS.ProcessEnv = {}): Promise<void> {
+    const dir = await writeSkill(join(sb.dir, 'deploy'), skillText('name: deploy', `# Deploy\n\n1. Step ${Math.random()}.\n`));
+    const pushed = await run(sb, ['push', dir], env);
+    expect(pushed.stderr).toBe('');
+  }
+  const teamKey = async (user: string) => {
+    const store = await openStore({ url: `sqlite:${join(sb.skilloptHome, 'skillopt.db')}` });
+    try {
+      return await store.signingKey(user);
+    } finally {
+      await store.close();
+    }
+  };
+
+  it("rotate registers a new key signed by the old one, keeps the old as .old, and pushes go on; a teammate's machine follows it", async () => {
+    await pushDeploy();
+    const old = JSON.parse((await run(sb, ['keys', 'show', '--json'])).stdout) as { publicKey: string };
+    expect(await teamKey('alice')).toBe(old.publicKey);
+    // A teammate pulls (pinning alice's key) before the rotation.
+    const bob = { HOME: join(sb.dir, 'bob-home'), SKILLOPT_HOME: join(sb.dir, 'bob-skillopt'), SKILLOPT_USER: 'bob', SKILLOPT_DATABASE_URL: `sqlite:${join(sb.skilloptHome, 'skillopt.db')}` };
+    expect((await run(sb, ['pull'], bob)).stdout).toMatch(/installed\s+deploy--alice\s+v1/);
+
+    const rotated = await run(sb, ['keys', 'rotate']);
+    expect(rotated.stdout).toMatch(/^alice's key on the team is now ed25519:[0-9a-f]{16}/);
+    const next = JSON.parse((await run(sb, ['keys', 'show', '--json'])).stdout) as { publicKey: string };
+    expect(next.publicKey).not.toBe(old.publicKey);
+    expect(await teamKey('alice')).toBe(next.publicKey);
+    expect(JSON.parse(await readFile(`${signingKeyPath(sb.env)}.old`, 'utf8'))).toHaveProperty('secretKey');
+    await pushDeploy();
+    // Bob's machine pinned the old key, and follows the change the old key signed.
+    expect((await run(sb, ['pull'], bob)).stdout).toMatch(/updated\s+deploy--alice\s+v2/);
+  });
+
+  it("replace is the team admin's: refused without the admin key, accepted with it", async () => {
+    await pushDeploy();
+    // The admin's own machine and key.
+    const admin = { SKILLOPT_HOME: join(sb.dir, 'admin-skillopt'), SKILLOPT_USER: 'root-admin', SKILLOPT_DATABASE_URL: `sqlite:${join(sb.skilloptHome, 'skillopt.db')}` };
+    expect((await run(sb, ['keys', 'init'], admin)).code).toBe(0);
+    const adminKey = (JSON.parse((await run(sb, ['keys', 'show', '--json'], admin)).stdout) as { publicKey: string }).publicKey;
+    const lost = 'd'.repeat(64);
+    expectOneLineError(await run(sb, ['keys', 'replace', 'alice', lost], admin), /a key change for alice must be signed by their current key \(ed25519:[0-9a-f]{16}\) or by the team's admin key/);
+    const replaced = await run(sb, ['keys', 'replace', 'alice', lost], { ...admin, SKILLOPT_ADMIN_KEY: adminKey });
+    expect(replaced.stdout).toMatch(/^alice's key on the team is now ed25519:[0-9a-f]{16}, signed by the team admin key/);
+    expect(await teamKey('alice')).toBe(lost);
+    expectOneLineError(await run(sb, ['keys', 'replace', 'alice', 'not-a-key'], admin), /the new key must be 64 hex digits/);
   });
 });
 
