@@ -23,6 +23,8 @@ import { startTestServer, uniqueName, workflowBundle } from '../helpers/temporal
 import { BETTER_TESTS_LINE, BODY, PLEASED, SKILL, SKILL_NAME, WRONG, deployRules } from './deploy-skill';
 import { CLAUDE_BIN, SKILLOPT_BIN, baseEnv, describeRun, makeSandbox, runClaude, stopLoopStack, until, type Sandbox } from './helpers';
 import { execa } from 'execa';
+import { publishPushed } from '../helpers/signed';
+import { testKey } from '../helpers/keys';
 
 const REF: SkillRef = { name: SKILL_NAME, author: 'alice' };
 
@@ -108,7 +110,7 @@ beforeAll(async () => {
     workflowBundle: await workflowBundle(),
   });
   workerRun = worker.run();
-  await store.publishVersion({ ...REF, body: BODY, description: 'Use when deploying services to production', contributors: ['alice'], createdBy: 'alice', baseVersion: 0 });
+  await publishPushed(store, { ...REF, body: BODY, description: 'Use when deploying services to production', contributors: ['alice'], createdBy: 'alice', baseVersion: 0 }, testKey());
   for (const who of [alice, bob]) {
     const install = await execa(process.execPath, [SKILLOPT_BIN, 'hooks', 'install'], { env: who.env, extendEnv: false, cwd: who.box.cwd, reject: false });
     expect(install.exitCode, install.stderr).toBe(0);

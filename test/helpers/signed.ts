@@ -5,7 +5,10 @@ import { contentHash } from '../../core/content-hash';
 import { newSecretKey, publicKeyOf, signChange, treeHash } from '../../core/signing';
 import type { TreeFile } from '../../core/skill-tree';
 import type { VersionSignature } from '../../core/trust';
-import type { Store } from '../../store/types';
+import { legacyFrontmatter } from '../../core/skill-document';
+import { formatSkillRef } from '../../core/skill-ref';
+import type { Signer as Key } from '../../core/signing';
+import type { NewSkillVersion, SkillVersion, Store } from '../../store/types';
 
 export interface Person {
   name: string;
@@ -62,4 +65,18 @@ export async function publishSigned(store: Store, ref: { name: string; author: s
     ...(signature ? { signature } : {}),
   });
   return published.version.version;
+}
+
+/**
+ * A person's version written straight into the store as their signed push
+ * makes it (over the skill's highest version), registering their key: what a
+ * pull checks. `input.createdBy` signs.
+ */
+export async function publishPushed(store: Store, input: NewSkillVersion, key: Key): Promise<SkillVersion> {
+  await store.registerKey(input.createdBy, key.publicKey);
+  const base = (await store.latestVersion(input))?.version ?? 0;
+  const frontmatter = input.frontmatter ?? legacyFrontmatter(input.name, input.description);
+  const tree = treeHash({ frontmatter, body: input.body, files: input.files ?? [] });
+  const signature = key.sign({ kind: 'push', ref: formatSkillRef(input), tree, base }, input.createdBy);
+  return (await store.publishVersion({ ...input, frontmatter, signature: { ...signature, kind: 'push', base }, signedVersion: base + 1 })).version;
 }

@@ -14,6 +14,8 @@ import { codexHookHash, codexHookKey } from '../../cli/codex-trust';
 import { installHooks, shellQuote, uninstallHooks } from '../../cli/hooks-install';
 import { openStore } from '../../store/open-store';
 import { HOOK_ENTRY, installOrgSkills, makeHookSandbox, outboxEvents, readHintFile, runHook, type HookSandbox } from './helpers';
+import { publishPushed } from '../helpers/signed';
+import { testKey } from '../helpers/keys';
 
 let sb: HookSandbox;
 let codexHome: string;
@@ -174,7 +176,7 @@ describe('the Codex hooks', () => {
   it('SessionStart pulls into $CODEX_HOME/skills and records the session with agent codex', async () => {
     const store = await openStore({ url: `sqlite:${join(sb.skilloptHome, 'skillopt.db')}`, home: sb.skilloptHome });
     try {
-      await store.publishVersion({ name: 'deploy', author: 'alice', body: '# Deploy\n', description: 'Use when deploying', contributors: ['alice'], createdBy: 'alice', baseVersion: 0 });
+      await publishPushed(store, { name: 'deploy', author: 'alice', body: '# Deploy\n', description: 'Use when deploying', contributors: ['alice'], createdBy: 'alice', baseVersion: 0 }, testKey());
       const session = new CodexSession();
       const run = await runHook(sb, 'SessionStart --agent codex', { ...session.base('SessionStart'), source: 'startup' }, { SKILLOPT_SESSION_START_WAIT: '1' });
       expect(run).toMatchObject({ code: 0, stdout: '' });

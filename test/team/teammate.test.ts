@@ -26,6 +26,11 @@ import { expectOneLineError, makeSandbox, run, skillText, writeSkill, type Sandb
 import { seedReportStore } from '../cli/report-seed';
 import { Session, makeHookSandbox, runHook } from '../hooks/helpers';
 import { startCentral, type Central } from './central';
+import { publishPushed } from '../helpers/signed';
+import { testKey } from '../helpers/keys';
+
+/** The key the skills' author signs with (registered by the first publish). */
+const authorKey = testKey();
 
 
 let centralPart: Central;
@@ -257,7 +262,7 @@ describe('a teammate machine (Temporal settings only)', () => {
     const author = `bulk${randomBytes(3).toString('hex')}`;
     for (let i = 0; i < 40; i++) {
       const body = `# Skill ${i}\n\n${'z'.repeat(60 * 1024)}\n`;
-      await store.publishVersion({ name: `bulk-${String(i).padStart(2, '0')}`, author, body, description: `Bulk ${i}`, contributors: [author], createdBy: author, baseVersion: 0 });
+      await publishPushed(store, { name: `bulk-${String(i).padStart(2, '0')}`, author, body, description: `Bulk ${i}`, contributors: [author], createdBy: author, baseVersion: 0 }, authorKey);
     }
     const b = await teammate('bob');
     try {
@@ -343,7 +348,7 @@ describe('skillopt report on a teammate machine', () => {
     for (let s = 0; s < 40; s++) {
       const ref = { name: `paged-${s}`, author };
       for (let v = 1; v <= 16; v++) {
-        await store.publishVersion({ ...ref, body: `# v${v}\n`, description: 'paged', contributors: [author], createdBy: author, baseVersion: v - 1, reason: `${'why '.repeat(400)}${v}` });
+        await publishPushed(store, { ...ref, body: `# v${v}\n`, description: 'paged', contributors: [author], createdBy: author, baseVersion: v - 1, reason: `${'why '.repeat(400)}${v}` }, authorKey);
       }
     }
     const pages: number[] = [];
