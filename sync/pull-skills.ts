@@ -15,7 +15,8 @@ import { agentSkillRoots, type AgentName } from '../local/agents';
 import { findEntry, isSafeDirName, removeEntry, upsertEntry } from '../core/manifest';
 import type { InstallScope, Manifest } from '../core/manifest';
 import { documentVersion, renderWithAuthorFrontmatter } from '../core/skill-document';
-import { authorProblem, formatSkillRef, skillNameProblem } from '../core/skill-ref';
+import { authorProblem, formatSkillRef, skillNameProblem, type SkillRef } from '../core/skill-ref';
+import type { SkillSigners } from '../core/trust';
 import { describeError } from '../core/describe-error';
 import { contentCache } from '../local/content-cache';
 import { lstatIfExists, readTextIfExists } from '../local/fs';
@@ -137,6 +138,38 @@ function installedVersions(manifest: Manifest | undefined, root: string): Map<st
   return new Map((manifest?.entries ?? []).filter((e) => e.root === root).map((e) => [e.dirName, e.version]));
 }
 
+/** Signers reads in flight at once (through Temporal each is a round trip; the central worker serves them side by side). */
+const SIGNERS_AHEAD = 8;
+
+/**
+ * The source, with the signers of every skill a pull may install read ahead,
+ * a few at a time, instead of one round trip after another in the loop that
+ * installs them (SessionStart's auto-pull has seconds).
+ */
+function withSignersAhead(source: SkillSource, listed: readonly SkillRef[]): Pick<SkillSource, 'signers' | 'getVersion'> {
+  const ahead = new Map<string, Promise<SkillSigners>>();
+  let next = 0;
+  let inFlight = 0;
+  const startMore = (): void => {
+    while (next < listed.length && inFlight < SIGNERS_AHEAD) {
+      const ref = listed[next++]!;
+      const read = source.signers(ref);
+      ahead.set(formatSkillRef(ref), read);
+      inFlight++;
+      // A failed read is the check's to report, when it gets there.
+      void read.catch(() => undefined).finally(() => {
+        inFlight--;
+        startMore();
+      });
+    }
+  };
+  startMore();
+  return {
+    signers: (ref) => ahead.get(formatSkillRef(ref)) ?? source.signers(ref),
+    getVersion: (ref, version) => source.getVersion(ref, version),
+  };
+}
+
 /** The pull itself; with `write`, the caller holds the manifest lock. */
 async function pullInto(report: PullReport, versions: ListedSkill[], source: SkillSource, options: PullOptions, write: boolean): Promise<void> {
   const { root, scope, manifestPath: mPath } = report;
@@ -153,6 +186,7 @@ async function pullInto(report: PullReport, versions: ListedSkill[], source: Ski
   // Read once; what each skill's check pins is used by the next ones, and written at the end.
   const pinned: PinnedKeys = await readPinnedKeys(options.skilloptHome);
   const newPins: PinnedKeys = {};
+  const checked = withSignersAhead(source, versions.filter((v) => !isStub(v)));
 
   // Entries whose folder was deleted by the user: drop them, the skill is reinstalled below as new.
   const orphans: string[] = [];
@@ -243,7 +277,7 @@ async function pullInto(report: PullReport, versions: ListedSkill[], source: Ski
         continue;
       }
       item.status = installedText === undefined ? 'installed' : 'updated';
-      const verdict = await checkVersion(source, full, pinned);
+      const verdict = await checkVersion(checked, full, pinned);
       Object.assign(pinned, verdict.pins);
       Object.assign(newPins, verdict.pins);
       if (!verdict.trust.trusted) {

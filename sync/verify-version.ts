@@ -3,6 +3,7 @@
 // for an optimizer candidate the versions it was derived from, each checked
 // first; the store's word (state, proposedBy) counts for nothing here.
 import { SERVICE_SIGNER } from '../core/signing';
+import { formatSkillRef } from '../core/skill-ref';
 import { ownersOf, resolveKeys, versionTrust, type Trust } from '../core/trust';
 import type { PinnedKeys } from '../local/pinned-keys';
 import type { SkillSource, SkillVersion } from '../team/skill-source';
@@ -42,7 +43,10 @@ export async function checkVersion(source: Pick<SkillSource, 'signers' | 'getVer
     if (alone.trusted || signature?.kind !== 'candidate' || signature.signer !== SERVICE_SIGNER) return alone;
     if (!(signature.from >= 1 && signature.from < v.version)) return { trusted: false, why: `v${v.version} names v${signature.from} as its base, which is not an earlier version` };
     if (depth >= MAX_CANDIDATE_CHAIN) {
-      return { trusted: false, why: `v${v.version} ends more than ${MAX_CANDIDATE_CHAIN} optimizer edits in a row with no owner's push or approval between; an owner approves it to install it` };
+      return {
+        trusted: false,
+        why: `v${v.version} ends more than ${MAX_CANDIDATE_CHAIN} optimizer edits in a row with no owner's push or approval between; an owner signs it as it is with \`skillopt skills sign ${formatSkillRef(v)} ${v.version}\``,
+      };
     }
     const base = await source.getVersion(v, signature.from);
     if (!base) return versionTrust(v, { owners, keysOf });

@@ -27,7 +27,7 @@ import { seedReportStore } from '../cli/report-seed';
 import { Session, makeHookSandbox, runHook } from '../hooks/helpers';
 import { startCentral, type Central } from './central';
 import { publishPushed } from '../helpers/signed';
-import { testKey } from '../helpers/keys';
+import { installUserKey, testKey } from '../helpers/keys';
 
 /** The key the skills' author signs with (registered by the first publish). */
 const authorKey = testKey();
@@ -44,7 +44,9 @@ function teammateEnv(): NodeJS.ProcessEnv {
 }
 
 async function teammate(user: string): Promise<Sandbox> {
-  return makeSandbox({ ...teammateEnv(), SKILLOPT_USER: user });
+  const sb = await makeSandbox({ ...teammateEnv(), SKILLOPT_USER: user });
+  await installUserKey(sb.env, user);
+  return sb;
 }
 
 /** The same command in central mode (the store itself): the reference output. */
@@ -210,6 +212,7 @@ describe('a teammate machine (Temporal settings only)', () => {
     try {
       const dir = await writeSkill(join(a.dir, 'lint'), skillText('name: lint\ndescription: Use when linting', '# Lint\n\n1. Run eslint.\n'));
       expect((await run(a, ['push', dir])).stdout).toBe('pushed lint--alice v1 (new skill)\n');
+      expect((await run(a, ['owners', 'add', 'lint--alice', 'bob'])).stdout).toBe('lint--alice: owners alice, bob\n');
       expect((await run(b, ['pull'])).code).toBe(0);
       const pulledFile = join(b.userSkills, 'lint--alice', 'SKILL.md');
       await writeSkill(dir, skillText('name: lint\ndescription: Use when linting', '# Lint\n\n1. Run eslint.\n2. Run prettier.\n'));
