@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claudeCliModel } from '../../agents/claude-cli';
 import { contentChunks, treeFileOf } from '../../core/content-hash';
 import { CHUNK_BYTES } from '../../core/skill-tree';
-import { workflowIdForInvocation, workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
+import { formatSkillRef, workflowIdForInvocation, workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
 import { dailyModelCalls } from '../../local/model-calls';
 import { agentTranscriptRoots } from '../../local/transcript-roots';
 import { tellLaneOfCandidate } from '../../team/lanes';
@@ -34,6 +34,7 @@ import { recordHistories } from '../helpers/histories';
 import { expectOneLineError, makeSandbox, run } from '../cli/helpers';
 import { directBackend } from '../../team/direct';
 import { publishPushed } from '../helpers/signed';
+import { changeOwners } from '../../team/signed-changes';
 import { testKey } from '../helpers/keys';
 import { pushChange, type PushRequest } from '../../core/push-rules';
 
@@ -104,6 +105,12 @@ async function runWithWorker<T>(scenario: Scenario, fn: (taskQueue: string) => P
     workflowBundle: await workflowBundle(),
   });
   return worker.runUntil(fn(taskQueue));
+}
+
+/** Alice, the author, makes `user` an owner (a signed owner change): only owners approve or reject. */
+async function addOwner(ref: SkillRef, user: string): Promise<void> {
+  const at = new Date().toISOString();
+  await changeOwners(store, ref, { action: 'add', user, at, signature: alice.sign({ kind: 'owners', ref: formatSkillRef(ref), action: 'add', user, at }, 'alice') }, Date.now());
 }
 
 async function publishSkill(): Promise<SkillRef> {
@@ -492,6 +499,7 @@ describe('rollout of a candidate (policy canary unless set)', () => {
     await store.setRolloutSettings(ref, { policy: 'approval', updatedBy: 'alice' });
     const label = `${ref.name}--${ref.author}`;
     const sb = await makeSandbox({ SKILLOPT_USER: 'carol' });
+    await addOwner(ref, 'carol');
     try {
       await runWithWorker({ judge: [FAILED], proposer: [STRENGTHEN_TESTS] }, async (tq) => {
         await candidateFromFailure(tq, ref);
@@ -517,6 +525,7 @@ describe('rollout of a candidate (policy canary unless set)', () => {
     await store.setRolloutSettings(ref, { policy: 'canary+approval', updatedBy: 'alice' });
     const label = `${ref.name}--${ref.author}`;
     const sb = await makeSandbox({ SKILLOPT_USER: 'dave' });
+    await addOwner(ref, 'dave');
     try {
       await runWithWorker({ judge: [FAILED], proposer: [STRENGTHEN_TESTS] }, async (tq) => {
         await candidateFromFailure(tq, ref);
