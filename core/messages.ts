@@ -159,6 +159,8 @@ export const AttributionSchema = v.object({
 });
 
 /** Content hashes one contents request names at most (~70 bytes each). */
+/** Skills whose signers one store request asks for: a pull's reads of one tick go together. */
+export const MAX_SIGNERS_PER_REQUEST = 50;
 export const MAX_HASHES_PER_REQUEST = 4096;
 /**
  * Content bytes one request or reply carries at most (one whole chunk always
@@ -232,8 +234,8 @@ export const StoreRequestSchema = v.variant('op', [
   v.object({ op: v.literal('putContents'), chunks: v.pipe(v.array(ContentChunkSchema), v.maxLength(MAX_HASHES_PER_REQUEST)) }),
   /** Contents by hash, as many as fit in MAX_CONTENT_BYTES_PER_REQUEST (at least one): ask again for the rest. */
   v.object({ op: v.literal('contents'), hashes }),
-  /** Who may sign a skill's versions, as the store says (a pulling machine checks it: core/trust.ts). */
-  v.object({ op: v.literal('signers'), ref: RefSchema }),
+  /** Who may sign these skills' versions, as the store says (a pulling machine checks it: core/trust.ts), in the order asked. */
+  v.object({ op: v.literal('signers'), refs: v.pipe(v.array(RefSchema), v.minLength(1), v.maxLength(MAX_SIGNERS_PER_REQUEST)) }),
 ]);
 export type StoreRequest = v.InferOutput<typeof StoreRequestSchema>;
 
@@ -329,4 +331,4 @@ export type StoreReply =
   | { op: 'putContents' }
   /** Those found, in the order asked, as many as fit; `unknown`: hashes the store does not hold. */
   | { op: 'contents'; chunks: ContentChunk[]; unknown: string[] }
-  | { op: 'signers'; signers: SkillSigners };
+  | { op: 'signers'; signers: SkillSigners[] };

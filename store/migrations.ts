@@ -25,6 +25,16 @@ export function migrations(engine: EngineKind): Record<string, Migration> {
   };
 }
 
+/** The column kinds whose DDL differs by engine: names that sort bytewise, identity ids; and not null. */
+function columnKinds(engine: EngineKind) {
+  const postgres = engine === 'postgres';
+  return {
+    keyText: postgres ? sql`text collate "C"` : sql`text`,
+    id: (col: ColumnDefinitionBuilder) => (postgres ? col.primaryKey().generatedByDefaultAsIdentity() : col.primaryKey().autoIncrement()),
+    notNull: (col: ColumnDefinitionBuilder) => col.notNull(),
+  };
+}
+
 export function migrationProvider(engine: EngineKind): MigrationProvider {
   return {
     getMigrations: () => Promise.resolve(migrations(engine)),
@@ -32,11 +42,7 @@ export function migrationProvider(engine: EngineKind): MigrationProvider {
 }
 
 function initial(engine: EngineKind): Migration {
-  const postgres = engine === 'postgres';
-  const keyText = postgres ? sql`text collate "C"` : sql`text`;
-  const id = (col: ColumnDefinitionBuilder) =>
-    postgres ? col.primaryKey().generatedByDefaultAsIdentity() : col.primaryKey().autoIncrement();
-  const notNull = (col: ColumnDefinitionBuilder) => col.notNull();
+  const { keyText, id, notNull } = columnKinds(engine);
 
   return {
     async up(db: Kysely<unknown>) {
@@ -166,11 +172,7 @@ const STATES_0003 = ['stable', 'candidate', 'rejected', 'retired'];
 const POLICIES_0003 = ['canary', 'approval', 'canary+approval', 'direct'];
 
 function versionStates(engine: EngineKind): Migration {
-  const postgres = engine === 'postgres';
-  const keyText = postgres ? sql`text collate "C"` : sql`text`;
-  const id = (col: ColumnDefinitionBuilder) =>
-    postgres ? col.primaryKey().generatedByDefaultAsIdentity() : col.primaryKey().autoIncrement();
-  const notNull = (col: ColumnDefinitionBuilder) => col.notNull();
+  const { keyText, id, notNull } = columnKinds(engine);
   return {
     async up(db: Kysely<unknown>) {
       await db.schema
@@ -274,10 +276,7 @@ function skillTrees(engine: EngineKind): Migration {
  * (`skillopt skills sign`).
  */
 function signatures(engine: EngineKind): Migration {
-  const postgres = engine === 'postgres';
-  const keyText = postgres ? sql`text collate "C"` : sql`text`;
-  const id = (col: ColumnDefinitionBuilder) => (postgres ? col.primaryKey().generatedByDefaultAsIdentity() : col.primaryKey().autoIncrement());
-  const notNull = (col: ColumnDefinitionBuilder) => col.notNull();
+  const { keyText, id, notNull } = columnKinds(engine);
   return {
     async up(db: Kysely<unknown>) {
       await db.schema.alterTable('skill_versions').addColumn('signature', 'text').execute();

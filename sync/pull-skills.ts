@@ -138,32 +138,19 @@ function installedVersions(manifest: Manifest | undefined, root: string): Map<st
   return new Map((manifest?.entries ?? []).filter((e) => e.root === root).map((e) => [e.dirName, e.version]));
 }
 
-/** Signers reads in flight at once (through Temporal each is a round trip; the central worker serves them side by side). */
-const SIGNERS_AHEAD = 8;
-
 /**
- * The source, with the signers of every skill a pull may install read ahead,
- * a few at a time, instead of one round trip after another in the loop that
- * installs them (SessionStart's auto-pull has seconds).
+ * The source, with the signers of every skill a pull may install asked for at
+ * once, before the loop that installs them one by one: through Temporal they
+ * go together in a few requests (SessionStart's auto-pull has seconds).
  */
 function withSignersAhead(source: SkillSource, listed: readonly SkillRef[]): Pick<SkillSource, 'signers' | 'getVersion'> {
   const ahead = new Map<string, Promise<SkillSigners>>();
-  let next = 0;
-  let inFlight = 0;
-  const startMore = (): void => {
-    while (next < listed.length && inFlight < SIGNERS_AHEAD) {
-      const ref = listed[next++]!;
-      const read = source.signers(ref);
-      ahead.set(formatSkillRef(ref), read);
-      inFlight++;
-      // A failed read is the check's to report, when it gets there.
-      void read.catch(() => undefined).finally(() => {
-        inFlight--;
-        startMore();
-      });
-    }
-  };
-  startMore();
+  for (const ref of listed) {
+    const read = source.signers(ref);
+    // A failed read is the check's to report, when it gets there.
+    read.catch(() => undefined);
+    ahead.set(formatSkillRef(ref), read);
+  }
   return {
     signers: (ref) => ahead.get(formatSkillRef(ref)) ?? source.signers(ref),
     getVersion: (ref, version) => source.getVersion(ref, version),

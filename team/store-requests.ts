@@ -134,6 +134,6 @@ export async function serveStoreRequest(backend: DirectBackend, request: StoreRe
       return { op: 'contents', chunks, unknown };
     }
     case 'signers':
-      return { op: 'signers', signers: await backend.signers(request.ref) };
+      return { op: 'signers', signers: await Promise.all(request.refs.map((ref) => backend.signers(ref))) };
   }
 }

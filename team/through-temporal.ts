@@ -5,9 +5,10 @@
 // row is a started (not awaited) store request.
 import { batches } from '../core/batches';
 import { randomUUID } from 'node:crypto';
-import { MAX_CONTENT_BYTES_PER_REQUEST, MAX_HASHES_PER_REQUEST, MAX_KNOWN_REFS, receivedSkillRecord, type ContentChunk, type ReceivedSkillRecord, type StoreReply, type StoreRequest } from '../core/messages';
+import { MAX_CONTENT_BYTES_PER_REQUEST, MAX_HASHES_PER_REQUEST, MAX_KNOWN_REFS, MAX_SIGNERS_PER_REQUEST, receivedSkillRecord, type ContentChunk, type ReceivedSkillRecord, type StoreReply, type StoreRequest } from '../core/messages';
 import { legacyFrontmatter } from '../core/skill-document';
 import type { SkillRef } from '../core/skill-ref';
+import type { SkillSigners } from '../core/trust';
 import type { SkillVersion } from '../store/types';
 import { STORE_REQUEST_WORKFLOW_TYPE } from '../workflows/definitions';
 import type { storeRequestWorkflow } from '../workflows/store-request-workflow';
@@ -43,6 +44,32 @@ async function allPages<Reply extends { next?: Cursor }, Item, Cursor>(ask: (aft
     after = reply.next;
   } while (after !== undefined);
   return all;
+}
+
+/**
+ * `signers` for one skill, asked together with every other skill asked in the
+ * same tick: a pull checking fifty skills makes one round trip, not fifty.
+ */
+function signersInBatches(ask: (refs: SkillRef[]) => Promise<SkillSigners[]>): (ref: SkillRef) => Promise<SkillSigners> {
+  let waiting: { ref: SkillRef; resolve: (s: SkillSigners) => void; reject: (err: unknown) => void }[] = [];
+  const send = async (batch: typeof waiting) => {
+    try {
+      const replies = await ask(batch.map((w) => w.ref));
+      batch.forEach((w, i) => (replies[i] ? w.resolve(replies[i]) : w.reject(new RemoteError('the central worker sent no signers for a skill: upgrade skillopt on both sides'))));
+    } catch (err) {
+      for (const w of batch) w.reject(err);
+    }
+  };
+  return (ref) =>
+    new Promise((resolve, reject) => {
+      waiting.push({ ref, resolve, reject });
+      if (waiting.length > 1) return;
+      queueMicrotask(() => {
+        const all = waiting;
+        waiting = [];
+        for (const batch of batches(all, MAX_SIGNERS_PER_REQUEST)) void send(batch);
+      });
+    });
 }
 
 /** `options.onReply` sees every request and its reply (tests: what a pull transferred). */
@@ -109,7 +136,7 @@ export function temporalBackend(team: TeamConnection, options: StoreRequestOptio
       });
       return found;
     },
-    signers: async (ref) => (await ask({ op: 'signers', ref: refOnly(ref) })).signers,
+    signers: signersInBatches(async (refs) => (await ask({ op: 'signers', refs: refs.map(refOnly) })).signers),
     async publish(request) {
       // The lane that published a candidate has put it on trial already; its rollout is the lane's own business.
       const outcome = await pushThroughLane(team, request);
