@@ -147,7 +147,7 @@ describe('usage', () => {
 
   it('turns every usage error into one line and exit 2', async () => {
     const cases: Array<[string[], RegExp]> = [
-      [[], /`skillopt` needs a command: push, pull, skills, approve, reject, owners, report, status, hooks, doctor, setup, up, dashboard/],
+      [[], /`skillopt` needs a command: push, pull, skills, approve, reject, owners, report, status, hooks, keys, doctor, setup, up, dashboard/],
       [['skills'], /`skillopt skills` needs a command: list, show, history, diff, set-rollout, sign/],
       [['skills', 'set-rollout', 'deploy--alice', 'sometimes'], /rollout policy must be one of canary, approval, canary\+approval, direct|"sometimes"/],
       [['approve', 'deploy--alice', 'latest'], /a version is a whole number/],

@@ -25,6 +25,8 @@ import { startTestServer, uniqueName, workflowBundle } from '../helpers/temporal
 import { launchChromium } from '../helpers/chromium';
 import { until } from '../helpers/wait';
 import { makeSandbox, run } from '../cli/helpers';
+import { addOwnerSigned } from '../helpers/signed';
+import { testKey } from '../helpers/keys';
 
 const SHOTS = join(import.meta.dirname, '..', '..', 'test-output', 'dashboard');
 const EVIL_BODY = '# Evil\n\nHello <script>window.__pwned=1</script> and <img src=x onerror="window.__pwned=1"> there.\n';
@@ -53,6 +55,9 @@ async function tree(files: Record<string, string | Buffer>): Promise<TreeFile[]>
 async function withCandidate(ref: SkillRef, bodies: [string, string], descriptions: [string, string], trees: [TreeFile[], TreeFile[]] = [[], []]): Promise<void> {
   await store.publishVersion({ ...ref, body: bodies[0], description: descriptions[0], contributors: [ref.author], createdBy: ref.author, baseVersion: 0, files: trees[0] });
   await store.setRolloutSettings(ref, { policy: 'approval', updatedBy: ref.author });
+  // The dashboard's users decide: they are owners (only owners approve or reject).
+  const author = testKey();
+  for (const user of ['dana', 'erin']) await addOwnerSigned(store, ref, user, author);
   await store.publishVersion({ ...ref, body: bodies[1], description: descriptions[1], contributors: [ref.author], createdBy: 'skillopt', baseVersion: 1, state: 'candidate', reason: 'improvement from 2 failures', files: trees[1] });
   // As the worker does after a verdict: the lane learns of its candidate (signal-with-start).
   await env.client.workflow.signalWithStart('skillWorkflow', {

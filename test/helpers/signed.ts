@@ -6,7 +6,8 @@ import { newSecretKey, publicKeyOf, signChange, treeHash } from '../../core/sign
 import type { TreeFile } from '../../core/skill-tree';
 import type { VersionSignature } from '../../core/trust';
 import { legacyFrontmatter } from '../../core/skill-document';
-import { formatSkillRef } from '../../core/skill-ref';
+import { formatSkillRef, type SkillRef } from '../../core/skill-ref';
+import { changeOwners } from '../../team/signed-changes';
 import type { Signer as Key } from '../../core/signing';
 import type { NewSkillVersion, SkillVersion, Store } from '../../store/types';
 
@@ -79,4 +80,11 @@ export async function publishPushed(store: Store, input: NewSkillVersion, key: K
   const tree = treeHash({ frontmatter, body: input.body, files: input.files ?? [] });
   const signature = key.sign({ kind: 'push', ref: formatSkillRef(input), tree, base }, input.createdBy);
   return (await store.publishVersion({ ...input, frontmatter, signature: { ...signature, kind: 'push', base }, signedVersion: base + 1 })).version;
+}
+
+/** The author adds an owner with a signed owner change, as `skillopt owners add` does (their key registered by it if new). */
+export async function addOwnerSigned(store: Store, ref: SkillRef, user: string, authorKey: Key): Promise<void> {
+  const at = new Date().toISOString();
+  const signature = authorKey.sign({ kind: 'owners', ref: formatSkillRef(ref), action: 'add', user, at }, ref.author);
+  await changeOwners(store, ref, { action: 'add', user, at, signature }, Date.now());
 }

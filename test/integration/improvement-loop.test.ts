@@ -33,8 +33,7 @@ import { until } from '../helpers/wait';
 import { recordHistories } from '../helpers/histories';
 import { expectOneLineError, makeSandbox, run } from '../cli/helpers';
 import { directBackend } from '../../team/direct';
-import { publishPushed } from '../helpers/signed';
-import { changeOwners } from '../../team/signed-changes';
+import { addOwnerSigned, publishPushed } from '../helpers/signed';
 import { testKey } from '../helpers/keys';
 import { pushChange, type PushRequest } from '../../core/push-rules';
 
@@ -105,12 +104,6 @@ async function runWithWorker<T>(scenario: Scenario, fn: (taskQueue: string) => P
     workflowBundle: await workflowBundle(),
   });
   return worker.runUntil(fn(taskQueue));
-}
-
-/** Alice, the author, makes `user` an owner (a signed owner change): only owners approve or reject. */
-async function addOwner(ref: SkillRef, user: string): Promise<void> {
-  const at = new Date().toISOString();
-  await changeOwners(store, ref, { action: 'add', user, at, signature: alice.sign({ kind: 'owners', ref: formatSkillRef(ref), action: 'add', user, at }, 'alice') }, Date.now());
 }
 
 async function publishSkill(): Promise<SkillRef> {
@@ -499,7 +492,7 @@ describe('rollout of a candidate (policy canary unless set)', () => {
     await store.setRolloutSettings(ref, { policy: 'approval', updatedBy: 'alice' });
     const label = `${ref.name}--${ref.author}`;
     const sb = await makeSandbox({ SKILLOPT_USER: 'carol' });
-    await addOwner(ref, 'carol');
+    await addOwnerSigned(store, ref, 'carol', alice);
     try {
       await runWithWorker({ judge: [FAILED], proposer: [STRENGTHEN_TESTS] }, async (tq) => {
         await candidateFromFailure(tq, ref);
@@ -525,7 +518,7 @@ describe('rollout of a candidate (policy canary unless set)', () => {
     await store.setRolloutSettings(ref, { policy: 'canary+approval', updatedBy: 'alice' });
     const label = `${ref.name}--${ref.author}`;
     const sb = await makeSandbox({ SKILLOPT_USER: 'dave' });
-    await addOwner(ref, 'dave');
+    await addOwnerSigned(store, ref, 'dave', alice);
     try {
       await runWithWorker({ judge: [FAILED], proposer: [STRENGTHEN_TESTS] }, async (tq) => {
         await candidateFromFailure(tq, ref);
