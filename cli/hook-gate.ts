@@ -25,7 +25,9 @@
 // Every other event, and every case not listed, runs the hook. The payload
 // the hook reads is the whole payload, byte for byte: the first 4 KiB the gate
 // read, then the rest. A skipped payload is read to its end all the same, so
-// Claude Code never meets a closed pipe. Paths and ids are only ever expanded
+// Claude Code never meets a closed pipe (Claude Code closes the hook's stdin
+// after the payload; a sender that never did would leave the gate to the
+// hook's `timeout`, which Claude Code enforces). Paths and ids are only ever expanded
 // inside double quotes: nothing from the payload or the environment is run.
 
 import { OUTBOX_DIR, STALLED_MARKER } from '../local/outbox/files';
