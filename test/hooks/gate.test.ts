@@ -3,7 +3,7 @@
 // byte at the background priority, and otherwise ends at once without Node.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GATE_SESSIONS_DIR } from '../../cli/hook-gate';
@@ -74,6 +74,18 @@ describe('the gate (cli/hook-gate.ts)', () => {
     const started = await gate('UserPromptSubmit', payload);
     expect(started?.stdin).toBe(line(payload));
     if (hasNice) expect(started?.nice).toBe(BACKGROUND_NICE);
+  });
+
+  it('without `nice` on PATH the hook still starts, at the priority it had', async () => {
+    const s = new Session(sb);
+    await openWindow(s);
+    // Only what the gate itself needs: head and cat.
+    const bin = join(sb.dir, 'bin');
+    await mkdir(bin);
+    for (const tool of ['head', 'cat']) await symlink(execFileSync('/bin/sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(), join(bin, tool));
+    const run = await runGatedHook(sb, 'UserPromptSubmit', s.userPromptSubmit('x'), { PATH: bin }, ['/bin/sh', '-c', `read -r line; echo "$line" > '${got()}.stdin'`]);
+    expectQuiet(run);
+    expect(await readFile(`${got()}.stdin`, 'utf8')).toContain('"prompt":"x"');
   });
 
   it('a payload far over the 4 KiB the gate reads reaches the hook whole; without a window it is read to its end', async () => {
