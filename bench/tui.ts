@@ -29,7 +29,7 @@ import { HOOK_GATE_NAME } from '../cli/hook-gate';
 
 const ROUNDS = Number(process.argv[2] ?? process.env.BENCH_TUI_ROUNDS ?? 5);
 /** Every mode this benchmark knows; a run measures DEFAULT_MODES, or those BENCH_TUI_MODES lists (comma-separated). */
-const ALL_MODES = ['on', 'normal', 'before', 'off', 'ungated', 'true', 'true-async', 'node', 'spool', 'on-async'] as const;
+const ALL_MODES = ['on', 'normal', 'before', 'off', 'ungated', 'true', 'true-async', 'sleep', 'node', 'spool', 'on-async'] as const;
 type Mode = (typeof ALL_MODES)[number];
 const DEFAULT_MODES: readonly Mode[] = ['on', 'ungated', 'before', 'off'];
 const MODES: readonly Mode[] = process.env.BENCH_TUI_MODES
@@ -47,6 +47,7 @@ const MODE_DESCRIPTIONS: Record<Mode, string> = {
   off: 'no hooks',
   true: 'every hook /bin/true, with the same settings (exec form, asyncRewake, matchers)',
   'true-async': 'every hook /bin/true, `async` instead of `asyncRewake`',
+  sleep: 'every hook reads its payload and sleeps 0.3 s (no CPU; it ends while the answer renders), with the same settings',
   node: 'every hook `node -e 0`, with the same settings',
   spool: "this version's hooks, spooling only (SKILLOPT_FLUSHER=0: no flusher)",
   'on-async': "this version's hooks, `async` instead of `asyncRewake`",
@@ -79,6 +80,10 @@ const REWRITES: Partial<Record<Mode, HookRewrite>> = {
       delete hook.asyncRewake;
       hook.async = true;
     }
+  },
+  sleep: (hook) => {
+    hook.command = '/bin/sh';
+    hook.args = ['-c', 'cat >/dev/null; sleep 0.3'];
   },
   node: (hook) => {
     hook.args = ['-e', '0'];
