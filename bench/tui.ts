@@ -1,22 +1,23 @@
 // Enter → answer in the interactive Claude Code (the pinned CLI, in tmux,
 // test/e2e/tui.ts) against the scripted model server on loopback, with
-// skillopt's hooks as this version installs them ("on"; "normal": the same,
-// with the processes they start at normal priority instead of the background
-// one), as the previous release installed them (shell form, waited for:
-// "before") and without any ("off"). Per session, three prompts: the first prompt of the session, a
+// skillopt's hooks as this version installs them ("on"), without the gate in
+// front of the async hooks ("ungated": the previous version), as the release
+// before the async hooks installed them (shell form, waited for: "before")
+// and without any ("off"); BENCH_TUI_MODES picks others (MODE_DESCRIPTIONS).
+// Per session, three prompts: the first prompt of the session, a
 // prompt the model answers by calling the pulled skill (PreToolUse arms, the
 // flusher starts), and a reaction while that window is open. Sessions
-// alternate on / normal / before / off (rotating the order each round), so the
-// machine's load falls on all four alike. The stack is the end-to-end
+// alternate between the modes (rotating the order each round), so the
+// machine's load falls on all alike; the load is recorded per round. The stack is the end-to-end
 // tests': a Temporal dev server, the skillopt worker on a SQLite store (its
 // judge and proposer an instant script: no `claude -p` competes for the CPU),
 // the skill pushed and pulled as a user would.
-//   npm run bench:tui [-- rounds]   → bench/results/tui.json (it builds first)
+//   npm run bench:tui [-- rounds]   → bench/results/tui.json (BENCH_TUI_OUT names another file)
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { ModelCall } from '../agents/types';
 import { DEFAULT_CANARY_SETTINGS } from '../core/rollout-rules';
 import { agentTranscriptRoots } from '../local/transcript-roots';
@@ -24,10 +25,80 @@ import { match, startAnthropicServer, type MessagesRequest } from '../test/fixtu
 import { BODY, SKILL } from '../test/e2e/deploy-skill';
 import { REPO, SKILLOPT_BIN, baseEnv, startLoopStack, stopLoopStack, userEnvOn } from '../test/e2e/helpers';
 import { Tui, acceptFirstRun } from '../test/e2e/tui';
+import { HOOK_GATE_NAME } from '../cli/hook-gate';
 
 const ROUNDS = Number(process.argv[2] ?? process.env.BENCH_TUI_ROUNDS ?? 5);
-const MODES = ['on', 'normal', 'before', 'off'] as const;
-type Mode = (typeof MODES)[number];
+/** Every mode this benchmark knows; a run measures DEFAULT_MODES, or those BENCH_TUI_MODES lists (comma-separated). */
+const ALL_MODES = ['on', 'normal', 'before', 'off', 'ungated', 'true', 'true-async', 'sleep', 'node', 'spool', 'on-async'] as const;
+type Mode = (typeof ALL_MODES)[number];
+const DEFAULT_MODES: readonly Mode[] = ['on', 'ungated', 'before', 'off'];
+const MODES: readonly Mode[] = process.env.BENCH_TUI_MODES
+  ? process.env.BENCH_TUI_MODES.split(',').map((m) => {
+      if (!(ALL_MODES as readonly string[]).includes(m.trim())) throw new Error(`unknown mode ${m}; known: ${ALL_MODES.join(', ')}`);
+      return m.trim() as Mode;
+    })
+  : DEFAULT_MODES;
+/** What each mode measures (`true`, `node`: Claude Code's own cost of hooks, and that of a Node process per hook). */
+const MODE_DESCRIPTIONS: Record<Mode, string> = {
+  on: "this version's hooks as `hooks install` writes them",
+  normal: 'the same, what they start at normal priority',
+  before: "the release before the async hooks (shell form, every hook waited for)",
+  ungated: 'the async hooks without the gate (cli/hook-gate.ts): Node started for every prompt and skill call',
+  off: 'no hooks',
+  true: 'every hook /bin/true, with the same settings (exec form, asyncRewake, matchers)',
+  'true-async': 'every hook /bin/true, `async` instead of `asyncRewake`',
+  sleep: 'every hook reads its payload and sleeps 0.3 s (no CPU; it ends while the answer renders), with the same settings',
+  node: 'every hook `node -e 0`, with the same settings',
+  spool: "this version's hooks, spooling only (SKILLOPT_FLUSHER=0: no flusher)",
+  'on-async': "this version's hooks, `async` instead of `asyncRewake`",
+};
+type HookRewrite = (hook: Record<string, unknown>) => void;
+/** The hook without the gate in front (cli/hook-gate.ts): `node <entry> hook <Event>`, in the exec form. */
+const ungate: HookRewrite = (hook) => {
+  const args = hook.args as string[];
+  if (args[2] !== HOOK_GATE_NAME) return;
+  hook.command = args[4];
+  hook.args = args.slice(5);
+};
+const REWRITES: Partial<Record<Mode, HookRewrite>> = {
+  before: (hook) => {
+    // What the release before the async hooks wrote: `node "<entry>" hook <Event>` through a shell, each waited for.
+    ungate(hook);
+    hook.command = `node "${(hook.args as string[])[0]}" ${(hook.args as string[]).slice(1).join(' ')}`;
+    delete hook.args;
+    delete hook.asyncRewake;
+  },
+  ungated: ungate,
+  true: (hook) => {
+    hook.command = '/bin/true';
+    hook.args = [];
+  },
+  'true-async': (hook) => {
+    hook.command = '/bin/true';
+    hook.args = [];
+    if (hook.asyncRewake) {
+      delete hook.asyncRewake;
+      hook.async = true;
+    }
+  },
+  sleep: (hook) => {
+    hook.command = '/bin/sh';
+    hook.args = ['-c', 'cat >/dev/null; sleep 0.3'];
+  },
+  node: (hook) => {
+    hook.args = ['-e', '0'];
+  },
+  'on-async': (hook) => {
+    if (hook.asyncRewake) {
+      delete hook.asyncRewake;
+      hook.async = true;
+    }
+  },
+};
+const MODE_ENV: Partial<Record<Mode, Record<string, string>>> = {
+  normal: { SKILLOPT_BACKGROUND_PRIORITY: 'normal' },
+  spool: { SKILLOPT_FLUSHER: '0' },
+};
 const PROMPTS = ['first', 'skill', 'reaction'] as const;
 type PromptKind = (typeof PROMPTS)[number];
 
@@ -79,28 +150,24 @@ async function main(): Promise<void> {
   for (const mode of MODES) {
     const home = join(box.root, mode);
     mkdirSync(home, { recursive: true });
-    envs[mode] = userEnvOn(stack, { home, skilloptHome: join(home, '.skillopt'), name: `bob-${mode}`, modelUrl: server.url }, mode === 'normal' ? { SKILLOPT_BACKGROUND_PRIORITY: 'normal' } : {});
+    envs[mode] = userEnvOn(stack, { home, skilloptHome: join(home, '.skillopt'), name: `bob-${mode}`, modelUrl: server.url }, MODE_ENV[mode] ?? {});
     await skillopt(['pull'], envs[mode]);
     acceptFirstRun(home, box.cwd, envs[mode].ANTHROPIC_API_KEY!);
     if (mode === 'off') continue;
     await skillopt(['hooks', 'install'], envs[mode]);
-    if (mode === 'before') {
-      // What the previous release wrote: `node "<entry>" hook <Event>` through a shell, each waited for.
+    const rewrite = REWRITES[mode];
+    if (rewrite) {
       const path = join(home, '.claude', 'settings.json');
       const settings = JSON.parse(readFileSync(path, 'utf8')) as { hooks: Record<string, { hooks: Record<string, unknown>[] }[]> };
-      for (const groups of Object.values(settings.hooks)) {
-        for (const hook of groups.flatMap((g) => g.hooks)) {
-          hook.command = `node "${(hook.args as string[])[0]}" ${(hook.args as string[]).slice(1).join(' ')}`;
-          delete hook.args;
-          delete hook.asyncRewake;
-        }
-      }
+      for (const groups of Object.values(settings.hooks)) for (const hook of groups.flatMap((g) => g.hooks)) rewrite(hook);
       writeFileSync(path, JSON.stringify(settings, null, 2));
     }
   }
 
   const samples = Object.fromEntries(MODES.map((m) => [m, Object.fromEntries(PROMPTS.map((p) => [p, [] as number[]]))])) as Record<Mode, Record<PromptKind, number[]>>;
   let n = 0;
+  const loadAtStart = loadavg().map((l) => Math.round(l * 100) / 100);
+  const loadPerRound: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const order = [...MODES.slice(round % MODES.length), ...MODES.slice(0, round % MODES.length)];
     for (const mode of order) {
@@ -118,22 +185,24 @@ async function main(): Promise<void> {
       } finally {
         tui.kill();
       }
-      console.log(`round ${round + 1}/${ROUNDS} ${mode}: ${PROMPTS.map((p) => `${p} ${Math.round(samples[mode][p].at(-1)!)} ms`).join(', ')}`);
+      console.log(`round ${round + 1}/${ROUNDS} ${mode}: ${PROMPTS.map((p) => `${p} ${Math.round(samples[mode][p].at(-1)!)} ms`).join(', ')} (load ${loadavg()[0]!.toFixed(2)})`);
     }
+    loadPerRound.push(Math.round(loadavg()[0]! * 100) / 100);
   }
 
   const medians = Object.fromEntries(MODES.map((m) => [m, Object.fromEntries(PROMPTS.map((p) => [p, Math.round(median(samples[m][p]))]))]));
   const result = {
     date: new Date().toISOString(),
-    machine: { cpus: cpus().length, loadavgAtEnd: loadavg().map((l) => Math.round(l * 100) / 100) },
+    machine: { cpus: cpus().length, loadavgAtStart: loadAtStart, loadavgAtEnd: loadavg().map((l) => Math.round(l * 100) / 100), load1PerRound: loadPerRound },
     claudeCode: '2.1.197',
     rounds: ROUNDS,
-    what: 'ms from Enter to the answer on screen in the interactive Claude Code (tmux, screen read every 5 ms), scripted model on loopback; on = this version\'s hooks (exec form, PreToolUse/UserPromptSubmit asyncRewake, what they start at nice 10), normal = the same at normal priority, before = the previous release\'s (shell form, all waited for), off = no hooks; median of rounds',
+    what: 'ms from Enter to the answer on screen in the interactive Claude Code (tmux, screen read every 5 ms), scripted model on loopback; median of rounds',
+    modes: Object.fromEntries(MODES.map((m) => [m, MODE_DESCRIPTIONS[m]])),
     medianMs: medians,
     samplesMs: Object.fromEntries(MODES.map((m) => [m, Object.fromEntries(PROMPTS.map((p) => [p, samples[m][p].map(Math.round)]))])),
   };
   mkdirSync(join(REPO, 'bench', 'results'), { recursive: true });
-  writeFileSync(join(REPO, 'bench', 'results', 'tui.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(resolve(REPO, 'bench', 'results', process.env.BENCH_TUI_OUT ?? 'tui.json'), `${JSON.stringify(result, null, 2)}\n`);
   console.log(JSON.stringify(medians));
 
   await stopLoopStack({ skilloptHomes: MODES.map((m) => join(box.root, m, '.skillopt')), ...stack, server, folders: [box.root] });

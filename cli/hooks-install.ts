@@ -4,8 +4,9 @@
 // <cwd>/.claude/settings.json). Codex: hooks.json, the same shape (user:
 // $CODEX_HOME/hooks.json, project: <cwd>/.codex/hooks.json), plus the trust
 // Codex requires before it runs a hook (cli/codex-trust.ts). Claude Code gets
-// the exec form (`command` node, `args` [<entry>, "hook", <Event>]: no shell)
-// and, on the hooks a user waits on, `asyncRewake` (CLAUDE_ASYNC). Installing twice
+// the exec form (`command` node, `args` [<entry>, "hook", <Event>]: no shell
+// parses them) and, on the hooks a user waits on, `asyncRewake` (CLAUDE_ASYNC)
+// behind a gate that starts Node only when there is work (cli/hook-gate.ts). Installing twice
 // changes nothing; uninstall removes exactly the entries skillopt added
 // (recognised by their command line, `… skillopt.js" hook <Event> [--agent codex]`
 // or `…/dist/hook.cjs hook <Event>`, in either form, so an install from another
@@ -17,6 +18,7 @@ import { codexHome, type AgentName } from '../local/agents';
 import { writeConfigFile } from '../local/fs';
 import { projectRoot } from '../local/project-root';
 import { HookSettingsError, trustCodexHooks, untrustCodexHooks, untrustedHooks, type TrustedHook } from './codex-trust';
+import { HOOK_GATE, HOOK_GATE_NAME } from './hook-gate';
 
 export type HookScope = 'user' | 'project';
 
@@ -51,6 +53,9 @@ const AGENT_HOOKS: Record<AgentName, { events: readonly HookEvent[]; matcher: Pa
  * synchronously, docs/codex-cli.md).
  */
 const CLAUDE_ASYNC: readonly HookEvent[] = ['PreToolUse', 'UserPromptSubmit'];
+
+/** The gate needs a POSIX /bin/sh (Claude Code on Windows gets the hook itself). */
+const GATE_PLATFORM = process.platform !== 'win32';
 
 /**
  * Claude Code's own timeout per hook, in seconds: a safety net only (each hook
@@ -127,11 +132,24 @@ function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** A hook's command line: `command` as written (shell form), or the exec form's `command` and `args`, shell-quoted. */
+/**
+ * The hook behind the gate (cli/hook-gate.ts), `[program, ...args]`, of a gated exec-form hook
+ * (`/bin/sh -c <gate> skillopt-gate <Event> <program> <args…>`, whatever the gate's text: an older
+ * gate is still skillopt's); undefined for any other hook.
+ */
+function gatedCommand(hook: JsonObject): string[] | undefined {
+  const args = hook.args;
+  if (!Array.isArray(args) || args.length < 5 || args[0] !== '-c' || args[2] !== HOOK_GATE_NAME) return undefined;
+  return args.every((a) => typeof a === 'string') ? (args.slice(4) as string[]) : undefined;
+}
+
+/** A hook's command line: `command` as written (shell form), or the exec form's `command` and `args` (behind the gate, the gated hook's), shell-quoted. */
 function commandLine(hook: JsonObject): string | undefined {
   if (typeof hook.command !== 'string') return undefined;
   if (hook.args === undefined) return hook.command;
   if (!Array.isArray(hook.args) || !hook.args.every((a) => typeof a === 'string')) return undefined;
+  const gated = gatedCommand(hook);
+  if (gated) return commandLine({ command: gated[0]!, args: gated.slice(1) });
   // `node "<entry>" hook <Event>`: the words from `hook` on are plain.
   const args = hook.args as string[];
   const at = args.lastIndexOf('hook');
@@ -196,10 +214,14 @@ function withoutSkillopt(groups: Json[]): Json[] {
 function ourGroup(agent: AgentName, event: HookEvent, entry: readonly string[]): JsonObject {
   // Claude Code: the exec form (a program and its arguments: no shell is started, no path is re-parsed).
   // Codex knows only a shell command line.
+  // The hooks on every prompt and skill call: behind the gate (cli/hook-gate.ts), which starts Node only when there is work.
+  const gated = agent === 'claude' && CLAUDE_ASYNC.includes(event) && GATE_PLATFORM;
   const hook: JsonObject =
-    agent === 'claude'
-      ? { type: 'command', command: entry[0]!, args: [...entry.slice(1), 'hook', event] }
-      : { type: 'command', command: `${shellCommandOf(entry)} hook ${event}${AGENT_HOOKS[agent].flag}` };
+    agent !== 'claude'
+      ? { type: 'command', command: `${shellCommandOf(entry)} hook ${event}${AGENT_HOOKS[agent].flag}` }
+      : gated
+        ? { type: 'command', command: '/bin/sh', args: ['-c', HOOK_GATE, HOOK_GATE_NAME, event, ...entry, 'hook', event] }
+        : { type: 'command', command: entry[0]!, args: [...entry.slice(1), 'hook', event] };
   if (agent === 'claude' && CLAUDE_ASYNC.includes(event)) hook.asyncRewake = true;
   const timeout = HOOK_TIMEOUT_SECONDS[event];
   if (timeout !== undefined) hook.timeout = timeout;
@@ -272,8 +294,10 @@ export async function findInstalledHooks(options: Pick<HookInstallOptions, 'agen
   return found;
 }
 
-/** The program and arguments before `hook <Event>` of one of skillopt's hooks, in either form. */
+/** The program and arguments before `hook <Event>` of one of skillopt's hooks, in any form (behind the gate too). */
 function entryOf(hook: JsonObject): string[] {
+  const gated = gatedCommand(hook);
+  if (gated) return entryOf({ command: gated[0]!, args: gated.slice(1) });
   if (Array.isArray(hook.args)) {
     const args = hook.args as string[];
     const at = args.lastIndexOf('hook');

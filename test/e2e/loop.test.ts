@@ -19,6 +19,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HOOK_GATE, HOOK_GATE_NAME } from '../../cli/hook-gate';
 import { DEFAULT_CANARY_SETTINGS } from '../../core/rollout-rules';
 import { formatSkillRef, workflowIdForInvocation, workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
 import { listOutbox, outboxDir } from '../../local/outbox/files';
@@ -200,10 +201,13 @@ describe('the loop with the real Claude Code CLI', () => {
     };
     for (const event of ['SessionStart', 'PreToolUse', 'UserPromptExpansion', 'UserPromptSubmit', 'SessionEnd']) {
       const hook = settings.hooks[event]?.[0]?.hooks[0];
-      // The exec form (no shell); the interactive Claude Code does not wait for the hooks on every skill call
-      // and prompt (`claude -p`, as here, does: it would kill them when it ends).
-      expect(hook).toMatchObject({ command: 'node', args: [join(REPO, 'dist', 'hook.cjs'), 'hook', event] });
-      expect(hook?.asyncRewake ?? false).toBe(event === 'PreToolUse' || event === 'UserPromptSubmit');
+      // The exec form (no shell parses the paths); the interactive Claude Code does not wait for the hooks on
+      // every skill call and prompt (`claude -p`, as here, does: it would kill them when it ends), and those run
+      // behind the gate, which starts Node only when there is work (cli/hook-gate.ts).
+      const async = event === 'PreToolUse' || event === 'UserPromptSubmit';
+      const entry = [join(REPO, 'dist', 'hook.cjs'), 'hook', event];
+      expect(hook).toMatchObject(async ? { command: '/bin/sh', args: ['-c', HOOK_GATE, HOOK_GATE_NAME, event, 'node', ...entry] } : { command: 'node', args: entry });
+      expect(hook?.asyncRewake ?? false).toBe(async);
     }
     expect(settings.hooks.PreToolUse?.[0]?.matcher).toBe('Skill');
     expect(settings.hooks.UserPromptExpansion?.[0]?.matcher).toBe('^[a-z0-9][a-z0-9-]*--.+$');

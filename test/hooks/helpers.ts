@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { HOOK_GATE, HOOK_GATE_NAME } from '../../cli/hook-gate';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const BIN = join(ROOT, 'bin', 'skillopt.js');
@@ -63,11 +64,24 @@ export interface HookRun {
 
 /** Runs one hook; `input` is sent as is (a string) or as one compact JSON line. */
 export function runHook(sb: HookSandbox, event: string, input: unknown, env: NodeJS.ProcessEnv = {}, cwd = sb.project): Promise<HookRun> {
+  // `event` may carry the agent too: 'PreToolUse --agent codex'.
+  return runCommand(sb, [process.execPath, HOOK_ENTRY, 'hook', ...event.split(' ')], input, env, cwd);
+}
+
+/**
+ * Runs one hook as `hooks install` writes UserPromptSubmit and PreToolUse for Claude Code: behind the
+ * gate (cli/hook-gate.ts), `/bin/sh -c <gate> skillopt-gate <Event> node dist/hook.cjs hook <Event>`;
+ * `hook` replaces what the gate starts (default: the built hook).
+ */
+export function runGatedHook(sb: HookSandbox, event: string, input: unknown, env: NodeJS.ProcessEnv = {}, hook = [process.execPath, HOOK_ENTRY, 'hook', event]): Promise<HookRun> {
+  return runCommand(sb, ['/bin/sh', '-c', HOOK_GATE, HOOK_GATE_NAME, event, ...hook], input, env, sb.project);
+}
+
+function runCommand(sb: HookSandbox, command: string[], input: unknown, env: NodeJS.ProcessEnv, cwd: string): Promise<HookRun> {
   const text = typeof input === 'string' ? input : `${JSON.stringify(input)}\n`;
   return new Promise((resolvePromise, reject) => {
     const started = performance.now();
-    // `event` may carry the agent too: 'PreToolUse --agent codex'.
-    const child = spawn(process.execPath, [HOOK_ENTRY, 'hook', ...event.split(' ')], { cwd, env: { ...sb.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command[0]!, command.slice(1), { cwd, env: { ...sb.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

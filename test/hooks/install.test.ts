@@ -5,7 +5,8 @@ import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/run-cli';
-import { HOOK_EVENTS, installHooks, isSkilloptHookCommand, shellQuote, uninstallHooks } from '../../cli/hooks-install';
+import { HOOK_EVENTS, findInstalledHooks, installHooks, isSkilloptHookCommand, shellQuote, uninstallHooks } from '../../cli/hooks-install';
+import { HOOK_GATE, HOOK_GATE_NAME } from '../../cli/hook-gate';
 import { HOOK_ENTRY, makeHookSandbox, type HookSandbox } from './helpers';
 
 let sb: HookSandbox;
@@ -42,14 +43,21 @@ async function readJson(path: string): Promise<Record<string, unknown>> {
   return JSON.parse(await readFile(path, 'utf8'));
 }
 
-/** Each hook's command line: the shell form as written, the exec form's words joined. */
+/** Each hook's command line: the shell form as written, the exec form's words joined (behind the gate: the gated hook's). */
 function hookCommands(settings: Record<string, unknown>, event: string): string[] {
   const groups = ((settings.hooks as Record<string, unknown> | undefined)?.[event] ?? []) as { hooks: { command: string; args?: string[] }[] }[];
-  return groups.flatMap((g) => g.hooks.map((h) => (h.args ? [h.command, ...h.args].join(' ') : h.command)));
+  const words = (h: { command: string; args?: string[] }) => (h.args?.[2] === HOOK_GATE_NAME ? h.args.slice(4) : h.args ? [h.command, ...h.args] : [h.command]);
+  return groups.flatMap((g) => g.hooks.map((h) => words(h).join(' ')));
 }
 
-/** What this version writes for `event`: the exec form (no shell); async where a user waits on it. */
-const execHook = (event: string, extra: Record<string, unknown> = {}) => ({ type: 'command', command: 'node', args: [HOOK_ENTRY, 'hook', event], ...extra });
+/**
+ * What this version writes for `event`: the exec form (no shell); async where a user waits on it, and
+ * there behind the gate (cli/hook-gate.ts), which starts the hook only when it has work.
+ */
+const execHook = (event: string, extra: Record<string, unknown> = {}) =>
+  extra.asyncRewake
+    ? { type: 'command', command: '/bin/sh', args: ['-c', HOOK_GATE, HOOK_GATE_NAME, event, 'node', HOOK_ENTRY, 'hook', event], ...extra }
+    : { type: 'command', command: 'node', args: [HOOK_ENTRY, 'hook', event], ...extra };
 
 describe('installHooks / uninstallHooks', () => {
   it('adds the five hooks in the exec form, in the background where the user waits for an answer, keeping every foreign setting and hook', async () => {
@@ -113,6 +121,26 @@ describe('installHooks / uninstallHooks', () => {
     // And uninstall takes out all five, leaving the user's own.
     await uninstallHooks({ scope: 'user', home: sb.home, cwd: sb.project });
     expect(await readJson(userSettings())).toEqual({ ...FOREIGN, hooks: { ...FOREIGN.hooks, SessionStart: [...FOREIGN.hooks.SessionStart, mine] } });
+  });
+
+  it('hooks from the version before the gate (exec form, asyncRewake, Node on every prompt) are older ones: upgraded in place, once', async () => {
+    const entry = ['node', HOOK_ENTRY];
+    await installHooks({ scope: 'user', home: sb.home, cwd: sb.project, entry });
+    const gatedSettings = await readJson(userSettings());
+    // What that version wrote: the hook itself where the gate now stands.
+    const ungated = structuredClone(gatedSettings) as { hooks: Record<string, { hooks: { command: string; args: string[] }[] }[]> };
+    for (const event of ['PreToolUse', 'UserPromptSubmit']) {
+      const hook = ungated.hooks[event]![0]!.hooks[0]!;
+      Object.assign(hook, { command: 'node', args: [HOOK_ENTRY, 'hook', event] });
+    }
+    await writeJson(userSettings(), ungated);
+    const [found] = await findInstalledHooks({ home: sb.home, cwd: sb.home });
+    expect(found).toMatchObject({ events: [...HOOK_EVENTS], outdated: ['PreToolUse', 'UserPromptSubmit'], commands: [`node "${HOOK_ENTRY}"`] });
+    expect(await installHooks({ scope: 'user', home: sb.home, cwd: sb.project, entry })).toMatchObject({ changed: ['PreToolUse', 'UserPromptSubmit'], written: true });
+    expect(await readJson(userSettings())).toEqual(gatedSettings);
+    // The gated hooks are this version's: nothing outdated, one command (the hook behind the gate).
+    expect((await findInstalledHooks({ home: sb.home, cwd: sb.home }))[0]).toMatchObject({ outdated: [], commands: [`node "${HOOK_ENTRY}"`] });
+    expect(await installHooks({ scope: 'user', home: sb.home, cwd: sb.project, entry })).toMatchObject({ changed: [], written: false });
   });
 
   it('an install from another checkout path replaces the old hook instead of adding a second', async () => {
