@@ -25,6 +25,7 @@ export async function candidateRollout(store: Pick<VersionStore, 'candidateVersi
     policy: open.proposedBy ? 'approval' : rollout.policy,
     settings: rollout.canary,
     since: open.createdAt,
+    ...(open.proposedBy ? { proposedBy: open.proposedBy } : {}),
   };
 }
 

@@ -88,7 +88,8 @@ function printLane(ctx: CliContext, ref: SkillRef, lane: SkillDetail['lane']): v
   const r = s.rollout;
   if (r) {
     const until = r.awaitingApproval ? `waiting for \`skillopt approve|reject ${name} ${r.version}\`` : `period ends ${isoSeconds(new Date(r.deadlineMs))}${r.extended ? ' (extended)' : ''}`;
-    ctx.print(`  candidate v${r.version} on trial (${r.policy}) against stable v${r.stableVersion ?? '-'}: ${until}`);
+    const what = r.proposedBy ? `proposal by ${r.proposedBy}` : 'candidate';
+    ctx.print(`  ${what} v${r.version} on trial (${r.policy}) against stable v${r.stableVersion ?? '-'}: ${until}`);
     if (r.reading) ctx.print(`  evidence: ${r.reading.reason}`);
   }
   if (c.promotions + c.rejections > 0) ctx.print(`  candidates decided: ${c.promotions} promoted, ${c.rejections} rejected`);

@@ -68,6 +68,8 @@ export interface CandidateRollout {
   settings: CanarySettings;
   /** When it was published (ISO-8601): evidence counts from here. */
   since: string;
+  /** A proposal (a non-owner's push): who proposed it; it waits for an owner whatever the policy. */
+  proposedBy?: string;
 }
 
 /** The team's rollout defaults, read by the worker: SKILLOPT_ROLLOUT and SKILLOPT_CANARY_*. */

