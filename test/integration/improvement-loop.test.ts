@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claudeCliModel } from '../../agents/claude-cli';
 import { contentChunks, treeFileOf } from '../../core/content-hash';
 import { CHUNK_BYTES } from '../../core/skill-tree';
-import { formatSkillRef, workflowIdForInvocation, workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
+import { workflowIdForInvocation, workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
 import { dailyModelCalls } from '../../local/model-calls';
 import { agentTranscriptRoots } from '../../local/transcript-roots';
 import { tellLaneOfCandidate } from '../../team/lanes';
