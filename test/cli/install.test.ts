@@ -8,6 +8,7 @@ import { cp, mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HOOK_GATE, HOOK_GATE_NAME } from '../../cli/hook-gate';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -75,8 +76,11 @@ describe('the package', () => {
     expect(skillopt(['--version'])).toMatchObject({ status: 0, stdout: `${version}\n` });
     expect(skillopt(['hooks', 'install'])).toMatchObject({ status: 0 });
     const settings = JSON.parse(await readFile(join(home, '.claude', 'settings.json'), 'utf8')) as { hooks: Record<string, { hooks: { command: string; args: string[] }[] }[]> };
+    const start = settings.hooks.SessionStart![0]!.hooks[0]!;
+    expect([start.command, ...start.args]).toEqual(['node', join(pkg, 'dist', 'hook.cjs'), 'hook', 'SessionStart']);
+    // The prompt's hook goes through the gate, which starts this package's hook when there is work.
     const { command, args } = settings.hooks.UserPromptSubmit![0]!.hooks[0]!;
-    expect([command, ...args]).toEqual(['node', join(pkg, 'dist', 'hook.cjs'), 'hook', 'UserPromptSubmit']);
+    expect([command, ...args]).toEqual(['/bin/sh', '-c', HOOK_GATE, HOOK_GATE_NAME, 'UserPromptSubmit', 'node', join(pkg, 'dist', 'hook.cjs'), 'hook', 'UserPromptSubmit']);
 
     // As Claude Code runs the exec form: the program from PATH with its arguments, no shell.
     const payload = JSON.stringify({ session_id: 's1', cwd: elsewhere, hook_event_name: 'UserPromptSubmit', prompt: 'hi', transcript_path: join(dir, 'none.jsonl') });
