@@ -89,6 +89,11 @@ export class DirectBackend implements TeamBackend {
     return { defaults: { policy: DEFAULT_ROLLOUT_POLICY, canary: { ...DEFAULT_CANARY_SETTINGS } }, note: `${read.error}; the defaults are shown` };
   }
 
+  /** The team's admin key: given, else SKILLOPT_ADMIN_KEY where this store is. */
+  private adminKey(): string | undefined {
+    return this.options.adminKey ?? adminKeyFromEnv(this.options.env);
+  }
+
   temporal(): Promise<TeamConnection> {
     if (!this.options.connect) return Promise.reject(new Error('no Temporal connection was given to this store backend'));
     return (this.connection ??= this.options.connect());
@@ -126,7 +131,7 @@ export class DirectBackend implements TeamBackend {
   }
 
   async signers(ref: SkillRef): Promise<SkillSigners> {
-    return skillSigners(await this.db(), ref, this.options.adminKey ?? adminKeyFromEnv(this.options.env));
+    return skillSigners(await this.db(), ref, this.adminKey());
   }
 
   async missingContents(hashes: readonly string[]): Promise<string[]> {
@@ -199,7 +204,7 @@ export class DirectBackend implements TeamBackend {
   }
 
   async replaceKey(change: KeyChange): Promise<void> {
-    await replaceKey(await this.db(), change, this.options.adminKey ?? adminKeyFromEnv(this.options.env), this.now());
+    await replaceKey(await this.db(), change, this.adminKey(), this.now());
   }
 
   async decide(ref: SkillRef, decision: CandidateDecision): Promise<CandidateDecided> {

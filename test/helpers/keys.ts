@@ -2,17 +2,15 @@
 // machine's key file would hold it), signing with the same code as skillopt.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { newSecretKey, publicKeyOf, signChange, type Signature, type SignedChange } from '../../core/signing';
+import { newSecretKey, publicKeyOf, signChange, type Signer } from '../../core/signing';
 import { signingKeyPath } from '../../local/signing-key';
 
-export interface TestKey {
-  readonly publicKey: string;
-  sign(change: SignedChange, signer: string): Signature;
-}
+/** A key in memory: core/signing's Signer, and its secret for fixtures that sign by hand. */
+export type TestKey = Signer & { readonly secret: Uint8Array };
 
 export function testKey(): TestKey {
   const secret = newSecretKey();
-  return { publicKey: publicKeyOf(secret), sign: (change, signer) => signChange(change, signer, secret) };
+  return { secret, publicKey: publicKeyOf(secret), sign: (change, signer) => signChange(change, signer, secret) };
 }
 
 const keyFiles = new Map<string, string>();

@@ -2,13 +2,14 @@
 // straight into a store with the signature the accepting side would have
 // checked, so a pull (which verifies) installs it.
 import { contentHash } from '../../core/content-hash';
-import { newSecretKey, publicKeyOf, signChange, treeHash } from '../../core/signing';
+import { signChange, treeHash } from '../../core/signing';
 import type { TreeFile } from '../../core/skill-tree';
 import type { VersionSignature } from '../../core/trust';
 import { legacyFrontmatter } from '../../core/skill-document';
 import { formatSkillRef, type SkillRef } from '../../core/skill-ref';
 import { changeOwners } from '../../team/signed-changes';
 import type { Signer as Key } from '../../core/signing';
+import { testKey } from './keys';
 import type { NewSkillVersion, SkillVersion, Store } from '../../store/types';
 
 export interface Person {
@@ -18,8 +19,8 @@ export interface Person {
 }
 
 export function person(name: string): Person {
-  const secret = newSecretKey();
-  return { name, secret, key: publicKeyOf(secret) };
+  const { secret, publicKey } = testKey();
+  return { name, secret, key: publicKey };
 }
 
 export interface SignedContent {
