@@ -13,21 +13,25 @@ import { builtinModules } from 'node:module';
 // CLI starts the embedded stack through one entry point (worker/up), and nothing
 // imports back up, so no cycle can form. The dashboard is below both: `up`
 // serves it, `skillopt dashboard` runs it alone. The hooks import no workflow,
-// activity or agent code: they only spool events.
+// activity code, and of agents/ only what tells them about an agent (its skill
+// roots, how its events name a skill's use): never a model backend or a setup.
+// What the hooks may import of agents/: Node built-ins only, each (PACKAGES below).
+const HOOK_SAFE_AGENT_MODULES = ['agents/registry', 'agents/agent', 'agents/hook-payload', 'agents/prompt-offset', 'agents/skills-in-context'];
 const LAYERS = {
   core: [],
   local: ['core'],
   store: ['core'],
-  agents: ['core'],
+  // An agent's places (CODEX_HOME, the user's home) and config files are this machine's.
+  agents: ['core', 'local'],
   // The backend seam: the store, or the central worker through Temporal (its workflows' message definitions, and their types).
   team: ['core', 'local', 'store', 'workflows/definitions', 'workflows/skill-workflow', 'workflows/store-request-workflow'],
   // This machine's skill folders and the team's skills: pull and push through the seam.
-  sync: ['core', 'local', 'team'],
+  sync: ['core', 'local', 'team', 'agents/registry'],
   // The central worker serves teammates' store requests with the seam's direct backend;
   // signals go to the lanes through their definitions.
   activities: ['core', 'store', 'agents', 'team', 'workflows/definitions'],
   workflows: ['core', 'activities/types'],
-  hooks: ['core', 'local', 'store', 'sync', 'team'],
+  hooks: ['core', 'local', 'store', 'sync', 'team', ...HOOK_SAFE_AGENT_MODULES],
   // worker/machine-worker.ts, the teammate's on-demand worker, runs the model activities.
   worker: ['core', 'local', 'store', 'agents', 'activities', 'workflows', 'team', 'dashboard'],
   cli: ['core', 'local', 'store', 'agents', 'sync', 'team', 'workflows', 'worker/up', 'dashboard', 'package.json'],
@@ -48,7 +52,15 @@ const TYPES_ONLY = { workflows: ['activities/types'] };
 // sha256, pure JS too, so the lane's update validators check them. local/ is on every hook's path: Node
 // built-ins only, except the Temporal client module and the outbox's event checks
 // (valibot), which no hook loads (a hook imports only the event's type).
+const HOOK_PATH_ONLY_BUILTINS = ['node:*'];
 const PACKAGES = {
+  // What a hook loads of agents/ (and each agent's agent.ts, which the registry loads).
+  agents: {
+    '*': undefined,
+    ...Object.fromEntries(HOOK_SAFE_AGENT_MODULES.map((m) => [`${m.slice('agents/'.length)}.ts`, HOOK_PATH_ONLY_BUILTINS])),
+    'claude/agent.ts': HOOK_PATH_ONLY_BUILTINS,
+    'codex/agent.ts': HOOK_PATH_ONLY_BUILTINS,
+  },
   core: { '*': [], 'fingerprint.ts': ['node:crypto'], 'content-hash.ts': ['node:crypto'], 'skill-document.ts': ['yaml'], 'messages.ts': ['valibot'], 'signing.ts': ['@noble/curves/ed25519.js', '@noble/hashes/sha2.js', '@noble/hashes/utils.js'] },
   local: {
     '*': ['node:*'],

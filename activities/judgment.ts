@@ -11,6 +11,7 @@ import { redactSecrets } from '../core/redact';
 import { formatSkillRef } from '../core/skill-ref';
 import { cutText } from '../core/text';
 import { buildJudgeWindow } from '../core/transcript';
+import { TRANSCRIPT_FORMATS } from '../agents/transcripts';
 import { UNPARSEABLE_REASON, parseVerdict } from '../core/verdict';
 import { callModel } from './model-call';
 import { readTranscriptWindow } from './transcript-file';
@@ -20,7 +21,7 @@ import type { JudgeResult, SkillActivities } from './types';
 export interface JudgmentDeps {
   model: ModelCall;
   /**
-   * The only folders the judge reads transcripts from (local/transcript-roots.ts:
+   * The only folders the judge reads transcripts from (agents/registry.ts:
    * agentTranscriptRoots() of the machine running the worker). A path from a
    * signal is read only when it is a *.jsonl file whose real path is inside one.
    */
@@ -54,7 +55,7 @@ export function createJudgmentActivities({ model, verdictForEvent, transcriptRoo
         toolUseId: input.invocation.toolUseId,
         skillRef: formatSkillRef(input.ref),
         reaction: input.reaction.text,
-      });
+      }, TRANSCRIPT_FORMATS);
       // Without the invocation the window is only the session's last turns: a reaction
       // alone must never drive an edit, so the model is not asked.
       if (!invocationFound) return notJudged(`invocation ${input.invocation.toolUseId} not found in transcript`);

@@ -1,14 +1,16 @@
 // Choosing the model backend from the environment.
-//   SKILLOPT_MODEL_BACKEND = claude (default): the user's Claude Code CLI, see claude-cli.ts
-//                          = codex: the user's OpenAI Codex CLI, see codex-cli.ts
+//   SKILLOPT_MODEL_BACKEND = claude (default): the user's Claude Code CLI, see claude/backend.ts
+//                          = codex: the user's OpenAI Codex CLI, see codex/backend.ts
+//                          = pi: the user's pi coding agent, see pi/backend.ts
 //                          = openai: an OpenAI-compatible HTTP endpoint, see openai-http.ts
-import { claudeCliModel } from './claude-cli';
-import { codexCliModel } from './codex-cli';
+import { claudeCliModel } from './claude/backend';
+import { codexCliModel } from './codex/backend';
 import { envValue } from './config';
 import { openAiModelFromEnv } from './openai-http';
+import { piCliModel } from './pi/backend';
 import { ModelConfigError, type ModelCall } from './types';
 
-export const MODEL_BACKENDS = ['claude', 'codex', 'openai'] as const;
+export const MODEL_BACKENDS = ['claude', 'codex', 'pi', 'openai'] as const;
 export type ModelBackend = (typeof MODEL_BACKENDS)[number];
 
 /** The configured backend's name; ModelConfigError (one line, naming the valid values) for anything else. */
@@ -29,12 +31,15 @@ export function modelFromEnv(env: NodeJS.ProcessEnv = process.env): ModelCall {
       return claudeCliModel({ env });
     case 'codex':
       return codexCliModel({ env });
+    case 'pi':
+      return piCliModel({ env });
     case 'openai':
       return openAiModelFromEnv(env);
   }
 }
 
-export { claudeCliArgs, claudeCliModel, resolveClaudeCliSettings, type ClaudeCliOptions } from './claude-cli';
-export { codexCliCall, codexCliModel, resolveCodexCliSettings, type CodexCliOptions } from './codex-cli';
+export { claudeCliArgs, claudeCliModel, resolveClaudeCliSettings, type ClaudeCliOptions } from './claude/backend';
+export { codexCliCall, codexCliModel, resolveCodexCliSettings, type CodexCliOptions } from './codex/backend';
 export { openAiCompatibleModel, openAiModelFromEnv, type OpenAiCompatibleOptions } from './openai-http';
+export { piCliCall, piCliModel, resolvePiCliSettings, type PiCliOptions } from './pi/backend';
 export { ModelCallError, ModelConfigError, type ModelCall, type ModelRequest, type ModelRole } from './types';

@@ -20,12 +20,12 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ModelCall } from '../agents/types';
 import { DEFAULT_CANARY_SETTINGS } from '../core/rollout-rules';
-import { agentTranscriptRoots } from '../local/transcript-roots';
+import { agentTranscriptRoots } from '../agents/registry';
 import { match, startAnthropicServer, type MessagesRequest } from '../test/fixtures/anthropic-server';
 import { BODY, SKILL } from '../test/e2e/deploy-skill';
 import { REPO, SKILLOPT_BIN, baseEnv, startLoopStack, stopLoopStack, userEnvOn } from '../test/e2e/helpers';
 import { Tui, acceptFirstRun } from '../test/e2e/tui';
-import { HOOK_GATE_NAME } from '../cli/hook-gate';
+import { HOOK_GATE_NAME } from '../agents/claude/hook-gate';
 
 const ROUNDS = Number(process.argv[2] ?? process.env.BENCH_TUI_ROUNDS ?? 5);
 /** Every mode this benchmark knows; a run measures DEFAULT_MODES, or those BENCH_TUI_MODES lists (comma-separated). */
@@ -43,7 +43,7 @@ const MODE_DESCRIPTIONS: Record<Mode, string> = {
   on: "this version's hooks as `hooks install` writes them",
   normal: 'the same, what they start at normal priority',
   before: "the release before the async hooks (shell form, every hook waited for)",
-  ungated: 'the async hooks without the gate (cli/hook-gate.ts): Node started for every prompt and skill call',
+  ungated: 'the async hooks without the gate (agents/claude/hook-gate.ts): Node started for every prompt and skill call',
   off: 'no hooks',
   true: 'every hook /bin/true, with the same settings (exec form, asyncRewake, matchers)',
   'true-async': 'every hook /bin/true, `async` instead of `asyncRewake`',
@@ -53,7 +53,7 @@ const MODE_DESCRIPTIONS: Record<Mode, string> = {
   'on-async': "this version's hooks, `async` instead of `asyncRewake`",
 };
 type HookRewrite = (hook: Record<string, unknown>) => void;
-/** The hook without the gate in front (cli/hook-gate.ts): `node <entry> hook <Event>`, in the exec form. */
+/** The hook without the gate in front (agents/claude/hook-gate.ts): `node <entry> hook <Event>`, in the exec form. */
 const ungate: HookRewrite = (hook) => {
   const args = hook.args as string[];
   if (args[2] !== HOOK_GATE_NAME) return;

@@ -3,7 +3,7 @@
 import { InvalidArgumentError } from 'commander';
 import { parseRolloutPolicy } from '../core/rollout-rules';
 import type { RolloutPolicy } from '../core/rollout-types';
-import { AGENT_NAMES, isAgentName, type AgentName } from '../local/agents';
+import { AGENT_NAMES, isAgentName, type AgentName } from '../agents/registry';
 
 function parsePositiveInt(value: string, max: number): number | undefined {
   const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;

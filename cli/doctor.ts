@@ -15,7 +15,6 @@
 // Fast: every Temporal call has a ~3 s deadline, and the checks that need no
 // server run beside the ones that do.
 import { readFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -23,7 +22,8 @@ import type { Command } from 'commander';
 import { execa } from 'execa';
 import type { ModelBackend } from '../agents/model-backend';
 import { MANIFEST_FILE, parseManifest } from '../core/manifest';
-import { AGENT_NAMES, type AgentName } from '../local/agents';
+import { AGENT_NAMES, type AgentName } from '../agents/registry';
+import { AGENT_SETUPS } from '../agents/setups';
 import { currentUser, skilloptHome, userHome } from '../local/home';
 import { modelCallsToday } from '../local/model-calls';
 import { machineMode, machineQueue, type MachineMode } from '../local/mode';
@@ -32,7 +32,6 @@ import { liveFlusherPid } from '../local/outbox/flusher-lock';
 import { runningUp } from '../local/run-lock';
 import { ALL_SEARCH_ATTRIBUTES, TASK_QUEUE } from '../workflows/definitions';
 import type { CliContext, RegisterCommands } from './context';
-import { agentHookEvents, findInstalledHooks, hookCommandFile, untrustedCodexHooks } from './hooks-install';
 import { storeLocation } from '../local/store-location';
 import { keyFingerprint } from '../core/signing';
 import { readPinnedKeys } from '../local/pinned-keys';
@@ -333,48 +332,14 @@ async function agentChecks(ctx: CliContext, withModel: boolean): Promise<DoctorC
 
 /** One agent's hooks: undefined when that agent has none installed. */
 async function agentHooksCheck(ctx: CliContext, agent: AgentName): Promise<DoctorCheck | undefined> {
-  const label = agent === 'codex' ? 'Codex' : 'Claude Code';
-  const flag = agent === 'codex' ? ' --agent codex' : '';
-  const found = await findInstalledHooks({ agent, env: ctx.env, home: userHome(ctx.env), cwd: ctx.cwd });
-  const broken = found.find((f) => f.error);
-  if (broken) return fail('hooks', broken.error!, `fix ${broken.settingsPath}`);
-  const withHooks = found.filter((f) => f.events.length > 0);
-  if (withHooks.length === 0) return undefined;
-  if (withHooks.length > 1) {
-    return fail(
-      'hooks',
-      `installed in ${withHooks.map((f) => f.settingsPath).join(' and ')}: ${label} runs each hook twice`,
-      `keep one: \`skillopt hooks uninstall${flag} --scope project\` (or --scope user)`,
-    );
-  }
-  const [installed] = withHooks as [(typeof withHooks)[number]];
-  const missing = agentHookEvents(agent).filter((e) => !installed.events.includes(e));
-  if (missing.length > 0) return fail('hooks', `${installed.settingsPath} lacks ${missing.join(', ')}`, `run \`skillopt hooks install${flag} --scope ${installed.scope}\``);
-  if (installed.outdated.length > 0) {
-    return fail(
-      'hooks',
-      `${installed.settingsPath} holds an older skillopt's ${installed.outdated.join(', ')} hook${installed.outdated.length > 1 ? 's' : ''}${agent === 'claude' ? ` (${label} may wait for them before it answers)` : ''}`,
-      `run \`skillopt hooks install${flag} --scope ${installed.scope}\` to upgrade them in place`,
-    );
-  }
-  for (const command of installed.commands) {
-    const file = hookCommandFile(command);
-    if (file !== undefined && !existsSync(file)) {
-      return fail('hooks', `${installed.settingsPath} runs ${file}, which is not there`, `run \`skillopt hooks install${flag} --scope ${installed.scope}\` again from this install`);
-    }
-  }
-  if (agent === 'codex') {
-    const { configPath, untrusted } = await untrustedCodexHooks({ env: ctx.env, scope: installed.scope, home: userHome(ctx.env), cwd: ctx.cwd });
-    if (untrusted.length > 0) {
-      return fail('hooks', `Codex skips ${untrusted.length} of skillopt's hooks: ${configPath} does not trust them as they stand in ${installed.settingsPath}`, `run \`skillopt hooks install${flag} --scope ${installed.scope}\``);
-    }
-  }
-  return ok('hooks', `${label}: installed in ${installed.settingsPath} (${installed.scope}), running ${installed.commands.join(', ')}`);
+  const check = await AGENT_SETUPS[agent].check({ env: ctx.env, home: userHome(ctx.env), cwd: ctx.cwd });
+  if (!check) return undefined;
+  return check.ok ? ok('hooks', check.detail) : fail('hooks', check.detail, check.fix);
 }
 
 async function hooksCheck(ctx: CliContext): Promise<DoctorCheck> {
   const checks = (await Promise.all(AGENT_NAMES.map((agent) => agentHooksCheck(ctx, agent)))).filter((c): c is DoctorCheck => c !== undefined);
-  if (checks.length === 0) return fail('hooks', 'not installed', 'run `skillopt hooks install` (Claude Code) or `skillopt hooks install --agent codex`');
+  if (checks.length === 0) return fail('hooks', 'not installed', `run \`skillopt hooks install\` (Claude Code) or \`skillopt hooks install --agent <${AGENT_NAMES.join('|')}>\``);
   return checks.find((c) => c.status === 'fail') ?? ok('hooks', checks.map((c) => c.detail).join('; '));
 }
 

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { currentUser, userHome, skilloptHome } from '../local/home';
 import { pullSkills } from '../sync/pull-skills';
-import type { AgentName } from '../local/agents';
+import { AGENT_NAMES, type AgentName } from '../agents/registry';
 import { parseAgents } from './args';
 import type { PullReport, PullStatus } from '../sync/pull-skills';
 import type { CliContext, RegisterCommands } from './context';
@@ -82,7 +82,7 @@ export const registerPull: RegisterCommands = (program: Command, ctx: CliContext
     .command('pull')
     .description('install the latest version of every shared skill as <root>/<name>--<author>/SKILL.md')
     .option('--to <where>', '"user" (~/.claude/skills, $CODEX_HOME/skills) or "project" (./.claude/skills, ./.codex/skills)', 'user')
-    .option('--agent <agent>', 'whose skills folder: "claude" (default), "codex" or "all"', parseAgents, ['claude'] as AgentName[])
+    .option('--agent <agent>', `whose skills folder: ${AGENT_NAMES.map((name) => `"${name}"`).join(', ')} or "all" (default: claude)`, parseAgents, ['claude'] as AgentName[])
     .option('--force', 'rewrite skills even when the installed version is current (folders pull did not install are still left alone)')
     .option('--dry-run', 'report what would change; write nothing')
     .option('--json', 'print the report as JSON')

@@ -1,23 +1,15 @@
 // The judge's view of a session: the turns around a skill invocation, read
-// from an agent transcript (JSONL), plus the user's reaction. One parser reads
-// a Claude Code transcript and a Codex CLI rollout
-// (`$CODEX_HOME/sessions/YYYY/MM/DD/rollout-*.jsonl`), telling them apart line
-// by line: a Codex line is `{timestamp, type, payload}` with a rollout type.
+// from an agent transcript (JSONL), plus the user's reaction. Each agent's
+// transcript format is read by its own module (agents/<name>/transcript.ts)
+// into the turns defined here, line by line: the format that recognizes a line
+// reads it (the last format given reads whatever no other does). What the
+// assistant did is shown compactly, since that is what the judge grades: its
+// tool calls, and the calls that failed (a blocked call followed by "done" is
+// a false claim).
 //
 // The caller cuts the transcript at the byte length recorded with the
 // reaction, so the last line may be half written: lines that do not parse are
-// ignored. For Claude Code only the conversation's active branch is read (a
-// rewind leaves the abandoned turns in the file); injected text (`isMeta`: the
-// skill body, Stop-hook feedback) and tool results are not turns. A skill the
-// user typed as `/<name>` is a command entry (`<command-name>/<name></command-name>`,
-// the prompt's promptId) followed by the skill body as a meta entry: that
-// entry is the invocation, as a Skill tool call is. For Codex
-// only `response_item` lines are read: typed user text (not the environment
-// context or an injected `<skill>`), assistant text, function calls, and the
-// outputs of commands that failed. What the assistant did
-// is shown compactly, since that is what the judge grades: its tool calls, and
-// the calls that failed (a blocked call followed by "done" is a false claim).
-// Secrets are redacted before anything is cut, so a cut cannot expose part of one.
+// ignored. Secrets are redacted before anything is cut, so a cut cannot expose part of one.
 import { MAX_TOOL_INPUT_CHARS, MAX_WINDOW_CHARS, WINDOW_TURNS_AFTER, WINDOW_TURNS_BEFORE } from './limits';
 import { isPlainObject } from './model-json';
 import { redactSecrets } from './redact';
@@ -54,27 +46,49 @@ export interface JudgeWindow {
   turns: number;
 }
 
-type Entry = Record<string, unknown>;
+/** One parsed JSONL line. */
+export type Entry = Record<string, unknown>;
 
-interface Turn {
+export interface Turn {
   role: 'USER' | 'ASSISTANT';
   text: string;
-  /** Set on tool calls; `command` (raw, for finding a skill read) on a Codex shell call. */
-  tool?: { id: string; name: string; skill?: string; command?: string };
+  /**
+   * Set on tool calls (and on a skill invoked by name: `Skill` with the `skill`). `reads`: the raw command or
+   * path of a call that may read a file, for finding a read of `<ref>/SKILL.md`.
+   */
+  tool?: { id: string; name: string; skill?: string; reads?: string };
   /** Set on a failed tool call's result: the id and (once resolved) the name of the call. */
   errorOf?: { id: string; name: string };
 }
 
-export function buildJudgeWindow(input: JudgeWindowInput, options: JudgeWindowOptions = {}): JudgeWindow {
+/** One agent's transcript lines: which it recognizes, and how the lines it recognizes become turns. */
+export interface TranscriptFormat {
+  recognizes(entry: Entry): boolean;
+  /**
+   * Given every line of this format in the text (in order), a reader of one
+   * line: what needs the whole file (the conversation's active branch) is worked out here, once.
+   */
+  reader(entries: Entry[]): (entry: Entry) => Turn[];
+}
+
+/** `formats`: the agents' transcript formats; the last reads every line no other recognizes. */
+export function buildJudgeWindow(input: JudgeWindowInput, formats: readonly TranscriptFormat[], options: JudgeWindowOptions = {}): JudgeWindow {
   const { before = WINDOW_TURNS_BEFORE, after = WINDOW_TURNS_AFTER, maxChars = MAX_WINDOW_CHARS } = options;
-  const entries = activeBranch(parseTranscript(input.transcriptText));
-  const skillCommands = skillCommandEntries(entries);
-  const turns = nameFailedCalls(entries.flatMap((e) => (isCodexLine(e) ? codexTurns(e) : entryTurns(e, skillCommands))));
+  const turns = nameFailedCalls(transcriptTurns(parseTranscript(input.transcriptText), formats));
   const at = findInvocation(turns, input.toolUseId, input.skillRef);
   const reaction = redactSecrets(input.reaction.trim());
   const selected = withoutEchoedReaction(sliceAround(turns, at ?? turns.length, before, after), reaction);
   const transcriptPart = elide(selected.map(renderTurn).join('\n\n'), maxChars);
   return { window: appendReaction(transcriptPart, reaction), invocationFound: at !== undefined, turns: selected.length };
+}
+
+/** The turns of every line, each read by its format, in the order of the lines. */
+function transcriptTurns(entries: Entry[], formats: readonly TranscriptFormat[]): Turn[] {
+  const fallback = formats.at(-1);
+  if (!fallback) return [];
+  const formatOf = entries.map((entry) => formats.find((f) => f !== fallback && f.recognizes(entry)) ?? fallback);
+  const readers = new Map(formats.map((format) => [format, format.reader(entries.filter((_, i) => formatOf[i] === format))]));
+  return entries.flatMap((entry, i) => readers.get(formatOf[i]!)!(entry));
 }
 
 /** One object per parseable line; a truncated or corrupt line is skipped. */
@@ -92,125 +106,7 @@ export function parseTranscript(text: string): Entry[] {
   return entries;
 }
 
-/**
- * Claude Code entries on the path from the last entry back to the root (following
- * parentUuid, and logicalParentUuid across a compaction). Where the path
- * reaches a parent that is not in the text (the caller read from mid-file, or
- * a line was corrupt) the entries before that point are kept: their branch
- * cannot be told.
- */
-function activeBranch(entries: Entry[]): Entry[] {
-  const byUuid = new Map<string, number>();
-  const chained = (entry: Entry): boolean => typeof entry.uuid === 'string' && !isCodexLine(entry);
-  entries.forEach((entry, index) => {
-    if (chained(entry)) byUuid.set(entry.uuid as string, index);
-  });
-  const leaf = entries.findLastIndex((e) => chained(e) && e.isSidechain !== true);
-  if (leaf < 0) return entries;
-  const onBranch = new Set<number>();
-  let keepBefore = 0;
-  for (let at: number | undefined = leaf; at !== undefined; ) {
-    onBranch.add(at);
-    const parent = parentOf(entries[at] as Entry);
-    if (parent === undefined) break;
-    const next = byUuid.get(parent);
-    if (next === undefined) keepBefore = at;
-    at = next === undefined || onBranch.has(next) ? undefined : next;
-  }
-  return entries.filter((e, index) => index < keepBefore || !chained(e) || onBranch.has(index));
-}
-
-function parentOf(entry: Entry): string | undefined {
-  if (typeof entry.parentUuid === 'string') return entry.parentUuid;
-  return typeof entry.logicalParentUuid === 'string' ? entry.logicalParentUuid : undefined;
-}
-
-function entryTurns(entry: Entry, skillCommands: ReadonlySet<string>): Turn[] {
-  if (entry.isSidechain === true || !isPlainObject(entry.message)) return [];
-  const content = entry.message.content;
-  if (entry.type === 'user') {
-    if (isInjected(entry)) return [];
-    const command = slashCommand(userText(content));
-    if (command) return [commandTurn(entry, command, skillCommands)];
-    return [...toolErrorTurns(content), ...textTurn('USER', userText(content))];
-  }
-  if (entry.type === 'assistant') return assistantTurns(content);
-  return [];
-}
-
-/** The tags of a command entry, as Claude Code records what the user typed: `<command-message>`, `<command-name>`, `<command-args>`. */
-const COMMAND_TAG = /<(command-message|command-name|command-args)>[\s\S]*?<\/\1>/g;
-
-/** The slash command a user entry records (`/name args` typed), or undefined for any other text (such a tag in typed text among them). */
-function slashCommand(text: string): { name: string; args: string } | undefined {
-  if (!text.trimStart().startsWith('<command-') || text.replace(COMMAND_TAG, '').trim() !== '') return undefined;
-  const name = /<command-name>\/?([^<]*)<\/command-name>/.exec(text)?.[1]?.trim();
-  if (!name) return undefined;
-  return { name, args: /<command-args>([\s\S]*?)<\/command-args>/.exec(text)?.[1]?.trim() ?? '' };
-}
-
-/**
- * The uuids of command entries that invoked a skill: Claude Code follows such
- * an entry with the skill's body, a meta entry opening "Base directory for
- * this skill:" (a custom command's body or a built-in command's output has
- * no such line).
- */
-function skillCommandEntries(entries: Entry[]): Set<string> {
-  const found = new Set<string>();
-  for (const entry of entries) {
-    if (entry.type !== 'user' || entry.isMeta !== true || typeof entry.parentUuid !== 'string' || !isPlainObject(entry.message)) continue;
-    if (userText(entry.message.content).startsWith('Base directory for this skill:')) found.add(entry.parentUuid);
-  }
-  return found;
-}
-
-/**
- * What the user typed, `/name args`; a skill invoked so is its invocation,
- * a Skill call named by the prompt's id (what the UserPromptExpansion hook pins).
- */
-function commandTurn(entry: Entry, command: { name: string; args: string }, skillCommands: ReadonlySet<string>): Turn {
-  const typed = shorten(oneLine(redactSecrets(command.args ? `${command.name} ${command.args}` : command.name)), MAX_TOOL_INPUT_CHARS);
-  if (typeof entry.uuid !== 'string' || !skillCommands.has(entry.uuid)) return { role: 'USER', text: `/${typed}` };
-  const id = typeof entry.promptId === 'string' ? entry.promptId : entry.uuid;
-  return { role: 'USER', text: typed, tool: { id, name: 'Skill', skill: command.name } };
-}
-
-/** Text the user did not type: the skill body, hook feedback, compaction summaries. */
-function isInjected(entry: Entry): boolean {
-  return entry.isMeta === true || entry.isCompactSummary === true || entry.isVisibleInTranscriptOnly === true;
-}
-
-function userText(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return '';
-  return content
-    .filter((block): block is Entry => isPlainObject(block) && block.type === 'text' && typeof block.text === 'string')
-    .map((block) => block.text as string)
-    .join('\n');
-}
-
-/** Results flagged `is_error`, shortened: the call was blocked or failed. */
-function toolErrorTurns(content: unknown): Turn[] {
-  if (!Array.isArray(content)) return [];
-  return content.flatMap((block): Turn[] => {
-    if (!isPlainObject(block) || block.type !== 'tool_result' || block.is_error !== true) return [];
-    const text = shorten(oneLine(redactSecrets(userText(block.content))), MAX_TOOL_INPUT_CHARS);
-    return [{ role: 'USER', text, errorOf: { id: typeof block.tool_use_id === 'string' ? block.tool_use_id : '', name: 'unknown' } }];
-  });
-}
-
-function assistantTurns(content: unknown): Turn[] {
-  if (typeof content === 'string') return textTurn('ASSISTANT', content);
-  if (!Array.isArray(content)) return [];
-  return content.flatMap((block): Turn[] => {
-    if (!isPlainObject(block)) return [];
-    if (block.type === 'text' && typeof block.text === 'string') return textTurn('ASSISTANT', block.text);
-    if (block.type === 'tool_use') return [toolTurn(block)];
-    return [];
-  });
-}
-
-function textTurn(role: Turn['role'], text: string): Turn[] {
+export function textTurn(role: Turn['role'], text: string): Turn[] {
   const trimmed = text.trim();
   return trimmed ? [{ role, text: redactSecrets(trimmed) }] : [];
 }
@@ -222,7 +118,7 @@ function nameFailedCalls(turns: Turn[]): Turn[] {
   return turns.map((turn) => (turn.errorOf ? { ...turn, errorOf: { ...turn.errorOf, name: names.get(turn.errorOf.id) ?? 'unknown' } } : turn));
 }
 
-function toolTurn(block: Entry): Turn {
+export function toolTurn(block: Entry): Turn {
   const name = typeof block.name === 'string' ? block.name : 'unknown';
   const input = toolInput(block.input);
   const skill = name === 'Skill' && isPlainObject(input) && typeof input.skill === 'string' ? input.skill : undefined;
@@ -231,7 +127,7 @@ function toolTurn(block: Entry): Turn {
 }
 
 /** A tool input given as a JSON string is parsed; the raw string is kept when it does not parse. */
-function toolInput(input: unknown): unknown {
+export function toolInput(input: unknown): unknown {
   if (typeof input !== 'string') return input;
   try {
     return JSON.parse(input) as unknown;
@@ -243,6 +139,14 @@ function toolInput(input: unknown): unknown {
 /** The one field that says what a well-known tool did; compact JSON for the rest. */
 const SALIENT_FIELD: Record<string, string> = {
   Bash: 'command',
+  // pi: read, bash, edit, write, grep, find, ls.
+  read: 'path',
+  bash: 'command',
+  edit: 'path',
+  write: 'path',
+  grep: 'pattern',
+  find: 'pattern',
+  ls: 'path',
   // Codex: unified exec ({cmd: string}), the shell_command tool ({command: string}), the older shell ({command: argv}).
   exec_command: 'cmd',
   shell_command: 'command',
@@ -259,7 +163,7 @@ const SALIENT_FIELD: Record<string, string> = {
   Agent: 'description',
 };
 
-function describeToolInput(name: string, input: unknown): string {
+export function describeToolInput(name: string, input: unknown): string {
   if (typeof input === 'string') return input;
   if (!isPlainObject(input)) return input === undefined ? '' : JSON.stringify(input);
   if (name === 'Skill' && typeof input.skill === 'string') return [input.skill, input.args].filter((p) => typeof p === 'string' && p).join(' ');
@@ -285,7 +189,7 @@ function findInvocation(turns: Turn[], toolUseId: string | null | undefined, ski
   }
   const skillFile = skillFilePattern(skillRef);
   const latest = turns.findLastIndex(
-    (t) => (t.tool?.name === 'Skill' && t.tool.skill === skillRef) || (t.tool?.command !== undefined && skillFile.test(t.tool.command)),
+    (t) => (t.tool?.name === 'Skill' && t.tool.skill === skillRef) || (t.tool?.reads !== undefined && skillFile.test(t.tool.reads)),
   );
   return latest >= 0 ? latest : undefined;
 }
@@ -344,148 +248,3 @@ function appendReaction(window: string, reaction: string): string {
   return window ? `${window}\n\nUSER: ${reaction}` : `USER: ${reaction}`;
 }
 
-// ---------------------------------------------------------------- Codex rollouts
-
-/** The line types of a Codex rollout (`{timestamp, ordinal?, type, payload}`). */
-const CODEX_LINE_TYPES = new Set(['session_meta', 'event_msg', 'response_item', 'world_state', 'turn_context', 'token_usage_record', 'compacted']);
-
-/** A Codex rollout line: a Claude Code entry never has a `payload` and its types are user/assistant/system/…. */
-function isCodexLine(entry: Entry): boolean {
-  return typeof entry.timestamp === 'string' && typeof entry.type === 'string' && CODEX_LINE_TYPES.has(entry.type) && isPlainObject(entry.payload);
-}
-
-/** Tools whose input is a shell command: a read of SKILL.md through one of them is a skill invocation. */
-const CODEX_SHELL_TOOLS = new Set(['exec_command', 'shell_command', 'shell', 'local_shell']);
-
-/**
- * User messages Codex writes itself, for a rollout without `content_item_kinds`
- * (older CLIs): the environment context, injected skills and instructions.
- */
-const CODEX_INJECTED_PREFIXES = ['<environment_context>', '<skill>', '<user_instructions>', '# AGENTS.md', '<INSTRUCTIONS>', '<turn_aborted>', '<user_shell_command>', '<subagent_notification>', '<permissions instructions>'];
-
-/** The turns of one rollout line: only `response_item`s say what was said and done. */
-function codexTurns(entry: Entry): Turn[] {
-  if (entry.type !== 'response_item' || !isPlainObject(entry.payload)) return [];
-  const item = entry.payload;
-  switch (item.type) {
-    case 'message':
-      if (item.role === 'user') return [...textTurn('USER', codexUserText(item)), ...codexInjectedSkills(item)];
-      if (item.role === 'assistant') return textTurn('ASSISTANT', codexTexts(item.content, 'output_text').join('\n'));
-      return []; // developer / system: instructions, not the conversation.
-    case 'function_call':
-      return [codexToolTurn(item, toolInput(item.arguments))];
-    case 'custom_tool_call':
-      return [codexToolTurn(item, item.input)];
-    case 'local_shell_call':
-      return [codexToolTurn({ ...item, name: 'local_shell', call_id: item.call_id ?? item.id }, isPlainObject(item.action) ? item.action : undefined)];
-    case 'function_call_output':
-    case 'custom_tool_call_output':
-      return codexToolError(item);
-    default:
-      return []; // reasoning, web search, compaction…
-  }
-}
-
-function codexTexts(content: unknown, type: string): string[] {
-  if (typeof content === 'string') return [content];
-  if (!Array.isArray(content)) return [];
-  return content.filter((block): block is Entry => isPlainObject(block) && block.type === type && typeof block.text === 'string').map((block) => block.text as string);
-}
-
-/**
- * What the user typed. Codex marks each content item's kind (`user.text` for
- * typed text; the environment context and an injected `<skill>` are user
- * messages too, with other kinds); without kinds, text that opens like an
- * injection is skipped.
- */
-function codexUserText(item: Entry): string {
-  const content = Array.isArray(item.content) ? item.content : typeof item.content === 'string' ? [{ type: 'input_text', text: item.content }] : [];
-  const metadata = item.internal_chat_message_metadata_passthrough;
-  const kinds = isPlainObject(metadata) && Array.isArray(metadata.content_item_kinds) ? (metadata.content_item_kinds as unknown[]) : undefined;
-  if (kinds !== undefined) {
-    if (kinds.length === content.length) return codexTexts(content.filter((_, index) => kinds[index] === 'user.text'), 'input_text').join('\n');
-    return kinds.includes('user.text') ? codexTexts(content, 'input_text').join('\n') : '';
-  }
-  return codexTexts(content, 'input_text')
-    .filter((text) => !CODEX_INJECTED_PREFIXES.some((prefix) => text.trimStart().startsWith(prefix)))
-    .join('\n');
-}
-
-/**
- * A skill Codex injected because the prompt named it (`$<name>`): no tool
- * call, a `<skill><name>…</name>…</skill>` user message. It is the
- * invocation, named by its turn's id (what the UserPromptSubmit hook pins).
- */
-function codexInjectedSkills(item: Entry): Turn[] {
-  const metadata = isPlainObject(item.internal_chat_message_metadata_passthrough) ? item.internal_chat_message_metadata_passthrough : {};
-  const kinds = Array.isArray(metadata.content_item_kinds) ? (metadata.content_item_kinds as unknown[]) : undefined;
-  const id = typeof metadata.turn_id === 'string' ? metadata.turn_id : '';
-  const content = Array.isArray(item.content) ? item.content : [];
-  return content.flatMap((block, index): Turn[] => {
-    if (!isPlainObject(block) || typeof block.text !== 'string' || !block.text.trimStart().startsWith('<skill>')) return [];
-    if (kinds !== undefined && kinds.length === content.length && kinds[index] !== 'skills.selected_skill_instructions') return [];
-    const name = /<name>([^<\n]+)<\/name>/.exec(block.text)?.[1]?.trim();
-    return name ? [{ role: 'USER', text: name, tool: { id, name: 'Skill', skill: name } }] : [];
-  });
-}
-
-function codexToolTurn(item: Entry, input: unknown): Turn {
-  const name = typeof item.name === 'string' ? item.name : 'unknown';
-  const id = typeof item.call_id === 'string' ? item.call_id : '';
-  const turn = toolTurn({ id, name, input });
-  const command = CODEX_SHELL_TOOLS.has(name) ? shellCommand(input) : undefined;
-  return command === undefined || !turn.tool ? turn : { ...turn, tool: { ...turn.tool, command } };
-}
-
-/** The command a shell tool ran: `cmd` or `command`, a string or an argv. */
-function shellCommand(input: unknown): string | undefined {
-  if (typeof input === 'string') return input;
-  if (!isPlainObject(input)) return undefined;
-  const value = input.cmd ?? input.command;
-  if (typeof value === 'string') return value;
-  if (Array.isArray(value) && value.every((part) => typeof part === 'string')) return value.join(' ');
-  return undefined;
-}
-
-/**
- * A tool output is a turn only when the call failed: the command exited
- * non-zero (`Process exited with code N`, or `exit_code` in a JSON output) or
- * a PreToolUse hook blocked it.
- */
-function codexToolError(item: Entry): Turn[] {
-  const text = codexOutputText(item.output);
-  const failure = codexFailure(text);
-  if (failure === undefined) return [];
-  const shown = shorten(oneLine(redactSecrets(failure)), MAX_TOOL_INPUT_CHARS);
-  return [{ role: 'USER', text: shown, errorOf: { id: typeof item.call_id === 'string' ? item.call_id : '', name: 'unknown' } }];
-}
-
-function codexOutputText(output: unknown): string {
-  if (typeof output === 'string') return output;
-  if (Array.isArray(output)) return codexTexts(output, 'input_text').concat(codexTexts(output, 'output_text')).join('\n');
-  if (isPlainObject(output)) return typeof output.content === 'string' ? output.content : codexOutputText(output.content);
-  return '';
-}
-
-/** What to show for a failed call ("exit 1: <output>", the hook's reason), or undefined when it succeeded. */
-function codexFailure(text: string): string | undefined {
-  if (/^Command blocked by PreToolUse hook/.test(text.trimStart())) return text;
-  // Unified exec ("Process exited with code N"), the older shell tool ("Exit code: N").
-  const exited = /^(?:Process exited with code|Exit code:) (-?\d+)\s*$/m.exec(text);
-  if (exited) {
-    if (Number(exited[1]) === 0) return undefined;
-    const output = /^Output:\n([\s\S]*)$/m.exec(text)?.[1] ?? '';
-    return `exit ${exited[1]}: ${output}`;
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (!isPlainObject(parsed)) return undefined;
-  const metadata = isPlainObject(parsed.metadata) ? parsed.metadata : parsed;
-  const code = metadata.exit_code;
-  if (typeof code !== 'number' || code === 0) return undefined;
-  return `exit ${code}: ${typeof parsed.output === 'string' ? parsed.output : ''}`;
-}

@@ -1,5 +1,5 @@
 // What every hook handler gets: the agent, its settings, its log, the clock.
-import type { AgentName } from '../local/agents';
+import type { AgentName } from '../agents/registry';
 import type { HookLog } from '../local/hook-log';
 import type { HookSettings } from './settings';
 

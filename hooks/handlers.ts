@@ -2,40 +2,29 @@
 // SessionEnd: the hooks on the agent's hot path. Each does a few file
 // operations and no network: signals are spooled to the outbox and delivered
 // by the flusher process.
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { MANIFEST_FILE, findEntry, parseManifest } from '../core/manifest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MANIFEST_FILE, parseManifest } from '../core/manifest';
 import type { Manifest, ManifestEntry } from '../core/manifest';
 import { MAX_REACTION_BYTES } from '../core/limits';
 import { redactSecrets } from '../core/redact';
 import type { InvokedSignal, ReactionSignal, SessionEndedSignal, SupersededSignal } from '../core/messages';
 import { formatSkillRef, tryParseSkillRef, workflowIdForInvocation, type SkillRef } from '../core/skill-ref';
-import { currentUser, expandHome } from '../local/home';
+import { currentUser } from '../local/home';
 import type { HookContext } from './context';
 import { eventIdFor } from './event-id';
 import { closeHint, deleteHint, readHint, writeHint } from './hint';
 import type { OutboxWorkflowConfig } from '../local/outbox/event';
 import { outboxStalled, writeOutboxEvent } from '../local/outbox/files';
 import { judgmentsPending } from '../local/outbox/pending-judgments';
-import type { HookPayload } from './payload';
+import type { HookPayload } from '../agents/hook-payload';
 import { judgmentQueue } from '../local/judgment-queue';
 import { ensureFlusher } from './spawn';
-import { promptStartOffset } from './prompt-offset';
+import { fileSize } from '../agents/prompt-offset';
 import { versionInSession } from './session-skills';
-import { installInContext } from './skills-in-context';
-import { skillFilesInCommand } from '../core/skill-path';
-import { AGENT_IDS, agentSkillRoots } from '../local/agents';
+import { AGENTS } from '../agents/registry';
+import type { PulledSkills } from '../agents/agent';
 
-
-/** The transcript's size in bytes now, 0 when it does not exist (yet). */
-export function fileSize(path: string | undefined): number {
-  if (!path) return 0;
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
-}
 
 /** The first `maxBytes` bytes of `text` as UTF-8, never ending inside a character. */
 export function cutUtf8(text: string, maxBytes: number): string {
@@ -94,56 +83,14 @@ async function startFlusher(ctx: HookContext): Promise<void> {
 
 export type ArmResult = 'armed' | 'duplicate' | 'not-skill-tool' | 'not-org-skill' | 'no-session';
 
-/** The org skill a PreToolUse call uses, with the install the session has it from; or why it is none. */
-type SkillCall = { ref: SkillRef; install: ManifestEntry } | 'not-skill-tool' | 'not-org-skill';
-
-/**
- * Claude Code: the Skill tool names the skill; it is an org skill when the
- * folder Claude Code loads for it is one pull installed (a local "x--alice"
- * folder is not the shared skill).
- */
-function claudeSkillCall(payload: HookPayload, manifest: () => Manifest | undefined, ctx: HookContext): SkillCall {
-  const skill = payload.tool_input?.skill;
-  if (payload.tool_name !== 'Skill' || typeof skill !== 'string') return 'not-skill-tool';
-  return claudeOrgSkill(skill, payload, manifest, ctx);
+/** The session's skills as the agent sees them: pull's manifest read only once a call could be a skill's (Codex runs PreToolUse for every shell command). */
+function pulledSkills(payload: HookPayload, ctx: HookContext): PulledSkills {
+  return { manifest: () => readManifest(ctx.settings.home), place: { home: ctx.settings.userHome, cwd: payload.cwd || process.cwd(), env: ctx.env } };
 }
 
-/** The pulled install Claude Code loads for the skill named `skill` in this session, or 'not-org-skill'. */
-function claudeOrgSkill(skill: string, payload: HookPayload, manifest: () => Manifest | undefined, ctx: HookContext): SkillCall {
-  const ref = tryParseSkillRef(skill);
-  const roots = agentSkillRoots('claude', { home: ctx.settings.userHome, cwd: payload.cwd || process.cwd(), env: ctx.env });
-  const pulled = ref && manifest();
-  const install = ref && pulled && installInContext(pulled, formatSkillRef(ref), roots, existsSync);
-  return ref && install ? { ref, install } : 'not-org-skill';
-}
-
-/**
- * Codex: no Skill tool; the model reads SKILL.md through the shell. The call
- * uses an org skill when its command names `<root>/<name>--<author>/SKILL.md`
- * and pull installed that very folder (any other file, a local skill's among
- * them, never arms).
- */
-function codexSkillCall(payload: HookPayload, manifest: () => Manifest | undefined, ctx: HookContext): SkillCall {
-  const command = payload.tool_input?.command;
-  if (payload.tool_name !== 'Bash' || typeof command !== 'string') return 'not-skill-tool';
-  const files = skillFilesInCommand(command);
-  if (files.length === 0) return 'not-skill-tool';
-  const cwd = payload.cwd || process.cwd();
-  const pulled = manifest();
-  for (const file of files) {
-    const dir = dirname(resolve(cwd, expandHome(file, ctx.env)));
-    const ref = tryParseSkillRef(basename(dir));
-    const install = ref && pulled && findEntry(pulled, dirname(dir), basename(dir));
-    if (ref && install) return { ref, install };
-  }
-  return 'not-org-skill';
-}
-
-/** PreToolUse: a call that uses an org skill opens a judgment window. */
+/** PreToolUse (pi: a read's result): a call that uses an org skill opens a judgment window. */
 export async function onPreToolUse(payload: HookPayload, ctx: HookContext): Promise<ArmResult> {
-  // Read only once the call could be a skill's (Codex runs this hook for every shell command).
-  const manifest = () => readManifest(ctx.settings.home);
-  const call = ctx.agent === 'codex' ? codexSkillCall(payload, manifest, ctx) : claudeSkillCall(payload, manifest, ctx);
+  const call = AGENTS[ctx.agent].skillCall(payload, pulledSkills(payload, ctx));
   if (typeof call === 'string') return call;
   return arm(payload, ctx, call.ref, call.install, payload.tool_use_id ?? '');
 }
@@ -174,7 +121,7 @@ async function arm(payload: HookPayload, ctx: HookContext, ref: SkillRef, instal
     sessionId,
     toolUseId,
     user: currentUser(ctx.env),
-    agent: AGENT_IDS[ctx.agent],
+    agent: AGENTS[ctx.agent].id,
     // The version loaded when the session started (its pull only takes effect next session).
     skillVersion: versionInSession(settings.home, sessionId, ref.name, ref.author) ?? install.version,
     transcriptPath: payload.transcript_path ?? '',
@@ -194,48 +141,33 @@ async function arm(payload: HookPayload, ctx: HookContext, ref: SkillRef, instal
 }
 
 /**
- * Codex injects a skill the prompt names as `$<name>--<author>` without any
- * tool call: such a prompt invokes that skill, when it is a pulled install in
- * a root Codex loads, named by the turn it starts.
+ * A prompt that invokes a pulled skill itself: Claude Code's `/<name>--<author>`
+ * (UserPromptExpansion, named by the prompt's id: a second run of the hook is the
+ * same invocation, and UserPromptSubmit, which runs after it for the same prompt,
+ * does not count that prompt as a reaction to it), Codex's `$<name>--<author>`
+ * and pi's `/skill:<name>--<author>` (named by the turn or prompt they start).
  */
-async function armMentionedSkill(payload: HookPayload, ctx: HookContext): Promise<ArmResult | undefined> {
-  const mentioned = [...(payload.prompt ?? '').matchAll(/(?<![\w$])\$([a-z0-9][a-z0-9-]*--[A-Za-z0-9_.@-]+)/g)].map((m) => tryParseSkillRef(m[1]!.replace(/[.]+$/, '')));
-  const refs = mentioned.filter((r): r is SkillRef => r !== undefined);
-  if (refs.length === 0 || !payload.turn_id) return undefined;
-  const manifest = readManifest(ctx.settings.home);
-  if (!manifest) return undefined;
-  const roots = agentSkillRoots('codex', { home: ctx.settings.userHome, cwd: payload.cwd || process.cwd(), env: ctx.env });
-  // The last one named wins, as a later Skill call takes over the window.
-  const last = refs.map((ref) => ({ ref, install: installInContext(manifest, formatSkillRef(ref), roots, existsSync) })).filter((r) => r.install).at(-1);
-  return last ? arm(payload, ctx, last.ref, last.install!, payload.turn_id, payload.turn_id) : undefined;
+async function armPromptInvocation(payload: HookPayload, ctx: HookContext): Promise<ArmResult | undefined> {
+  const invocation = AGENTS[ctx.agent].promptInvocation(payload, pulledSkills(payload, ctx));
+  return invocation ? arm(payload, ctx, invocation.ref, invocation.install, invocation.id, invocation.id || undefined) : undefined;
 }
 
-/**
- * UserPromptExpansion (Claude Code): the user typed `/<name>--<author>`, so
- * Claude Code expands the skill into the prompt without a Skill tool call
- * (docs/claude-code.md). A pulled skill invoked so arms as a Skill call does,
- * named by the prompt's id: a second run of the hook (installed twice) is the
- * same invocation, and UserPromptSubmit, which runs after it for the same
- * prompt, does not count that prompt as a reaction to it.
- */
+/** UserPromptExpansion (Claude Code): the user typed `/<name>--<author>` (docs/claude-code.md). */
 export async function onUserPromptExpansion(payload: HookPayload, ctx: HookContext): Promise<ArmResult> {
-  if (ctx.agent !== 'claude' || payload.expansion_type !== 'slash_command' || !payload.command_name) return 'not-skill-tool';
-  const call = claudeOrgSkill(payload.command_name, payload, () => readManifest(ctx.settings.home), ctx);
-  if (typeof call === 'string') return call;
-  return arm(payload, ctx, call.ref, call.install, payload.prompt_id ?? '', payload.prompt_id);
+  return (await armPromptInvocation(payload, ctx)) ?? 'not-skill-tool';
 }
 
 export type ReactResult = 'sent' | 'duplicate' | 'no-window' | 'session-ended' | 'expired' | 'blank';
 
 /**
- * UserPromptSubmit: while a window is open, the prompt is a reaction to the
- * skill's work. In Codex a prompt naming `$<skill>` then also opens a window
- * of its own (replacing that one).
+ * UserPromptSubmit (pi: its `input` event): while a window is open, the prompt
+ * is a reaction to the skill's work. A prompt that names a skill (Codex's
+ * `$<skill>`, pi's `/skill:<skill>`) then also opens a window of its own
+ * (replacing that one).
  */
 export async function onUserPromptSubmit(payload: HookPayload, ctx: HookContext): Promise<ReactResult | `${ReactResult}, armed`> {
   const reacted = await reactToPrompt(payload, ctx);
-  if (ctx.agent !== 'codex') return reacted;
-  return (await armMentionedSkill(payload, ctx)) === 'armed' ? `${reacted}, armed` : reacted;
+  return (await armPromptInvocation(payload, ctx)) === 'armed' ? `${reacted}, armed` : reacted;
 }
 
 async function reactToPrompt(payload: HookPayload, ctx: HookContext): Promise<ReactResult> {
@@ -274,9 +206,8 @@ async function reactToPrompt(payload: HookPayload, ctx: HookContext): Promise<Re
     sessionId,
     text: reactionText(prompt),
     transcriptPath: payload.transcript_path ?? '',
-    // The window ends where this prompt begins: Claude Code may have written it, and part of the answer, before
-    // this hook (which it does not wait for) runs; Codex waits for its hooks, so there it is the file's size.
-    transcriptBytes: promptStartOffset(payload.transcript_path, payload.prompt_id),
+    // The window ends where this prompt begins (Claude Code may have written it before this hook runs).
+    transcriptBytes: AGENTS[ctx.agent].reactionOffset(payload),
   };
   spool(ctx, ref, hint.workflowId, now, { signal: 'reaction', payload: reaction });
   // Spent after spooling: a crash in between sends one reaction too many, never one too few.

@@ -11,21 +11,12 @@
 // (hooks/spawn.ts): it costs every prompt a few ms; a test keeps it out.
 import { fileURLToPath } from 'node:url';
 import type { HookContext } from './context';
-import type * as SessionStartModule from './session-start-process';
-import type { SessionStartJob } from './session-start-process';
-import { emptyManifest } from '../core/manifest';
-import { AGENT_NAMES, agentSkillRoots, isAgentName } from '../local/agents';
-import { DEFAULT_RESUME_GRACE_MS } from '../core/limits';
-import { onPreToolUse, onSessionEnd, onUserPromptExpansion, onUserPromptSubmit, readManifest } from './handlers';
-import { snapshotSessionSkills } from './session-skills';
-import { pruneStaleHints, reopenHint } from './hint';
+import { AGENT_NAMES, isAgentName } from '../agents/registry';
+import { onPreToolUse, onSessionEnd, onUserPromptExpansion, onUserPromptSubmit } from './handlers';
+import { onSessionStart } from './session-open';
 import { openHookLog } from '../local/hook-log';
-import { listOutbox } from '../local/outbox/files';
-import { judgmentsPending } from '../local/outbox/pending-judgments';
-import { payloadFrom } from './payload';
-import { servedQueue } from '../local/judgment-queue';
+import { payloadFrom } from '../agents/hook-payload';
 import { readHookSettings } from './settings';
-import { ensureFlusher, spawnDetachedNode } from './spawn';
 import { readStdin, readStillPending } from './stdin';
 
 /**
@@ -105,35 +96,7 @@ async function main(): Promise<void> {
         log.error(`SessionStart hook stopped after ${watchdogMs} ms`);
         exit();
       }, watchdogMs).unref();
-      pruneStaleHints(settings.home, settings.idleTimeoutMs);
-      if (payload.source === 'resume' && payload.session_id) reopenHint(settings.home, payload.session_id, Date.now(), DEFAULT_RESUME_GRACE_MS);
-      // What this session runs is what is installed now, before its own pull (see session-skills.ts).
-      const inContext =
-        payload.session_id && payload.source !== 'compact'
-          ? snapshotSessionSkills(settings.home, payload.session_id, readManifest(settings.home) ?? emptyManifest(), agentSkillRoots(agent, { home: settings.userHome, cwd: payload.cwd || process.cwd(), env: process.env }))
-          : [];
-      const job: SessionStartJob | undefined =
-        settings.autopull || settings.attribution ? { agent, payload: { session_id: payload.session_id, cwd: payload.cwd || process.cwd(), source: payload.source }, inContext } : undefined;
-      if (job && settings.sessionStartWait) {
-        // Opt-in: do the pull and the attribution inside the hook (the session waits).
-        const { runSessionStart } = (await import(new URL('./hook-session-start.mjs', import.meta.url).href)) as typeof SessionStartModule;
-        await runSessionStart(job.payload, ctx, job.inContext);
-      }
-      // The processes started last: the hook lowers its own priority to start them at the background one (spawn.ts).
-      const lowPriority = settings.backgroundPriority === 'low';
-      // Events left by a flusher that gave up while Temporal was down, or judgments this machine still owes,
-      // get a new one; on a teammate's machine always: judgments may wait on its queue since it was offline.
-      if (
-        settings.spawnFlusher &&
-        (listOutbox(settings.home).length > 0 || judgmentsPending(settings.home) || servedQueue(settings.home, process.env, settings.activityQueue) !== undefined)
-      ) {
-        await ensureFlusher(settings.home, ctx.flusherPath(), lowPriority, (err) => log.error('could not start the outbox flusher', err));
-      }
-      if (job && !settings.sessionStartWait) {
-        await spawnDetachedNode([fileURLToPath(new URL('./hook-session-start.mjs', import.meta.url)), JSON.stringify(job)], { lowPriority }, (err) =>
-          log.error('could not start the SessionStart job', err),
-        );
-      }
+      await onSessionStart(payload, ctx);
       return;
     }
     default:

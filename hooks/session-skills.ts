@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 import type { Manifest } from '../core/manifest';
 import { SESSIONS_DIR, sessionFileStem } from './hint';
-import { orgSkillsInContext, type SkillRoots } from './skills-in-context';
+import { orgSkillsInContext } from '../agents/skills-in-context';
 
 export interface SkillInContext {
   name: string;
@@ -22,7 +22,7 @@ function sessionSkillsPath(home: string, sessionId: string): string {
 }
 
 /** Takes the snapshot from the pull manifest (as it is before this session's pull) and stores it. */
-export function snapshotSessionSkills(home: string, sessionId: string, manifest: Manifest, roots: SkillRoots): SkillInContext[] {
+export function snapshotSessionSkills(home: string, sessionId: string, manifest: Manifest, roots: readonly string[]): SkillInContext[] {
   const skills = orgSkillsInContext(manifest, roots, existsSync);
   const path = sessionSkillsPath(home, sessionId);
   mkdirSync(join(home, SESSIONS_DIR), { recursive: true, mode: 0o700 });

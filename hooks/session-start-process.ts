@@ -6,10 +6,10 @@
 // waits instead.
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isAgentName, type AgentName } from '../local/agents';
+import { isAgentName, type AgentName } from '../agents/registry';
 import type { HookContext } from './context';
 import { openHookLog } from '../local/hook-log';
-import type { HookPayload } from './payload';
+import type { HookPayload } from '../agents/hook-payload';
 import { runSessionStart } from './session-start';
 import type { SkillInContext } from './session-skills';
 import { readHookSettings } from './settings';

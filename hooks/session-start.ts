@@ -3,13 +3,13 @@
 // a time budget (for the next session: the agent has read its skills already), then record which org
 // skills (and versions) this session has in context, with its A/B bucket. Nothing is printed: SessionStart's stdout would reach the model.
 import { abBucket } from '../core/bucket';
-import { AGENT_IDS } from '../local/agents';
+import { AGENTS } from '../agents/registry';
 import { currentUser } from '../local/home';
 import { pullSkills } from '../sync/pull-skills';
 import { openBackend } from '../team/open';
 import type { SkillSource } from '../team/skill-source';
 import type { HookContext } from './context';
-import type { HookPayload } from './payload';
+import type { HookPayload } from '../agents/hook-payload';
 import type { SkillInContext } from './session-skills';
 
 /** Recording the attribution row gets this long after the pull (its own budget: the row matters more). */
@@ -94,7 +94,7 @@ export async function runSessionStart(payload: HookPayload, ctx: HookContext, in
       sessionId,
       user: currentUser(ctx.env),
       cwd,
-      agent: AGENT_IDS[ctx.agent],
+      agent: AGENTS[ctx.agent].id,
       abBucket: abBucket(sessionId),
         skills: inContext,
       }),

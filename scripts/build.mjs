@@ -8,6 +8,8 @@
 //                    package, so a hook starts by reading one small file.
 //                    SessionStart's store and pull code is a separate bundle, run as a
 //                    detached process, dist/hook-session-start.mjs.
+//  - dist/pi-extension.mjs  pi's hook entry, an extension pi loads (`hooks install --agent pi`
+//                    writes a file into pi's extensions folder that re-exports it).
 //  - dist/flusher.mjs the detached process a hook starts to deliver the outbox to Temporal
 //                    (the Temporal client inlined: it loads in ~100 ms instead of ~180);
 //                    dist/machine-worker.mjs is its activities-only worker (teammate mode).
@@ -44,6 +46,8 @@ const entries = [
     define: { 'import.meta.url': '__hookFileUrl' },
     banner: { js: "var __hookFileUrl = require('node:url').pathToFileURL(__filename).href;" },
   },
+  // pi's hook entry: an extension pi loads into its own process (hooks/pi-extension.ts), Node built-ins only.
+  { in: 'hooks/pi-extension.ts', out: 'dist/pi-extension.mjs', packages: 'external' },
   // The Temporal client inlined: a flusher starts once per burst of hook events,
   // and skipping module resolution across node_modules halves its load time.
   { in: 'worker/flusher.ts', out: 'dist/flusher.mjs', packages: undefined },

@@ -11,7 +11,7 @@
 // signatures verify with the keys this machine pinned (sync/verify-version.ts);
 // one that does not is refused and the installed one stays.
 import { join } from 'node:path';
-import { agentSkillRoots, type AgentName } from '../local/agents';
+import { agentInstallRoots, type AgentName } from '../agents/registry';
 import { findEntry, isSafeDirName, removeEntry, upsertEntry } from '../core/manifest';
 import type { InstallScope, Manifest } from '../core/manifest';
 import { documentVersion, renderWithAuthorFrontmatter } from '../core/skill-document';
@@ -89,7 +89,7 @@ export interface PullReport {
 
 /** The folder pull installs into: the agent's user or project skills root. */
 export function skillsRoot(scope: InstallScope, where: { cwd: string; home: string; env?: NodeJS.ProcessEnv }, agent: AgentName = 'claude'): string {
-  return agentSkillRoots(agent, where)[scope];
+  return agentInstallRoots(agent, { ...where, env: where.env ?? process.env })[scope];
 }
 
 /**

@@ -9,7 +9,7 @@
 // worker's native bridge cannot be bundled), loaded by the flusher only when
 // there is a queue to serve, so plain delivery never loads it.
 import { modelCallsFromEnv } from '../local/model-calls';
-import { agentTranscriptRoots } from '../local/transcript-roots';
+import { agentTranscriptRoots } from '../agents/registry';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
 import { createModelActivities } from '../activities/create-activities';
 import type { ModelActivities } from '../activities/types';

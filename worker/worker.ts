@@ -8,7 +8,7 @@ import type { RolloutDefaults } from '../core/rollout-types';
 import type { ModelCall } from '../agents/types';
 import type { ModelCallBudget } from '../core/model-calls';
 import { modelCallsFromEnv } from '../local/model-calls';
-import { agentTranscriptRoots } from '../local/transcript-roots';
+import { agentTranscriptRoots } from '../agents/registry';
 import type { Store } from '../store/types';
 import { TASK_QUEUE } from '../workflows/definitions';
 import { projectRoot } from '../local/project-root';

@@ -12,7 +12,7 @@ import { createActivities, readTranscriptWindow } from '../../activities/create-
 import { FailureTypes, type JudgeInput, type JudgeResult, type Proposal, type ProposeInput } from '../../activities/types';
 import type { ModelRequest } from '../../agents/types';
 import { dailyModelCalls, modelCallsToday } from '../../local/model-calls';
-import { agentTranscriptRoots } from '../../local/transcript-roots';
+import { agentTranscriptRoots } from '../../agents/registry';
 import { openStore, type Store } from '../../store/open-store';
 import { until } from '../helpers/wait';
 import { testKey } from '../helpers/keys';
@@ -219,11 +219,11 @@ describe('the transcript folders', () => {
     return path;
   }
 
-  it('are Claude Code\'s projects folder (CLAUDE_CONFIG_DIR, else ~/.claude) and Codex\'s sessions folder (CODEX_HOME, else ~/.codex)', () => {
-    expect(agentTranscriptRoots({ HOME: '/home/bob', CLAUDE_CONFIG_DIR: '/opt/claude', CODEX_HOME: '/opt/codex' })).toEqual(['/opt/claude/projects', '/opt/codex/sessions']);
-    expect(agentTranscriptRoots({ HOME: '/home/bob' })).toEqual(['/home/bob/.claude/projects', '/home/bob/.codex/sessions']);
-    expect(agentTranscriptRoots({ HOME: '/home/bob', CLAUDE_CONFIG_DIR: '~/cfg', CODEX_HOME: '~/cx ' })).toEqual(['/home/bob/cfg/projects', '/home/bob/cx/sessions']);
-    expect(agentTranscriptRoots({ HOME: '/home/bob', CODEX_HOME: 'rel/codex' }, '/work')).toEqual(['/home/bob/.claude/projects', '/work/rel/codex/sessions']);
+  it("are Claude Code's projects folder (CLAUDE_CONFIG_DIR, else ~/.claude), Codex's sessions folder (CODEX_HOME, else ~/.codex) and pi's (PI_CODING_AGENT_SESSION_DIR, else the agent folder's)", () => {
+    expect(agentTranscriptRoots({ HOME: '/home/bob', CLAUDE_CONFIG_DIR: '/opt/claude', CODEX_HOME: '/opt/codex', PI_CODING_AGENT_DIR: '/opt/pi' })).toEqual(['/opt/claude/projects', '/opt/codex/sessions', '/opt/pi/sessions']);
+    expect(agentTranscriptRoots({ HOME: '/home/bob' })).toEqual(['/home/bob/.claude/projects', '/home/bob/.codex/sessions', '/home/bob/.pi/agent/sessions']);
+    expect(agentTranscriptRoots({ HOME: '/home/bob', CLAUDE_CONFIG_DIR: '~/cfg', CODEX_HOME: '~/cx ', PI_CODING_AGENT_SESSION_DIR: '~/pi-sessions' })).toEqual(['/home/bob/cfg/projects', '/home/bob/cx/sessions', '/home/bob/pi-sessions']);
+    expect(agentTranscriptRoots({ HOME: '/home/bob', CODEX_HOME: 'rel/codex' }, '/work')).toEqual(['/home/bob/.claude/projects', '/work/rel/codex/sessions', '/home/bob/.pi/agent/sessions']);
   });
 
   it('judge a Codex rollout in its dated folder under the sessions folder', async () => {

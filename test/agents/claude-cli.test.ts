@@ -3,7 +3,7 @@
 import { realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { claudeCliArgs, claudeCliModel, resolveClaudeCliSettings } from '../../agents/claude-cli';
+import { claudeCliArgs, claudeCliModel, resolveClaudeCliSettings } from '../../agents/claude/backend';
 import { ModelConfigError, type ModelRequest } from '../../agents/types';
 import { createFakeClaude, FAKE_CLAUDE_BIN, type FakeClaude } from '../fixtures/fake-claude';
 import { failure } from './helpers';

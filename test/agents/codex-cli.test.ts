@@ -7,7 +7,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { codexCliCall, codexCliModel, codexErrorDetail, resolveCodexCliSettings, tomlString } from '../../agents/codex-cli';
+import { codexCliCall, codexCliModel, codexErrorDetail, resolveCodexCliSettings, tomlString } from '../../agents/codex/backend';
 import { modelFromEnv } from '../../agents/model-backend';
 import { ModelConfigError, type ModelRequest } from '../../agents/types';
 import { match, startResponsesServer, writeCodexHome, type CodexHome, type ResponsesServer } from '../fixtures/responses-server';

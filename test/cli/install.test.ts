@@ -8,7 +8,7 @@ import { cp, mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HOOK_GATE, HOOK_GATE_NAME } from '../../cli/hook-gate';
+import { HOOK_GATE, HOOK_GATE_NAME } from '../../agents/claude/hook-gate';
 
 const root = join(import.meta.dirname, '..', '..');
 

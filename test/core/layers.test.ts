@@ -55,6 +55,12 @@ describe('dependency direction', () => {
     ['hooks/probe.ts', "import { invokedSignal } from '../workflows/definitions';"],
     ['hooks/probe.ts', "import { createModelActivities } from '../activities/create-activities';"],
     ['hooks/probe.ts', "import { modelFromEnv } from '../agents/model-backend';"],
+    // Of an agent's module, the hooks reach only what the registry exposes: never its setup (config writers).
+    ['hooks/probe.ts', "import { AGENT_SETUPS } from '../agents/setups';"],
+    ['hooks/probe.ts', "import { claudeHooks } from '../agents/claude/setup';"],
+    // What a hook loads of agents/ uses Node built-ins only.
+    ['agents/registry.ts', "import { execa } from 'execa';"],
+    ['agents/codex/agent.ts', "import { parse } from 'smol-toml';"],
     ['worker/probe.ts', "import { runCli } from '../cli/run-cli';"],
     ['worker/probe.ts', "import { readHookSettings } from '../hooks/settings';"],
     ['worker/probe.ts', "import { ensureFlusher } from '../hooks/spawn';"],
@@ -79,6 +85,8 @@ describe('dependency direction', () => {
     ['activities/probe.ts', "import { failureSignal } from '../workflows/definitions';"],
     ['team/probe.ts', "import { openStore } from '../store/open-store';\nimport { decideUpdate } from '../workflows/definitions';"],
     ['hooks/probe.ts', "import { pullSkills } from '../sync/pull';\nimport { writeOutboxEvent } from '../local/outbox/files';"],
+    ['hooks/probe.ts', "import { AGENTS } from '../agents/registry';\nimport type { HookPayload } from '../agents/hook-payload';"],
+    ['agents/codex/trust.ts', "import { parse } from 'smol-toml';\nimport { readTextIfExists } from '../../local/fs';"],
     ['worker/probe.ts', "import { listOutbox } from '../local/outbox/files';\nimport { createModelActivities } from '../activities/create-activities';"],
     ['cli/probe.ts', "import { liveFlusherPid } from '../local/outbox/flusher-lock';"],
     ['cli/probe.ts', "import { runUp } from '../worker/up';\nimport packageJson from '../package.json';"],

@@ -2,7 +2,11 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { MAX_TOOL_INPUT_CHARS } from '../../core/limits';
-import { buildJudgeWindow, elide, parseTranscript } from '../../core/transcript';
+import { TRANSCRIPT_FORMATS } from '../../agents/transcripts';
+import { buildJudgeWindow as buildWindow, elide, parseTranscript, type JudgeWindowInput, type JudgeWindowOptions } from '../../core/transcript';
+
+/** The window as the judge builds it: every agent's transcript format. */
+const buildJudgeWindow = (input: JudgeWindowInput, options?: JudgeWindowOptions) => buildWindow(input, TRANSCRIPT_FORMATS, options);
 
 const REF = 'deploy-checklist--alice';
 const REACTION = 'that was wrong, you skipped the tests';
@@ -338,6 +342,53 @@ describe('buildJudgeWindow on real Codex rollouts', () => {
       const text = `${user('hi', ['user.text'])}{"type":"user","message":{"content":"from claude"}}\n{"timestamp":"x","type":"user","payload":{}}\n`;
       expect(buildJudgeWindow({ transcriptText: text, skillRef: REF, reaction: '' }, { before: 10 }).window).toBe('USER: hi\n\nUSER: from claude');
     });
+  });
+});
+
+// Real sessions of the pinned pi CLI (test/fixtures/transcripts/record-pi-session.ts).
+describe('buildJudgeWindow on real pi sessions', () => {
+  const SKILL_READ = 'call_a3b2da61f104d5209e3ccc28|fc_a55a619abf299cbdc1b89faf';
+  const SKILL_FILE = '/home/u/.pi/agent/skills/deploy-checklist--alice/SKILL.md';
+  /** The session file when pi's `input` event fires for the reaction: the prompt is not written yet. */
+  const atReaction = (): string => cutBefore(fixture('pi-session'), (e) => JSON.stringify(e).includes(`"text":"${REACTION}"`));
+  const FIRST_TURN = [
+    'USER: deploy the service',
+    `ASSISTANT [tool read]: ${SKILL_FILE}`,
+    "ASSISTANT [tool bash]: printf 'FAIL src/deploy.test.ts\\n expected 200, got 500\\n' >&2; exit 1",
+  ];
+
+  it('shows the prompt, the SKILL.md read, the failed command, the claim and the reaction; not the skill body pi returned', () => {
+    const result = buildJudgeWindow({ transcriptText: atReaction(), toolUseId: SKILL_READ, skillRef: REF, reaction: REACTION });
+    expect(result.invocationFound).toBe(true);
+    const turns = result.window.split('\n\n');
+    expect(turns.slice(0, 3)).toEqual(FIRST_TURN);
+    expect(turns[3]).toMatch(/^TOOL ERROR \[bash\]: FAIL src\/deploy\.test\.ts.*expected 200, got 500.*Command exited with code 1$/);
+    expect(turns.slice(4)).toEqual(['ASSISTANT: Deployed after following the deploy checklist.', `USER: ${REACTION}`]);
+    expect(result.window).not.toContain('# Deploy checklist');
+  });
+
+  it('finds the invocation by the read of <ref>/SKILL.md without the id, and not for another skill', () => {
+    expect(buildJudgeWindow({ transcriptText: atReaction(), toolUseId: null, skillRef: REF, reaction: REACTION }).invocationFound).toBe(true);
+    expect(buildJudgeWindow({ transcriptText: atReaction(), toolUseId: null, skillRef: 'checklist--alice', reaction: REACTION }).invocationFound).toBe(false);
+  });
+
+  it('a prompt typed as /skill:<ref> is the invocation; the body pi expanded into it is not shown', () => {
+    const text = fixture('pi-session-skill-command');
+    const result = buildJudgeWindow({ transcriptText: text, toolUseId: 'a derived prompt id', skillRef: REF, reaction: '' }, { before: 0 });
+    expect(result.invocationFound).toBe(true);
+    expect(result.window.split('\n\n')[0]).toBe(`USER [tool Skill]: ${REF} deploy it`);
+    expect(result.window).not.toContain('Run the tests (npm test)');
+  });
+
+  it('reads only the branch the session is on: a turn left by /tree is not in the window', () => {
+    const lines = atReaction().trimEnd().split('\n');
+    const [, , , prompt] = lines.map((line) => JSON.parse(line) as { id: string; parentId: string | null });
+    // An abandoned answer to the first prompt, left beside the one the session went on with.
+    const abandoned = JSON.stringify({ type: 'message', id: 'deadbeef', parentId: prompt!.id, timestamp: '2026-12-07T16:30:58.000Z', message: { role: 'assistant', content: [{ type: 'text', text: 'an abandoned answer' }] } });
+    const text = [...lines.slice(0, 4), abandoned, ...lines.slice(4)].join('\n');
+    const result = buildJudgeWindow({ transcriptText: text, toolUseId: SKILL_READ, skillRef: REF, reaction: REACTION });
+    expect(result.window).not.toContain('an abandoned answer');
+    expect(result.window).toContain('Deployed after following the deploy checklist.');
   });
 });
 

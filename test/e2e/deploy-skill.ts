@@ -24,7 +24,7 @@ export const PLEASED = 'great, thanks';
 export function deployRules(extra: Rule[] = []): Rule[] {
   return [
     {
-      // skillopt's judge (agents/claude-cli.ts, core/prompts.ts).
+      // skillopt's judge (agents/claude/backend.ts, core/prompts.ts).
       name: 'judge',
       match: match.systemIncludes('strict engineering reviewer'),
       reply: (req) => ({

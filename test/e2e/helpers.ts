@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { claudeCliModel } from '../../agents/claude-cli';
+import { claudeCliModel } from '../../agents/claude/backend';
 import type { ModelCall } from '../../agents/types';
 import type { RolloutDefaults } from '../../core/rollout-types';
 import { dailyModelCalls } from '../../local/model-calls';

@@ -19,12 +19,12 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HOOK_GATE, HOOK_GATE_NAME } from '../../cli/hook-gate';
+import { HOOK_GATE, HOOK_GATE_NAME } from '../../agents/claude/hook-gate';
 import { DEFAULT_CANARY_SETTINGS } from '../../core/rollout-rules';
 import { formatSkillRef, workflowIdForInvocation, workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
 import { listOutbox, outboxDir } from '../../local/outbox/files';
 import { liveFlusherPid } from '../../local/outbox/flusher-lock';
-import { agentTranscriptRoots } from '../../local/transcript-roots';
+import { agentTranscriptRoots } from '../../agents/registry';
 import type { Store } from '../../store/open-store';
 import { invocationStateQuery, laneStateQuery, type InvocationSummary, type LaneState } from '../../workflows/definitions';
 import { match, startAnthropicServer, type AnthropicServer, type RecordedRequest, type Rule } from '../fixtures/anthropic-server';
@@ -203,7 +203,7 @@ describe('the loop with the real Claude Code CLI', () => {
       const hook = settings.hooks[event]?.[0]?.hooks[0];
       // The exec form (no shell parses the paths); the interactive Claude Code does not wait for the hooks on
       // every skill call and prompt (`claude -p`, as here, does: it would kill them when it ends), and those run
-      // behind the gate, which starts Node only when there is work (cli/hook-gate.ts).
+      // behind the gate, which starts Node only when there is work (agents/claude/hook-gate.ts).
       const async = event === 'PreToolUse' || event === 'UserPromptSubmit';
       const entry = [join(REPO, 'dist', 'hook.cjs'), 'hook', event];
       expect(hook).toMatchObject(async ? { command: '/bin/sh', args: ['-c', HOOK_GATE, HOOK_GATE_NAME, event, 'node', ...entry] } : { command: 'node', args: entry });

@@ -20,7 +20,7 @@ import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CANARY_SETTINGS } from '../../core/rollout-rules';
 import { workflowIdForInvocation, type SkillRef } from '../../core/skill-ref';
-import { agentTranscriptRoots } from '../../local/transcript-roots';
+import { agentTranscriptRoots } from '../../agents/registry';
 import type { Store } from '../../store/open-store';
 import { invocationStateQuery, type InvocationSummary } from '../../workflows/definitions';
 import { match, startAnthropicServer, type AnthropicServer } from '../fixtures/anthropic-server';

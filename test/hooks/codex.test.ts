@@ -10,8 +10,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'smol-toml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { codexHookHash, codexHookKey } from '../../cli/codex-trust';
-import { installHooks, shellQuote, uninstallHooks } from '../../cli/hooks-install';
+import { codexHookHash, codexHookKey } from '../../agents/codex/trust';
+import { codexSetup } from '../../agents/codex/setup';
+import { shellQuote } from '../../agents/hooks-json';
 import { openStore } from '../../store/open-store';
 import { HOOK_ENTRY, installOrgSkills, makeHookSandbox, outboxEvents, readHintFile, runHook, type HookSandbox } from './helpers';
 import { publishPushed } from '../helpers/signed';
@@ -68,7 +69,7 @@ describe('hooks install --agent codex', () => {
   it("writes skillopt's three hooks to $CODEX_HOME/hooks.json and trusts exactly them in config.toml, keeping the rest", async () => {
     await writeFile(configPath(), FOREIGN_CONFIG);
     await writeFile(hooksPath(), JSON.stringify({ hooks: { Stop: [{ hooks: [{ type: 'command', command: 'notify.sh' }] }] } }));
-    const result = await installHooks({ agent: 'codex', env: sb.env, scope: 'user', home: sb.home, cwd: sb.project, entry: ['node', HOOK_ENTRY] });
+    const result = await codexSetup.install({ env: sb.env, scope: 'user', home: sb.home, cwd: sb.project, entry: ['node', HOOK_ENTRY] });
     expect(result).toMatchObject({ settingsPath: hooksPath(), trustPath: configPath(), changed: ['SessionStart', 'PreToolUse', 'UserPromptSubmit'], written: true });
 
     const hooks = JSON.parse(await readFile(hooksPath(), 'utf8')).hooks;
@@ -89,26 +90,26 @@ describe('hooks install --agent codex', () => {
     });
 
     // Again: nothing to do. Uninstall: hooks.json and config.toml as they were.
-    expect(await installHooks({ agent: 'codex', env: sb.env, scope: 'user', home: sb.home, cwd: sb.project, entry: ['node', HOOK_ENTRY] })).toMatchObject({ written: false });
-    expect(await uninstallHooks({ agent: 'codex', env: sb.env, scope: 'user', home: sb.home, cwd: sb.project })).toMatchObject({ written: true, trustPath: configPath() });
+    expect(await codexSetup.install({ env: sb.env, scope: 'user', home: sb.home, cwd: sb.project, entry: ['node', HOOK_ENTRY] })).toMatchObject({ written: false });
+    expect(await codexSetup.uninstall({ env: sb.env, scope: 'user', home: sb.home, cwd: sb.project })).toMatchObject({ written: true, trustPath: configPath() });
     expect(await readFile(configPath(), 'utf8')).toBe(FOREIGN_CONFIG);
     expect(JSON.parse(await readFile(hooksPath(), 'utf8'))).toEqual({ hooks: { Stop: [{ hooks: [{ type: 'command', command: 'notify.sh' }] }] } });
   });
 
   it('refuses a config.toml that is not valid TOML, in one line, and changes neither file', async () => {
     await writeFile(configPath(), 'model = "gpt-5\n');
-    await expect(installHooks({ agent: 'codex', env: sb.env, scope: 'user', home: sb.home, cwd: sb.project, entry: ['node', HOOK_ENTRY] })).rejects.toThrow(
+    await expect(codexSetup.install({ env: sb.env, scope: 'user', home: sb.home, cwd: sb.project, entry: ['node', HOOK_ENTRY] })).rejects.toThrow(
       new RegExp(`^${configPath().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not valid TOML \\(.*\\); fix it first, skillopt will not overwrite it$`),
     );
     expect(await readFile(configPath(), 'utf8')).toBe('model = "gpt-5\n');
   });
 
-  it('`skillopt hooks install --agent all` installs both agents’ hooks', async () => {
+  it('`skillopt hooks install --agent all` installs every agent’s hooks', async () => {
     const { runCli } = await import('../../cli/run-cli');
     const out: string[] = [];
     const code = await runCli(['hooks', 'install', '--agent', 'all'], { env: sb.env, cwd: sb.project, stdout: { write: (t: string) => out.push(t) }, stderr: { write: () => true } } as never);
     expect(code).toBe(0);
-    expect(out.join('')).toMatch(/^installed skillopt hooks \(SessionStart, PreToolUse, UserPromptExpansion, UserPromptSubmit, SessionEnd\) in .*settings\.json\ninstalled skillopt Codex hooks \(SessionStart, PreToolUse, UserPromptSubmit\) in .*hooks\.json, trusted in .*config\.toml\n$/);
+    expect(out.join('')).toMatch(/^installed skillopt hooks \(SessionStart, PreToolUse, UserPromptExpansion, UserPromptSubmit, SessionEnd\) in .*settings\.json\ninstalled skillopt Codex hooks \(SessionStart, PreToolUse, UserPromptSubmit\) in .*hooks\.json, trusted in .*config\.toml\ninstalled the skillopt pi extension \(extension\) in .*\/\.pi\/agent\/extensions\/skillopt\.ts\n$/);
     expect(existsSync(join(sb.home, '.claude', 'settings.json'))).toBe(true);
   });
 });

@@ -1,4 +1,4 @@
-// The gate in front of UserPromptSubmit and PreToolUse (cli/hook-gate.ts): it
+// The gate in front of UserPromptSubmit and PreToolUse (agents/claude/hook-gate.ts): it
 // starts the hook exactly when the hook has work, hands it the payload byte for
 // byte at the background priority, and otherwise ends at once without Node.
 import { execFileSync } from 'node:child_process';
@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { GATE_SESSIONS_DIR } from '../../cli/hook-gate';
+import { GATE_SESSIONS_DIR } from '../../agents/claude/hook-gate';
 import { SESSIONS_DIR } from '../../hooks/hint';
 import { BACKGROUND_NICE } from '../../hooks/spawn';
 import { Session, installOrgSkills, makeHookSandbox, outboxEvents, readHintFile, runGatedHook, runHook, type HookRun, type HookSandbox } from './helpers';
@@ -54,7 +54,7 @@ const hasNice = (() => {
   }
 })();
 
-describe('the gate (cli/hook-gate.ts)', () => {
+describe('the gate (agents/claude/hook-gate.ts)', () => {
   it('looks for the hints where the hooks keep them', () => {
     expect(GATE_SESSIONS_DIR).toBe(SESSIONS_DIR);
   });

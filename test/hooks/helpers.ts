@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { HOOK_GATE, HOOK_GATE_NAME } from '../../cli/hook-gate';
+import { HOOK_GATE, HOOK_GATE_NAME } from '../../agents/claude/hook-gate';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const BIN = join(ROOT, 'bin', 'skillopt.js');
@@ -70,7 +70,7 @@ export function runHook(sb: HookSandbox, event: string, input: unknown, env: Nod
 
 /**
  * Runs one hook as `hooks install` writes UserPromptSubmit and PreToolUse for Claude Code: behind the
- * gate (cli/hook-gate.ts), `/bin/sh -c <gate> skillopt-gate <Event> node dist/hook.cjs hook <Event>`;
+ * gate (agents/claude/hook-gate.ts), `/bin/sh -c <gate> skillopt-gate <Event> node dist/hook.cjs hook <Event>`;
  * `hook` replaces what the gate starts (default: the built hook).
  */
 export function runGatedHook(sb: HookSandbox, event: string, input: unknown, env: NodeJS.ProcessEnv = {}, hook = [process.execPath, HOOK_ENTRY, 'hook', event]): Promise<HookRun> {

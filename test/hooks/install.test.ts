@@ -5,8 +5,13 @@ import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/run-cli';
-import { HOOK_EVENTS, findInstalledHooks, installHooks, isSkilloptHookCommand, shellQuote, uninstallHooks } from '../../cli/hooks-install';
-import { HOOK_GATE, HOOK_GATE_NAME } from '../../cli/hook-gate';
+import { claudeHooks, claudeSetup } from '../../agents/claude/setup';
+import { HOOK_EVENTS, findInstalledHooks, isSkilloptHookCommand, shellQuote } from '../../agents/hooks-json';
+import type { SetupWhere } from '../../agents/setup';
+
+const installHooks = (where: Omit<SetupWhere, 'env'>) => claudeSetup.install({ env: {}, ...where });
+const uninstallHooks = (where: Omit<SetupWhere, 'env'>) => claudeSetup.uninstall({ env: {}, ...where });
+import { HOOK_GATE, HOOK_GATE_NAME } from '../../agents/claude/hook-gate';
 import { HOOK_ENTRY, makeHookSandbox, type HookSandbox } from './helpers';
 
 let sb: HookSandbox;
@@ -52,7 +57,7 @@ function hookCommands(settings: Record<string, unknown>, event: string): string[
 
 /**
  * What this version writes for `event`: the exec form (no shell); async where a user waits on it, and
- * there behind the gate (cli/hook-gate.ts), which starts the hook only when it has work.
+ * there behind the gate (agents/claude/hook-gate.ts), which starts the hook only when it has work.
  */
 const execHook = (event: string, extra: Record<string, unknown> = {}) =>
   extra.asyncRewake
@@ -134,12 +139,12 @@ describe('installHooks / uninstallHooks', () => {
       Object.assign(hook, { command: 'node', args: [HOOK_ENTRY, 'hook', event] });
     }
     await writeJson(userSettings(), ungated);
-    const [found] = await findInstalledHooks({ home: sb.home, cwd: sb.home });
+    const [found] = await findInstalledHooks(claudeHooks, { env: {}, home: sb.home, cwd: sb.home });
     expect(found).toMatchObject({ events: [...HOOK_EVENTS], outdated: ['PreToolUse', 'UserPromptSubmit'], commands: [`node "${HOOK_ENTRY}"`] });
     expect(await installHooks({ scope: 'user', home: sb.home, cwd: sb.project, entry })).toMatchObject({ changed: ['PreToolUse', 'UserPromptSubmit'], written: true });
     expect(await readJson(userSettings())).toEqual(gatedSettings);
     // The gated hooks are this version's: nothing outdated, one command (the hook behind the gate).
-    expect((await findInstalledHooks({ home: sb.home, cwd: sb.home }))[0]).toMatchObject({ outdated: [], commands: [`node "${HOOK_ENTRY}"`] });
+    expect((await findInstalledHooks(claudeHooks, { env: {}, home: sb.home, cwd: sb.home }))[0]).toMatchObject({ outdated: [], commands: [`node "${HOOK_ENTRY}"`] });
     expect(await installHooks({ scope: 'user', home: sb.home, cwd: sb.project, entry })).toMatchObject({ changed: [], written: false });
   });
 

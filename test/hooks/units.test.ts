@@ -7,9 +7,9 @@ import { emptyManifest, upsertEntry } from '../../core/manifest';
 import { derivedEventId, eventIdFor, fnv1a128 } from '../../hooks/event-id';
 import { cutUtf8, reactionText } from '../../hooks/handlers';
 import { sessionFileStem } from '../../hooks/hint';
-import { promptStartOffset } from '../../hooks/prompt-offset';
-import { orgSkillsInContext } from '../../hooks/skills-in-context';
-import { agentSkillRoots } from '../../local/agents';
+import { promptStartOffset } from '../../agents/prompt-offset';
+import { orgSkillsInContext } from '../../agents/skills-in-context';
+import { agentInstallRoots } from '../../agents/registry';
 
 describe('cutUtf8', () => {
   it('keeps text that fits, and never ends inside a character', () => {
@@ -78,7 +78,7 @@ it('session ids become safe file names', () => {
 });
 
 it('org skills in context: what Claude Code loads (user root, else project root) when pull installed it, sorted by name then author', () => {
-  const roots = agentSkillRoots('claude', { home: '/home/a', cwd: '/work/p', env: {} });
+  const roots = agentInstallRoots('claude', { home: '/home/a', cwd: '/work/p', env: {} });
   let m = emptyManifest();
   const add = (name: string, author: string, version: number, root: string) =>
     (m = upsertEntry(m, { dirName: `${name}--${author}`, name, author, version, scope: 'user', root, pulledAt: '' }));
@@ -94,7 +94,7 @@ it('org skills in context: what Claude Code loads (user root, else project root)
     ...m.entries.filter((e) => e.dirName !== 'gone--x').map((e) => join(e.root, e.dirName)),
     join(roots.user, 'shadowed--x'),
   ]);
-  expect(orgSkillsInContext(m, roots, (dir) => onDisk.has(dir))).toEqual([
+  expect(orgSkillsInContext(m, [roots.user, roots.project], (dir) => onDisk.has(dir))).toEqual([
     { name: 'alpha', author: 'amy', version: 5 },
     { name: 'alpha', author: 'zed', version: 2 },
     { name: 'zeta', author: 'bob', version: 1 },

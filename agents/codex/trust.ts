@@ -9,13 +9,10 @@
 // valid TOML is refused, never rewritten.
 import { createHash } from 'node:crypto';
 import { parse } from 'smol-toml';
-import { readTextIfExists, writeConfigFile } from '../local/fs';
-import type { HookEvent } from './hooks-install';
+import { readTextIfExists, writeConfigFile } from '../../local/fs';
+import type { HookEvent } from '../hooks-json';
+import { HookSettingsError } from '../setup';
 
-/** A settings or config file skillopt will not rewrite; the message says what to fix. */
-export class HookSettingsError extends Error {
-  override name = 'HookSettingsError';
-}
 
 /** A command hook as it stands in hooks.json: its event, where its group and handler are, and the handler. */
 export interface TrustedHook {

@@ -24,9 +24,9 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { emptyOutputError, exitError, runAgentCli, type AgentCli } from './agent-cli';
-import { envValue, resolveTimeoutMs } from './config';
-import type { ModelCall, ModelRole } from './types';
+import { emptyOutputError, exitError, runAgentCli, type AgentCli } from '../agent-cli';
+import { envValue, resolveTimeoutMs } from '../config';
+import type { ModelCall, ModelRole } from '../types';
 
 export const DEFAULT_CODEX_BIN = 'codex';
 

@@ -30,8 +30,8 @@
 // hook's `timeout`, which Claude Code enforces). Paths and ids are only ever expanded
 // inside double quotes: nothing from the payload or the environment is run.
 
-import { OUTBOX_DIR, STALLED_MARKER } from '../local/outbox/files';
-import { PENDING_JUDGMENTS_FILE } from '../local/outbox/pending-judgments';
+import { OUTBOX_DIR, STALLED_MARKER } from '../../local/outbox/files';
+import { PENDING_JUDGMENTS_FILE } from '../../local/outbox/pending-judgments';
 
 /** Where the hooks keep each session's hint (hooks/hint.ts SESSIONS_DIR; a test keeps the two the same). */
 export const GATE_SESSIONS_DIR = 'sessions';

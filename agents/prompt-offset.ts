@@ -1,14 +1,14 @@
 // Where the judgment of a reaction is cut: the transcript's length just before
 // the reacting prompt. A UserPromptSubmit hook Claude Code waits for runs before
 // the prompt is written, so that is the file's size. Claude Code does not wait
-// for skillopt's hooks (`async`, cli/hooks-install.ts): by the time this one
+// for skillopt's hooks (`asyncRewake`, agents/claude/setup.ts): by the time this one
 // runs, the prompt and even part of the model's answer to it may be in the file,
 // and the judge must not read an answer the user had not seen when they
 // reacted. So the cut is the start of the prompt's own first entry, found by its
 // `promptId` (every entry of a prompt carries it), or the size when the prompt
 // is not in the file yet. Read backwards from the end, in chunks: the prompt is
 // among the last lines.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 
 const CHUNK_BYTES = 64 * 1024;
 /** Far more than an answer can grow to in the milliseconds before the hook runs; bounds the read when no entry names a prompt. */
@@ -76,6 +76,16 @@ export function promptStartOffset(path: string | undefined, promptId: string | u
 function fileSizeOf(fd: number): number {
   try {
     return fstatSync(fd).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** The transcript's size in bytes now, 0 when it does not exist (yet). */
+export function fileSize(path: string | undefined): number {
+  if (!path) return 0;
+  try {
+    return statSync(path).size;
   } catch {
     return 0;
   }

@@ -17,9 +17,9 @@
 // SKILLOPT_INTERNAL=1, which skillopt's hooks treat as "an internal call: do
 // nothing" (a second guard beside disableAllHooks). Nothing else is removed.
 import { tmpdir } from 'node:os';
-import { emptyOutputError, exitError, runAgentCli, type AgentCli } from './agent-cli';
-import { DEFAULT_MODEL_TIMEOUT_MS, envValue, oneLine, resolveTimeoutMs } from './config';
-import { ModelCallError, type ModelCall, type ModelRole } from './types';
+import { emptyOutputError, exitError, runAgentCli, type AgentCli } from '../agent-cli';
+import { DEFAULT_MODEL_TIMEOUT_MS, envValue, oneLine, resolveTimeoutMs } from '../config';
+import { ModelCallError, type ModelCall, type ModelRole } from '../types';
 
 export const DEFAULT_CLAUDE_BIN = 'claude';
 export const DEFAULT_CLAUDE_JUDGE_MODEL = 'haiku';

@@ -1,0 +1,15 @@
+// Each agent's transcript format (agents/<name>/transcript.ts), by name, and
+// the list the judge reads transcripts with: Claude Code's last, since it reads
+// whatever line no other format recognizes.
+import { claudeTranscript } from './claude/transcript';
+import { codexTranscript } from './codex/transcript';
+import { piTranscript } from './pi/transcript';
+import type { AgentName } from './registry';
+import type { TranscriptFormat } from '../core/transcript';
+
+export const AGENT_TRANSCRIPTS: Record<AgentName, TranscriptFormat> = { claude: claudeTranscript, codex: codexTranscript, pi: piTranscript };
+
+export const TRANSCRIPT_FORMATS: readonly TranscriptFormat[] = [
+  ...Object.values(AGENT_TRANSCRIPTS).filter((format, i, all) => format !== claudeTranscript && all.indexOf(format) === i),
+  claudeTranscript,
+];

@@ -1,0 +1,231 @@
+// The loop with the real pi coding agent (pinned @mariozechner/pi-coding-agent)
+// against the scripted Responses API on loopback (pi's models.json baseUrl):
+// `skillopt hooks install --agent pi` writes skillopt's extension into pi's
+// extensions folder; a pi session pulls v1 into pi's skills folder at its
+// start; a session whose model `read`s the pulled SKILL.md arms, the user's
+// next prompt in that session (`pi -p --session <file>`) pushes back, the judge
+// and proposer run through the pi backend (`pi -p`, no tools, no extensions), a
+// candidate appears, and the next session pulls what the rollout says (the
+// whole team is the canary cohort here). A pleased reaction publishes nothing,
+// a prompt typed as `/skill:<ref>` arms too, a local skill's read never arms,
+// and nothing of skillopt reaches the model. The worker runs in this process,
+// judging on the queue the extension routes to, and reads pi's sessions folder.
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { piCliModel } from '../../agents/pi/backend';
+import { agentTranscriptRoots } from '../../agents/registry';
+import { DEFAULT_CANARY_SETTINGS } from '../../core/rollout-rules';
+import { workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
+import { dailyModelCalls } from '../../local/model-calls';
+import { openStore, type Store } from '../../store/open-store';
+import { createSkilloptWorker } from '../../worker/worker';
+import { laneStateQuery } from '../../workflows/definitions';
+import { match, startResponsesServer, writePiHome, type PiHome, type ResponsesServer, type Rule } from '../fixtures/responses-server';
+import { startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
+import { BETTER_TESTS_LINE, BODY, FAILURE_REASON, PLEASED, SKILL, SKILL_NAME, TESTS_LINE, WRONG } from './deploy-skill';
+import { SKILLOPT_BIN, baseEnv, stopLoopStack, until, writeSkillDir } from './helpers';
+
+const PI_BIN = resolve('node_modules/.bin/pi');
+const REF: SkillRef = { name: SKILL_NAME, author: 'alice' };
+const LOCAL_SKILL = 'notes--bob';
+
+let server: ResponsesServer;
+let temporal: TestWorkflowEnvironment;
+let store: Store;
+let worker: Worker;
+let workerRun: Promise<void>;
+let root: string;
+let pi: PiHome;
+let cwd: string;
+let env: Record<string, string>;
+
+const skillFile = (dirName: string) => join(pi.agentDir, 'skills', dirName, 'SKILL.md');
+
+function rules(): Rule[] {
+  return [
+    {
+      // skillopt's judge, through `pi -p` (its system prompt is pi's).
+      name: 'judge',
+      match: (req) => req.allText.includes('strict engineering reviewer'),
+      reply: (req) => ({
+        text: req.allText.includes('you skipped the tests')
+          ? JSON.stringify({ success: 0, confidence: 0.9, reason: FAILURE_REASON })
+          : JSON.stringify({ success: 1, confidence: 0.8, reason: 'The deploy followed the checklist and the user confirmed it.' }),
+      }),
+    },
+    {
+      name: 'proposer',
+      match: (req) => req.allText.includes('JSON array'),
+      reply: { text: ['The checklist never makes the test run verifiable.', '```json', JSON.stringify([{ op: 'replace', target: TESTS_LINE, content: BETTER_TESTS_LINE }]), '```'].join('\n') },
+    },
+    { name: 'read-skill', match: match.all(match.prompt('deploy the service'), match.noToolResult), reply: () => ({ text: "I'll follow the deploy checklist.", functionCall: { name: 'read', arguments: { path: skillFile(SKILL) } } }) },
+    { name: 'read-local', match: match.all(match.prompt('check my notes'), match.noToolResult), reply: () => ({ functionCall: { name: 'read', arguments: { path: skillFile(LOCAL_SKILL) } } }) },
+    // `/skill:<ref> …`: pi sends the skill expanded into the prompt, no tool call.
+    { name: 'skill-command', match: match.all(match.lastUserIncludes(`<skill name="${SKILL}"`), match.noToolResult), reply: { text: 'Deployed, following the checklist.' } },
+    { name: 'after-tool', match: match.toolResult, reply: { text: 'Deployed.' } },
+    { name: 'apologize', match: match.prompt(WRONG), reply: { text: 'Sorry: running the tests now.' } },
+    { name: 'welcome', match: match.prompt(PLEASED), reply: { text: "You're welcome." } },
+    { name: 'hello', match: match.prompt('hello'), reply: { text: 'Hi.' } },
+  ];
+}
+
+/** Every session file pi has written, newest last. */
+function sessionFiles(): string[] {
+  if (!existsSync(pi.sessionsDir)) return [];
+  return readdirSync(pi.sessionsDir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.jsonl'))
+    .map((f) => join(pi.sessionsDir, f))
+    .sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs);
+}
+
+/** One `pi -p` run: a new session, or the next prompt of `session` (its file); the session's file and id. */
+async function runPi(prompt: string, session?: { file: string }): Promise<{ file: string; id: string }> {
+  const before = new Set(sessionFiles());
+  const args = ['-p', ...(session ? ['--session', session.file] : []), prompt];
+  const run = await execa(PI_BIN, args, { cwd, env, extendEnv: false, stdin: 'ignore', timeout: 90_000, reject: false });
+  expect(run.exitCode, `${run.stdout}\n${run.stderr}`).toBe(0);
+  const file = session?.file ?? sessionFiles().find((f) => !before.has(f));
+  expect(file, 'pi wrote no session file').toBeDefined();
+  const header = JSON.parse(readFileSync(file!, 'utf8').split('\n')[0]!) as { id: string };
+  return { file: file!, id: header.id };
+}
+
+function installedVersion(): number | undefined {
+  return existsSync(skillFile(SKILL)) ? Number(/^version: (\d+)$/m.exec(readFileSync(skillFile(SKILL), 'utf8'))?.[1]) : undefined;
+}
+
+function log(): string {
+  const path = join(env.HOME!, '.skillopt', 'hooks.log');
+  return existsSync(path) ? readFileSync(path, 'utf8').slice(-3000) : '(no hooks.log)';
+}
+
+async function waitFor<T>(what: string, fn: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
+  try {
+    return await until(what, fn, ok, timeoutMs, 200);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n--- hooks.log ---\n${log()}`);
+  }
+}
+
+function lane() {
+  return temporal.client.workflow.getHandle(workflowIdForSkill(REF)).query(laneStateQuery).catch(() => undefined);
+}
+
+beforeAll(async () => {
+  server = await startResponsesServer({ rules: rules() });
+  root = join(resolve(process.env.TMPDIR ?? '/tmp'), uniqueName('pi-e2e'));
+  mkdirSync(root, { recursive: true });
+  pi = writePiHome(join(root, 'user'), { url: server.url });
+  cwd = join(root, 'project');
+  mkdirSync(cwd);
+  const taskQueue = uniqueName('skillopt-pi');
+  [temporal, store] = await Promise.all([startTestServer(), openStore({ home: join(root, 'store') })]);
+  env = baseEnv({
+    ...pi.env,
+    SKILLOPT_USER: 'alice',
+    SKILLOPT_DEBUG: '1',
+    TEMPORAL_ADDRESS: temporal.address,
+    SKILLOPT_TASK_QUEUE: taskQueue,
+    SKILLOPT_ACTIVITY_QUEUE: taskQueue,
+    SKILLOPT_FLUSHER_LINGER_MS: '1000',
+  });
+  // The judge's own pi home: the same scripted provider, nothing of the user's.
+  const judge = writePiHome(join(root, 'judge'), { url: server.url });
+  worker = await createSkilloptWorker({
+    connection: temporal.nativeConnection,
+    namespace: temporal.namespace ?? 'default',
+    store,
+    model: piCliModel({ bin: PI_BIN, env: baseEnv(judge.env) }),
+    transcriptRoots: agentTranscriptRoots({ HOME: pi.userHome, PI_CODING_AGENT_DIR: pi.agentDir }),
+    modelCalls: dailyModelCalls({ home: join(root, 'store'), cap: 100 }),
+    // Canary, with everyone in the cohort: the next session gets the candidate.
+    rollout: { policy: 'canary', canary: { ...DEFAULT_CANARY_SETTINGS, percent: 100, minJudged: 2 } },
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+  });
+  workerRun = worker.run();
+
+  const install = await execa(process.execPath, [SKILLOPT_BIN, 'hooks', 'install', '--agent', 'pi'], { env, extendEnv: false, cwd, reject: false });
+  expect(install.exitCode, install.stderr).toBe(0);
+  expect(install.stdout).toContain(join(pi.agentDir, 'extensions', 'skillopt.ts'));
+  const source = join(root, 'src', SKILL_NAME);
+  writeSkillDir(source, SKILL_NAME, 'Use when deploying services to production', BODY);
+  const push = await execa(process.execPath, [SKILLOPT_BIN, 'push', source, '--author', 'alice'], { env, extendEnv: false, cwd, reject: false });
+  expect(push.exitCode, push.stderr).toBe(0);
+  // A skill of the user's own, in pi's skills folder, that pull did not install.
+  mkdirSync(join(pi.agentDir, 'skills', LOCAL_SKILL), { recursive: true });
+  writeFileSync(skillFile(LOCAL_SKILL), `---\nname: ${LOCAL_SKILL}\ndescription: my notes\n---\n# Notes\n`);
+}, 180_000);
+
+afterAll(() => stopLoopStack({ skilloptHomes: [env && join(env.HOME!, '.skillopt')], worker, workerRun, store, temporal, server, folders: [root] }), 60_000);
+
+describe('the loop with the real pi CLI', () => {
+  it('a pushback after reading a pulled skill makes a candidate, judged and proposed through pi; the next session pulls it', async () => {
+    await runPi('hello');
+    await waitFor('v1 pulled into pi’s skills folder at session start', installedVersion, (v) => v === 1);
+
+    const session = await runPi('deploy the service');
+    await runPi(WRONG, session);
+    await waitFor('the candidate v2', () => store.latestVersion(REF), (v) => v?.version === 2, 120_000);
+    const v2 = (await store.latestVersion(REF))!;
+    expect(v2).toMatchObject({ state: 'candidate' });
+    expect(v2.body).toContain(BETTER_TESTS_LINE);
+    const [verdict] = await store.verdicts(REF);
+    expect(verdict).toMatchObject({ outcome: 'failed', reason: FAILURE_REASON, agent: 'pi', user: 'alice', sessionId: session.id, skillVersion: 1 });
+    // The judge saw pi's session: the read of the skill and the reaction.
+    const judged = server.responseRequests().find((r) => r.rule === 'judge')!;
+    expect(judged.responses!.allText).toContain(`/${SKILL}/SKILL.md`);
+    expect(judged.responses!.allText).toContain(WRONG);
+    // Through pi with no tools: the judge and the proposer were offered none.
+    for (const r of server.responseRequests().filter((x) => x.rule === 'judge' || x.rule === 'proposer')) expect(r.responses!.tools).toEqual([]);
+    await waitFor('the lane to have v2 on trial', lane, (s) => s?.rollout?.version === 2);
+
+    // The cohort's next session pulls the candidate.
+    await runPi('hello');
+    await waitFor('v2 pulled', installedVersion, (v) => v === 2);
+    expect(readFileSync(skillFile(SKILL), 'utf8')).toContain(BETTER_TESTS_LINE);
+  }, 300_000);
+
+  it('a pleased reaction publishes nothing', async () => {
+    const session = await runPi('deploy the service');
+    await runPi(PLEASED, session);
+    await waitFor('the pleased verdict', () => store.verdicts(REF), (vs) => vs.some((v) => v.sessionId === session.id));
+    expect((await store.verdicts(REF)).find((v) => v.sessionId === session.id)).toMatchObject({ outcome: 'passed', skillVersion: 2 });
+    expect((await store.latestVersion(REF))?.version).toBe(2);
+  }, 180_000);
+
+  it('a prompt typed as /skill:<name>--<author> (expanded by pi, no tool call) is judged on its next prompt', async () => {
+    const session = await runPi(`/skill:${SKILL} deploy it`);
+    const asked = server.responseRequests().find((r) => r.rule === 'skill-command')!;
+    expect(asked.responses!.functionCalls).toEqual([]);
+    await runPi(WRONG, session);
+    await waitFor('the verdict of the /skill: prompt', () => store.verdicts(REF), (vs) => vs.some((v) => v.sessionId === session.id), 90_000);
+    expect((await store.verdicts(REF)).find((v) => v.sessionId === session.id)).toMatchObject({ outcome: 'failed', agent: 'pi', skillVersion: 2 });
+  }, 180_000);
+
+  it("a read of a local skill's SKILL.md never arms", async () => {
+    const session = await runPi('check my notes');
+    expect(server.responseRequests().some((r) => r.rule === 'read-local')).toBe(true);
+    await runPi(WRONG, session);
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(log()).toContain('tool_result: not-org-skill');
+    expect((await store.verdicts(REF)).some((v) => v.sessionId === session.id)).toBe(false);
+  }, 120_000);
+
+  it('the extension is invisible to the model: no message of any session request says anything of skillopt', () => {
+    const sessions = server.responseRequests().filter((r) => r.rule !== 'judge' && r.rule !== 'proposer');
+    expect(sessions.length).toBeGreaterThan(8);
+    for (const r of sessions) {
+      // Messages only, and not a skill pi expanded: a pulled SKILL.md names its contributors (skillopt among them).
+      const messages = (r.responses!.input as { role?: string; content?: string | { text?: string }[] }[])
+        .filter((i) => i.role === 'user' || i.role === 'assistant')
+        .flatMap((i) => (typeof i.content === 'string' ? [i.content] : Array.isArray(i.content) ? i.content.map((c) => c.text ?? '') : []))
+        .filter((text) => !text.startsWith('<skill name='));
+      expect(JSON.stringify(messages)).not.toMatch(/skillopt|pi-extension/i);
+    }
+  });
+});
