@@ -10,6 +10,9 @@ import { claudeAgent } from './claude/agent';
 import { codexAgent } from './codex/agent';
 import { piAgent } from './pi/agent';
 import type { Agent, AgentPlace, SkillRoots } from './agent';
+import { SHARED_SKILLS, sharedSkillRoots } from './shared-skills';
+
+export { SHARED_SKILLS, sharedSkillRoots };
 
 export const AGENTS = { claude: claudeAgent, codex: codexAgent, pi: piAgent } satisfies Record<string, Agent>;
 export type AgentName = keyof typeof AGENTS;
@@ -26,9 +29,22 @@ export function agentId(agent: AgentName): string {
   return AGENTS[agent].id;
 }
 
-/** The folders `pull --agent <agent>` installs into. */
-export function agentInstallRoots(agent: AgentName, place: AgentPlace): SkillRoots {
-  return AGENTS[agent].installRoots(place);
+/** Where `pull --agent` installs: one agent's own folder, or the shared one. */
+export type PullTarget = AgentName | typeof SHARED_SKILLS;
+export const PULL_TARGETS: readonly PullTarget[] = [...AGENT_NAMES, SHARED_SKILLS];
+
+export function isPullTarget(value: unknown): value is PullTarget {
+  return value === SHARED_SKILLS || isAgentName(value);
+}
+
+/** The folders `pull --agent <target>` installs into. */
+export function agentInstallRoots(target: PullTarget, place: AgentPlace): SkillRoots {
+  return target === SHARED_SKILLS ? sharedSkillRoots(place) : AGENTS[target].installRoots(place);
+}
+
+/** The agents that load skills from `root` (absolute) in a session at `place`. */
+export function agentsReading(root: string, place: AgentPlace): AgentName[] {
+  return AGENT_NAMES.filter((name) => AGENTS[name].skillRoots(place).includes(root));
 }
 
 /**

@@ -11,7 +11,7 @@ import type { Manifest, ManifestEntry } from '../core/manifest';
 import { findEntry, findInstalled } from '../core/manifest';
 import { formatSkillRef, tryParseSkillRef, type SkillRef } from '../core/skill-ref';
 import { expandHome } from '../local/home';
-import type { Agent, PulledSkills, SkillCall } from './agent';
+import type { Agent, AgentPlace, PulledSkills, SkillCall } from './agent';
 
 /**
  * The pull install of `dirName` that the agent loads in a session with
@@ -64,4 +64,16 @@ export function pulledSkillAt(files: readonly string[], skills: PulledSkills): {
     if (ref && install) return { ref, install };
   }
   return undefined;
+}
+
+/**
+ * Where a session's start pulls for `agent`: the folders it reads that pull
+ * installed into for the user (its own, or the agents' shared folder), else
+ * its own user folder; so a skill pulled into ~/.agents/skills is kept up to
+ * date there and not installed a second time beside it.
+ */
+export function sessionPullRoots(agent: Agent, manifest: Manifest | undefined, place: AgentPlace, exists: (dir: string) => boolean = existsSync): string[] {
+  // A folder the user deleted there no longer counts (how doctor's fix for a skill listed twice works).
+  const pulledInto = agent.skillRoots(place).filter((root) => manifest?.entries.some((e) => e.scope === 'user' && e.root === root && exists(join(root, e.dirName))));
+  return pulledInto.length > 0 ? pulledInto : [agent.installRoots(place).user];
 }

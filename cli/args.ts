@@ -3,7 +3,7 @@
 import { InvalidArgumentError } from 'commander';
 import { parseRolloutPolicy } from '../core/rollout-rules';
 import type { RolloutPolicy } from '../core/rollout-types';
-import { AGENT_NAMES, isAgentName, type AgentName } from '../agents/registry';
+import { AGENT_NAMES, PULL_TARGETS, SHARED_SKILLS, isAgentName, isPullTarget, type AgentName, type PullTarget } from '../agents/registry';
 
 function parsePositiveInt(value: string, max: number): number | undefined {
   const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
@@ -74,7 +74,19 @@ export function parseSince(value: string, now: number = Date.now()): string {
   throw new InvalidArgumentError('--since takes an age like 30d, 12h or 2w, or a past ISO date like 2025-03-01');
 }
 
-/** `--agent`: one agent, or `all` of them. */
+/**
+ * `pull --agent`: one agent's folder, the agents' shared folder, or `all`:
+ * Claude Code's and the shared one, which every other agent reads (each agent
+ * gets every skill once; the same skill in two folders an agent reads would be
+ * listed twice).
+ */
+export function parsePullTargets(value: string): PullTarget[] {
+  if (value === 'all') return ['claude', SHARED_SKILLS];
+  if (isPullTarget(value)) return [value];
+  throw new InvalidArgumentError(`a skills folder is ${PULL_TARGETS.map((a) => `"${a}"`).join(', ')} or "all"`);
+}
+
+/** `hooks --agent`: one agent, or `all` of them. */
 export function parseAgents(value: string): AgentName[] {
   if (value === 'all') return [...AGENT_NAMES];
   if (isAgentName(value)) return [value];

@@ -22,7 +22,9 @@ import type { Command } from 'commander';
 import { execa } from 'execa';
 import type { ModelBackend } from '../agents/model-backend';
 import { MANIFEST_FILE, parseManifest } from '../core/manifest';
-import { AGENT_NAMES, type AgentName } from '../agents/registry';
+import { AGENTS, AGENT_NAMES, type AgentName } from '../agents/registry';
+import { pulledSkillFolders } from '../agents/skill-folders';
+import { existsSync } from 'node:fs';
 import { AGENT_SETUPS } from '../agents/setups';
 import { currentUser, skilloptHome, userHome } from '../local/home';
 import { modelCallsToday } from '../local/model-calls';
@@ -286,9 +288,14 @@ async function agentChecks(ctx: CliContext, withModel: boolean): Promise<DoctorC
     return [fail('agent-cli', firstLine(err), `set SKILLOPT_MODEL_BACKEND to ${agents.MODEL_BACKENDS.join(' or ')}`)];
   }
   const checks: DoctorCheck[] = [];
-  if (backend === 'claude' || backend === 'codex') {
-    const { bin } = backend === 'claude' ? agents.resolveClaudeCliSettings({ env: ctx.env }) : agents.resolveCodexCliSettings({ env: ctx.env });
-    const [product, binVar] = backend === 'claude' ? ['Claude Code (`claude` on PATH)', 'SKILLOPT_CLAUDE_BIN'] : ['the Codex CLI (`codex` on PATH)', 'SKILLOPT_CODEX_BIN'];
+  if (backend !== 'openai') {
+    const cli = {
+      claude: { bin: () => agents.resolveClaudeCliSettings({ env: ctx.env }).bin, product: 'Claude Code (`claude` on PATH)', binVar: 'SKILLOPT_CLAUDE_BIN' },
+      codex: { bin: () => agents.resolveCodexCliSettings({ env: ctx.env }).bin, product: 'the Codex CLI (`codex` on PATH)', binVar: 'SKILLOPT_CODEX_BIN' },
+      pi: { bin: () => agents.resolvePiCliSettings({ env: ctx.env }).bin, product: 'the pi coding agent (`pi` on PATH)', binVar: 'SKILLOPT_PI_BIN' },
+    }[backend];
+    const { product, binVar } = cli;
+    const bin = cli.bin();
     const result = await execa(bin, ['--version'], {
       env: { ...ctx.env, SKILLOPT_INTERNAL: '1' },
       extendEnv: false,
@@ -296,7 +303,8 @@ async function agentChecks(ctx: CliContext, withModel: boolean): Promise<DoctorC
       reject: false,
       stdin: 'ignore',
     });
-    if (result.exitCode === 0) checks.push(ok('agent-cli', `${bin} ${result.stdout.trim().split('\n')[0] ?? ''}`.trim()));
+    // pi prints its version on stderr when stdin is not a terminal.
+    if (result.exitCode === 0) checks.push(ok('agent-cli', `${bin} ${(result.stdout.trim() || result.stderr.trim()).split('\n')[0] ?? ''}`.trim()));
     else if (result.code === 'ENOENT') {
       return [fail('agent-cli', `\`${bin}\` not found`, `install ${product} or set ${binVar} to its path`)];
     } else {
@@ -343,7 +351,7 @@ async function hooksCheck(ctx: CliContext): Promise<DoctorCheck> {
   return checks.find((c) => c.status === 'fail') ?? ok('hooks', checks.map((c) => c.detail).join('; '));
 }
 
-async function manifestCheck(home: string): Promise<DoctorCheck> {
+async function manifestCheck(ctx: CliContext, home: string): Promise<DoctorCheck> {
   const path = join(home, MANIFEST_FILE);
   let text: string;
   try {
@@ -357,8 +365,25 @@ async function manifestCheck(home: string): Promise<DoctorCheck> {
   } catch {
     return fail('manifest', `${path} is not valid JSON`, 'move it aside and run `skillopt pull` (it rewrites the manifest)');
   }
-  const entries = parseManifest(text).entries.length;
-  return ok('manifest', `${path}: ${entries} installed skill${entries === 1 ? '' : 's'}`);
+  const manifest = parseManifest(text);
+  const entries = manifest.entries.length;
+  const summary = `${path}: ${entries} installed skill${entries === 1 ? '' : 's'}`;
+  const { folders, listedTwice } = pulledSkillFolders(manifest, { home: userHome(ctx.env), cwd: ctx.cwd, env: ctx.env }, existsSync);
+  const [twice] = listedTwice;
+  if (twice) {
+    // Keep the copy the most agents read (the shared folder's): removing it would take the skill from the others.
+    const readers = (root: string) => folders.find((f) => f.root === root)?.readBy.length ?? 0;
+    const keep = twice.roots.reduce((best, root) => (readers(root) > readers(best) ? root : best));
+    const others = twice.roots.filter((root) => root !== keep);
+    const more = listedTwice.length > 1 ? ` (and ${listedTwice.length - 1} more)` : '';
+    return fail(
+      'manifest',
+      `${twice.dirName} is installed in ${twice.roots.join(' and ')}, which ${AGENTS[twice.agent].label} both reads: it would list the skill twice${more}`,
+      `keep one copy: remove ${others.map((root) => join(root, twice.dirName)).join(', ')} (sessions then pull only into ${keep})`,
+    );
+  }
+  const where = folders.map((f) => `${f.root} (${f.skills}; ${f.readBy.length > 0 ? f.readBy.map((a) => AGENTS[a].label).join(', ') : 'no agent here reads it'})`);
+  return ok('manifest', where.length > 0 ? `${summary}: ${where.join('; ')}` : summary);
 }
 
 /**
@@ -458,7 +483,7 @@ export async function runDoctor(ctx: CliContext, options: { model?: boolean } = 
     mode === 'central' ? storeCheck(ctx) : undefined,
     agentChecks(ctx, options.model === true),
     hooksCheck(ctx),
-    manifestCheck(home),
+    manifestCheck(ctx, home),
     signingKeyCheck(ctx, home),
     pullCheck(home),
   ]);

@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import { currentUser, userHome, skilloptHome } from '../local/home';
 import { pullSkills } from '../sync/pull-skills';
-import { AGENT_NAMES, type AgentName } from '../agents/registry';
-import { parseAgents } from './args';
+import { PULL_TARGETS, type PullTarget } from '../agents/registry';
+import { parsePullTargets } from './args';
 import type { PullReport, PullStatus } from '../sync/pull-skills';
 import type { CliContext, RegisterCommands } from './context';
 import { CliError, UsageError } from './context';
@@ -39,7 +39,7 @@ export function formatPullReport(report: PullReport): string[] {
 
 interface PullFlags {
   to: string;
-  agent: AgentName[];
+  agent: PullTarget[];
   force?: boolean;
   dryRun?: boolean;
   json?: boolean;
@@ -81,8 +81,13 @@ export const registerPull: RegisterCommands = (program: Command, ctx: CliContext
   program
     .command('pull')
     .description('install the latest version of every shared skill as <root>/<name>--<author>/SKILL.md')
-    .option('--to <where>', '"user" (~/.claude/skills, $CODEX_HOME/skills) or "project" (./.claude/skills, ./.codex/skills)', 'user')
-    .option('--agent <agent>', `whose skills folder: ${AGENT_NAMES.map((name) => `"${name}"`).join(', ')} or "all" (default: claude)`, parseAgents, ['claude'] as AgentName[])
+    .option('--to <where>', '"user" (the agent\'s folder under $HOME: ~/.claude/skills, $CODEX_HOME/skills, ~/.pi/agent/skills, ~/.agents/skills) or "project" (./.claude/skills, ./.codex/skills, ./.pi/skills, ./.agents/skills)', 'user')
+    .option(
+      '--agent <agent>',
+      `whose skills folder: ${PULL_TARGETS.map((name) => `"${name}"`).join(', ')} ("agents": ~/.agents/skills, which Codex, pi and most other agents read), or "all" (Claude Code's and the agents' folder) (default: claude)`,
+      parsePullTargets,
+      ['claude'] as PullTarget[],
+    )
     .option('--force', 'rewrite skills even when the installed version is current (folders pull did not install are still left alone)')
     .option('--dry-run', 'report what would change; write nothing')
     .option('--json', 'print the report as JSON')

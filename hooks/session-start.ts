@@ -1,9 +1,12 @@
 // SessionStart, bundled separately (dist/hook-session-start.mjs) because it
-// needs the store: auto-pull the org skills into the agent's skills folder within
+// needs the store: auto-pull the org skills into the agent's skills folder (or
+// the folders it reads that they were pulled into, the agents' shared one) within
 // a time budget (for the next session: the agent has read its skills already), then record which org
 // skills (and versions) this session has in context, with its A/B bucket. Nothing is printed: SessionStart's stdout would reach the model.
 import { abBucket } from '../core/bucket';
 import { AGENTS } from '../agents/registry';
+import { sessionPullRoots } from '../agents/skills-in-context';
+import { readManifest } from './handlers';
 import { currentUser } from '../local/home';
 import { pullSkills } from '../sync/pull-skills';
 import { openBackend } from '../team/open';
@@ -70,12 +73,17 @@ export async function runSessionStart(payload: HookPayload, ctx: HookContext, in
 
   if (settings.autopull) {
     const controller = new AbortController();
-    const pull = source.then((s) =>
-      pullSkills({ source: s, agent: ctx.agent, user: currentUser(ctx.env), scope: 'user', home: settings.userHome, env: ctx.env, skilloptHome: settings.home, signal: controller.signal }),
-    );
+    const roots = sessionPullRoots(AGENTS[ctx.agent], readManifest(settings.home), { home: settings.userHome, cwd, env: ctx.env });
+    const pull = source.then(async (s) => {
+      const reports = [];
+      for (const root of roots) {
+        reports.push(await pullSkills({ source: s, agent: ctx.agent, root, user: currentUser(ctx.env), scope: 'user', home: settings.userHome, env: ctx.env, skilloptHome: settings.home, signal: controller.signal }));
+      }
+      return reports;
+    });
     try {
-      const report = await withTimeout(pull, settings.autopullTimeoutMs, 'auto-pull');
-      for (const item of report.items) {
+      const reports = await withTimeout(pull, settings.autopullTimeoutMs, 'auto-pull');
+      for (const item of reports.flatMap((r) => r.items)) {
         if (item.status === 'failed' || item.status === 'refused') log.error(`auto-pull: ${item.ref}: ${item.reason ?? item.status}`);
       }
     } catch (err) {

@@ -11,7 +11,7 @@
 // signatures verify with the keys this machine pinned (sync/verify-version.ts);
 // one that does not is refused and the installed one stays.
 import { join } from 'node:path';
-import { agentInstallRoots, type AgentName } from '../agents/registry';
+import { agentInstallRoots, type PullTarget } from '../agents/registry';
 import { findEntry, isSafeDirName, removeEntry, upsertEntry } from '../core/manifest';
 import type { InstallScope, Manifest } from '../core/manifest';
 import { documentVersion, renderWithAuthorFrontmatter } from '../core/skill-document';
@@ -36,8 +36,10 @@ export interface PullOptions {
   /** Who pulls (default: this machine's user): the canary cohort gets a skill's candidate. */
   user?: string;
   scope?: InstallScope;
-  /** Whose skills folder (default claude: ~/.claude/skills; codex: $CODEX_HOME/skills). */
-  agent?: AgentName;
+  /** Whose skills folder (default claude: ~/.claude/skills; codex: $CODEX_HOME/skills; agents: ~/.agents/skills). */
+  agent?: PullTarget;
+  /** The folder to install into, instead of the agent's (SessionStart: where this agent's skills were pulled). */
+  root?: string;
   /** CODEX_HOME is read from here (default process.env). */
   env?: NodeJS.ProcessEnv;
   /** The project folder for scope "project". */
@@ -87,8 +89,8 @@ export interface PullReport {
   items: PullItem[];
 }
 
-/** The folder pull installs into: the agent's user or project skills root. */
-export function skillsRoot(scope: InstallScope, where: { cwd: string; home: string; env?: NodeJS.ProcessEnv }, agent: AgentName = 'claude'): string {
+/** The folder pull installs into: the agent's (or the shared) user or project skills root. */
+export function skillsRoot(scope: InstallScope, where: { cwd: string; home: string; env?: NodeJS.ProcessEnv }, agent: PullTarget = 'claude'): string {
   return agentInstallRoots(agent, { ...where, env: where.env ?? process.env })[scope];
 }
 
@@ -106,7 +108,7 @@ export function renderInstalledSkill(v: SkillVersion): string {
 
 export async function pullSkills(options: PullOptions): Promise<PullReport> {
   const scope = options.scope ?? 'user';
-  const root = skillsRoot(scope, { cwd: options.cwd ?? process.cwd(), home: options.home ?? userHome(), ...(options.env ? { env: options.env } : {}) }, options.agent);
+  const root = options.root ?? skillsRoot(scope, { cwd: options.cwd ?? process.cwd(), home: options.home ?? userHome(), ...(options.env ? { env: options.env } : {}) }, options.agent);
   const mPath = manifestPath(options.skilloptHome);
   const dryRun = options.dryRun ?? false;
   const report: PullReport = { scope, root, manifestPath: mPath, dryRun, aborted: false, items: [] };

@@ -1,5 +1,6 @@
 // Codex CLI as the hooks see it (docs/codex-cli.md): skills in
-// $CODEX_HOME/skills (default ~/.codex/skills) and <cwd>/.codex/skills;
+// $CODEX_HOME/skills (default ~/.codex/skills) and <cwd>/.codex/skills, and the
+// agents' shared folder (~/.agents/skills, <cwd>/.agents/skills);
 // transcripts are rollouts under $CODEX_HOME/sessions/YYYY/MM/DD/. Codex has no
 // Skill tool: the model reads SKILL.md through its shell (PreToolUse, tool
 // Bash), or the prompt names the skill as `$<name>--<author>` and Codex injects
@@ -10,6 +11,7 @@ import { skillFilesInCommand } from '../../core/skill-path';
 import { tryParseSkillRef, type SkillRef } from '../../core/skill-ref';
 import { expandHome, userHome } from '../../local/home';
 import type { Agent } from '../agent';
+import { sharedSkillRoots } from '../shared-skills';
 import { fileSize } from '../prompt-offset';
 import { pulledSkillAt, pulledSkillNamed } from '../skills-in-context';
 
@@ -23,9 +25,11 @@ export const codexAgent: Agent = {
   id: 'codex',
   label: 'Codex',
   installRoots: ({ home, cwd, env }) => ({ user: join(codexHome(env, home), 'skills'), project: resolve(cwd, '.codex', 'skills') }),
+  // Also the agents' shared folder, user and project (docs/codex-cli.md d).
   skillRoots(place) {
-    const roots = codexAgent.installRoots(place);
-    return [roots.user, roots.project];
+    const own = codexAgent.installRoots(place);
+    const shared = sharedSkillRoots(place);
+    return [own.user, own.project, shared.user, shared.project];
   },
   transcriptFolder: (env, cwd) => join(codexHome(env, userHome(env), cwd), 'sessions'),
   // The call uses an org skill when its command names `<root>/<name>--<author>/SKILL.md` and pull installed that very folder.

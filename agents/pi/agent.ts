@@ -14,7 +14,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { skillFilesInCommand } from '../../core/skill-path';
 import { expandHome, userHome } from '../../local/home';
-import type { Agent, AgentPlace } from '../agent';
+import type { Agent } from '../agent';
+import { sharedSkillRoots } from '../shared-skills';
 import { fileSize } from '../prompt-offset';
 import { pulledSkillAt, pulledSkillNamed } from '../skills-in-context';
 
@@ -37,17 +38,13 @@ function ancestorAgentsSkills(cwd: string): string[] {
   return dirs;
 }
 
-function userAgentsSkills(place: AgentPlace): string {
-  return join(given(place.env.HOME) ?? place.home, '.agents', 'skills');
-}
-
 export const piAgent: Agent = {
   id: 'pi',
   label: 'pi',
   installRoots: ({ home, cwd, env }) => ({ user: join(piAgentDir(env, home), 'skills'), project: resolve(cwd, '.pi', 'skills') }),
   skillRoots(place) {
     const own = piAgent.installRoots(place);
-    const shared = userAgentsSkills(place);
+    const shared = sharedSkillRoots(place).user;
     return [own.project, ...ancestorAgentsSkills(place.cwd).filter((dir) => dir !== shared), own.user, shared];
   },
   transcriptFolder: (env, cwd) => resolve(cwd, expandHome(given(env.PI_CODING_AGENT_SESSION_DIR) ?? join(piAgentDir(env, userHome(env), cwd), 'sessions'), env)),

@@ -304,10 +304,11 @@ describe('pull', () => {
     expect((await readManifestJson()).entries.map((e) => e.scope).sort()).toEqual(['project', 'user']);
   });
 
-  it('--agent codex installs into $CODEX_HOME/skills; --agent all into both agents’ roots, one install record each', async () => {
+  it('--agent codex installs into $CODEX_HOME/skills, --agent agents into ~/.agents/skills, --agent all into Claude Code’s and the shared one; one install record each', async () => {
     await run(sb, ['push', await writeSkill(join(sb.dir, 'deploy'), DEPLOY)]);
     const codexHome = join(sb.dir, 'codex-home');
     const codexSkills = join(codexHome, 'skills');
+    const sharedSkills = join(sb.home, '.agents', 'skills');
     const codex = await run(sb, ['pull', '--agent', 'codex'], { CODEX_HOME: codexHome });
     expect(codex).toMatchObject({ code: 0, stdout: expect.stringContaining(`${codexSkills}: 1 installed`) });
     expect(existsSync(join(codexSkills, 'deploy--alice', 'SKILL.md'))).toBe(true);
@@ -316,9 +317,14 @@ describe('pull', () => {
     const reports = JSON.parse(all.stdout) as { root: string; items: { status: string }[] }[];
     expect(reports.map((r) => [r.root, r.items.map((i) => i.status)])).toEqual([
       [sb.userSkills, ['installed']],
-      [codexSkills, ['up-to-date']],
+      [sharedSkills, ['installed']],
     ]);
-    expect((await readManifestJson()).entries.map((e) => e.root).sort()).toEqual([codexSkills, sb.userSkills].sort());
+    expect(existsSync(join(sharedSkills, 'deploy--alice', 'SKILL.md'))).toBe(true);
+    expect((await readManifestJson()).entries.map((e) => e.root).sort()).toEqual([codexSkills, sb.userSkills, sharedSkills].sort());
+    // In a project: ./.agents/skills.
+    const project = await run(sb, ['pull', '--agent', 'agents', '--to', 'project']);
+    expect(project).toMatchObject({ code: 0, stdout: expect.stringContaining(`${join(sb.project, '.agents', 'skills')}: 1 installed`) });
+    expect(await run(sb, ['pull', '--agent', 'cursor'])).toMatchObject({ code: 2, stderr: expect.stringContaining('"claude", "codex", "pi", "agents" or "all"') });
   });
 
   it('writes nothing with --dry-run', async () => {

@@ -10,7 +10,7 @@
 // a prompt typed as `/skill:<ref>` arms too, a local skill's read never arms,
 // and nothing of skillopt reaches the model. The worker runs in this process,
 // judging on the queue the extension routes to, and reads pi's sessions folder.
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
@@ -63,6 +63,7 @@ function rules(): Rule[] {
       reply: { text: ['The checklist never makes the test run verifiable.', '```json', JSON.stringify([{ op: 'replace', target: TESTS_LINE, content: BETTER_TESTS_LINE }]), '```'].join('\n') },
     },
     { name: 'read-skill', match: match.all(match.prompt('deploy the service'), match.noToolResult), reply: () => ({ text: "I'll follow the deploy checklist.", functionCall: { name: 'read', arguments: { path: skillFile(SKILL) } } }) },
+    { name: 'read-shared', match: match.all(match.prompt('deploy from the shared folder'), match.noToolResult), reply: () => ({ functionCall: { name: 'read', arguments: { path: join(pi.userHome, '.agents', 'skills', SKILL, 'SKILL.md') } } }) },
     { name: 'read-local', match: match.all(match.prompt('check my notes'), match.noToolResult), reply: () => ({ functionCall: { name: 'read', arguments: { path: skillFile(LOCAL_SKILL) } } }) },
     // `/skill:<ref> …`: pi sends the skill expanded into the prompt, no tool call.
     { name: 'skill-command', match: match.all(match.lastUserIncludes(`<skill name="${SKILL}"`), match.noToolResult), reply: { text: 'Deployed, following the checklist.' } },
@@ -215,6 +216,26 @@ describe('the loop with the real pi CLI', () => {
     expect(log()).toContain('tool_result: not-org-skill');
     expect((await store.verdicts(REF)).some((v) => v.sessionId === session.id)).toBe(false);
   }, 120_000);
+
+  it('skills pulled into the agents’ shared folder serve pi: a read from there arms, sessions keep them there, and doctor flags a second copy pi would list twice', async () => {
+    const shared = join(pi.userHome, '.agents', 'skills');
+    const skillopt = (...args: string[]) => execa(process.execPath, [SKILLOPT_BIN, ...args], { env, extendEnv: false, cwd, reject: false });
+    expect(await skillopt('pull', '--agent', 'agents')).toMatchObject({ exitCode: 0, stdout: expect.stringContaining(`${shared}: 1 installed`) });
+    // pi's own folder has the copy its sessions pulled: pi reads both folders.
+    const doctor = await skillopt('doctor');
+    expect(doctor.stdout).toContain(`✗ manifest: ${SKILL} is installed in ${join(pi.agentDir, 'skills')} and ${shared}, which pi both reads`);
+    expect(doctor.stdout).toContain(`remove ${join(pi.agentDir, 'skills', SKILL)} (sessions then pull only into ${shared})`);
+    rmSync(join(pi.agentDir, 'skills', SKILL), { recursive: true });
+    expect((await skillopt('doctor')).stdout).toMatch(new RegExp(`✓ manifest: .*${shared.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(1; Codex, pi\\)`));
+
+    const session = await runPi('deploy from the shared folder');
+    await runPi(WRONG, session);
+    await waitFor('the verdict of the shared install', () => store.verdicts(REF), (vs) => vs.some((v) => v.sessionId === session.id), 90_000);
+    expect((await store.verdicts(REF)).find((v) => v.sessionId === session.id)).toMatchObject({ outcome: 'failed', agent: 'pi' });
+    // The sessions pulled into the shared folder, where the skill is, not into pi's own again.
+    expect(existsSync(join(pi.agentDir, 'skills', SKILL))).toBe(false);
+    expect(existsSync(join(shared, SKILL, 'SKILL.md'))).toBe(true);
+  }, 180_000);
 
   it('the extension is invisible to the model: no message of any session request says anything of skillopt', () => {
     const sessions = server.responseRequests().filter((r) => r.rule !== 'judge' && r.rule !== 'proposer');
