@@ -83,9 +83,13 @@ async function startFlusher(ctx: HookContext): Promise<void> {
 
 export type ArmResult = 'armed' | 'duplicate' | 'not-skill-tool' | 'not-org-skill' | 'no-session';
 
-/** The session's skills as the agent sees them: pull's manifest read only once a call could be a skill's (Codex runs PreToolUse for every shell command). */
+/** The session's skills as the agent sees them: pull's manifest read once, and only once a call could be a skill's (Codex runs PreToolUse for every shell command). */
 function pulledSkills(payload: HookPayload, ctx: HookContext): PulledSkills {
-  return { manifest: () => readManifest(ctx.settings.home), place: { home: ctx.settings.userHome, cwd: payload.cwd || process.cwd(), env: ctx.env } };
+  let read: { manifest: Manifest | undefined } | undefined;
+  return {
+    manifest: () => (read ??= { manifest: readManifest(ctx.settings.home) }).manifest,
+    place: { home: ctx.settings.userHome, cwd: payload.cwd || process.cwd(), env: ctx.env },
+  };
 }
 
 /** PreToolUse (pi: a read's result): a call that uses an org skill opens a judgment window. */
