@@ -6,6 +6,7 @@ import type { PushOutcome, PushRequest } from '../core/push-rules';
 import type { SkillRef } from '../core/skill-ref';
 import type { CandidateRollout, VersionEvidence, VersionState } from '../core/rollout-types';
 import type { VerdictOutcome } from '../core/verdict';
+import type { CheckAnswer, EvidenceKind } from '../core/precheck';
 
 // The failure types live in core/ (workflows throw them too); activities keep importing them from here.
 export { FailureTypes } from '../core/failure-types';
@@ -16,6 +17,12 @@ export interface JudgeInput {
   ref: SkillRef;
   invocation: InvocationInfo;
   reaction: { eventId: string; text: string; transcriptPath: string; transcriptBytes: number };
+}
+
+/** One invocation the pre-publish check asks about, as the judge saw it, and the edit as a unified diff of the skill. */
+export interface CheckEditInput extends JudgeInput {
+  kind: EvidenceKind;
+  diff: string;
 }
 
 export interface JudgeResult {
@@ -144,7 +151,7 @@ export interface ReportFailureInput {
 }
 
 /** The activities that need the machine a session ran on (its transcript, its agent CLI): served by its on-demand worker. */
-export const MODEL_ACTIVITY_NAMES = ['judgeReaction', 'proposeEdit'] as const;
+export const MODEL_ACTIVITY_NAMES = ['judgeReaction', 'proposeEdit', 'checkEdit'] as const;
 export type ModelActivities = Pick<SkillActivities, (typeof MODEL_ACTIVITY_NAMES)[number]>;
 
 export interface SkillActivities {
@@ -164,6 +171,8 @@ export interface SkillActivities {
   describeSkill(ref: SkillRef): Promise<SkillStats>;
   readSkill(ref: SkillRef): Promise<SkillSnapshot>;
   proposeEdit(input: ProposeInput): Promise<Proposal>;
+  /** The pre-publish check of an edit on one failing or held-out passing invocation (on the machine that holds its transcript). */
+  checkEdit(input: CheckEditInput): Promise<CheckAnswer>;
   publishSkill(input: PublishInput): Promise<PublishResult>;
   recordEdit(input: RecordEditInput): Promise<void>;
   /** The judged invocations of the candidate and of stable over the same period (topped up when too few). */

@@ -85,6 +85,7 @@ export async function startMachineWorker(options: MachineWorkerOptions): Promise
   const activities: ModelActivities = {
     judgeReaction: tracked(own.judgeReaction, (input) => options.onJudged?.(input.reaction.eventId)),
     proposeEdit: tracked(own.proposeEdit),
+    checkEdit: tracked(own.checkEdit),
   };
   const connection = await NativeConnection.connect(settings.connectionOptions);
   let worker: Worker;

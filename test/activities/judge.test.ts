@@ -175,6 +175,60 @@ describe('judgeReaction', () => {
   });
 });
 
+describe('checkEdit (the pre-publish check of one invocation)', () => {
+  const DIFF = '-1. Run the full test suite.\n+1. Run `npm test` and paste its summary; never deploy on red. token=sk-ant-api03-abcdefghijklmnopqrstuvwx';
+
+  function checkActivities(reply: string, cap = 100) {
+    calls = [];
+    return createActivities({
+      ...machine(),
+      modelCalls: dailyModelCalls({ home: dir, cap }),
+      model: async (request) => {
+        calls.push(request);
+        return reply;
+      },
+    });
+  }
+
+  it('asks the model, once, with the invocation’s window, the reaction and the edit as a diff, secrets redacted', async () => {
+    const activities = checkActivities('{"addressed":1,"reason":"the new first step runs the tests"}');
+    const answer = await new MockActivityEnvironment().run(activities.checkEdit, { ...judgeInput(transcriptAtReaction()), kind: 'failure' as const, diff: DIFF });
+    expect(answer).toEqual({ kind: 'failure', answer: 'yes', reason: 'the new first step runs the tests' });
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.user).toContain('[tool Skill]: deploy-checklist--alice');
+    expect(calls[0]!.user).toContain('USER: that was wrong, you skipped the tests');
+    expect(calls[0]!.user).toContain('+1. Run `npm test` and paste its summary');
+    expect(calls[0]!.user).not.toContain('sk-ant-api03');
+    expect(calls[0]!.user).toContain('{"addressed":0|1');
+  });
+
+  it('a held-out pass is asked whether the edit makes it worse', async () => {
+    const activities = checkActivities('{"worse":1,"reason":"drops the staging deploy"}');
+    const answer = await new MockActivityEnvironment().run(activities.checkEdit, { ...judgeInput(transcriptAtReaction()), kind: 'pass' as const, diff: DIFF });
+    expect(answer).toEqual({ kind: 'pass', answer: 'yes', reason: 'drops the staging deploy' });
+    expect(calls[0]!.user).toContain('{"worse":0|1');
+  });
+
+  it('no answer, never a yes: a reply that does not parse, an invocation not in the transcript, the daily cap reached', async () => {
+    const rambling = checkActivities('It would probably help.');
+    expect(await new MockActivityEnvironment().run(rambling.checkEdit, { ...judgeInput(transcriptAtReaction()), kind: 'failure' as const, diff: DIFF })).toEqual({
+      kind: 'failure',
+      answer: 'none',
+      reason: 'unparseable check output',
+    });
+    const elsewhere = checkActivities('{"addressed":1}');
+    expect(await new MockActivityEnvironment().run(elsewhere.checkEdit, { ...judgeInput(transcriptAtReaction(), { toolUseId: 'toolu_elsewhere', name: 'release-notes' }), kind: 'failure' as const, diff: DIFF })).toEqual({
+      kind: 'failure',
+      answer: 'none',
+      reason: 'invocation toolu_elsewhere not found in transcript',
+    });
+    expect(calls).toEqual([]);
+    const capped = checkActivities('{"worse":0}', 0);
+    expect(await new MockActivityEnvironment().run(capped.checkEdit, { ...judgeInput(transcriptAtReaction()), kind: 'pass' as const, diff: DIFF })).toMatchObject({ answer: 'none', reason: expect.stringContaining('daily cap') });
+    expect(calls).toEqual([]);
+  });
+});
+
 describe('readTranscriptWindow', () => {
   it('ends at the byte length recorded with the reaction', async () => {
     const path = transcriptAtReaction();

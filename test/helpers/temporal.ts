@@ -58,6 +58,7 @@ export function passingActivities(): SkillActivities {
     reportFailure: unused,
     describeSkill: async () => ({ version: 1, improvementsPublished: 0 }),
     readSkill: unused,
+    checkEdit: unused,
     proposeEdit: unused,
     publishSkill: unused,
     recordEdit: unused,

@@ -110,6 +110,9 @@ export class FakeSkillWorld {
           fingerprint: `fp-${n}`,
         };
       },
+      checkEdit: async () => {
+        throw new Error('not used: the lane does not check edits before publishing yet');
+      },
       publishSkill: async (input) => {
         this.publishes.push(input);
         if (this.outsidePushBeforePublish.has(this.publishes.length)) this.pushOutside();
