@@ -1,7 +1,7 @@
 // The activity interface the workflows schedule. Workflow code imports only
 // these types; the implementations live in activities/create-activities.ts and the modules it puts together.
 import type { Signature, Signer } from '../core/signing';
-import type { FailureReport, InvocationInfo, StoreReply, StoreRequest } from '../core/messages';
+import type { FailureReport, InvocationEvidence, InvocationInfo, StoreReply, StoreRequest } from '../core/messages';
 import type { PushOutcome, PushRequest } from '../core/push-rules';
 import type { SkillRef } from '../core/skill-ref';
 import type { CandidateRollout, VersionEvidence, VersionState } from '../core/rollout-types';
@@ -112,6 +112,8 @@ export interface RecordVerdictInput {
   invocation: InvocationInfo;
   eventId: string;
   verdict: JudgeResult;
+  /** The judged reaction (absent from an older workflow): a pass keeps where its window is, for the pre-publish check. */
+  reaction?: InvocationEvidence['reaction'];
 }
 
 export interface CanaryEvidenceInput {

@@ -16,7 +16,7 @@ export function createVerdictActivities(store: VerdictStore & Pick<VersionStore,
       return recorded ? notJudged(`already judged: ${recorded.reason}`) : undefined;
     },
 
-    async recordVerdict({ ref, invocation, eventId, verdict }) {
+    async recordVerdict({ ref, invocation, eventId, verdict, reaction }) {
       await failFastOnBadInput(() =>
         store.recordVerdict({
           name: ref.name,
@@ -30,6 +30,8 @@ export function createVerdictActivities(store: VerdictStore & Pick<VersionStore,
           reason: verdict.reason,
           agent: invocation.agent,
           user: invocation.user,
+          // Where a passing window is: the held-out evidence a later edit is checked against (core/precheck.ts).
+          ...(verdict.outcome === 'passed' && reaction ? { evidence: { invocation, reaction } } : {}),
         }),
       );
       // The lane runs on the queue this activity runs on: the workflows' own.

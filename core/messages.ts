@@ -77,6 +77,17 @@ export type SupersededSignal = v.InferOutput<typeof SupersededSignalSchema>;
 export const SessionEndedSignalSchema = v.object({ eventId: id, reason: text(64) });
 export type SessionEndedSignal = v.InferOutput<typeof SessionEndedSignalSchema>;
 
+/**
+ * Where an invocation's judged window is, for reading it again on the machine
+ * that holds it (the pre-publish check): the invocation, and the reaction that
+ * ended the window.
+ */
+export const InvocationEvidenceSchema = v.object({
+  invocation: InvocationInfoSchema,
+  reaction: v.object({ eventId: id, text: text(MAX_REACTION_BYTES), transcriptPath: text(4096), transcriptBytes: count }),
+});
+export type InvocationEvidence = v.InferOutput<typeof InvocationEvidenceSchema>;
+
 /** `failure`: an invocation's confirmed failure, reported to its skill's lane. */
 export const FailureReportSchema = v.object({
   /** The reporting invocation's workflow id: one report per invocation is used. */
@@ -88,6 +99,8 @@ export const FailureReportSchema = v.object({
   skillVersion: v.optional(count),
   /** Where the failing session's transcript is: its machine's queue proposes. */
   activityQueue: v.optional(id),
+  /** The failing window, for the pre-publish check of an edit proposed from it (absent from an older worker's report). */
+  evidence: v.optional(InvocationEvidenceSchema),
 });
 export type FailureReport = v.InferOutput<typeof FailureReportSchema>;
 

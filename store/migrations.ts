@@ -22,6 +22,7 @@ export function migrations(engine: EngineKind): Record<string, Migration> {
     '0003_version_states': versionStates(engine),
     '0004_skill_trees': skillTrees(engine),
     '0005_signatures': signatures(engine),
+    '0006_check_evidence': checkEvidence(),
   };
 }
 
@@ -312,6 +313,15 @@ function signatures(engine: EngineKind): Migration {
         .addCheckConstraint('skill_owner_changes_action_check', sql`action in ('add', 'remove')`)
         .execute();
       await db.schema.createIndex('skill_owner_changes_skill_idx').on('skill_owner_changes').columns(['name', 'author', 'id']).execute();
+    },
+  };
+}
+
+/** Where a passing invocation's window is (its transcript stays on its machine): the held-out evidence of the pre-publish check. */
+function checkEvidence(): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('verdicts').addColumn('evidence', 'text').execute();
     },
   };
 }

@@ -1,6 +1,7 @@
 // How each table's row becomes the record the store returns: the one place that
 // knows both the column names (store/schema.ts) and the records' (store/types.ts).
 import type { Selectable } from 'kysely';
+import type { InvocationEvidence } from '../core/messages';
 import type { VersionTransition } from '../core/rollout-types';
 import type { AttributionsTable, SkillEditsTable, SkillRolloutSettingsTable, SkillVersionsTable, VerdictsTable, VersionTransitionsTable } from './schema';
 import { legacyFrontmatter } from '../core/skill-document';
@@ -54,6 +55,7 @@ export function toVerdictRecord(row: Selectable<VerdictsTable>): VerdictRecord {
     agent: row.agent,
     user: row.user_name,
     createdAt: row.created_at,
+    ...(row.evidence ? { evidence: parseJson<InvocationEvidence>(row.evidence) } : {}),
   };
 }
 

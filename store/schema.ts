@@ -96,6 +96,8 @@ export interface VerdictsTable {
   agent: string;
   user_name: string;
   created_at: string;
+  /** JSON InvocationEvidence of a passed verdict (migration 0006): where its window is, for the pre-publish check. */
+  evidence: string | null;
 }
 
 export interface AttributionsTable {

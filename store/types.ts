@@ -1,6 +1,6 @@
 // The store's contract: every part (activities, CLI, hooks) talks to the store
 // through these interfaces, whichever engine is behind it (SQLite or Postgres).
-import type { SkillRecord } from '../core/messages';
+import type { InvocationEvidence, SkillRecord } from '../core/messages';
 import type { RolloutPolicy, VersionEvidence, VersionState, VersionTransition } from '../core/rollout-types';
 import type { SkillRef } from '../core/skill-ref';
 import type { Signature } from '../core/signing';
@@ -179,6 +179,8 @@ export interface VerdictRecord {
   agent: string;
   user: string;
   createdAt?: string;
+  /** Where the judged window is (kept for passes: the pre-publish check's held-out evidence). */
+  evidence?: InvocationEvidence;
 }
 
 export interface AttributionRecord {
@@ -319,6 +321,12 @@ export interface VerdictStore {
   verdicts(ref: SkillRef): Promise<VerdictRecord[]>;
   /** The verdict recorded for an event, if any: a workflow run's dedup memory ends with the run, the store's does not. */
   verdictForEvent(eventId: string): Promise<VerdictRecord | undefined>;
+  /**
+   * Up to `limit` recent passed verdicts of the version that carry their evidence,
+   * the newest of each user first and as many users as there are, none of
+   * `excludeEventIds` (what the proposer saw): the pre-publish check's held-out set.
+   */
+  heldOutPasses(ref: SkillRef, version: number, limit: number, excludeEventIds?: readonly string[]): Promise<VerdictRecord[]>;
 
   recordAttribution(input: AttributionRecord): Promise<void>;
   attributions(sessionId: string): Promise<AttributionRecord[]>;

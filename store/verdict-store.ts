@@ -10,6 +10,7 @@ import type { AttributionsTable } from './schema';
 import { parseJson, whereSkill, type SqlContext } from './sql-context';
 import { StoreValidationError, type AttributionRecord, type VerdictRecord, type VerdictStore, type VersionUsage } from './types';
 import { checkId, checkInteger, checkOptionalId, checkRef, checkText, checkTimestamp } from './validate';
+import { InvocationEvidenceSchema, messageProblem, type InvocationEvidence } from '../core/messages';
 import { versionState } from './version-store';
 import { toAttributionRecord, toVerdictRecord, type AttributionSkills } from './records';
 
@@ -22,6 +23,7 @@ export function sqlVerdictStore(sql: SqlContext): VerdictStore {
     recordVerdict: (input) => recordVerdict(sql, input),
     verdicts: (ref) => verdicts(sql, ref),
     verdictForEvent: (eventId) => verdictForEvent(sql, eventId),
+    heldOutPasses: (ref, version, limit, exclude) => heldOutPasses(sql, ref, version, limit, exclude),
     recordAttribution: (input) => recordAttribution(sql, input),
     attributions: (sessionId) => attributions(sql, sessionId),
     versionUsage: (ref, since) => versionUsage(sql, ref, since),
@@ -69,6 +71,32 @@ function verdictForEvent({ db, guard }: SqlContext, eventId: string): Promise<Ve
   return guard(async () => {
     const row = await db.selectFrom('verdicts').selectAll().where('event_id', '=', id).executeTakeFirst();
     return row ? toVerdictRecord(row) : undefined;
+  });
+}
+
+/** Read newest first, this many per evidence wanted: enough to find distinct users among one user's many passes. */
+const HELD_OUT_SCAN_FACTOR = 20;
+
+function heldOutPasses({ db, guard }: SqlContext, ref: SkillRef, version: number, limit: number, excludeEventIds: readonly string[] = []): Promise<VerdictRecord[]> {
+  const skillVersion = checkInteger('version', version, 1);
+  const wanted = checkInteger('limit', limit, 0);
+  const excluded = new Set(excludeEventIds);
+  return guard(async () => {
+    if (wanted === 0) return [];
+    const rows = await db
+      .selectFrom('verdicts')
+      .selectAll()
+      .$call(whereSkill(ref))
+      .where('skill_version', '=', skillVersion)
+      .where('outcome', '=', 'passed')
+      .where('evidence', 'is not', null)
+      .orderBy('id', 'desc')
+      .limit(wanted * HELD_OUT_SCAN_FACTOR + excluded.size)
+      .execute();
+    const passes = rows.map(toVerdictRecord).filter((r) => !excluded.has(r.eventId));
+    // One per user first (the newest of each), then the next newest, until `limit`.
+    const firsts = passes.filter((r, i) => passes.findIndex((o) => o.user === r.user) === i);
+    return [...firsts, ...passes.filter((r) => !firsts.includes(r))].slice(0, wanted);
   });
 }
 
@@ -183,6 +211,13 @@ function verdictRow(input: VerdictRecord) {
     agent: checkText('agent', input.agent),
     user_name: checkText('user', input.user),
     created_at: checkTimestamp('createdAt', input.createdAt),
+    evidence: input.evidence === undefined ? null : JSON.stringify(checkEvidence(input.evidence)),
   };
 }
 
+
+function checkEvidence(evidence: InvocationEvidence): InvocationEvidence {
+  const problem = messageProblem(InvocationEvidenceSchema, evidence);
+  if (problem) throw new StoreValidationError(`evidence: ${problem}`);
+  return evidence;
+}

@@ -23,6 +23,7 @@ import {
   SupersededSignalSchema,
   parseMessage,
   type FailureReport,
+  type InvocationEvidence,
   type InvocationInfo,
   type ReactionSignal,
   type Schema,
@@ -169,7 +170,7 @@ class InvocationRun {
       // The reason, redacted, for lists (skillopt status, the dashboard) that read visibility, not histories.
       upsertMemo({ verdictReason: machine.verdictReason(this.state.verdicts) ?? null });
     }
-    await storeLocal.recordVerdict({ ref: this.ref, invocation: this.invocation, eventId: reaction.eventId, verdict });
+    await storeLocal.recordVerdict({ ref: this.ref, invocation: this.invocation, eventId: reaction.eventId, verdict, reaction: reactionEvidence(reaction) });
     if (applied.reportFailure) await store.reportFailure({ ref: this.ref, report: this.failureReport(reaction, verdict) });
   }
 
@@ -182,8 +183,14 @@ class InvocationRun {
       user,
       ...(skillVersion === undefined ? {} : { skillVersion }),
       ...(activityQueue === undefined ? {} : { activityQueue }),
+      evidence: { invocation: this.invocation, reaction: reactionEvidence(reaction) },
     };
   }
+}
+
+/** Where the window a reaction ended is, for reading it again on its machine (the pre-publish check). */
+function reactionEvidence(reaction: ReactionSignal): InvocationEvidence['reaction'] {
+  return { eventId: reaction.eventId, text: reaction.text, transcriptPath: reaction.transcriptPath, transcriptBytes: reaction.transcriptBytes };
 }
 
 function durationText(ms: number): string {

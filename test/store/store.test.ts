@@ -11,6 +11,7 @@ import type { SkillRef } from '../../core/skill-ref';
 import { StoreValidationError, VersionConflictError, openStore, type Store } from '../../store/open-store';
 import { openMigratedOnly, openRawDatabase, testEngines, uniqueAuthor, type TestDatabase } from './engines';
 import { expectOneLineRejection, newVersion, verdict } from './records';
+import type { VerdictRecord } from '../../store/types';
 
 /** Refused with a StoreValidationError whose one line matches. */
 async function refused(promise: Promise<unknown>, pattern: RegExp): Promise<void> {
@@ -305,6 +306,32 @@ describe.each(testEngines.map((engine) => [engine.name, engine] as const))('stor
     await expectOneLineRejection(store.recordVerdict(verdict(ref, `${ref.author}-4`, { confidence: 1.5 })), StoreValidationError);
     await expectOneLineRejection(store.recordVerdict(verdict(ref, `${ref.author}-5`, { createdAt: 'yesterday' })), StoreValidationError);
     expect(await store.verdicts(ref)).toHaveLength(3);
+  });
+
+  it('keeps where a passing window is, and gives the held-out passes of a version: the newest of each user first, none the proposer saw', async () => {
+    const ref = { name: 'held-out', author: uniqueAuthor() };
+    const evidence = (user: string, n: number) => ({
+      invocation: { sessionId: `s-${user}-${n}`, toolUseId: `t-${n}`, user, agent: 'claude_code', skillVersion: 2, transcriptPath: `/home/${user}/.claude/projects/p/s.jsonl`, transcriptBytes: 100 * n, activityQueue: `skillopt-machine-${user}` },
+      reaction: { eventId: `${ref.author}-${user}-${n}`, text: 'great, thanks', transcriptPath: `/home/${user}/.claude/projects/p/s.jsonl`, transcriptBytes: 200 * n },
+    });
+    const pass = (user: string, n: number, extra: Partial<VerdictRecord> = {}) =>
+      store.recordVerdict(verdict(ref, `${ref.author}-${user}-${n}`, { outcome: 'passed', skillVersion: 2, user, evidence: evidence(user, n), ...extra }));
+    await pass('alice', 1);
+    await pass('alice', 2);
+    await pass('alice', 3);
+    await pass('bob', 4);
+    await pass('carol', 5, { skillVersion: 1, evidence: { ...evidence('carol', 5), invocation: { ...evidence('carol', 5).invocation, skillVersion: 1 } } });
+    // A pass without evidence (an older worker's) and a failure never count.
+    await store.recordVerdict(verdict(ref, `${ref.author}-dave-6`, { outcome: 'passed', skillVersion: 2, user: 'dave' }));
+    await store.recordVerdict(verdict(ref, `${ref.author}-erin-7`, { outcome: 'failed', skillVersion: 2, user: 'erin' }));
+
+    expect((await store.verdictForEvent(`${ref.author}-bob-4`))?.evidence).toEqual(evidence('bob', 4));
+    const ids = (records: VerdictRecord[]) => records.map((r) => r.eventId.slice(ref.author.length + 1));
+    expect(ids(await store.heldOutPasses(ref, 2, 3))).toEqual(['bob-4', 'alice-3', 'alice-2']);
+    expect(ids(await store.heldOutPasses(ref, 2, 2, [`${ref.author}-alice-3`]))).toEqual(['bob-4', 'alice-2']);
+    expect(ids(await store.heldOutPasses(ref, 1, 3))).toEqual(['carol-5']);
+    expect(await store.heldOutPasses(ref, 2, 0)).toEqual([]);
+    await expectOneLineRejection(pass('alice', 8, { evidence: { ...evidence('alice', 8), reaction: { ...evidence('alice', 8).reaction, transcriptBytes: -1 } } }), StoreValidationError);
   });
 
   /** A published version N whose edit is still proposed. */

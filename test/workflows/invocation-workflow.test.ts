@@ -138,6 +138,11 @@ describe('invocation workflow', () => {
           user: 'alice',
           skillVersion: 1,
           activityQueue: s.taskQueue,
+          // Where the failing window is, for the pre-publish check of an edit proposed from it.
+          evidence: {
+            invocation: expect.objectContaining({ sessionId: s.world.judgeCalls[0]!.invocation.sessionId, toolUseId: s.world.judgeCalls[0]!.invocation.toolUseId }),
+            reaction: { eventId: result.verdicts[0]!.eventId, text: s.world.judgeCalls[0]!.reaction.text, transcriptPath: s.world.judgeCalls[0]!.reaction.transcriptPath, transcriptBytes: s.world.judgeCalls[0]!.reaction.transcriptBytes },
+          },
         },
       ]);
       const description = await armed.handle.describe();
