@@ -3,11 +3,11 @@
 //                          = codex: the user's OpenAI Codex CLI, see codex/backend.ts
 //                          = pi: the user's pi coding agent, see pi/backend.ts
 //                          = openai: an OpenAI-compatible HTTP endpoint, see openai-http.ts
-import { claudeCliModel } from './claude/backend';
-import { codexCliModel } from './codex/backend';
+import { claudeCliModel, resolveClaudeCliSettings } from './claude/backend';
+import { codexCliModel, resolveCodexCliSettings } from './codex/backend';
 import { envValue } from './config';
 import { openAiModelFromEnv } from './openai-http';
-import { piCliModel } from './pi/backend';
+import { piCliModel, resolvePiCliSettings } from './pi/backend';
 import { ModelConfigError, type ModelCall } from './types';
 
 export const MODEL_BACKENDS = ['claude', 'codex', 'pi', 'openai'] as const;
@@ -22,6 +22,28 @@ export function modelBackendFromEnv(env: NodeJS.ProcessEnv = process.env): Model
   throw new ModelConfigError(
     `SKILLOPT_MODEL_BACKEND=${JSON.stringify(raw)} is not a model backend; valid values: ${MODEL_BACKENDS.join(', ')}`,
   );
+}
+
+/** The agent CLI a backend runs (`doctor` checks it answers `--version`); undefined for the HTTP backend. */
+export interface BackendCli {
+  bin: string;
+  /** What to install: "Claude Code (`claude` on PATH)". */
+  product: string;
+  /** The variable that names another binary. */
+  binVar: string;
+}
+
+export function backendCli(backend: ModelBackend, env: NodeJS.ProcessEnv = process.env): BackendCli | undefined {
+  switch (backend) {
+    case 'claude':
+      return { bin: resolveClaudeCliSettings({ env }).bin, product: 'Claude Code (`claude` on PATH)', binVar: 'SKILLOPT_CLAUDE_BIN' };
+    case 'codex':
+      return { bin: resolveCodexCliSettings({ env }).bin, product: 'the Codex CLI (`codex` on PATH)', binVar: 'SKILLOPT_CODEX_BIN' };
+    case 'pi':
+      return { bin: resolvePiCliSettings({ env }).bin, product: 'the pi coding agent (`pi` on PATH)', binVar: 'SKILLOPT_PI_BIN' };
+    case 'openai':
+      return undefined;
+  }
 }
 
 /** The model backend the environment asks for. Configuration errors throw here, before any call is made. */

@@ -288,14 +288,9 @@ async function agentChecks(ctx: CliContext, withModel: boolean): Promise<DoctorC
     return [fail('agent-cli', firstLine(err), `set SKILLOPT_MODEL_BACKEND to ${agents.MODEL_BACKENDS.join(' or ')}`)];
   }
   const checks: DoctorCheck[] = [];
-  if (backend !== 'openai') {
-    const cli = {
-      claude: { bin: () => agents.resolveClaudeCliSettings({ env: ctx.env }).bin, product: 'Claude Code (`claude` on PATH)', binVar: 'SKILLOPT_CLAUDE_BIN' },
-      codex: { bin: () => agents.resolveCodexCliSettings({ env: ctx.env }).bin, product: 'the Codex CLI (`codex` on PATH)', binVar: 'SKILLOPT_CODEX_BIN' },
-      pi: { bin: () => agents.resolvePiCliSettings({ env: ctx.env }).bin, product: 'the pi coding agent (`pi` on PATH)', binVar: 'SKILLOPT_PI_BIN' },
-    }[backend];
-    const { product, binVar } = cli;
-    const bin = cli.bin();
+  const cli = agents.backendCli(backend, ctx.env);
+  if (cli) {
+    const { bin, product, binVar } = cli;
     const result = await execa(bin, ['--version'], {
       env: { ...ctx.env, SKILLOPT_INTERNAL: '1' },
       extendEnv: false,

@@ -188,6 +188,13 @@ describe('skillopt doctor', () => {
     expect(line(r, 'search attributes')).toMatch(/^· search attributes: not checked: no namespace nope$/);
   });
 
+  it('with the pi backend, the agent CLI is the pinned pi (which prints its version on stderr), or ✗ saying how to get it', async () => {
+    const pi = await run(sb, ['doctor'], { SKILLOPT_MODEL_BACKEND: 'pi', SKILLOPT_PI_BIN: resolve('node_modules/.bin/pi') });
+    expect(line(pi, 'agent CLI')).toMatch(/^✓ agent CLI: .*node_modules\/\.bin\/pi 0\.73\.1$/);
+    const missing = await run(sb, ['doctor'], { SKILLOPT_MODEL_BACKEND: 'pi', SKILLOPT_PI_BIN: join(sb.dir, 'no-such-pi') });
+    expect(line(missing, 'agent CLI')).toMatch(/^✗ agent CLI: `.*no-such-pi` not found; fix: install the pi coding agent .* or set SKILLOPT_PI_BIN to its path$/);
+  });
+
   it('--json: ok, mode, why and one entry per check', async () => {
     const { code, report } = await json({ TEMPORAL_ADDRESS: '127.0.0.1:1' });
     expect(code).toBe(1);
