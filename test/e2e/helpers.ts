@@ -39,7 +39,9 @@ export function makeSandbox(prefix = 'skillopt-e2e-'): Sandbox {
 
 /** A minimal environment: nothing of the developer's own (HOME, tokens, settings) leaks in. */
 export function baseEnv(extra: Record<string, string>): Record<string, string> {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8' };
+  // The detached pull runs at the background priority: on a loaded machine it can take longer than the
+  // 5 s budget, which SessionStart's own tests cover; here a slow pull must not read as a missing one.
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8', SKILLOPT_AUTOPULL_TIMEOUT_MS: '20000' };
   if (process.env.TMPDIR) env.TMPDIR = process.env.TMPDIR;
   return { ...env, ...extra };
 }
