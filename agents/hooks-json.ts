@@ -161,9 +161,7 @@ async function hasSkilloptHooks(path: string): Promise<boolean> {
   try {
     const { settings } = await readSettings(path);
     const hooks = (settings.hooks ?? {}) as JsonObject;
-    return HOOK_EVENTS.some((event) =>
-      ((hooks[event] ?? []) as Json[]).some((g) => isObject(g) && Array.isArray(g.hooks) && g.hooks.some(isSkilloptHook)),
-    );
+    return HOOK_EVENTS.some((event) => ((hooks[event] ?? []) as Json[]).some(hasSkilloptGroup));
   } catch {
     return false;
   }
@@ -201,7 +199,7 @@ export async function findInstalledHooks(format: HooksJsonFormat, options: Omit<
         if (ours.length > 0) events.push(event);
         for (const hook of ours) commands.add(commandLine(hook)!.replace(/\s+hook\s+\S+(?:\s+--agent\s+\S+)?\s*$/, ''));
         // Written by an older skillopt: not the hook this one writes (for any command), e.g. one Claude Code waits for.
-        const group = groups.find((g) => isObject(g) && Array.isArray(g.hooks) && g.hooks.some(isSkilloptHook)) as JsonObject | undefined;
+        const group = groups.find(hasSkilloptGroup) as JsonObject | undefined;
         if (group && ours.length === 1 && !sameJson(group, format.group(event, entryOf(ours[0]!)))) outdated.push(event);
       }
       found.push({ scope, settingsPath, events, commands: [...commands], outdated });
