@@ -106,6 +106,16 @@ export function parseTranscript(text: string): Entry[] {
   return entries;
 }
 
+/** A message's text: a string, or its `{type: "text", text}` blocks joined by newlines (Claude Code's and pi's content). */
+export function textOf(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content
+    .filter((block): block is Entry => isPlainObject(block) && block.type === 'text' && typeof block.text === 'string')
+    .map((block) => block.text as string)
+    .join('\n');
+}
+
 export function textTurn(role: Turn['role'], text: string): Turn[] {
   const trimmed = text.trim();
   return trimmed ? [{ role, text: redactSecrets(trimmed) }] : [];

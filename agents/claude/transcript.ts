@@ -11,7 +11,7 @@ import { MAX_TOOL_INPUT_CHARS } from '../../core/limits';
 import { isPlainObject } from '../../core/model-json';
 import { redactSecrets } from '../../core/redact';
 import { oneLine, shorten } from '../../core/text';
-import { textTurn, toolTurn, type Entry, type TranscriptFormat, type Turn } from '../../core/transcript';
+import { textOf, textTurn, toolTurn, type Entry, type TranscriptFormat, type Turn } from '../../core/transcript';
 
 export const claudeTranscript: TranscriptFormat = {
   recognizes: (entry) => typeof entry.type === 'string' && typeof entry.uuid === 'string',
@@ -60,9 +60,9 @@ function entryTurns(entry: Entry, skillCommands: ReadonlySet<string>): Turn[] {
   const content = entry.message.content;
   if (entry.type === 'user') {
     if (isInjected(entry)) return [];
-    const command = slashCommand(userText(content));
+    const command = slashCommand(textOf(content));
     if (command) return [commandTurn(entry, command, skillCommands)];
-    return [...toolErrorTurns(content), ...textTurn('USER', userText(content))];
+    return [...toolErrorTurns(content), ...textTurn('USER', textOf(content))];
   }
   if (entry.type === 'assistant') return assistantTurns(content);
   return [];
@@ -89,7 +89,7 @@ function skillCommandEntries(entries: Entry[]): Set<string> {
   const found = new Set<string>();
   for (const entry of entries) {
     if (entry.type !== 'user' || entry.isMeta !== true || typeof entry.parentUuid !== 'string' || !isPlainObject(entry.message)) continue;
-    if (userText(entry.message.content).startsWith('Base directory for this skill:')) found.add(entry.parentUuid);
+    if (textOf(entry.message.content).startsWith('Base directory for this skill:')) found.add(entry.parentUuid);
   }
   return found;
 }
@@ -110,21 +110,12 @@ function isInjected(entry: Entry): boolean {
   return entry.isMeta === true || entry.isCompactSummary === true || entry.isVisibleInTranscriptOnly === true;
 }
 
-function userText(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return '';
-  return content
-    .filter((block): block is Entry => isPlainObject(block) && block.type === 'text' && typeof block.text === 'string')
-    .map((block) => block.text as string)
-    .join('\n');
-}
-
 /** Results flagged `is_error`, shortened: the call was blocked or failed. */
 function toolErrorTurns(content: unknown): Turn[] {
   if (!Array.isArray(content)) return [];
   return content.flatMap((block): Turn[] => {
     if (!isPlainObject(block) || block.type !== 'tool_result' || block.is_error !== true) return [];
-    const text = shorten(oneLine(redactSecrets(userText(block.content))), MAX_TOOL_INPUT_CHARS);
+    const text = shorten(oneLine(redactSecrets(textOf(block.content))), MAX_TOOL_INPUT_CHARS);
     return [{ role: 'USER', text, errorOf: { id: typeof block.tool_use_id === 'string' ? block.tool_use_id : '', name: 'unknown' } }];
   });
 }

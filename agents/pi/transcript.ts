@@ -12,7 +12,7 @@ import { MAX_TOOL_INPUT_CHARS } from '../../core/limits';
 import { isPlainObject } from '../../core/model-json';
 import { redactSecrets } from '../../core/redact';
 import { oneLine, shorten } from '../../core/text';
-import { textTurn, toolTurn, type Entry, type TranscriptFormat, type Turn } from '../../core/transcript';
+import { textOf, textTurn, toolTurn, type Entry, type TranscriptFormat, type Turn } from '../../core/transcript';
 
 /** The entry types pi 0.73 writes (session-format.md). */
 const PI_ENTRY_TYPES = new Set(['message', 'model_change', 'thinking_level_change', 'compaction', 'branch_summary', 'custom', 'custom_message', 'label', 'session_info']);
@@ -56,22 +56,13 @@ function activeBranch(entries: Entry[]): Set<Entry> {
   return onBranch;
 }
 
-function texts(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return '';
-  return content
-    .filter((block): block is Entry => isPlainObject(block) && block.type === 'text' && typeof block.text === 'string')
-    .map((block) => block.text as string)
-    .join('\n');
-}
-
 /** `<skill name="<ref>" location="…">…</skill>`, then what the user typed after `/skill:<ref>`. */
 const EXPANDED_SKILL = /^<skill name="([^"]+)"[^>]*>[\s\S]*?<\/skill>\s*/;
 
 function messageTurns(message: Entry): Turn[] {
   switch (message.role) {
     case 'user': {
-      const text = texts(message.content);
+      const text = textOf(message.content);
       const skill = EXPANDED_SKILL.exec(text.trimStart());
       if (!skill) return textTurn('USER', text);
       const typed = text.trimStart().slice(skill[0].length);
@@ -90,7 +81,7 @@ function messageTurns(message: Entry): Turn[] {
 }
 
 function assistantTurns(content: unknown): Turn[] {
-  if (!Array.isArray(content)) return textTurn('ASSISTANT', texts(content));
+  if (!Array.isArray(content)) return textTurn('ASSISTANT', textOf(content));
   return content.flatMap((block): Turn[] => {
     if (!isPlainObject(block)) return [];
     if (block.type === 'text' && typeof block.text === 'string') return textTurn('ASSISTANT', block.text);
@@ -103,6 +94,6 @@ function assistantTurns(content: unknown): Turn[] {
 }
 
 function failedCall(message: Entry): Turn {
-  const text = shorten(oneLine(redactSecrets(texts(message.content))), MAX_TOOL_INPUT_CHARS);
+  const text = shorten(oneLine(redactSecrets(textOf(message.content))), MAX_TOOL_INPUT_CHARS);
   return { role: 'USER', text, errorOf: { id: typeof message.toolCallId === 'string' ? message.toolCallId : '', name: typeof message.toolName === 'string' ? message.toolName : 'unknown' } };
 }

@@ -26,7 +26,7 @@ import { laneStateQuery } from '../../workflows/definitions';
 import { match, shellCall, startResponsesServer, writeCodexHome, type ResponsesServer, type Rule } from '../fixtures/responses-server';
 import { startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
 import { BETTER_TESTS_LINE, BODY, FAILURE_REASON, PLEASED, SKILL, SKILL_NAME, TESTS_LINE, WRONG } from './deploy-skill';
-import { SKILLOPT_BIN, baseEnv, stopLoopStack, until, writeSkillDir } from './helpers';
+import { SKILLOPT_BIN, baseEnv, hooksLogTail, installedVersionAt, stopLoopStack, untilLogged, writeSkillDir } from './helpers';
 
 const CODEX_BIN = resolve('node_modules/.bin/codex');
 const REF: SkillRef = { name: SKILL_NAME, author: 'alice' };
@@ -83,22 +83,9 @@ async function codex(prompt: string, resume?: string): Promise<string> {
   return id as string;
 }
 
-function installedVersion(): number | undefined {
-  return existsSync(skillFile(SKILL)) ? Number(/^version: (\d+)$/m.exec(readFileSync(skillFile(SKILL), 'utf8'))?.[1]) : undefined;
-}
-
-function log(): string {
-  const path = join(env.HOME!, '.skillopt', 'hooks.log');
-  return existsSync(path) ? readFileSync(path, 'utf8').slice(-3000) : '(no hooks.log)';
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  try {
-    return await until(what, fn, ok, timeoutMs, 200);
-  } catch (err) {
-    throw new Error(`${(err as Error).message}\n--- hooks.log ---\n${log()}`);
-  }
-}
+const installedVersion = () => installedVersionAt(skillFile(SKILL));
+const log = () => hooksLogTail(env.HOME!);
+const waitFor = <T>(what: string, fn: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs?: number) => untilLogged(env.HOME!, what, fn, ok, timeoutMs);
 
 function lane() {
   return temporal.client.workflow.getHandle(workflowIdForSkill(REF)).query(laneStateQuery).catch(() => undefined);

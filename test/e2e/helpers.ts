@@ -1,7 +1,7 @@
 // Shared by the end-to-end tests: the real Claude Code CLI from
 // node_modules, run in a throwaway HOME against the scripted Anthropic server.
 import { execa } from 'execa';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -211,4 +211,24 @@ export async function stopLoopStack(stack: LoopStack): Promise<void> {
   await stack.temporal?.teardown();
   await stack.server?.close();
   for (const folder of stack.folders) if (folder) rmSync(folder, { recursive: true, force: true });
+}
+
+/** The `version:` of an installed SKILL.md, or undefined when it is not there. */
+export function installedVersionAt(file: string): number | undefined {
+  return existsSync(file) ? Number(/^version: (\d+)$/m.exec(readFileSync(file, 'utf8'))?.[1]) : undefined;
+}
+
+/** The tail of the hooks' log of the skillopt home under `home`, for a failure's message. */
+export function hooksLogTail(home: string): string {
+  const path = join(home, '.skillopt', 'hooks.log');
+  return existsSync(path) ? readFileSync(path, 'utf8').slice(-3000) : '(no hooks.log)';
+}
+
+/** `until`, every 200 ms, whose timeout says what the hooks logged under `home`. */
+export async function untilLogged<T>(home: string, what: string, fn: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
+  try {
+    return await until(what, fn, ok, timeoutMs, 200);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n--- hooks.log ---\n${hooksLogTail(home)}`);
+  }
 }

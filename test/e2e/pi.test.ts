@@ -27,7 +27,7 @@ import { laneStateQuery } from '../../workflows/definitions';
 import { match, startResponsesServer, writePiHome, type PiHome, type ResponsesServer, type Rule } from '../fixtures/responses-server';
 import { startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
 import { BETTER_TESTS_LINE, BODY, FAILURE_REASON, PLEASED, SKILL, SKILL_NAME, TESTS_LINE, WRONG } from './deploy-skill';
-import { SKILLOPT_BIN, baseEnv, stopLoopStack, until, writeSkillDir } from './helpers';
+import { SKILLOPT_BIN, baseEnv, hooksLogTail, installedVersionAt, stopLoopStack, untilLogged, writeSkillDir } from './helpers';
 
 const PI_BIN = resolve('node_modules/.bin/pi');
 const REF: SkillRef = { name: SKILL_NAME, author: 'alice' };
@@ -95,22 +95,9 @@ async function runPi(prompt: string, session?: { file: string }): Promise<{ file
   return { file: file!, id: header.id };
 }
 
-function installedVersion(): number | undefined {
-  return existsSync(skillFile(SKILL)) ? Number(/^version: (\d+)$/m.exec(readFileSync(skillFile(SKILL), 'utf8'))?.[1]) : undefined;
-}
-
-function log(): string {
-  const path = join(env.HOME!, '.skillopt', 'hooks.log');
-  return existsSync(path) ? readFileSync(path, 'utf8').slice(-3000) : '(no hooks.log)';
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  try {
-    return await until(what, fn, ok, timeoutMs, 200);
-  } catch (err) {
-    throw new Error(`${(err as Error).message}\n--- hooks.log ---\n${log()}`);
-  }
-}
+const installedVersion = () => installedVersionAt(skillFile(SKILL));
+const log = () => hooksLogTail(env.HOME!);
+const waitFor = <T>(what: string, fn: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs?: number) => untilLogged(env.HOME!, what, fn, ok, timeoutMs);
 
 function lane() {
   return temporal.client.workflow.getHandle(workflowIdForSkill(REF)).query(laneStateQuery).catch(() => undefined);
@@ -220,6 +207,8 @@ describe('the loop with the real pi CLI', () => {
   it('skills pulled into the agents’ shared folder serve pi: a read from there arms, sessions keep them there, and doctor flags a second copy pi would list twice', async () => {
     const shared = join(pi.userHome, '.agents', 'skills');
     const skillopt = (...args: string[]) => execa(process.execPath, [SKILLOPT_BIN, ...args], { env, extendEnv: false, cwd, reject: false });
+    // The earlier sessions' pulls run detached: one still running would put back the copy removed below.
+    await waitFor('the earlier sessions’ pulls to end', () => execa('pgrep', ['-f', `hook-session-start.mjs.*${cwd}`], { reject: false }).then((r) => r.exitCode), (code) => code === 1);
     expect(await skillopt('pull', '--agent', 'agents')).toMatchObject({ exitCode: 0, stdout: expect.stringContaining(`${shared}: 1 installed`) });
     // pi's own folder has the copy its sessions pulled: pi reads both folders.
     const doctor = await skillopt('doctor');
