@@ -5,6 +5,7 @@
 // with tools off; past the machine's daily cap it refuses, and the lane tries
 // the next failing machine.
 import { ApplicationFailure } from '@temporalio/common';
+import { createTwoFilesPatch } from 'diff';
 import type { ModelCall } from '../agents/types';
 import { summarizeEdit } from '../core/edit-memory';
 import { applyFolderEdits, parseProposedEdits } from '../core/edits';
@@ -38,6 +39,10 @@ export function createProposalActivities({ model, modelCalls }: { model: ModelCa
         report: tooLarge ? [...applied.report, `SKIP all: an edited text is over its limit (body ${MAX_SKILL_BODY_BYTES} bytes, a linked file ${MAX_EDITED_FILE_BYTES})`] : applied.report,
         summaries: applied.applied.map(summarizeEdit),
         fingerprint: editFingerprint(applied.applied),
+        diff: [
+          createTwoFilesPatch('SKILL.md', 'SKILL.md', input.body, applied.editedBody, '', '', { context: 3 }),
+          ...editedFiles.map((f) => createTwoFilesPatch(f.path, f.path, linked.find((l) => l.path === f.path)?.text ?? '', f.text, '', '', { context: 3 })),
+        ].join('\n'),
       };
     },
   };

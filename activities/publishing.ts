@@ -13,14 +13,16 @@ import { linkedTextFiles } from '../core/linked-files';
 import { SERVICE_SIGNER, treeHash } from '../core/signing';
 import { fileChunks, type TreeFile } from '../core/skill-tree';
 import { serviceEditProblem } from '../core/trust';
-import { VersionConflictError, type ContentStore, type EditStore, type RolloutStore, type SkillVersion, type VersionStore } from '../store/types';
+import { VersionConflictError, type ContentStore, type EditStore, type RolloutStore, type SkillVersion, type VerdictStore, type VersionStore } from '../store/types';
 import { effectiveRollout } from '../team/rollout-choice';
 import { failFastOnBadInput } from './bad-input';
 import { candidateRollout } from './rollout-decisions';
-import { FailureTypes, type LinkedText, type ServiceSigner, type SkillActivities } from './types';
+import { FailureTypes, type LinkedText, type PrecheckRecord, type ServiceSigner, type SkillActivities } from './types';
+import { cutText } from '../core/text';
+import { DEFAULT_HELD_OUT, MAX_HELD_OUT, MAX_REJECTION_REASON_CHARS } from '../core/precheck';
 
-type PublishingActivities = Pick<SkillActivities, 'describeSkill' | 'readSkill' | 'publishSkill' | 'recordEdit'>;
-type PublishingStore = VersionStore & RolloutStore & EditStore & ContentStore;
+type PublishingActivities = Pick<SkillActivities, 'describeSkill' | 'readSkill' | 'publishSkill' | 'recordEdit' | 'precheckEvidence'>;
+type PublishingStore = VersionStore & RolloutStore & EditStore & ContentStore & Pick<VerdictStore, 'heldOutPasses'>;
 
 /** The linked text files of a version, read from the store (a file that is not UTF-8 is left out: it is no text to edit). */
 async function linkedTexts(store: ContentStore, version: SkillVersion): Promise<LinkedText[]> {
@@ -60,7 +62,29 @@ async function editedTree(store: ContentStore, base: SkillVersion, edited: reado
   return [...byPath.values()];
 }
 
-export function createPublishingActivities(store: PublishingStore, rollout: RolloutDefaults, serviceKey: ServiceSigner): PublishingActivities {
+/** Who turns a version down before anyone gets it, in its transition. */
+export const PRECHECK_DECIDER = 'the pre-publish check';
+
+/**
+ * SKILLOPT_PRECHECK=on checks each edit before it is published (core/precheck.ts), against up to
+ * SKILLOPT_PRECHECK_HELD_OUT (default 3) held-out passes; off by default until the check is shown everywhere a decision is.
+ */
+export function precheckFromEnv(env: NodeJS.ProcessEnv): { heldOut: number } | undefined {
+  const on = env.SKILLOPT_PRECHECK?.trim().toLowerCase();
+  if (on === undefined || on === '' || on === 'off') return undefined;
+  if (on !== 'on') throw new Error(`SKILLOPT_PRECHECK=${JSON.stringify(env.SKILLOPT_PRECHECK)}: use on or off`);
+  const held = env.SKILLOPT_PRECHECK_HELD_OUT?.trim();
+  const heldOut = held ? Number(held) : DEFAULT_HELD_OUT;
+  if (!Number.isInteger(heldOut) || heldOut < 0 || heldOut > MAX_HELD_OUT) throw new Error(`SKILLOPT_PRECHECK_HELD_OUT=${JSON.stringify(held)}: use a whole number from 0 to ${MAX_HELD_OUT}`);
+  return { heldOut };
+}
+
+export function createPublishingActivities(
+  store: PublishingStore,
+  rollout: RolloutDefaults,
+  serviceKey: ServiceSigner,
+  precheck: { heldOut: number } | undefined = precheckFromEnv(process.env),
+): PublishingActivities {
   return {
     async describeSkill(ref) {
       const [latest, edits, candidate] = await Promise.all([store.latestVersion(ref), store.editStats(ref), candidateRollout(store, ref, rollout)]);
@@ -79,7 +103,13 @@ export function createPublishingActivities(store: PublishingStore, rollout: Roll
         priorEdits: priorEditLines(edits),
         files: latest.files.map(({ path, size }) => ({ path, size })),
         linked,
+        ...(precheck ? { precheck } : {}),
       };
+    },
+
+    async precheckEvidence({ ref, version, limit, excludeEventIds }) {
+      const passes = await failFastOnBadInput(() => store.heldOutPasses(ref, version, limit, excludeEventIds));
+      return passes.flatMap((p) => (p.evidence ? [p.evidence] : []));
     },
 
     async publishSkill(input) {
@@ -89,6 +119,7 @@ export function createPublishingActivities(store: PublishingStore, rollout: Roll
         const base = await store.getVersion(input.ref, input.baseVersion);
         if (!base) throw ApplicationFailure.nonRetryable(`skill ${formatSkillRef(input.ref)} v${input.baseVersion} is not in the store`, FailureTypes.UnknownSkill);
         const { policy } = await effectiveRollout(store, input.ref, rollout);
+        const rejected = input.precheck?.decision === 'reject';
         // The optimizer edits the body and linked text files; every other part of the folder carries over as it was.
         const files = input.editedFiles ? await editedTree(store, base, input.editedFiles) : base.files;
         const edited = { frontmatter: base.frontmatter, body: input.body, files };
@@ -111,10 +142,12 @@ export function createPublishingActivities(store: PublishingStore, rollout: Roll
             createdBy: OPTIMIZER_NAME,
             idempotencyKey: input.idempotencyKey,
             baseVersion: input.baseVersion,
-            // Policy direct: everyone's version at once, as the original did; else a candidate on trial.
-            state: policy === 'direct' ? 'stable' : 'candidate',
-            reason: 'proposed from failure reports',
+            // Turned down by the pre-publish check: recorded, given to nobody. Policy direct: everyone's version at
+            // once, as the original did; else a candidate on trial.
+            ...(rejected ? { state: 'rejected' as const, decidedBy: PRECHECK_DECIDER } : { state: policy === 'direct' ? ('stable' as const) : ('candidate' as const) }),
+            reason: publishReason(input.precheck),
           });
+          if (rejected) return { status: 'rejected' as const, version: version.version };
           const candidate = version.state === 'candidate' ? await candidateRollout(store, input.ref, rollout, version) : undefined;
           return { status: 'published' as const, version: version.version, ...(candidate ? { candidate } : {}) };
         } catch (err) {
@@ -130,4 +163,11 @@ export function createPublishingActivities(store: PublishingStore, rollout: Roll
       await failFastOnBadInput(() => store.recordEdit({ name: ref.name, author: ref.author, ...edit }));
     },
   };
+}
+
+/** The version's transition reason: where it came from, and what the pre-publish check said. */
+function publishReason(precheck: PrecheckRecord | undefined): string {
+  if (!precheck) return 'proposed from failure reports';
+  if (precheck.decision === 'reject') return cutText(`turned down before anyone got it (${precheck.summary}): ${precheck.reasons.join('; ')}`, MAX_REJECTION_REASON_CHARS);
+  return `proposed from failure reports; pre-publish check: ${precheck.summary}${precheck.decision === 'unchecked' ? ' (nothing answered: unchecked)' : ''}`;
 }

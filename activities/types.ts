@@ -6,7 +6,7 @@ import type { PushOutcome, PushRequest } from '../core/push-rules';
 import type { SkillRef } from '../core/skill-ref';
 import type { CandidateRollout, VersionEvidence, VersionState } from '../core/rollout-types';
 import type { VerdictOutcome } from '../core/verdict';
-import type { CheckAnswer, EvidenceKind } from '../core/precheck';
+import type { CheckAnswer, CheckOutcome, EvidenceKind } from '../core/precheck';
 
 // The failure types live in core/ (workflows throw them too); activities keep importing them from here.
 export { FailureTypes } from '../core/failure-types';
@@ -42,6 +42,8 @@ export interface SkillSnapshot {
   files?: Array<{ path: string; size: number }>;
   /** The text files SKILL.md links to, which the proposer may edit (core/linked-files.ts). */
   linked?: LinkedText[];
+  /** Set when edits are checked before publishing (SKILLOPT_PRECHECK=on): how many held-out passes to ask about. */
+  precheck?: { heldOut: number };
 }
 
 /** A linked text file of a skill's folder, as the proposer sees it and edits it. */
@@ -77,6 +79,8 @@ export interface Proposal {
   report: string[];
   summaries: string[];
   fingerprint: string;
+  /** The edit as a unified diff of SKILL.md and each linked file it changed: what the pre-publish check shows (absent from an older worker). */
+  diff?: string;
 }
 
 export interface PublishInput {
@@ -88,6 +92,24 @@ export interface PublishInput {
   fingerprint: string;
   /** Same key on a retry returns the version already written. */
   idempotencyKey: string;
+  /** The pre-publish check's outcome (absent: not checked): a rejection is published as a rejected version nobody gets. */
+  precheck?: PrecheckRecord;
+}
+
+/** What the pre-publish check came to, as the version's record says it. */
+export interface PrecheckRecord {
+  decision: CheckOutcome['decision'];
+  summary: string;
+  reasons: string[];
+}
+
+export interface PrecheckEvidenceInput {
+  ref: SkillRef;
+  /** The version the held-out passes ran. */
+  version: number;
+  limit: number;
+  /** The reactions the proposer saw. */
+  excludeEventIds: string[];
 }
 
 export type PublishResult =
@@ -96,7 +118,9 @@ export type PublishResult =
   /** This edit set was tried before for this skill (any machine): nothing published. */
   | { status: 'duplicate' }
   /** Someone else published baseVersion + 1 first: nothing published. */
-  | { status: 'conflict'; latestVersion: number };
+  | { status: 'conflict'; latestVersion: number }
+  /** The pre-publish check turned it down: recorded as a rejected version, which nobody gets. */
+  | { status: 'rejected'; version: number };
 
 export interface RecordEditInput {
   ref: SkillRef;
@@ -105,6 +129,8 @@ export interface RecordEditInput {
   edits: unknown[];
   baseVersion: number;
   publishedVersion: number;
+  /** Turned down at once (the pre-publish check rejected its version). */
+  status?: 'reverted';
 }
 
 export interface RecordVerdictInput {
@@ -173,6 +199,8 @@ export interface SkillActivities {
   describeSkill(ref: SkillRef): Promise<SkillStats>;
   readSkill(ref: SkillRef): Promise<SkillSnapshot>;
   proposeEdit(input: ProposeInput): Promise<Proposal>;
+  /** The held-out passing invocations of a version, where their windows are (the pre-publish check's evidence). */
+  precheckEvidence(input: PrecheckEvidenceInput): Promise<InvocationEvidence[]>;
   /** The pre-publish check of an edit on one failing or held-out passing invocation (on the machine that holds its transcript). */
   checkEdit(input: CheckEditInput): Promise<CheckAnswer>;
   publishSkill(input: PublishInput): Promise<PublishResult>;

@@ -9,6 +9,12 @@ import { MAX_VERDICT_REASON_CHARS } from './limits';
 import { extractJson, isPlainObject } from './model-json';
 import { cutText } from './text';
 
+/** Held-out passes asked about by default, and at most. */
+export const DEFAULT_HELD_OUT = 3;
+export const MAX_HELD_OUT = 10;
+/** A rejection's reasons as its version's record keeps them (the store keeps 2,000 characters of a transition's reason). */
+export const MAX_REJECTION_REASON_CHARS = 1_500;
+
 /** What an answer is about: a failure the edit came from, or a held-out pass. */
 export type EvidenceKind = 'failure' | 'pass';
 

@@ -120,6 +120,7 @@ export async function resolveProposedEdit(
 
 /** The row a new edit record inserts, its input checked. */
 function newEditRow(ref: SkillRef, input: NewEditRecord) {
+  const now = new Date().toISOString();
   return {
     name: ref.name,
     author: ref.author,
@@ -128,9 +129,9 @@ function newEditRow(ref: SkillRef, input: NewEditRecord) {
     edits: checkJsonList('edits', input.edits),
     base_version: checkInteger('baseVersion', input.baseVersion, 0),
     published_version: checkInteger('publishedVersion', input.publishedVersion, 1),
-    status: 'proposed' as const,
-    created_at: new Date().toISOString(),
-    resolved_at: null,
+    status: input.status === 'reverted' ? ('reverted' as const) : ('proposed' as const),
+    created_at: now,
+    resolved_at: input.status === 'reverted' ? now : null,
   };
 }
 

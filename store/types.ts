@@ -42,7 +42,9 @@ export interface NewSkillVersion {
    * retired in the same transaction. `candidate`: on trial; refused while the
    * skill already has a candidate.
    */
-  state?: 'stable' | 'candidate';
+  state?: 'stable' | 'candidate' | 'rejected';
+  /** Who decided the state it is published in, when not its publisher: "the pre-publish check" for a version it turned down. */
+  decidedBy?: string;
   /** Why it was published, for its transition row; default `published`. */
   reason?: string;
   /** The version's own signature (a person's push, the service's candidate); the store keeps it, pulling machines check it. */
@@ -155,10 +157,12 @@ export interface NewEditRecord {
   edits: unknown[];
   baseVersion: number;
   publishedVersion: number;
+  /** Turned down at once (its version was rejected before anyone got it); default: proposed, resolved by the evidence. */
+  status?: 'reverted';
 }
 
 /** An edit as stored: what was proposed, and what became of it. */
-export interface EditRecord extends NewEditRecord {
+export interface EditRecord extends Omit<NewEditRecord, 'status'> {
   id: number;
   status: EditStatus;
   createdAt: string;

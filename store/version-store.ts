@@ -66,9 +66,10 @@ interface CheckedPublish {
   ref: SkillRef;
   baseVersion: number;
   signedVersion: number | undefined;
-  state: 'stable' | 'candidate';
+  state: 'stable' | 'candidate' | 'rejected';
   reason: string;
   fields: Omit<SkillVersionsTable, 'version'>;
+  decidedBy: string | undefined;
 }
 
 /** A state change after its checks. */
@@ -278,9 +279,12 @@ function checkPublish(input: NewSkillVersion): CheckedPublish {
   const label = refLabel(ref);
   const baseVersion = checkInteger('baseVersion', input.baseVersion, 0);
   const state = input.state ?? 'stable';
-  if (state !== 'stable' && state !== 'candidate') {
-    throw new StoreValidationError(`a version is published as "stable" or "candidate", not ${String(JSON.stringify(state))}`);
+  if (state !== 'stable' && state !== 'candidate' && state !== 'rejected') {
+    throw new StoreValidationError(`a version is published as "stable", "candidate" or "rejected", not ${String(JSON.stringify(state))}`);
   }
+  const decidedBy = input.decidedBy === undefined ? undefined : checkText('decidedBy', input.decidedBy, { required: true, maxChars: MAX_DECIDER_CHARS });
+  // Turned down before anyone got it (the pre-publish check): whoever decided so is on the record.
+  if (state === 'rejected' && decidedBy === undefined) throw new StoreValidationError('a version published as rejected names who rejected it (decidedBy)');
   const reason = checkReason(input.reason ?? 'published');
   const fields: Omit<SkillVersionsTable, 'version'> = {
     name: ref.name,
@@ -305,7 +309,7 @@ function checkPublish(input: NewSkillVersion): CheckedPublish {
   };
   if (fields.proposed_by !== null && state !== 'candidate') throw new StoreValidationError(`${label}: a proposal is published as a candidate`);
   const signedVersion = input.signedVersion === undefined ? undefined : checkInteger('signedVersion', input.signedVersion, 1);
-  return { ref, baseVersion, signedVersion, state, reason, fields };
+  return { ref, baseVersion, signedVersion, state, reason, fields, decidedBy };
 }
 
 /**
@@ -314,7 +318,7 @@ function checkPublish(input: NewSkillVersion): CheckedPublish {
  * `attempted`), the retired stable and the transition rows.
  */
 async function insertVersion(trx: Transaction<StoreDatabase>, publish: CheckedPublish, attempted: { version: number }): Promise<PublishResult> {
-  const { ref, baseVersion, state, reason, fields } = publish;
+  const { ref, baseVersion, state, reason, fields, decidedBy } = publish;
   const existing = await byIdempotencyKey(trx, fields.idempotency_key, ref);
   if (existing) return { version: existing, created: false };
   // A version whose contents are not all here could never be installed.
@@ -351,7 +355,7 @@ async function insertVersion(trx: Transaction<StoreDatabase>, publish: CheckedPu
     .returningAll()
     .executeTakeFirstOrThrow();
   await writeTransitions(trx, ref, fields.created_at, [
-    { version, from: null, to: state, decidedBy: fields.created_by, reason },
+    { version, from: null, to: state, decidedBy: decidedBy ?? fields.created_by, reason },
     ...(previous ? [retiredBy(previous.version, version, fields.created_by)] : []),
   ]);
   return { version: toSkillVersion(inserted), created: true };

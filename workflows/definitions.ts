@@ -144,6 +144,8 @@ export interface LaneCounters {
   droppedBatches: number;
   /** Proposals no failing machine answered: the batch waited for the next report. */
   unansweredProposals: number;
+  /** Edits the pre-publish check turned down (0.6; absent from an older run's counters). */
+  rejectedByCheck?: number;
   /** Reports dropped because the queue was full (MAX_QUEUED_REPORTS). */
   overflowReports: number;
   /** Candidates made stable (by the evidence or a person). */

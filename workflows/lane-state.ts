@@ -63,6 +63,7 @@ function emptyCounters(): LaneCounters {
     publishConflicts: 0,
     droppedBatches: 0,
     unansweredProposals: 0,
+    rejectedByCheck: 0,
     overflowReports: 0,
     promotions: 0,
     rejections: 0,
@@ -88,7 +89,7 @@ export function initialLane(input: SkillWorkflowInput): Lane {
 }
 
 function count(lane: Lane, key: keyof LaneCounters, by = 1): Lane {
-  return { ...lane, counters: { ...lane.counters, [key]: lane.counters[key] + by } };
+  return { ...lane, counters: { ...lane.counters, [key]: (lane.counters[key] ?? 0) + by } };
 }
 
 export function onMalformed(lane: Lane): Lane {
@@ -155,12 +156,19 @@ export function onPublishResult(lane: Lane, result: PublishResult): { lane: Lane
       return { lane: finishProposal(onVersion(count(lane, 'improvementsPublished'), result.version)), retry: false };
     case 'duplicate':
       return { lane: finishProposal(count(lane, 'duplicateProposals')), retry: false };
+    case 'rejected':
+      return { lane: finishProposal(onCheckRejected(lane)), retry: false };
     case 'conflict': {
       const raced = onVersion(count(lane, 'publishConflicts'), result.latestVersion);
       if (lane.conflictRetries < MAX_PUBLISH_CONFLICT_RETRIES) return { lane: { ...raced, conflictRetries: lane.conflictRetries + 1 }, retry: true };
       return { lane: finishProposal(raced), retry: false };
     }
   }
+}
+
+/** The pre-publish check turned the edit down (its version is recorded rejected); the batch may be proposed once more. */
+export function onCheckRejected(lane: Lane): Lane {
+  return count(lane, 'rejectedByCheck');
 }
 
 /** Whether a run with nothing queued, nothing waiting, no proposal running and no candidate on trial may complete. */

@@ -18,7 +18,8 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { FailureReport, Proposal, PublishResult, PushOutcome, PushRequest, SkillActivities, SkillSnapshot } from '../activities/types';
+import type { FailureReport, PrecheckRecord, Proposal, PublishResult, PushOutcome, PushRequest, SkillActivities, SkillSnapshot } from '../activities/types';
+import { precheckOutcome, precheckSummary, type CheckAnswer } from '../core/precheck';
 import { FailureTypes } from '../core/failure-types';
 import {
   CandidateDecisionSchema,
@@ -68,6 +69,8 @@ export function pushProblem(ref: SkillRef, payload: unknown): string | undefined
 
 /** 0.3: a batch no failing machine answered waits for the next report instead of being dropped. */
 const PATCH_UNANSWERED_BATCH_WAITS = 'unanswered-batch-waits';
+/** 0.6: an edit is checked before it is published, when the skill's snapshot asks for it (core/precheck.ts). */
+const PATCH_PRECHECK = 'precheck-before-publish';
 
 export async function skillWorkflow(input: SkillWorkflowInput): Promise<LaneState> {
   const run = new LaneRun(input);
@@ -296,21 +299,33 @@ class LaneRun {
     }
   }
 
-  /** read → propose → publish → record for one batch; proposed again once when a concurrent publisher won. */
+  /**
+   * read → propose → check → publish → record for one batch; proposed again once
+   * when a concurrent publisher won, and once when the pre-publish check turned
+   * the edit down (that attempt sees why).
+   */
   async improve(batch: FailureReport[]): Promise<void> {
+    // The check's reasons for turning the last edit down, for the proposer's second attempt.
+    let turnedDown: string[] | undefined;
     for (;;) {
       const snapshot = await this.orUndefined('readSkill', store.readSkill(this.ref));
       if (!snapshot) return void (this.lane = machine.onProposalEnded(this.lane, 'unreadable'));
       this.lane = machine.onVersion(this.lane, snapshot.version);
       this.publishAttributes();
-      const proposal = await this.propose(batch, snapshot);
+      const proposal = await this.propose(batch, snapshot, turnedDown);
       if (!proposal) {
         this.lane = patched(PATCH_UNANSWERED_BATCH_WAITS) ? machine.onNoProposer(this.lane) : machine.onProposalEnded(this.lane, 'no-proposer');
         return;
       }
       if (!proposal.changed || proposal.fingerprint === '') return void (this.lane = machine.onProposalEnded(this.lane, 'no-change'));
-      const result = await this.publish(batch, snapshot, proposal);
+      const precheck = snapshot.precheck && patched(PATCH_PRECHECK) ? await this.precheck(batch, snapshot, proposal, snapshot.precheck.heldOut) : undefined;
+      const result = await this.publish(batch, snapshot, proposal, precheck);
       if (!result) return void (this.lane = machine.onProposalEnded(this.lane, 'unreadable'));
+      if (result.status === 'rejected' && turnedDown === undefined) {
+        this.lane = machine.onCheckRejected(this.lane);
+        turnedDown = precheck?.reasons.length ? precheck.reasons : ['the pre-publish check turned it down'];
+        continue;
+      }
       const outcome = machine.onPublishResult(this.lane, result);
       this.lane = outcome.lane;
       this.publishAttributes();
@@ -319,10 +334,44 @@ class LaneRun {
   }
 
   /**
+   * The pre-publish check (core/precheck.ts): each failure the edit came from and
+   * up to `heldOut` recent passes of the version it edits, asked on the machine
+   * that holds its transcript, all at once, each within the short
+   * schedule-to-start a proposal gets; a machine that does not answer is no answer.
+   */
+  private async precheck(batch: FailureReport[], snapshot: SkillSnapshot, proposal: Proposal, heldOut: number): Promise<PrecheckRecord> {
+    const passes =
+      heldOut > 0
+        ? ((await this.orUndefined(
+            'precheckEvidence',
+            store.precheckEvidence({ ref: this.ref, version: snapshot.version, limit: heldOut, excludeEventIds: batch.map((r) => r.eventId) }),
+          )) ?? [])
+        : [];
+    const evidence = [
+      ...batch.flatMap((r) => (r.evidence ? [{ kind: 'failure' as const, evidence: r.evidence }] : [])),
+      ...passes.map((evidence) => ({ kind: 'pass' as const, evidence })),
+    ];
+    const diff = proposal.diff ?? proposal.summaries.join('\n');
+    const answers = await Promise.all(
+      evidence.map(async ({ kind, evidence: { invocation, reaction } }): Promise<CheckAnswer> => {
+        const queue = invocation.activityQueue;
+        const models = modelActivities(queue, this.lane.config.routedScheduleToStartMs);
+        const answer = await this.orUndefined(`checkEdit on ${queue ?? 'the shared queue'}`, models.checkEdit({ ref: this.ref, invocation, reaction, kind, diff }));
+        return answer ?? { kind, answer: 'none', reason: `no answer from ${queue ?? 'the shared queue'}` };
+      }),
+    );
+    const outcome = precheckOutcome(answers);
+    log.info('pre-publish check', { ref: this.label, decision: outcome.decision, summary: precheckSummary(outcome) });
+    return { decision: outcome.decision, summary: precheckSummary(outcome), reasons: outcome.reasons };
+  }
+
+  /**
    * Proposes on the failing machines in turn (their transcripts, their CLI), each
    * given a short schedule-to-start; undefined when none answered.
    */
-  private async propose(batch: FailureReport[], snapshot: SkillSnapshot): Promise<Proposal | undefined> {
+  private async propose(batch: FailureReport[], snapshot: SkillSnapshot, turnedDown?: string[]): Promise<Proposal | undefined> {
+    // A second attempt sees why the check turned the first down (the paper's rejected-edit buffer).
+    const priorEdits = [...(turnedDown ?? []).map((reason) => `- [turned down by the pre-publish check] ${reason}`), ...snapshot.priorEdits];
     const queues = [...new Set(batch.map((r) => r.activityQueue))];
     for (const queue of queues) {
       const models = modelActivities(queue, this.lane.config.routedScheduleToStartMs);
@@ -333,7 +382,7 @@ class LaneRun {
           ref: this.ref,
           body: snapshot.body,
           failures,
-          priorEdits: snapshot.priorEdits,
+          priorEdits,
           budget: this.lane.config.editBudget,
           // The folder: its file list, and the linked text files the proposer may edit (absent from an older worker's snapshot).
           ...(snapshot.files ? { files: snapshot.files } : {}),
@@ -345,8 +394,11 @@ class LaneRun {
     return undefined;
   }
 
-  /** Publishes the edited body (idempotent per base version and edit) and, when it is new, remembers the edit. */
-  private async publish(batch: FailureReport[], snapshot: SkillSnapshot, proposal: Proposal): Promise<PublishResult | undefined> {
+  /**
+   * Publishes the edited body (idempotent per base version and edit) and, when it
+   * is new, remembers the edit: as turned down when the pre-publish check rejected it.
+   */
+  private async publish(batch: FailureReport[], snapshot: SkillSnapshot, proposal: Proposal, precheck?: PrecheckRecord): Promise<PublishResult | undefined> {
     const { fingerprint, summaries, edits } = proposal;
     const result = await this.orUndefined(
       'publishSkill',
@@ -357,8 +409,12 @@ class LaneRun {
         ...(proposal.editedFiles && proposal.editedFiles.length > 0 ? { editedFiles: proposal.editedFiles } : {}),
         fingerprint,
         idempotencyKey: `${workflowInfo().workflowId}@${snapshot.version}:${fingerprint}`,
+        ...(precheck ? { precheck } : {}),
       }),
     );
+    if (result?.status === 'rejected') {
+      await this.orUndefined('recordEdit', store.recordEdit({ ref: this.ref, fingerprint, summaries, edits, baseVersion: snapshot.version, publishedVersion: result.version, status: 'reverted' }));
+    }
     if (result?.status === 'published') {
       const record = { ref: this.ref, fingerprint, summaries, edits, baseVersion: snapshot.version, publishedVersion: result.version };
       await this.orUndefined('recordEdit', store.recordEdit(record));

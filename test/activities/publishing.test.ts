@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPublishingActivities } from '../../activities/publishing';
+import { PRECHECK_DECIDER, createPublishingActivities, precheckFromEnv } from '../../activities/publishing';
 import { contentChunks, treeFileOf } from '../../core/content-hash';
 import { DEFAULT_CANARY_SETTINGS } from '../../core/rollout-rules';
 import { openStore, type Store } from '../../store/open-store';
@@ -61,5 +61,51 @@ describe('publishSkill with edited files', () => {
     expect(v2!.files.filter((f) => f.path !== 'references/rollback.md')).toEqual(v1!.files.filter((f) => f.path !== 'references/rollback.md'));
     const edited = v2!.files.find((f) => f.path === 'references/rollback.md')!;
     expect(Buffer.from((await store.getContents([edited.hash])).get(edited.hash)!).toString()).toBe('# Rollback\n\nRedeploy the last green tag.\n');
+  });
+});
+
+describe('publishSkill after the pre-publish check', () => {
+  const rejectRef = { name: 'checked', author: 'alice' };
+  const activities = (env: NodeJS.ProcessEnv = {}) =>
+    createPublishingActivities(store, { policy: 'canary', canary: DEFAULT_CANARY_SETTINGS }, testKey(), precheckFromEnv(env));
+
+  beforeAll(async () => {
+    await store.publishVersion({ ...rejectRef, body, description: 'Use when checking', contributors: ['alice'], createdBy: 'alice', baseVersion: 0 });
+  });
+
+  it('a rejected edit is recorded as a rejected version, decided by the check with its reasons, that no pull gets; its edit is turned down', async () => {
+    const precheck = { decision: 'reject' as const, summary: 'addressed 1 of 1 failure, made worse 1 of 2 passes', reasons: ['makes a passing session worse: drops the staging deploy'] };
+    const result = await activities().publishSkill({ ref: rejectRef, baseVersion: 1, body: `${body}\nNever stage.\n`, fingerprint: 'f-rejected', idempotencyKey: 'k-rejected', precheck });
+    expect(result).toEqual({ status: 'rejected', version: 2 });
+    expect(await store.getVersion(rejectRef, 2)).toMatchObject({ state: 'rejected' });
+    expect((await store.transitions(rejectRef)).at(-1)).toMatchObject({
+      version: 2,
+      from: null,
+      to: 'rejected',
+      decidedBy: PRECHECK_DECIDER,
+      reason: 'turned down before anyone got it (addressed 1 of 1 failure, made worse 1 of 2 passes): makes a passing session worse: drops the staging deploy',
+    });
+    // What everyone gets is still v1, and the next edit builds on it.
+    expect((await store.stableVersion(rejectRef))?.version).toBe(1);
+    await activities().recordEdit({ ref: rejectRef, fingerprint: 'f-rejected', summaries: ['append "Never stage."'], edits: [], baseVersion: 1, publishedVersion: 2, status: 'reverted' });
+    expect((await store.recentEdits(rejectRef, 5))[0]).toMatchObject({ publishedVersion: 2, status: 'reverted' });
+    const next = await activities().publishSkill({
+      ref: rejectRef,
+      baseVersion: 1,
+      body: `${body}\nRun the tests first.\n`,
+      fingerprint: 'f-next',
+      idempotencyKey: 'k-next',
+      precheck: { decision: 'go-on', summary: 'addressed 1 of 1 failure, made worse 0 of 2 passes', reasons: [] },
+    });
+    expect(next).toMatchObject({ status: 'published', version: 3 });
+    expect((await store.transitions(rejectRef)).at(-1)).toMatchObject({ version: 3, to: 'candidate', reason: 'proposed from failure reports; pre-publish check: addressed 1 of 1 failure, made worse 0 of 2 passes' });
+  });
+
+  it('SKILLOPT_PRECHECK=on makes the snapshot ask for the check, with SKILLOPT_PRECHECK_HELD_OUT passes; a bad value is one line', async () => {
+    expect((await activities().readSkill(rejectRef)).precheck).toBeUndefined();
+    expect((await activities({ SKILLOPT_PRECHECK: 'on' }).readSkill(rejectRef)).precheck).toEqual({ heldOut: 3 });
+    expect((await activities({ SKILLOPT_PRECHECK: 'on', SKILLOPT_PRECHECK_HELD_OUT: '0' }).readSkill(rejectRef)).precheck).toEqual({ heldOut: 0 });
+    expect(() => precheckFromEnv({ SKILLOPT_PRECHECK: 'yes' })).toThrow('SKILLOPT_PRECHECK="yes": use on or off');
+    expect(() => precheckFromEnv({ SKILLOPT_PRECHECK: 'on', SKILLOPT_PRECHECK_HELD_OUT: '50' })).toThrow('use a whole number from 0 to 10');
   });
 });

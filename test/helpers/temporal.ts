@@ -59,6 +59,7 @@ export function passingActivities(): SkillActivities {
     describeSkill: async () => ({ version: 1, improvementsPublished: 0 }),
     readSkill: unused,
     checkEdit: unused,
+    precheckEvidence: unused,
     proposeEdit: unused,
     publishSkill: unused,
     recordEdit: unused,

@@ -154,12 +154,14 @@ describe.each(testEngines.map((engine) => [engine.name, engine] as const))('roll
       ]);
     });
 
-    it('refuses a state other than stable or candidate, and an empty reason, writing nothing', async () => {
+    it('refuses a state other than stable, candidate or (decided by someone) rejected, and an empty reason, writing nothing', async () => {
       const ref = { name: 'bad-publish', author: uniqueAuthor() };
-      for (const state of ['rejected', 'retired', 'Stable', '']) {
+      for (const state of ['retired', 'Stable', '']) {
         const err = await expectOneLineRejection(store.publishVersion(newVersion(ref, 0, { state: state as never })), StoreValidationError);
-        expect(err.message).toBe(`a version is published as "stable" or "candidate", not ${JSON.stringify(state)}`);
+        expect(err.message).toBe(`a version is published as "stable", "candidate" or "rejected", not ${JSON.stringify(state)}`);
       }
+      const unsaid = await expectOneLineRejection(store.publishVersion(newVersion(ref, 0, { state: 'rejected' })), StoreValidationError);
+      expect(unsaid.message).toBe('a version published as rejected names who rejected it (decidedBy)');
       await expectOneLineRejection(store.publishVersion(newVersion(ref, 0, { reason: '' })), StoreValidationError);
       expect(await store.history(ref)).toEqual([]);
       expect(await store.transitions(ref)).toEqual([]);

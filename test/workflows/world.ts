@@ -8,6 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type {
+  CheckEditInput,
   JudgeInput,
   ProposeInput,
   PublishInput,
@@ -16,7 +17,8 @@ import type {
   ReportFailureInput,
   SkillActivities,
 } from '../../activities/types';
-import { WorkflowTypes, type FailureReport, type InvocationInfo } from '../../core/messages';
+import { WorkflowTypes, type FailureReport, type InvocationEvidence, type InvocationInfo } from '../../core/messages';
+import type { CheckAnswer } from '../../core/precheck';
 import { workflowIdForInvocation, workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
 import {
   failureSignal,
@@ -49,7 +51,7 @@ export function deferred(): { promise: Promise<void>; resolve: () => void } {
  * "FAIL" is judged a failure, "THROW" makes the judge throw; anything else passes.
  */
 export class FakeSkillWorld {
-  versions: { version: number; body: string }[] = [{ version: 1, body: '# Deploy\n\n1. Build.\n' }];
+  versions: { version: number; body: string; rejected?: true }[] = [{ version: 1, body: '# Deploy\n\n1. Build.\n' }];
   edits: RecordEditInput[] = [];
   verdicts: RecordVerdictInput[] = [];
   reports: ReportFailureInput[] = [];
@@ -64,6 +66,13 @@ export class FakeSkillWorld {
   unchangedProposals = new Set<number>();
   /** Publishes (1-based) that someone else's push beats: their version lands first, as with an outside `skillopt push`. */
   outsidePushBeforePublish = new Set<number>();
+  /** Set: edits are checked before publishing, against this many held-out passes (SkillSnapshot.precheck). */
+  precheck: { heldOut: number } | undefined;
+  /** The held-out passes the store gives the check. */
+  heldOut: InvocationEvidence[] = [];
+  /** The check's answer for one piece of evidence (the proposal's number, 1-based, and what is asked); default: no answer. */
+  checkAnswer: (n: number, input: CheckEditInput) => CheckAnswer = (_n, input) => ({ kind: input.kind, answer: 'none', reason: 'not scripted' });
+  checkCalls: CheckEditInput[] = [];
 
   constructor(
     private readonly env: TestWorkflowEnvironment,
@@ -94,7 +103,7 @@ export class FakeSkillWorld {
         await this.report(input.ref, input.report);
       },
       describeSkill: async () => ({ version: this.latest().version, improvementsPublished: this.edits.length }),
-      readSkill: async () => ({ ...this.latest(), description: 'Use when deploying', priorEdits: [] }),
+      readSkill: async () => ({ ...this.stable(), description: 'Use when deploying', priorEdits: [], ...(this.precheck ? { precheck: this.precheck } : {}) }),
       proposeEdit: async (input) => {
         this.proposals.push({ ...input, runId: Context.current().info.workflowExecution?.runId ?? '' });
         const n = this.proposals.length;
@@ -110,14 +119,20 @@ export class FakeSkillWorld {
           fingerprint: `fp-${n}`,
         };
       },
-      checkEdit: async () => {
-        throw new Error('not used: the lane does not check edits before publishing yet');
+      precheckEvidence: async ({ excludeEventIds, limit }) => this.heldOut.filter((e) => !excludeEventIds.includes(e.reaction.eventId)).slice(0, limit),
+      checkEdit: async (input) => {
+        this.checkCalls.push(input);
+        return this.checkAnswer(this.proposals.length, input);
       },
       publishSkill: async (input) => {
         this.publishes.push(input);
         if (this.outsidePushBeforePublish.has(this.publishes.length)) this.pushOutside();
-        if (input.baseVersion !== this.latest().version) return { status: 'conflict', latestVersion: this.latest().version };
-        const version = input.baseVersion + 1;
+        if (input.baseVersion !== this.stable().version) return { status: 'conflict', latestVersion: this.latest().version };
+        const version = this.latest().version + 1;
+        if (input.precheck?.decision === 'reject') {
+          this.versions.push({ version, body: input.body, rejected: true });
+          return { status: 'rejected', version };
+        }
         this.versions.push({ version, body: input.body });
         return { status: 'published', version };
       },
@@ -156,10 +171,15 @@ export class FakeSkillWorld {
     return this.versions[this.versions.length - 1]!;
   }
 
+  /** What everyone has: the newest version not rejected (the world publishes straight to stable). */
+  stable() {
+    return this.versions.filter((v) => !v.rejected).at(-1)!;
+  }
+
   /** A version published by someone else (not through the lane). */
   pushOutside(): void {
     const version = this.latest().version + 1;
-    this.versions.push({ version, body: `${this.latest().body}${version}. Outside edit.\n` });
+    this.versions.push({ version, body: `${this.stable().body}${version}. Outside edit.\n` });
   }
 
   reasons(): string[][] {
