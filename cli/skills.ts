@@ -94,10 +94,11 @@ async function history(ctx: CliContext, refText: string, flags: { json?: boolean
       })),
     );
   }
-  // The last decision on each version: who or what made it, and why.
+  // The last decision on each version: who or what made it, and why (a version its publisher did not decide the
+  // state of at birth, one the pre-publish check turned down, says so too).
   const decided = (v: SkillVersion): string => {
     const last = changesOf(v).at(-1);
-    return last && last.from !== null ? oneLine(`${last.decidedBy}: ${last.reason}`, 100) : '';
+    return last && (last.from !== null || last.decidedBy !== v.createdBy) ? oneLine(`${last.decidedBy}: ${last.reason}`, 100) : '';
   };
   ctx.print(
     formatTable(

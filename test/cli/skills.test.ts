@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseSkillDocument } from '../../core/skill-document';
+import { openStore } from '../../store/open-store';
 import type { Sandbox } from './helpers';
 import { expectOneLineError, makeSandbox, run, skillText, writeSkill } from './helpers';
 
@@ -92,6 +93,32 @@ describe('skills history', () => {
       expect.objectContaining({ version: 2, state: 'stable', createdBy: 'bob', bodyBytes: 36, contributors: ['alice', 'bob'] }),
     ]);
     expectOneLineError(await run(sb, ['skills', 'history', 'ghost--alice']), /no skill ghost--alice/);
+  });
+
+  it('a version the pre-publish check turned down says so, and why', async () => {
+    await publishTwoVersions();
+    const store = await openStore({ home: sb.skilloptHome });
+    try {
+      await store.publishVersion({
+        name: 'deploy',
+        author: 'alice',
+        body: '# Deploy\n\n1. Ship.\n',
+        description: 'Use when deploying',
+        contributors: ['alice', 'skillopt'],
+        createdBy: 'skillopt',
+        baseVersion: 2,
+        state: 'rejected',
+        decidedBy: 'the pre-publish check',
+        reason: 'turned down before anyone got it (addressed 0 of 1 failure, made worse 1 of 1 pass): drops the tests',
+      });
+    } finally {
+      await store.close();
+    }
+    const lines = (await run(sb, ['skills', 'history', 'deploy--alice'])).stdout.trimEnd().split('\n');
+    // The reason cut to the column's 100 characters (`--json` has it whole).
+    expect(lines[3]).toMatch(/^v3\s+rejected\s+skillopt\s+\S+\s+\d+\s+the pre-publish check: turned down before anyone got it \(addressed 0 of 1 failure, made worse 1 of …$/);
+    // What everyone gets is still v2.
+    expect(lines[2]).toMatch(/^v2\s+stable\s+bob/);
   });
 });
 
