@@ -25,7 +25,7 @@ export type HookEvent = (typeof HOOK_EVENTS)[number];
  * stops itself far sooner). SessionEnd gets none: a timeout there would stretch
  * the 1.5 s budget Claude Code gives every SessionEnd hook.
  */
-export const HOOK_TIMEOUT_SECONDS: Partial<Record<HookEvent, number>> = { SessionStart: 30, PreToolUse: 10, UserPromptExpansion: 10, UserPromptSubmit: 10 };
+const HOOK_TIMEOUT_SECONDS: Partial<Record<HookEvent, number>> = { SessionStart: 30, PreToolUse: 10, UserPromptExpansion: 10, UserPromptSubmit: 10 };
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };

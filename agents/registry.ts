@@ -24,11 +24,6 @@ export function isAgentName(value: unknown): value is AgentName {
   return typeof value === 'string' && Object.hasOwn(AGENTS, value);
 }
 
-/** The `agent` recorded with invocations, by name. */
-export function agentId(agent: AgentName): string {
-  return AGENTS[agent].id;
-}
-
 /** Where `pull --agent` installs: one agent's own folder, or the shared one. */
 export type PullTarget = AgentName | typeof SHARED_SKILLS;
 export const PULL_TARGETS: readonly PullTarget[] = [...AGENT_NAMES, SHARED_SKILLS];

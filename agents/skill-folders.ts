@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import type { Manifest } from '../core/manifest';
 import type { AgentPlace } from './agent';
-import { AGENTS, AGENT_NAMES, type AgentName } from './registry';
+import { AGENTS, AGENT_NAMES, agentsReading, type AgentName } from './registry';
 
 export interface PulledFolder {
   root: string;
@@ -26,7 +26,7 @@ export function pulledSkillFolders(manifest: Manifest, place: AgentPlace, exists
   const folders = [...new Set(present.map((e) => e.root))].map((root) => ({
     root,
     skills: present.filter((e) => e.root === root).length,
-    readBy: AGENT_NAMES.filter((name) => AGENTS[name].skillRoots(place).includes(root)),
+    readBy: agentsReading(root, place),
   }));
   const listedTwice = AGENT_NAMES.flatMap((agent) => {
     const roots = AGENTS[agent].skillRoots(place);

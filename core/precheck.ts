@@ -74,7 +74,7 @@ export function precheckSummary(outcome: Omit<CheckOutcome, 'decision' | 'reason
 }
 
 /** The key each kind's answer is given under: `{"addressed":0|1,…}` for a failure, `{"worse":0|1,…}` for a pass. */
-export const ANSWER_KEY: Record<EvidenceKind, 'addressed' | 'worse'> = { failure: 'addressed', pass: 'worse' };
+const ANSWER_KEY: Record<EvidenceKind, 'addressed' | 'worse'> = { failure: 'addressed', pass: 'worse' };
 
 /** Reads the check's reply for one piece of evidence; anything but an explicit 0/1 (or yes/no, true/false) is no answer. */
 export function parseCheckAnswer(kind: EvidenceKind, text: string): CheckAnswer {

@@ -39,15 +39,18 @@ const JUDGE_SYSTEM = [
 
 /** The judge's prompt for one transcript window. */
 export function judgePrompt(window: string): Prompt {
-  const user = [
+  const user = [...transcriptBlock(window), '', 'Was the user\'s task done correctly? Answer with the JSON object only.'].join('\n');
+  return { system: JUDGE_SYSTEM, user };
+}
+
+/** The session slice, fenced off as untrusted data (the judge's and the pre-publish check's). */
+function transcriptBlock(window: string): string[] {
+  return [
     'Session slice (USER/ASSISTANT turns around the skill invocation; the last USER turn is the reaction):',
     '<transcript>',
     fenceSafe(window, 'transcript'),
     '</transcript>',
-    '',
-    'Was the user\'s task done correctly? Answer with the JSON object only.',
-  ].join('\n');
-  return { system: JUDGE_SYSTEM, user };
+  ];
 }
 
 const PRECHECK_SYSTEM = [
@@ -73,10 +76,7 @@ const PRECHECK_QUESTION: Record<EvidenceKind, { question: string; reply: string 
 export function precheckPrompt(kind: EvidenceKind, window: string, diff: string): Prompt {
   const { question, reply } = PRECHECK_QUESTION[kind];
   const user = [
-    'Session slice (USER/ASSISTANT turns around the skill invocation; the last USER turn is the reaction):',
-    '<transcript>',
-    fenceSafe(window, 'transcript'),
-    '</transcript>',
+    ...transcriptBlock(window),
     '',
     'The proposed edit to the skill:',
     '<diff>',

@@ -6,7 +6,9 @@ import { homedir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 
 /** The value, trimmed; undefined when unset or blank. */
-const given = (value: string | undefined): string | undefined => value?.trim() || undefined;
+/** An environment value, trimmed; undefined when unset or blank. */
+export const nonBlank = (value: string | undefined): string | undefined => value?.trim() || undefined;
+const given = nonBlank;
 
 /**
  * The user's home: $HOME (or %USERPROFILE%) from `env`, else the OS's. The env

@@ -7,12 +7,10 @@
 // reaction ends where that prompt starts, since Claude Code may have written
 // it, and part of the answer, before the hook (which it does not wait for) runs.
 import { join, resolve } from 'node:path';
-import { expandHome, userHome } from '../../local/home';
+import { expandHome, nonBlank, userHome } from '../../local/home';
 import type { Agent } from '../agent';
 import { promptStartOffset } from '../prompt-offset';
 import { pulledSkillNamed } from '../skills-in-context';
-
-const given = (value: string | undefined): string | undefined => value?.trim() || undefined;
 
 export const claudeAgent: Agent = {
   id: 'claude_code',
@@ -22,7 +20,7 @@ export const claudeAgent: Agent = {
     const roots = claudeAgent.installRoots(place);
     return [roots.user, roots.project];
   },
-  transcriptFolder: (env, cwd) => resolve(cwd, join(expandHome(given(env.CLAUDE_CONFIG_DIR) ?? join(userHome(env), '.claude'), env), 'projects')),
+  transcriptFolder: (env, cwd) => resolve(cwd, join(expandHome(nonBlank(env.CLAUDE_CONFIG_DIR) ?? join(userHome(env), '.claude'), env), 'projects')),
   // The Skill tool names the skill; it is an org skill when the folder Claude Code loads for it is one pull installed.
   skillCall(payload, skills) {
     const skill = payload.tool_input?.skill;

@@ -13,17 +13,15 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { skillFilesInCommand } from '../../core/skill-path';
-import { expandHome, userHome } from '../../local/home';
+import { expandHome, nonBlank, userHome } from '../../local/home';
 import type { Agent } from '../agent';
 import { sharedSkillRoots } from '../shared-skills';
 import { fileSize } from '../prompt-offset';
 import { pulledSkillAt, pulledSkillNamed } from '../skills-in-context';
 
-const given = (value: string | undefined): string | undefined => value?.trim() || undefined;
-
 /** pi's agent folder: PI_CODING_AGENT_DIR (`~` expanded), else <home>/.pi/agent. */
 export function piAgentDir(env: NodeJS.ProcessEnv, home = userHome(env), cwd = process.cwd()): string {
-  const dir = given(env.PI_CODING_AGENT_DIR);
+  const dir = nonBlank(env.PI_CODING_AGENT_DIR);
   return dir ? resolve(cwd, expandHome(dir, env)) : join(home, '.pi', 'agent');
 }
 
@@ -47,7 +45,7 @@ export const piAgent: Agent = {
     const shared = sharedSkillRoots(place).user;
     return [own.project, ...ancestorAgentsSkills(place.cwd).filter((dir) => dir !== shared), own.user, shared];
   },
-  transcriptFolder: (env, cwd) => resolve(cwd, expandHome(given(env.PI_CODING_AGENT_SESSION_DIR) ?? join(piAgentDir(env, userHome(env), cwd), 'sessions'), env)),
+  transcriptFolder: (env, cwd) => resolve(cwd, expandHome(nonBlank(env.PI_CODING_AGENT_SESSION_DIR) ?? join(piAgentDir(env, userHome(env), cwd), 'sessions'), env)),
   // pi's skills prompt has the model `read` SKILL.md; a model may `cat` it through `bash` instead.
   skillCall(payload, skills) {
     const input = payload.tool_input;

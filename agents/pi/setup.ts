@@ -15,7 +15,7 @@ import { HookSettingsError, type AgentSetup, type HookScope, type SetupWhere } f
 import { piAgentDir } from './agent';
 
 const MARK = '// skillopt: its pi extension';
-export const PI_EXTENSION_BUNDLE = 'pi-extension.mjs';
+const PI_EXTENSION_BUNDLE = 'pi-extension.mjs';
 
 function extensionPath({ scope, home, cwd, env }: Omit<SetupWhere, 'entry'>): string {
   return scope === 'project' ? resolve(cwd, '.pi', 'extensions', 'skillopt.ts') : join(piAgentDir(env, home), 'extensions', 'skillopt.ts');
@@ -27,7 +27,7 @@ function bundlePath(entry: readonly string[] | undefined): string {
   return hook && basename(hook) === 'hook.cjs' ? join(dirname(resolve(hook)), PI_EXTENSION_BUNDLE) : join(projectRoot(), 'dist', PI_EXTENSION_BUNDLE);
 }
 
-export function piExtensionSource(bundle: string): string {
+function piExtensionSource(bundle: string): string {
   return [
     `${MARK} (\`skillopt hooks install --agent pi\` wrote it; \`skillopt hooks uninstall --agent pi\` removes it).`,
     "import { existsSync } from 'node:fs';",

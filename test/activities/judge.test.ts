@@ -38,15 +38,21 @@ function machine() {
   return { store, client: unusedClient(), transcriptRoots: roots, modelCalls: dailyModelCalls({ home: dir, cap: 100 }), serviceKey: testKey() };
 }
 
-function judgeActivities() {
+/** The activities with a model that records each call and answers `reply`, under a daily cap of `cap`. */
+function scriptedActivities(reply: string, cap = 100) {
   calls = [];
   return createActivities({
     ...machine(),
+    modelCalls: dailyModelCalls({ home: dir, cap }),
     model: async (request) => {
       calls.push(request);
-      return JSON.stringify({ success: 0, confidence: 0.9, reason: 'deployed without running the tests' });
+      return reply;
     },
   });
+}
+
+function judgeActivities() {
+  return scriptedActivities(JSON.stringify({ success: 0, confidence: 0.9, reason: 'deployed without running the tests' }));
 }
 
 /** The judge never reports failures (the workflow does, after recording): a client that never connects. */
@@ -178,17 +184,7 @@ describe('judgeReaction', () => {
 describe('checkEdit (the pre-publish check of one invocation)', () => {
   const DIFF = '-1. Run the full test suite.\n+1. Run `npm test` and paste its summary; never deploy on red. token=sk-ant-api03-abcdefghijklmnopqrstuvwx';
 
-  function checkActivities(reply: string, cap = 100) {
-    calls = [];
-    return createActivities({
-      ...machine(),
-      modelCalls: dailyModelCalls({ home: dir, cap }),
-      model: async (request) => {
-        calls.push(request);
-        return reply;
-      },
-    });
-  }
+  const checkActivities = scriptedActivities;
 
   it('asks the model, once, with the invocation’s window, the reaction and the edit as a diff, secrets redacted', async () => {
     const activities = checkActivities('{"addressed":1,"reason":"the new first step runs the tests"}');
