@@ -79,8 +79,25 @@ interface AttributeGaps {
   custom: Record<string, number>;
 }
 
-async function attributeGaps(services: TemporalServices, namespace: string): Promise<AttributeGaps> {
-  const response = await call(services, () => services.operatorService.listSearchAttributes({ namespace }));
+/**
+ * The namespace's search attributes. A namespace just created is refused as
+ * not found until the frontends' namespace cache has it (describeNamespace
+ * reads the database and sees it sooner): wait up to `waitMs` for that.
+ */
+async function listSearchAttributes(services: TemporalServices, namespace: string, waitMs: number) {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      return await call(services, () => services.operatorService.listSearchAttributes({ namespace }));
+    } catch (err) {
+      if (!isCode(err, GRPC.NOT_FOUND) || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+  }
+}
+
+async function attributeGaps(services: TemporalServices, namespace: string, waitMs = 0): Promise<AttributeGaps> {
+  const response = await listSearchAttributes(services, namespace, waitMs);
   const custom = Object.fromEntries(Object.entries(response.customAttributes ?? {}).map(([name, type]) => [name, Number(type)]));
   const registered: Record<string, number> = { ...Object.fromEntries(Object.entries(response.systemAttributes ?? {}).map(([n, t]) => [n, Number(t)])), ...custom };
   const missing: AttributeGaps['missing'] = [];
@@ -98,9 +115,23 @@ function createFlags(keys: readonly (typeof ALL_SEARCH_ATTRIBUTES)[number][]): s
   return keys.map((k) => `--name ${k.name} --type ${TYPE_NAMES[k.type]}`).join(' ');
 }
 
-/** Skillopt's search attributes: undefined when all are registered with their types. */
-export async function searchAttributesProblem(services: TemporalServices, namespace: string): Promise<NamespaceProblem | undefined> {
-  const { missing, wrongType } = await attributeGaps(services, namespace);
+/**
+ * Skillopt's search attributes: undefined when all are registered with their
+ * types. `waitMs`: how long a namespace the frontends do not serve yet is waited for.
+ */
+export async function searchAttributesProblem(services: TemporalServices, namespace: string, waitMs = 0): Promise<NamespaceProblem | undefined> {
+  let gaps: AttributeGaps;
+  try {
+    gaps = await attributeGaps(services, namespace, waitMs);
+  } catch (err) {
+    if (!isCode(err, GRPC.NOT_FOUND)) throw err;
+    return {
+      id: 'search-attributes',
+      detail: `namespace ${namespace} exists but Temporal does not serve it yet (${firstLine(err)}; a new namespace reaches every frontend within about ten seconds)`,
+      fix: 'try again in a minute',
+    };
+  }
+  const { missing, wrongType } = gaps;
   if (wrongType.length > 0) {
     return {
       id: 'search-attributes',
@@ -116,9 +147,9 @@ export async function searchAttributesProblem(services: TemporalServices, namesp
   };
 }
 
-/** What the worker checks before it polls: the first problem, or undefined. */
+/** What the worker checks before it polls: the first problem, or undefined. A worker started just after `skillopt setup` waits for the new namespace. */
 export async function centralNamespaceProblem(services: TemporalServices, namespace: string): Promise<NamespaceProblem | undefined> {
-  return (await namespaceProblem(services, namespace)) ?? (await searchAttributesProblem(services, namespace));
+  return (await namespaceProblem(services, namespace)) ?? (await searchAttributesProblem(services, namespace, NEW_NAMESPACE_WAIT_MS));
 }
 
 /** How many custom attributes of a type SQL visibility refused past, from its message. */
@@ -143,16 +174,10 @@ async function createNamespace(services: TemporalServices, namespace: string, ou
     );
   }
   out(`created namespace ${namespace} (closed workflows kept ${SETUP_RETENTION_DAYS} days)`);
-  // Until the frontends' namespace cache has it, calls naming it are refused as not found.
-  const deadline = Date.now() + NEW_NAMESPACE_WAIT_MS;
-  for (;;) {
-    try {
-      await call(services, () => services.operatorService.listSearchAttributes({ namespace }));
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw new CentralSetupError(`namespace ${namespace} was created but is not usable yet (${firstLine(err)}): run \`skillopt setup\` again in a minute`);
-      await new Promise((r) => setTimeout(r, 1_000));
-    }
+  try {
+    await listSearchAttributes(services, namespace, NEW_NAMESPACE_WAIT_MS);
+  } catch (err) {
+    throw new CentralSetupError(`namespace ${namespace} was created but is not usable yet (${firstLine(err)}): run \`skillopt setup\` again in a minute`);
   }
 }
 
