@@ -65,10 +65,12 @@ import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import type { ModelCall } from '../agents/types';
 import type { SkillRef } from '../core/skill-ref';
+import { precheckPrompt } from '../core/prompts';
 import type { Store } from '../store/open-store';
 
-const ROOT = resolve(import.meta.dirname, '..');
-const num = (name: string, fallback: number): number => {
+export const ROOT = resolve(import.meta.dirname, '..');
+/** A positive number from the environment, or the fallback when unset. */
+export const num = (name: string, fallback: number): number => {
   const raw = process.env[name];
   const n = Number(raw);
   if (raw === undefined || raw.trim() === '') return fallback;
@@ -80,7 +82,7 @@ const SHAPES = (process.env.BENCH_SHAPES ?? 'default,hot').split(',').map((s) =>
 const SKILLS = num('BENCH_SKILLS', 20);
 const SESSIONS = num('BENCH_SESSIONS', 50);
 const HOT_SESSIONS = num('BENCH_HOT_SESSIONS', 200);
-const REACTIONS = num('BENCH_REACTIONS', 3);
+export const REACTIONS = num('BENCH_REACTIONS', 3);
 const FAIL_EVERY = num('BENCH_FAIL_EVERY', 50);
 const CLIENT_CONCURRENCY = num('BENCH_CLIENT_CONCURRENCY', 64);
 const PACED_RATES = (process.env.BENCH_PACED_RATES ?? '15,30').split(',').map(Number);
@@ -90,10 +92,10 @@ const DRAIN_MS = num('BENCH_DRAIN_SECONDS', 300) * 1000;
 const ROLLOUT = process.env.BENCH_ROLLOUT ?? 'direct';
 const SETTLE_MS = 120_000;
 const TASK_QUEUE = 'skillopt';
-const TRANSCRIPT = join(ROOT, 'test', 'fixtures', 'transcripts', 'skill-invocation-then-resumed-correction.jsonl');
+export const TRANSCRIPT = join(ROOT, 'test', 'fixtures', 'transcripts', 'skill-invocation-then-resumed-correction.jsonl');
 const TOOL_USE_ID = 'toolu_01lfyrw5N8vmy7avHD8Pgdla';
 
-type DesignName = 'baseline' | 'current';
+export type DesignName = 'baseline' | 'current';
 type ShapeName = 'default' | 'hot';
 for (const shape of SHAPES) if (shape !== 'default' && shape !== 'hot') throw new Error(`BENCH_SHAPES: unknown shape "${String(shape)}" (default, hot)`);
 
@@ -103,19 +105,19 @@ function shapeSetup(shape: ShapeName): { skills: number; sessionsPerSkill: numbe
 
 // ---------------------------------------------------------------- helpers
 
-function percentile(sorted: number[], p: number): number {
+export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
   if (sorted.length === 0) return NaN;
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-const round = (n: number, digits = 2): number => Number(n.toFixed(digits));
+export const round = (n: number, digits = 2): number => Number(n.toFixed(digits));
 
 /** CPU seconds (user + system) a process has used, from /proc. */
 function processCpuSeconds(pid: number): number {
@@ -124,7 +126,7 @@ function processCpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -135,7 +137,7 @@ function freePort(): Promise<number> {
   });
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function git(cwd: string, args: string[]): string {
   return execFileSync('git', ['-C', cwd, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
@@ -143,32 +145,76 @@ function git(cwd: string, args: string[]): string {
 
 // ---------------------------------------------------------------- the model and the store probe
 
-/** Instant scripted model: the judge fails a reaction that says "bench-fail"; the proposer appends a unique line. */
-function instantModel(): ModelCall {
+/** Which prompt the scripted model answered: a reaction's judgment, a proposal, or the pre-publish check of a failure or of a held-out pass. */
+export type ModelCallKind = 'judge' | 'proposer' | 'check-failure' | 'check-pass';
+
+// The check's prompts end with the reply they ask for (core/prompts.ts): the same line tells the scripted model which kind it is asked.
+const CHECK_SYSTEM = precheckPrompt('failure', '', '').system;
+const CHECK_PASS_REPLY = precheckPrompt('pass', '', '').user.split('\n').at(-1)!;
+
+/**
+ * Instant scripted model: the judge fails a reaction that says "bench-fail"
+ * (its reason names the reaction when the text says "bench-fail <id>:"); the
+ * proposer appends a unique line; the pre-publish check says every failure is
+ * addressed and no pass made worse. `observe` sees each call as it is answered.
+ */
+export function instantModel(observe?: (kind: ModelCallKind, user: string) => void): ModelCall {
   let proposals = 0;
-  return async ({ role, user }) => {
-    if (role === 'judge') {
-      const failed = /bench-fail/.test(user);
-      return JSON.stringify({ success: failed ? 0 : 1, confidence: 0.9, reason: failed ? 'skipped the tests' : 'fine' });
+  return async ({ role, system, user }) => {
+    if (role === 'judge' && system === CHECK_SYSTEM) {
+      const pass = user.endsWith(CHECK_PASS_REPLY);
+      observe?.(pass ? 'check-pass' : 'check-failure', user);
+      return JSON.stringify(pass ? { worse: 0, reason: 'the added line changes nothing it did' } : { addressed: 1, reason: 'the added line covers it' });
     }
+    if (role === 'judge') {
+      observe?.('judge', user);
+      const failed = /bench-fail/.test(user);
+      const named = /bench-fail (\S+):/.exec(user)?.[1];
+      return JSON.stringify({ success: failed ? 0 : 1, confidence: 0.9, reason: failed ? `skipped the tests${named ? ` (bench-fail ${named})` : ''}` : 'fine' });
+    }
+    observe?.('proposer', user);
     proposals++;
     return JSON.stringify([{ op: 'append', content: `Check ${proposals}: run the tests before deploying.` }]);
   };
 }
 
-/** Wraps the store to time each verdict's arrival: the end of a reaction's journey. */
-function timedStore(store: Store, recordedAt: Map<string, number>): Store {
+/** What observedStore reports, as the store answers: each verdict recorded, each version published. */
+export interface StoreObserver {
+  verdict?(input: Parameters<Store['recordVerdict']>[0], at: number): void;
+  published?(input: Parameters<Store['publishVersion']>[0], result: Awaited<ReturnType<Store['publishVersion']>>, at: number): void;
+}
+
+/** Wraps the store to see its writes as they return: the verdicts (the end of a reaction's journey) and the published versions. */
+export function observedStore(store: Store, observer: StoreObserver): Store {
   return new Proxy(store, {
     get(target, prop, receiver) {
-      if (prop === 'recordVerdict') {
+      if (prop === 'recordVerdict' && observer.verdict) {
+        const seen = observer.verdict;
         return async (input: Parameters<Store['recordVerdict']>[0]) => {
           const inserted = await target.recordVerdict(input);
-          if (!recordedAt.has(input.eventId)) recordedAt.set(input.eventId, performance.now());
+          seen(input, performance.now());
           return inserted;
+        };
+      }
+      if (prop === 'publishVersion' && observer.published) {
+        const seen = observer.published;
+        return async (input: Parameters<Store['publishVersion']>[0]) => {
+          const result = await target.publishVersion(input);
+          seen(input, result, performance.now());
+          return result;
         };
       }
       const value: unknown = Reflect.get(target, prop, receiver);
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+/** Times each verdict's arrival: the end of a reaction's journey. */
+function timedStore(store: Store, recordedAt: Map<string, number>): Store {
+  return observedStore(store, {
+    verdict: (input, at) => {
+      if (!recordedAt.has(input.eventId)) recordedAt.set(input.eventId, at);
     },
   });
 }
@@ -208,15 +254,17 @@ interface LaneView {
   published: number;
 }
 
-interface Session {
+export interface Session {
   ref: SkillRef;
   sessionId: string;
   path: string;
   /** Index of the reaction that fails, if any. */
   failAt?: number;
+  /** Who ran it (default "bench"). */
+  user?: string;
 }
 
-interface Design {
+export interface Design {
   name: DesignName;
   root: string;
   modules: TreeModules;
@@ -225,7 +273,7 @@ interface Design {
   lane(state: unknown): LaneView;
 }
 
-async function loadDesign(name: DesignName, root: string): Promise<Design> {
+export async function loadDesign(name: DesignName, root: string): Promise<Design> {
   const load = async (path: string): Promise<Record<string, unknown>> => (await import(pathToFileURL(join(root, path)).href)) as Record<string, unknown>;
   const [devServer, worker, skillRef] = await Promise.all(['worker/dev-server.ts', 'worker/worker.ts', 'core/skill-ref.ts'].map(load));
   const store = await load('store/open-store.ts').catch(() => load('store/index.ts'));
@@ -318,31 +366,34 @@ interface RunResult {
   runSeconds: number;
 }
 
-async function runOne(designName: DesignName, root: string, shape: ShapeName): Promise<RunResult> {
-  const runStart = performance.now();
-  const loadavgAtStart = loadavg().map((l) => round(l));
-  // Before the tree's code is loaded: the commit this run measures, even if HEAD moves meanwhile.
-  const commit = commitOf(root);
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  const design = await loadDesign(designName, root);
-  const { modules } = design;
-  const home = process.env.SKILLOPT_HOME ?? mkdtempSync(join(tmpdir(), `skillopt-bench-${designName}-`));
+/** One design's parts running: its dev server, store, worker (with the scripted model) and a client. */
+export interface Stack {
+  server: { address: string; pid?: number; stop(): Promise<void> };
+  /** The store as the bench reads it (the worker writes through the wrapped one). */
+  store: Store;
+  workflowBundle: WorkflowBundle;
+  client: Client;
+  /** The sessions' transcripts: the only folder the judge may read. */
+  transcripts: string;
+  stop(): Promise<void>;
+}
+
+/** Starts a design's parts under `home`: a fresh dev server and SQLite store, the tree's own workflow code bundled, the worker running. */
+export async function startStack(design: Design, home: string, options: { model: ModelCall; store?: (store: Store) => Store }): Promise<Stack> {
+  const { modules, root } = design;
   const [port, uiPort] = [await freePort(), await freePort()];
   const server = await modules.startDevServer({ home, port, uiPort });
-  if (server.pid === undefined) throw new Error('the dev server was started through the SDK (no pid to measure): run `npm run setup:temporal`');
   const store = await modules.openStore({ home });
-  const recordedAt = new Map<string, number>();
   // The tree's own workflow code, bundled once: the worker runs it and every history replays against it.
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: join(root, 'workflows', 'index.ts'), logger: new DefaultLogger('WARN') });
   const nativeConnection = await NativeConnection.connect({ address: server.address });
-  // The sessions' transcripts (below) are the only folder the judge may read.
   const transcripts = join(home, 'transcripts');
   mkdirSync(transcripts, { recursive: true });
   const worker = await modules.createSkilloptWorker({
     connection: nativeConnection,
     namespace: 'default',
-    store: timedStore(store, recordedAt),
-    model: instantModel(),
+    store: options.store ? options.store(store) : store,
+    model: options.model,
     workflowBundle,
     maxConcurrentActivityTaskExecutions: 200,
     transcriptRoots: [transcripts],
@@ -351,54 +402,78 @@ async function runOne(designName: DesignName, root: string, shape: ShapeName): P
   });
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, namespace: 'default' });
+  const running = worker.run();
+  return {
+    server,
+    store,
+    workflowBundle,
+    client,
+    transcripts,
+    async stop() {
+      worker.shutdown();
+      await running;
+      await connection.close();
+      await nativeConnection.close();
+      await server.stop();
+      await store.close();
+    },
+  };
+}
 
-  const { skills: skillCount, sessionsPerSkill } = shapeSetup(shape);
-  const skills: SkillRef[] = Array.from({ length: skillCount }, (_, i) => ({ name: `bench-skill-${i}`, author: 'bench' }));
+/** The bench's skills, v1 of each published to everyone. */
+export async function benchSkills(store: Store, count: number): Promise<SkillRef[]> {
+  const skills: SkillRef[] = Array.from({ length: count }, (_, i) => ({ name: `bench-skill-${i}`, author: 'bench' }));
   for (const ref of skills) {
     await store.publishVersion({ ...ref, body: '# Deploy\n\n1. Build.\n2. Ship.\n', description: 'bench', contributors: ['bench'], createdBy: 'bench', baseVersion: 0 });
   }
+  return skills;
+}
+
+/** A session of `ref`, with its own copy of the real transcript. */
+export function newSession(stack: Pick<Stack, 'transcripts'>, ref: SkillRef, sessionId: string, more: Pick<Session, 'failAt' | 'user'> = {}): Session {
+  const path = join(stack.transcripts, `${sessionId}.jsonl`);
+  copyFileSync(TRANSCRIPT, path);
+  return { ref, sessionId, path, ...more };
+}
+
+/** The failing reaction's text: "bench-fail <its event id>: …", so the judge's reason names it. */
+export const failingReactionText = (eventId: string): string => `bench-fail ${eventId}: you skipped the tests`;
+
+export interface Sender {
+  /** One session as the hooks' flusher delivers it: invoked, then its reactions, each acknowledged before the next. */
+  send(s: Session): Promise<void>;
+  /** When each reaction was sent, by event id. */
+  sentAt: Map<string, number>;
+  eventsRefused(): number;
+  deliveryRetries(): number;
+}
+
+/**
+ * Sends sessions as the hooks' flusher delivers them. `skillVersion`: the
+ * version a session says it used (default 1), asked when the session starts;
+ * `namedFailures`: a failing reaction names itself (failingReactionText).
+ */
+export function sessionSender(design: Design, client: Client, options: { skillVersion?: (s: Session) => Promise<number>; namedFailures?: boolean } = {}): Sender {
   const transcriptBytes = readFileSync(TRANSCRIPT).length;
-
-  let sessionsPlanned = 0;
-  let failingInvocations = 0;
-  function plan(phase: string, perSkill: number): Session[] {
-    const out: Session[] = [];
-    for (let s = 0; s < perSkill; s++) {
-      for (const ref of skills) {
-        const sessionId = `${phase}-${s}-${ref.name}`;
-        const path = join(transcripts, `${sessionId}.jsonl`);
-        copyFileSync(TRANSCRIPT, path);
-        // This session's reactions are numbers [first, first + REACTIONS): it fails if one is a multiple of FAIL_EVERY.
-        const first = sessionsPlanned++ * REACTIONS + 1;
-        const fails = Math.floor((first + REACTIONS - 1) / FAIL_EVERY) > Math.floor((first - 1) / FAIL_EVERY);
-        if (fails) failingInvocations++;
-        out.push({ ref, sessionId, path, ...(fails ? { failAt: REACTIONS - 1 } : {}) });
-      }
-    }
-    return out;
-  }
-
   const sentAt = new Map<string, number>();
   let eventsRefused = 0;
   let deliveryRetries = 0;
-  const reactionIds = (ss: Session[]) => ss.flatMap((s) => Array.from({ length: REACTIONS }, (_, r) => `react-${s.sessionId}-${r}`));
 
-  /** One session as the hooks' flusher delivers it: invoked, then its reactions, each acknowledged before the next. */
-  async function sendSession(s: Session): Promise<void> {
+  async function send(s: Session): Promise<void> {
     const invoked = {
       eventId: `inv-${s.sessionId}`,
       sessionId: s.sessionId,
       toolUseId: TOOL_USE_ID,
-      user: 'bench',
+      user: s.user ?? 'bench',
       agent: 'claude_code',
-      skillVersion: 1,
+      skillVersion: options.skillVersion ? await options.skillVersion(s) : 1,
       transcriptPath: s.path,
       transcriptBytes,
     };
     const reactions = Array.from({ length: REACTIONS }, (_, r) => ({
       eventId: `react-${s.sessionId}-${r}`,
       sessionId: s.sessionId,
-      text: r === s.failAt ? 'bench-fail: you skipped the tests' : `reaction ${r}: looks fine`,
+      text: r !== s.failAt ? `reaction ${r}: looks fine` : options.namedFailures ? failingReactionText(`react-${s.sessionId}-${r}`) : 'bench-fail: you skipped the tests',
       transcriptPath: s.path,
       transcriptBytes,
     }));
@@ -414,7 +489,7 @@ async function runOne(designName: DesignName, root: string, shape: ShapeName): P
   async function deliver(event: unknown): Promise<boolean | void> {
     for (let backoff = 250, since = Date.now(); ; backoff = Math.min(backoff * 2, 5_000)) {
       try {
-        return await modules.deliverOutboxEvent(client, event, TASK_QUEUE);
+        return await design.modules.deliverOutboxEvent(client, event, TASK_QUEUE);
       } catch (err) {
         if (Date.now() - since > DRAIN_MS) throw err;
         deliveryRetries++;
@@ -422,6 +497,47 @@ async function runOne(designName: DesignName, root: string, shape: ShapeName): P
       }
     }
   }
+
+  return { send, sentAt, eventsRefused: () => eventsRefused, deliveryRetries: () => deliveryRetries };
+}
+
+async function runOne(designName: DesignName, root: string, shape: ShapeName): Promise<RunResult> {
+  const runStart = performance.now();
+  const loadavgAtStart = loadavg().map((l) => round(l));
+  // Before the tree's code is loaded: the commit this run measures, even if HEAD moves meanwhile.
+  const commit = commitOf(root);
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const design = await loadDesign(designName, root);
+  const { modules } = design;
+  const home = process.env.SKILLOPT_HOME ?? mkdtempSync(join(tmpdir(), `skillopt-bench-${designName}-`));
+  const recordedAt = new Map<string, number>();
+  const stack = await startStack(design, home, { store: (store) => timedStore(store, recordedAt), model: instantModel() });
+  const { server, store, workflowBundle, client } = stack;
+  if (server.pid === undefined) throw new Error('the dev server was started through the SDK (no pid to measure): run `npm run setup:temporal`');
+
+  const { skills: skillCount, sessionsPerSkill } = shapeSetup(shape);
+  const skills = await benchSkills(store, skillCount);
+
+  let sessionsPlanned = 0;
+  let failingInvocations = 0;
+  function plan(phase: string, perSkill: number): Session[] {
+    const out: Session[] = [];
+    for (let s = 0; s < perSkill; s++) {
+      for (const ref of skills) {
+        const sessionId = `${phase}-${s}-${ref.name}`;
+        // This session's reactions are numbers [first, first + REACTIONS): it fails if one is a multiple of FAIL_EVERY.
+        const first = sessionsPlanned++ * REACTIONS + 1;
+        const fails = Math.floor((first + REACTIONS - 1) / FAIL_EVERY) > Math.floor((first - 1) / FAIL_EVERY);
+        if (fails) failingInvocations++;
+        out.push(newSession(stack, ref, sessionId, fails ? { failAt: REACTIONS - 1 } : {}));
+      }
+    }
+    return out;
+  }
+
+  const sender = sessionSender(design, client);
+  const { sentAt, send: sendSession } = sender;
+  const reactionIds = (ss: Session[]) => ss.flatMap((s) => Array.from({ length: REACTIONS }, (_, r) => `react-${s.sessionId}-${r}`));
 
   async function allRecorded(ids: string[]): Promise<void> {
     const deadline = Date.now() + DRAIN_MS;
@@ -440,7 +556,6 @@ async function runOne(designName: DesignName, root: string, shape: ShapeName): P
     }));
   }
 
-  const running = worker.run();
 
   // Phase 1, saturation: every session at once, as fast as the client can send.
   const burst = plan('burst', sessionsPerSkill);
@@ -565,8 +680,8 @@ async function runOne(designName: DesignName, root: string, shape: ShapeName): P
     },
     reactionsSent,
     eventsLost: lost,
-    eventsRefused,
-    deliveryRetries,
+    eventsRefused: sender.eventsRefused(),
+    deliveryRetries: sender.deliveryRetries(),
     versionsPublished,
     duplicateVersions,
     lane: {
@@ -588,17 +703,12 @@ async function runOne(designName: DesignName, root: string, shape: ShapeName): P
     runSeconds: round((performance.now() - runStart) / 1000, 1),
   };
 
-  worker.shutdown();
-  await running;
-  await connection.close();
-  await nativeConnection.close();
-  await server.stop();
-  await store.close();
+  await stack.stop();
   if (!process.env.SKILLOPT_HOME) rmSync(home, { recursive: true, force: true });
   return result;
 }
 
-function commitOf(root: string): string {
+export function commitOf(root: string): string {
   try {
     const head = git(root, ['rev-parse', '--short', 'HEAD']);
     return git(root, ['status', '--porcelain', '--untracked-files=no']) === '' ? head : `${head}+working tree`;
@@ -793,7 +903,10 @@ async function main(): Promise<void> {
   writeFileSync(arg('--out'), JSON.stringify(result, null, 2) + '\n');
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+// Run when started as a script; bench/precheck.ts imports its pieces.
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === import.meta.filename) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
