@@ -17,9 +17,9 @@ import { VersionConflictError, type ContentStore, type EditStore, type RolloutSt
 import { effectiveRollout } from '../team/rollout-choice';
 import { failFastOnBadInput } from './bad-input';
 import { candidateRollout } from './rollout-decisions';
-import { FailureTypes, type LinkedText, type PrecheckRecord, type ServiceSigner, type SkillActivities } from './types';
+import { FailureTypes, type LinkedText, type ServiceSigner, type SkillActivities } from './types';
 import { cutText } from '../core/text';
-import { DEFAULT_HELD_OUT, MAX_HELD_OUT, MAX_REJECTION_REASON_CHARS } from '../core/precheck';
+import { MAX_REJECTION_REASON_CHARS, precheckSummary, type CheckOutcome } from '../core/precheck';
 
 type PublishingActivities = Pick<SkillActivities, 'describeSkill' | 'readSkill' | 'publishSkill' | 'recordEdit' | 'precheckEvidence'>;
 type PublishingStore = VersionStore & RolloutStore & EditStore & ContentStore & Pick<VerdictStore, 'heldOutPasses'>;
@@ -65,25 +65,10 @@ async function editedTree(store: ContentStore, base: SkillVersion, edited: reado
 /** Who turns a version down before anyone gets it, in its transition. */
 export const PRECHECK_DECIDER = 'the pre-publish check';
 
-/**
- * SKILLOPT_PRECHECK=on checks each edit before it is published (core/precheck.ts), against up to
- * SKILLOPT_PRECHECK_HELD_OUT (default 3) held-out passes; off by default until the check is shown everywhere a decision is.
- */
-export function precheckFromEnv(env: NodeJS.ProcessEnv): { heldOut: number } | undefined {
-  const on = env.SKILLOPT_PRECHECK?.trim().toLowerCase();
-  if (on === undefined || on === '' || on === 'off') return undefined;
-  if (on !== 'on') throw new Error(`SKILLOPT_PRECHECK=${JSON.stringify(env.SKILLOPT_PRECHECK)}: use on or off`);
-  const held = env.SKILLOPT_PRECHECK_HELD_OUT?.trim();
-  const heldOut = held ? Number(held) : DEFAULT_HELD_OUT;
-  if (!Number.isInteger(heldOut) || heldOut < 0 || heldOut > MAX_HELD_OUT) throw new Error(`SKILLOPT_PRECHECK_HELD_OUT=${JSON.stringify(held)}: use a whole number from 0 to ${MAX_HELD_OUT}`);
-  return { heldOut };
-}
-
 export function createPublishingActivities(
   store: PublishingStore,
   rollout: RolloutDefaults,
   serviceKey: ServiceSigner,
-  precheck: { heldOut: number } | undefined = precheckFromEnv(process.env),
 ): PublishingActivities {
   return {
     async describeSkill(ref) {
@@ -95,7 +80,7 @@ export function createPublishingActivities(
       // Proposals improve what everyone has: the stable version (a skill pushed only as a candidate: that one).
       const latest = (await store.stableVersion(ref)) ?? (await store.latestVersion(ref));
       if (!latest) throw ApplicationFailure.nonRetryable(`skill ${formatSkillRef(ref)} is not in the store`, FailureTypes.UnknownSkill);
-      const [edits, linked] = await Promise.all([store.recentEdits(ref, MAX_PRIOR_EDIT_SUMMARIES), linkedTexts(store, latest)]);
+      const [edits, linked, { precheck }] = await Promise.all([store.recentEdits(ref, MAX_PRIOR_EDIT_SUMMARIES), linkedTexts(store, latest), effectiveRollout(store, ref, rollout)]);
       return {
         version: latest.version,
         body: latest.body,
@@ -103,7 +88,8 @@ export function createPublishingActivities(
         priorEdits: priorEditLines(edits),
         files: latest.files.map(({ path, size }) => ({ path, size })),
         linked,
-        ...(precheck ? { precheck } : {}),
+        // The skill's own setting, else the team's: checked before it is published, against this many held-out passes.
+        ...(precheck.on ? { precheck: { heldOut: precheck.heldOut } } : {}),
       };
     },
 
@@ -146,6 +132,7 @@ export function createPublishingActivities(
             // once, as the original did; else a candidate on trial.
             ...(rejected ? { state: 'rejected' as const, decidedBy: PRECHECK_DECIDER } : { state: policy === 'direct' ? ('stable' as const) : ('candidate' as const) }),
             reason: publishReason(input.precheck),
+            ...(input.precheck ? { precheck: input.precheck } : {}),
           });
           if (rejected) return { status: 'rejected' as const, version: version.version };
           const candidate = version.state === 'candidate' ? await candidateRollout(store, input.ref, rollout, version) : undefined;
@@ -166,8 +153,9 @@ export function createPublishingActivities(
 }
 
 /** The version's transition reason: where it came from, and what the pre-publish check said. */
-function publishReason(precheck: PrecheckRecord | undefined): string {
+function publishReason(precheck: CheckOutcome | undefined): string {
   if (!precheck) return 'proposed from failure reports';
-  if (precheck.decision === 'reject') return cutText(`turned down before anyone got it (${precheck.summary}): ${precheck.reasons.join('; ')}`, MAX_REJECTION_REASON_CHARS);
-  return `proposed from failure reports; pre-publish check: ${precheck.summary}${precheck.decision === 'unchecked' ? ' (nothing answered: unchecked)' : ''}`;
+  const summary = precheckSummary(precheck);
+  if (precheck.decision === 'reject') return cutText(`turned down before anyone got it (${summary}): ${precheck.reasons.join('; ')}`, MAX_REJECTION_REASON_CHARS);
+  return `proposed from failure reports; pre-publish check: ${summary}${precheck.decision === 'unchecked' ? ' (nothing answered: unchecked)' : ''}`;
 }

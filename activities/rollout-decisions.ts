@@ -26,6 +26,7 @@ export async function candidateRollout(store: Pick<VersionStore, 'candidateVersi
     settings: rollout.canary,
     since: open.createdAt,
     ...(open.proposedBy ? { proposedBy: open.proposedBy } : {}),
+    ...(open.precheck ? { precheck: open.precheck } : {}),
   };
 }
 

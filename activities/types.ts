@@ -93,15 +93,9 @@ export interface PublishInput {
   /** Same key on a retry returns the version already written. */
   idempotencyKey: string;
   /** The pre-publish check's outcome (absent: not checked): a rejection is published as a rejected version nobody gets. */
-  precheck?: PrecheckRecord;
+  precheck?: CheckOutcome;
 }
 
-/** What the pre-publish check came to, as the version's record says it. */
-export interface PrecheckRecord {
-  decision: CheckOutcome['decision'];
-  summary: string;
-  reasons: string[];
-}
 
 export interface PrecheckEvidenceInput {
   ref: SkillRef;

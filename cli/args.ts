@@ -2,7 +2,7 @@
 // which runCli turns into one line.
 import { InvalidArgumentError } from 'commander';
 import { parseRolloutPolicy } from '../core/rollout-rules';
-import type { RolloutPolicy } from '../core/rollout-types';
+import { PRECHECK_SETTINGS, type PrecheckSetting, type RolloutPolicy } from '../core/rollout-types';
 import { AGENT_NAMES, PULL_TARGETS, SHARED_SKILLS, isAgentName, isPullTarget, type AgentName, type PullTarget } from '../agents/registry';
 
 function parsePositiveInt(value: string, max: number): number | undefined {
@@ -28,6 +28,13 @@ export function parseRolloutPolicyFlag(value: string): RolloutPolicy {
   const policy = parseRolloutPolicy(value);
   if (typeof policy !== 'string') throw new InvalidArgumentError(policy.error);
   return policy;
+}
+
+/** A skill's own pre-publish check: on or off. */
+export function parsePrecheckFlag(value: string): PrecheckSetting {
+  const setting = PRECHECK_SETTINGS.find((s) => s === value.trim().toLowerCase());
+  if (!setting) throw new InvalidArgumentError('use on or off');
+  return setting;
 }
 
 /** A share of users: a whole number from 1 to 100. */

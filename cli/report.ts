@@ -12,6 +12,7 @@ import { atomicWriteFile } from '../local/fs';
 import type { CanaryReading, DecisionReport, EditReport, SkillReport, VersionReport } from '../core/skill-reports';
 import { formatSkillRef, parseSkillRef } from '../core/skill-ref';
 import { oneLine } from '../core/text';
+import { precheckLine } from '../core/precheck';
 import { parseSince } from './args';
 import type { CliContext, RegisterCommands } from './context';
 import { CliError } from './context';
@@ -40,6 +41,7 @@ function versionRow(v: VersionReport): string[] {
     v.interval === null ? '-' : `${Math.round(v.interval.low * 100)}–${percent(v.interval.high)}`,
     String(v.users),
     `${v.createdAt} by ${v.createdBy}`,
+    v.precheck ? precheckLine(v.precheck) : '-',
   ];
 }
 
@@ -76,8 +78,9 @@ export function renderSkillReport(r: SkillReport): string {
     r.stable === null ? 'no stable version' : `stable v${r.stable}`,
     ...(r.candidate === null ? [] : [`candidate v${r.candidate}`]),
     `policy ${r.policy}${r.policySource === 'team default' ? ' (team default)' : ''}`,
+    ...(r.precheck ? [`pre-publish check ${r.precheck.on ? 'on' : 'off'}${r.precheck.source === 'team default' ? ' (team default)' : ''}`] : []),
   ].join('  ');
-  const table = formatTable(['VERSION', 'STATE', 'SESSIONS', 'JUDGED', 'PASSED', 'RATE', '95% CI', 'USERS', 'PUBLISHED'], r.versions.map(versionRow), {
+  const table = formatTable(['VERSION', 'STATE', 'SESSIONS', 'JUDGED', 'PASSED', 'RATE', '95% CI', 'USERS', 'PUBLISHED', 'PRE-PUBLISH CHECK'], r.versions.map(versionRow), {
     alignRight: [2, 3, 4, 5, 6, 7],
   });
   return [

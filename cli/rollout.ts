@@ -2,12 +2,13 @@
 // a person's say over a skill's candidates. Approve and reject are the `decide`
 // update on the skill's lane (it owns the candidate), from any machine.
 import type { Command } from 'commander';
-import { ROLLOUT_POLICIES, type RolloutPolicy } from '../core/rollout-types';
+import { ROLLOUT_POLICIES, type PrecheckSetting, type RolloutPolicy } from '../core/rollout-types';
 import { formatSkillRef, parseSkillRef } from '../core/skill-ref';
 import { currentUser } from '../local/home';
 import { signingKeyFor } from '../local/signing-key';
+import { rolloutSigned } from '../team/signed-changes';
 import { signedDecision } from '../team/signed-requests';
-import { parseCount, parseHours, parsePercent, parseRolloutPolicyFlag, parseVersionNumber } from './args';
+import { parseCount, parseHours, parsePercent, parsePrecheckFlag, parseRolloutPolicyFlag, parseVersionNumber } from './args';
 import type { CliContext, RegisterCommands } from './context';
 
 async function decide(ctx: CliContext, action: 'approve' | 'reject', refText: string, version: number, flags: { reason?: string; json?: boolean }): Promise<void> {
@@ -24,23 +25,27 @@ async function decide(ctx: CliContext, action: 'approve' | 'reject', refText: st
   );
 }
 
-interface SetRolloutFlags {
+interface CanaryFlags {
   percent?: number;
   minJudged?: number;
   maxHours?: number;
 }
 
+type SetRolloutFlags = CanaryFlags & { precheck?: PrecheckSetting };
+
 async function setRollout(ctx: CliContext, refText: string, policy: RolloutPolicy, flags: SetRolloutFlags): Promise<void> {
   const ref = parseSkillRef(refText);
   const by = currentUser(ctx.env);
-  const canary = Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== undefined)) as SetRolloutFlags;
+  const { precheck, ...canaryFlags } = flags;
+  const canary = Object.fromEntries(Object.entries(canaryFlags).filter(([, value]) => value !== undefined)) as CanaryFlags;
   const overrides = Object.keys(canary).length > 0 ? canary : undefined;
   const at = new Date().toISOString();
-  const key = await signingKeyFor(ctx.env);
-  const signature = key.sign({ kind: 'rollout', ref: formatSkillRef(ref), policy, canary: overrides ?? null, at }, by);
-  await (await ctx.openBackend()).setRollout(ref, { policy, ...(overrides ? { canary: overrides } : {}), by, at, signature });
+  const change = { policy, ...(overrides ? { canary: overrides } : {}), ...(precheck ? { precheck } : {}), at };
+  const signature = (await signingKeyFor(ctx.env)).sign(rolloutSigned(ref, change), by);
+  await (await ctx.openBackend()).setRollout(ref, { ...change, by, signature });
   const own = overrides ? `; its own canary settings: ${Object.entries(overrides).map(([k, v]) => `${k} ${v}`).join(', ')}` : "; the team's canary settings";
-  ctx.print(`${formatSkillRef(ref)}: rollout policy ${policy}${own} (its next candidate follows them)`);
+  const check = precheck ? `; pre-publish check ${precheck} (its own)` : "; the team's pre-publish check";
+  ctx.print(`${formatSkillRef(ref)}: rollout policy ${policy}${own}${check} (its next candidate follows them)`);
 }
 
 export const registerRollout: RegisterCommands = (program: Command, ctx: CliContext) => {
@@ -69,5 +74,6 @@ export function registerSetRollout(skills: Command, ctx: CliContext): void {
     .option('--percent <n>', "this skill's canary cohort, percent of users (default: the worker's SKILLOPT_CANARY_PERCENT)", parsePercent)
     .option('--min-judged <n>', 'judged invocations of each version before the evidence decides (SKILLOPT_CANARY_MIN_JUDGED)', parseCount)
     .option('--max-hours <h>', 'longest canary period, hours (SKILLOPT_CANARY_MAX_HOURS)', parseHours)
+    .option('--precheck <on|off>', "check each edit on held-out evidence before anyone gets it (default: the worker's SKILLOPT_PRECHECK, on)", parsePrecheckFlag)
     .action((ref: string, policy: RolloutPolicy, flags: SetRolloutFlags) => setRollout(ctx, ref, policy, flags));
 }

@@ -1,5 +1,6 @@
 // `skillopt skills list|show|history|diff`: read-only views of the store.
 import { versionStateLabel } from '../core/rollout-types';
+import { precheckLine } from '../core/precheck';
 import type { Command } from 'commander';
 import { formatSkillRef, parseSkillRef } from '../core/skill-ref';
 import { currentUser } from '../local/home';
@@ -90,6 +91,8 @@ async function history(ctx: CliContext, refText: string, flags: { json?: boolean
         bodyBytes: bodyBytes(v),
         contributors: v.contributors,
         scope: v.scope,
+        // What the pre-publish check said of it; null: not checked (pushed by a person, or from before the check).
+        precheck: v.precheck ?? null,
         transitions: changesOf(v),
       })),
     );
@@ -102,8 +105,8 @@ async function history(ctx: CliContext, refText: string, flags: { json?: boolean
   };
   ctx.print(
     formatTable(
-      ['VERSION', 'STATE', 'CREATED_BY', 'CREATED_AT', 'BODY_BYTES', 'DECIDED'],
-      versions.map((v) => [`v${v.version}`, versionStateLabel(v), v.createdBy, v.createdAt, String(bodyBytes(v)), decided(v)]),
+      ['VERSION', 'STATE', 'CREATED_BY', 'CREATED_AT', 'BODY_BYTES', 'PRE-PUBLISH CHECK', 'DECIDED'],
+      versions.map((v) => [`v${v.version}`, versionStateLabel(v), v.createdBy, v.createdAt, String(bodyBytes(v)), v.precheck ? precheckLine(v.precheck) : '-', decided(v)]),
       { alignRight: [4] },
     ),
   );

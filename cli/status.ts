@@ -11,6 +11,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { formatSkillRef, parseSkillRef, type SkillRef } from '../core/skill-ref';
 import { oneLine, shorten } from '../core/text';
+import { precheckLine } from '../core/precheck';
 import {
   MAX_SKILL_INVOCATIONS_SCANNED,
   emptyCounts,
@@ -90,8 +91,10 @@ function printLane(ctx: CliContext, ref: SkillRef, lane: SkillDetail['lane']): v
     const until = r.awaitingApproval ? `waiting for \`skillopt approve|reject ${name} ${r.version}\`` : `period ends ${isoSeconds(new Date(r.deadlineMs))}${r.extended ? ' (extended)' : ''}`;
     const what = r.proposedBy ? `proposal by ${r.proposedBy}` : 'candidate';
     ctx.print(`  ${what} v${r.version} on trial (${r.policy}) against stable v${r.stableVersion ?? '-'}: ${until}`);
+    if (r.precheck) ctx.print(`  pre-publish check: ${precheckLine(r.precheck)}`);
     if (r.reading) ctx.print(`  evidence: ${r.reading.reason}`);
   }
+  if (c.rejectedByCheck) ctx.print(`  edits the pre-publish check turned down: ${c.rejectedByCheck} (\`skillopt skills history ${name}\` says why)`);
   if (c.promotions + c.rejections > 0) ctx.print(`  candidates decided: ${c.promotions} promoted, ${c.rejections} rejected`);
 }
 

@@ -8,6 +8,7 @@
 // else passed, at the time of its first judged verdict; not-judged never counts.
 import { wilsonInterval } from './skill-reports';
 import type { CanarySettings, RolloutPolicy, VersionEvidence, VersionState } from './rollout-types';
+import type { CheckOutcome } from './precheck';
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 /** Days of the skill list's success rate and trend chart. */
@@ -80,6 +81,8 @@ export interface VersionView extends VersionBrief {
   bodyBytes: number;
   contributors: string[];
   transitions: TransitionView[];
+  /** What the pre-publish check said of it; null or absent (an older central worker): not checked. */
+  precheck?: CheckOutcome | null;
 }
 
 export interface ChartSeries {
@@ -103,6 +106,8 @@ export interface RolloutView {
   canary: CanarySettings;
   overridden: string[];
   settingsNote?: string;
+  /** Whether its edits are checked before anyone gets them (absent from an older central worker's page). */
+  precheck?: { on: boolean; heldOut: number; source: 'skill' | 'team default' };
 }
 
 /** Everything a skill's page shows that the store holds (Temporal adds invocations and the lane). */

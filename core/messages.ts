@@ -7,7 +7,7 @@
 // definition, pure JS with no Node built-ins (it runs inside the workflow
 // sandbox) and tree-shaken to the few functions used.
 import * as v from 'valibot';
-import { ROLLOUT_POLICIES } from './rollout-types';
+import { PRECHECK_SETTINGS, ROLLOUT_POLICIES } from './rollout-types';
 import { MAX_REACTION_BYTES, MAX_VERDICT_REASON_CHARS } from './limits';
 import type { SkillSummary, StoredSkillPage } from './dashboard-views';
 import type { SkillReport } from './skill-reports';
@@ -15,6 +15,7 @@ import type { VersionState, VersionTransition } from './rollout-types';
 import { CHUNK_BYTES, type TreeFile } from './skill-tree';
 import type { Signature } from './signing';
 import type { SkillSigners, VersionSignature } from './trust';
+import type { CheckOutcome } from './precheck';
 
 /** Workflow types and the names of their signals and queries: the workflows define them from these, senders use them. */
 export const WorkflowTypes = { invocation: 'invocationWorkflow', skill: 'skillWorkflow', storeRequest: 'storeRequestWorkflow' } as const;
@@ -221,6 +222,8 @@ export const StoreRequestSchema = v.variant('op', [
     policy: v.picklist(ROLLOUT_POLICIES),
     /** Per-skill overrides of the worker's canary settings (the store validates them); absent: the team's. */
     canary: v.optional(v.object({ percent: v.optional(v.number()), minJudged: v.optional(v.number()), maxHours: v.optional(v.number()) })),
+    /** The skill's own pre-publish check; absent: the team's. */
+    precheck: v.optional(v.picklist(PRECHECK_SETTINGS)),
     by: v.pipe(v.string(), v.minLength(1), v.maxLength(256)),
     /** When `by` signed it, and the signature (core/signing `rollout`); the store refuses an unsigned or replayed change. */
     at: v.optional(text(64)),
@@ -293,6 +296,8 @@ export interface SkillRecord {
   approval?: Signature | null;
   /** Who proposed it, while it is a proposal: pushed by a non-owner, waiting for an owner's approval. */
   proposedBy?: string | null;
+  /** What the pre-publish check said of it (core/precheck.ts); null or absent: not checked. */
+  precheck?: CheckOutcome | null;
 }
 
 /** A skill listed without its body: the puller already has this version. */

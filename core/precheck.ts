@@ -73,6 +73,14 @@ export function precheckSummary(outcome: Omit<CheckOutcome, 'decision' | 'reason
   return parts.join(', ');
 }
 
+/** What came of the check, as people read it. */
+const DECISION_WORDS: Record<CheckOutcome['decision'], string> = { 'go-on': 'went on', reject: 'turned down', unchecked: 'went on unchecked' };
+
+/** "turned down (addressed 1 of 1 failure, made worse 1 of 2 passes)": the check and what came of it, in one line. */
+export function precheckLine(outcome: Omit<CheckOutcome, 'reasons'>): string {
+  return `${DECISION_WORDS[outcome.decision]} (${precheckSummary(outcome)})`;
+}
+
 /** The key each kind's answer is given under: `{"addressed":0|1,…}` for a failure, `{"worse":0|1,…}` for a pass. */
 const ANSWER_KEY: Record<EvidenceKind, 'addressed' | 'worse'> = { failure: 'addressed', pass: 'worse' };
 

@@ -43,7 +43,18 @@
 // evidence always has a judged invocation of each version behind it.
 
 import { fnv1a32 } from './bucket';
-import { ROLLOUT_POLICIES, DEFAULT_ROLLOUT_POLICY, type CanarySettings, type RolloutDefaults, type RolloutPolicy, type VersionEvidence, type VersionState } from './rollout-types';
+import { DEFAULT_HELD_OUT, MAX_HELD_OUT } from './precheck';
+import {
+  ROLLOUT_POLICIES,
+  DEFAULT_ROLLOUT_POLICY,
+  type CanarySettings,
+  type PrecheckSetting,
+  type PrecheckSettings,
+  type RolloutDefaults,
+  type RolloutPolicy,
+  type VersionEvidence,
+  type VersionState,
+} from './rollout-types';
 
 export type { CanarySettings };
 
@@ -143,6 +154,26 @@ export function rolloutPolicyFromEnv(env: Record<string, string | undefined>): R
   return policyNamed(raw ?? '') ?? { error: `SKILLOPT_ROLLOUT ${policyProblem(raw ?? '')}` };
 }
 
+/** The team's pre-publish check unless SKILLOPT_PRECHECK says otherwise: on, against 3 held-out passes. */
+export const DEFAULT_PRECHECK_SETTINGS: PrecheckSettings = { on: true, heldOut: DEFAULT_HELD_OUT };
+
+/** SKILLOPT_PRECHECK (on|off; unset or blank: on) and SKILLOPT_PRECHECK_HELD_OUT (0 to 10; default 3). */
+export function precheckSettingsFromEnv(env: Record<string, string | undefined>): PrecheckSettings | { error: string } {
+  const raw = env.SKILLOPT_PRECHECK;
+  const text = raw?.trim().toLowerCase() ?? '';
+  if (text !== '' && text !== 'on' && text !== 'off') return { error: `SKILLOPT_PRECHECK must be on or off, got ${JSON.stringify(raw)}` };
+  const held = env.SKILLOPT_PRECHECK_HELD_OUT?.trim() ?? '';
+  const heldOut = held === '' ? DEFAULT_HELD_OUT : /^\d+$/.test(held) ? Number(held) : Number.NaN;
+  if (!(heldOut <= MAX_HELD_OUT)) return { error: `SKILLOPT_PRECHECK_HELD_OUT must be a whole number from 0 to ${MAX_HELD_OUT}, got ${JSON.stringify(env.SKILLOPT_PRECHECK_HELD_OUT)}` };
+  return { on: text !== 'off', heldOut };
+}
+
+/** The team's check with a skill's own on/off (null: the team's). */
+export function effectivePrecheck(team: PrecheckSettings | undefined, own: PrecheckSetting | null | undefined): PrecheckSettings {
+  const base = team ?? DEFAULT_PRECHECK_SETTINGS;
+  return own ? { ...base, on: own === 'on' } : base;
+}
+
 function policyNamed(text: string): RolloutPolicy | undefined {
   const name = text.trim();
   return ROLLOUT_POLICIES.find((policy) => policy === name);
@@ -208,13 +239,15 @@ function assertCounts(evidence: VersionEvidence): void {
   }
 }
 
-/** The team's defaults from SKILLOPT_ROLLOUT and SKILLOPT_CANARY_*, or the first malformed one's one-line error. */
+/** The team's defaults from SKILLOPT_ROLLOUT, SKILLOPT_CANARY_* and SKILLOPT_PRECHECK*, or the first malformed one's one-line error. */
 export function rolloutDefaultsFromEnv(env: Record<string, string | undefined>): { defaults: RolloutDefaults } | { error: string } {
   const policy = rolloutPolicyFromEnv(env);
   if (typeof policy !== 'string') return policy;
   const canary = canarySettingsFromEnv(env);
   if ('error' in canary) return canary;
-  return { defaults: { policy, canary: canary.settings } };
+  const precheck = precheckSettingsFromEnv(env);
+  if ('error' in precheck) return precheck;
+  return { defaults: { policy, canary: canary.settings, precheck } };
 }
 
 /** The same, throwing the one-line error: a process (worker, pull, report) does not run on a malformed setting. */

@@ -1,6 +1,7 @@
 // The rollout's vocabulary (DESIGN.md "Rollout"), shared by the store, the
 // lane workflow, the CLI and the dashboard. The rules that use it are in
 // core/rollout-rules.ts.
+import type { CheckOutcome } from './precheck';
 
 /**
  * A version's state. `stable` is what everyone gets; `candidate` is on trial
@@ -70,10 +71,24 @@ export interface CandidateRollout {
   since: string;
   /** A proposal (a non-owner's push): who proposed it; it waits for an owner whatever the policy. */
   proposedBy?: string;
+  /** What the pre-publish check said of it (absent: not checked). */
+  precheck?: CheckOutcome;
 }
 
-/** The team's rollout defaults, read by the worker: SKILLOPT_ROLLOUT and SKILLOPT_CANARY_*. */
+/** The team's rollout defaults, read by the worker: SKILLOPT_ROLLOUT, SKILLOPT_CANARY_* and SKILLOPT_PRECHECK*. */
 export interface RolloutDefaults {
   policy: RolloutPolicy;
   canary: CanarySettings;
+  /** Absent: DEFAULT_PRECHECK_SETTINGS (core/rollout-rules.ts), on. */
+  precheck?: PrecheckSettings;
+}
+
+/** A skill's own pre-publish check setting (`skills set-rollout … --precheck on|off`); none: the team's. */
+export type PrecheckSetting = 'on' | 'off';
+export const PRECHECK_SETTINGS: readonly PrecheckSetting[] = ['on', 'off'];
+
+/** The pre-publish check (core/precheck.ts) as the team runs it: whether edits are checked, against how many held-out passes. */
+export interface PrecheckSettings {
+  on: boolean;
+  heldOut: number;
 }

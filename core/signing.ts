@@ -7,7 +7,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { OPTIMIZER_NAME } from './limits';
-import type { RolloutPolicy } from './rollout-types';
+import type { PrecheckSetting, RolloutPolicy } from './rollout-types';
 import type { TreeFile } from './skill-tree';
 
 /** Who signs the optimizer's candidates and the canary's decisions: the central worker's service key. */
@@ -42,7 +42,8 @@ export type SignedChange =
   | { kind: 'candidate'; ref: string; tree: string; version: number; from: number }
   /** Approve or reject one version: by an owner, or by the service for the canary's own decision. */
   | { kind: 'decide'; ref: string; version: number; tree: string; action: 'approve' | 'reject' }
-  | { kind: 'rollout'; ref: string; policy: RolloutPolicy; canary: SignedCanary | null; at: string }
+  /** `precheck` present only when the change sets it (a change without it signs as before it existed). */
+  | { kind: 'rollout'; ref: string; policy: RolloutPolicy; canary: SignedCanary | null; precheck?: PrecheckSetting; at: string }
   | { kind: 'owners'; ref: string; action: 'add' | 'remove'; user: string; at: string }
   /** `user`'s key from now on, signed by their previous key or the team's admin key. */
   | { kind: 'key'; user: string; key: string; at: string };

@@ -8,6 +8,7 @@ import { cutText } from './text';
 import { formatSkillRef, type SkillRef } from './skill-ref';
 import { probabilityCandidateAtLeastStable } from './rollout-rules';
 import type { RolloutPolicy, VersionEvidence, VersionState, VersionTransition } from './rollout-types';
+import type { CheckOutcome } from './precheck';
 
 /** z for a two-sided 95% interval: the 0.975 quantile of the standard normal. */
 export const Z_95 = 1.959963984540054;
@@ -64,6 +65,8 @@ export interface ReportVersionInput {
   createdBy: string;
   /** A proposal waiting for an owner: who proposed it. */
   proposedBy?: string | null;
+  /** What the pre-publish check said of it; null or absent: not checked. */
+  precheck?: CheckOutcome | null;
 }
 
 /** One version's use since the report's start (store/types VersionUsage). */
@@ -92,6 +95,8 @@ export interface ReportInput {
   /** The policy in force, and whether it is the skill's own or the team default. */
   policy: RolloutPolicy;
   policyIsDefault: boolean;
+  /** Whether its edits are checked before anyone gets them, and whether that is the skill's own setting or the team's. */
+  precheck: { on: boolean; isDefault: boolean };
   /** Every version of the skill, any order. */
   versions: ReportVersionInput[];
   usage: ReportUsageInput[];
@@ -133,6 +138,8 @@ export interface VersionReport {
   interval: Interval | null;
   /** Distinct users of those sessions and judged invocations. */
   users: number;
+  /** What the pre-publish check said of it (addressed k of n failures, made worse r of m passes, unanswered u, and why it went on or was turned down); null: not checked. */
+  precheck: CheckOutcome | null;
 }
 
 /** The candidate's trial as the evidence stands (the lane decides with the same numbers). */
@@ -170,6 +177,8 @@ export interface SkillReport {
   candidate: number | null;
   policy: RolloutPolicy;
   policySource: 'skill' | 'team default';
+  /** Whether the skill's edits are checked before anyone gets them (absent from an older central worker's report). */
+  precheck?: { on: boolean; source: 'skill' | 'team default' };
   since: string;
   /** Newest first: the stable and candidate versions always, then the newest others, MAX_REPORT_VERSIONS in all. */
   versions: VersionReport[];
@@ -204,6 +213,7 @@ function versionReport(v: ReportVersionInput, usage: ReportUsageInput | undefine
     successRate: judged === 0 ? null : passed / judged,
     interval: wilsonInterval(passed, judged) ?? null,
     users: usage?.users ?? 0,
+    precheck: v.precheck ?? null,
   };
 }
 
@@ -238,6 +248,7 @@ export function buildSkillReport(input: ReportInput): SkillReport {
     candidate: candidate?.version ?? null,
     policy: input.policy,
     policySource: input.policyIsDefault ? 'team default' : 'skill',
+    precheck: { on: input.precheck.on, source: input.precheck.isDefault ? 'team default' : 'skill' },
     since: input.since,
     versions: listed.map((v) => versionReport(v, usage.get(v.version))),
     versionsOmitted: input.versions.length - listed.length,

@@ -5,6 +5,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
+import { precheckLine } from '../core/precheck';
 import type {
   ActionsInfo,
   CanaryView,
@@ -224,6 +225,7 @@ function timeline(versions: VersionView[]): HTMLElement {
         { 'data-version': v.version },
         h('div', { class: 'head' }, h('strong', {}, `v${v.version}`), ' ', stateBadge(v.state, v.proposedBy), ' ', h('span', { class: 'muted' }, `by ${v.createdBy}, ${when(v.createdAt)}, ${v.bodyBytes} bytes`)),
         h('div', { class: 'desc' }, v.description),
+        v.precheck ? h('div', { class: 'precheck', 'data-decision': v.precheck.decision }, `pre-publish check: ${precheckLine(v.precheck)}`) : null,
         h(
           'ul',
           { class: 'transitions' },
@@ -298,6 +300,15 @@ function rolloutPanel(page: SkillPageResponse): HTMLElement {
     h('p', {}, h('strong', {}, r.policy), ` (${r.policySource})`),
     h('p', { class: 'muted' }, `canary: ${r.canary.percent} % of users, ${r.canary.minJudged} judged invocations each, at most ${r.canary.maxHours} h per period, threshold ${r.canary.threshold}${r.overridden.length ? `; this skill sets ${r.overridden.join(', ')}` : ''}`),
     r.settingsNote ? h('p', { class: 'warn' }, r.settingsNote) : null,
+    r.precheck
+      ? h(
+          'p',
+          { class: 'muted', 'data-testid': 'precheck-setting' },
+          r.precheck.on
+            ? `pre-publish check: on (${r.precheck.source}): each edit is checked against the failures it came from and up to ${r.precheck.heldOut} held-out passes before anyone gets it`
+            : `pre-publish check: off (${r.precheck.source}): edits go to the rollout unchecked`,
+        )
+      : null,
   );
 }
 

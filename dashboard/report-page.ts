@@ -3,6 +3,7 @@
 // text only (no innerHTML), with a uPlot chart per skill of each version's
 // success rate and its 95% interval, placed at the version's publish time.
 // Bundled by esbuild (uPlot included) and inlined: the file needs no network.
+import { precheckLine } from '../core/precheck';
 import { versionStateLabel } from '../core/rollout-types';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
@@ -28,12 +29,13 @@ function percent(rate: number | null): string {
 function versionTable(versions: VersionReport[]): HTMLTableElement {
   const table = el('table');
   const head = table.createTHead().insertRow();
-  for (const h of ['version', 'state', 'published', 'sessions', 'judged', 'passed', 'success', '95 % interval', 'users']) head.append(el('th', h));
+  for (const h of ['version', 'state', 'published', 'sessions', 'judged', 'passed', 'success', '95 % interval', 'users', 'pre-publish check']) head.append(el('th', h));
   const body = table.createTBody();
   for (const v of versions) {
     const row = body.insertRow();
     const interval = v.interval ? `${percent(v.interval.low)}–${percent(v.interval.high)}` : '–';
-    for (const cell of [`v${v.version}`, versionStateLabel(v), `${v.createdAt.slice(0, 10)} by ${v.createdBy}`, v.sessions, v.judged, v.passed, percent(v.successRate), interval, v.users]) {
+    const check = v.precheck ? precheckLine(v.precheck) : '–';
+    for (const cell of [`v${v.version}`, versionStateLabel(v), `${v.createdAt.slice(0, 10)} by ${v.createdBy}`, v.sessions, v.judged, v.passed, percent(v.successRate), interval, v.users, check]) {
       row.append(el('td', String(cell)));
     }
   }
@@ -77,6 +79,7 @@ function skillSection(skill: SkillReport): HTMLElement {
   const section = el('section');
   section.append(el('h2', skill.ref));
   const live = [`stable ${skill.stable === null ? '–' : `v${skill.stable}`}`, skill.candidate === null ? 'no candidate' : `candidate v${skill.candidate}`, `policy ${skill.policy} (${skill.policySource})`];
+  if (skill.precheck) live.push(`pre-publish check ${skill.precheck.on ? 'on' : 'off'} (${skill.precheck.source})`);
   section.append(el('p', live.join(' · ')));
   chart(skill, section);
   section.append(versionTable(skill.versions));

@@ -79,10 +79,25 @@ async function recentEdits({ db, guard }: SqlContext, ref: SkillRef, limit: numb
 function editStats({ db, guard }: SqlContext, ref: SkillRef): Promise<{ published: number; awaitingOutcome: number[] }> {
   return guard(async () => {
     const [count, proposed] = await Promise.all([
+      // An edit the pre-publish check turned down (its version published as rejected) reached nobody: not an improvement published.
       db
-        .selectFrom('skill_edits')
+        .selectFrom('skill_edits as e')
         .select((eb) => eb.fn.countAll<number>().as('n'))
-        .$call(whereSkill(ref))
+        .where('e.name', '=', ref.name)
+        .where('e.author', '=', ref.author)
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('version_transitions as t')
+                .select('t.id')
+                .whereRef('t.name', '=', 'e.name')
+                .whereRef('t.author', '=', 'e.author')
+                .whereRef('t.version', '=', 'e.published_version')
+                .where('t.from_state', 'is', null)
+                .where('t.to_state', '=', 'rejected'),
+            ),
+          ),
+        )
         .executeTakeFirstOrThrow(),
       db
         .selectFrom('skill_edits')

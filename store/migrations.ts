@@ -317,11 +317,17 @@ function signatures(engine: EngineKind): Migration {
   };
 }
 
-/** Where a passing invocation's window is (its transcript stays on its machine): the held-out evidence of the pre-publish check. */
+/**
+ * The pre-publish check: where a passing invocation's window is (its transcript
+ * stays on its machine), the held-out evidence a later edit is checked against;
+ * what the check said of each version it checked; a skill's own on/off.
+ */
 function checkEvidence(): Migration {
   return {
     async up(db: Kysely<unknown>) {
       await db.schema.alterTable('verdicts').addColumn('evidence', 'text').execute();
+      await db.schema.alterTable('skill_versions').addColumn('precheck', 'text').execute();
+      await db.schema.alterTable('skill_rollout_settings').addColumn('precheck', 'text').execute();
     },
   };
 }

@@ -10,6 +10,7 @@ import type { TreeFile } from '../core/skill-tree';
 import type { VersionSignature } from '../core/trust';
 import { parseJson } from './sql-context';
 import type { AttributionRecord, CanaryOverrides, EditRecord, RolloutSettings, SkillVersion, VerdictRecord } from './types';
+import type { CheckOutcome } from '../core/precheck';
 
 /** The sessions' skills as an attribution row holds them (JSON). */
 export type AttributionSkills = AttributionRecord['skills'];
@@ -36,6 +37,7 @@ export function toRolloutSettings(row: Selectable<SkillRolloutSettingsTable>): R
     author: row.author,
     policy: row.policy,
     canary: row.canary === null ? null : parseJson<CanaryOverrides>(row.canary),
+    precheck: row.precheck,
     updatedBy: row.updated_by,
     updatedAt: row.updated_at,
   };
@@ -89,6 +91,7 @@ export function toSkillVersion(row: Selectable<SkillVersionsTable>): SkillVersio
     signature: row.signature === null ? null : parseJson<VersionSignature>(row.signature),
     approval: row.approval === null ? null : parseJson<Signature>(row.approval),
     proposedBy: row.proposed_by,
+    precheck: row.precheck === null ? null : parseJson<CheckOutcome>(row.precheck),
   };
 }
 

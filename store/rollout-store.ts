@@ -1,7 +1,7 @@
-// Each skill's rollout settings (its policy and canary overrides of the team
-// defaults) and the evidence a canary is decided on: judged invocations of the
+// Each skill's rollout settings (its policy, canary overrides and pre-publish
+// check setting over the team defaults) and the evidence a canary is decided on: judged invocations of the
 // candidate and of the stable version over the same period.
-import { ROLLOUT_POLICIES, type RolloutPolicy } from '../core/rollout-types';
+import { PRECHECK_SETTINGS, ROLLOUT_POLICIES, type PrecheckSetting, type RolloutPolicy } from '../core/rollout-types';
 import type { SkillRef } from '../core/skill-ref';
 import { judgedInvocationsOf, tally } from './judged-invocations';
 import type { SkillRolloutSettingsTable } from './schema';
@@ -40,7 +40,7 @@ function rolloutSettings({ db, guard }: SqlContext, ref: SkillRef): Promise<Roll
 /** One upsert that sets only the fields given, so two changes of different fields never undo each other. */
 async function setRolloutSettings({ db, guard }: SqlContext, ref: SkillRef, change: RolloutSettingsChange): Promise<RolloutSettings> {
   const checked = checkRef(ref);
-  const { row, setsPolicy, setsCanary } = settingsRow(checked, change);
+  const { row, setsPolicy, setsCanary, setsPrecheck } = settingsRow(checked, change);
   return guard(() =>
     db.transaction().execute(async (trx) => {
       if (!(await skillExists(trx, checked))) throw new StoreValidationError(`no skill ${refLabel(checked)} in the store`);
@@ -57,6 +57,7 @@ async function setRolloutSettings({ db, guard }: SqlContext, ref: SkillRef, chan
           oc.columns(['name', 'author']).doUpdateSet((eb) => ({
             ...(setsPolicy ? { policy: eb.ref('excluded.policy') } : {}),
             ...(setsCanary ? { canary: eb.ref('excluded.canary') } : {}),
+            ...(setsPrecheck ? { precheck: eb.ref('excluded.precheck') } : {}),
             updated_by: eb.ref('excluded.updated_by'),
             updated_at: eb.ref('excluded.updated_at'),
             ...(row.signed_at === null ? {} : { signed_at: eb.ref('excluded.signed_at') }),
@@ -100,20 +101,33 @@ async function canaryEvidence({ db, guard }: SqlContext, ref: SkillRef, query: C
 }
 
 /** The row a settings change upserts, its input checked, and which of the optional fields it sets. */
-function settingsRow(ref: SkillRef, change: RolloutSettingsChange): { row: SkillRolloutSettingsTable; setsPolicy: boolean; setsCanary: boolean } {
+function settingsRow(
+  ref: SkillRef,
+  change: RolloutSettingsChange,
+): { row: SkillRolloutSettingsTable; setsPolicy: boolean; setsCanary: boolean; setsPrecheck: boolean } {
   if (typeof change !== 'object' || change === null) throw new StoreValidationError('rollout settings need updatedBy');
   const policy = change.policy === undefined ? undefined : checkPolicy(change.policy);
   const canary = change.canary === undefined ? undefined : checkCanary(change.canary);
+  const precheck = change.precheck === undefined ? undefined : checkPrecheck(change.precheck);
   const row: SkillRolloutSettingsTable = {
     name: ref.name,
     author: ref.author,
     policy: policy ?? null,
     canary: canary ?? null,
+    precheck: precheck ?? null,
     updated_by: checkText('updatedBy', change.updatedBy, { required: true, maxChars: MAX_DECIDER_CHARS }),
     updated_at: new Date().toISOString(),
     signed_at: change.signedAt === undefined ? null : checkTimestamp('signedAt', change.signedAt),
   };
-  return { row, setsPolicy: policy !== undefined, setsCanary: canary !== undefined };
+  return { row, setsPolicy: policy !== undefined, setsCanary: canary !== undefined, setsPrecheck: precheck !== undefined };
+}
+
+function checkPrecheck(value: unknown): PrecheckSetting | null {
+  if (value === null) return null;
+  if (typeof value !== 'string' || !(PRECHECK_SETTINGS as readonly string[]).includes(value)) {
+    throw new StoreValidationError(`precheck must be on or off (or null for the team default), got ${String(JSON.stringify(value))}`);
+  }
+  return value as PrecheckSetting;
 }
 
 /** Bytewise, like the engines' ordering of names: no locale. */

@@ -1,7 +1,7 @@
 // Row types of the store's tables as Kysely sees them. JSON columns are text
 // (see migrations.ts); booleans are 0/1 integers, the same on both engines.
 import type { Generated } from 'kysely';
-import type { RolloutPolicy, VersionState } from '../core/rollout-types';
+import type { PrecheckSetting, RolloutPolicy, VersionState } from '../core/rollout-types';
 import type { VerdictOutcome } from '../core/verdict';
 
 export interface SkillVersionsTable {
@@ -27,6 +27,8 @@ export interface SkillVersionsTable {
   approval: string | null;
   /** Migration 0005: the non-owner who pushed this version, while it waits for an owner's approval. */
   proposed_by: string | null;
+  /** Migration 0006, JSON: core/precheck CheckOutcome, what the pre-publish check said of it; null: not checked. */
+  precheck: string | null;
 }
 
 /** Migration 0005: each person's public key (hex), registered on first use. */
@@ -136,6 +138,8 @@ export interface SkillRolloutSettingsTable {
   updated_at: string;
   /** Migration 0005: when the change in force was signed; an older signed change is a replay. */
   signed_at: string | null;
+  /** Migration 0006: the skill's own pre-publish check setting; null: the team default. */
+  precheck: PrecheckSetting | null;
 }
 
 export interface StoreDatabase {

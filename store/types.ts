@@ -1,7 +1,8 @@
 // The store's contract: every part (activities, CLI, hooks) talks to the store
 // through these interfaces, whichever engine is behind it (SQLite or Postgres).
 import type { InvocationEvidence, SkillRecord } from '../core/messages';
-import type { RolloutPolicy, VersionEvidence, VersionState, VersionTransition } from '../core/rollout-types';
+import type { CheckOutcome } from '../core/precheck';
+import type { PrecheckSetting, RolloutPolicy, VersionEvidence, VersionState, VersionTransition } from '../core/rollout-types';
 import type { SkillRef } from '../core/skill-ref';
 import type { Signature } from '../core/signing';
 import type { TreeFile } from '../core/skill-tree';
@@ -53,6 +54,8 @@ export interface NewSkillVersion {
   proposedBy?: string;
   /** The number the signature names: the version must take it, or the publish is a VersionConflictError. */
   signedVersion?: number;
+  /** What the pre-publish check said of it (absent: not checked). */
+  precheck?: CheckOutcome;
 }
 
 export interface PublishResult {
@@ -108,6 +111,8 @@ export interface RolloutSettings {
   policy: RolloutPolicy | null;
   /** null: no overrides. */
   canary: CanaryOverrides | null;
+  /** The skill's own pre-publish check; null: the team's (SKILLOPT_PRECHECK). */
+  precheck: PrecheckSetting | null;
   updatedBy: string;
   updatedAt: string;
 }
@@ -117,6 +122,7 @@ export interface RolloutSettingsChange {
   policy?: RolloutPolicy | null;
   /** Replaces the overrides as a whole (an empty object is the same as null). */
   canary?: CanaryOverrides | null;
+  precheck?: PrecheckSetting | null;
   updatedBy: string;
   /** When the change was signed: a change signed no later than the one in force is refused as a replay. */
   signedAt?: string;
@@ -326,9 +332,10 @@ export interface VerdictStore {
   /** The verdict recorded for an event, if any: a workflow run's dedup memory ends with the run, the store's does not. */
   verdictForEvent(eventId: string): Promise<VerdictRecord | undefined>;
   /**
-   * Up to `limit` recent passed verdicts of the version that carry their evidence,
-   * the newest of each user first and as many users as there are, none of
-   * `excludeEventIds` (what the proposer saw): the pre-publish check's held-out set.
+   * Up to `limit` passing invocations of the version that carry their evidence
+   * (the newest passed verdict of each; an invocation with a failed verdict did
+   * not pass), the newest of each user first and as many users as there are, and
+   * no invocation of `excludeEventIds` (what the proposer saw): the pre-publish check's held-out set.
    */
   heldOutPasses(ref: SkillRef, version: number, limit: number, excludeEventIds?: readonly string[]): Promise<VerdictRecord[]>;
 

@@ -80,7 +80,6 @@ const HELD_OUT_SCAN_FACTOR = 20;
 function heldOutPasses({ db, guard }: SqlContext, ref: SkillRef, version: number, limit: number, excludeEventIds: readonly string[] = []): Promise<VerdictRecord[]> {
   const skillVersion = checkInteger('version', version, 1);
   const wanted = checkInteger('limit', limit, 0);
-  const excluded = new Set(excludeEventIds);
   return guard(async () => {
     if (wanted === 0) return [];
     const rows = await db
@@ -91,13 +90,37 @@ function heldOutPasses({ db, guard }: SqlContext, ref: SkillRef, version: number
       .where('outcome', '=', 'passed')
       .where('evidence', 'is not', null)
       .orderBy('id', 'desc')
-      .limit(wanted * HELD_OUT_SCAN_FACTOR + excluded.size)
+      .limit(wanted * HELD_OUT_SCAN_FACTOR + excludeEventIds.length)
       .execute();
-    const passes = rows.map(toVerdictRecord).filter((r) => !excluded.has(r.eventId));
+    if (rows.length === 0) return [];
+    // An invocation passed only if none of its verdicts failed (as the canary counts it), and none the proposer saw
+    // belongs to the held-out set: drop every invocation with a failed verdict or an excluded event.
+    const sessions = [...new Set(rows.map((r) => r.session_id))];
+    const spoiled = await db
+      .selectFrom('verdicts')
+      .select(['session_id', 'tool_use_id', 'event_id'])
+      .$call(whereSkill(ref))
+      .where('session_id', 'in', sessions)
+      .where((eb) => eb.or([eb('outcome', '=', 'failed'), ...(excludeEventIds.length > 0 ? [eb('event_id', 'in', [...excludeEventIds])] : [])]))
+      .execute();
+    const spoiledKeys = new Set(spoiled.map(invocationKey));
+    const seen = new Set<string>();
+    // The newest pass of each invocation, once.
+    const passes = rows.filter((r) => {
+      const key = invocationKey(r);
+      if (spoiledKeys.has(key) || seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    }).map(toVerdictRecord);
     // One per user first (the newest of each), then the next newest, until `limit`.
     const firsts = passes.filter((r, i) => passes.findIndex((o) => o.user === r.user) === i);
     return [...firsts, ...passes.filter((r) => !firsts.includes(r))].slice(0, wanted);
   });
+}
+
+/** An invocation: its session and tool use (a verdict without a tool use id is an invocation of its own). */
+function invocationKey(row: { session_id: string; tool_use_id: string | null; event_id: string }): string {
+  return JSON.stringify([row.session_id, row.tool_use_id ?? { event: row.event_id }]);
 }
 
 async function recordAttribution({ db, guard }: SqlContext, input: AttributionRecord): Promise<void> {

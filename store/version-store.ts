@@ -6,6 +6,8 @@ import type { Selectable, Transaction } from 'kysely';
 import { VERSION_STATES, type VersionState, type VersionTransition } from '../core/rollout-types';
 import type { SkillRef } from '../core/skill-ref';
 import { MAX_DESCRIPTION_CHARS, MAX_FRONTMATTER_BYTES, MAX_SKILL_BODY_BYTES } from '../core/limits';
+import { MAX_REJECTION_REASON_CHARS, type CheckOutcome } from '../core/precheck';
+import { cutText } from '../core/text';
 import { fileChunks, sortTree, treeProblem, type TreeFile } from '../core/skill-tree';
 import { missingContents } from './content-store';
 import type { SkillVersionsTable, StoreDatabase } from './schema';
@@ -306,6 +308,7 @@ function checkPublish(input: NewSkillVersion): CheckedPublish {
     signature: input.signature === undefined ? null : JSON.stringify(checkVersionSignature(input.signature)),
     approval: null,
     proposed_by: input.proposedBy === undefined ? null : checkText('proposedBy', input.proposedBy, { required: true, maxChars: MAX_DECIDER_CHARS }),
+    precheck: input.precheck === undefined ? null : JSON.stringify(checkPrecheck(input.precheck)),
   };
   if (fields.proposed_by !== null && state !== 'candidate') throw new StoreValidationError(`${label}: a proposal is published as a candidate`);
   const signedVersion = input.signedVersion === undefined ? undefined : checkInteger('signedVersion', input.signedVersion, 1);
@@ -491,6 +494,33 @@ function refKey(ref: SkillRef, state: string): string {
 /** "a candidate", "stable", …: how a state reads in a message. */
 function stateWord(state: VersionState): string {
   return state === 'candidate' ? 'a candidate' : state;
+}
+
+const CHECK_DECISIONS: readonly string[] = ['go-on', 'reject', 'unchecked'];
+
+/** What the pre-publish check said, as its version keeps it: the counts, and reasons within MAX_REJECTION_REASON_CHARS in all. */
+function checkPrecheck(value: unknown): CheckOutcome {
+  if (typeof value !== 'object' || value === null) throw new StoreValidationError('precheck must be the check\'s outcome');
+  const outcome = value as Record<string, unknown>;
+  if (typeof outcome.decision !== 'string' || !CHECK_DECISIONS.includes(outcome.decision)) {
+    throw new StoreValidationError(`precheck.decision must be one of ${CHECK_DECISIONS.join(', ')}, got ${String(JSON.stringify(outcome.decision))}`);
+  }
+  const count = (key: string): number => checkInteger(`precheck.${key}`, outcome[key], 0);
+  let room = MAX_REJECTION_REASON_CHARS;
+  const reasons = checkStringList('precheck.reasons', outcome.reasons).flatMap((reason) => {
+    const kept = cutText(reason, room);
+    room -= kept.length;
+    return kept ? [kept] : [];
+  });
+  return {
+    decision: outcome.decision as CheckOutcome['decision'],
+    addressed: count('addressed'),
+    failures: count('failures'),
+    worse: count('worse'),
+    passes: count('passes'),
+    unanswered: count('unanswered'),
+    reasons,
+  };
 }
 
 function checkState(field: string, value: unknown): VersionState {

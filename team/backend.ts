@@ -10,7 +10,7 @@ import type { CandidateDecided, CandidateDecision } from '../core/messages';
 import type { CanaryTrial, SkillSummary, StoredSkillPage } from '../core/dashboard-views';
 import type { PushOutcome, PushRequest } from '../core/push-rules';
 import type { SkillReport } from '../core/skill-reports';
-import type { RolloutPolicy } from '../core/rollout-types';
+import type { PrecheckSetting, RolloutPolicy } from '../core/rollout-types';
 import type { SkillRef } from '../core/skill-ref';
 import type { Signature } from '../core/signing';
 import type { KeyChange, OwnerChange } from '../core/trust';
@@ -44,6 +44,8 @@ export const TRIAL_STARTED = 'its lane has started the canary trial';
 export interface RolloutChange {
   policy: RolloutPolicy;
   canary?: CanaryOverrides;
+  /** The skill's own pre-publish check; absent: the team's. */
+  precheck?: PrecheckSetting;
   /** Who changes it (a user name). */
   by: string;
   /** When it was signed (ISO-8601): an older signed change than the one in force is a replay. */

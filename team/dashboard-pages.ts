@@ -3,7 +3,7 @@
 // (`skillopt up`, the central machine) and the central worker serving a
 // teammate's dashboard call, so both pages show the same thing.
 import { dailyRates, judgedInvocations, versionChart, type CanaryTrial, type CanaryView, type LastVerdict, type RolloutView, type SkillSummary, type StoredSkillPage, type VersionBrief, type VersionView } from '../core/dashboard-views';
-import { mergeCanarySettings } from '../core/rollout-rules';
+import { effectivePrecheck, mergeCanarySettings } from '../core/rollout-rules';
 import type { RolloutDefaults } from '../core/rollout-types';
 import { formatSkillRef, type SkillRef } from '../core/skill-ref';
 import { effectiveRollout } from './rollout-choice';
@@ -63,6 +63,7 @@ async function rolloutView(store: Store, ref: SkillRef, defaults: RolloutDefault
     canary: 'error' in merged ? defaults.canary : merged.settings,
     overridden: Object.keys(overrides).filter((k) => overrides[k as keyof typeof overrides] !== undefined),
     ...('error' in merged ? { settingsNote: merged.error } : {}),
+    precheck: { ...effectivePrecheck(defaults.precheck, own?.precheck), source: own?.precheck ? 'skill' : 'team default' },
   };
 }
 
@@ -84,6 +85,7 @@ export async function storedSkillPage(store: Store, ref: SkillRef, defaults: Rol
     bodyBytes: Buffer.byteLength(v.body, 'utf8'),
     contributors: v.contributors,
     transitions: transitions.filter((t) => t.version === v.version).map(({ from, to, decidedBy, reason, at }) => ({ from, to, decidedBy, reason, at })),
+    precheck: v.precheck ?? null,
   }));
   return {
     summary: await skillSummary(store, current, defaults, now, trial),

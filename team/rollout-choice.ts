@@ -1,17 +1,21 @@
 // Which version of each skill a user gets: the stable version, or the
 // candidate for the canary cohort (core/rollout-rules.ts pullChoice), under each
 // skill's own rollout settings or the team's defaults.
-import { cohortPercent, mergeCanarySettings, pullChoice } from '../core/rollout-rules';
+import { cohortPercent, effectivePrecheck, mergeCanarySettings, pullChoice } from '../core/rollout-rules';
 import type { RolloutDefaults } from '../core/rollout-types';
 import type { SkillRef } from '../core/skill-ref';
 import type { RolloutStore, SkillVersion, VersionStore } from '../store/types';
 
-/** A skill's policy and canary settings: its own where set, else the team's. */
-export async function effectiveRollout(store: Pick<RolloutStore, 'rolloutSettings'>, ref: SkillRef, defaults: RolloutDefaults): Promise<RolloutDefaults> {
+/** A skill's rollout: its own policy, canary settings and pre-publish check where set, else the team's. */
+export async function effectiveRollout(store: Pick<RolloutStore, 'rolloutSettings'>, ref: SkillRef, defaults: RolloutDefaults): Promise<Required<RolloutDefaults>> {
   const own = await store.rolloutSettings(ref);
   const merged = mergeCanarySettings(defaults.canary, own?.canary ?? {});
-  // Stored overrides were validated when set; a default changed since cannot make them invalid.
-  return { policy: own?.policy ?? defaults.policy, canary: 'error' in merged ? defaults.canary : merged.settings };
+  return {
+    policy: own?.policy ?? defaults.policy,
+    // Stored overrides were validated when set; a default changed since cannot make them invalid.
+    canary: 'error' in merged ? defaults.canary : merged.settings,
+    precheck: effectivePrecheck(defaults.precheck, own?.precheck),
+  };
 }
 
 /** The version of every skill that `user` gets, by name then author (a skill with only a candidate, for the cohort only). */

@@ -115,13 +115,19 @@ function requireFresh(at: string, nowMs: number): void {
   if (problem) throw new SignatureRefusedError(problem);
 }
 
+/** What a rollout change's signature covers; `precheck` only when set, so a change signed before it existed still verifies. */
+export function rolloutSigned(ref: SkillRef, change: Pick<RolloutChange, 'policy' | 'canary' | 'precheck' | 'at'>): SignedChange {
+  const { policy, canary, precheck, at } = change;
+  return { kind: 'rollout', ref: formatSkillRef(ref), policy, canary: canary ?? null, ...(precheck ? { precheck } : {}), at };
+}
+
 /** `skills set-rollout`, signed by an owner; a change signed no later than the one in force is a replay (the store refuses it). */
 export async function setSignedRollout(store: SignedStore, ref: SkillRef, change: RolloutChange, nowMs: number): Promise<void> {
-  const { policy, canary, by, at, signature } = change;
+  const { policy, canary, precheck, by, at, signature } = change;
   requireFresh(at, nowMs);
-  await acceptPersonSignature(store, { kind: 'rollout', ref: formatSkillRef(ref), policy, canary: canary ?? null, at }, signature, by);
+  await acceptPersonSignature(store, rolloutSigned(ref, change), signature, by);
   await requireOwner(store, ref, by, 'change the rollout of');
-  await store.setRolloutSettings(ref, { policy, canary: canary ?? null, updatedBy: by, signedAt: at });
+  await store.setRolloutSettings(ref, { policy, canary: canary ?? null, precheck: precheck ?? null, updatedBy: by, signedAt: at });
 }
 
 /** `owners add|remove`, signed by an owner; the last owner stays. */

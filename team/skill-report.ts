@@ -40,6 +40,7 @@ export async function skillReport(store: Store, ref: SkillRef, since: string, de
     since,
     policy: rollout.policy,
     policyIsDefault: (own?.policy ?? null) === null,
+    precheck: { on: rollout.precheck.on, isDefault: (own?.precheck ?? null) === null },
     versions,
     usage,
     transitions,

@@ -81,9 +81,9 @@ export async function serveStoreRequest(backend: DirectBackend, request: StoreRe
     case 'transitions':
       return { op: 'transitions', transitions: (await backend.transitions(request.ref)).slice(-MAX_TRANSITIONS_LISTED) };
     case 'setRollout': {
-      const { ref, policy, canary, by, at, signature } = request;
+      const { ref, policy, canary, precheck, by, at, signature } = request;
       if (at === undefined || signature === undefined) throw new SignatureRefusedError('the rollout change is not signed: upgrade skillopt on this machine (changes are signed since 0.6)');
-      await backend.setRollout(ref, { policy, ...(canary ? { canary } : {}), by, at, signature });
+      await backend.setRollout(ref, { policy, ...(canary ? { canary } : {}), ...(precheck ? { precheck } : {}), by, at, signature });
       return { op: 'setRollout' };
     }
     case 'changeOwners': {

@@ -158,8 +158,8 @@ export function temporalBackend(team: TeamConnection, options: StoreRequestOptio
       const reply = await ask({ op: 'skillPage', ref: refOnly(ref), ...(trial ? { trial: { version: trial.version, since: trial.since } } : {}) });
       return reply.page ?? undefined;
     },
-    async setRollout(ref, { policy, canary, by, at, signature }) {
-      await ask({ op: 'setRollout', ref: refOnly(ref), policy, ...(canary ? { canary } : {}), by, at, signature });
+    async setRollout(ref, { policy, canary, precheck, by, at, signature }) {
+      await ask({ op: 'setRollout', ref: refOnly(ref), policy, ...(canary ? { canary } : {}), ...(precheck ? { precheck } : {}), by, at, signature });
     },
     changeOwners: async (ref, change) => (await ask({ op: 'changeOwners', ref: refOnly(ref), ...change })).owners,
     async signVersion(ref, version, approval) {

@@ -17,9 +17,11 @@ export const storeLocalActivities = proxyLocalActivities<SkillActivities>({ star
  * worker that dies mid-call is noticed in half a minute rather than at the
  * start-to-close timeout; a routed queue with no worker ends at its
  * schedule-to-start timeout (not retried) instead of stalling the skill.
+ * `summary`: the one line the Temporal UI shows for the activity.
  */
-export function modelActivities(taskQueue: string | undefined, scheduleToStartMs: number) {
+export function modelActivities(taskQueue: string | undefined, scheduleToStartMs: number, summary?: string) {
   return proxyActivities<SkillActivities>({
+    ...(summary ? { summary } : {}),
     ...(taskQueue ? { taskQueue, scheduleToStartTimeout: scheduleToStartMs } : {}),
     // A model call may take minutes; the agent CLI has its own timeout inside.
     startToCloseTimeout: '5 minutes',

@@ -18,8 +18,8 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { FailureReport, PrecheckRecord, Proposal, PublishResult, PushOutcome, PushRequest, SkillActivities, SkillSnapshot } from '../activities/types';
-import { precheckOutcome, precheckSummary, type CheckAnswer } from '../core/precheck';
+import type { FailureReport, Proposal, PublishResult, PushOutcome, PushRequest, SkillActivities, SkillSnapshot } from '../activities/types';
+import { precheckOutcome, precheckSummary, type CheckAnswer, type CheckOutcome } from '../core/precheck';
 import { FailureTypes } from '../core/failure-types';
 import {
   CandidateDecisionSchema,
@@ -339,7 +339,7 @@ class LaneRun {
    * that holds its transcript, all at once, each within the short
    * schedule-to-start a proposal gets; a machine that does not answer is no answer.
    */
-  private async precheck(batch: FailureReport[], snapshot: SkillSnapshot, proposal: Proposal, heldOut: number): Promise<PrecheckRecord> {
+  private async precheck(batch: FailureReport[], snapshot: SkillSnapshot, proposal: Proposal, heldOut: number): Promise<CheckOutcome> {
     const passes =
       heldOut > 0
         ? ((await this.orUndefined(
@@ -355,14 +355,16 @@ class LaneRun {
     const answers = await Promise.all(
       evidence.map(async ({ kind, evidence: { invocation, reaction } }): Promise<CheckAnswer> => {
         const queue = invocation.activityQueue;
-        const models = modelActivities(queue, this.lane.config.routedScheduleToStartMs);
+        const what = kind === 'failure' ? 'a failure' : 'a held-out pass';
+        const summary = `pre-publish check of ${what} in ${invocation.user}'s session ${invocation.sessionId}, on ${queue ?? 'the shared queue'}`;
+        const models = modelActivities(queue, this.lane.config.routedScheduleToStartMs, summary);
         const answer = await this.orUndefined(`checkEdit on ${queue ?? 'the shared queue'}`, models.checkEdit({ ref: this.ref, invocation, reaction, kind, diff }));
         return answer ?? { kind, answer: 'none', reason: `no answer from ${queue ?? 'the shared queue'}` };
       }),
     );
     const outcome = precheckOutcome(answers);
     log.info('pre-publish check', { ref: this.label, decision: outcome.decision, summary: precheckSummary(outcome) });
-    return { decision: outcome.decision, summary: precheckSummary(outcome), reasons: outcome.reasons };
+    return outcome;
   }
 
   /**
@@ -398,7 +400,7 @@ class LaneRun {
    * Publishes the edited body (idempotent per base version and edit) and, when it
    * is new, remembers the edit: as turned down when the pre-publish check rejected it.
    */
-  private async publish(batch: FailureReport[], snapshot: SkillSnapshot, proposal: Proposal, precheck?: PrecheckRecord): Promise<PublishResult | undefined> {
+  private async publish(batch: FailureReport[], snapshot: SkillSnapshot, proposal: Proposal, precheck?: CheckOutcome): Promise<PublishResult | undefined> {
     const { fingerprint, summaries, edits } = proposal;
     const result = await this.orUndefined(
       'publishSkill',

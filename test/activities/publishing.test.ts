@@ -6,9 +6,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PRECHECK_DECIDER, createPublishingActivities, precheckFromEnv } from '../../activities/publishing';
+import { PRECHECK_DECIDER, createPublishingActivities } from '../../activities/publishing';
 import { contentChunks, treeFileOf } from '../../core/content-hash';
-import { DEFAULT_CANARY_SETTINGS } from '../../core/rollout-rules';
+import { DEFAULT_CANARY_SETTINGS, requireRolloutDefaults } from '../../core/rollout-rules';
 import { openStore, type Store } from '../../store/open-store';
 import { testKey } from '../helpers/keys';
 
@@ -66,18 +66,18 @@ describe('publishSkill with edited files', () => {
 
 describe('publishSkill after the pre-publish check', () => {
   const rejectRef = { name: 'checked', author: 'alice' };
-  const activities = (env: NodeJS.ProcessEnv = {}) =>
-    createPublishingActivities(store, { policy: 'canary', canary: DEFAULT_CANARY_SETTINGS }, testKey(), precheckFromEnv(env));
+  const activities = (env: NodeJS.ProcessEnv = {}) => createPublishingActivities(store, requireRolloutDefaults(env), testKey());
 
   beforeAll(async () => {
     await store.publishVersion({ ...rejectRef, body, description: 'Use when checking', contributors: ['alice'], createdBy: 'alice', baseVersion: 0 });
   });
 
   it('a rejected edit is recorded as a rejected version, decided by the check with its reasons, that no pull gets; its edit is turned down', async () => {
-    const precheck = { decision: 'reject' as const, summary: 'addressed 1 of 1 failure, made worse 1 of 2 passes', reasons: ['makes a passing session worse: drops the staging deploy'] };
+    const precheck = { decision: 'reject' as const, addressed: 1, failures: 1, worse: 1, passes: 2, unanswered: 0, reasons: ['makes a passing session worse: drops the staging deploy'] };
     const result = await activities().publishSkill({ ref: rejectRef, baseVersion: 1, body: `${body}\nNever stage.\n`, fingerprint: 'f-rejected', idempotencyKey: 'k-rejected', precheck });
     expect(result).toEqual({ status: 'rejected', version: 2 });
-    expect(await store.getVersion(rejectRef, 2)).toMatchObject({ state: 'rejected' });
+    // The check's outcome stays with the version, for every view that shows it.
+    expect(await store.getVersion(rejectRef, 2)).toMatchObject({ state: 'rejected', precheck });
     expect((await store.transitions(rejectRef)).at(-1)).toMatchObject({
       version: 2,
       from: null,
@@ -95,17 +95,27 @@ describe('publishSkill after the pre-publish check', () => {
       body: `${body}\nRun the tests first.\n`,
       fingerprint: 'f-next',
       idempotencyKey: 'k-next',
-      precheck: { decision: 'go-on', summary: 'addressed 1 of 1 failure, made worse 0 of 2 passes', reasons: [] },
+      precheck: { decision: 'go-on', addressed: 1, failures: 1, worse: 0, passes: 2, unanswered: 0, reasons: [] },
     });
     expect(next).toMatchObject({ status: 'published', version: 3 });
     expect((await store.transitions(rejectRef)).at(-1)).toMatchObject({ version: 3, to: 'candidate', reason: 'proposed from failure reports; pre-publish check: addressed 1 of 1 failure, made worse 0 of 2 passes' });
   });
 
-  it('SKILLOPT_PRECHECK=on makes the snapshot ask for the check, with SKILLOPT_PRECHECK_HELD_OUT passes; a bad value is one line', async () => {
-    expect((await activities().readSkill(rejectRef)).precheck).toBeUndefined();
-    expect((await activities({ SKILLOPT_PRECHECK: 'on' }).readSkill(rejectRef)).precheck).toEqual({ heldOut: 3 });
+  it('the check is on unless SKILLOPT_PRECHECK=off, against SKILLOPT_PRECHECK_HELD_OUT passes; a skill\'s own setting wins; a bad value is one line', async () => {
+    expect((await activities().readSkill(rejectRef)).precheck).toEqual({ heldOut: 3 });
+    expect((await activities({ SKILLOPT_PRECHECK: 'off' }).readSkill(rejectRef)).precheck).toBeUndefined();
     expect((await activities({ SKILLOPT_PRECHECK: 'on', SKILLOPT_PRECHECK_HELD_OUT: '0' }).readSkill(rejectRef)).precheck).toEqual({ heldOut: 0 });
-    expect(() => precheckFromEnv({ SKILLOPT_PRECHECK: 'yes' })).toThrow('SKILLOPT_PRECHECK="yes": use on or off');
-    expect(() => precheckFromEnv({ SKILLOPT_PRECHECK: 'on', SKILLOPT_PRECHECK_HELD_OUT: '50' })).toThrow('use a whole number from 0 to 10');
+    await store.setRolloutSettings(rejectRef, { precheck: 'off', updatedBy: 'alice' });
+    expect((await activities().readSkill(rejectRef)).precheck).toBeUndefined();
+    await store.setRolloutSettings(rejectRef, { precheck: 'on', updatedBy: 'alice' });
+    expect((await activities({ SKILLOPT_PRECHECK: 'off', SKILLOPT_PRECHECK_HELD_OUT: '5' }).readSkill(rejectRef)).precheck).toEqual({ heldOut: 5 });
+    // A change of the policy alone leaves the skill's check as it is; null is the team's again.
+    await store.setRolloutSettings(rejectRef, { policy: 'approval', updatedBy: 'alice' });
+    expect(await store.rolloutSettings(rejectRef)).toMatchObject({ policy: 'approval', precheck: 'on' });
+    await store.setRolloutSettings(rejectRef, { policy: null, precheck: null, updatedBy: 'alice' });
+    expect((await activities({ SKILLOPT_PRECHECK: 'off' }).readSkill(rejectRef)).precheck).toBeUndefined();
+    expect(() => requireRolloutDefaults({ SKILLOPT_PRECHECK: 'yes' })).toThrow('SKILLOPT_PRECHECK must be on or off, got "yes"');
+    expect(() => requireRolloutDefaults({ SKILLOPT_PRECHECK_HELD_OUT: '50' })).toThrow('SKILLOPT_PRECHECK_HELD_OUT must be a whole number from 0 to 10, got "50"');
+    expect(() => requireRolloutDefaults({ SKILLOPT_PRECHECK_HELD_OUT: '1.5' })).toThrow('SKILLOPT_PRECHECK_HELD_OUT must be a whole number');
   });
 });

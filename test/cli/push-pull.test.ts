@@ -475,9 +475,18 @@ describe('push --canary, --rollout and skills set-rollout', () => {
     try {
       expect(await store.rolloutSettings(parseSkillRef('deploy--alice'))).toMatchObject({ policy: 'approval', updatedBy: 'alice' });
       const set = await run(sb, ['skills', 'set-rollout', 'deploy--alice', 'canary+approval', '--percent', '20', '--max-hours', '48']);
-      expect(set.stdout).toBe('deploy--alice: rollout policy canary+approval; its own canary settings: percent 20, maxHours 48 (its next candidate follows them)\n');
-      expect(await store.rolloutSettings(parseSkillRef('deploy--alice'))).toMatchObject({ policy: 'canary+approval', canary: { percent: 20, maxHours: 48 } });
+      expect(set.stdout).toBe(
+        "deploy--alice: rollout policy canary+approval; its own canary settings: percent 20, maxHours 48; the team's pre-publish check (its next candidate follows them)\n",
+      );
+      expect(await store.rolloutSettings(parseSkillRef('deploy--alice'))).toMatchObject({ policy: 'canary+approval', canary: { percent: 20, maxHours: 48 }, precheck: null });
       expectOneLineError(await run(sb, ['skills', 'set-rollout', 'deploy--alice', 'canary', '--percent', '0']), /a percent is a whole number from 1 to 100/);
+      // The skill's own pre-publish check, signed with the rest; set-rollout states the whole setting, so the canary overrides go.
+      const off = await run(sb, ['skills', 'set-rollout', 'deploy--alice', 'canary', '--precheck', 'off']);
+      expect(off.stdout).toBe("deploy--alice: rollout policy canary; the team's canary settings; pre-publish check off (its own) (its next candidate follows them)\n");
+      expect(await store.rolloutSettings(parseSkillRef('deploy--alice'))).toMatchObject({ policy: 'canary', canary: null, precheck: 'off' });
+      const report = JSON.parse((await run(sb, ['report', 'deploy--alice', '--json'])).stdout) as { skills: Array<{ precheck: unknown }> };
+      expect(report.skills[0]!.precheck).toEqual({ on: false, source: 'skill' });
+      expectOneLineError(await run(sb, ['skills', 'set-rollout', 'deploy--alice', 'canary', '--precheck', 'maybe']), /'--precheck <on\|off>' argument 'maybe' is invalid\. use on or off/);
     } finally {
       await store.close();
     }

@@ -7,6 +7,8 @@ import type { Store } from '../../store/types';
 /** The canary's promote reason as the lane writes it. */
 export const PROMOTE_REASON = 'candidate v2 2/2 passed vs stable v1 1/2: P(candidate ≥ stable) = 0.80 ≥ 0.8: promote';
 export const REVERT_REASON = 'candidate v3 0/3 passed vs stable v2 2/3: P(stable > candidate) = 0.94 ≥ 0.8: revert';
+/** What the pre-publish check said of v4: it went on with one machine not answering. */
+export const V4_CHECK = { decision: 'go-on' as const, addressed: 1, failures: 1, worse: 0, passes: 2, unanswered: 1, reasons: [] };
 
 /**
  * deploy--<author>: v1 retired (pushed by the author), v2 stable (a promoted
@@ -35,9 +37,9 @@ export async function seedReportStore(store: Store, author: string): Promise<{ d
   await store.setVersionState(deploy, 3, 'rejected', { decidedBy: 'skillopt', reason: REVERT_REASON, expectedFrom: 'candidate' });
   await store.resolveEdit(deploy, 3, 'reverted');
 
-  await store.publishVersion({ ...deploy, ...base, body: '# Deploy\n\n1. Test.\n2. Tag.\n3. Ship.\n', createdBy: 'skillopt', baseVersion: 2, state: 'candidate', reason: 'proposed from failure reports' });
+  await store.publishVersion({ ...deploy, ...base, body: '# Deploy\n\n1. Test.\n2. Tag.\n3. Ship.\n', createdBy: 'skillopt', baseVersion: 2, state: 'candidate', reason: 'proposed from failure reports', precheck: V4_CHECK });
   await store.recordEdit({ ...deploy, fingerprint: `fp-${author}-4`, summaries: ['add "2. Tag." after "1. Test."'], edits: [], baseVersion: 2, publishedVersion: 4 });
-  await store.setRolloutSettings(deploy, { policy: 'canary+approval', updatedBy: author });
+  await store.setRolloutSettings(deploy, { policy: 'canary+approval', precheck: 'on', updatedBy: author });
 
   const sessions: [string, string, number][] = [
     ['s1', 'alice', 1],

@@ -7,7 +7,7 @@ import { parseSince } from '../../cli/args';
 import type { ReportJson } from '../../cli/report';
 import { openStore } from '../../store/open-store';
 import { expectOneLineError, makeSandbox, run, type Sandbox } from './helpers';
-import { PROMOTE_REASON, REVERT_REASON, seedReportStore } from './report-seed';
+import { PROMOTE_REASON, REVERT_REASON, V4_CHECK, seedReportStore } from './report-seed';
 
 let sb: Sandbox;
 beforeEach(async () => {
@@ -39,12 +39,12 @@ describe('skillopt report', () => {
       [
         'counts from 2020-01-01T00:00:00.000Z: sessions with the version in context at SessionStart, judged invocations (one per invocation, failed if any verdict failed; not-judged never counts)',
         '',
-        'deploy--alice  stable v2  candidate v4  policy canary+approval',
-        '  VERSION  STATE      SESSIONS  JUDGED  PASSED  RATE   95% CI  USERS  PUBLISHED',
-        '  v4       candidate         2       2       2  100%  34–100%      1  <t> by skillopt',
-        '  v3       rejected          3       3       0    0%    0–56%      1  <t> by skillopt',
-        '  v2       stable            5       3       2   67%   21–94%      5  <t> by skillopt',
-        '  v1       retired           2       2       1   50%    9–91%      2  <t> by alice',
+        'deploy--alice  stable v2  candidate v4  policy canary+approval  pre-publish check on',
+        '  VERSION  STATE      SESSIONS  JUDGED  PASSED  RATE   95% CI  USERS  PUBLISHED                             PRE-PUBLISH CHECK',
+        '  v4       candidate         2       2       2  100%  34–100%      1  <t> by skillopt  went on (addressed 1 of 1 failure, made worse 0 of 2 passes, unanswered 1)',
+        '  v3       rejected          3       3       0    0%    0–56%      1  <t> by skillopt  -',
+        '  v2       stable            5       3       2   67%   21–94%      5  <t> by skillopt  -',
+        '  v1       retired           2       2       1   50%    9–91%      2  <t> by alice     -',
         '  canary now: candidate v4 2/2 passed vs stable v2 2/3 (stable\'s from <t>): P(candidate ≥ stable) = 0.71; decided at 5 judged invocations of each (or the period\'s end), P ≥ 0.8 promotes or reverts',
         '  decisions, newest first:',
         '    <t>  v4 published as candidate by skillopt: proposed from failure reports',
@@ -70,12 +70,12 @@ describe('skillopt report', () => {
     const blocks = all.stdout.trimEnd().split('\n\n');
     expect(blocks.map((b) => b.split('\n')[0])).toEqual([
       expect.stringMatching(/^counts from 2020-01-01T00:00:00\.000Z/),
-      'deploy--alice  stable v2  candidate v4  policy canary+approval',
-      'lint--alice  stable v1  policy canary (team default)',
+      'deploy--alice  stable v2  candidate v4  policy canary+approval  pre-publish check on',
+      'lint--alice  stable v1  policy canary (team default)  pre-publish check on (team default)',
     ]);
     expect(blocks[2]!.replace(TIME, '<t>').split('\n').slice(1)).toEqual([
-      '  VERSION  STATE   SESSIONS  JUDGED  PASSED  RATE  95% CI  USERS  PUBLISHED',
-      '  v1       stable         0       0       0     -       -      0  <t> by alice',
+      '  VERSION  STATE   SESSIONS  JUDGED  PASSED  RATE  95% CI  USERS  PUBLISHED                          PRE-PUBLISH CHECK',
+      '  v1       stable         0       0       0     -       -      0  <t> by alice  -',
       '  decisions, newest first:',
       '    <t>  v1 published as stable by alice: published',
       '  edits: none',
@@ -92,6 +92,9 @@ describe('skillopt report', () => {
       [2, 'stable', 5, 3, 2, 1, 5],
       [1, 'retired', 2, 2, 1, 1, 2],
     ]);
+    expect(deploy.versions.map((v) => v.precheck)).toEqual([V4_CHECK, null, null, null]);
+    expect(deploy.precheck).toEqual({ on: true, source: 'skill' });
+    expect(json.skills[1]!.precheck).toEqual({ on: true, source: 'team default' });
     expect(deploy.versions[2]!.successRate).toBeCloseTo(2 / 3, 12);
     expect(deploy.versions[2]!.interval).toEqual({ low: expect.closeTo(0.207655, 5), high: expect.closeTo(0.938509, 5) });
     expect(deploy.canary).toMatchObject({ candidate: { version: 4, passed: 2, failed: 0 }, stable: { version: 2, passed: 2, failed: 1 }, minJudged: 5, threshold: 0.8 });

@@ -77,10 +77,10 @@ describe('skills history', () => {
     await publishTwoVersions();
     const r = await run(sb, ['skills', 'history', 'deploy--alice']);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^VERSION\s+STATE\s+CREATED_BY\s+CREATED_AT\s+BODY_BYTES\s+DECIDED$/);
+    expect(lines[0]).toMatch(/^VERSION\s+STATE\s+CREATED_BY\s+CREATED_AT\s+BODY_BYTES\s+PRE-PUBLISH CHECK\s+DECIDED$/);
     // Who or what made the last state change, and why: bob's push replaced v1.
-    expect(lines[1]).toMatch(/^v1\s+retired\s+alice\s+\S+\s+28\s+bob: replaced by v2$/);
-    expect(lines[2]).toMatch(/^v2\s+stable\s+bob\s+\S+\s+36\s*$/);
+    expect(lines[1]).toMatch(/^v1\s+retired\s+alice\s+\S+\s+28\s+-\s+bob: replaced by v2$/);
+    expect(lines[2]).toMatch(/^v2\s+stable\s+bob\s+\S+\s+36\s+-\s*$/);
     const json = JSON.parse((await run(sb, ['skills', 'history', 'deploy--alice', '--json'])).stdout) as unknown[];
     expect(json).toEqual([
       expect.objectContaining({
@@ -96,6 +96,7 @@ describe('skills history', () => {
   });
 
   it('a version the pre-publish check turned down says so, and why', async () => {
+    const CHECK = { decision: 'reject' as const, addressed: 0, failures: 1, worse: 1, passes: 1, unanswered: 0, reasons: ['makes a passing session worse: drops the tests'] };
     await publishTwoVersions();
     const store = await openStore({ home: sb.skilloptHome });
     try {
@@ -110,13 +111,22 @@ describe('skills history', () => {
         state: 'rejected',
         decidedBy: 'the pre-publish check',
         reason: 'turned down before anyone got it (addressed 0 of 1 failure, made worse 1 of 1 pass): drops the tests',
+        precheck: CHECK,
       });
     } finally {
       await store.close();
     }
     const lines = (await run(sb, ['skills', 'history', 'deploy--alice'])).stdout.trimEnd().split('\n');
-    // The reason cut to the column's 100 characters (`--json` has it whole).
-    expect(lines[3]).toMatch(/^v3\s+rejected\s+skillopt\s+\S+\s+\d+\s+the pre-publish check: turned down before anyone got it \(addressed 0 of 1 failure, made worse 1 of …$/);
+    // The check's counts, then the reason cut to the column's 100 characters (`--json` has it whole).
+    expect(lines[3]).toMatch(
+      /^v3\s+rejected\s+skillopt\s+\S+\s+\d+\s+turned down \(addressed 0 of 1 failure, made worse 1 of 1 pass\)\s+the pre-publish check: turned down before anyone got it \(addressed 0 of 1 failure, made worse 1 of …$/,
+    );
+    const json = JSON.parse((await run(sb, ['skills', 'history', 'deploy--alice', '--json'])).stdout) as Array<{ version: number; precheck: unknown }>;
+    expect(json.map((v) => [v.version, v.precheck])).toEqual([
+      [1, null],
+      [2, null],
+      [3, CHECK],
+    ]);
     // What everyone gets is still v2.
     expect(lines[2]).toMatch(/^v2\s+stable\s+bob/);
   });

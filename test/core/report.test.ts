@@ -67,15 +67,18 @@ function transition(version: number, from: VersionTransition['from'], to: Versio
   return { name: 'deploy', author: 'alice', version, from, to, decidedBy: from === null ? 'alice' : 'skillopt', reason, at: T(minutes) };
 }
 
+const CHECKED = { decision: 'go-on' as const, addressed: 2, failures: 2, worse: 0, passes: 3, unanswered: 1, reasons: [] };
+
 function input(extra: Partial<ReportInput> = {}): ReportInput {
   return {
     ref: { name: 'deploy', author: 'alice' },
     since: T(0),
     policy: 'canary',
     policyIsDefault: true,
+    precheck: { on: true, isDefault: true },
     versions: [
       { version: 1, state: 'retired', createdAt: T(1), createdBy: 'alice' },
-      { version: 3, state: 'candidate', createdAt: T(3), createdBy: 'skillopt' },
+      { version: 3, state: 'candidate', createdAt: T(3), createdBy: 'skillopt', precheck: CHECKED },
       { version: 2, state: 'stable', createdAt: T(2), createdBy: 'skillopt' },
     ],
     usage: [
@@ -107,6 +110,9 @@ describe('buildSkillReport', () => {
     expect(report.versions[0]!.interval!.low).toBeCloseTo(0.34238, 5);
     expect(report.versions[1]!.interval!.high).toBeCloseTo(0.905469, 5);
     expect(report.versions[2]!.interval).toBeNull();
+    // The pre-publish check's outcome rides with its version; a version it never saw says null.
+    expect(report.versions.map((v) => v.precheck)).toEqual([CHECKED, null, null]);
+    expect(report.precheck).toEqual({ on: true, source: 'team default' });
     expect(report.decisions.map((d) => [d.version, d.from, d.to])).toEqual([
       [1, 'stable', 'retired'],
       [2, 'candidate', 'stable'],

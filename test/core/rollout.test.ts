@@ -3,6 +3,7 @@ import { abBucket } from '../../core/bucket';
 import {
   requireRolloutDefaults,
   DEFAULT_CANARY_SETTINGS,
+  DEFAULT_PRECHECK_SETTINGS,
   canTransition,
   canaryBucket,
   canarySettingsFromEnv,
@@ -443,7 +444,7 @@ describe('version state transitions', () => {
 
 describe('requireRolloutDefaults', () => {
   it('gives the team defaults, or throws the malformed setting\'s one line', () => {
-    expect(requireRolloutDefaults({ SKILLOPT_ROLLOUT: 'approval', SKILLOPT_CANARY_PERCENT: '20' })).toEqual({ policy: 'approval', canary: { ...DEFAULT_CANARY_SETTINGS, percent: 20 } });
+    expect(requireRolloutDefaults({ SKILLOPT_ROLLOUT: 'approval', SKILLOPT_CANARY_PERCENT: '20' })).toEqual({ policy: 'approval', canary: { ...DEFAULT_CANARY_SETTINGS, percent: 20 }, precheck: DEFAULT_PRECHECK_SETTINGS });
     expect(() => requireRolloutDefaults({ SKILLOPT_CANARY_PERCENT: 'abc' })).toThrow('SKILLOPT_CANARY_PERCENT must be an integer from 0 to 100, got "abc"');
   });
 });

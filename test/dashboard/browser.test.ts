@@ -58,7 +58,7 @@ async function withCandidate(ref: SkillRef, bodies: [string, string], descriptio
   // The dashboard's users decide: they are owners (only owners approve or reject).
   const author = testKey();
   for (const user of ['dana', 'erin']) await addOwnerSigned(store, ref, user, author);
-  await store.publishVersion({ ...ref, body: bodies[1], description: descriptions[1], contributors: [ref.author], createdBy: 'skillopt', baseVersion: 1, state: 'candidate', reason: 'improvement from 2 failures', files: trees[1] });
+  await store.publishVersion({ ...ref, body: bodies[1], description: descriptions[1], contributors: [ref.author], createdBy: 'skillopt', baseVersion: 1, state: 'candidate', reason: 'improvement from 2 failures', files: trees[1], precheck: { decision: 'go-on', addressed: 2, failures: 2, worse: 0, passes: 3, unanswered: 0, reasons: [] } });
   // As the worker does after a verdict: the lane learns of its candidate (signal-with-start).
   await env.client.workflow.signalWithStart('skillWorkflow', {
     workflowId: workflowIdForSkill(ref),
@@ -166,6 +166,11 @@ describe('the skills dashboard in Chromium', () => {
     expect(chart!.height).toBeGreaterThan(100);
     await expect(page.textContent('[data-testid="timeline"] li[data-version="2"]')).resolves.toContain('improvement from 2 failures');
     await expect(page.textContent('[data-testid="rollout"]')).resolves.toContain('approval');
+    // What the pre-publish check said of the candidate, and whether the skill's edits are checked.
+    await expect(page.textContent('[data-testid="timeline"] li[data-version="2"] .precheck')).resolves.toBe(
+      'pre-publish check: went on (addressed 2 of 2 failures, made worse 0 of 3 passes)',
+    );
+    await expect(page.textContent('[data-testid="precheck-setting"]')).resolves.toMatch(/^pre-publish check: on \(team default\): each edit is checked against the failures it came from and up to 3 held-out passes/);
     await expect(page.textContent('[data-testid="canary"]')).resolves.toMatch(/Candidate v2 .*passed/);
     await page.screenshot({ path: join(SHOTS, 'skill.png'), fullPage: true });
   });

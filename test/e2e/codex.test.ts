@@ -47,6 +47,12 @@ const skillFile = (dirName: string) => join(codexHome, 'skills', dirName, 'SKILL
 function rules(): Rule[] {
   return [
     {
+      // skillopt's pre-publish check (ahead of the judge, whose system prompt begins the same): the edit goes on.
+      name: 'check',
+      match: (req) => req.allText.includes('checking an edit to a skill'),
+      reply: { text: JSON.stringify({ addressed: 1, worse: 0, reason: 'The edit makes the test run verifiable.' }) },
+    },
+    {
       // skillopt's judge, through `codex exec` (its system prompt folded into the input).
       name: 'judge',
       match: (req) => req.allText.includes('strict engineering reviewer'),
@@ -77,7 +83,7 @@ async function codex(prompt: string, resume?: string): Promise<string> {
   const args = ['exec', '--skip-git-repo-check', '--color', 'never', '--dangerously-bypass-approvals-and-sandbox', ...(resume ? ['resume', resume] : []), prompt];
   const run = await execa(CODEX_BIN, args, { cwd, env, extendEnv: false, stdin: 'ignore', timeout: 90_000, reject: false });
   expect(run.exitCode, `${run.stdout}\n${run.stderr}`).toBe(0);
-  const mine = server.responseRequests().slice(before).filter((r) => r.rule !== 'judge' && r.rule !== 'proposer');
+  const mine = server.responseRequests().slice(before).filter((r) => r.rule !== 'judge' && r.rule !== 'proposer' && r.rule !== 'check');
   const id = mine.at(-1)?.headers['session-id'];
   expect(typeof id, run.stderr).toBe('string');
   return id as string;
@@ -151,6 +157,9 @@ describe('the loop with the real Codex CLI', () => {
     const v2 = (await store.latestVersion(REF))!;
     expect(v2).toMatchObject({ state: 'candidate' });
     expect(v2.body).toContain(BETTER_TESTS_LINE);
+    // Checked before anyone got it, through codex exec on the failing session's machine: the failure addressed.
+    expect(v2.precheck).toMatchObject({ decision: 'go-on', addressed: 1, failures: 1, worse: 0 });
+    expect(server.responseRequests().filter((r) => r.rule === 'check').some((r) => r.responses!.allText.includes(WRONG))).toBe(true);
     const [verdict] = await store.verdicts(REF);
     expect(verdict).toMatchObject({ outcome: 'failed', reason: FAILURE_REASON, agent: 'codex', user: 'alice', sessionId: session, skillVersion: 1 });
     // The judge saw the Codex transcript: the shell read of the skill and the reaction.
@@ -158,7 +167,7 @@ describe('the loop with the real Codex CLI', () => {
     expect(judged.responses!.allText).toContain(`/${SKILL}/SKILL.md`);
     expect(judged.responses!.allText).toContain(WRONG);
     // Through codex exec with no shell: the judge and the proposer were offered no tool that runs commands.
-    for (const r of server.responseRequests().filter((x) => x.rule === 'judge' || x.rule === 'proposer')) {
+    for (const r of server.responseRequests().filter((x) => x.rule === 'judge' || x.rule === 'proposer' || x.rule === 'check')) {
       expect(r.responses!.tools.filter((t) => /exec|shell/.test(t))).toEqual([]);
     }
     await waitFor('the lane to have v2 on trial', lane, (s) => s?.rollout?.version === 2);
@@ -199,7 +208,7 @@ describe('the loop with the real Codex CLI', () => {
   }, 120_000);
 
   it('the hooks are invisible to the model: no message of any session request says anything of skillopt', () => {
-    const sessions = server.responseRequests().filter((r) => r.rule !== 'judge' && r.rule !== 'proposer');
+    const sessions = server.responseRequests().filter((r) => r.rule !== 'judge' && r.rule !== 'proposer' && r.rule !== 'check');
     expect(sessions.length).toBeGreaterThan(8);
     for (const r of sessions) {
       // Messages only, and not a skill Codex injected: a pulled SKILL.md names its contributors (skillopt among them).

@@ -20,9 +20,19 @@ export const AGENT_ONLY_TEXT = "I'll follow the deploy checklist.";
 export const WRONG = 'that was wrong, you skipped the tests';
 export const PLEASED = 'great, thanks';
 
-/** The judge fails a reaction that says the tests were skipped and passes any other; the proposer strengthens the test step. */
+/**
+ * The judge fails a reaction that says the tests were skipped and passes any
+ * other; the proposer strengthens the test step; the pre-publish check lets
+ * every edit go on (a test about the check puts its own rule first).
+ */
 export function deployRules(extra: Rule[] = []): Rule[] {
   return [
+    {
+      // skillopt's pre-publish check (core/prompts.ts precheckPrompt): ahead of the judge, whose system prompt begins the same.
+      name: 'check',
+      match: match.systemIncludes('checking an edit to a skill'),
+      reply: { text: JSON.stringify({ addressed: 1, worse: 0, reason: 'The edit makes the test run verifiable and keeps the rest.' }) },
+    },
     {
       // skillopt's judge (agents/claude/backend.ts, core/prompts.ts).
       name: 'judge',

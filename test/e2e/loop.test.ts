@@ -255,6 +255,8 @@ describe('the loop with the real Claude Code CLI', () => {
     expect(v2?.body).toContain(BETTER_TESTS_LINE);
     expect(v2?.body).not.toContain(TESTS_LINE);
     expect(v2?.contributors).toEqual(['alice', 'skillopt']);
+    // Checked before anyone got it, through `claude -p` on this machine: the failure addressed.
+    expect(v2?.precheck).toMatchObject({ decision: 'go-on', addressed: 1, failures: 1, worse: 0, unanswered: 0 });
     expect(await store.verdicts(REF)).toEqual([
       expect.objectContaining({ outcome: 'failed', skillVersion: 1, sessionId: session.sessionId, toolUseId, user: 'bob', agent: 'claude_code', reason: FAILURE_REASON }),
     ]);
@@ -488,7 +490,7 @@ describe('the loop with the real Claude Code CLI', () => {
     expect(attachmentTypes).toContain('skill_listing');
     expect(hookEntries).toEqual([]);
 
-    const agentRequests = server.messageRequests().filter((r) => r.rule !== 'judge' && r.rule !== 'proposer');
+    const agentRequests = server.messageRequests().filter((r) => r.rule !== 'judge' && r.rule !== 'proposer' && r.rule !== 'check');
     expect(agentRequests.length).toBeGreaterThanOrEqual(8);
     // How Claude Code words hook output for the model (reference §4), our command, our log lines.
     // (Plain "hook" is not enough: Claude Code's own skill listing mentions "hook troubleshooting".)

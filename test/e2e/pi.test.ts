@@ -48,6 +48,12 @@ const skillFile = (dirName: string) => join(pi.agentDir, 'skills', dirName, 'SKI
 function rules(): Rule[] {
   return [
     {
+      // skillopt's pre-publish check (ahead of the judge, whose system prompt begins the same): the edit goes on.
+      name: 'check',
+      match: (req) => req.allText.includes('checking an edit to a skill'),
+      reply: { text: JSON.stringify({ addressed: 1, worse: 0, reason: 'The edit makes the test run verifiable.' }) },
+    },
+    {
       // skillopt's judge, through `pi -p` (its system prompt is pi's).
       name: 'judge',
       match: (req) => req.allText.includes('strict engineering reviewer'),
@@ -162,6 +168,9 @@ describe('the loop with the real pi CLI', () => {
     const v2 = (await store.latestVersion(REF))!;
     expect(v2).toMatchObject({ state: 'candidate' });
     expect(v2.body).toContain(BETTER_TESTS_LINE);
+    // Checked before anyone got it, through pi -p on the failing session's machine: the failure addressed.
+    expect(v2.precheck).toMatchObject({ decision: 'go-on', addressed: 1, failures: 1, worse: 0 });
+    expect(server.responseRequests().filter((r) => r.rule === 'check').some((r) => r.responses!.allText.includes(WRONG))).toBe(true);
     const [verdict] = await store.verdicts(REF);
     expect(verdict).toMatchObject({ outcome: 'failed', reason: FAILURE_REASON, agent: 'pi', user: 'alice', sessionId: session.id, skillVersion: 1 });
     // The judge saw pi's session: the read of the skill and the reaction.
@@ -169,7 +178,7 @@ describe('the loop with the real pi CLI', () => {
     expect(judged.responses!.allText).toContain(`/${SKILL}/SKILL.md`);
     expect(judged.responses!.allText).toContain(WRONG);
     // Through pi with no tools: the judge and the proposer were offered none.
-    for (const r of server.responseRequests().filter((x) => x.rule === 'judge' || x.rule === 'proposer')) expect(r.responses!.tools).toEqual([]);
+    for (const r of server.responseRequests().filter((x) => x.rule === 'judge' || x.rule === 'proposer' || x.rule === 'check')) expect(r.responses!.tools).toEqual([]);
     await waitFor('the lane to have v2 on trial', lane, (s) => s?.rollout?.version === 2);
 
     // The cohort's next session pulls the candidate.
@@ -227,7 +236,7 @@ describe('the loop with the real pi CLI', () => {
   }, 180_000);
 
   it('the extension is invisible to the model: no message of any session request says anything of skillopt', () => {
-    const sessions = server.responseRequests().filter((r) => r.rule !== 'judge' && r.rule !== 'proposer');
+    const sessions = server.responseRequests().filter((r) => r.rule !== 'judge' && r.rule !== 'proposer' && r.rule !== 'check');
     expect(sessions.length).toBeGreaterThan(8);
     for (const r of sessions) {
       // Messages only, and not a skill pi expanded: a pulled SKILL.md names its contributors (skillopt among them).

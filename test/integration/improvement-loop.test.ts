@@ -499,7 +499,10 @@ describe('rollout of a candidate (policy canary unless set)', () => {
         expect((await lane(ref))?.rollout).toMatchObject({ version: 2, policy: 'approval', awaitingApproval: true });
         expect(await installedVersionFor(ref, 'alice', mkdtempSync(join(tmpdir(), 'skillopt-home-')))).toBe(1);
         const cli = (args: string[]) => run(sb, args, { TEMPORAL_ADDRESS: env.address, SKILLOPT_TASK_QUEUE: tq });
-        expect((await cli(['status', label])).stdout).toContain(`candidate v2 on trial (approval) against stable v1: waiting for \`skillopt approve|reject ${label} 2\``);
+        const status = (await cli(['status', label])).stdout;
+        expect(status).toContain(`candidate v2 on trial (approval) against stable v1: waiting for \`skillopt approve|reject ${label} 2\``);
+        // What the pre-publish check said of it, for the person deciding (fake-claude's check addresses the one failure).
+        expect(status).toContain('  pre-publish check: went on (addressed 1 of 1 failure, made worse 0 of 0 passes)');
         expectOneLineError(await cli(['approve', label, '3']), new RegExp(`v3 is not the pending candidate of ${label} \\(v2 is\\)`));
         const approved = await cli(['approve', label, '2']);
         expect(approved.stdout).toBe(`${label} v2 is stable: everyone gets it at their next session\n`);

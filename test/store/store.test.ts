@@ -279,6 +279,21 @@ describe.each(testEngines.map((engine) => [engine.name, engine] as const))('stor
     expect([first, second].filter((e) => e !== undefined)).toHaveLength(1);
   });
 
+  it('does not count an edit the pre-publish check turned down as published: it reached nobody', async () => {
+    const ref = { name: 'turned-down', author: uniqueAuthor() };
+    const base = { ...ref, description: 'Use when deploying', contributors: [ref.author] };
+    await store.publishVersion({ ...base, body: '# v1\n', createdBy: ref.author, baseVersion: 0 });
+    await store.publishVersion({ ...base, body: '# v2\n', createdBy: 'skillopt', baseVersion: 1, state: 'rejected', decidedBy: 'the pre-publish check' });
+    await store.recordEdit({ ...ref, fingerprint: 'fp-rejected', summaries: ['drop a step'], edits: [], baseVersion: 1, publishedVersion: 2, status: 'reverted' });
+    await store.publishVersion({ ...base, body: '# v3\n', createdBy: 'skillopt', baseVersion: 1, state: 'candidate' });
+    await store.recordEdit({ ...ref, fingerprint: 'fp-kept', summaries: ['add a step'], edits: [], baseVersion: 1, publishedVersion: 3 });
+    // A candidate the canary reverts later was published (to its cohort): it still counts.
+    await store.setVersionState(ref, 3, 'rejected', { decidedBy: 'skillopt', reason: 'reverted', expectedFrom: 'candidate' });
+    expect(await store.editStats(ref)).toEqual({ published: 1, awaitingOutcome: [3] });
+    // Edit memory still has the turned-down edit: the proposer never repeats it.
+    expect(await store.hasEditFingerprint(ref, 'fp-rejected')).toBe(true);
+  });
+
   it('records a verdict once per event id', async () => {
     const ref = { name: 'judged', author: uniqueAuthor() };
     const createdAt = '2025-01-02T03:04:05.678Z';
@@ -308,14 +323,14 @@ describe.each(testEngines.map((engine) => [engine.name, engine] as const))('stor
     expect(await store.verdicts(ref)).toHaveLength(3);
   });
 
-  it('keeps where a passing window is, and gives the held-out passes of a version: the newest of each user first, none the proposer saw', async () => {
+  it('keeps where a passing window is, and gives the held-out passing invocations of a version: the newest of each user first, none the proposer saw', async () => {
     const ref = { name: 'held-out', author: uniqueAuthor() };
     const evidence = (user: string, n: number) => ({
       invocation: { sessionId: `s-${user}-${n}`, toolUseId: `t-${n}`, user, agent: 'claude_code', skillVersion: 2, transcriptPath: `/home/${user}/.claude/projects/p/s.jsonl`, transcriptBytes: 100 * n, activityQueue: `skillopt-machine-${user}` },
       reaction: { eventId: `${ref.author}-${user}-${n}`, text: 'great, thanks', transcriptPath: `/home/${user}/.claude/projects/p/s.jsonl`, transcriptBytes: 200 * n },
     });
     const pass = (user: string, n: number, extra: Partial<VerdictRecord> = {}) =>
-      store.recordVerdict(verdict(ref, `${ref.author}-${user}-${n}`, { outcome: 'passed', skillVersion: 2, user, evidence: evidence(user, n), ...extra }));
+      store.recordVerdict(verdict(ref, `${ref.author}-${user}-${n}`, { outcome: 'passed', skillVersion: 2, user, sessionId: `s-${user}-${n}`, toolUseId: `t-${n}`, evidence: evidence(user, n), ...extra }));
     await pass('alice', 1);
     await pass('alice', 2);
     await pass('alice', 3);
@@ -331,6 +346,13 @@ describe.each(testEngines.map((engine) => [engine.name, engine] as const))('stor
     expect(ids(await store.heldOutPasses(ref, 2, 2, [`${ref.author}-alice-3`]))).toEqual(['bob-4', 'alice-2']);
     expect(ids(await store.heldOutPasses(ref, 1, 3))).toEqual(['carol-5']);
     expect(await store.heldOutPasses(ref, 2, 0)).toEqual([]);
+    // An invocation counts once, and only if none of its reactions failed (as the canary counts it); one the
+    // proposer saw is not held out, whichever of its reactions was named.
+    await pass('bob', 9, { eventId: `${ref.author}-bob-4b`, sessionId: 's-bob-4', toolUseId: 't-4' });
+    await pass('frank', 10);
+    await store.recordVerdict(verdict(ref, `${ref.author}-frank-10b`, { outcome: 'failed', skillVersion: 2, user: 'frank', sessionId: 's-frank-10', toolUseId: 't-10' }));
+    expect(ids(await store.heldOutPasses(ref, 2, 10))).toEqual(['bob-4b', 'alice-3', 'alice-2', 'alice-1']);
+    expect(ids(await store.heldOutPasses(ref, 2, 10, [`${ref.author}-bob-4`]))).toEqual(['alice-3', 'alice-2', 'alice-1']);
     await expectOneLineRejection(pass('alice', 8, { evidence: { ...evidence('alice', 8), reaction: { ...evidence('alice', 8).reaction, transcriptBytes: -1 } } }), StoreValidationError);
   });
 

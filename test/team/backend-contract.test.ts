@@ -15,6 +15,7 @@ import { formatSkillRef, type SkillRef } from '../../core/skill-ref';
 import type { RolloutChange, TeamBackend } from '../../team/backend';
 import type { CandidateDecision } from '../../core/messages';
 import { signedDecision } from '../../team/signed-requests';
+import { rolloutSigned } from '../../team/signed-changes';
 import { publishSigned } from '../../sync/push-folder';
 import { testKey, type TestKey } from '../helpers/keys';
 import { connectTeam } from '../../team/connection';
@@ -71,7 +72,7 @@ const publish = (b: TeamBackend, request: PushRequest) => publishSigned(b, reque
 
 function setRollout(b: TeamBackend, ref: SkillRef, change: Omit<RolloutChange, 'at' | 'signature'>) {
   const at = signedAt();
-  const signature = keyOf(change.by).sign({ kind: 'rollout', ref: formatSkillRef(ref), policy: change.policy, canary: change.canary ?? null, at }, change.by);
+  const signature = keyOf(change.by).sign(rolloutSigned(ref, { ...change, at }), change.by);
   return b.setRollout(ref, { ...change, at, signature });
 }
 
@@ -238,6 +239,12 @@ describe.each(implementations)('the team backend $label', ({ open }) => {
     await setRollout(backend, ref, { policy: 'canary', canary: { percent: 100 }, by: author });
     expect([await gets(inCohort), await gets(outOfCohort)]).toEqual([2, 2]);
     expect((await backend.skillPage(ref))?.rollout).toMatchObject({ policy: 'canary', policySource: 'skill', canary: { ...ROLLOUT.canary, percent: 100 }, overridden: ['percent'] });
+    expect((await backend.reports({ ref, since }))[0]?.precheck).toEqual({ on: true, source: 'team default' });
+
+    // The skill's own pre-publish check, off: reports and pages say so.
+    await setRollout(backend, ref, { policy: 'canary', precheck: 'off', by: author });
+    expect((await backend.reports({ ref, since }))[0]?.precheck).toEqual({ on: false, source: 'skill' });
+    expect((await backend.skillPage(ref))?.rollout.precheck).toEqual({ on: false, heldOut: 3, source: 'skill' });
   });
 
   it("publishes a push's --rollout as the skill's policy, even when the body is unchanged", async () => {

@@ -18,6 +18,7 @@ import { formatSkillRef, type SkillRef } from '../../core/skill-ref';
 import { treeHash } from '../../core/signing';
 import { openStore, type Store, type OpenStoreOptions } from '../../store/open-store';
 import { directBackend, type DirectBackend } from '../../team/direct';
+import { rolloutSigned } from '../../team/signed-changes';
 import { publishSigned } from '../../sync/push-folder';
 import { testKey, type TestKey } from '../helpers/keys';
 
@@ -150,6 +151,12 @@ describe.each(engines)('signed changes on $label', ({ options }) => {
     expect((await store.rolloutSettings(ref))?.policy).toBe('direct');
     // Signed as someone else than who it says.
     await expect(backend.setRollout(ref, { ...change('mallory', 'approval'), by: ref.author })).rejects.toThrow(/signed by mallory, not by alice/);
+    // The skill's own pre-publish check is covered by the signature: turned off only as signed.
+    const at = signedAt();
+    const off = { policy: 'canary' as const, precheck: 'off' as const, by: ref.author, at, signature: keyOf(ref.author).sign(rolloutSigned(ref, { policy: 'canary', precheck: 'off', at }), ref.author) };
+    await expect(backend.setRollout(ref, { ...change(ref.author, 'direct'), precheck: 'off' })).rejects.toThrow(/does not verify/);
+    await backend.setRollout(ref, off);
+    expect(await store.rolloutSettings(ref)).toMatchObject({ policy: 'canary', precheck: 'off' });
   });
 
   it("an owner signs a version from before signatures; a non-owner's signature, or one over another tree, is refused", async () => {

@@ -47,12 +47,22 @@ describe('the pre-publish check in the lane', () => {
       expect(s.world.checkCalls.map((c) => `${c.kind} ${c.reaction.eventId}`).sort()).toEqual([`failure ${s.world.reports[0]!.report.eventId}`, 'pass pass-bob-1', 'pass pass-carol-2']);
       expect(s.world.checkCalls.find((c) => c.kind === 'failure')!.reaction.text).toBe('FAIL you skipped the tests');
       for (const call of s.world.checkCalls) expect(call.diff).toContain('Run the tests');
-      expect(s.world.publishes[0]!.precheck).toEqual({ decision: 'go-on', summary: 'addressed 1 of 1 failure, made worse 0 of 2 passes', reasons: [] });
+      expect(s.world.publishes[0]!.precheck).toEqual({ decision: 'go-on', addressed: 1, failures: 1, worse: 0, passes: 2, unanswered: 0, reasons: [] });
       expect(s.world.versions.map((v) => [v.version, v.rejected ?? false])).toEqual([
         [1, false],
         [2, false],
       ]);
       expect(lane.counters).toMatchObject({ improvementsPublished: 1, rejectedByCheck: 0 });
+      // In the Temporal UI, each check is an activity of the lane that says what it asks about, and where.
+      const { events } = await s.lane().fetchHistory();
+      const summaries = events!
+        .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'checkEdit')
+        .map((e) => Buffer.from(e.userMetadata?.summary?.data ?? new Uint8Array()).toString());
+      expect(summaries.map((j) => JSON.parse(j) as string).sort()).toEqual([
+        expect.stringMatching(/^pre-publish check of a failure in \S+'s session \S+, on /),
+        "pre-publish check of a held-out pass in bob's session s-bob-1, on the shared queue",
+        "pre-publish check of a held-out pass in carol's session s-carol-2, on the shared queue",
+      ]);
     });
   });
 
@@ -105,7 +115,7 @@ describe('the pre-publish check in the lane', () => {
     await unanswered.run(async () => {
       await failOnce(unanswered);
       await unanswered.laneSettled((l) => l.counters.improvementsPublished === 1);
-      expect(unanswered.world.publishes[0]!.precheck).toEqual({ decision: 'unchecked', summary: 'addressed 0 of 0 failures, made worse 0 of 0 passes, unanswered 1', reasons: [] });
+      expect(unanswered.world.publishes[0]!.precheck).toEqual({ decision: 'unchecked', addressed: 0, failures: 0, worse: 0, passes: 0, unanswered: 1, reasons: [] });
     });
   });
 });
