@@ -16,28 +16,23 @@
 // The lane waits 2 minutes (its default) for a machine to pick a model call
 // up; the test of an offline machine restarts the idle lane with 20 s (a
 // lane's input config, nothing else changes), to keep the file quick.
-import type { ResultPromise } from 'execa';
-import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { decodeTimeoutType } from '@temporalio/common';
-import { Kysely, PostgresDialect } from 'kysely';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SHARED_TASK_QUEUE } from '../../core/messages';
 import { workflowIdForInvocation, workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
 import { liveFlusherPid } from '../../local/outbox/flusher-lock';
 import { machineQueue } from '../../local/mode';
-import { openStore, type Store } from '../../store/open-store';
+import type { Store } from '../../store/open-store';
 import { SKILL_WORKFLOW_TYPE, invocationStateQuery, laneStateQuery, type LaneState } from '../../workflows/definitions';
 import { match, startAnthropicServer, type AnthropicServer, type MessagesRequest, type RecordedRequest, type Rule } from '../fixtures/anthropic-server';
 import { AGENT_ONLY_TEXT, BETTER_TESTS_LINE, BODY, FAILURE_REASON, PLEASED, SKILL, SKILL_NAME, TESTS_LINE, WRONG, deployRules } from '../e2e/deploy-skill';
-import { REPO, describeRun, onlyToolUseId, runClaude, until, writeSkillDir, type ClaudeRun } from '../e2e/helpers';
-import { freePort } from '../helpers/wait';
-import { NOBODY, cannotRunAsNobody, installForNobody, runCentralAsNobody } from './nobody';
-import { makeTeammate as makeTeammateMachine, skillopt as runSkillopt, type Teammate } from './teammate-machine';
+import { describeRun, hooksLogTail, onlyToolUseId, runClaude, until, writeSkillDir, type ClaudeRun } from '../e2e/helpers';
+import { cannotRunAsNobody, startCentralAsNobody, type CentralAsNobody } from './nobody';
+import { makeTeammate as makeTeammateMachine, skillopt as runSkillopt, untilInTeam, type Teammate } from './teammate-machine';
 
 const pgUrl = process.env.SKILLOPT_TEST_DATABASE_URL?.trim() || undefined;
 
@@ -118,15 +113,10 @@ function precheckRules(): Rule[] {
 
 let aliceServer: AnthropicServer;
 let bobServer: AnthropicServer;
-let installDir: string;
-let centralHome: string;
-let central: ResultPromise | undefined;
-let centralOutput = '';
+let central: CentralAsNobody | undefined;
 let temporalAddress: string;
 let client: Client;
-let connection: Connection;
 let store: Store;
-const schema = `skillopt_precheck_${randomBytes(6).toString('hex')}`;
 let alice: Teammate;
 let bob: Teammate;
 let sampler: NodeJS.Timeout | undefined;
@@ -169,17 +159,9 @@ function sample(): void {
   }
 }
 
-function log(who: Teammate): string {
-  const path = join(who.skilloptHome, 'hooks.log');
-  return existsSync(path) ? readFileSync(path, 'utf8').slice(-3000) : '(no hooks.log)';
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  try {
-    return await until(what, fn, ok, timeoutMs, 250);
-  } catch (err) {
-    throw new Error(`${(err as Error).message}\n--- central ---\n${centralOutput.slice(-3000)}\n--- alice hooks.log ---\n${log(alice)}\n--- bob hooks.log ---\n${log(bob)}`);
-  }
+/** until(), with the central part's output and the teammates' hook logs when it times out. */
+function waitFor<T>(what: string, fn: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
+  return untilInTeam({ centralOutput: () => central?.output() ?? '', teammates: [alice, bob] }, what, fn, ok, timeoutMs);
 }
 
 /** One activity of a workflow, as its history tells it. */
@@ -267,7 +249,7 @@ async function comeBackWhenNeeded(machines: Teammate[], done: () => Promise<bool
   const returns = new Map<string, number>();
   const deadline = Date.now() + timeoutMs;
   while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`timed out; lane: ${JSON.stringify(await lane().catch(String))}\n--- central ---\n${centralOutput.slice(-3000)}\n--- alice ---\n${log(alice)}\n--- bob ---\n${log(bob)}`);
+    if (Date.now() > deadline) throw new Error(`timed out; lane: ${JSON.stringify(await lane().catch(String))}\n--- central ---\n${central?.output().slice(-3000)}\n--- alice ---\n${hooksLogTail(alice.box.home)}\n--- bob ---\n${hooksLogTail(bob.box.home)}`);
     const waiting = (await activitiesOf(LANE_ID)).filter((a) => a.outcome === undefined);
     for (const who of machines) {
       if (!waiting.some((a) => a.queue === queueOf(who)) || liveFlusherPid(who.skilloptHome) !== undefined) continue;
@@ -294,23 +276,9 @@ async function deployAndReact(who: Teammate, reaction: string, env = who.env): P
 beforeAll(async () => {
   if (skipReason) return;
   [aliceServer, bobServer] = await Promise.all([startAnthropicServer({ rules: precheckRules() }), startAnthropicServer({ rules: precheckRules() })]);
-  store = await openStore({ url: pgUrl, schema });
-  const centralUrl = new URL(pgUrl!);
-  centralUrl.searchParams.set('options', `-c search_path=${schema}`);
-
-  installDir = installForNobody();
-  centralHome = mkdtempSync(join(tmpdir(), 'skillopt-central-'));
-  chownSync(centralHome, NOBODY, NOBODY);
-  const [temporalPort, uiPort] = [await freePort(), await freePort()];
-  temporalAddress = `127.0.0.1:${temporalPort}`;
-  const upArgs = ['up', '--temporal-port', String(temporalPort), '--ui-port', String(uiPort), '--dashboard-port', String(await freePort()), '--home', centralHome];
-  // The central worker checks every edit against up to 3 held-out passes.
-  const precheckEnv = { SKILLOPT_PRECHECK: 'on', SKILLOPT_PRECHECK_HELD_OUT: '3' };
-  central = runCentralAsNobody(join(installDir, 'bin', 'skillopt.js'), upArgs, { home: centralHome, databaseUrl: centralUrl.toString(), env: precheckEnv }, (text) => (centralOutput += text));
-  await until('the central part to be up', () => centralOutput, (out) => out.includes('Ctrl-C stops everything.') || central!.exitCode !== null, 120_000, 250).catch(() => undefined);
-  if (!centralOutput.includes('Ctrl-C stops everything.')) throw new Error(`skillopt up (as nobody) did not start:\n${centralOutput}`);
-  connection = await Connection.connect({ address: temporalAddress });
-  client = new Client({ connection });
+  // The central worker checks every edit (the default, said here) against up to 3 held-out passes.
+  central = await startCentralAsNobody('precheck', pgUrl!, { SKILLOPT_PRECHECK: 'on', SKILLOPT_PRECHECK_HELD_OUT: '3' });
+  ({ store, client, temporalAddress } = central);
 
   alice = makeTeammateMachine('alice', { temporalAddress, modelUrl: aliceServer.url });
   bob = makeTeammateMachine('bob', { temporalAddress, modelUrl: bobServer.url });
@@ -332,26 +300,10 @@ afterAll(async () => {
     const pid = liveFlusherPid(who.skilloptHome);
     if (pid !== undefined) process.kill(pid, 'SIGTERM');
   }
-  await connection?.close();
-  if (central) {
-    central.kill('SIGINT');
-    await Promise.race([central, new Promise((r) => setTimeout(r, 20_000))]);
-    central.kill('SIGKILL');
-  }
-  await store?.close();
-  if (store) {
-    const admin = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: pgUrl, max: 1 }) }) });
-    try {
-      await admin.schema.dropSchema(schema).ifExists().cascade().execute();
-    } finally {
-      await admin.destroy();
-    }
-  }
+  await central?.stop();
   await aliceServer?.close();
   await bobServer?.close();
   for (const who of [alice, bob]) if (who) rmSync(who.box.root, { recursive: true, force: true });
-  if (centralHome) rmSync(centralHome, { recursive: true, force: true });
-  if (installDir && installDir !== REPO) rmSync(installDir, { recursive: true, force: true });
 }, 90_000);
 
 describe.skipIf(skipReason !== undefined)('the pre-publish check in a team: the central part as nobody with SKILLOPT_PRECHECK=on, two teammates, the real Claude Code CLI', () => {
@@ -558,7 +510,7 @@ describe.skipIf(skipReason !== undefined)('the pre-publish check in a team: the 
     // This run of the lane proposed once, was answered, and turned nothing down.
     expect((await lane()).counters).toMatchObject({ proposals: 1, rejectedByCheck: 0, unansweredProposals: 0 });
     // The lane's own log line on the central worker says which machine did not answer.
-    expect(centralOutput).toMatch(new RegExp(`checkEdit on ${aliceQueue} failed[^}]*ScheduleToStart timeout`));
+    expect(central!.output()).toMatch(new RegExp(`checkEdit on ${aliceQueue} failed[^}]*ScheduleToStart timeout`));
 
     // The candidate that passed the check reaches the team (the whole team is the canary cohort); the rejected ones never did.
     const pull = await skillopt(bob, ['pull']);

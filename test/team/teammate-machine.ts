@@ -6,7 +6,7 @@ import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { anthropicEnv } from '../fixtures/anthropic-server';
-import { CLAUDE_BIN, REPO, baseEnv, makeSandbox, type Sandbox } from '../e2e/helpers';
+import { CLAUDE_BIN, REPO, baseEnv, hooksLogTail, makeSandbox, until, type Sandbox } from '../e2e/helpers';
 
 export interface Teammate {
   name: string;
@@ -37,4 +37,20 @@ export function makeTeammate(name: string, where: { temporalAddress: string; mod
 /** `skillopt <args>` on the teammate's machine, with only its environment. */
 export function skillopt(who: Teammate, args: string[], env: Record<string, string> = who.env, timeout = 90_000) {
   return execa('skillopt', args, { env, extendEnv: false, cwd: who.box.cwd, reject: false, timeout });
+}
+
+/** until(), every 250 ms, whose timeout says what a failed team wait most needs: the central part's output and each teammate's hooks log. */
+export async function untilInTeam<T>(
+  team: { centralOutput: () => string; teammates: Teammate[] },
+  what: string,
+  fn: () => Promise<T> | T,
+  ok: (v: T) => boolean,
+  timeoutMs = 60_000,
+): Promise<T> {
+  try {
+    return await until(what, fn, ok, timeoutMs, 250);
+  } catch (err) {
+    const logs = team.teammates.filter(Boolean).map((who) => `--- ${who.name} hooks.log ---\n${hooksLogTail(who.box.home)}`);
+    throw new Error([(err as Error).message, `--- central ---\n${team.centralOutput().slice(-3000)}`, ...logs].join('\n'));
+  }
 }

@@ -10,13 +10,10 @@
 //
 // One OS user (root) plays both teammates, so SKILLOPT_USER names each person;
 // the flusher's linger and worker grace are shortened so the test is quick.
-import type { ResultPromise } from 'execa';
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DoctorReport } from '../../cli/doctor';
 import { SHARED_TASK_QUEUE, type InvokedSignal } from '../../core/messages';
@@ -25,15 +22,14 @@ import { drainOutbox } from '../../worker/outbox-delivery';
 import { listOutbox } from '../../local/outbox/files';
 import { liveFlusherPid } from '../../local/outbox/flusher-lock';
 import { machineQueue } from '../../local/mode';
-import { openStore, type Store } from '../../store/open-store';
+import type { Store } from '../../store/open-store';
 import { invocationStateQuery, invokedSignal, reactionSignal, type InvocationSummary } from '../../workflows/definitions';
 import { invocationWorkflow } from '../../workflows/invocation-workflow';
 import { startAnthropicServer, type AnthropicServer } from '../fixtures/anthropic-server';
 import { AGENT_ONLY_TEXT, BETTER_TESTS_LINE, BODY, FAILURE_REASON, PLEASED, ROLLBACK, ROLLBACK_PATH, SKILL, SKILL_NAME, SMOKE_SCRIPT, TESTS_LINE, WRONG, deployRules } from '../e2e/deploy-skill';
-import { freePort } from '../helpers/wait';
-import { NOBODY, cannotRunAsNobody, installForNobody, runCentralAsNobody } from './nobody';
-import { REPO, onlyToolUseId, describeRun, runClaude, until, writeSkillDir, type ClaudeRun } from '../e2e/helpers';
-import { makeTeammate as makeTeammateMachine, skillopt as runSkillopt, type Teammate } from './teammate-machine';
+import { NOBODY, cannotRunAsNobody, startCentralAsNobody, type CentralAsNobody } from './nobody';
+import { onlyToolUseId, describeRun, runClaude, until, writeSkillDir, type ClaudeRun } from '../e2e/helpers';
+import { makeTeammate as makeTeammateMachine, skillopt as runSkillopt, untilInTeam, type Teammate } from './teammate-machine';
 
 const pgUrl = process.env.SKILLOPT_TEST_DATABASE_URL?.trim() || undefined;
 
@@ -48,15 +44,10 @@ if (skipReason) console.warn(`team-topology test skipped: ${skipReason}`);
 const REF: SkillRef = { name: SKILL_NAME, author: 'alice' };
 
 let server: AnthropicServer;
-let installDir: string;
-let centralHome: string;
-let central: ResultPromise | undefined;
-let centralOutput = '';
+let central: CentralAsNobody | undefined;
 let temporalAddress: string;
 let client: Client;
-let connection: Connection;
 let store: Store;
-const schema = `skillopt_topology_${randomBytes(6).toString('hex')}`;
 let alice: Teammate;
 let bob: Teammate;
 
@@ -79,18 +70,9 @@ function installed(who: Teammate): string {
   return existsSync(path) ? readFileSync(path, 'utf8') : '';
 }
 
-function log(who: Teammate): string {
-  const path = join(who.skilloptHome, 'hooks.log');
-  return existsSync(path) ? readFileSync(path, 'utf8').slice(-3000) : '(no hooks.log)';
-}
-
-/** until(), with what a failed wait most needs: the central part's output and the teammates' hook logs. */
-async function waitFor<T>(what: string, fn: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  try {
-    return await until(what, fn, ok, timeoutMs, 250);
-  } catch (err) {
-    throw new Error(`${(err as Error).message}\n--- central ---\n${centralOutput.slice(-3000)}\n--- alice hooks.log ---\n${log(alice)}\n--- bob hooks.log ---\n${log(bob)}`);
-  }
+/** until(), with the central part's output and the teammates' hook logs when it times out. */
+function waitFor<T>(what: string, fn: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
+  return untilInTeam({ centralOutput: () => central?.output() ?? '', teammates: [alice, bob] }, what, fn, ok, timeoutMs);
 }
 
 function skillToolUseId(sessionId: string): string {
@@ -132,24 +114,10 @@ async function historyText(workflowId: string): Promise<string> {
 beforeAll(async () => {
   if (skipReason) return;
   server = await startAnthropicServer({ rules: deployRules() });
-  // The observer's connection creates the schema; the central part's URL selects it.
-  store = await openStore({ url: pgUrl, schema });
-  const centralUrl = new URL(pgUrl!);
-  centralUrl.searchParams.set('options', `-c search_path=${schema}`);
-
-  installDir = installForNobody();
-  centralHome = mkdtempSync(join(tmpdir(), 'skillopt-central-'));
-  chownSync(centralHome, NOBODY, NOBODY);
-  const [temporalPort, uiPort] = [await freePort(), await freePort()];
-  temporalAddress = `127.0.0.1:${temporalPort}`;
   // The default rollout (canary) with the whole team in the cohort: both teammates get the candidate v2.
-  const upArgs = ['up', '--temporal-port', String(temporalPort), '--ui-port', String(uiPort), '--dashboard-port', String(await freePort()), '--home', centralHome];
-  central = runCentralAsNobody(join(installDir, 'bin', 'skillopt.js'), upArgs, { home: centralHome, databaseUrl: centralUrl.toString() }, (text) => (centralOutput += text));
-  await until('the central part to be up', () => centralOutput, (out) => out.includes('Ctrl-C stops everything.') || central!.exitCode !== null, 120_000, 250).catch(() => undefined);
-  if (!centralOutput.includes('Ctrl-C stops everything.')) throw new Error(`skillopt up (as nobody) did not start:\n${centralOutput}`);
-  expect(centralOutput).toContain('Postgres (SKILLOPT_DATABASE_URL)');
-  connection = await Connection.connect({ address: temporalAddress });
-  client = new Client({ connection });
+  central = await startCentralAsNobody('topology', pgUrl!);
+  ({ store, client, temporalAddress } = central);
+  expect(central.output()).toContain('Postgres (SKILLOPT_DATABASE_URL)');
 
   alice = makeTeammate('alice');
   bob = makeTeammate('bob');
@@ -163,17 +131,9 @@ afterAll(async () => {
   for (const who of [alice, bob]) {
     if (who) await until('flushers to exit', () => liveFlusherPid(who.skilloptHome), (pid) => pid === undefined, 15_000).catch(() => undefined);
   }
-  await connection?.close();
-  if (central) {
-    central.kill('SIGINT');
-    await Promise.race([central, new Promise((r) => setTimeout(r, 20_000))]);
-    central.kill('SIGKILL');
-  }
-  await store?.close();
+  await central?.stop();
   await server?.close();
   for (const who of [alice, bob]) if (who) rmSync(who.box.root, { recursive: true, force: true });
-  if (centralHome) rmSync(centralHome, { recursive: true, force: true });
-  if (installDir && installDir !== REPO) rmSync(installDir, { recursive: true, force: true });
 }, 60_000);
 
 describe.skipIf(skipReason !== undefined)('a team: the central part as nobody, two teammates with only TEMPORAL_ADDRESS, the real Claude Code CLI', () => {
