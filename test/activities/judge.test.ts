@@ -229,13 +229,16 @@ describe('recordVerdict', () => {
   it('keeps where a passing window is (the pre-publish check’s held-out evidence); a failure’s goes with its report instead', async () => {
     const activities = judgeActivities();
     const input = judgeInput(transcriptAtReaction());
-    const record = (eventId: string, outcome: 'passed' | 'failed') =>
-      new MockActivityEnvironment().run(activities.recordVerdict, { ref: input.ref, invocation: input.invocation, eventId, verdict: { outcome, confidence: 0.9, reason: 'r' }, reaction: { ...input.reaction, eventId } });
+    const record = (eventId: string, outcome: 'passed' | 'failed', invocation = input.invocation) =>
+      new MockActivityEnvironment().run(activities.recordVerdict, { ref: input.ref, invocation, eventId, verdict: { outcome, confidence: 0.9, reason: 'r' }, reaction: { ...input.reaction, eventId } });
     await record('passed-1', 'passed');
-    await record('failed-1', 'failed');
+    await record('failed-1', 'failed', { ...input.invocation, toolUseId: 'toolu_other' });
     expect((await store.verdictForEvent('passed-1'))?.evidence).toEqual({ invocation: input.invocation, reaction: { ...input.reaction, eventId: 'passed-1' } });
     expect((await store.verdictForEvent('failed-1'))?.evidence).toBeUndefined();
     expect((await store.heldOutPasses(input.ref, 1, 3)).map((v) => v.eventId)).toEqual(['passed-1']);
+    // A later reaction of the same invocation that failed: it did not pass after all, and is not held out.
+    await record('failed-2', 'failed');
+    expect(await store.heldOutPasses(input.ref, 1, 3)).toEqual([]);
   });
 });
 
