@@ -890,15 +890,17 @@ async function parent(): Promise<void> {
   console.error(`bench: wrote ${process.env.BENCH_OUT ?? join(ROOT, 'bench', 'results', 'loop.json')}`);
 }
 
+/** A child run's argument `name` (the parent passes each as `name value`). */
+export function childArg(name: string): string {
+  const i = process.argv.indexOf(name);
+  const value = i >= 0 ? process.argv[i + 1] : undefined;
+  if (!value) throw new Error(`--child needs ${name}`);
+  return value;
+}
+
 async function main(): Promise<void> {
-  const at = process.argv.indexOf('--child');
-  if (at < 0) return parent();
-  const arg = (name: string) => {
-    const i = process.argv.indexOf(name);
-    const value = i >= 0 ? process.argv[i + 1] : undefined;
-    if (!value) throw new Error(`--child needs ${name}`);
-    return value;
-  };
+  if (!process.argv.includes('--child')) return parent();
+  const arg = childArg;
   const result = await runOne(arg('--child') as DesignName, arg('--root'), arg('--shape') as ShapeName);
   writeFileSync(arg('--out'), JSON.stringify(result, null, 2) + '\n');
 }

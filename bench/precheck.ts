@@ -52,6 +52,7 @@ import type { SkillRef } from '../core/skill-ref';
 import {
   REACTIONS,
   ROOT,
+  childArg,
   benchSkills,
   commitOf,
   instantModel,
@@ -442,14 +443,8 @@ async function parent(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const at = process.argv.indexOf('--child');
-  if (at < 0) return parent();
-  const arg = (name: string) => {
-    const i = process.argv.indexOf(name);
-    const value = i >= 0 ? process.argv[i + 1] : undefined;
-    if (!value) throw new Error(`--child needs ${name}`);
-    return value;
-  };
+  if (!process.argv.includes('--child')) return parent();
+  const arg = childArg;
   const result = await runMode(arg('--child') as Mode, Number(arg('--round')));
   writeFileSync(arg('--out'), JSON.stringify(result, null, 2) + '\n');
 }

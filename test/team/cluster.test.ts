@@ -32,7 +32,7 @@ import { AGENT_ONLY_TEXT, BETTER_TESTS_LINE, BODY, SKILL, SKILL_NAME, TESTS_LINE
 import { REPO, baseEnv, describeRun, onlyToolUseId, runClaude, until, writeSkillDir } from '../e2e/helpers';
 import { NOBODY, cannotRunAsNobody, installForNobody, runCentralAsNobody } from './nobody';
 import { freePort } from '../helpers/wait';
-import { makeTeammate as makeTeammateMachine, skillopt, type Teammate } from './teammate-machine';
+import { makeTeammate as makeTeammateMachine, skillopt, type Teammate, installedSkill } from './teammate-machine';
 
 const SERVER_DIR = join(REPO, '.tools', 'temporal-server');
 const TEMPORAL_SERVER = join(SERVER_DIR, 'temporal-server');
@@ -141,10 +141,7 @@ function makeTeammate(name: string): Teammate {
   return makeTeammateMachine(name, { temporalAddress: address, modelUrl: model.url });
 }
 
-function installed(who: Teammate): string {
-  const path = join(who.box.home, '.claude', 'skills', SKILL, 'SKILL.md');
-  return existsSync(path) ? readFileSync(path, 'utf8') : '';
-}
+const installed = (who: Teammate): string => installedSkill(who, SKILL);
 
 function hooksLog(who: Teammate | undefined): string {
   const path = who && join(who.skilloptHome, 'hooks.log');

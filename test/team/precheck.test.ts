@@ -16,7 +16,7 @@
 // The lane waits 2 minutes (its default) for a machine to pick a model call
 // up; the test of an offline machine restarts the idle lane with 20 s (a
 // lane's input config, nothing else changes), to keep the file quick.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -30,9 +30,9 @@ import type { Store } from '../../store/open-store';
 import { SKILL_WORKFLOW_TYPE, invocationStateQuery, laneStateQuery, type LaneState } from '../../workflows/definitions';
 import { match, startAnthropicServer, type AnthropicServer, type MessagesRequest, type RecordedRequest, type Rule } from '../fixtures/anthropic-server';
 import { AGENT_ONLY_TEXT, BETTER_TESTS_LINE, BODY, FAILURE_REASON, PLEASED, SKILL, SKILL_NAME, TESTS_LINE, WRONG, deployRules } from '../e2e/deploy-skill';
-import { describeRun, hooksLogTail, onlyToolUseId, runClaude, until, writeSkillDir, type ClaudeRun } from '../e2e/helpers';
+import { hooksLogTail, onlyToolUseId, until, writeSkillDir } from '../e2e/helpers';
 import { cannotRunAsNobody, startCentralAsNobody, type CentralAsNobody } from './nobody';
-import { makeTeammate as makeTeammateMachine, skillopt as runSkillopt, untilInTeam, type Teammate } from './teammate-machine';
+import { installedSkill, makeTeammate as makeTeammateMachine, skillopt as runSkillopt, teammateSession, untilInTeam, type Teammate } from './teammate-machine';
 
 const pgUrl = process.env.SKILLOPT_TEST_DATABASE_URL?.trim() || undefined;
 
@@ -129,21 +129,9 @@ const skillopt = (who: Teammate, args: string[], env: Record<string, string> = w
 const serverOf = (who: Teammate): AnthropicServer => (who === alice ? aliceServer : bobServer);
 const queueOf = (who: Teammate): string => machineQueue(who.skilloptHome, who.env);
 
-async function agent(who: Teammate, prompt: string, options: { resume?: string; env?: Record<string, string> } = {}): Promise<ClaudeRun & { sessionId: string }> {
-  const run = await runClaude(prompt, { env: options.env ?? who.env, cwd: who.box.cwd, args: options.resume ? ['--resume', options.resume] : [], timeoutMs: 60_000 });
-  expect(run.exitCode, describeRun(run)).toBe(0);
-  expect(run.json?.is_error, describeRun(run)).toBe(false);
-  expect(run.json?.session_id, describeRun(run)).toBeTypeOf('string');
-  return { ...run, sessionId: run.json!.session_id! };
-}
+const agent = teammateSession;
 
-function installedPath(who: Teammate): string {
-  return join(who.box.home, '.claude', 'skills', SKILL, 'SKILL.md');
-}
-
-function installed(who: Teammate): string {
-  return existsSync(installedPath(who)) ? readFileSync(installedPath(who), 'utf8') : '';
-}
+const installed = (who: Teammate): string => installedSkill(who, SKILL);
 
 function installedVersion(who: Teammate): number | undefined {
   const v = /^version: (\d+)$/m.exec(installed(who))?.[1];

@@ -2,11 +2,12 @@
 // (0700: the central part, run as nobody, cannot enter it), `claude` and
 // `skillopt` on its PATH, and only the Temporal address and its user name as
 // settings; its agent talks to the scripted model server.
-import { mkdirSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { anthropicEnv } from '../fixtures/anthropic-server';
-import { CLAUDE_BIN, REPO, baseEnv, hooksLogTail, makeSandbox, until, type Sandbox } from '../e2e/helpers';
+import { expect } from 'vitest';
+import { CLAUDE_BIN, REPO, baseEnv, describeRun, hooksLogTail, makeSandbox, runClaude, until, type ClaudeRun, type Sandbox } from '../e2e/helpers';
 
 export interface Teammate {
   name: string;
@@ -53,4 +54,23 @@ export async function untilInTeam<T>(
     const logs = team.teammates.filter(Boolean).map((who) => `--- ${who.name} hooks.log ---\n${hooksLogTail(who.box.home)}`);
     throw new Error([(err as Error).message, `--- central ---\n${team.centralOutput().slice(-3000)}`, ...logs].join('\n'));
   }
+}
+
+/** One `claude -p` turn on the teammate's machine (a new session, or `resume`), which must succeed; its session id. */
+export async function teammateSession(who: Teammate, prompt: string, options: { resume?: string; env?: Record<string, string> } = {}): Promise<ClaudeRun & { sessionId: string }> {
+  const run = await runClaude(prompt, { env: options.env ?? who.env, cwd: who.box.cwd, args: options.resume ? ['--resume', options.resume] : [], timeoutMs: 60_000 });
+  expect(run.exitCode, describeRun(run)).toBe(0);
+  expect(run.json?.is_error, describeRun(run)).toBe(false);
+  expect(run.json?.session_id, describeRun(run)).toBeTypeOf('string');
+  return { ...run, sessionId: run.json!.session_id! };
+}
+
+/** Where `pull` installs `skill` for the teammate's Claude Code, and what is there ('' when nothing). */
+export function installedSkillPath(who: Teammate, skill: string): string {
+  return join(who.box.home, '.claude', 'skills', skill, 'SKILL.md');
+}
+
+export function installedSkill(who: Teammate, skill: string): string {
+  const path = installedSkillPath(who, skill);
+  return existsSync(path) ? readFileSync(path, 'utf8') : '';
 }

@@ -11,7 +11,7 @@
 // One OS user (root) plays both teammates, so SKILLOPT_USER names each person;
 // the flusher's linger and worker grace are shortened so the test is quick.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,8 +28,8 @@ import { invocationWorkflow } from '../../workflows/invocation-workflow';
 import { startAnthropicServer, type AnthropicServer } from '../fixtures/anthropic-server';
 import { AGENT_ONLY_TEXT, BETTER_TESTS_LINE, BODY, FAILURE_REASON, PLEASED, ROLLBACK, ROLLBACK_PATH, SKILL, SKILL_NAME, SMOKE_SCRIPT, TESTS_LINE, WRONG, deployRules } from '../e2e/deploy-skill';
 import { NOBODY, cannotRunAsNobody, startCentralAsNobody, type CentralAsNobody } from './nobody';
-import { onlyToolUseId, describeRun, runClaude, until, writeSkillDir, type ClaudeRun } from '../e2e/helpers';
-import { makeTeammate as makeTeammateMachine, skillopt as runSkillopt, untilInTeam, type Teammate } from './teammate-machine';
+import { onlyToolUseId, until, writeSkillDir } from '../e2e/helpers';
+import { makeTeammate as makeTeammateMachine, skillopt as runSkillopt, untilInTeam, type Teammate, installedSkill, teammateSession } from './teammate-machine';
 
 const pgUrl = process.env.SKILLOPT_TEST_DATABASE_URL?.trim() || undefined;
 
@@ -57,18 +57,9 @@ function makeTeammate(name: string): Teammate {
   return makeTeammateMachine(name, { temporalAddress: temporalAddress, modelUrl: server.url });
 }
 
-async function agent(who: Teammate, prompt: string, options: { resume?: string; env?: Record<string, string> } = {}): Promise<ClaudeRun & { sessionId: string }> {
-  const run = await runClaude(prompt, { env: options.env ?? who.env, cwd: who.box.cwd, args: options.resume ? ['--resume', options.resume] : [], timeoutMs: 60_000 });
-  expect(run.exitCode, describeRun(run)).toBe(0);
-  expect(run.json?.is_error, describeRun(run)).toBe(false);
-  expect(run.json?.session_id, describeRun(run)).toBeTypeOf('string');
-  return { ...run, sessionId: run.json!.session_id! };
-}
+const agent = teammateSession;
 
-function installed(who: Teammate): string {
-  const path = join(who.box.home, '.claude', 'skills', SKILL, 'SKILL.md');
-  return existsSync(path) ? readFileSync(path, 'utf8') : '';
-}
+const installed = (who: Teammate): string => installedSkill(who, SKILL);
 
 /** until(), with the central part's output and the teammates' hook logs when it times out. */
 function waitFor<T>(what: string, fn: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
