@@ -53,4 +53,9 @@ export interface Agent {
   promptInvocation(payload: HookPayload, skills: PulledSkills): PromptInvocation | undefined;
   /** Where a reaction's window ends in the transcript: where the prompt starts, or the file's size. */
   reactionOffset(payload: HookPayload): number;
+  /**
+   * The hooks' payload from the JSON the agent's hook command got on stdin, for an agent whose hooks send
+   * another shape than Claude Code's (field names, ids); undefined when it is not one. Without it, payloadFrom.
+   */
+  hookPayload?(data: unknown): HookPayload | undefined;
 }

@@ -11,7 +11,7 @@
 // (hooks/spawn.ts): it costs every prompt a few ms; a test keeps it out.
 import { fileURLToPath } from 'node:url';
 import type { HookContext } from './context';
-import { AGENT_NAMES, isAgentName } from '../agents/registry';
+import { AGENTS, AGENT_NAMES, isAgentName } from '../agents/registry';
 import { onPreToolUse, onSessionEnd, onUserPromptExpansion, onUserPromptSubmit } from './handlers';
 import { onSessionStart } from './session-open';
 import { openHookLog } from '../local/hook-log';
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     return;
   }
   const agent = agentName;
-  const payload = payloadFrom(input.json);
+  const payload = (AGENTS[agent].hookPayload ?? payloadFrom)(input.json);
   if (!payload) {
     log.error(`${event}: no JSON object on stdin (${input.text.length} chars${input.complete ? '' : ', cut short'})`);
     return;

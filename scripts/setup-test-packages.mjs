@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // The Debian packages some tests drive: Chromium (the dashboard's browser tests,
-// through playwright-core, which downloads no browser) and tmux (the
-// interactive Claude Code tests and bench:tui). What is missing, root on a
+// through playwright-core, which downloads no browser), tmux (the
+// interactive Claude Code tests and bench:tui) and ripgrep (OpenCode). What is missing, root on a
 // Debian machine installs with one apt-get; anyone else is told in one line
-// how to get it, and only the tests that need it fail. Idempotent: with both
+// how to get it, and only the tests that need it fail. Idempotent: with all
 // on PATH it returns at once.
 import { spawnSync } from 'node:child_process';
 
@@ -12,6 +12,8 @@ const has = (command) => spawnSync('sh', ['-c', `command -v ${command}`], { stdi
 const needed = [
   { package: 'chromium', present: Boolean(process.env.SKILLOPT_CHROMIUM) || has('chromium'), for: 'the dashboard browser tests (or set SKILLOPT_CHROMIUM to a Chromium binary)' },
   { package: 'tmux', present: has('tmux'), for: 'the interactive Claude Code tests' },
+  // OpenCode's `skill` tool lists a skill's files with rg, and would download it from GitHub without one.
+  { package: 'ripgrep', present: has('rg'), for: 'the OpenCode tests' },
 ].filter((p) => !p.present);
 
 if (needed.length === 0) process.exit(0);
