@@ -51,7 +51,7 @@ export const geminiTranscript: TranscriptFormat = {
   recognizes: isGeminiLine,
   reader(entries) {
     const last = entries.at(-1);
-    const turns = replayGemini(entries).flatMap(messageTurns);
+    const turns = conversationTurns(replayGemini(entries));
     return (entry) => (entry === last ? turns : []);
   },
 };
@@ -83,23 +83,64 @@ const SALIENT_FIELD: Record<string, string> = {
   web_fetch: 'prompt',
 };
 
-function messageTurns(message: Entry): Turn[] {
-  if (message.type === 'user') return textTurn('USER', partsText(message.content, isSessionContext));
-  if (message.type !== 'gemini') return [];
-  const calls = Array.isArray(message.toolCalls) ? message.toolCalls.filter(isPlainObject) : [];
-  return [...textTurn('ASSISTANT', partsText(message.content)), ...calls.flatMap((call) => callTurns(message, call))];
+/**
+ * The turns of the replayed messages. A model message's calls are its
+ * `toolCalls` (with their status), or, in a history a resume rewrote, its
+ * `functionCall` parts; a failed call is its status, or the `functionResponse`
+ * error that answered it (each failure shown once: a resume repeats results).
+ */
+function conversationTurns(messages: Entry[]): Turn[] {
+  const failed = new Set<string>();
+  const names = new Map<string, string>();
+  return messages.flatMap((message): Turn[] => {
+    if (message.type === 'user') {
+      return [...textTurn('USER', partsText(message.content, isSessionContext)), ...responseErrors(message.content, failed, names)];
+    }
+    if (message.type !== 'gemini') return [];
+    const recorded = Array.isArray(message.toolCalls) ? message.toolCalls.filter(isPlainObject) : [];
+    const calls = recorded.length > 0 ? recorded : functionCalls(message.content);
+    return [...textTurn('ASSISTANT', partsText(message.content)), ...calls.flatMap((call) => callTurns(message, call, failed, names))];
+  });
 }
 
-function callTurns(message: Entry, call: Entry): Turn[] {
+/** The `functionCall` parts of a content, as calls (`{id, name, args}`, no status). */
+function functionCalls(content: unknown): Entry[] {
+  if (!Array.isArray(content)) return [];
+  return content.flatMap((part): Entry[] => (isPlainObject(part) && isPlainObject(part.functionCall) ? [part.functionCall] : []));
+}
+
+/** Failed results among a user message's `functionResponse` parts, for calls whose failure is not shown yet. */
+function responseErrors(content: unknown, failed: Set<string>, names: Map<string, string>): Turn[] {
+  if (!Array.isArray(content)) return [];
+  return content.flatMap((part): Turn[] => {
+    const response = isPlainObject(part) && isPlainObject(part.functionResponse) ? part.functionResponse : undefined;
+    if (!response || !isPlainObject(response.response) || response.response.error === undefined) return [];
+    const callId = typeof response.id === 'string' ? response.id : '';
+    if (failed.has(callId)) return [];
+    failed.add(callId);
+    const error = response.response.error;
+    const text = `error: ${typeof error === 'string' ? error : JSON.stringify(error)}`;
+    const name = typeof response.name === 'string' ? response.name : 'unknown';
+    return [{ role: 'USER', text: shorten(oneLine(redactSecrets(text)), MAX_TOOL_INPUT_CHARS), errorOf: { id: names.get(callId) ?? callId, name } }];
+  });
+}
+
+function callTurns(message: Entry, call: Entry, failed: Set<string>, names: Map<string, string>): Turn[] {
   const name = typeof call.name === 'string' ? call.name : 'unknown';
   const args = isPlainObject(call.args) ? call.args : {};
+  const callId = typeof call.id === 'string' ? call.id : '';
   const skill = name === ACTIVATE_SKILL && typeof args.name === 'string' ? args.name : undefined;
-  const id = skill !== undefined && typeof message.id === 'string' ? geminiSkillUseId(message.id, skill) : typeof call.id === 'string' ? call.id : '';
+  const id = skill !== undefined && typeof message.id === 'string' ? geminiSkillUseId(message.id, skill) : callId;
+  // The result answers the call's own id: its failure is shown under the id the turn has here.
+  names.set(callId, id);
   const field = SALIENT_FIELD[name];
   const salient = field === undefined ? undefined : args[field];
   const shown = skill ?? (typeof salient === 'string' ? salient : describeToolInput(name, args));
   const turns: Turn[] = [{ role: 'ASSISTANT', text: shorten(oneLine(redactSecrets(shown)), MAX_TOOL_INPUT_CHARS), tool: { id, name, ...(skill ? { skill } : {}) } }];
-  if (typeof call.status === 'string' && call.status !== 'success') turns.push({ role: 'USER', text: shorten(oneLine(redactSecrets(callError(call))), MAX_TOOL_INPUT_CHARS), errorOf: { id, name } });
+  if (typeof call.status === 'string' && call.status !== 'success' && !failed.has(callId)) {
+    failed.add(callId);
+    turns.push({ role: 'USER', text: shorten(oneLine(redactSecrets(callError(call))), MAX_TOOL_INPUT_CHARS), errorOf: { id, name } });
+  }
   return turns;
 }
 

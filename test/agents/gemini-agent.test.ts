@@ -19,6 +19,8 @@ import { buildJudgeWindow, parseTranscript } from '../../core/transcript';
 const REF = 'deploy-checklist--alice';
 const AT_AFTER_TOOL = resolve('test/fixtures/transcripts/gemini-session-at-aftertool.jsonl');
 const RESUMED = resolve('test/fixtures/transcripts/gemini-session-resumed.jsonl');
+/** Another session resumed within the minute it began: Gemini appended its "new" file's records to the same file. */
+const RESUMED_SAME_MINUTE = resolve('test/fixtures/transcripts/gemini-session-resumed-same-minute.jsonl');
 /** The model message that called activate_skill in those sessions. */
 const CALLING_MESSAGE = 'a1bbd5d9-fab5-4364-9c24-284e7c172dae';
 
@@ -134,6 +136,18 @@ describe('gemini: its session JSONL as the judge reads it', () => {
     expect(window).not.toContain('session_context');
     // Each turn once, though the resume wrote the history again.
     expect(window.split('USER: deploy the service').length).toBe(2);
+  });
+
+  it('a history a resume rewrote without toolCalls still shows the activation (its functionCall part), once', () => {
+    const text = readFileSync(RESUMED_SAME_MINUTE);
+    // Where BeforeAgent of the resumed prompt measured the file: after the rewrite, before the prompt.
+    const cut = text.indexOf('{"id":"06ef0d4c');
+    const { window, invocationFound } = buildJudgeWindow(
+      { transcriptText: text.subarray(0, cut).toString('utf8'), toolUseId: `6a9c80a5-ef64-4a7f-8755-77a9bbd7b2fa:${REF}`, skillRef: REF, reaction: 'that was wrong' },
+      TRANSCRIPT_FORMATS,
+    );
+    expect(invocationFound).toBe(true);
+    expect(window).toBe(`USER: deploy the service\n\nASSISTANT [tool activate_skill]: ${REF}\n\nASSISTANT: Deployed.\n\nUSER: that was wrong`);
   });
 
   it('a window cut where the reaction’s prompt began ends before it', () => {
