@@ -20,9 +20,11 @@ import type { Worker } from '@temporalio/worker';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copilotCliModel } from '../../agents/copilot/backend';
+import { copilotTranscript } from '../../agents/copilot/transcript';
 import { agentTranscriptRoots } from '../../agents/registry';
 import { DEFAULT_CANARY_SETTINGS } from '../../core/rollout-rules';
 import { workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
+import { parseTranscript } from '../../core/transcript';
 import { dailyModelCalls } from '../../local/model-calls';
 import { openStore, type Store } from '../../store/open-store';
 import { createSkilloptWorker } from '../../worker/worker';
@@ -172,6 +174,12 @@ describe('the loop with the real Copilot CLI', () => {
     expect(v2.precheck).toMatchObject({ decision: 'go-on', addressed: 1, failures: 1, worse: 0 });
     const [verdict] = await store.verdicts(REF);
     expect(verdict).toMatchObject({ outcome: 'failed', reason: FAILURE_REASON, agent: 'copilot', user: 'alice', sessionId: session, skillVersion: 1 });
+    // Pinned by its postToolUse timestamp, which the session log maps to the skill call (the log has the call's id; the hook does not).
+    expect(verdict!.toolUseId).toMatch(/^postToolUse@\d+$/);
+    const logText = readFileSync(join(home, '.copilot', 'session-state', session, 'events.jsonl'), 'utf8');
+    const entries = parseTranscript(logText).filter((e) => copilotTranscript.recognizes(e));
+    const read = copilotTranscript.reader(entries);
+    expect(entries.flatMap(read).filter((t) => t.tool?.name === 'Skill').map((t) => t.tool!.id)).toEqual([verdict!.toolUseId]);
     // The judge read Copilot's session log: the skill call and the reaction.
     const judged = server.responseRequests().find((r) => r.rule === 'judge')!;
     expect(judged.responses!.allText).toContain(`[tool Skill]: ${SKILL}`);
