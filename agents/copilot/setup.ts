@@ -108,6 +108,20 @@ async function holdsOurs(path: string): Promise<boolean> {
   }
 }
 
+/** The settings file that turns every hook off (the user's, or the project's, which counts in a trusted folder); undefined when none does. */
+async function hooksTurnedOff({ env, home, cwd }: Omit<SetupWhere, 'scope' | 'entry'>): Promise<string | undefined> {
+  for (const path of [join(copilotHome(env, home), 'settings.json'), resolve(cwd, '.github', 'copilot', 'settings.json')]) {
+    const text = await readTextIfExists(path).catch(() => undefined);
+    try {
+      const settings: unknown = text === undefined ? undefined : JSON.parse(text);
+      if (isObject(settings) && settings.disableAllHooks === true) return path;
+    } catch {
+      // Not JSON: Copilot ignores it too.
+    }
+  }
+  return undefined;
+}
+
 export const copilotSetup: AgentSetup = {
   installs: "Copilot CLI's hooks folder (skillopt.json: sessionStart, userPromptSubmitted, postToolUse of the skill tool, sessionEnd)",
   setName: 'skillopt Copilot hooks',
@@ -159,6 +173,8 @@ export const copilotSetup: AgentSetup = {
     }
     const file = hookCommandFile(entries[0]!);
     if (file !== undefined && !existsSync(file)) return { ok: false, detail: `${one.path} runs ${file}, which is not there`, fix: `${rerun} again from this install` };
+    const off = await hooksTurnedOff(where);
+    if (off) return { ok: false, detail: `Copilot CLI runs no hooks: "disableAllHooks": true in ${off}`, fix: `remove "disableAllHooks" from ${off}` };
     return { ok: true, detail: `Copilot CLI: installed in ${one.path} (${one.scope}), running ${entries[0]}` };
   },
   projectNote: (where, result) =>

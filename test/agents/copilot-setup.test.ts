@@ -46,6 +46,11 @@ describe('hooks install --agent copilot', () => {
     expect(file.hooks.userPromptSubmitted![0]!.bash).toBe(`node "${HOOK_ENTRY}" hook UserPromptSubmit --agent copilot`);
     expect(await copilotSetup.install(where('user', ['node', HOOK_ENTRY]))).toMatchObject({ changed: [], written: false });
     expect(await copilotSetup.check(where('user'))).toEqual({ ok: true, detail: `Copilot CLI: installed in ${userFile()} (user), running node "${HOOK_ENTRY}"` });
+    // A settings file that turns every hook off.
+    writeFileSync(join(home, '.copilot', 'settings.json'), '{"disableAllHooks": true}\n');
+    expect(await copilotSetup.check(where('user'))).toMatchObject({ ok: false, detail: expect.stringContaining('runs no hooks'), fix: `remove "disableAllHooks" from ${join(home, '.copilot', 'settings.json')}` });
+    writeFileSync(join(home, '.copilot', 'settings.json'), '{"disableAllHooks": false}\n');
+    expect(await copilotSetup.check(where('user'))).toMatchObject({ ok: true });
     const mine = join(home, '.copilot', 'hooks', 'mine.json');
     writeFileSync(mine, '{"version":1,"hooks":{"sessionStart":[{"type":"command","bash":"true"}]}}\n');
 
