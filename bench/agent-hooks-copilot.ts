@@ -3,14 +3,16 @@
 // on loopback, in two throwaway homes alike in everything (the same pulled skill,
 // in ~/.copilot/skills and skillopt's manifest) but one: the hooks file
 // `skillopt hooks install --agent copilot` writes. Copilot waits for every hook
-// (docs/copilot-cli.md §2), so each hook's cost is on the session's path; it is
-// read from the model server's side, by when requests arrive:
-//   prompt    `copilot -p hello`, a new session: process start → first request
-//             (sessionStart and userPromptSubmitted with no window open; the turn waits for both)
+// (docs/copilot-cli.md §2), so each hook's cost is on the session's path. It is
+// read from Copilot's own session log (ms timestamps), which leaves out the
+// second or so the binary takes to start (and its noise), and from the model server:
+//   prompt    `copilot -p hello`, a new session: the log's `session.start` → its first
+//             `assistant.turn_start` (sessionStart and userPromptSubmitted with no window open;
+//             the turn waits for both)
 //   arm       `copilot -p "deploy the service"`: the reply calls the `skill` tool on the pulled
-//             skill; first request → second (the tool, then postToolUse, which arms a window)
-//   reaction  the same session resumed with a pushback: process start → first request
-//             (sessionStart of a resume, and userPromptSubmitted sending a reaction)
+//             skill; the server's first request → second (the tool, then postToolUse, which arms a window)
+//   reaction  the same session resumed with a pushback: `session.resume` → the next
+//             `assistant.turn_start` (sessionStart of a resume, and userPromptSubmitted sending a reaction)
 // Each round runs the three in each home, the home that goes first alternating by
 // round, so load hits both alike. Reported: the medians (ms) with and without, and
 // the median of the per-round differences. SKILLOPT_FLUSHER=0, SKILLOPT_AUTOPULL=0
@@ -19,7 +21,7 @@
 // TEMPORAL_ADDRESS names a closed port. Called from bench/hooks.ts, or alone:
 // `npx tsx bench/agent-hooks-copilot.ts [rounds]` after `npm run build`.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -72,6 +74,18 @@ const round1 = (ms: number): number => Math.round(ms * 10) / 10;
 let arrivals: number[] = [];
 const typed = (text: string) => (req: ResponsesRequest) => req.lastUserText.endsWith(`\n\n${text}`);
 
+/** ms from the session log's last `session.start`/`session.resume` to the `assistant.turn_start` after it. */
+function startToTurn(home: string, sessionId: string): number {
+  const records = readFileSync(join(home, '.copilot', 'session-state', sessionId, 'events.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { type: string; timestamp: string });
+  const start = records.findLastIndex((r) => r.type === 'session.start' || r.type === 'session.resume');
+  const turn = records.findIndex((r, i) => i > start && r.type === 'assistant.turn_start');
+  if (start < 0 || turn < 0) throw new Error(`no session start and turn in ${sessionId}'s log`);
+  return Date.parse(records[turn]!.timestamp) - Date.parse(records[start]!.timestamp);
+}
+
 export async function benchCopilotHooks(options: CopilotHookBenchOptions = {}): Promise<CopilotHookBench> {
   const rounds = options.rounds ?? 8;
   const warmup = options.warmup ?? 1;
@@ -109,13 +123,12 @@ export async function benchCopilotHooks(options: CopilotHookBenchOptions = {}): 
       SKILLOPT_ATTRIBUTION: '0',
       TEMPORAL_ADDRESS: '127.0.0.1:9',
     });
-    /** One `copilot -p` run: when it started and when each model request arrived. */
-    const run = async (home: string, prompt: string, sessionId: string): Promise<{ started: number; requests: number[] }> => {
+    /** One `copilot -p` run: when each model request arrived. */
+    const run = async (home: string, prompt: string, sessionId: string): Promise<{ requests: number[] }> => {
       arrivals = [];
-      const started = performance.now();
       const result = await execa(COPILOT_BIN, ['-p', prompt, '-s', '--session-id', sessionId], { cwd: join(home, 'project'), env: envOf(home), extendEnv: false, stdin: 'ignore', timeout: 90_000, reject: false });
       if (result.exitCode !== 0) throw new Error(`copilot -p exit ${result.exitCode}: ${result.stderr.split('\n')[0]}`);
-      return { started, requests: arrivals };
+      return { requests: arrivals };
     };
     const samples: Record<Scenario, { withHooks: number[]; without: number[] }> = { prompt: { withHooks: [], without: [] }, arm: { withHooks: [], without: [] }, reaction: { withHooks: [], without: [] } };
     const version = (await execa(COPILOT_BIN, ['--version'], { env: envOf(homes.without), extendEnv: false, reject: false })).stdout.split('\n')[0] ?? '';
@@ -123,15 +136,16 @@ export async function benchCopilotHooks(options: CopilotHookBenchOptions = {}): 
       const order = i % 2 === 0 ? (['withHooks', 'without'] as const) : (['without', 'withHooks'] as const);
       for (const variant of order) {
         const home = homes[variant];
-        const hello = await run(home, 'hello', randomUUID());
+        const helloSession = randomUUID();
+        await run(home, 'hello', helloSession);
         const session = randomUUID();
         const deploy = await run(home, 'deploy the service', session);
-        const pushback = await run(home, 'that was wrong, you skipped the tests', session);
+        await run(home, 'that was wrong, you skipped the tests', session);
         if (i < warmup) continue;
         if (deploy.requests.length < 2) throw new Error('the skill call was not answered');
-        samples.prompt[variant].push(hello.requests[0]! - hello.started);
+        samples.prompt[variant].push(startToTurn(home, helloSession));
         samples.arm[variant].push(deploy.requests[1]! - deploy.requests[0]!);
-        samples.reaction[variant].push(pushback.requests[0]! - pushback.started);
+        samples.reaction[variant].push(startToTurn(home, session));
       }
     }
     const scenarios = Object.fromEntries(
