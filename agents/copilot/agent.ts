@@ -17,7 +17,9 @@
 // `input.timestamp` of its `hook.start` record in the log, which the judge's
 // reader (agents/copilot/transcript.ts) maps to the call's id. Copilot waits for
 // userPromptSubmitted before it logs the prompt, so a reaction's window ends at
-// the log's size then.
+// the log's size then. It runs sessionStart beside userPromptSubmitted, so on a
+// resume the prompt's hook may run first: the prompt reopens the session's window
+// itself (promptReopensSession).
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { expandHome, nonBlank, userHome } from '../../local/home';
@@ -129,4 +131,6 @@ export const copilotAgent: Agent = {
   },
   reactionOffset: (payload) => fileSize(payload.transcript_path),
   hookPayload: (data) => copilotHookPayload(data),
+  // sessionStart and userPromptSubmitted run side by side (docs/copilot-cli.md §2): on a resume either may go first.
+  promptReopensSession: true,
 };

@@ -6,6 +6,7 @@
 // Copilot expanded arms; the session's end and resume; skillopt's own runs and
 // bad input do nothing. Every run exits 0 and prints nothing.
 import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { installOrgSkills, makeHookSandbox, outboxEvents, readHintFile, runHook, type HookRun, type HookSandbox } from '../hooks/helpers';
@@ -82,6 +83,27 @@ describe('the Copilot CLI hooks', () => {
     expect((await readHintFile(sb, sessionId))?.endedAt).toBeUndefined();
     await copilot('UserPromptSubmit', { prompt: 'that was wrong' });
     expect(await signals()).toEqual(['invoked', 'sessionEnded', 'reaction']);
+  });
+
+  it('on a resume the prompt may run before sessionStart (Copilot runs them side by side): the prompt reopens the window itself, within the grace', async () => {
+    await copilot('PreToolUse', skillCall());
+    clock += 1;
+    await copilot('SessionEnd', { reason: 'complete' });
+    clock += 1;
+    await copilot('UserPromptSubmit', { prompt: 'that was wrong' });
+    await copilot('SessionStart', { source: 'resume', initialPrompt: 'that was wrong' }, { SKILLOPT_AUTOPULL: '0', SKILLOPT_ATTRIBUTION: '0' });
+    expect(await signals()).toEqual(['invoked', 'sessionEnded', 'reaction']);
+    expect((await readHintFile(sb, sessionId))?.endedAt).toBeUndefined();
+
+    // Ended longer ago than the grace the workflow waits for a resume: the window is gone, the prompt sends nothing.
+    clock += 1;
+    await copilot('SessionEnd', { reason: 'complete' });
+    const hint = (await readHintFile(sb, sessionId))!;
+    await writeFile(join(sb.skilloptHome, 'sessions', `${sessionId}.json`), JSON.stringify({ ...hint, endedAt: Date.now() - 11 * 60_000 }));
+    clock += 1;
+    await copilot('UserPromptSubmit', { prompt: 'still wrong' });
+    expect(await signals()).toEqual(['invoked', 'sessionEnded', 'reaction', 'sessionEnded']);
+    expect(await readHintFile(sb, sessionId)).toBeUndefined();
   });
 
   it("does nothing for skillopt's own runs (SKILLOPT_INTERNAL=1) or for input that is not Copilot's JSON", async () => {

@@ -155,7 +155,11 @@ beforeAll(async () => {
   writeSkillDir(join(home, '.copilot', 'skills', LOCAL_SKILL), LOCAL_SKILL, 'my notes', '# Notes\n');
 }, 180_000);
 
-afterAll(() => stopLoopStack({ skilloptHomes: [home && join(home, '.skillopt')], worker, workerRun, store, temporal, server, folders: [root] }), 60_000);
+afterAll(async () => {
+  // The last sessions' pulls run detached: one still running would write into the folder removed below.
+  if (cwd) await waitFor('the sessions’ pulls to end', () => execa('pgrep', ['-f', `hook-session-start.mjs.*${cwd}`], { reject: false }).then((r) => r.exitCode), (code) => code === 1).catch(() => undefined);
+  await stopLoopStack({ skilloptHomes: [home && join(home, '.skillopt')], worker, workerRun, store, temporal, server, folders: [root] });
+}, 90_000);
 
 describe('the loop with the real Copilot CLI', () => {
   it('a pushback after a skill call on a pulled skill makes a candidate, judged and proposed through Copilot; the next session pulls it', async () => {
