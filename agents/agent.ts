@@ -58,4 +58,10 @@ export interface Agent {
    * another shape than Claude Code's (field names, ids); undefined when it is not one. Without it, payloadFrom.
    */
   hookPayload?(data: unknown): HookPayload | undefined;
+  /**
+   * The agent runs SessionStart's hook side by side with the first prompt's (Copilot CLI), so on a resume the
+   * prompt's hook may find the window still marked ended: a prompt in a session proves it was resumed, and
+   * reopens the window as SessionStart would (within the same grace). Unset: a prompt after SessionEnd sends nothing.
+   */
+  promptReopensSession?: boolean;
 }

@@ -3,16 +3,18 @@
 //                          = codex: the user's OpenAI Codex CLI, see codex/backend.ts
 //                          = pi: the user's pi coding agent, see pi/backend.ts
 //                          = gemini: the user's Gemini CLI, see gemini/backend.ts
+//                          = copilot: the user's GitHub Copilot CLI, see copilot/backend.ts
 //                          = openai: an OpenAI-compatible HTTP endpoint, see openai-http.ts
 import { claudeCliModel, resolveClaudeCliSettings } from './claude/backend';
 import { codexCliModel, resolveCodexCliSettings } from './codex/backend';
+import { copilotCliModel, resolveCopilotCliSettings } from './copilot/backend';
 import { envValue } from './config';
 import { geminiCliModel, resolveGeminiCliSettings } from './gemini/backend';
 import { openAiModelFromEnv } from './openai-http';
 import { piCliModel, resolvePiCliSettings } from './pi/backend';
 import { ModelConfigError, type ModelCall } from './types';
 
-export const MODEL_BACKENDS = ['claude', 'codex', 'pi', 'gemini', 'openai'] as const;
+export const MODEL_BACKENDS = ['claude', 'codex', 'pi', 'gemini', 'copilot', 'openai'] as const;
 export type ModelBackend = (typeof MODEL_BACKENDS)[number];
 
 /** The configured backend's name; ModelConfigError (one line, naming the valid values) for anything else. */
@@ -45,6 +47,8 @@ export function backendCli(backend: ModelBackend, env: NodeJS.ProcessEnv = proce
       return { bin: resolvePiCliSettings({ env }).bin, product: 'the pi coding agent (`pi` on PATH)', binVar: 'SKILLOPT_PI_BIN' };
     case 'gemini':
       return { bin: resolveGeminiCliSettings({ env }).bin, product: 'Gemini CLI (`gemini` on PATH)', binVar: 'SKILLOPT_GEMINI_BIN' };
+    case 'copilot':
+      return { bin: resolveCopilotCliSettings({ env }).bin, product: 'GitHub Copilot CLI (`copilot` on PATH)', binVar: 'SKILLOPT_COPILOT_BIN' };
     case 'openai':
       return undefined;
   }
@@ -61,12 +65,15 @@ export function modelFromEnv(env: NodeJS.ProcessEnv = process.env): ModelCall {
       return piCliModel({ env });
     case 'gemini':
       return geminiCliModel({ env });
+    case 'copilot':
+      return copilotCliModel({ env });
     case 'openai':
       return openAiModelFromEnv(env);
   }
 }
 
 export { claudeCliArgs, claudeCliModel, resolveClaudeCliSettings, type ClaudeCliOptions } from './claude/backend';
+export { copilotCliArgs, copilotCliModel, resolveCopilotCliSettings, type CopilotCliOptions } from './copilot/backend';
 export { codexCliCall, codexCliModel, resolveCodexCliSettings, type CodexCliOptions } from './codex/backend';
 export { geminiCliArgs, geminiCliModel, resolveGeminiCliSettings, type GeminiCliOptions } from './gemini/backend';
 export { openAiCompatibleModel, openAiModelFromEnv, type OpenAiCompatibleOptions } from './openai-http';

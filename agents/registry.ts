@@ -9,13 +9,14 @@
 import { claudeAgent } from './claude/agent';
 import { codexAgent } from './codex/agent';
 import { geminiAgent } from './gemini/agent';
+import { copilotAgent } from './copilot/agent';
 import { piAgent } from './pi/agent';
 import type { Agent, AgentPlace, SkillRoots } from './agent';
 import { SHARED_SKILLS, sharedSkillRoots } from './shared-skills';
 
 export { SHARED_SKILLS, sharedSkillRoots };
 
-export const AGENTS = { claude: claudeAgent, codex: codexAgent, pi: piAgent, gemini: geminiAgent } satisfies Record<string, Agent>;
+export const AGENTS = { claude: claudeAgent, codex: codexAgent, pi: piAgent, gemini: geminiAgent, copilot: copilotAgent } satisfies Record<string, Agent>;
 export type AgentName = keyof typeof AGENTS;
 export const AGENT_NAMES = Object.keys(AGENTS) as AgentName[];
 

@@ -4,11 +4,12 @@
 import { claudeTranscript } from './claude/transcript';
 import { codexTranscript } from './codex/transcript';
 import { geminiTranscript } from './gemini/transcript';
+import { copilotTranscript } from './copilot/transcript';
 import { piTranscript } from './pi/transcript';
 import type { AgentName } from './registry';
 import type { TranscriptFormat } from '../core/transcript';
 
-export const AGENT_TRANSCRIPTS: Record<AgentName, TranscriptFormat> = { claude: claudeTranscript, codex: codexTranscript, pi: piTranscript, gemini: geminiTranscript };
+export const AGENT_TRANSCRIPTS: Record<AgentName, TranscriptFormat> = { claude: claudeTranscript, codex: codexTranscript, pi: piTranscript, gemini: geminiTranscript, copilot: copilotTranscript };
 
 export const TRANSCRIPT_FORMATS: readonly TranscriptFormat[] = [
   ...Object.values(AGENT_TRANSCRIPTS).filter((format, i, all) => format !== claudeTranscript && all.indexOf(format) === i),

@@ -6,14 +6,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MANIFEST_FILE, parseManifest } from '../core/manifest';
 import type { Manifest, ManifestEntry } from '../core/manifest';
-import { MAX_REACTION_BYTES } from '../core/limits';
+import { DEFAULT_RESUME_GRACE_MS, MAX_REACTION_BYTES } from '../core/limits';
 import { redactSecrets } from '../core/redact';
 import type { InvokedSignal, ReactionSignal, SessionEndedSignal, SupersededSignal } from '../core/messages';
 import { formatSkillRef, tryParseSkillRef, workflowIdForInvocation, type SkillRef } from '../core/skill-ref';
 import { currentUser } from '../local/home';
 import type { HookContext } from './context';
 import { eventIdFor } from './event-id';
-import { closeHint, deleteHint, readHint, writeHint } from './hint';
+import { closeHint, deleteHint, readHint, reopenHint, writeHint } from './hint';
 import type { OutboxWorkflowConfig } from '../local/outbox/event';
 import { outboxStalled, writeOutboxEvent } from '../local/outbox/files';
 import { judgmentsPending } from '../local/outbox/pending-judgments';
@@ -178,7 +178,12 @@ async function reactToPrompt(payload: HookPayload, ctx: HookContext): Promise<Re
   const { settings } = ctx;
   const sessionId = payload.session_id;
   if (!sessionId) return 'no-window';
-  const hint = readHint(settings.home, sessionId);
+  let hint = readHint(settings.home, sessionId);
+  // An agent whose SessionStart can lose the race with this hook (Copilot CLI): the prompt itself reopens a resumed session.
+  if (hint?.endedAt !== undefined && AGENTS[ctx.agent].promptReopensSession) {
+    reopenHint(settings.home, sessionId, ctx.now(), DEFAULT_RESUME_GRACE_MS);
+    hint = readHint(settings.home, sessionId);
+  }
   if (!hint) {
     // Events left by a flusher that gave up (Temporal was down), or judgments this machine
     // still owes (its flusher was killed, it slept), get a new one at the next prompt of any session.
