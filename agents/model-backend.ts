@@ -2,15 +2,17 @@
 //   SKILLOPT_MODEL_BACKEND = claude (default): the user's Claude Code CLI, see claude/backend.ts
 //                          = codex: the user's OpenAI Codex CLI, see codex/backend.ts
 //                          = pi: the user's pi coding agent, see pi/backend.ts
+//                          = opencode: the user's OpenCode, see opencode/backend.ts
 //                          = openai: an OpenAI-compatible HTTP endpoint, see openai-http.ts
 import { claudeCliModel, resolveClaudeCliSettings } from './claude/backend';
 import { codexCliModel, resolveCodexCliSettings } from './codex/backend';
 import { envValue } from './config';
 import { openAiModelFromEnv } from './openai-http';
+import { openCodeCliModel, resolveOpenCodeCliSettings } from './opencode/backend';
 import { piCliModel, resolvePiCliSettings } from './pi/backend';
 import { ModelConfigError, type ModelCall } from './types';
 
-export const MODEL_BACKENDS = ['claude', 'codex', 'pi', 'openai'] as const;
+export const MODEL_BACKENDS = ['claude', 'codex', 'pi', 'opencode', 'openai'] as const;
 export type ModelBackend = (typeof MODEL_BACKENDS)[number];
 
 /** The configured backend's name; ModelConfigError (one line, naming the valid values) for anything else. */
@@ -41,6 +43,8 @@ export function backendCli(backend: ModelBackend, env: NodeJS.ProcessEnv = proce
       return { bin: resolveCodexCliSettings({ env }).bin, product: 'the Codex CLI (`codex` on PATH)', binVar: 'SKILLOPT_CODEX_BIN' };
     case 'pi':
       return { bin: resolvePiCliSettings({ env }).bin, product: 'the pi coding agent (`pi` on PATH)', binVar: 'SKILLOPT_PI_BIN' };
+    case 'opencode':
+      return { bin: resolveOpenCodeCliSettings({ env }).bin, product: 'OpenCode (`opencode` on PATH)', binVar: 'SKILLOPT_OPENCODE_BIN' };
     case 'openai':
       return undefined;
   }
@@ -55,6 +59,8 @@ export function modelFromEnv(env: NodeJS.ProcessEnv = process.env): ModelCall {
       return codexCliModel({ env });
     case 'pi':
       return piCliModel({ env });
+    case 'opencode':
+      return openCodeCliModel({ env });
     case 'openai':
       return openAiModelFromEnv(env);
   }
@@ -63,5 +69,6 @@ export function modelFromEnv(env: NodeJS.ProcessEnv = process.env): ModelCall {
 export { claudeCliArgs, claudeCliModel, resolveClaudeCliSettings, type ClaudeCliOptions } from './claude/backend';
 export { codexCliCall, codexCliModel, resolveCodexCliSettings, type CodexCliOptions } from './codex/backend';
 export { openAiCompatibleModel, openAiModelFromEnv, type OpenAiCompatibleOptions } from './openai-http';
+export { openCodeCliModel, resolveOpenCodeCliSettings, type OpenCodeCliOptions } from './opencode/backend';
 export { piCliCall, piCliModel, resolvePiCliSettings, type PiCliOptions } from './pi/backend';
 export { ModelCallError, ModelConfigError, type ModelCall, type ModelRequest, type ModelRole } from './types';

@@ -8,13 +8,14 @@
 // Node built-ins only: on every hook's path.
 import { claudeAgent } from './claude/agent';
 import { codexAgent } from './codex/agent';
+import { openCodeAgent } from './opencode/agent';
 import { piAgent } from './pi/agent';
 import type { Agent, AgentPlace, SkillRoots } from './agent';
 import { SHARED_SKILLS, sharedSkillRoots } from './shared-skills';
 
 export { SHARED_SKILLS, sharedSkillRoots };
 
-export const AGENTS = { claude: claudeAgent, codex: codexAgent, pi: piAgent } satisfies Record<string, Agent>;
+export const AGENTS = { claude: claudeAgent, codex: codexAgent, pi: piAgent, opencode: openCodeAgent } satisfies Record<string, Agent>;
 export type AgentName = keyof typeof AGENTS;
 export const AGENT_NAMES = Object.keys(AGENTS) as AgentName[];
 
