@@ -27,6 +27,7 @@ import { dailyModelCalls } from '../../local/model-calls';
 import { openStore, type Store } from '../../store/open-store';
 import { createSkilloptWorker } from '../../worker/worker';
 import { laneStateQuery } from '../../workflows/definitions';
+import { readHint } from '../../hooks/hint';
 import { chatMatch, openCodeBin, startChatCompletionsServer, writeOpenCodeHome, type ChatCompletionsServer, type ChatRequest, type ChatRule, type OpenCodeHome } from '../fixtures/chat-completions-server';
 import { startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
 import { BETTER_TESTS_LINE, BODY, FAILURE_REASON, PLEASED, SKILL, SKILL_NAME, TESTS_LINE, WRONG } from './deploy-skill';
@@ -154,6 +155,9 @@ describe('the loop with the real OpenCode CLI', () => {
 
     const session = await runOpenCode('deploy the service');
     expect(server.requests().find((r) => r.rule === 'call-skill')?.chat.tools).toContain('skill');
+    // OpenCode has no session-end event: the run's dispose ended the session (its window closed, pinned by the call id)…
+    expect(readHint(join(env.HOME!, '.skillopt'), session.id)).toMatchObject({ toolUseId: server.requests().find((r) => r.rule === 'call-skill')!.callId, endedAt: expect.any(Number) });
+    // …and the next prompt in it, another process, resumes it: the window reopens and the prompt is its reaction.
     const pushback = await runOpenCode(WRONG, session);
     await waitFor('the candidate v2', () => store.latestVersion(REF), (v) => v?.version === 2, 120_000);
     console.log(`opencode e2e: pushback to candidate ${Date.now() - pushback.endedAt} ms (at most; polled)`);
