@@ -11,8 +11,18 @@
 // skillopt's (its first line says so); a file of that name that is not
 // skillopt's is refused, never overwritten. The user's opencode.json is never
 // touched: OpenCode finds the file by its folder.
+//
+// Before it loads any plugin, OpenCode waits for an npm install of
+// @opencode-ai/plugin into the plugin's config folder, at every start until one
+// succeeds: offline, ~80 s per start (measured with the registry refusing), a
+// stall skillopt's plugin, which imports nothing, would cause. OpenCode skips
+// that install when the folder has node_modules/ and a package-lock.json that
+// lists the package (docs/opencode.md §2). So install seeds a folder that has
+// neither (OpenCode never installed there) with exactly that: an empty
+// node_modules/ and a lock naming the package; uninstall removes the seed when
+// it is still untouched. A folder OpenCode or the user installed into is left alone.
 import { existsSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { atomicWriteFile, readTextIfExists } from '../../local/fs';
 import { projectRoot } from '../../local/project-root';
@@ -69,6 +79,26 @@ async function readOurs(path: string): Promise<{ text: string | undefined }> {
 
 const otherScope = (scope: HookScope): HookScope => (scope === 'user' ? 'project' : 'user');
 
+/** The lock that makes OpenCode skip its npm install of @opencode-ai/plugin (the version is not checked). */
+export const SEED_LOCK = `${JSON.stringify({ name: 'opencode-config', lockfileVersion: 3, requires: true, packages: { '': { dependencies: { '@opencode-ai/plugin': '*' } } } }, null, 2)}\n`;
+
+/** Seeds the plugins folder's config folder when OpenCode never installed there; whether it did. */
+async function seedDependencies(configDir: string): Promise<boolean> {
+  if (existsSync(join(configDir, 'node_modules')) || existsSync(join(configDir, 'package-lock.json'))) return false;
+  await mkdir(join(configDir, 'node_modules'), { recursive: true });
+  await atomicWriteFile(join(configDir, 'package-lock.json'), SEED_LOCK);
+  return true;
+}
+
+/** Takes the seed out again while it is exactly skillopt's (an empty node_modules/, the seed lock). */
+async function unseedDependencies(configDir: string): Promise<void> {
+  if ((await readTextIfExists(join(configDir, 'package-lock.json'))) !== SEED_LOCK) return;
+  const modules = await readdir(join(configDir, 'node_modules')).catch(() => undefined);
+  if (modules === undefined || modules.length > 0) return;
+  await rmdir(join(configDir, 'node_modules'));
+  await rm(join(configDir, 'package-lock.json'), { force: true });
+}
+
 export const openCodeSetup: AgentSetup = {
   installs: "OpenCode's plugins folder (a plugin for session.created, chat.message, the skill tool's result, dispose)",
   setName: 'the skillopt OpenCode plugin',
@@ -82,15 +112,18 @@ export const openCodeSetup: AgentSetup = {
       await mkdir(dirname(path), { recursive: true });
       await atomicWriteFile(path, wanted);
     }
+    const seeded = await seedDependencies(dirname(dirname(path)));
     const other = pluginPath({ ...where, scope: otherScope(where.scope) });
     const alsoInstalledIn = other !== path && (await readTextIfExists(other))?.startsWith(MARK) ? other : undefined;
-    return { settingsPath: path, changed: written ? ['plugin'] : [], written, ...(alsoInstalledIn ? { alsoInstalledIn } : {}) };
+    const changed = [...(written ? ['plugin'] : []), ...(seeded ? ['npm-install seed'] : [])];
+    return { settingsPath: path, changed, written: written || seeded, ...(alsoInstalledIn ? { alsoInstalledIn } : {}) };
   },
   async uninstall(where) {
     const path = pluginPath(where);
     const { text } = await readOurs(path);
     if (text === undefined) return { settingsPath: path, changed: [], written: false };
     await rm(path, { force: true });
+    await unseedDependencies(dirname(dirname(path)));
     return { settingsPath: path, changed: ['plugin'], written: true };
   },
   async check(where) {

@@ -92,6 +92,30 @@ describe('hooks install --agent opencode', () => {
     expect(without.log).not.toContain('failed to load plugin');
   }, 120_000);
 
+  it('spares OpenCode its npm install of @opencode-ai/plugin where it never installed (offline it would wait ~80 s at every start); leaves a folder it installed into alone', async () => {
+    for (const f of ['node_modules', 'package.json', 'package-lock.json']) rmSync(join(oc.configDir, f), { recursive: true, force: true });
+    expect(await openCodeSetup.install(where('user', [process.execPath, HOOK_ENTRY]))).toMatchObject({ changed: ['plugin', 'npm-install seed'], written: true });
+    expect(readdirSync(join(oc.configDir, 'node_modules'))).toEqual([]);
+    // The registry refuses: OpenCode would retry its install for over a minute before loading any plugin.
+    const started = Date.now();
+    const run = await runOpenCode({ SKILLOPT_HOME: join(dir, 'skillopt'), npm_config_registry: 'http://127.0.0.1:1/' });
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stdout.trim()).toBe('Hi there.');
+    expect(Date.now() - started).toBeLessThan(40_000);
+    expect(run.log).not.toContain('background dependency install failed');
+    expect(existsSync(join(dir, 'skillopt'))).toBe(true);
+    expect(await openCodeSetup.install(where('user', [process.execPath, HOOK_ENTRY]))).toMatchObject({ changed: [], written: false });
+    // Uninstalled, the seed goes with the plugin; a folder with its own install keeps it.
+    await openCodeSetup.uninstall(where('user'));
+    expect(readdirSync(oc.configDir).filter((f) => f === 'node_modules' || f === 'package-lock.json')).toEqual([]);
+    mkdirSync(join(oc.configDir, 'node_modules', '@opencode-ai', 'plugin'), { recursive: true });
+    writeFileSync(join(oc.configDir, 'package-lock.json'), '{"lockfileVersion":3}\n');
+    expect(await openCodeSetup.install(where('user', [process.execPath, HOOK_ENTRY]))).toMatchObject({ changed: ['plugin'] });
+    await openCodeSetup.uninstall(where('user'));
+    expect(readFileSync(join(oc.configDir, 'package-lock.json'), 'utf8')).toBe('{"lockfileVersion":3}\n');
+    expect(existsSync(join(oc.configDir, 'node_modules', '@opencode-ai', 'plugin'))).toBe(true);
+  }, 120_000);
+
   it('a SKILLOPT_HOME that cannot be written costs the user nothing: the prompt is answered, nothing is printed', async () => {
     await openCodeSetup.install(where('user', [process.execPath, HOOK_ENTRY]));
     // A file where the folder should be: every write of the plugin's fails.

@@ -109,7 +109,7 @@ describe('hooks install --agent codex', () => {
     const out: string[] = [];
     const code = await runCli(['hooks', 'install', '--agent', 'all'], { env: sb.env, cwd: sb.project, stdout: { write: (t: string) => out.push(t) }, stderr: { write: () => true } } as never);
     expect(code).toBe(0);
-    expect(out.join('')).toMatch(/^installed skillopt hooks \(SessionStart, PreToolUse, UserPromptExpansion, UserPromptSubmit, SessionEnd\) in .*settings\.json\ninstalled skillopt Codex hooks \(SessionStart, PreToolUse, UserPromptSubmit\) in .*hooks\.json, trusted in .*config\.toml\ninstalled the skillopt pi extension \(extension\) in .*\/\.pi\/agent\/extensions\/skillopt\.ts\ninstalled the skillopt OpenCode plugin \(plugin\) in .*\/\.config\/opencode\/plugins\/skillopt\.js\n$/);
+    expect(out.join('')).toMatch(/^installed skillopt hooks \(SessionStart, PreToolUse, UserPromptExpansion, UserPromptSubmit, SessionEnd\) in .*settings\.json\ninstalled skillopt Codex hooks \(SessionStart, PreToolUse, UserPromptSubmit\) in .*hooks\.json, trusted in .*config\.toml\ninstalled the skillopt pi extension \(extension\) in .*\/\.pi\/agent\/extensions\/skillopt\.ts\ninstalled the skillopt OpenCode plugin \(plugin, npm-install seed\) in .*\/\.config\/opencode\/plugins\/skillopt\.js\n$/);
     expect(existsSync(join(sb.home, '.claude', 'settings.json'))).toBe(true);
   });
 });
