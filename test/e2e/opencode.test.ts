@@ -86,6 +86,7 @@ async function runOpenCode(prompt: string, session?: { id: string }): Promise<{ 
   const args = ['run', '--format', 'json', '--title', 'e2e', ...(session ? ['--session', session.id] : [])];
   const run = await execa(OPENCODE_BIN, args, { cwd, env, extendEnv: false, input: prompt, timeout: 120_000, reject: false });
   expect(run.exitCode, `${run.stdout}\n${run.stderr}`).toBe(0);
+  expect(run.stderr).not.toMatch(/skillopt/i);
   const events = run.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; sessionID?: string });
   expect(events.filter((e) => e.type === 'error'), run.stdout).toEqual([]);
   const id = events.find((e) => e.sessionID)?.sessionID;
@@ -201,7 +202,10 @@ describe('the loop with the real OpenCode CLI', () => {
     expect((await store.verdicts(REF)).some((v) => v.sessionId === session.id)).toBe(false);
   }, 120_000);
 
-  it('the plugin is invisible to the model: no message of any session request says anything of skillopt', () => {
+  it('the plugin is invisible to the model: no message of any session request says anything of skillopt; it logged no error', () => {
+    const hooksLog = readFileSync(join(env.HOME!, '.skillopt', 'hooks.log'), 'utf8');
+    expect(hooksLog).toContain('[opencode chat.message');
+    expect(hooksLog).not.toMatch(/ ERROR /);
     const sessions = server.requests().filter((r) => !backend(r.chat));
     expect(sessions.length).toBeGreaterThan(8);
     for (const r of sessions) {
