@@ -51,7 +51,8 @@ const errno = (err: unknown): string => String((err as NodeJS.ErrnoException).co
  * one of `databases` names is accepted too (see readTranscriptWindow).
  */
 export async function openTranscript(path: string, roots: readonly string[], databases: readonly TranscriptDatabase[] = []): Promise<FileHandle> {
-  const readable = (file: string) => file.endsWith(TRANSCRIPT_SUFFIX) || databases.some((db) => db.isDatabase(basename(file)));
+  // What a file is by its name: a JSONL transcript, a session database, or neither (refused); a link must lead to the same kind.
+  const kind = (file: string) => (file.endsWith(TRANSCRIPT_SUFFIX) ? 'jsonl' : databases.some((db) => db.isDatabase(basename(file))) ? 'database' : undefined);
   if (typeof path !== 'string' || path === '' || path.includes('\0')) refuse(String(path), roots, 'not a file path');
   if (!isAbsolute(path)) refuse(path, roots, 'not an absolute path');
   if (path.split(/[\\/]/).includes('..')) refuse(path, roots, 'the path has a ".." segment');
@@ -60,7 +61,7 @@ export async function openTranscript(path: string, roots: readonly string[], dat
   const real = (await Promise.all(stated.map((root) => realpath(root).catch(() => undefined)))).filter((root): root is string => root !== undefined);
   // Lexically first: a path outside every root (as configured or as resolved) is refused without a stat.
   if (![...stated, ...real].some((root) => isBelow(root, given))) refuse(path, roots, 'outside the agent transcript folders');
-  if (!readable(given)) refuse(path, roots, `not a ${TRANSCRIPT_SUFFIX} file`);
+  if (!kind(given)) refuse(path, roots, `not a ${TRANSCRIPT_SUFFIX} file`);
   let target: string;
   try {
     target = await realpath(given);
@@ -69,7 +70,7 @@ export async function openTranscript(path: string, roots: readonly string[], dat
     throw err;
   }
   if (!real.some((root) => isBelow(root, target))) refuse(path, roots, 'it is a link to a file outside the agent transcript folders');
-  if (!readable(target) || basename(target) !== basename(given)) refuse(path, roots, `it is a link to a file that is not a ${TRANSCRIPT_SUFFIX} file`);
+  if (kind(target) !== kind(given)) refuse(path, roots, `it is a link to a file that is not a ${TRANSCRIPT_SUFFIX} file`);
   let file: FileHandle;
   try {
     // The resolved path, never following a link swapped in since; non-blocking so a FIFO cannot stall the worker.
@@ -110,7 +111,7 @@ export async function readTranscriptWindow(input: JudgeInput, roots: readonly st
   const database = databases.find((db) => db.isDatabase(basename(path)));
   if (database) {
     try {
-      return await readSessionRows(file, database, input);
+      return await readSessionRows(file, database, input, roots);
     } finally {
       await file.close();
     }
@@ -140,7 +141,7 @@ export async function readTranscriptWindow(input: JudgeInput, roots: readonly st
  * real path (SQLite finds its -wal beside it), refused when that is no longer
  * the file already checked, and the session id is a bound parameter.
  */
-async function readSessionRows(file: FileHandle, database: TranscriptDatabase, input: JudgeInput): Promise<string> {
+async function readSessionRows(file: FileHandle, database: TranscriptDatabase, input: JudgeInput, roots: readonly string[]): Promise<string> {
   const path = input.reaction.transcriptPath || input.invocation.transcriptPath;
   const checked = await file.stat();
   const target = await realpath(path);
@@ -152,8 +153,16 @@ async function readSessionRows(file: FileHandle, database: TranscriptDatabase, i
   }
   try {
     const opened = await stat(target);
-    if (opened.ino !== checked.ino || opened.dev !== checked.dev) refuse(path, [], 'it changed while being opened');
-    const text = database.sessionText((sql, ...params) => db.prepare(sql).all(...params) as Record<string, unknown>[], input.invocation.sessionId, input.reaction.transcriptBytes);
+    if (opened.ino !== checked.ino || opened.dev !== checked.dev) refuse(path, roots, 'it changed while being opened');
+    let text: string;
+    try {
+      text = database.sessionText((sql, ...params) => db.prepare(sql).all(...params) as Record<string, unknown>[], input.invocation.sessionId, input.reaction.transcriptBytes);
+    } catch (err) {
+      // Not a database, or not one of this schema: no retry reads it. A busy or locked one is retried.
+      const code = (err as { code?: string }).code ?? '';
+      if (['SQLITE_NOTADB', 'SQLITE_CORRUPT', 'SQLITE_ERROR'].includes(code)) missing(path, code);
+      throw err;
+    }
     const bytes = Buffer.from(text, 'utf8');
     if (bytes.length <= MAX_TRANSCRIPT_READ_BYTES) return text;
     const tail = bytes.subarray(bytes.length - MAX_TRANSCRIPT_READ_BYTES).toString('utf8');

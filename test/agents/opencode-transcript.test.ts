@@ -111,6 +111,14 @@ describe('the judge reads an OpenCode session from opencode.db', () => {
     expect(await refused(join(oc.dataDir, 'opencode-dev.db'))).toContain('a link to a file outside');
   });
 
+  it('a file named like the database that is not one is a transcript not there, not retried', async () => {
+    const garbage = join(oc.dataDir, 'opencode-garbage.db');
+    writeFileSync(garbage, '{"not":"sqlite"}\n'.repeat(100));
+    const err = (await readTranscriptWindow(judgeInput(garbage, Date.now()), roots).catch((e: unknown) => e)) as ApplicationFailure;
+    expect(err).toMatchObject({ type: FailureTypes.TranscriptMissing, nonRetryable: true });
+    expect(err.message).toContain('SQLITE_NOTADB');
+  });
+
   it('OpenCode’s lines are read by its own format, whatever other agents’ formats are listed', () => {
     expect(AGENT_TRANSCRIPTS.opencode.recognizes({ opencodePart: { type: 'text', text: 'x' }, role: 'user' })).toBe(true);
     expect(AGENT_TRANSCRIPTS.opencode.recognizes({ type: 'user', message: { content: 'x' } })).toBe(false);
