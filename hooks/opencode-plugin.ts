@@ -79,6 +79,17 @@ async function quietly(event: string, work: (hook: HookContext) => Promise<unkno
   }
 }
 
+/** A hook that can throw nothing into OpenCode, whatever it is handed (each body's own work is logged by `quietly`). */
+function guarded<A extends unknown[]>(hook: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args) => {
+    try {
+      await hook(...args);
+    } catch {
+      // An input of a shape OpenCode never sent before: skillopt misses this event, OpenCode goes on.
+    }
+  };
+}
+
 /** What the user typed: the prompt's text parts, not those OpenCode added itself. */
 function promptText(parts: unknown): string | undefined {
   if (!Array.isArray(parts)) return undefined;
@@ -100,7 +111,8 @@ export default async function skilloptOpenCodePlugin(input: OpenCodePluginInput,
   const session = (sessionId: string): HookPayload => ({ session_id: sessionId, cwd, transcript_path: openCodeDatabasePath(process.env) });
 
   return {
-    async event({ event }) {
+    event: guarded(async (hookInput) => {
+      const event = isObject(hookInput) && isObject(hookInput.event) ? hookInput.event : undefined;
       if (event?.type !== 'session.created' || !isObject(event.properties) || !isObject(event.properties.info)) return;
       const info = event.properties.info;
       const id = str(info.id);
@@ -112,8 +124,8 @@ export default async function skilloptOpenCodePlugin(input: OpenCodePluginInput,
       if (seen.has(id)) return;
       seen.add(id);
       await quietly('session.created', (hook) => onSessionStart({ ...session(id), source: 'startup' }, hook));
-    },
-    async 'chat.message'(hookInput, output) {
+    }),
+    'chat.message': guarded(async (hookInput, output) => {
       const id = str(hookInput?.sessionID);
       const prompt = promptText(output?.parts);
       if (!id || children.has(id) || prompt === undefined) return;
@@ -123,8 +135,8 @@ export default async function skilloptOpenCodePlugin(input: OpenCodePluginInput,
       }
       const promptId = str(output?.message?.id);
       await quietly('chat.message', (hook) => onUserPromptSubmit({ ...session(id), prompt, ...(promptId ? { prompt_id: promptId } : {}) }, hook));
-    },
-    async 'tool.execute.after'(hookInput, output) {
+    }),
+    'tool.execute.after': guarded(async (hookInput, output) => {
       const id = str(hookInput?.sessionID);
       if (hookInput?.tool !== 'skill' || !id || children.has(id)) return;
       const args = isObject(hookInput.args) ? hookInput.args : {};
@@ -132,10 +144,10 @@ export default async function skilloptOpenCodePlugin(input: OpenCodePluginInput,
       const callId = str(hookInput.callID);
       const payload: HookPayload = { ...session(id), tool_name: 'skill', tool_input: { name: args.name, ...(dir ? { dir } : {}) }, ...(callId ? { tool_use_id: callId } : {}) };
       await quietly('tool.execute.after', (hook) => onPreToolUse(payload, hook));
-    },
-    async dispose() {
+    }),
+    dispose: guarded(async () => {
       for (const id of seen) await quietly('dispose', (hook) => onSessionEnd({ ...session(id), reason: 'other' }, hook));
       seen.clear();
-    },
+    }),
   };
 }
