@@ -161,8 +161,9 @@ describe('the loop with the real OpenCode CLI', () => {
     // …and the next prompt in it, another process, resumes it: the window reopens and the prompt is its reaction.
     const pushback = await runOpenCode(WRONG, session);
     await waitFor('the candidate v2', () => store.latestVersion(REF), (v) => v?.version === 2, 120_000);
-    console.log(`opencode e2e: pushback to candidate ${Date.now() - pushback.endedAt} ms (at most; polled)`);
     const v2 = (await store.latestVersion(REF))!;
+    // The closing note's number: from the pushback run's end to the candidate's row.
+    console.log(`opencode e2e: pushback to candidate ${Date.parse(v2.createdAt) - pushback.endedAt} ms`);
     expect(v2).toMatchObject({ state: 'candidate' });
     expect(v2.body).toContain(BETTER_TESTS_LINE);
     expect(v2.precheck).toMatchObject({ decision: 'go-on', addressed: 1, failures: 1, worse: 0 });
