@@ -16,7 +16,7 @@ import { builtinModules } from 'node:module';
 // activity code, and of agents/ only what tells them about an agent (its skill
 // roots, how its events name a skill's use): never a model backend or a setup.
 // What the hooks may import of agents/: Node built-ins only, each (PACKAGES below).
-const HOOK_SAFE_AGENT_MODULES = ['agents/registry', 'agents/agent', 'agents/hook-payload', 'agents/prompt-offset', 'agents/skills-in-context', 'agents/shared-skills'];
+const HOOK_SAFE_AGENT_MODULES = ['agents/registry', 'agents/agent', 'agents/hook-payload', 'agents/prompt-offset', 'agents/skills-in-context', 'agents/shared-skills', 'agents/opencode/agent'];
 const LAYERS = {
   core: [],
   local: ['core'],

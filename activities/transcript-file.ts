@@ -1,12 +1,17 @@
 // Opens a transcript for the judge, only inside the agent transcript folders.
 // A path comes from a signal, and anyone with access to the namespace can send
 // one: a path outside the folders (lexically, or after its symlinks are
-// resolved), with a ".." segment, or not a .jsonl file is refused before
-// anything is read, non-retryable, with its reason.
+// resolved), with a ".." segment, or not a .jsonl file (nor an agent's session
+// database, such as OpenCode's opencode.db) is refused before anything is read,
+// non-retryable, with its reason. A session database is opened read-only and
+// only the invocation's session is read from it.
 import { constants } from 'node:fs';
-import { open, realpath, type FileHandle } from 'node:fs/promises';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { open, realpath, stat, type FileHandle } from 'node:fs/promises';
+import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
+import Database from 'better-sqlite3';
+import type { TranscriptDatabase } from '../core/transcript';
+import { TRANSCRIPT_DATABASES } from '../agents/transcripts';
 import { FailureTypes, type JudgeInput } from './types';
 
 /** Agent transcripts are JSON lines. */
@@ -42,9 +47,12 @@ const errno = (err: unknown): string => String((err as NodeJS.ErrnoException).co
  * The transcript at `path`, opened for reading, when it is a regular *.jsonl
  * file whose real path is inside the real path of one of `roots`. Throws a
  * non-retryable TranscriptOutsideRoots failure otherwise (nothing outside the
- * roots is even looked at), and TranscriptMissing when it is not there.
+ * roots is even looked at), and TranscriptMissing when it is not there. A file
+ * one of `databases` names is accepted too (see readTranscriptWindow).
  */
-export async function openTranscript(path: string, roots: readonly string[]): Promise<FileHandle> {
+export async function openTranscript(path: string, roots: readonly string[], databases: readonly TranscriptDatabase[] = []): Promise<FileHandle> {
+  // What a file is by its name: a JSONL transcript, a session database, or neither (refused); a link must lead to the same kind.
+  const kind = (file: string) => (file.endsWith(TRANSCRIPT_SUFFIX) ? 'jsonl' : databases.some((db) => db.isDatabase(basename(file))) ? 'database' : undefined);
   if (typeof path !== 'string' || path === '' || path.includes('\0')) refuse(String(path), roots, 'not a file path');
   if (!isAbsolute(path)) refuse(path, roots, 'not an absolute path');
   if (path.split(/[\\/]/).includes('..')) refuse(path, roots, 'the path has a ".." segment');
@@ -53,7 +61,7 @@ export async function openTranscript(path: string, roots: readonly string[]): Pr
   const real = (await Promise.all(stated.map((root) => realpath(root).catch(() => undefined)))).filter((root): root is string => root !== undefined);
   // Lexically first: a path outside every root (as configured or as resolved) is refused without a stat.
   if (![...stated, ...real].some((root) => isBelow(root, given))) refuse(path, roots, 'outside the agent transcript folders');
-  if (!given.endsWith(TRANSCRIPT_SUFFIX)) refuse(path, roots, `not a ${TRANSCRIPT_SUFFIX} file`);
+  if (!kind(given)) refuse(path, roots, `not a ${TRANSCRIPT_SUFFIX} file`);
   let target: string;
   try {
     target = await realpath(given);
@@ -62,7 +70,7 @@ export async function openTranscript(path: string, roots: readonly string[]): Pr
     throw err;
   }
   if (!real.some((root) => isBelow(root, target))) refuse(path, roots, 'it is a link to a file outside the agent transcript folders');
-  if (!target.endsWith(TRANSCRIPT_SUFFIX)) refuse(path, roots, `it is a link to a file that is not a ${TRANSCRIPT_SUFFIX} file`);
+  if (kind(target) !== kind(given)) refuse(path, roots, `it is a link to a file that is not a ${TRANSCRIPT_SUFFIX} file`);
   let file: FileHandle;
   try {
     // The resolved path, never following a link swapped in since; non-blocking so a FIFO cannot stall the worker.
@@ -96,10 +104,18 @@ const MAX_TRANSCRIPT_READ_BYTES = 8 * 1024 * 1024;
  * little before the invocation (when it was recorded in the same file), which
  * bounds the read for long sessions.
  */
-export async function readTranscriptWindow(input: JudgeInput, roots: readonly string[]): Promise<string> {
+export async function readTranscriptWindow(input: JudgeInput, roots: readonly string[], databases: readonly TranscriptDatabase[] = TRANSCRIPT_DATABASES): Promise<string> {
   const path = input.reaction.transcriptPath || input.invocation.transcriptPath;
   // Only inside the agent transcript folders: a signal must not make the worker read arbitrary files.
-  const file = await openTranscript(path, roots);
+  const file = await openTranscript(path, roots, databases);
+  const database = databases.find((db) => db.isDatabase(basename(path)));
+  if (database) {
+    try {
+      return await readSessionRows(file, database, input, roots);
+    } finally {
+      await file.close();
+    }
+  }
   try {
     const size = (await file.stat()).size;
     const end = Math.min(input.reaction.transcriptBytes, size);
@@ -114,5 +130,44 @@ export async function readTranscriptWindow(input: JudgeInput, roots: readonly st
     return start > 0 ? text.slice(text.indexOf('\n') + 1) : text;
   } finally {
     await file.close();
+  }
+}
+
+/**
+ * The invocation's session from a session database (OpenCode's opencode.db),
+ * as the JSON lines its transcript format reads: the rows written before the
+ * position recorded with the reaction (the same text on every retry), the last
+ * MAX_TRANSCRIPT_READ_BYTES of them. The database is opened read-only by its
+ * real path (SQLite finds its -wal beside it), refused when that is no longer
+ * the file already checked, and the session id is a bound parameter.
+ */
+async function readSessionRows(file: FileHandle, database: TranscriptDatabase, input: JudgeInput, roots: readonly string[]): Promise<string> {
+  const path = input.reaction.transcriptPath || input.invocation.transcriptPath;
+  const checked = await file.stat();
+  const target = await realpath(path);
+  let db: Database.Database;
+  try {
+    db = new Database(target, { readonly: true, fileMustExist: true });
+  } catch (err) {
+    missing(path, (err as { code?: string }).code ?? 'SQLITE_CANTOPEN');
+  }
+  try {
+    const opened = await stat(target);
+    if (opened.ino !== checked.ino || opened.dev !== checked.dev) refuse(path, roots, 'it changed while being opened');
+    let text: string;
+    try {
+      text = database.sessionText((sql, ...params) => db.prepare(sql).all(...params) as Record<string, unknown>[], input.invocation.sessionId, input.reaction.transcriptBytes);
+    } catch (err) {
+      // Not a database, or not one of this schema: no retry reads it. A busy or locked one is retried.
+      const code = (err as { code?: string }).code ?? '';
+      if (['SQLITE_NOTADB', 'SQLITE_CORRUPT', 'SQLITE_ERROR'].includes(code)) missing(path, code);
+      throw err;
+    }
+    const bytes = Buffer.from(text, 'utf8');
+    if (bytes.length <= MAX_TRANSCRIPT_READ_BYTES) return text;
+    const tail = bytes.subarray(bytes.length - MAX_TRANSCRIPT_READ_BYTES).toString('utf8');
+    return tail.slice(tail.indexOf('\n') + 1);
+  } finally {
+    db.close();
   }
 }

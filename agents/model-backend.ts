@@ -4,6 +4,7 @@
 //                          = pi: the user's pi coding agent, see pi/backend.ts
 //                          = gemini: the user's Gemini CLI, see gemini/backend.ts
 //                          = copilot: the user's GitHub Copilot CLI, see copilot/backend.ts
+//                          = opencode: the user's OpenCode, see opencode/backend.ts
 //                          = openai: an OpenAI-compatible HTTP endpoint, see openai-http.ts
 import { claudeCliModel, resolveClaudeCliSettings } from './claude/backend';
 import { codexCliModel, resolveCodexCliSettings } from './codex/backend';
@@ -11,10 +12,11 @@ import { copilotCliModel, resolveCopilotCliSettings } from './copilot/backend';
 import { envValue } from './config';
 import { geminiCliModel, resolveGeminiCliSettings } from './gemini/backend';
 import { openAiModelFromEnv } from './openai-http';
+import { openCodeCliModel, resolveOpenCodeCliSettings } from './opencode/backend';
 import { piCliModel, resolvePiCliSettings } from './pi/backend';
 import { ModelConfigError, type ModelCall } from './types';
 
-export const MODEL_BACKENDS = ['claude', 'codex', 'pi', 'gemini', 'copilot', 'openai'] as const;
+export const MODEL_BACKENDS = ['claude', 'codex', 'pi', 'gemini', 'copilot', 'opencode', 'openai'] as const;
 export type ModelBackend = (typeof MODEL_BACKENDS)[number];
 
 /** The configured backend's name; ModelConfigError (one line, naming the valid values) for anything else. */
@@ -49,6 +51,8 @@ export function backendCli(backend: ModelBackend, env: NodeJS.ProcessEnv = proce
       return { bin: resolveGeminiCliSettings({ env }).bin, product: 'Gemini CLI (`gemini` on PATH)', binVar: 'SKILLOPT_GEMINI_BIN' };
     case 'copilot':
       return { bin: resolveCopilotCliSettings({ env }).bin, product: 'GitHub Copilot CLI (`copilot` on PATH)', binVar: 'SKILLOPT_COPILOT_BIN' };
+    case 'opencode':
+      return { bin: resolveOpenCodeCliSettings({ env }).bin, product: 'OpenCode (`opencode` on PATH)', binVar: 'SKILLOPT_OPENCODE_BIN' };
     case 'openai':
       return undefined;
   }
@@ -67,6 +71,8 @@ export function modelFromEnv(env: NodeJS.ProcessEnv = process.env): ModelCall {
       return geminiCliModel({ env });
     case 'copilot':
       return copilotCliModel({ env });
+    case 'opencode':
+      return openCodeCliModel({ env });
     case 'openai':
       return openAiModelFromEnv(env);
   }
@@ -77,5 +83,6 @@ export { copilotCliArgs, copilotCliModel, resolveCopilotCliSettings, type Copilo
 export { codexCliCall, codexCliModel, resolveCodexCliSettings, type CodexCliOptions } from './codex/backend';
 export { geminiCliArgs, geminiCliModel, resolveGeminiCliSettings, type GeminiCliOptions } from './gemini/backend';
 export { openAiCompatibleModel, openAiModelFromEnv, type OpenAiCompatibleOptions } from './openai-http';
+export { openCodeCliModel, resolveOpenCodeCliSettings, type OpenCodeCliOptions } from './opencode/backend';
 export { piCliCall, piCliModel, resolvePiCliSettings, type PiCliOptions } from './pi/backend';
 export { ModelCallError, ModelConfigError, type ModelCall, type ModelRequest, type ModelRole } from './types';

@@ -1,5 +1,5 @@
 // The coding agents skillopt works with, by the name commands use
-// (`--agent claude|codex|pi`, `hook <Event> --agent <name>`). Each is one
+// (`--agent claude|codex|pi|opencode`, `hook <Event> --agent <name>`). Each is one
 // module, agents/<name>/: agent.ts (what the hooks need: skill roots,
 // transcript folder, how its events name a skill's use), setup.ts (install,
 // uninstall and check of its hooks or extension, listed in agents/setups.ts),
@@ -10,13 +10,14 @@ import { claudeAgent } from './claude/agent';
 import { codexAgent } from './codex/agent';
 import { geminiAgent } from './gemini/agent';
 import { copilotAgent } from './copilot/agent';
+import { openCodeAgent } from './opencode/agent';
 import { piAgent } from './pi/agent';
 import type { Agent, AgentPlace, SkillRoots } from './agent';
 import { SHARED_SKILLS, sharedSkillRoots } from './shared-skills';
 
 export { SHARED_SKILLS, sharedSkillRoots };
 
-export const AGENTS = { claude: claudeAgent, codex: codexAgent, pi: piAgent, gemini: geminiAgent, copilot: copilotAgent } satisfies Record<string, Agent>;
+export const AGENTS = { claude: claudeAgent, codex: codexAgent, pi: piAgent, gemini: geminiAgent, copilot: copilotAgent, opencode: openCodeAgent } satisfies Record<string, Agent>;
 export type AgentName = keyof typeof AGENTS;
 export const AGENT_NAMES = Object.keys(AGENTS) as AgentName[];
 

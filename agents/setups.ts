@@ -4,8 +4,9 @@ import { claudeSetup } from './claude/setup';
 import { codexSetup } from './codex/setup';
 import { geminiSetup } from './gemini/setup';
 import { copilotSetup } from './copilot/setup';
+import { openCodeSetup } from './opencode/setup';
 import { piSetup } from './pi/setup';
 import type { AgentName } from './registry';
 import type { AgentSetup } from './setup';
 
-export const AGENT_SETUPS: Record<AgentName, AgentSetup> = { claude: claudeSetup, codex: codexSetup, pi: piSetup, gemini: geminiSetup, copilot: copilotSetup };
+export const AGENT_SETUPS: Record<AgentName, AgentSetup> = { claude: claudeSetup, codex: codexSetup, pi: piSetup, gemini: geminiSetup, copilot: copilotSetup, opencode: openCodeSetup };

@@ -5,13 +5,17 @@ import { claudeTranscript } from './claude/transcript';
 import { codexTranscript } from './codex/transcript';
 import { geminiTranscript } from './gemini/transcript';
 import { copilotTranscript } from './copilot/transcript';
+import { openCodeSessions, openCodeTranscript } from './opencode/transcript';
 import { piTranscript } from './pi/transcript';
 import type { AgentName } from './registry';
-import type { TranscriptFormat } from '../core/transcript';
+import type { TranscriptDatabase, TranscriptFormat } from '../core/transcript';
 
-export const AGENT_TRANSCRIPTS: Record<AgentName, TranscriptFormat> = { claude: claudeTranscript, codex: codexTranscript, pi: piTranscript, gemini: geminiTranscript, copilot: copilotTranscript };
+export const AGENT_TRANSCRIPTS: Record<AgentName, TranscriptFormat> = { claude: claudeTranscript, codex: codexTranscript, pi: piTranscript, gemini: geminiTranscript, copilot: copilotTranscript, opencode: openCodeTranscript };
 
 export const TRANSCRIPT_FORMATS: readonly TranscriptFormat[] = [
   ...Object.values(AGENT_TRANSCRIPTS).filter((format, i, all) => format !== claudeTranscript && all.indexOf(format) === i),
   claudeTranscript,
 ];
+
+/** The agents whose sessions are rows of a database file rather than JSONL (OpenCode's opencode.db). */
+export const TRANSCRIPT_DATABASES: readonly TranscriptDatabase[] = [openCodeSessions];

@@ -71,6 +71,22 @@ export interface TranscriptFormat {
   reader(entries: Entry[]): (entry: Entry) => Turn[];
 }
 
+/** The rows of one read-only query (the caller opened the database read-only; parameters are bound, never spliced). */
+export type SqlRows = (sql: string, ...params: Array<string | number>) => Entry[];
+
+/**
+ * An agent whose sessions are rows of a SQLite database file (OpenCode) rather
+ * than a JSONL file: which files are one, and a session as the JSON lines its
+ * TranscriptFormat reads. A window's position is then the agent's own (OpenCode:
+ * the prompt's time in ms), not a byte length.
+ */
+export interface TranscriptDatabase {
+  /** Whether a file of this name is such a database (`opencode.db`). */
+  isDatabase(fileName: string): boolean;
+  /** The session's lines written before `end` (the position recorded with the reaction), oldest first, one per line. */
+  sessionText(rows: SqlRows, sessionId: string, end: number): string;
+}
+
 /** `formats`: the agents' transcript formats; the last reads every line no other recognizes. */
 export function buildJudgeWindow(input: JudgeWindowInput, formats: readonly TranscriptFormat[], options: JudgeWindowOptions = {}): JudgeWindow {
   const { before = WINDOW_TURNS_BEFORE, after = WINDOW_TURNS_AFTER, maxChars = MAX_WINDOW_CHARS } = options;

@@ -59,6 +59,14 @@ function lowerAutogroup(pid: number): void {
   }
 }
 
+/** The Node binary detached processes run on: this process's, unless it is not Node (OpenCode runs plugins in its own Bun). */
+let nodeBinary = process.execPath;
+
+/** For a hook running inside a host that is not Node: the Node binary to start skillopt's processes with. */
+export function useNodeBinary(path: string): void {
+  nodeBinary = path;
+}
+
 export interface SpawnOptions {
   cwd?: string;
   /** Start it at the background priority (the hook's own work must be done: see lowerOwnPriority). */
@@ -73,7 +81,7 @@ export async function spawnDetachedNode(args: string[], options: SpawnOptions, o
   try {
     const { spawn } = await loadChildProcess();
     if (options.lowPriority) await lowerOwnPriority(onError);
-    const child = spawn(process.execPath, args, { detached: true, stdio: 'ignore', ...(options.cwd === undefined ? {} : { cwd: options.cwd }) });
+    const child = spawn(nodeBinary, args, { detached: true, stdio: 'ignore', ...(options.cwd === undefined ? {} : { cwd: options.cwd }) });
     if (options.lowPriority && child.pid !== undefined) lowerAutogroup(child.pid);
     child.on('error', onError);
     child.unref();

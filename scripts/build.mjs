@@ -10,6 +10,8 @@
 //                    detached process, dist/hook-session-start.mjs.
 //  - dist/pi-extension.mjs  pi's hook entry, an extension pi loads (`hooks install --agent pi`
 //                    writes a file into pi's extensions folder that re-exports it).
+//  - dist/opencode-plugin.mjs  OpenCode's, a plugin OpenCode loads (`hooks install --agent opencode`
+//                    writes a file into OpenCode's plugins folder that loads it).
 //  - dist/flusher.mjs the detached process a hook starts to deliver the outbox to Temporal
 //                    (the Temporal client inlined: it loads in ~100 ms instead of ~180);
 //                    dist/machine-worker.mjs is its activities-only worker (teammate mode).
@@ -48,6 +50,8 @@ const entries = [
   },
   // pi's hook entry: an extension pi loads into its own process (hooks/pi-extension.ts), Node built-ins only.
   { in: 'hooks/pi-extension.ts', out: 'dist/pi-extension.mjs', packages: 'external' },
+  // OpenCode's hook entry: a plugin OpenCode loads into its own (Bun) process (hooks/opencode-plugin.ts), Node built-ins only.
+  { in: 'hooks/opencode-plugin.ts', out: 'dist/opencode-plugin.mjs', packages: 'external' },
   // The Temporal client inlined: a flusher starts once per burst of hook events,
   // and skipping module resolution across node_modules halves its load time.
   { in: 'worker/flusher.ts', out: 'dist/flusher.mjs', packages: undefined },

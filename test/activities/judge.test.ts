@@ -286,11 +286,11 @@ describe('the transcript folders', () => {
     return path;
   }
 
-  it("are Claude Code's projects folder (CLAUDE_CONFIG_DIR, else ~/.claude), Codex's sessions folder (CODEX_HOME, else ~/.codex), pi's (PI_CODING_AGENT_SESSION_DIR, else the agent folder's), Gemini CLI's (<GEMINI_CLI_HOME, else ~>/.gemini/tmp) and Copilot CLI's (COPILOT_HOME, else ~/.copilot: session-state)", () => {
-    expect(agentTranscriptRoots({ HOME: '/home/bob', CLAUDE_CONFIG_DIR: '/opt/claude', CODEX_HOME: '/opt/codex', PI_CODING_AGENT_DIR: '/opt/pi', GEMINI_CLI_HOME: '/opt/gemini' })).toEqual(['/opt/claude/projects', '/opt/codex/sessions', '/opt/pi/sessions', '/opt/gemini/.gemini/tmp', '/home/bob/.copilot/session-state']);
-    expect(agentTranscriptRoots({ HOME: '/home/bob' })).toEqual(['/home/bob/.claude/projects', '/home/bob/.codex/sessions', '/home/bob/.pi/agent/sessions', '/home/bob/.gemini/tmp', '/home/bob/.copilot/session-state']);
-    expect(agentTranscriptRoots({ HOME: '/home/bob', CLAUDE_CONFIG_DIR: '~/cfg', CODEX_HOME: '~/cx ', PI_CODING_AGENT_SESSION_DIR: '~/pi-sessions' })).toEqual(['/home/bob/cfg/projects', '/home/bob/cx/sessions', '/home/bob/pi-sessions', '/home/bob/.gemini/tmp', '/home/bob/.copilot/session-state']);
-    expect(agentTranscriptRoots({ HOME: '/home/bob', CODEX_HOME: 'rel/codex' }, '/work')).toEqual(['/home/bob/.claude/projects', '/work/rel/codex/sessions', '/home/bob/.pi/agent/sessions', '/home/bob/.gemini/tmp', '/home/bob/.copilot/session-state']);
+  it("are Claude Code's projects folder (CLAUDE_CONFIG_DIR, else ~/.claude), Codex's sessions folder (CODEX_HOME, else ~/.codex), pi's (PI_CODING_AGENT_SESSION_DIR, else the agent folder's), Gemini CLI's (<GEMINI_CLI_HOME, else ~>/.gemini/tmp) Copilot CLI's (COPILOT_HOME, else ~/.copilot: session-state) and OpenCode's database folder (OPENCODE_DB's, else XDG_DATA_HOME/opencode)", () => {
+    expect(agentTranscriptRoots({ HOME: '/home/bob', CLAUDE_CONFIG_DIR: '/opt/claude', CODEX_HOME: '/opt/codex', PI_CODING_AGENT_DIR: '/opt/pi', GEMINI_CLI_HOME: '/opt/gemini', XDG_DATA_HOME: '/opt/data' })).toEqual(['/opt/claude/projects', '/opt/codex/sessions', '/opt/pi/sessions', '/opt/gemini/.gemini/tmp', '/home/bob/.copilot/session-state', '/opt/data/opencode']);
+    expect(agentTranscriptRoots({ HOME: '/home/bob' })).toEqual(['/home/bob/.claude/projects', '/home/bob/.codex/sessions', '/home/bob/.pi/agent/sessions', '/home/bob/.gemini/tmp', '/home/bob/.copilot/session-state', '/home/bob/.local/share/opencode']);
+    expect(agentTranscriptRoots({ HOME: '/home/bob', CLAUDE_CONFIG_DIR: '~/cfg', CODEX_HOME: '~/cx ', PI_CODING_AGENT_SESSION_DIR: '~/pi-sessions', OPENCODE_DB: '/srv/oc/sessions.db' })).toEqual(['/home/bob/cfg/projects', '/home/bob/cx/sessions', '/home/bob/pi-sessions', '/home/bob/.gemini/tmp', '/home/bob/.copilot/session-state', '/srv/oc']);
+    expect(agentTranscriptRoots({ HOME: '/home/bob', CODEX_HOME: 'rel/codex' }, '/work')).toEqual(['/home/bob/.claude/projects', '/work/rel/codex/sessions', '/home/bob/.pi/agent/sessions', '/home/bob/.gemini/tmp', '/home/bob/.copilot/session-state', '/home/bob/.local/share/opencode']);
   });
 
   it('judge a Codex rollout in its dated folder under the sessions folder', async () => {

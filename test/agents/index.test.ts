@@ -40,7 +40,7 @@ describe('modelFromEnv', () => {
   it('rejects an unknown backend with one line naming the valid values', () => {
     expect(() => modelFromEnv({ SKILLOPT_MODEL_BACKEND: 'gpt' })).toThrow(ModelConfigError);
     expect(() => modelFromEnv({ SKILLOPT_MODEL_BACKEND: 'gpt' })).toThrow(
-      'SKILLOPT_MODEL_BACKEND="gpt" is not a model backend; valid values: claude, codex, pi, gemini, copilot, openai',
+      'SKILLOPT_MODEL_BACKEND="gpt" is not a model backend; valid values: claude, codex, pi, gemini, copilot, opencode, openai',
     );
   });
 

@@ -51,7 +51,7 @@ describe('pi: where it loads skills from', () => {
     ]);
     expect(piAgent.installRoots({ ...place, env: { HOME: place.home, PI_CODING_AGENT_DIR: '~/pi' } }).user).toBe(join(place.home, 'pi', 'skills'));
     // The shared folder is read by Codex and pi, not by Claude Code.
-    expect(agentsReading(sharedRoot(), place)).toEqual(['codex', 'pi', 'gemini', 'copilot']);
+    expect(agentsReading(sharedRoot(), place)).toEqual(['codex', 'pi', 'gemini', 'copilot', 'opencode']);
   });
 });
 
@@ -114,7 +114,7 @@ describe('where a session pulls, and a skill an agent would list twice', () => {
 
   it('doctor: folders with what reads them; a skill in pi’s folder and the shared one is listed twice by pi, until one copy goes', () => {
     pulled(sharedRoot());
-    expect(pulledSkillFolders(manifest, place, existsSync)).toEqual({ folders: [{ root: sharedRoot(), skills: 1, readBy: ['codex', 'pi', 'gemini', 'copilot'] }], listedTwice: [] });
+    expect(pulledSkillFolders(manifest, place, existsSync)).toEqual({ folders: [{ root: sharedRoot(), skills: 1, readBy: ['codex', 'pi', 'gemini', 'copilot', 'opencode'] }], listedTwice: [] });
     pulled(piRoots().user);
     expect(pulledSkillFolders(manifest, place, existsSync).listedTwice).toEqual([{ agent: 'pi', dirName: REF, roots: [piRoots().user, sharedRoot()] }]);
     expect(sessionPullRoots(piAgent, manifest, place)).toEqual([piRoots().user, sharedRoot()]);

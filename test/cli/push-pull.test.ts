@@ -324,7 +324,7 @@ describe('pull', () => {
     // In a project: ./.agents/skills.
     const project = await run(sb, ['pull', '--agent', 'agents', '--to', 'project']);
     expect(project).toMatchObject({ code: 0, stdout: expect.stringContaining(`${join(sb.project, '.agents', 'skills')}: 1 installed`) });
-    expect(await run(sb, ['pull', '--agent', 'cursor'])).toMatchObject({ code: 2, stderr: expect.stringContaining('"claude", "codex", "pi", "gemini", "copilot", "agents" or "all"') });
+    expect(await run(sb, ['pull', '--agent', 'cursor'])).toMatchObject({ code: 2, stderr: expect.stringContaining('"claude", "codex", "pi", "gemini", "copilot", "opencode", "agents" or "all"') });
   });
 
   it('writes nothing with --dry-run', async () => {

@@ -224,7 +224,7 @@ describe('the loop with the real pi CLI', () => {
     expect(doctor.stdout).toContain(`✗ manifest: ${SKILL} is installed in ${join(pi.agentDir, 'skills')} and ${shared}, which pi both reads`);
     expect(doctor.stdout).toContain(`remove ${join(pi.agentDir, 'skills', SKILL)} (sessions then pull only into ${shared})`);
     rmSync(join(pi.agentDir, 'skills', SKILL), { recursive: true });
-    expect((await skillopt('doctor')).stdout).toMatch(new RegExp(`✓ manifest: .*${shared.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(1; Codex, pi, Gemini CLI, Copilot CLI\\)`));
+    expect((await skillopt('doctor')).stdout).toMatch(new RegExp(`✓ manifest: .*${shared.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(1; Codex, pi, Gemini CLI, Copilot CLI, OpenCode\\)`));
 
     const session = await runPi('deploy from the shared folder');
     await runPi(WRONG, session);
