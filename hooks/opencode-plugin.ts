@@ -29,7 +29,7 @@ import type { HookContext } from './context';
 import { onPreToolUse, onSessionEnd, onUserPromptSubmit } from './handlers';
 import { onSessionStart } from './session-open';
 import { readHookSettings } from './settings';
-import { useNodeBinary } from './spawn';
+import { runningInsideAgent, useNodeBinary } from './spawn';
 
 /** The part of OpenCode's PluginInput used here. */
 export interface OpenCodePluginInput {
@@ -53,8 +53,8 @@ function hookContext(event: string): HookContext | undefined {
   if (settings.disabled || settings.internal) return undefined;
   return {
     agent: 'opencode',
-    // In OpenCode's process: no pull waited for (it prints), and never lower the priority of OpenCode itself.
-    settings: { ...settings, sessionStartWait: false, backgroundPriority: 'normal' },
+    // In OpenCode's process: no pull waited for (it prints); what it starts is lowered, not OpenCode (runningInsideAgent).
+    settings: { ...settings, sessionStartWait: false },
     log: openHookLog(settings.home, `opencode ${event}`, settings.debug),
     env: process.env,
     now: Date.now,
@@ -98,6 +98,7 @@ function promptText(parts: unknown): string | undefined {
 }
 
 export default async function skilloptOpenCodePlugin(input: OpenCodePluginInput, options?: { node?: unknown }): Promise<OpenCodeHooks> {
+  runningInsideAgent();
   try {
     if (typeof options?.node === 'string' && options.node !== '') useNodeBinary(options.node);
   } catch {

@@ -28,6 +28,7 @@ import { derivedEventId } from './event-id';
 import { onPreToolUse, onSessionEnd, onUserPromptSubmit } from './handlers';
 import { onSessionStart } from './session-open';
 import { readHookSettings } from './settings';
+import { runningInsideAgent } from './spawn';
 
 /** The part of pi's ExtensionContext used here (pi 0.73: ctx.cwd, ctx.sessionManager). */
 interface PiContext {
@@ -58,6 +59,7 @@ function hookContext(event: string): HookContext | undefined {
   return {
     agent: 'pi',
     // The pull and attribution never run in pi's process (SKILLOPT_SESSION_START_WAIT): they silence stdout, pi's answer.
+    // What it starts is lowered to the background priority, never pi itself (runningInsideAgent).
     settings: { ...settings, sessionStartWait: false },
     log: openHookLog(settings.home, `pi ${event}`, settings.debug),
     env: process.env,
@@ -91,6 +93,7 @@ async function quietly(event: string, work: (hook: HookContext) => Promise<unkno
 }
 
 export default function skilloptPiExtension(pi: PiExtensionApi): void {
+  runningInsideAgent();
   pi.on('session_start', (event, ctx) => {
     const session = sessionFields(ctx);
     // pi writes a new session's file at its first reply: one already there is a continued session.

@@ -62,9 +62,30 @@ function lowerAutogroup(pid: number): void {
 /** The Node binary detached processes run on: this process's, unless it is not Node (OpenCode runs plugins in its own Bun). */
 let nodeBinary = process.execPath;
 
+/** Whether this process is the agent itself (pi's extension, OpenCode's plugin) rather than a hook process of its own. */
+let insideAgent = false;
+
 /** For a hook running inside a host that is not Node: the Node binary to start skillopt's processes with. */
 export function useNodeBinary(path: string): void {
   nodeBinary = path;
+}
+
+/**
+ * For hooks that run inside the agent's own process: what they start is lowered to the background
+ * priority once started, never by lowering this process first, which is the agent's (and stays lowered).
+ */
+export function runningInsideAgent(): void {
+  insideAgent = true;
+}
+
+/** The child's main thread to the background priority (its threads born later inherit it). */
+async function lowerChildPriority(pid: number, onError: (err: unknown) => void): Promise<void> {
+  try {
+    const os = builtin<typeof Os>('node:os') ?? (await import('node:os'));
+    os.setPriority(pid, BACKGROUND_NICE);
+  } catch (err) {
+    onError(err);
+  }
 }
 
 export interface SpawnOptions {
@@ -80,9 +101,12 @@ export interface SpawnOptions {
 export async function spawnDetachedNode(args: string[], options: SpawnOptions, onError: (err: unknown) => void): Promise<boolean> {
   try {
     const { spawn } = await loadChildProcess();
-    if (options.lowPriority) await lowerOwnPriority(onError);
+    if (options.lowPriority && !insideAgent) await lowerOwnPriority(onError);
     const child = spawn(nodeBinary, args, { detached: true, stdio: 'ignore', ...(options.cwd === undefined ? {} : { cwd: options.cwd }) });
-    if (options.lowPriority && child.pid !== undefined) lowerAutogroup(child.pid);
+    if (options.lowPriority && child.pid !== undefined) {
+      if (insideAgent) await lowerChildPriority(child.pid, onError);
+      lowerAutogroup(child.pid);
+    }
     child.on('error', onError);
     child.unref();
     return true;
