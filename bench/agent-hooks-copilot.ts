@@ -30,6 +30,7 @@ import { execa } from 'execa';
 import { copilotSetup } from '../agents/copilot/setup';
 import { emptyManifest, MANIFEST_FILE, serializeManifest, upsertEntry } from '../core/manifest';
 import { startResponsesServer, type ResponsesRequest } from '../test/fixtures/responses-server';
+import { median } from './loop';
 
 const ROOT = join(import.meta.dirname, '..');
 const COPILOT_BIN = join(ROOT, 'node_modules', '.bin', 'copilot');
@@ -63,11 +64,6 @@ export interface CopilotHookBench {
   scenarios: Record<Scenario, ScenarioResult>;
 }
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length === 0 ? NaN : sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 const round1 = (ms: number): number => Math.round(ms * 10) / 10;
 
 /** The arrival times of the model requests of one run. */

@@ -33,6 +33,7 @@ import { pathToFileURL } from 'node:url';
 import { geminiPolicy, GEMINI_POLICY_FILE } from '../agents/gemini/setup';
 import { listOutbox } from '../local/outbox/files';
 import { match, SCRIPTED_MODEL, startGeminiServer, writeGeminiHome, type GeminiReply, type GeminiRequest } from '../test/fixtures/gemini-server';
+import { median } from './loop';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const GEMINI_BIN = join(ROOT, 'node_modules', '.bin', 'gemini');
@@ -77,12 +78,6 @@ export interface GeminiHooksBench {
   hookWork: { outboxEvents: number; hooksLogBytes: number };
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return Number.NaN;
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 const tenth = (x: number) => Math.round(x * 10) / 10;
 
 function geminiVersion(): string {

@@ -32,6 +32,7 @@ import { openCodeSetup } from '../agents/opencode/setup';
 import { listOutbox } from '../local/outbox/files';
 import { MANIFEST_FILE, emptyManifest, serializeManifest, upsertEntry } from '../core/manifest';
 import { chatMatch, openCodeBin, startChatCompletionsServer, writeOpenCodeHome, type OpenCodeHome } from '../test/fixtures/chat-completions-server';
+import { median } from './loop';
 
 const SKILL = 'deploy-checklist--alice';
 export type OpenCodeScenario = 'prompt' | 'arm' | 'reaction';
@@ -50,11 +51,6 @@ export interface OpenCodeHookBench {
   samples: Record<OpenCodeScenario, { with: number[]; without: number[] }>;
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length === 0 ? NaN : s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 
 interface Side {
   oc: OpenCodeHome;

@@ -44,9 +44,17 @@
 //    (BENCH_PI_PROBE_ROUNDS rounds of the same five runs): the in-process cost
 //    itself, which the with/without differences bound from outside.
 //
-// Knobs (defaults: a run takes 5–8 minutes on 2 cores): BENCH_HOOK_RUNS (60), BENCH_COLD_RUNS (10),
+// 5. Gemini CLI, Copilot CLI and OpenCode: each real pinned CLI against its scripted
+//    model server, in two homes alike but for what `skillopt hooks install --agent
+//    <name>` writes, alternated round by round (bench/agent-hooks-<name>.ts says
+//    what each scenario times): a prompt with no window open, a skill use that
+//    arms, and a reaction in the open window; medians with, without, and of the
+//    per-round differences. Each runs alone too (`npx tsx bench/agent-hooks-<name>.ts`).
+//
+// Knobs (defaults: a run takes 15–25 minutes on 2 cores): BENCH_HOOK_RUNS (60), BENCH_COLD_RUNS (10),
 // BENCH_DELIVERY_RUNS (20), BENCH_PI_ROUNDS (10; 0 skips pi), BENCH_PI_WARMUP (1 round, discarded),
-// BENCH_PI_READS (40), BENCH_PI_PROMPTS (20), BENCH_PI_PROBE_ROUNDS (2).
+// BENCH_PI_READS (40), BENCH_PI_PROMPTS (20), BENCH_PI_PROBE_ROUNDS (2), BENCH_AGENT_ROUNDS (5 rounds of
+// each of the three other agents; 0 skips them).
 import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -59,6 +67,9 @@ import { liveFlusherPid } from '../local/outbox/flusher-lock';
 import { invocationStateQuery } from '../workflows/definitions';
 import { passingActivities, startTestServer, uniqueName, workflowBundle } from '../test/helpers/temporal';
 import { match, startResponsesServer, writePiHome, type Reply, type ResponsesRequest } from '../test/fixtures/responses-server';
+import { benchCopilotHooks } from './agent-hooks-copilot';
+import { benchGeminiHooks } from './agent-hooks-gemini';
+import { benchOpenCodeHooks, OPENCODE_SCENARIOS } from './agent-hooks-opencode';
 
 const HOOK_RUNS = Number(process.env.BENCH_HOOK_RUNS ?? 60);
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 10);
@@ -71,6 +82,37 @@ const PI_READS = Number(process.env.BENCH_PI_READS ?? 40);
 const PI_PROMPTS = Number(process.env.BENCH_PI_PROMPTS ?? 20);
 const PI_PROBE_ROUNDS = Number(process.env.BENCH_PI_PROBE_ROUNDS ?? 2);
 const PI_BIN = join(ROOT, 'node_modules', '.bin', 'pi');
+const AGENT_ROUNDS = Number(process.env.BENCH_AGENT_ROUNDS ?? 5);
+
+/** One scenario of an agent's with/without run, in ms: medians with and without skillopt, and of the per-round differences. */
+interface AgentScenarioMs {
+  with: number;
+  without: number;
+  overhead: number;
+}
+type AgentScenario = 'prompt' | 'arm' | 'reaction';
+
+/** Section 5: Gemini CLI, Copilot CLI and OpenCode, one after the other, each in the same shape. */
+async function benchOtherAgents(): Promise<Record<'gemini' | 'copilot' | 'opencode', { scenarios: Record<AgentScenario, AgentScenarioMs>; detail: unknown }>> {
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const gemini = await benchGeminiHooks({ rounds: AGENT_ROUNDS, log });
+  const copilot = await benchCopilotHooks({ rounds: AGENT_ROUNDS });
+  const opencode = await benchOpenCodeHooks({ rounds: AGENT_ROUNDS, log });
+  const geminiScenario = (withKey: keyof typeof gemini.withMs, overheadKey: keyof typeof gemini.overheadMs): AgentScenarioMs => ({
+    with: gemini.withMs[withKey],
+    without: gemini.withoutMs[withKey],
+    overhead: gemini.overheadMs[overheadKey],
+  });
+  const copilotScenario = (s: AgentScenario): AgentScenarioMs => ({ with: copilot.scenarios[s].withHooks, without: copilot.scenarios[s].without, overhead: copilot.scenarios[s].overhead });
+  return {
+    gemini: {
+      scenarios: { prompt: geminiScenario('helloFirstRequest', 'promptNoWindow'), arm: geminiScenario('skillUseGap', 'skillUseArms'), reaction: geminiScenario('reactionFirstRequest', 'reaction') },
+      detail: gemini,
+    },
+    copilot: { scenarios: { prompt: copilotScenario('prompt'), arm: copilotScenario('arm'), reaction: copilotScenario('reaction') }, detail: copilot },
+    opencode: { scenarios: Object.fromEntries(OPENCODE_SCENARIOS.map((s) => [s, opencode.medians[s]])) as Record<AgentScenario, AgentScenarioMs>, detail: opencode },
+  };
+}
 
 /** `--name value` or `--name=value` on the command line (`npm run bench:hooks -- --baseline-hook <path>`). */
 function argValue(name: string): string | undefined {
@@ -696,6 +738,8 @@ async function main(): Promise<void> {
     // ---- 4. pi: the extension in pi's process, with vs without, once the flushers above are gone ----
     while (liveFlusherPid(skilloptHome) !== undefined) await sleep(50);
     const pi = PI_ROUNDS > 0 ? await benchPi() : undefined;
+    // ---- 5. Gemini CLI, Copilot CLI and OpenCode, each with vs without ----
+    const otherAgents = AGENT_ROUNDS > 0 ? await benchOtherAgents() : undefined;
 
     const summarize = (s: Record<Series, number[]>) => {
       const out = { bare: stats(s.bare), entryFloor: stats(s.entryFloor), noWindow: stats(s.noWindow), arming: stats(s.arming), reaction: stats(s.reaction) };
@@ -761,6 +805,8 @@ async function main(): Promise<void> {
       deliveryMs: delivery,
       /** skillopt's pi extension, inside the real pi, with vs without (section 4 of this file's header). */
       ...(pi ? { pi } : {}),
+      /** Gemini CLI, Copilot CLI, OpenCode: the real CLI with vs without skillopt's hooks or plugin (section 5). */
+      ...(otherAgents ? { otherAgents } : {}),
       targets: TARGETS,
       meetsTargets: {
         noWindow: worst('noWindow') <= TARGETS.noWindowRatio,
@@ -851,6 +897,14 @@ async function main(): Promise<void> {
         ] as const) {
           const h = pi.handlerMs[k];
           console.log(`${`pi handler in-process: ${label}`.padEnd(34)} median ${h.median.toFixed(2).padStart(6)}  p95 ${h.p95.toFixed(2).padStart(6)}  mean ${h.mean.toFixed(2).padStart(6)}  n=${h.n}`);
+        }
+      }
+    }
+    if (otherAgents) {
+      console.log(`Gemini CLI, Copilot CLI, OpenCode with skillopt vs without, ${AGENT_ROUNDS} rounds each (ms: median with / without / of the per-round differences):`);
+      for (const [agent, { scenarios }] of Object.entries(otherAgents)) {
+        for (const [scenario, ms] of Object.entries(scenarios)) {
+          console.log(`${`${agent} ${scenario}`.padEnd(34)} ${ms.with.toFixed(1).padStart(8)} / ${ms.without.toFixed(1).padStart(8)} / ${ms.overhead >= 0 ? '+' : ''}${ms.overhead.toFixed(1)}`);
         }
       }
     }
