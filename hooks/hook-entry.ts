@@ -1,6 +1,8 @@
-// `skillopt hook <Event>`: the Claude Code hook entry, bundled alone into
-// dist/hook.cjs (the command `hooks install` writes; bin/skillopt.js loads it
-// for `skillopt hook`, without the CLI). Every run exits 0,
+// `skillopt hook <Event> [--agent <name>]`: the entry of the agents whose hooks
+// are commands (Claude Code, Codex, Gemini CLI, Copilot CLI; each agent's
+// module turns its own events and JSON into these: Agent.hookPayload), bundled
+// alone into dist/hook.cjs (the command `hooks install` writes; bin/skillopt.js
+// loads it for `skillopt hook`, without the CLI). Every run exits 0,
 // prints nothing and ends in bounded time, whatever the payload, the store or
 // Temporal do: problems go to <SKILLOPT_HOME>/hooks.log.
 //

@@ -16,17 +16,14 @@ import type { Worker } from '@temporalio/worker';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codexCliModel } from '../../agents/codex/backend';
-import { DEFAULT_CANARY_SETTINGS } from '../../core/rollout-rules';
 import { workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
-import { dailyModelCalls } from '../../local/model-calls';
 import { agentTranscriptRoots } from '../../agents/registry';
-import { openStore, type Store } from '../../store/open-store';
-import { createSkilloptWorker } from '../../worker/worker';
+import { type Store } from '../../store/open-store';
 import { laneStateQuery } from '../../workflows/definitions';
 import { match, shellCall, startResponsesServer, writeCodexHome, type ResponsesServer, type Rule } from '../fixtures/responses-server';
-import { startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
-import { BETTER_TESTS_LINE, BODY, FAILURE_REASON, PLEASED, SKILL, SKILL_NAME, TESTS_LINE, WRONG } from './deploy-skill';
-import { SKILLOPT_BIN, baseEnv, hooksLogTail, installedVersionAt, stopLoopStack, untilLogged, writeSkillDir } from './helpers';
+import { uniqueName } from '../helpers/temporal';
+import { BETTER_TESTS_LINE, FAILURE_REASON, PLEASED, SKILL, SKILL_NAME, TESTS_LINE, WRONG } from './deploy-skill';
+import { baseEnv, hooksLogTail, installedVersionAt, stopLoopStack, untilLogged, startAgentLoop } from './helpers';
 
 const CODEX_BIN = resolve('node_modules/.bin/codex');
 const REF: SkillRef = { name: SKILL_NAME, author: 'alice' };
@@ -105,40 +102,11 @@ beforeAll(async () => {
   codexHome = user.home;
   cwd = join(root, 'project');
   mkdirSync(cwd);
-  const taskQueue = uniqueName('skillopt-codex');
-  [temporal, store] = await Promise.all([startTestServer(), openStore({ home: join(root, 'store') })]);
-  env = baseEnv({
-    ...user.env,
-    SKILLOPT_USER: 'alice',
-    SKILLOPT_DEBUG: '1',
-    TEMPORAL_ADDRESS: temporal.address,
-    SKILLOPT_TASK_QUEUE: taskQueue,
-    SKILLOPT_ACTIVITY_QUEUE: taskQueue,
-    SKILLOPT_FLUSHER_LINGER_MS: '1000',
-  });
   // The judge's own Codex home: the same scripted provider, no hooks, nothing of the user's.
   const judge = writeCodexHome(join(root, 'judge'), { url: server.url });
-  worker = await createSkilloptWorker({
-    connection: temporal.nativeConnection,
-    namespace: temporal.namespace ?? 'default',
-    store,
-    model: codexCliModel({ bin: CODEX_BIN, env: baseEnv(judge.env) }),
-    transcriptRoots: agentTranscriptRoots({ HOME: user.userHome, CODEX_HOME: codexHome }),
-    modelCalls: dailyModelCalls({ home: join(root, 'store'), cap: 100 }),
-    // Canary, with everyone in the cohort: the next session gets the candidate.
-    rollout: { policy: 'canary', canary: { ...DEFAULT_CANARY_SETTINGS, percent: 100, minJudged: 2 } },
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-  });
-  workerRun = worker.run();
-
-  const install = await execa(process.execPath, [SKILLOPT_BIN, 'hooks', 'install', '--agent', 'codex'], { env, extendEnv: false, cwd, reject: false });
-  expect(install.exitCode, install.stderr).toBe(0);
-  expect(install.stdout).toContain(`trusted in ${join(codexHome, 'config.toml')}`);
-  const source = join(root, 'src', SKILL_NAME);
-  writeSkillDir(source, SKILL_NAME, 'Use when deploying services to production', BODY);
-  const push = await execa(process.execPath, [SKILLOPT_BIN, 'push', source, '--author', 'alice'], { env, extendEnv: false, cwd, reject: false });
-  expect(push.exitCode, push.stderr).toBe(0);
+  let installed: string;
+  ({ temporal, store, worker, workerRun, env, installed } = await startAgentLoop({ agent: 'codex', root, cwd, userEnv: user.env, model: codexCliModel({ bin: CODEX_BIN, env: baseEnv(judge.env) }), transcriptRoots: agentTranscriptRoots({ HOME: user.userHome, CODEX_HOME: codexHome }) }));
+  expect(installed).toContain(`trusted in ${join(codexHome, 'config.toml')}`);
   // A skill of the user's own, in Codex's skills folder, that pull did not install.
   mkdirSync(join(codexHome, 'skills', LOCAL_SKILL), { recursive: true });
   writeFileSync(skillFile(LOCAL_SKILL), `---\nname: ${LOCAL_SKILL}\ndescription: my notes\n---\n# Notes\n`);

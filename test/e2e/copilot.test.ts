@@ -22,17 +22,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copilotCliModel } from '../../agents/copilot/backend';
 import { copilotTranscript } from '../../agents/copilot/transcript';
 import { agentTranscriptRoots } from '../../agents/registry';
-import { DEFAULT_CANARY_SETTINGS } from '../../core/rollout-rules';
 import { workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
 import { parseTranscript } from '../../core/transcript';
-import { dailyModelCalls } from '../../local/model-calls';
-import { openStore, type Store } from '../../store/open-store';
-import { createSkilloptWorker } from '../../worker/worker';
+import { type Store } from '../../store/open-store';
 import { laneStateQuery } from '../../workflows/definitions';
 import { startResponsesServer, type ResponsesRequest, type ResponsesServer, type Rule } from '../fixtures/responses-server';
-import { startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
-import { BETTER_TESTS_LINE, BODY, FAILURE_REASON, PLEASED, SKILL, SKILL_NAME, TESTS_LINE, WRONG } from './deploy-skill';
-import { SKILLOPT_BIN, baseEnv, hooksLogTail, installedVersionAt, stopLoopStack, untilLogged, writeSkillDir } from './helpers';
+import { uniqueName } from '../helpers/temporal';
+import { BETTER_TESTS_LINE, FAILURE_REASON, PLEASED, SKILL, SKILL_NAME, TESTS_LINE, WRONG } from './deploy-skill';
+import { baseEnv, hooksLogTail, installedVersionAt, stopLoopStack, untilLogged, writeSkillDir, startAgentLoop } from './helpers';
 
 const COPILOT_BIN = resolve('node_modules/.bin/copilot');
 /** One unpacked Copilot package for every run (it unpacks 235 MB on a first start). */
@@ -113,9 +110,7 @@ beforeAll(async () => {
   cwd = join(root, 'project');
   mkdirSync(home, { recursive: true });
   mkdirSync(cwd);
-  const taskQueue = uniqueName('skillopt-copilot');
-  [temporal, store] = await Promise.all([startTestServer(), openStore({ home: join(root, 'store') })]);
-  env = baseEnv({
+  const user = {
     HOME: home,
     COPILOT_CACHE_HOME: COPILOT_CACHE,
     COPILOT_OFFLINE: 'true',
@@ -123,34 +118,11 @@ beforeAll(async () => {
     COPILOT_PROVIDER_BASE_URL: server.url,
     COPILOT_PROVIDER_WIRE_API: 'responses',
     COPILOT_MODEL: 'scripted',
-    SKILLOPT_USER: 'alice',
-    SKILLOPT_DEBUG: '1',
-    TEMPORAL_ADDRESS: temporal.address,
-    SKILLOPT_TASK_QUEUE: taskQueue,
-    SKILLOPT_ACTIVITY_QUEUE: taskQueue,
-    SKILLOPT_FLUSHER_LINGER_MS: '1000',
-  });
-  worker = await createSkilloptWorker({
-    connection: temporal.nativeConnection,
-    namespace: temporal.namespace ?? 'default',
-    store,
-    // The user's own Copilot, hooks and all: the backend's runs must leave skillopt's hooks idle.
-    model: copilotCliModel({ bin: COPILOT_BIN, env }),
-    transcriptRoots: agentTranscriptRoots({ HOME: home }),
-    modelCalls: dailyModelCalls({ home: join(root, 'store'), cap: 100 }),
-    rollout: { policy: 'canary', canary: { ...DEFAULT_CANARY_SETTINGS, percent: 100, minJudged: 2 } },
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-  });
-  workerRun = worker.run();
-
-  const install = await execa(process.execPath, [SKILLOPT_BIN, 'hooks', 'install', '--agent', 'copilot'], { env, extendEnv: false, cwd, reject: false });
-  expect(install.exitCode, install.stderr).toBe(0);
-  expect(install.stdout).toContain(join(home, '.copilot', 'hooks', 'skillopt.json'));
-  const source = join(root, 'src', SKILL_NAME);
-  writeSkillDir(source, SKILL_NAME, 'Use when deploying services to production', BODY);
-  const push = await execa(process.execPath, [SKILLOPT_BIN, 'push', source, '--author', 'alice'], { env, extendEnv: false, cwd, reject: false });
-  expect(push.exitCode, push.stderr).toBe(0);
+  };
+  let installed: string;
+  // The user's own Copilot, hooks and all: the backend's runs must leave skillopt's hooks idle.
+  ({ temporal, store, worker, workerRun, env, installed } = await startAgentLoop({ agent: 'copilot', root, cwd, userEnv: user, model: copilotCliModel({ bin: COPILOT_BIN, env: baseEnv(user) }), transcriptRoots: agentTranscriptRoots({ HOME: home }) }));
+  expect(installed).toContain(join(home, '.copilot', 'hooks', 'skillopt.json'));
   // A skill of the user's own, in Copilot's skills folder, that pull did not install.
   writeSkillDir(join(home, '.copilot', 'skills', LOCAL_SKILL), LOCAL_SKILL, 'my notes', '# Notes\n');
 }, 180_000);

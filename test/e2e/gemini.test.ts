@@ -19,16 +19,13 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { geminiCliModel } from '../../agents/gemini/backend';
 import { agentTranscriptRoots } from '../../agents/registry';
-import { DEFAULT_CANARY_SETTINGS } from '../../core/rollout-rules';
 import { workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
-import { dailyModelCalls } from '../../local/model-calls';
-import { openStore, type Store } from '../../store/open-store';
-import { createSkilloptWorker } from '../../worker/worker';
+import { type Store } from '../../store/open-store';
 import { laneStateQuery } from '../../workflows/definitions';
 import { match, SCRIPTED_MODEL, startGeminiServer, writeGeminiHome, type GeminiHome, type GeminiRule, type GeminiServer } from '../fixtures/gemini-server';
-import { startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
-import { BETTER_TESTS_LINE, BODY, FAILURE_REASON, PLEASED, SKILL, SKILL_NAME, TESTS_LINE, WRONG } from './deploy-skill';
-import { SKILLOPT_BIN, baseEnv, hooksLogTail, installedVersionAt, stopLoopStack, untilLogged, writeSkillDir } from './helpers';
+import { uniqueName } from '../helpers/temporal';
+import { BETTER_TESTS_LINE, FAILURE_REASON, PLEASED, SKILL, SKILL_NAME, TESTS_LINE, WRONG } from './deploy-skill';
+import { baseEnv, hooksLogTail, installedVersionAt, stopLoopStack, untilLogged, startAgentLoop } from './helpers';
 
 const GEMINI_BIN = resolve('node_modules/.bin/gemini');
 const REF: SkillRef = { name: SKILL_NAME, author: 'alice' };
@@ -108,40 +105,11 @@ beforeAll(async () => {
   gemini = writeGeminiHome(join(root, 'user'), { url: server.url });
   cwd = join(root, 'project');
   mkdirSync(cwd);
-  const taskQueue = uniqueName('skillopt-gemini');
-  [temporal, store] = await Promise.all([startTestServer(), openStore({ home: join(root, 'store') })]);
-  env = baseEnv({
-    ...gemini.env,
-    SKILLOPT_USER: 'alice',
-    SKILLOPT_DEBUG: '1',
-    TEMPORAL_ADDRESS: temporal.address,
-    SKILLOPT_TASK_QUEUE: taskQueue,
-    SKILLOPT_ACTIVITY_QUEUE: taskQueue,
-    SKILLOPT_FLUSHER_LINGER_MS: '1000',
-  });
   // The judge's own Gemini home: the same scripted API, nothing of the user's.
   const judge = writeGeminiHome(join(root, 'judge'), { url: server.url });
-  worker = await createSkilloptWorker({
-    connection: temporal.nativeConnection,
-    namespace: temporal.namespace ?? 'default',
-    store,
-    model: geminiCliModel({ bin: GEMINI_BIN, env: baseEnv(judge.env), judgeModel: SCRIPTED_MODEL, proposerModel: SCRIPTED_MODEL }),
-    transcriptRoots: agentTranscriptRoots({ HOME: gemini.userHome }),
-    modelCalls: dailyModelCalls({ home: join(root, 'store'), cap: 100 }),
-    // Canary, with everyone in the cohort: the next session gets the candidate.
-    rollout: { policy: 'canary', canary: { ...DEFAULT_CANARY_SETTINGS, percent: 100, minJudged: 2 } },
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-  });
-  workerRun = worker.run();
-
-  const install = await execa(process.execPath, [SKILLOPT_BIN, 'hooks', 'install', '--agent', 'gemini'], { env, extendEnv: false, cwd, reject: false });
-  expect(install.exitCode, install.stderr).toBe(0);
-  expect(install.stdout).toContain(gemini.settingsPath);
-  const source = join(root, 'src', SKILL_NAME);
-  writeSkillDir(source, SKILL_NAME, 'Use when deploying services to production', BODY);
-  const push = await execa(process.execPath, [SKILLOPT_BIN, 'push', source, '--author', 'alice'], { env, extendEnv: false, cwd, reject: false });
-  expect(push.exitCode, push.stderr).toBe(0);
+  let installed: string;
+  ({ temporal, store, worker, workerRun, env, installed } = await startAgentLoop({ agent: 'gemini', root, cwd, userEnv: gemini.env, model: geminiCliModel({ bin: GEMINI_BIN, env: baseEnv(judge.env), judgeModel: SCRIPTED_MODEL, proposerModel: SCRIPTED_MODEL }), transcriptRoots: agentTranscriptRoots({ HOME: gemini.userHome }) }));
+  expect(installed).toContain(gemini.settingsPath);
   // A skill of the user's own, in Gemini's skills folder, that pull did not install.
   mkdirSync(join(gemini.geminiDir, 'skills', LOCAL_SKILL), { recursive: true });
   writeFileSync(skillFile(LOCAL_SKILL), `---\nname: ${LOCAL_SKILL}\ndescription: my notes\n---\n# Notes\n`);

@@ -1,5 +1,7 @@
 // Shared by the end-to-end tests: the real Claude Code CLI from
-// node_modules, run in a throwaway HOME against the scripted Anthropic server.
+// node_modules, run in a throwaway HOME against the scripted Anthropic server,
+// and the stack each test runs on (startLoopStack; startAgentLoop for the
+// tests of one agent and its one user).
 import { execa } from 'execa';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,7 +9,9 @@ import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { claudeCliModel } from '../../agents/claude/backend';
+import type { AgentName } from '../../agents/registry';
 import type { ModelCall } from '../../agents/types';
+import { DEFAULT_CANARY_SETTINGS } from '../../core/rollout-rules';
 import type { RolloutDefaults } from '../../core/rollout-types';
 import { dailyModelCalls } from '../../local/model-calls';
 import { liveFlusherPid } from '../../local/outbox/flusher-lock';
@@ -15,6 +19,7 @@ import { openStore, type Store } from '../../store/open-store';
 import { createSkilloptWorker } from '../../worker/worker';
 import { anthropicEnv, type AnthropicServer } from '../fixtures/anthropic-server';
 import { startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
+import { BODY, SKILL_NAME } from './deploy-skill';
 
 export const REPO = join(import.meta.dirname, '..', '..');
 export const CLAUDE_BIN = join(REPO, 'node_modules', '.bin', 'claude');
@@ -184,6 +189,60 @@ export function userEnvOn(stack: RunningStack, user: { home: string; skilloptHom
     ...anthropicEnv(user.modelUrl),
     ...extra,
   });
+}
+
+/** One agent's end-to-end stack (Codex, pi, Gemini CLI, Copilot CLI, OpenCode) and its one user, alice. */
+export interface AgentLoop extends RunningStack {
+  /** alice's environment: her agent's (`userEnv`), Temporal and the stack's queue. */
+  env: Record<string, string>;
+  /** What `skillopt hooks install --agent <agent>` printed. */
+  installed: string;
+}
+
+/**
+ * A stack for one agent's user: its worker judging on the stack's queue with `model`, the whole team in the
+ * canary cohort (the next session gets a candidate), skillopt's hooks installed for `agent`, and the deploy
+ * skill pushed by alice as v1 (pulled by her first session).
+ */
+export async function startAgentLoop(options: {
+  agent: AgentName;
+  /** The test's folder (the store lives in <root>/store) and the project the agent runs in. */
+  root: string;
+  cwd: string;
+  /** The agent's home and settings: HOME and the agent's own variables. */
+  userEnv: Record<string, string>;
+  model: ModelCall;
+  transcriptRoots: string[];
+}): Promise<AgentLoop> {
+  const stack = await startLoopStack({
+    skilloptHome: join(options.root, 'store'),
+    queue: `skillopt-${options.agent}`,
+    model: options.model,
+    transcriptRoots: options.transcriptRoots,
+    rollout: { policy: 'canary', canary: { ...DEFAULT_CANARY_SETTINGS, percent: 100, minJudged: 2 } },
+  });
+  const env = baseEnv({
+    ...options.userEnv,
+    SKILLOPT_USER: 'alice',
+    SKILLOPT_DEBUG: '1',
+    TEMPORAL_ADDRESS: stack.temporal.address,
+    SKILLOPT_TASK_QUEUE: stack.taskQueue,
+    SKILLOPT_ACTIVITY_QUEUE: stack.taskQueue,
+    SKILLOPT_FLUSHER_LINGER_MS: '1000',
+  });
+  const skillopt = (...args: string[]) => execa(process.execPath, [SKILLOPT_BIN, ...args], { env, extendEnv: false, cwd: options.cwd, reject: false });
+  try {
+    const install = await skillopt('hooks', 'install', '--agent', options.agent);
+    if (install.exitCode !== 0) throw new Error(`skillopt hooks install --agent ${options.agent} failed: ${install.stderr}`);
+    const source = join(options.root, 'src', SKILL_NAME);
+    writeSkillDir(source, SKILL_NAME, 'Use when deploying services to production', BODY);
+    const push = await skillopt('push', source, '--author', 'alice');
+    if (push.exitCode !== 0) throw new Error(`skillopt push failed: ${push.stderr}`);
+    return { ...stack, env, installed: install.stdout };
+  } catch (err) {
+    await stopLoopStack({ ...stack, skilloptHomes: [], folders: [] });
+    throw err;
+  }
 }
 
 export interface LoopStack {

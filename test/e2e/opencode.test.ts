@@ -21,17 +21,14 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCodeCliModel } from '../../agents/opencode/backend';
 import { agentTranscriptRoots } from '../../agents/registry';
-import { DEFAULT_CANARY_SETTINGS } from '../../core/rollout-rules';
 import { workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
-import { dailyModelCalls } from '../../local/model-calls';
-import { openStore, type Store } from '../../store/open-store';
-import { createSkilloptWorker } from '../../worker/worker';
+import { type Store } from '../../store/open-store';
 import { laneStateQuery } from '../../workflows/definitions';
 import { readHint } from '../../hooks/hint';
 import { chatMatch, openCodeBin, startChatCompletionsServer, writeOpenCodeHome, type ChatCompletionsServer, type ChatRequest, type ChatRule, type OpenCodeHome } from '../fixtures/chat-completions-server';
-import { startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
-import { BETTER_TESTS_LINE, BODY, FAILURE_REASON, PLEASED, SKILL, SKILL_NAME, TESTS_LINE, WRONG } from './deploy-skill';
-import { SKILLOPT_BIN, baseEnv, hooksLogTail, installedVersionAt, stopLoopStack, untilLogged, writeSkillDir } from './helpers';
+import { uniqueName } from '../helpers/temporal';
+import { BETTER_TESTS_LINE, FAILURE_REASON, PLEASED, SKILL, SKILL_NAME, TESTS_LINE, WRONG } from './deploy-skill';
+import { baseEnv, hooksLogTail, installedVersionAt, stopLoopStack, untilLogged, startAgentLoop } from './helpers';
 
 const OPENCODE_BIN = openCodeBin();
 const REF: SkillRef = { name: SKILL_NAME, author: 'alice' };
@@ -109,39 +106,11 @@ beforeAll(async () => {
   oc = writeOpenCodeHome(join(root, 'user'), { url: server.url });
   cwd = join(root, 'project');
   mkdirSync(cwd);
-  const taskQueue = uniqueName('skillopt-opencode');
-  [temporal, store] = await Promise.all([startTestServer(), openStore({ home: join(root, 'store') })]);
-  env = baseEnv({
-    ...oc.env,
-    SKILLOPT_USER: 'alice',
-    SKILLOPT_DEBUG: '1',
-    TEMPORAL_ADDRESS: temporal.address,
-    SKILLOPT_TASK_QUEUE: taskQueue,
-    SKILLOPT_ACTIVITY_QUEUE: taskQueue,
-    SKILLOPT_FLUSHER_LINGER_MS: '1000',
-  });
   // The judge's own OpenCode home: the same scripted provider, nothing of the user's.
   const judge = writeOpenCodeHome(join(root, 'judge'), { url: server.url });
-  worker = await createSkilloptWorker({
-    connection: temporal.nativeConnection,
-    namespace: temporal.namespace ?? 'default',
-    store,
-    model: openCodeCliModel({ bin: OPENCODE_BIN, env: baseEnv(judge.env) }),
-    transcriptRoots: agentTranscriptRoots({ HOME: oc.userHome, XDG_DATA_HOME: oc.env.XDG_DATA_HOME! }),
-    modelCalls: dailyModelCalls({ home: join(root, 'store'), cap: 100 }),
-    rollout: { policy: 'canary', canary: { ...DEFAULT_CANARY_SETTINGS, percent: 100, minJudged: 2 } },
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-  });
-  workerRun = worker.run();
-
-  const install = await execa(process.execPath, [SKILLOPT_BIN, 'hooks', 'install', '--agent', 'opencode'], { env, extendEnv: false, cwd, reject: false });
-  expect(install.exitCode, install.stderr).toBe(0);
-  expect(install.stdout).toContain(join(oc.configDir, 'plugins', 'skillopt.js'));
-  const source = join(root, 'src', SKILL_NAME);
-  writeSkillDir(source, SKILL_NAME, 'Use when deploying services to production', BODY);
-  const push = await execa(process.execPath, [SKILLOPT_BIN, 'push', source, '--author', 'alice'], { env, extendEnv: false, cwd, reject: false });
-  expect(push.exitCode, push.stderr).toBe(0);
+  let installed: string;
+  ({ temporal, store, worker, workerRun, env, installed } = await startAgentLoop({ agent: 'opencode', root, cwd, userEnv: oc.env, model: openCodeCliModel({ bin: OPENCODE_BIN, env: baseEnv(judge.env) }), transcriptRoots: agentTranscriptRoots({ HOME: oc.userHome, XDG_DATA_HOME: oc.env.XDG_DATA_HOME! }) }));
+  expect(installed).toContain(join(oc.configDir, 'plugins', 'skillopt.js'));
   // A skill of the user's own, in OpenCode's skills folder, that pull did not install.
   mkdirSync(join(oc.configDir, 'skills', LOCAL_SKILL), { recursive: true });
   writeFileSync(skillFile(LOCAL_SKILL), `---\nname: ${LOCAL_SKILL}\ndescription: my notes\n---\n# Notes\n`);

@@ -18,16 +18,13 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { piCliModel } from '../../agents/pi/backend';
 import { agentTranscriptRoots } from '../../agents/registry';
-import { DEFAULT_CANARY_SETTINGS } from '../../core/rollout-rules';
 import { workflowIdForSkill, type SkillRef } from '../../core/skill-ref';
-import { dailyModelCalls } from '../../local/model-calls';
-import { openStore, type Store } from '../../store/open-store';
-import { createSkilloptWorker } from '../../worker/worker';
+import { type Store } from '../../store/open-store';
 import { laneStateQuery } from '../../workflows/definitions';
 import { match, startResponsesServer, writePiHome, type PiHome, type ResponsesServer, type Rule } from '../fixtures/responses-server';
-import { startTestServer, uniqueName, workflowBundle } from '../helpers/temporal';
-import { BETTER_TESTS_LINE, BODY, FAILURE_REASON, PLEASED, SKILL, SKILL_NAME, TESTS_LINE, WRONG } from './deploy-skill';
-import { SKILLOPT_BIN, baseEnv, hooksLogTail, installedVersionAt, stopLoopStack, untilLogged, writeSkillDir } from './helpers';
+import { uniqueName } from '../helpers/temporal';
+import { BETTER_TESTS_LINE, FAILURE_REASON, PLEASED, SKILL, SKILL_NAME, TESTS_LINE, WRONG } from './deploy-skill';
+import { SKILLOPT_BIN, baseEnv, hooksLogTail, installedVersionAt, stopLoopStack, untilLogged, startAgentLoop } from './helpers';
 
 const PI_BIN = resolve('node_modules/.bin/pi');
 const REF: SkillRef = { name: SKILL_NAME, author: 'alice' };
@@ -116,40 +113,11 @@ beforeAll(async () => {
   pi = writePiHome(join(root, 'user'), { url: server.url });
   cwd = join(root, 'project');
   mkdirSync(cwd);
-  const taskQueue = uniqueName('skillopt-pi');
-  [temporal, store] = await Promise.all([startTestServer(), openStore({ home: join(root, 'store') })]);
-  env = baseEnv({
-    ...pi.env,
-    SKILLOPT_USER: 'alice',
-    SKILLOPT_DEBUG: '1',
-    TEMPORAL_ADDRESS: temporal.address,
-    SKILLOPT_TASK_QUEUE: taskQueue,
-    SKILLOPT_ACTIVITY_QUEUE: taskQueue,
-    SKILLOPT_FLUSHER_LINGER_MS: '1000',
-  });
   // The judge's own pi home: the same scripted provider, nothing of the user's.
   const judge = writePiHome(join(root, 'judge'), { url: server.url });
-  worker = await createSkilloptWorker({
-    connection: temporal.nativeConnection,
-    namespace: temporal.namespace ?? 'default',
-    store,
-    model: piCliModel({ bin: PI_BIN, env: baseEnv(judge.env) }),
-    transcriptRoots: agentTranscriptRoots({ HOME: pi.userHome, PI_CODING_AGENT_DIR: pi.agentDir }),
-    modelCalls: dailyModelCalls({ home: join(root, 'store'), cap: 100 }),
-    // Canary, with everyone in the cohort: the next session gets the candidate.
-    rollout: { policy: 'canary', canary: { ...DEFAULT_CANARY_SETTINGS, percent: 100, minJudged: 2 } },
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-  });
-  workerRun = worker.run();
-
-  const install = await execa(process.execPath, [SKILLOPT_BIN, 'hooks', 'install', '--agent', 'pi'], { env, extendEnv: false, cwd, reject: false });
-  expect(install.exitCode, install.stderr).toBe(0);
-  expect(install.stdout).toContain(join(pi.agentDir, 'extensions', 'skillopt.ts'));
-  const source = join(root, 'src', SKILL_NAME);
-  writeSkillDir(source, SKILL_NAME, 'Use when deploying services to production', BODY);
-  const push = await execa(process.execPath, [SKILLOPT_BIN, 'push', source, '--author', 'alice'], { env, extendEnv: false, cwd, reject: false });
-  expect(push.exitCode, push.stderr).toBe(0);
+  let installed: string;
+  ({ temporal, store, worker, workerRun, env, installed } = await startAgentLoop({ agent: 'pi', root, cwd, userEnv: pi.env, model: piCliModel({ bin: PI_BIN, env: baseEnv(judge.env) }), transcriptRoots: agentTranscriptRoots({ HOME: pi.userHome, PI_CODING_AGENT_DIR: pi.agentDir }) }));
+  expect(installed).toContain(join(pi.agentDir, 'extensions', 'skillopt.ts'));
   // A skill of the user's own, in pi's skills folder, that pull did not install.
   mkdirSync(join(pi.agentDir, 'skills', LOCAL_SKILL), { recursive: true });
   writeFileSync(skillFile(LOCAL_SKILL), `---\nname: ${LOCAL_SKILL}\ndescription: my notes\n---\n# Notes\n`);
