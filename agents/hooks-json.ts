@@ -95,7 +95,12 @@ export function isSkilloptHook(hook: Json): boolean {
   return isObject(hook) && isSkilloptHookCommand(commandLine(hook));
 }
 
-async function readSettings(path: string): Promise<{ settings: JsonObject; existed: boolean }> {
+/**
+ * A hooks settings file (`{"hooks": {<event>: [groups]}}`, Claude Code's, Codex's, Gemini CLI's) as JSON; an empty
+ * or missing file is `{}`. One that is not a JSON object, or whose `events` are not lists of hook groups, is
+ * refused (HookSettingsError): it is never overwritten.
+ */
+export async function readHooksSettings(path: string, events: readonly string[]): Promise<{ settings: JsonObject; existed: boolean }> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -108,14 +113,14 @@ async function readSettings(path: string): Promise<{ settings: JsonObject; exist
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw new HookSettingsError(`${path} is not valid JSON (${(err as Error).message}); fix it first, skillopt will not overwrite it`);
+    throw new HookSettingsError(`${path} is not valid JSON (${(err as Error).message}; comments are not kept); fix it first, skillopt will not overwrite it`);
   }
   if (!isObject(data)) throw new HookSettingsError(`${path} is not a JSON object; fix it first, skillopt will not overwrite it`);
   if (data.hooks !== undefined && !isObject(data.hooks)) {
     throw new HookSettingsError(`"hooks" in ${path} is not an object; fix it first, skillopt will not overwrite it`);
   }
   const hooks = (data.hooks ?? {}) as JsonObject;
-  for (const event of HOOK_EVENTS) {
+  for (const event of events) {
     const groups = hooks[event];
     if (groups === undefined) continue;
     if (!Array.isArray(groups) || groups.some((g) => !isObject(g) || (g.hooks !== undefined && !Array.isArray(g.hooks)))) {
@@ -159,7 +164,7 @@ function sameJson(a: Json | undefined, b: Json | undefined): boolean {
 /** Whether the settings file has a skillopt hook; a missing or unreadable file has none. */
 async function hasSkilloptHooks(path: string): Promise<boolean> {
   try {
-    const { settings } = await readSettings(path);
+    const { settings } = await readHooksSettings(path, HOOK_EVENTS);
     const hooks = (settings.hooks ?? {}) as JsonObject;
     return HOOK_EVENTS.some((event) => ((hooks[event] ?? []) as Json[]).some(hasSkilloptGroup));
   } catch {
@@ -188,7 +193,7 @@ export async function findInstalledHooks(format: HooksJsonFormat, options: Omit<
     const settingsPath = format.settingsPath({ ...options, scope });
     if (found.some((f) => f.settingsPath === settingsPath)) continue;
     try {
-      const { settings } = await readSettings(settingsPath);
+      const { settings } = await readHooksSettings(settingsPath, HOOK_EVENTS);
       const hooks = (settings.hooks ?? {}) as JsonObject;
       const events: HookEvent[] = [];
       const commands = new Set<string>();
@@ -235,7 +240,7 @@ export async function installHooksJson(format: HooksJsonFormat, where: SetupWher
   const settingsPath = format.settingsPath(where);
   const entry = where.entry ?? defaultHookEntry();
   if (entry.length === 0 || entry.some((word) => /[\r\n]/.test(word))) throw new HookSettingsError('the hook command must be one line');
-  const { settings } = await readSettings(settingsPath);
+  const { settings } = await readHooksSettings(settingsPath, HOOK_EVENTS);
   const hooks: JsonObject = { ...((settings.hooks as JsonObject | undefined) ?? {}) };
   const changed: HookEvent[] = [];
   for (const event of HOOK_EVENTS) {
@@ -269,13 +274,13 @@ export function hasSkilloptGroup(group: Json | undefined): boolean {
 
 /** The hooks of one file as they stand (for Codex's trust); the file must be readable as settings. */
 export async function readHooks(path: string): Promise<JsonObject> {
-  const { settings } = await readSettings(path);
+  const { settings } = await readHooksSettings(path, HOOK_EVENTS);
   return (settings.hooks ?? {}) as JsonObject;
 }
 
 export async function uninstallHooksJson(format: HooksJsonFormat, where: Omit<SetupWhere, 'entry'>): Promise<HookInstallResult> {
   const settingsPath = format.settingsPath(where);
-  const { settings, existed } = await readSettings(settingsPath);
+  const { settings, existed } = await readHooksSettings(settingsPath, HOOK_EVENTS);
   if (!existed || settings.hooks === undefined) return { settingsPath, changed: [], written: false };
   const hooks: JsonObject = { ...(settings.hooks as JsonObject) };
   const changed: HookEvent[] = [];

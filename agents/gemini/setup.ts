@@ -23,10 +23,10 @@
 // changes nothing; a file that is not a JSON object, or a policy file of that
 // name that is not skillopt's, is refused, never overwritten.
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { atomicWriteFile, readTextIfExists, writeConfigFile } from '../../local/fs';
-import { defaultHookEntry, hookCommandFile, isObject, isSkilloptHook, shellCommandOf, type Json, type JsonObject } from '../hooks-json';
+import { defaultHookEntry, hookCommandFile, isObject, isSkilloptHook, readHooksSettings, shellCommandOf, type Json, type JsonObject } from '../hooks-json';
 import { HookSettingsError, type AgentSetup, type HookInstallResult, type HookScope, type SetupCheck, type SetupWhere } from '../setup';
 import { ACTIVATE_SKILL, geminiDir } from './agent';
 
@@ -87,32 +87,6 @@ function withoutOurs(groups: Json[]): Json[] {
   });
 }
 
-async function readSettings(path: string): Promise<{ settings: JsonObject; existed: boolean }> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { settings: {}, existed: false };
-    throw err;
-  }
-  if (text.trim() === '') return { settings: {}, existed: true };
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    throw new HookSettingsError(`${path} is not plain JSON (${(err as Error).message}; comments are not kept); fix it first, skillopt will not overwrite it`);
-  }
-  if (!isObject(data)) throw new HookSettingsError(`${path} is not a JSON object; fix it first, skillopt will not overwrite it`);
-  if (data.hooks !== undefined && !isObject(data.hooks)) throw new HookSettingsError(`"hooks" in ${path} is not an object; fix it first, skillopt will not overwrite it`);
-  for (const event of GEMINI_EVENTS) {
-    const groups = (data.hooks as JsonObject | undefined)?.[event];
-    if (groups !== undefined && (!Array.isArray(groups) || groups.some((g) => !isObject(g) || (g.hooks !== undefined && !Array.isArray(g.hooks))))) {
-      throw new HookSettingsError(`"hooks.${event}" in ${path} is not a list of hook groups; fix it first, skillopt will not overwrite it`);
-    }
-  }
-  return { settings: data, existed: true };
-}
-
 const sameJson = (a: Json | undefined, b: Json | undefined): boolean => JSON.stringify(a) === JSON.stringify(b);
 
 /** What one settings file holds of skillopt's hooks. */
@@ -130,7 +104,7 @@ interface Installed {
 async function installedIn(where: Omit<SetupWhere, 'entry'>): Promise<Installed> {
   const settingsPath = geminiSettingsPath(where);
   try {
-    const hooks = ((await readSettings(settingsPath)).settings.hooks ?? {}) as JsonObject;
+    const hooks = ((await readHooksSettings(settingsPath, GEMINI_EVENTS)).settings.hooks ?? {}) as JsonObject;
     const events: GeminiEvent[] = [];
     const outdated: GeminiEvent[] = [];
     const commands = new Set<string>();
@@ -168,7 +142,7 @@ export const geminiSetup: AgentSetup = {
     const settingsPath = geminiSettingsPath(where);
     const entry = where.entry ?? defaultHookEntry();
     if (entry.length === 0 || entry.some((word) => /[\r\n]/.test(word))) throw new HookSettingsError('the hook command must be one line');
-    const { settings } = await readSettings(settingsPath);
+    const { settings } = await readHooksSettings(settingsPath, GEMINI_EVENTS);
     const hooks: JsonObject = { ...((settings.hooks as JsonObject | undefined) ?? {}) };
     const changed: string[] = [];
     for (const event of GEMINI_EVENTS) {
@@ -195,7 +169,7 @@ export const geminiSetup: AgentSetup = {
   },
   async uninstall(where) {
     const settingsPath = geminiSettingsPath(where);
-    const { settings, existed } = await readSettings(settingsPath);
+    const { settings, existed } = await readHooksSettings(settingsPath, GEMINI_EVENTS);
     const changed: string[] = [];
     if (existed && isObject(settings.hooks)) {
       const hooks: JsonObject = { ...settings.hooks };

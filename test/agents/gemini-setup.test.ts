@@ -87,9 +87,9 @@ describe('hooks install --agent gemini', () => {
     expect(await geminiSetup.check(where('user'))).toMatchObject({ ok: false, detail: `${gemini.settingsPath} lacks SessionEnd` });
   });
 
-  it('refuses a settings.json that is not plain JSON and a policy file that is not skillopt’s, changing neither', async () => {
+  it('refuses a settings.json that is not valid JSON and a policy file that is not skillopt’s, changing neither', async () => {
     writeFileSync(gemini.settingsPath, '{ // mine\n}');
-    await expect(geminiSetup.install(where('user'))).rejects.toThrow(/is not plain JSON .*skillopt will not overwrite it/);
+    await expect(geminiSetup.install(where('user'))).rejects.toThrow(/is not valid JSON .*skillopt will not overwrite it/);
     expect(readFileSync(gemini.settingsPath, 'utf8')).toBe('{ // mine\n}');
     writeFileSync(gemini.settingsPath, '{}');
     mkdirSync(join(gemini.geminiDir, 'policies'), { recursive: true });
