@@ -7,10 +7,8 @@
 // them). OpenCode rejects a plugin file with any export that is not a plugin
 // function, and a moved or deleted checkout must leave OpenCode working, only
 // without skillopt: the file loads nothing then, and nothing it does throws.
-// Install writes or rewrites that file; uninstall removes it only when it is
-// skillopt's (its first line says so); a file of that name that is not
-// skillopt's is refused, never overwritten. The user's opencode.json is never
-// touched: OpenCode finds the file by its folder.
+// agents/loader-file.ts installs, removes and checks it. The user's
+// opencode.json is never touched: OpenCode finds the file by its folder.
 //
 // Before it loads any plugin, OpenCode waits for an npm install of
 // @opencode-ai/plugin into the plugin's config folder, at every start until one
@@ -26,7 +24,8 @@ import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { atomicWriteFile, readTextIfExists } from '../../local/fs';
 import { projectRoot } from '../../local/project-root';
-import { HookSettingsError, type AgentSetup, type HookScope, type SetupWhere } from '../setup';
+import { loaderFileSetup } from '../loader-file';
+import type { AgentSetup, SetupWhere } from '../setup';
 import { openCodeConfigDir } from './agent';
 
 const MARK = '// skillopt: its OpenCode plugin';
@@ -62,23 +61,6 @@ export function openCodePluginSource(bundle: string, node: string): string {
   ].join('\n');
 }
 
-/** The bundle an installed plugin file loads; undefined when the file is not skillopt's. */
-function installedBundle(text: string): string | undefined {
-  if (!text.startsWith(MARK)) return undefined;
-  const from = /^const BUNDLE = ("(?:[^"\\]|\\.)*");$/m.exec(text)?.[1];
-  return from === undefined ? '' : (JSON.parse(from) as string);
-}
-
-async function readOurs(path: string): Promise<{ text: string | undefined }> {
-  const text = await readTextIfExists(path);
-  if (text !== undefined && installedBundle(text) === undefined) {
-    throw new HookSettingsError(`${path} is not skillopt's OpenCode plugin; move it away first, skillopt will not overwrite it`);
-  }
-  return { text };
-}
-
-const otherScope = (scope: HookScope): HookScope => (scope === 'user' ? 'project' : 'user');
-
 /** The lock that makes OpenCode skip its npm install of @opencode-ai/plugin (the version is not checked). */
 export const SEED_LOCK = `${JSON.stringify({ name: 'opencode-config', lockfileVersion: 3, requires: true, packages: { '': { dependencies: { '@opencode-ai/plugin': '*' } } } }, null, 2)}\n`;
 
@@ -99,54 +81,19 @@ async function unseedDependencies(configDir: string): Promise<void> {
   await rm(join(configDir, 'package-lock.json'), { force: true });
 }
 
-export const openCodeSetup: AgentSetup = {
+export const openCodeSetup: AgentSetup = loaderFileSetup({
+  agent: 'opencode',
+  agentLabel: 'OpenCode',
+  kind: 'plugin',
+  mark: MARK,
   installs: "OpenCode's plugins folder (a plugin for session.created, chat.message, the skill tool's result, dispose)",
   setName: 'the skillopt OpenCode plugin',
-  async install(where) {
-    const path = pluginPath(where);
-    const { bundle, node } = bundleAndNode(where.entry);
-    const wanted = openCodePluginSource(bundle, node);
-    const { text } = await readOurs(path);
-    const written = text !== wanted;
-    if (written) {
-      await mkdir(dirname(path), { recursive: true });
-      await atomicWriteFile(path, wanted);
-    }
-    const seeded = await seedDependencies(dirname(dirname(path)));
-    const other = pluginPath({ ...where, scope: otherScope(where.scope) });
-    const alsoInstalledIn = other !== path && (await readTextIfExists(other))?.startsWith(MARK) ? other : undefined;
-    const changed = [...(written ? ['plugin'] : []), ...(seeded ? ['npm-install seed'] : [])];
-    return { settingsPath: path, changed, written: written || seeded, ...(alsoInstalledIn ? { alsoInstalledIn } : {}) };
+  path: pluginPath,
+  source(entry) {
+    const { bundle, node } = bundleAndNode(entry);
+    return openCodePluginSource(bundle, node);
   },
-  async uninstall(where) {
-    const path = pluginPath(where);
-    const { text } = await readOurs(path);
-    if (text === undefined) return { settingsPath: path, changed: [], written: false };
-    await rm(path, { force: true });
-    await unseedDependencies(dirname(dirname(path)));
-    return { settingsPath: path, changed: ['plugin'], written: true };
-  },
-  async check(where) {
-    const found: { scope: HookScope; path: string; bundle: string }[] = [];
-    for (const scope of ['user', 'project'] as const) {
-      const path = pluginPath({ ...where, scope });
-      if (found.some((f) => f.path === path)) continue;
-      const text = await readTextIfExists(path).catch((err: Error) => `unreadable: ${err.message}`);
-      const bundle = text === undefined ? undefined : installedBundle(text);
-      if (bundle !== undefined) found.push({ scope, path, bundle });
-    }
-    if (found.length === 0) return undefined;
-    if (found.length > 1) {
-      return {
-        ok: false,
-        detail: `OpenCode plugin installed in ${found.map((f) => f.path).join(' and ')}: OpenCode loads both`,
-        fix: 'keep one: `skillopt hooks uninstall --agent opencode --scope project` (or --scope user)',
-      };
-    }
-    const [one] = found as [(typeof found)[number]];
-    if (!existsSync(one.bundle)) {
-      return { ok: false, detail: `${one.path} loads ${one.bundle || 'nothing'}, which is not there`, fix: `run \`skillopt hooks install --agent opencode --scope ${one.scope}\` again from this install` };
-    }
-    return { ok: true, detail: `OpenCode: plugin in ${one.path} (${one.scope}), loading ${one.bundle}` };
-  },
-};
+  // The plugins folder's parent is the config folder OpenCode installs into.
+  afterInstall: async (path) => ((await seedDependencies(dirname(dirname(path)))) ? 'npm-install seed' : undefined),
+  afterUninstall: (path) => unseedDependencies(dirname(dirname(path))),
+});
