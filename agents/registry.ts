@@ -1,5 +1,5 @@
 // The coding agents skillopt works with, by the name commands use
-// (`--agent claude|codex|pi|opencode`, `hook <Event> --agent <name>`). Each is one
+// (`--agent claude|codex|pi|gemini|copilot|opencode`, `hook <Event> --agent <name>`). Each is one
 // module, agents/<name>/: agent.ts (what the hooks need: skill roots,
 // transcript folder, how its events name a skill's use), setup.ts (install,
 // uninstall and check of its hooks or extension, listed in agents/setups.ts),
