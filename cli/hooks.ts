@@ -27,7 +27,7 @@ export const registerHookCommands: RegisterCommands = (program: Command, ctx: Cl
     .command('install')
     .description(`add skillopt's hooks to the agent's configuration, keeping everything else: ${AGENT_NAMES.map((name) => AGENT_SETUPS[name].installs).join('; ')}`)
     .option('--agent <agent>', AGENT_OPTION, parseAgents, ['claude'] as AgentName[])
-    .option('--scope <scope>', '"user" (the agent\'s own folder under $HOME) or "project" (./.claude, ./.codex, ./.pi)', 'user')
+    .option('--scope <scope>', '"user" (the agent\'s own folder under $HOME) or "project" (./.claude, ./.codex, ./.pi, ./.gemini, ./.github/hooks, ./.opencode)', 'user')
     .action(async (flags: { agent: AgentName[]; scope: string }) => {
       const scope = parseScope(flags.scope);
       for (const agent of flags.agent) {
